@@ -1,0 +1,96 @@
+"""One error tree for everything a user can cause or meet.
+
+Only `reconciler.cli` turns these into messages and exit codes; nothing here prints.
+Messages never contain tokens or connection-string passwords.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ReconcilerError(Exception):
+    """Root of every error the reconciler raises on purpose (exit code 1 in the CLI)."""
+
+
+@dataclass(frozen=True)
+class SpecProblem:
+    """One problem in a spec file: `file:line:col: message` (line and column are 1-based)."""
+
+    file: str
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}: {self.message}"
+
+
+class SpecError(ReconcilerError):
+    """The workspace's YAML is invalid. Carries every problem found, sorted by file and line."""
+
+    def __init__(self, problems: list[SpecProblem]):
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.col, p.message))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class ConfigError(ReconcilerError):
+    """`reconciler.yaml`, the environment or the command line asks for something impossible."""
+
+
+class ReadError(ReconcilerError):
+    """Live state could not be read (a Notion or Postgres error while planning)."""
+
+
+class PlanError(ReconcilerError):
+    """A plan cannot be built, loaded or applied as asked."""
+
+
+class PlanFileError(PlanError):
+    """A saved plan file is unreadable, of an unknown format version, or was edited by hand."""
+
+
+class StalePlanError(PlanError):
+    """Live state changed since the plan was made; `changed` lists the resources (addresses)."""
+
+    def __init__(self, changed: list[str]):
+        self.changed = changed
+        super().__init__(
+            "Saved plan is stale: live state changed since it was made ("
+            + ", ".join(changed)
+            + "). Run `reconciler plan` again and review the new plan."
+        )
+
+
+class UnsafePlanError(PlanError):
+    """The plan holds destructive changes and `--allow-destroy` was not given."""
+
+    def __init__(self, addresses: list[str]):
+        self.addresses = addresses
+        super().__init__(
+            "The plan holds destructive changes: "
+            + ", ".join(addresses)
+            + ". Review them and run apply again with --allow-destroy to make them."
+        )
+
+
+class ApplyError(ReconcilerError):
+    """A change failed during apply. `applied` changes were made before it; `address` failed."""
+
+    def __init__(self, message: str, *, applied: int, address: str):
+        self.applied = applied
+        self.address = address
+        super().__init__(f"{address}: {message} ({applied} change(s) were applied before it)")
+
+
+class LockError(ReconcilerError):
+    """Another apply holds the workspace lock."""
+
+
+def relative(path: Path, root: Path) -> str:
+    """`path` relative to `root` when inside it, else absolute: the form used in messages."""
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,178 @@
+"""YAML files read with ruamel.yaml, keeping the line and column of every key and item.
+
+`load_yaml(path)` returns a `YamlDocument`: the data as plain dicts/lists plus a `locate(loc)` that
+turns a pydantic error location (a tuple of keys and indexes) into a 1-based `(line, col)`.
+`validate(model, doc, file)` validates with pydantic v2 and turns every error into a
+`SpecProblem` (`file:line:col: message`), all at once, never raising pydantic's own error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from reconciler.errors import SpecProblem
+
+M = TypeVar("M", bound=BaseModel)
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+@dataclass
+class YamlDocument:
+    """A parsed YAML file: `data` (plain Python) and the positions of its nodes."""
+
+    file: str
+    data: Any
+    positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, loc: tuple) -> tuple[int, int]:
+        """1-based (line, col) of the deepest node of `loc` that exists, else (1, 1)."""
+        loc = tuple(loc)
+        while loc:
+            if loc in self.positions:
+                return self.positions[loc]
+            loc = loc[:-1]
+        return self.positions.get((), (1, 1))
+
+
+def _plain(node: Any, path: tuple, positions: dict, env: dict[str, str] | None,
+           problems: list, file: str) -> Any:
+    if isinstance(node, CommentedMap):
+        out = {}
+        for key in node:
+            try:
+                line, col = node.lc.key(key)
+                positions[path + (str(key),)] = (line + 1, col + 1)
+                vline, vcol = node.lc.value(key)
+                positions.setdefault(path + (str(key), "__value__"), (vline + 1, vcol + 1))
+            except (KeyError, TypeError, AttributeError):
+                pass
+            if str(key) in out:
+                line, col = positions.get(path + (str(key),), (1, 1))
+                problems.append(SpecProblem(file, line, col, f"duplicate key {key!r}"))
+            out[str(key)] = _plain(node[key], path + (str(key),), positions, env, problems, file)
+        return out
+    if isinstance(node, CommentedSeq):
+        items = []
+        for i, item in enumerate(node):
+            try:
+                line, col = node.lc.item(i)
+                positions[path + (i,)] = (line + 1, col + 1)
+            except (KeyError, TypeError, AttributeError):
+                pass
+            items.append(_plain(item, path + (i,), positions, env, problems, file))
+        return items
+    if isinstance(node, str) and env is not None and "$" in node:
+        return _interpolate(node, env, path, positions, problems, file)
+    if node is not None and not isinstance(node, (str, int, float, bool)):
+        return str(node)  # dates and timestamps stay text; the models parse them
+    return node if not isinstance(node, str) else str(node)
+
+
+def _interpolate(text: str, env: dict[str, str], path: tuple, positions: dict,
+                 problems: list, file: str) -> str:
+    def sub(m: re.Match) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        line, col = positions.get(path, (1, 1))
+        problems.append(SpecProblem(
+            file, line, col,
+            f"${{{name}}} is not set: export {name} or add it to .env "
+            f"(or write ${{{name}:-default}})"))
+        return m.group(0)
+
+    return _VAR.sub(sub, text)
+
+
+def load_yaml(path: Path, file: str, env: dict[str, str] | None = None
+              ) -> tuple[YamlDocument | None, list[SpecProblem]]:
+    """Parse `path` (named `file` in messages). `${VAR}` / `${VAR:-default}` are replaced from `env`.
+
+    Returns the document, or None with the problems when the YAML itself is broken.
+    Never raises for bad content; OSError propagates for unreadable files.
+    """
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = True
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [SpecProblem(file, 1, 1, f"not UTF-8 text: {exc.reason}")]
+    try:
+        root = yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = exc.problem or exc.context or "invalid YAML"
+        return None, [SpecProblem(file, line, col, f"invalid YAML: {what}")]
+    except Exception as exc:  # ruamel raises a few unmarked errors (e.g. bad tokens, recursion)
+        return None, [SpecProblem(file, 1, 1, f"invalid YAML: {exc}")]
+    positions: dict[tuple, tuple[int, int]] = {(): (1, 1)}
+    problems: list[SpecProblem] = []
+    data = _plain(root, (), positions, env, problems, file)
+    return YamlDocument(file, data, positions), problems
+
+
+def environment(root: Path) -> dict[str, str]:
+    """The process environment over the workspace's `.env` file (the environment wins)."""
+    from dotenv import dotenv_values
+
+    values = {k: v for k, v in dotenv_values(root / ".env").items() if v is not None} \
+        if (root / ".env").is_file() else {}
+    values.update(os.environ)
+    return values
+
+
+def _message(err: dict) -> str:
+    loc = ".".join(str(p) for p in err["loc"] if not isinstance(p, int) or True)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key {err['loc'][-1]!r}: remove it or check its spelling"
+    if kind == "missing":
+        return f"missing required key {err['loc'][-1]!r}"
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    return f"{loc}: {msg}" if loc else msg
+
+
+def validate(model: type[M], doc: YamlDocument) -> tuple[M | None, list[SpecProblem]]:
+    """Validate `doc.data` with `model`; every pydantic error becomes a located `SpecProblem`."""
+    try:
+        return model.model_validate(doc.data), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            # union/tagged-union members add their tag to the loc; drop parts that are not data keys
+            data_loc = _data_loc(doc, loc)
+            line, col = doc.locate(data_loc)
+            problems.append(SpecProblem(doc.file, line, col, _message({**err, "loc": data_loc or loc})))
+        return None, problems
+
+
+def _data_loc(doc: YamlDocument, loc: tuple) -> tuple:
+    """Keep only the parts of a pydantic loc that walk through the actual data."""
+    out: tuple = ()
+    node = doc.data
+    for part in loc:
+        if isinstance(node, dict) and str(part) in node:
+            out += (str(part),)
+            node = node[str(part)]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            out += (part,)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and part not in node and part == loc[-1]:
+            out += (part,)  # a missing or extra key: point at its parent
+        # other parts (union tags like 'str' or 'Property') are skipped
+    return out
