@@ -28,13 +28,15 @@ class Action(StrEnum):
 class Phase(IntEnum):
     """Dependency order of apply: databases, then properties, then relations, then options.
 
-    Rollups and formulas follow relations because they may refer to them; Postgres work comes
+    The property a two-way relation creates on the other database (SYNCED) exists only once the
+    relation does. Rollups and formulas follow relations because they may refer to them; Postgres work comes
     after Notion's so mirrored tables see the final Notion schema.
     """
 
     DATABASE = 10
     PROPERTY = 20
     RELATION = 30
+    SYNCED = 35
     DERIVED = 40
     OPTION = 50
     MANUAL = 60

@@ -1,0 +1,133 @@
+"""Reading the live Notion databases that the spec declares.
+
+Cost (NOTION-API.md §1.2): two calls per known database (`GET /v1/databases/{id}` and
+`GET /v1/data_sources/{id}`); a database not in the state is looked for with `POST /v1/search`
+by its title and kept only if its parent is the expected page, so losing `.reconciler/` never
+creates a duplicate database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+from notion_client import APIResponseError
+from notion_client.helpers import iterate_paginated_api
+
+from reconciler.backends.notion.schema import database_from_api, plain_text
+from reconciler.errors import ReadError
+from reconciler.model.notion import Database, NotionWorkspace, Property
+from reconciler.state import NotionState
+
+ABSENT = "absent"
+
+
+@dataclass(frozen=True)
+class LiveNotion:
+    """The live side: databases by logical name, and a fingerprint per declared address."""
+
+    workspace: NotionWorkspace
+    fingerprints: dict[str, str]
+
+
+def fingerprint(db: Database | None) -> str:
+    """`sha256:` of a live database's normalised model (ids, title, properties, options)."""
+    if db is None:
+        return ABSENT
+    data = json.dumps(db.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(data.encode()).hexdigest()
+
+
+def read_notion(client, desired: NotionWorkspace, state: NotionState) -> LiveNotion:
+    """Find and read every desired database. Raises `ReadError` on API errors other than 404."""
+    raw: dict[str, tuple[dict, dict]] = {}
+    for db in desired.databases:
+        found = _locate(client, db, state)
+        if found is not None:
+            raw[db.key] = found
+    by_source = {_bare(ds["id"]): key for key, (_, ds) in raw.items()}
+
+    def key_for(data_source_id: str) -> str | None:
+        return by_source.get(_bare(data_source_id)) or state.database_key_for(data_source_id)
+
+    live = []
+    for key, (database, data_source) in raw.items():
+        db = database_from_api(key, database, data_source, database_key_for=key_for)
+        live.append(_with_applied_formulas(db, state))
+    workspace = NotionWorkspace(databases=tuple(live))
+    prints = {db.address: fingerprint(workspace.database(db.key)) for db in desired.databases}
+    return LiveNotion(workspace, prints)
+
+
+def _locate(client, db: Database, state: NotionState) -> tuple[dict, dict] | None:
+    known = state.databases.get(db.key)
+    if known is not None:
+        database = _get(client.databases.retrieve, known.database_id)
+        if database is not None and not database.get("in_trash"):
+            return database, _data_source(client, database)
+    return _discover(client, db)
+
+
+def _discover(client, db: Database) -> tuple[dict, dict] | None:
+    """Search data sources titled like `db` under its parent page; None when there is none."""
+    matches = []
+    try:
+        for found in iterate_paginated_api(
+                client.search, query=db.title,
+                filter={"property": "object", "value": "data_source"}, page_size=100):
+            if found.get("in_trash") or plain_text(found.get("title", [])) != db.title:
+                continue
+            parent = (found.get("database_parent") or {}).get("page_id")
+            if db.parent_page_id and parent and _bare(parent) != _bare(db.parent_page_id):
+                continue
+            matches.append(found)
+    except APIResponseError as exc:
+        raise ReadError(f"notion.{db.key}: searching for {db.title!r} failed: {exc}") from None
+    if not matches:
+        return None
+    if len(matches) > 1:
+        raise ReadError(
+            f"notion.{db.key}: {len(matches)} databases titled {db.title!r} share its parent page; "
+            "rename or trash the extra ones in Notion so the reconciler knows which one is declared")
+    database = _get(client.databases.retrieve, matches[0]["parent"]["database_id"])
+    return (database, _data_source(client, database)) if database else None
+
+
+def _data_source(client, database: dict) -> dict:
+    sources = database.get("data_sources") or []
+    if not sources:
+        raise ReadError(f"database {database['id']} has no data source")
+    found = _get(client.data_sources.retrieve, sources[0]["id"])
+    if found is None:
+        raise ReadError(f"data source {sources[0]['id']} of database {database['id']} is not shared "
+                        "with the integration")
+    return found
+
+
+def _get(method, object_id: str) -> dict | None:
+    try:
+        return method(object_id)
+    except APIResponseError as exc:
+        if exc.status == 404:
+            return None
+        raise ReadError(f"reading {object_id} failed: {exc.code}: {exc}") from None
+
+
+def _with_applied_formulas(db: Database, state: NotionState) -> Database:
+    """Show a formula as the text last applied when Notion still holds what it returned then."""
+    known = state.databases.get(db.key)
+    if known is None:
+        return db
+    applied = {p.id: p for p in known.properties.values() if p.formula_applied is not None}
+    props: list[Property] = []
+    for prop in db.properties:
+        rec = applied.get(prop.id)
+        if prop.type == "formula" and rec is not None and rec.formula_live == prop.formula:
+            prop = prop.model_copy(update={"formula": rec.formula_applied})
+        props.append(prop)
+    return db.model_copy(update={"properties": tuple(props)})
+
+
+def _bare(object_id: str) -> str:
+    return object_id.replace("-", "").lower()

@@ -1,0 +1,56 @@
+"""The `reconciler` command: Terraform's verbs and exit codes over the library.
+
+Exit codes: 0 success (and, with `--detailed-exitcode`, no changes), 1 error, 2 changes present
+(with `--detailed-exitcode`). User errors print one clear message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from reconciler.cli import output
+from reconciler.errors import ReconcilerError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="Schema-as-code for Notion and Supabase: plan and apply from YAML.")
+local_app = typer.Typer(no_args_is_help=True, help="The local Notion-compatible workspace.")
+app.add_typer(local_app, name="local")
+
+DirOption = Annotated[Optional[Path], typer.Option(
+    "--dir", "-d", help="Workspace root (holds reconciler.yaml or schemas/). Default: search up "
+    "from the current directory.")]
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Turn `ReconcilerError` into `Error: …` on stderr and exit code 1."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except ReconcilerError as exc:
+            output.error(str(exc))
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            output.error("interrupted")
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+from reconciler.cli import commands  # noqa: E402,F401  (registers the commands)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="reconciler")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

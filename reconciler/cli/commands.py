@@ -1,0 +1,180 @@
+"""The commands: parse options, call one library function, hand the result to the output."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from reconciler.cli import DirOption, app, local_app, output, user_errors
+from reconciler.errors import ConfigError
+from reconciler.plan import planfile
+from reconciler.plan.changes import Change
+from reconciler.plan.model import Plan
+from reconciler.render import render
+
+
+def _load(directory: Path | None):
+    from reconciler.spec.loader import find_root, load_workspace
+    from reconciler.spec.yaml import environment
+
+    root = find_root(directory or Path.cwd())
+    env = environment(root)
+    return load_workspace(root, env), env
+
+
+def _open(workspace, env):
+    from reconciler.workflow import open_targets
+
+    return open_targets(workspace, env)
+
+
+def _print_plan(plan: Plan) -> None:
+    output.plain(render(planfile.to_document(plan), "text", color=output.is_terminal()))
+
+
+@app.command()
+@user_errors
+def validate(directory: DirOption = None) -> None:
+    """Check the spec (YAML, types, references) without reading live state."""
+    workspace, _ = _load(directory)
+    n = len(workspace.notion.databases)
+    tables = len(getattr(workspace, "supabase", ()) or ())
+    output.out.print(f"The spec is valid: {n} Notion database(s), {tables} table(s), "
+                     f"{len(workspace.vocabularies)} vocabular(ies).")
+
+
+@app.command()
+@user_errors
+def plan(
+    directory: DirOption = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Save the plan to this file.")] = None,
+    detailed_exitcode: Annotated[bool, typer.Option(
+        "--detailed-exitcode", help="Exit 0 when there are no changes, 2 when there are.")] = False,
+    target: Annotated[Optional[list[str]], typer.Option(
+        "--target", help='Only changes at or inside this address, e.g. notion.tasks '
+        '(repeatable).')] = None,
+) -> None:
+    """Show what apply would change, and optionally save the plan for review."""
+    from reconciler.workflow import make_plan
+
+    workspace, env = _load(directory)
+    result = make_plan(workspace, _open(workspace, env), only=tuple(target or ()))
+    _print_plan(result)
+    if out is not None:
+        planfile.save(result, out)
+        output.out.print(f"\nSaved the plan to {out}. Apply it with: reconciler apply {out}")
+    if detailed_exitcode and result.has_changes:
+        raise typer.Exit(2)
+
+
+@app.command()
+@user_errors
+def apply(
+    plan_file: Annotated[Optional[Path], typer.Argument(
+        help="A saved plan. Without it, apply plans now and asks before changing anything.",
+        show_default=False)] = None,
+    directory: DirOption = None,
+    auto_approve: Annotated[bool, typer.Option(
+        "--auto-approve", help="Do not ask for confirmation.")] = False,
+    allow_destroy: Annotated[bool, typer.Option(
+        "--allow-destroy", help="Allow destructive changes (deleting properties, options, columns).")] = False,
+) -> None:
+    """Make the live workspace match the plan (refusing stale plans and unapproved destruction)."""
+    from reconciler.workflow import apply_plan, make_plan
+
+    workspace, env = _load(directory)
+    targets = _open(workspace, env)
+    if plan_file is not None:
+        the_plan = planfile.load(plan_file)
+    else:
+        the_plan = make_plan(workspace, targets)
+        _print_plan(the_plan)
+        if not the_plan.has_changes:
+            return
+        if not auto_approve:
+            if not sys.stdin.isatty():
+                raise ConfigError("apply needs confirmation: run it on a terminal, or pass "
+                                  "--auto-approve (or apply a saved plan file)")
+            if not typer.confirm("\nDo you want to perform these actions?"):
+                output.out.print("Apply cancelled.")
+                raise typer.Exit(1)
+    if not the_plan.has_changes:
+        output.out.print("No changes. Nothing to apply.")
+        return
+    result = _apply_with_progress(the_plan, workspace, targets, allow_destroy)
+    pending = result.counts.get("manual-pending", 0)
+    output.out.print(f"\nApply complete! {result.counts.get('applied', 0)} change(s) applied"
+                     + (f", {pending} manual step(s) still to do by hand." if pending else "."))
+
+
+def _apply_with_progress(the_plan: Plan, workspace, targets, allow_destroy: bool):
+    from reconciler.workflow import apply_plan
+
+    if not output.is_terminal():
+        def report(change: Change, status: str) -> None:
+            output.out.print(f"{change.address}: {status}")
+        return apply_plan(the_plan, workspace, targets, allow_destroy=allow_destroy,
+                          on_applied=report)
+    from rich.progress import Progress
+
+    with Progress(console=output.out, transient=False) as progress:
+        task = progress.add_task("Applying", total=len(the_plan.changes))
+
+        def advance(change: Change, status: str) -> None:
+            progress.update(task, advance=1, description=change.address[:60])
+
+        return apply_plan(the_plan, workspace, targets, allow_destroy=allow_destroy,
+                          on_applied=advance)
+
+
+@app.command()
+@user_errors
+def show(
+    plan_file: Annotated[Path, typer.Argument(help="A saved plan file.", show_default=False)],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text, markdown or json.")] = "text",
+) -> None:
+    """Print a saved plan as text, as markdown for a pull request, or as JSON."""
+    if fmt not in ("text", "markdown", "json"):
+        raise ConfigError(f"unknown format {fmt!r}: use text, markdown or json")
+    doc = planfile.to_document(planfile.load(plan_file))
+    output.plain(render(doc, fmt, color=fmt == "text" and output.is_terminal()))
+
+
+@app.command()
+@user_errors
+def schema(
+    directory: DirOption = None,
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", "-o", help="Folder for the JSON Schema files. Default: schemas/.schema")] = None,
+) -> None:
+    """Write JSON Schemas of the spec files, for editor completion and checks."""
+    from reconciler.spec.jsonschema import write_schemas
+    from reconciler.spec.loader import find_root
+
+    root = find_root(directory or Path.cwd())
+    for path in write_schemas(out or root / "schemas" / ".schema"):
+        output.out.print(f"wrote {path}")
+
+
+@local_app.command("serve")
+@user_errors
+def local_serve(
+    directory: DirOption = None,
+    port: Annotated[int, typer.Option("--port", "-p", help="TCP port.")] = 8765,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Serve the workspace's local Notion over HTTP (point NOTION_BASE_URL at it)."""
+    from reconciler.backends.notion.client import LOCAL_DIR
+    from reconciler.local import serve
+    from reconciler.spec.loader import find_root
+
+    try:
+        root = find_root(directory or Path.cwd())
+    except ConfigError:
+        root = directory or Path.cwd()
+    output.err.print(f"Local Notion on http://{host}:{port} (data in {root / LOCAL_DIR}); "
+                     f"export NOTION_BASE_URL=http://{host}:{port}")
+    serve(root / LOCAL_DIR, host=host, port=port)

@@ -1,0 +1,25 @@
+"""Where the CLI writes: plans and results to stdout, errors to stderr, colour only on a terminal."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def error(message: str) -> None:
+    """`Error: <message>` on stderr, red on a terminal. Never given a token (messages hold none)."""
+    err.print(f"[bold red]Error:[/bold red] {message}", markup=True)
+
+
+def plain(text: str) -> None:
+    """Text already rendered (maybe with ANSI colour codes) to stdout, unchanged."""
+    sys.stdout.write(text)
+    sys.stdout.flush()

@@ -1,0 +1,53 @@
+"""The plan as data: a header that pins what it was made from, and the ordered changes."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from pydantic import Field
+
+from reconciler.model.base import Model
+from reconciler.plan.changes import Action, Change
+
+FORMAT_VERSION = 1
+
+
+class PlanHeader(Model):
+    """What a plan was made from.
+
+    - `format_version`: layout of the plan file (`plan.planfile` refuses other versions).
+    - `tool_version`: the reconciler that made it.
+    - `created_at`: ISO 8601 UTC time; the only part that differs between two plans of one state.
+    - `spec_hash`: `sha256:` over the spec files read.
+    - `targets`: where it applies, e.g. `{"notion": "local workspace (.reconciler/notion)"}`;
+      never a token or a password.
+    - `fingerprints`: for every live resource read, `sha256:` of its normalised state, or `absent`.
+    """
+
+    format_version: int = FORMAT_VERSION
+    tool_version: str
+    created_at: str
+    spec_hash: str
+    targets: dict[str, str] = Field(default_factory=dict)
+    fingerprints: dict[str, str] = Field(default_factory=dict)
+
+
+class Plan(Model):
+    """A header and the changes in apply order (phase, then address)."""
+
+    header: PlanHeader
+    changes: tuple[Change, ...] = ()
+
+    @property
+    def summary(self) -> dict[str, int]:
+        """Number of changes per action, every action listed (zeros included), in `Action` order."""
+        counts = Counter(c.action for c in self.changes)
+        return {a.value: counts.get(a, 0) for a in Action if a is not Action.NOOP}
+
+    @property
+    def destructive(self) -> list[Change]:
+        return [c for c in self.changes if c.destructive]
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)

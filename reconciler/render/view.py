@@ -1,0 +1,97 @@
+"""Plan document → view model for the templates: grouped, ordered, counted. Pure.
+
+Reads the same document the plan file holds (`plan.planfile.to_document`), so `plan` and
+`show FILE` print the same thing. Field-level detail of updates comes from deepdiff.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from deepdiff import DeepDiff
+
+SYMBOLS = {"create": "+", "update": "~", "rename": ">", "delete": "-", "archive": "-",
+           "manual": "!", "no-op": " "}
+VERBS = {"create": "will be created", "update": "will be updated in place",
+         "rename": "will be renamed", "delete": "will be DELETED", "archive": "will be archived",
+         "manual": "needs a manual step", "no-op": "is unchanged"}
+
+
+def fmt(value: Any) -> str:
+    """A value on one line: JSON for data, as Terraform shows attribute values."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _flat(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    rows: list[tuple[str, Any]] = []
+    for key, value in data.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            rows += _flat(value, path + ".")
+        else:
+            rows.append((path, value))
+    return rows
+
+
+def _path(diff_path: str) -> str:
+    return diff_path.replace("root", "", 1).replace("']['", ".").replace("['", "").replace("']", "") \
+        .lstrip(".") or "value"
+
+
+def field_changes(before: dict | None, after: dict | None) -> list[dict[str, str]]:
+    """`[{"field", "before", "after"}]` for an update: what differs, field by field."""
+    if not before or not after:
+        return []
+    diff = DeepDiff(before, after, ignore_order=False, verbose_level=2)
+    rows = []
+    for kind in ("values_changed", "type_changes"):
+        for path, item in diff.get(kind, {}).items():
+            rows.append({"field": _path(path), "before": fmt(item["old_value"]),
+                         "after": fmt(item["new_value"])})
+    for path, value in diff.get("dictionary_item_added", {}).items():
+        rows.append({"field": _path(path), "before": "(none)", "after": fmt(value)})
+    for path, value in diff.get("dictionary_item_removed", {}).items():
+        rows.append({"field": _path(path), "before": fmt(value), "after": "(none)"})
+    for kind, label in (("iterable_item_added", "after"), ("iterable_item_removed", "before")):
+        for path, value in diff.get(kind, {}).items():
+            other = "(none)"
+            rows.append({"field": _path(path), "before": fmt(value) if label == "before" else other,
+                         "after": fmt(value) if label == "after" else other})
+    return sorted(rows, key=lambda r: r["field"])
+
+
+def change_view(change: dict[str, Any]) -> dict[str, Any]:
+    action = change["action"]
+    shown = change.get("after") if action != "delete" else change.get("before")
+    return {
+        "address": change["address"], "action": action, "kind": change["kind"],
+        "symbol": SYMBOLS.get(action, "?"), "verb": VERBS.get(action, action),
+        "destructive": bool(change.get("destructive")), "rows_affected": change.get("rows_affected"),
+        "manual": change.get("manual"), "note": change.get("note"),
+        "attributes": [{"field": k, "value": fmt(v)} for k, v in _flat(shown or {})]
+        if action in ("create", "delete") else [],
+        "fields": field_changes(change.get("before"), change.get("after"))
+        if action in ("update", "rename", "manual") else [],
+        "sql": list(change.get("sql") or []),
+    }
+
+
+def resource_of(address: str) -> str:
+    """The top resource of an address: `notion.tasks`, `supabase.public.tasks`."""
+    return address.split("[")[0].rsplit(".", 1)[0] if "[" in address else address
+
+
+def plan_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """Everything the templates print: header, summary, attention list, groups of changes."""
+    changes = [change_view(c) for c in doc.get("changes", [])]
+    groups: dict[str, list[dict]] = {}
+    for change in changes:
+        groups.setdefault(resource_of(change["address"]), []).append(change)
+    attention = [c for c in changes if c["destructive"]] + \
+        [c for c in changes if c["action"] == "manual" and not c["destructive"]]
+    return {
+        "header": doc.get("header", {}), "summary": doc.get("summary", {}),
+        "total": len(changes), "changes": changes, "attention": attention,
+        "groups": [{"resource": k, "changes": v} for k, v in sorted(groups.items())],
+    }

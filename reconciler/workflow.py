@@ -1,0 +1,126 @@
+"""The main job, end to end: open the targets, read live state, plan, check, apply.
+
+The library entry points the CLI calls (`make_plan`, `apply_plan`); each step lives in its own
+module (reader, diff, build, executor) and this one only sequences them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reconciler.apply.ledger import Ledger
+from reconciler.backends.notion.client import NotionTarget, open_notion
+from reconciler.backends.notion.executor import NotionExecutor
+from reconciler.backends.notion.reader import LiveNotion, read_notion
+from reconciler.errors import ConfigError, StalePlanError, UnsafePlanError
+from reconciler.model.notion import NotionWorkspace
+from reconciler.plan.build import build_plan, with_target_defaults
+from reconciler.plan.changes import Change
+from reconciler.plan.model import Plan
+from reconciler.spec.loader import Workspace
+from reconciler.state import NotionState, State, load_state, save_state
+
+OnApplied = Callable[[Change, str], None]
+
+
+@dataclass
+class Targets:
+    """Open connections and the state that goes with them."""
+
+    root: Path
+    notion: NotionTarget
+    state: State
+    parent_page_id: str | None
+
+    @property
+    def notion_state(self) -> NotionState:
+        return self.state.notion.setdefault(self.notion.state_key, NotionState())
+
+    def save(self) -> None:
+        save_state(self.root, self.state)
+
+    def describe(self) -> dict[str, str]:
+        return {"notion": self.notion.description}
+
+
+@dataclass
+class ApplyResult:
+    """What apply did: counts per status (`applied`, `manual-pending`)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def open_targets(workspace: Workspace, env: Mapping[str, str]) -> Targets:
+    """Open the Notion target (local by default) and load `.reconciler/state.json`."""
+    config = workspace.config
+    notion = open_notion(workspace.root, env, rate_limit=config.notion.rate_limit)
+    parent = config.notion.parent_page_id or None
+    if parent is None and notion.local:
+        from reconciler.local import root_page_id
+
+        parent = root_page_id(notion.client)
+    return Targets(workspace.root, notion, load_state(workspace.root), parent)
+
+
+def desired_notion(workspace: Workspace, targets: Targets) -> NotionWorkspace:
+    return with_target_defaults(workspace.notion, targets.notion_state, targets.parent_page_id)
+
+
+def read_live(workspace: Workspace, targets: Targets) -> LiveNotion:
+    return read_notion(targets.notion.client, desired_notion(workspace, targets),
+                       targets.notion_state)
+
+
+def make_plan(workspace: Workspace, targets: Targets, only: tuple[str, ...] = ()) -> Plan:
+    """Read live state and diff it against the spec. Raises `ConfigError` when a database must
+    be created but no parent page is known, `ReadError` when live state cannot be read."""
+    desired = desired_notion(workspace, targets)
+    live = read_notion(targets.notion.client, desired, targets.notion_state)
+    plan = build_plan(desired=desired, live=live.workspace, fingerprints=live.fingerprints,
+                      spec_hash=workspace.spec_hash, targets=targets.describe(), only=only)
+    orphans = [c.address for c in plan.changes
+               if c.kind == "create_database" and not (c.after or {}).get("parent_page_id")]
+    if orphans:
+        raise ConfigError(
+            f"{', '.join(orphans)}: no parent page to create the database in. Set "
+            "NOTION_PARENT_PAGE_ID (or notion.parent_page_id in reconciler.yaml, or parent: in the "
+            "database's file) to a page shared with the integration.")
+    return plan
+
+
+def check_plan(plan: Plan, workspace: Workspace, targets: Targets, *,
+               allow_destroy: bool) -> LiveNotion:
+    """Refuse a stale plan (a fingerprint changed) or destructive changes without permission.
+
+    Returns the fresh live read, which apply starts from. Raises `StalePlanError`,
+    `UnsafePlanError`.
+    """
+    live = read_live(workspace, targets)
+    changed = sorted(address for address, print_ in plan.header.fingerprints.items()
+                     if live.fingerprints.get(address) != print_)
+    if changed:
+        raise StalePlanError(changed)
+    if plan.destructive and not allow_destroy:
+        raise UnsafePlanError([c.address for c in plan.destructive])
+    return live
+
+
+def apply_plan(plan: Plan, workspace: Workspace, targets: Targets, *, allow_destroy: bool,
+               on_applied: OnApplied = lambda c, s: None) -> ApplyResult:
+    """Check, then make every change of `plan` in order, journaling each to the ledger."""
+    live = check_plan(plan, workspace, targets, allow_destroy=allow_destroy)
+    ledger = Ledger(workspace.root / ".reconciler" / "ledger.ndjson")
+    result = ApplyResult()
+
+    def done(change: Change, status: str) -> None:
+        ledger.record(change, status)
+        result.counts[status] = result.counts.get(status, 0) + 1
+        on_applied(change, status)
+
+    notion = [c for c in plan.changes if c.address.startswith("notion.")]
+    NotionExecutor(targets.notion.client, live.workspace, targets.notion_state,
+                   targets.save).apply(notion, done)
+    targets.save()
+    return result
