@@ -1,0 +1,48 @@
+"""Rendering: text for terminals, markdown for review (attention first), JSON = the document."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from reconciler.plan import planfile
+from reconciler.render import render
+from tests.unit.test_planfile import _plan
+
+
+def _doc():
+    return planfile.to_document(_plan(datetime(2026, 1, 1, tzinfo=timezone.utc)))
+
+
+def test_text_lists_every_change_and_the_summary():
+    text = render(_doc(), "text")
+    assert '+ notion.tasks.property["Status"]' in text
+    assert '- notion.tasks.property["Old"]' in text
+    assert "destructive" in text
+    assert "Plan: 2 to create, 0 to update, 0 to rename, 1 to delete, 0 manual." in text
+    assert "\x1b[" not in text
+
+
+def test_text_colours_only_when_asked():
+    assert "\x1b[" in render(_doc(), "text", color=True)
+
+
+def test_markdown_puts_destructive_changes_before_the_rest():
+    md = render(_doc(), "markdown")
+    attention = md.index("### Needs attention")
+    assert md.index('**Destructive** delete `notion.tasks.property["Old"]`') > attention
+    assert md.index("### Changes") > attention
+    assert "| 2 | 0 | 0 | 1 | 0 |" in md
+
+
+def test_json_is_the_plan_document():
+    doc = _doc()
+    out = json.loads(render(doc, "json"))
+    assert out["summary"]["create"] == 2
+    assert [c["action"] for c in out["changes"]] == ["create", "delete", "create"]
+
+
+def test_no_changes_says_so():
+    doc = _doc() | {"changes": [], "summary": {}}
+    assert "No changes" in render(doc, "text")
+    assert "No changes" in render(doc, "markdown")
