@@ -1,0 +1,166 @@
+"""The main job end to end through the CLI and the real notion-client, on the local Notion:
+YAML → plan → saved plan → apply → converged databases → clean re-plan."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from reconciler.cli import app
+from reconciler.local import local_client
+
+runner = CliRunner()
+
+
+def run(root: Path, *args: str, code: int | None = 0):
+    result = runner.invoke(app, [*args, "--dir", str(root)] if args[0] not in ("show",) else list(args),
+                           catch_exceptions=False)
+    if code is not None:
+        assert result.exit_code == code, result.output
+    return result
+
+
+def notion(root: Path):
+    return local_client(root / ".reconciler" / "notion")
+
+
+def data_source(root: Path, key: str) -> dict:
+    state = json.loads((root / ".reconciler" / "state.json").read_text())
+    (target,) = state["notion"].values()
+    return notion(root).data_sources.retrieve(target["databases"][key]["data_source_id"])
+
+
+@pytest.fixture
+def applied(example_workspace: Path) -> Path:
+    """The bundled example, planned, saved and applied."""
+    run(example_workspace, "plan", "--out", str(example_workspace / "plans" / "x.yaml"), code=None)
+    run(example_workspace, "apply", str(example_workspace / "plans" / "x.yaml"), "--auto-approve")
+    return example_workspace
+
+
+def test_fresh_workspace_plans_creates_applies_and_replans_clean(example_workspace: Path):
+    root = example_workspace
+    out = root / "plans" / "x.yaml"
+    first = run(root, "plan", "--detailed-exitcode", "--out", str(out), code=2)
+    assert "+ notion.lukhas_modules" in first.output
+    created = re.search(r"Plan: (\d+) to create, 0 to update, 0 to rename, 0 to delete, 0 manual",
+                        first.output)
+    assert created and int(created.group(1)) > 50, first.output
+    doc = json.loads(run(root, "show", str(out), "--format", "json").output)
+    assert {c["action"] for c in doc["changes"]} == {"create"}
+    assert sum(1 for c in doc["changes"] if c["kind"] == "create_database") == 8
+
+    applied = run(root, "apply", str(out), "--auto-approve")
+    assert "Apply complete!" in applied.output
+    again = run(root, "plan", "--detailed-exitcode", code=0)
+    assert "No changes" in again.output
+
+    ledger = [json.loads(line) for line in
+              (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()]
+    assert len(ledger) == len(doc["changes"])
+    assert {"time", "address", "action", "status"} <= set(ledger[0])
+    assert {entry["status"] for entry in ledger} == {"applied"}
+
+
+def test_every_declared_property_exists_live_with_its_settings(applied: Path):
+    props = data_source(applied, "lukhas_modules")["properties"]
+    assert props["Module"]["type"] == "title"
+    assert props["Coverage"]["number"]["format"] == "percent"
+    features = [o["name"] for o in props["Features"]["multi_select"]["options"]]
+    assert "consciousness.theory" in features or len(features) > 3
+
+
+def test_rename_in_yaml_is_one_rename_and_pages_keep_their_values(applied: Path):
+    root = applied
+    ds = data_source(root, "lukhas_modules")
+    page = notion(root).pages.create(
+        parent={"type": "data_source_id", "data_source_id": ds["id"]},
+        properties={"Module": {"title": [{"text": {"content": "memory"}}]},
+                    "APIs": {"rich_text": [{"text": {"content": "GET /fold"}}]}})
+    spec = root / "schemas" / "notion" / "lukhas_modules.yaml"
+    text = spec.read_text()
+    assert re.search(r"^  APIs:", text, re.M), "the example declares an APIs property"
+    spec.write_text(re.sub(r"^  APIs:(.*)$", r"  API list:\1", text, count=1, flags=re.M)
+                    .replace("  API list:", "  API list:", 1))
+    _add_renamed_from(spec, "API list", "APIs")
+    out = root / "plans" / "rename.yaml"
+    result = run(root, "plan", "--out", str(out), "--detailed-exitcode", code=2)
+    doc = json.loads(run(root, "show", str(out), "--format", "json").output)
+    assert [(c["action"], c["address"]) for c in doc["changes"]] == [
+        ("rename", 'notion.lukhas_modules.property["API list"]')], result.output
+    run(root, "apply", str(out), "--auto-approve")
+    values = notion(root).pages.retrieve(page["id"])["properties"]
+    assert values["API list"]["rich_text"][0]["plain_text"] == "GET /fold"
+    run(root, "plan", "--detailed-exitcode", code=0)
+
+
+def _add_renamed_from(spec: Path, name: str, old: str) -> None:
+    """Turn `  NAME: {…}` or a block mapping into one that also says `renamed_from: [OLD]`."""
+    lines = spec.read_text().splitlines()
+    i = next(i for i, line in enumerate(lines) if line.startswith(f"  {name}:"))
+    head, _, rest = lines[i].partition(":")
+    rest = rest.strip()
+    if rest.startswith("{"):
+        lines[i] = f"{head}: {{renamed_from: [{old}], {rest[1:]}"
+    else:
+        lines.insert(i + 1, f"    renamed_from: [{old}]")
+    spec.write_text("\n".join(lines) + "\n")
+
+
+def test_removing_a_property_is_destructive_and_refused_without_allow_destroy(applied: Path):
+    root = applied
+    spec = root / "schemas" / "notion" / "lukhas_modules.yaml"
+    lines = spec.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("  Coverage:"))
+    end = start + 1
+    while end < len(lines) and lines[end].startswith("    "):
+        end += 1
+    spec.write_text("\n".join(lines[:start] + lines[end:]) + "\n")
+    out = root / "plans" / "drop.yaml"
+    run(root, "plan", "--out", str(out), code=0)
+    refused = run(root, "apply", str(out), "--auto-approve", code=1)
+    assert "destructive" in refused.output and "--allow-destroy" in refused.output
+    assert "Traceback" not in refused.output
+    assert "Coverage" in data_source(root, "lukhas_modules")["properties"]
+    run(root, "apply", str(out), "--auto-approve", "--allow-destroy")
+    assert "Coverage" not in data_source(root, "lukhas_modules")["properties"]
+    run(root, "plan", "--detailed-exitcode", code=0)
+
+
+def test_live_change_after_planning_makes_the_saved_plan_stale(applied: Path):
+    root = applied
+    spec = root / "schemas" / "notion" / "lukhas_modules.yaml"
+    spec.write_text(spec.read_text().rstrip("\n") + "\n  Owner: {type: rich_text}\n")
+    out = root / "plans" / "stale.yaml"
+    run(root, "plan", "--out", str(out), code=0)
+    ds = data_source(root, "lukhas_modules")
+    notion(root).data_sources.update(ds["id"], properties={"Sneaky": {"checkbox": {}}})
+    refused = run(root, "apply", str(out), "--auto-approve", code=1)
+    assert "stale" in refused.output and "notion.lukhas_modules" in refused.output
+    assert "Owner" not in data_source(root, "lukhas_modules")["properties"]
+
+
+def test_two_plans_of_one_state_are_byte_identical_apart_from_the_time(example_workspace: Path):
+    root = example_workspace
+    a, b = root / "plans" / "a.yaml", root / "plans" / "b.yaml"
+    run(root, "plan", "--out", str(a))
+    run(root, "plan", "--out", str(b))
+    strip = lambda p: re.sub(r"created_at: .*", "", p.read_text())  # noqa: E731
+    assert strip(a) == strip(b)
+
+
+def test_losing_local_state_never_duplicates_databases(applied: Path):
+    (applied / ".reconciler" / "state.json").unlink()
+    run(applied, "plan", "--detailed-exitcode", code=0)
+
+
+def test_markdown_report_for_review(example_workspace: Path):
+    out = example_workspace / "plans" / "x.yaml"
+    run(example_workspace, "plan", "--out", str(out))
+    md = run(example_workspace, "show", str(out), "--format", "markdown").output
+    assert md.startswith("## Reconciler plan")
+    assert "notion.secondbrain_tasks" in md or "notion.task_tracking" in md
