@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Callable, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
@@ -22,6 +22,8 @@ from ruamel.yaml.error import MarkedYAMLError
 from reconciler.errors import SpecProblem
 
 M = TypeVar("M", bound=BaseModel)
+#: Turns one pydantic error (`errors()` item) into `(data loc, message)`, or None for the default.
+Explain = Callable[[dict], "tuple[tuple, str] | None"]
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -41,6 +43,21 @@ class YamlDocument:
                 return self.positions[loc]
             loc = loc[:-1]
         return self.positions.get((), (1, 1))
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[M]):
+    """A valid document with its logical name (file stem), file (as named in messages) and positions."""
+
+    key: str
+    file: str
+    doc: M
+    yaml: YamlDocument
+
+    def problem(self, loc: tuple, message: str) -> SpecProblem:
+        """A problem located at the node `loc` of this file (its nearest existing parent)."""
+        line, col = self.yaml.locate(loc)
+        return SpecProblem(self.file, line, col, message)
 
 
 def _plain(node: Any, path: tuple, positions: dict, env: dict[str, str] | None,
@@ -139,21 +156,31 @@ def _message(err: dict) -> str:
     if kind == "extra_forbidden":
         return f"unknown key {err['loc'][-1]!r}: remove it or check its spelling"
     if kind == "missing":
-        return f"missing required key {err['loc'][-1]!r}"
+        return f"missing required key {err['loc'][-1]!r}: add it"
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, "):]
     return f"{loc}: {msg}" if loc else msg
 
 
-def validate(model: type[M], doc: YamlDocument) -> tuple[M | None, list[SpecProblem]]:
-    """Validate `doc.data` with `model`; every pydantic error becomes a located `SpecProblem`."""
+def validate(model: type[M], doc: YamlDocument, explain: Explain | None = None
+             ) -> tuple[M | None, list[SpecProblem]]:
+    """Validate `doc.data` with `model`; every pydantic error becomes a located `SpecProblem`.
+
+    `explain(err)` may replace the location and message of an error (e.g. a friendlier message
+    for an unknown tag of a tagged union); it gets the raw pydantic error, tags included.
+    """
     try:
         return model.model_validate(doc.data), []
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            custom = explain({**err, "loc": loc}) if explain else None
+            if custom is not None:
+                line, col = doc.locate(_data_loc(doc, custom[0]))
+                problems.append(SpecProblem(doc.file, line, col, custom[1]))
+                continue
             # union/tagged-union members add their tag to the loc; drop parts that are not data keys
             data_loc = _data_loc(doc, loc)
             line, col = doc.locate(data_loc)

@@ -1,0 +1,56 @@
+"""Fixtures of the spec tests: small workspaces written into tmp_path, and the bundled one."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+#: A minimal valid database file; cases replace or add files next to it.
+TASKS = "title: Tasks\nproperties:\n  Name: {type: title}\n"
+
+
+def write_files(root: Path, files: Mapping[str, str]) -> Path:
+    """Write `{relative path: text}` under `root`; returns `root`."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def make_workspace(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
+    """Factory: `make_workspace({"schemas/notion/tasks.yaml": "..."})` → the workspace root."""
+    def make(files: Mapping[str, str]) -> Path:
+        return write_files(tmp_path / "ws", files)
+    return make
+
+
+@pytest.fixture
+def bundled(tmp_path: Path) -> Path:
+    """A copy of the repository's bundled workspace (reconciler.yaml + schemas/)."""
+    root = tmp_path / "bundled"
+    root.mkdir()
+    shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
+    shutil.copytree(REPO / "schemas", root / "schemas")
+    return root
+
+
+@pytest.fixture
+def repo() -> Path:
+    """The repository root, which holds the bundled workspace."""
+    return REPO
+
+
+@pytest.fixture
+def listing() -> Callable[[Path], list[tuple[str, int, int]]]:
+    """`listing(root)`: every path under root with size and mtime, to prove nothing was written."""
+    def snapshot(root: Path) -> list[tuple[str, int, int]]:
+        return sorted((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns)
+                      for p in root.rglob("*"))
+    return snapshot

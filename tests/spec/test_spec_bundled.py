@@ -1,0 +1,76 @@
+"""The bundled example workspace (seeds 003 and 004) loads and resolves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.model.notion import stable_color
+from reconciler.spec import load_workspace
+
+
+def test_bundled_workspace_has_eight_databases(repo: Path):
+    ws = load_workspace(repo, env={})
+    assert [d.title for d in ws.notion.databases] == [
+        "CLI Sessions", "Drift Board", "File Catalog", "LUKHAS Modules", "SecondBrain Tasks",
+        "Slack Conversations", "Task Tracking", "Tech-Debt"]
+    assert {v.name for v in ws.vocabularies} == {"agents", "features", "priority", "tags"}
+    assert ws.config.notion.parent_page_id is None and ws.config.notion.rate_limit == 3
+
+
+def test_lukhas_modules_has_exactly_the_seed_properties(repo: Path):
+    db = load_workspace(repo, env={}).notion.database("lukhas_modules")
+    assert [(p.name, p.type) for p in db.properties] == [
+        ("Module", "title"), ("Description", "rich_text"), ("Features", "multi_select"),
+        ("APIs", "rich_text"), ("SLA p95", "number"), ("Coverage", "number"),
+        ("Provenance SHA", "rich_text"), ("Updated At", "date"), ("Tags", "multi_select")]
+    assert db.property("Coverage").number_format == "percent"
+
+
+def test_vocabulary_is_expanded_with_stable_colours(repo: Path):
+    ws = load_workspace(repo, env={})
+    features = ws.notion.database("lukhas_modules").property("Features")
+    assert features.vocabulary == "features" and features.options_mode == "additive"
+    names = [o.name for o in features.options]
+    assert "memory.fold" in names and "consciousness.theory" in names
+    assert all(o.color == stable_color(o.name) for o in features.options)
+    tags = {o.name: o.color for o in ws.notion.database("lukhas_modules").property("Tags").options}
+    assert tags["security.critical"] == "red"  # a declared colour wins
+    agents = ws.notion.database("task_tracking").property("Assigned Agent")
+    assert agents.options_mode == "exact"  # closed vocabulary
+
+
+def test_two_way_relations_add_synced_properties(repo: Path):
+    ws = load_workspace(repo, env={})
+    back = ws.notion.database("file_catalog").property("Drift Reports")
+    assert back.type == "relation" and back.synced_from == 'notion.drift_board.property["File"]'
+    assert back.relation.database == "drift_board" and back.relation.synced_property == "File"
+    blocks = ws.notion.database("task_tracking").property("Blocks")  # two-way self-relation
+    assert blocks.synced_from == 'notion.task_tracking.property["Dependencies"]'
+    assert ws.notion.database("task_tracking").property("Dependencies").synced_from is None
+
+
+def test_rollup_formula_and_one_way_self_relation(repo: Path):
+    ws = load_workspace(repo, env={})
+    rollup = ws.notion.database("task_tracking").property("Dependency Count").rollup
+    assert (rollup.relation_property, rollup.rollup_property, rollup.function) == \
+        ("Dependencies", "Task ID", "count")
+    assert "Severity" in ws.notion.database("tech_debt").property("Needs Attention").formula
+    prev = ws.notion.database("cli_sessions").property("Previous Session").relation
+    assert prev.database == "cli_sessions" and not prev.two_way
+
+
+def test_spec_hash_is_stable_and_follows_the_files(bundled: Path):
+    first, second = load_workspace(bundled, env={}), load_workspace(bundled, env={})
+    assert first.spec_hash == second.spec_hash and first.spec_hash.startswith("sha256:")
+    assert len([f for f in first.files if "supabase" not in f.parts]) == 13
+    path = bundled / "schemas" / "notion" / "tech_debt.yaml"
+    path.write_text(path.read_text() + "  Notes: {type: rich_text}\n")
+    changed = load_workspace(bundled, env={})
+    assert changed.spec_hash != first.spec_hash
+    assert changed.notion.database("tech_debt").property("Notes") is not None
+
+
+def test_every_bundled_file_starts_with_its_schema_comment(repo: Path):
+    files = [repo / "reconciler.yaml", *sorted((repo / "schemas").rglob("*.yaml"))]
+    for path in files:
+        assert path.read_text().startswith("# yaml-language-server: $schema="), path
