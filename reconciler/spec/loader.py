@@ -61,10 +61,10 @@ def find_root(start: Path) -> Path:
     """
     start = Path(start).resolve()
     for here in (start, *start.parents):
-        if (here / "schemas").is_dir() or (here / "reconciler.yaml").is_file():
-            return here
         if here.name == "schemas" and (here / "reconciler.yaml").is_file():
             return here.parent
+        if (here / "schemas").is_dir() or (here / "reconciler.yaml").is_file():
+            return here
     raise ConfigError(
         f"No reconciler workspace in {start} or any directory above it: create reconciler.yaml "
         "and a schemas/ directory at the root of your project (or run from inside one).")
@@ -95,9 +95,13 @@ def load_workspace(root: Path, env: Mapping[str, str] | None = None) -> Workspac
     """Load and validate the workspace at `root`; `env` defaults to `environment(root)`.
 
     Returns a `Workspace` with the resolved desired model. Raises `SpecError` listing every
-    problem of every file (YAML, schema, references); OSError for unreadable directories.
+    problem of every file (YAML, schema, references); `ConfigError` when `root` is not a
+    directory; OSError for unreadable directories.
     """
     root = Path(root)
+    if not root.is_dir():
+        raise ConfigError(f"Workspace root {root} is not a directory: run from your project "
+                          "(the directory holding reconciler.yaml and schemas/).")
     env = dict(environment(root) if env is None else env)
     files = spec_files(root)
     problems: list[SpecProblem] = []

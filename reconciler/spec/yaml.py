@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from reconciler.errors import SpecProblem
 
@@ -135,9 +136,31 @@ def load_yaml(path: Path, file: str, env: dict[str, str] | None = None
     except Exception as exc:  # ruamel raises a few unmarked errors (e.g. bad tokens, recursion)
         return None, [SpecProblem(file, 1, 1, f"invalid YAML: {exc}")]
     positions: dict[tuple, tuple[int, int]] = {(): (1, 1)}
-    problems: list[SpecProblem] = []
+    problems: list[SpecProblem] = _duplicate_keys(yaml, text, file)
     data = _plain(root, (), positions, env, problems, file)
     return YamlDocument(file, data, positions), problems
+
+
+def _duplicate_keys(yaml: YAML, text: str, file: str) -> list[SpecProblem]:
+    """Keys repeated in one mapping (ruamel keeps only the last one, so find them in the node tree)."""
+    problems: list[SpecProblem] = []
+    stack = [yaml.compose(text)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, MappingNode):
+            seen: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, ScalarNode) and key.value != "<<":
+                    if key.value in seen:
+                        problems.append(SpecProblem(
+                            file, key.start_mark.line + 1, key.start_mark.column + 1,
+                            f"duplicate key {key.value!r}: a mapping may hold each key once; "
+                            "remove or rename one"))
+                    seen.add(key.value)
+                stack += [key, value]
+        elif isinstance(node, SequenceNode):
+            stack += list(node.value)
+    return sorted(problems, key=lambda p: (p.line, p.col))
 
 
 def environment(root: Path) -> dict[str, str]:

@@ -1,0 +1,47 @@
+"""The JSON Schemas written for editors match the document models and the bundled files.
+
+`jsonschema` is not installed in the venv, so the bundled files are validated by the document
+models (which generate the schemas) and the schemas are checked for their enums.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from reconciler.model.notion import CREATABLE_TYPES, NUMBER_FORMATS, OPTION_COLORS, ROLLUP_FUNCTIONS
+from reconciler.spec import write_schemas
+from reconciler.spec.documents import DatabaseDoc, VocabularyDoc
+from reconciler.spec.config import Config
+from reconciler.spec.yaml import load_yaml
+
+
+def test_write_schemas_writes_three_deterministic_files(tmp_path: Path):
+    paths = write_schemas(tmp_path / "out")
+    assert [p.name for p in paths] == [
+        "notion-database.schema.json", "vocabulary.schema.json", "reconciler.schema.json"]
+    first = [p.read_bytes() for p in paths]
+    assert [p.read_bytes() for p in write_schemas(tmp_path / "out")] == first
+
+
+def test_database_schema_offers_every_enum(tmp_path: Path):
+    schema = json.loads(write_schemas(tmp_path)[0].read_text())
+    text = json.dumps(schema)
+    item = schema["properties"]["properties"]["additionalProperties"]
+    assert set(item["properties"]["type"]["enum"]) == CREATABLE_TYPES
+    assert "button" not in item["properties"]["type"]["enum"]
+    assert set(item["discriminator"]["mapping"]) == CREATABLE_TYPES
+    for values in (NUMBER_FORMATS, OPTION_COLORS, ROLLUP_FUNCTIONS):
+        assert json.dumps(list(values)) in text
+    assert schema["$defs"]["SelectDoc"]["title"] == "select property"
+
+
+def test_bundled_files_validate_against_their_models(repo: Path):
+    pairs = [(p, DatabaseDoc) for p in (repo / "schemas" / "notion").glob("*.yaml")]
+    pairs += [(p, VocabularyDoc) for p in (repo / "schemas" / "vocab").glob("*.yaml")]
+    pairs += [(repo / "reconciler.yaml", Config)]
+    for path, model in pairs:
+        doc, problems = load_yaml(path, path.name, {})
+        assert not problems, problems
+        model.model_validate(doc.data)
+        assert model.model_json_schema()["additionalProperties"] is False
