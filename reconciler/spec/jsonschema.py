@@ -1,7 +1,8 @@
 """JSON Schemas of the spec files, generated from the document models, for editor autocompletion.
 
 Point editors at them with a first-line comment such as
-`# yaml-language-server: $schema=../../.reconciler/notion-database.schema.json`.
+`# yaml-language-server: $schema=../.schema/notion-database.schema.json` (`reconciler schema`
+writes them to `schemas/.schema/` by default).
 The enums (property types, colours, number formats, rollup functions) come from
 `reconciler.model.notion`, i.e. from the Notion API (NOTION-API.md §2).
 """
