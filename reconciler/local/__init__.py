@@ -1,0 +1,76 @@
+"""The local Notion: a Notion-compatible workspace (API 2025-09-03) persisted under a directory.
+
+Used as the product's embedded default (no account) and as the test target. The real ``notion-client``
+talks to it unchanged, in process (``local_client``) or over HTTP (``serve`` / ``make_server``).
+
+Public API:
+
+* ``LocalNotion(root: Path)`` — the WSGI app (``app.py``).
+* ``local_client(root, *, logger=None, retry=None) -> notion_client.Client`` — in-process client.
+* ``root_page_id(client) -> str`` — id of the workspace-level page "Reconciler workspace".
+* ``serve(root, host="127.0.0.1", port=8765) -> None`` — blocking HTTP server.
+* ``make_server(root, host="127.0.0.1", port=0)`` — server object with ``serve_forever()``/``shutdown()``
+  and ``server_port``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import httpx
+import notion_client
+from werkzeug.serving import BaseWSGIServer
+from werkzeug.serving import make_server as _werkzeug_server
+
+from .app import LocalNotion
+from .store import ROOT_PAGE_TITLE
+
+__all__ = ["LocalNotion", "local_client", "root_page_id", "serve", "make_server", "ROOT_PAGE_TITLE"]
+
+LOCAL_BASE_URL = "http://local.notion"
+
+
+def local_client(root: Path, *, logger: logging.Logger | None = None,
+                 retry: notion_client.client.RetryOptions | bool | None = None) -> notion_client.Client:
+    """The real ``notion-client`` wired in process to ``LocalNotion(root)`` through ``httpx.WSGITransport``.
+
+    Never use it as a context manager: ``with Client(...)`` swaps the injected httpx client for a real
+    network one (NOTION-API.md §5 pitfalls); call ``.close()`` instead. A logger is always passed so that
+    notion-client does not add a handler per client (§5 "Logging gotcha"). ``retry=None`` keeps
+    notion-client's default retry options; ``False`` disables retries.
+    """
+    transport = httpx.WSGITransport(app=LocalNotion(Path(root)))
+    kwargs: dict[str, Any] = {"auth": "local", "base_url": LOCAL_BASE_URL,
+                              "client": httpx.Client(transport=transport),
+                              "logger": logger or logging.getLogger("reconciler.local.notion")}
+    if retry is not None:
+        kwargs["retry"] = retry
+    return notion_client.Client(**kwargs)
+
+
+def root_page_id(client: notion_client.Client) -> str:
+    """Id of the workspace-level root page, found by ``search`` (raises LookupError if it is missing)."""
+    res = client.search(query=ROOT_PAGE_TITLE, filter={"property": "object", "value": "page"})
+    for page in res["results"]:
+        if page["parent"].get("type") == "workspace":
+            return page["id"]
+    raise LookupError(f"no workspace-level page titled {ROOT_PAGE_TITLE!r}")
+
+
+def make_server(root: Path, host: str = "127.0.0.1", port: int = 8765) -> BaseWSGIServer:
+    """A threaded HTTP server for ``LocalNotion(root)``; ``port=0`` picks a free port (``.server_port``)."""
+    return _werkzeug_server(host, port, LocalNotion(Path(root)), threaded=True)
+
+
+def serve(root: Path, host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Serve the local Notion over HTTP until interrupted (``reconciler local serve --port N``)."""
+    server = make_server(root, host, port)
+    logging.getLogger("reconciler.local").info("local Notion on http://%s:%s (root %s)", host, server.server_port, root)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
