@@ -13,6 +13,8 @@ Fault injection (latency, 429, 5xx, dropped connections) is meant to wrap this a
 from __future__ import annotations
 
 import json
+import logging
+import re
 from pathlib import Path
 from typing import Any, Callable
 
@@ -28,6 +30,7 @@ from .store import Store, new_uuid, now_minute, now_ms, parse_uuid, plain
 from .values import property_item, rich_text_in, sync_dual, value_in
 
 Body = dict[str, Any]
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 URLS = Map([
     Rule("/v1/users/me", endpoint="users_me", methods=["GET"]),
@@ -64,6 +67,9 @@ def _paginate(items: list[Any], cursor: Any, size: int, ident: Callable[[Any], s
     start = 0
     if cursor is not None:
         ids = [ident(i) for i in items]
+        # our cursors are the next item's id; opaque Notion cursors ("s:<…>:<page id>") end with one
+        found = _UUID.findall(cursor) if isinstance(cursor, str) else []
+        cursor = found[-1] if found else cursor
         if cursor not in ids:
             raise validation(f"body failed validation: body.start_cursor should be a valid cursor, instead was `\"{cursor}\"`.")
         start = ids.index(cursor)
@@ -86,6 +92,10 @@ class LocalNotion:
             status, body = self._dispatch(request)
         except NotionError as err:
             status, body = err.status, err.body()
+        except Exception:  # a bug here must still answer like Notion's 500, not drop the connection
+            logging.getLogger("reconciler.local").exception("local Notion failed on %s %s", request.method, request.path)
+            status, body = 500, {"object": "error", "status": 500, "code": "internal_server_error",
+                                 "message": "Unexpected error occurred."}
         body["request_id"] = request_id
         response = Response(json.dumps(body, ensure_ascii=False), status=status,
                             content_type="application/json; charset=utf-8",

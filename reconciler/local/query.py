@@ -142,7 +142,16 @@ def _cond(kind: str, x: Any, cond: Any) -> bool:
 
 def _typed(value: dict[str, Any]) -> Any:
     t = value.get("type")
-    return value.get(t) if t else None
+    x = value.get(t) if t else None
+    if t in ("title", "rich_text"):
+        return plain(x)
+    if t == "date":
+        return x.get("start") if x else None
+    if t in ("select", "status"):
+        return x["name"] if x else None
+    if t in ("multi_select", "people", "relation"):
+        return [o.get("name") or o.get("id") for o in x or []]
+    return x
 
 
 def _match_property(store: Store, ds: dict[str, Any], flt: dict[str, Any], page: dict[str, Any]) -> bool:

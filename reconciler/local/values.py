@@ -247,7 +247,12 @@ def _rollup(store: Store, ds: dict[str, Any], prop: dict[str, Any], page: dict[s
                 items.append({"type": v["type"], v["type"]: v[v["type"]]})
         return {"type": "array", "array": items, "function": fn}
     if fn in ("earliest_date", "latest_date", "date_range"):
-        return {"type": "date", "date": None, "function": fn}
+        starts = sorted(p["values"][rolled["id"]]["start"] for p in related
+                        if rolled is not None and rolled["type"] == "date" and p["values"].get(rolled["id"]))
+        if not starts:
+            return {"type": "date", "date": None, "function": fn}
+        start, end = {"earliest_date": (starts[0], None), "latest_date": (starts[-1], None)}.get(fn, (starts[0], starts[-1]))
+        return {"type": "date", "date": {"start": start, "end": end, "time_zone": None}, "function": fn}
     nums: list[float] = []
     if rolled is not None and rolled["type"] == "number":
         nums = [p["values"].get(rolled["id"]) for p in related]
