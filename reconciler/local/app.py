@@ -47,6 +47,7 @@ URLS = Map([
     Rule("/v1/pages/<page_id>/properties/<path:prop_id>", endpoint="property_item", methods=["GET"]),
     Rule("/v1/search", endpoint="search", methods=["POST"]),
     Rule("/v1/blocks/<block_id>", endpoint="delete_block", methods=["DELETE"]),
+    Rule("/v1/blocks/<block_id>", endpoint="update_block", methods=["PATCH"]),
 ], strict_slashes=False)
 READ_ONLY = {"users_me", "get_database", "get_data_source", "query", "get_page", "property_item", "search"}
 
@@ -375,17 +376,23 @@ class LocalNotion:
         results = [page_object(self.store, o) if k == "page" else data_source_object(self.store, o) for o, k in chunk]
         return list_object(results, nxt)
 
-    def h_delete_block(self, request: Request, body: Body, block_id: str) -> Body:
+    def h_update_block(self, request: Request, body: Body, block_id: str) -> Body:
+        """``PATCH /v1/blocks/{id}`` with ``in_trash``/``archived``: restore or trash a page or database block
+        (REC:UN/test_database/test_delete_restore_db.yaml #4)."""
+        trash = next((body[k] for k in ("in_trash", "archived") if body.get(k) is not None), None)
+        return self.h_delete_block(request, body, block_id, trash=True if trash is None else bool(trash))
+
+    def h_delete_block(self, request: Request, body: Body, block_id: str, trash: bool = True) -> Body:
         """``DELETE /v1/blocks/{id}`` trashes a page (``child_page``) or a database (``child_database``)."""
         ident = parse_uuid(block_id, "path.block_id")
         if ident in self.store.pages:
             page = self.store.pages[ident]
-            page["in_trash"] = True
+            page["in_trash"] = trash
             page["last_edited_time"] = now_minute()
             return block_object(self.store, page, "page")
         if ident in self.store.databases:
             db = self.store.databases[ident]
-            db["in_trash"] = True
+            db["in_trash"] = trash
             db["last_edited_time"] = now_ms()
             return block_object(self.store, db, "database")
         raise not_found("block", ident)

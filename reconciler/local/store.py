@@ -57,11 +57,12 @@ def parse_uuid(value: Any, where: str) -> str:
     """Dashed lower-case UUID from an id with or without dashes.
 
     Raises 400 ``validation_error`` "path failed validation: path.page_id should be a valid uuid, instead
-    was `"…"`." (REC:UN/test_cli/test_upload_invalid_page_uuid.yaml: Notion also rejects a bad variant nibble).
+    was `"…"`." (REC:UN/test_cli/test_upload_invalid_page_uuid.yaml: Notion also rejects a bad variant nibble;
+    the nil UUID passes and is then not found, REC:RA/test_build_request_error_integration.yaml).
     """
     text = value if isinstance(value, str) else ""
     hexs = text.replace("-", "")
-    if not _HEX32.match(hexs) or hexs[16].lower() not in "89ab":
+    if not _HEX32.match(hexs) or (hexs[16].lower() not in "89ab" and hexs != "0" * 32):
         raise validation(f"{where} should be a valid uuid, instead was `{json.dumps(value)}`.")
     h = hexs.lower()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
