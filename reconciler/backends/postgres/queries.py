@@ -1,0 +1,119 @@
+"""Catalog queries as named constants (Atlas `sql/postgres/inspect.go` keeps them the same way).
+
+All read `pg_catalog` directly (Postgres docs, chapter 53 "System Catalogs"); `format_type`,
+`pg_get_expr`, `pg_get_indexdef` and `aclexplode` are documented in §9.26 "System Information
+Functions". Parameters are bound (`%s`), never formatted in.
+"""
+
+#: Ordinary and partitioned tables of the given schemas.
+TABLES = """
+SELECT c.oid, n.nspname, c.relname, obj_description(c.oid, 'pg_class'), c.relrowsecurity
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%s)
+ORDER BY n.nspname, c.relname
+"""
+
+#: Columns in declaration order, with the printed type, default and comment.
+COLUMNS = """
+SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
+       pg_catalog.pg_get_expr(d.adbin, d.adrelid), pg_catalog.col_description(a.attrelid, a.attnum)
+FROM pg_catalog.pg_attribute a
+LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
+ORDER BY a.attrelid, a.attnum
+"""
+
+#: Primary key, unique, foreign key and check constraints with their columns in key order.
+CONSTRAINTS = """
+SELECT con.conrelid, con.conname, con.contype,
+       ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(num, i)
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num
+             ORDER BY k.i),
+       fn.nspname, fc.relname,
+       ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(num, i)
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num
+             ORDER BY k.i),
+       con.confdeltype, pg_catalog.pg_get_expr(con.conbin, con.conrelid)
+FROM pg_catalog.pg_constraint con
+LEFT JOIN pg_catalog.pg_class fc ON fc.oid = con.confrelid
+LEFT JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace
+WHERE con.conrelid = ANY(%s) AND con.contype IN ('p', 'u', 'f', 'c')
+ORDER BY con.conrelid, con.conname
+"""
+
+#: Indexes that do not back a primary key, unique or exclusion constraint.
+INDEXES = """
+SELECT i.indrelid, ic.relname, i.indisunique, am.amname,
+       ARRAY(SELECT pg_catalog.pg_get_indexdef(i.indexrelid, k, true)
+             FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
+       pg_catalog.pg_get_expr(i.indpred, i.indrelid, true)
+FROM pg_catalog.pg_index i
+JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_am am ON am.oid = ic.relam
+WHERE i.indrelid = ANY(%s)
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint c
+                  WHERE c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+                    AND c.contype IN ('p', 'u', 'x'))
+ORDER BY i.indrelid, ic.relname
+"""
+
+#: Row level security policies; role 0 is PUBLIC.
+POLICIES = """
+SELECT p.polrelid, p.polname, p.polcmd, p.polpermissive,
+       ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(r) END
+             FROM unnest(p.polroles) r ORDER BY 1),
+       pg_catalog.pg_get_expr(p.polqual, p.polrelid),
+       pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)
+FROM pg_catalog.pg_policy p
+WHERE p.polrelid = ANY(%s)
+ORDER BY p.polrelid, p.polname
+"""
+
+#: Table privileges per grantee (grantee 0 is PUBLIC).
+GRANTS = """
+SELECT c.oid, CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(a.grantee) END,
+       lower(a.privilege_type)
+FROM pg_catalog.pg_class c CROSS JOIN LATERAL aclexplode(c.relacl) a
+WHERE c.oid = ANY(%s)
+ORDER BY 1, 2, 3
+"""
+
+#: Tables that carry the reconciler's updated_at trigger.
+TRIGGERS = """
+SELECT tgrelid FROM pg_catalog.pg_trigger
+WHERE tgrelid = ANY(%s) AND tgname = %s AND NOT tgisinternal
+"""
+
+#: Which of the given roles exist in the cluster.
+ROLES = "SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY(%s)"
+
+#: Probe results: default, check, policy and index expressions of a scratch table, as printed.
+PROBE_DEFAULTS = """
+SELECT a.attname, pg_catalog.pg_get_expr(d.adbin, d.adrelid)
+FROM pg_catalog.pg_attrdef d
+JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+WHERE d.adrelid = %s::regclass
+"""
+PROBE_CHECKS = """
+SELECT conname, pg_catalog.pg_get_expr(conbin, conrelid)
+FROM pg_catalog.pg_constraint WHERE conrelid = %s::regclass AND contype = 'c'
+"""
+PROBE_POLICIES = """
+SELECT polname, pg_catalog.pg_get_expr(polqual, polrelid),
+       pg_catalog.pg_get_expr(polwithcheck, polrelid)
+FROM pg_catalog.pg_policy WHERE polrelid = %s::regclass
+"""
+PROBE_INDEXES = """
+SELECT ic.relname,
+       ARRAY(SELECT pg_catalog.pg_get_indexdef(i.indexrelid, k, true)
+             FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
+       pg_catalog.pg_get_expr(i.indpred, i.indrelid, true)
+FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+WHERE i.indrelid = %s::regclass
+"""
+
+#: Session-independent key of the apply lock: hashtext('reconciler.apply') would do, but a
+#: fixed constant is easier to look up in pg_locks (classid/objid of an advisory lock).
+LOCK_KEY = 0x7265636F6E63696C  # "reconcil"
+TRY_LOCK = "SELECT pg_catalog.pg_try_advisory_xact_lock(%s)"

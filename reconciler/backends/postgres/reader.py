@@ -1,0 +1,161 @@
+"""Live state: the catalog → `model.postgres.Table`s, fingerprints, rows at risk.
+
+`read_tables(conn, desired)` reads every table of the schemas the desired tables live in, then
+lets the server say which live expressions mean what the spec says (`canonical.py`), so the
+diff compares like with like. Fingerprints are taken from what was read, before that step.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+
+import psycopg
+from psycopg import sql
+
+from reconciler.backends.postgres import queries as q
+from reconciler.backends.postgres.canonical import canonicalise, index_item
+from reconciler.backends.postgres.compile import TOUCH
+from reconciler.errors import ReadError
+from reconciler.model.postgres import (
+    PRIVILEGES, Check, Column, ForeignKey, Grant, Index, Policy, Table, Unique, normalise_default,
+    normalise_type,
+)
+from reconciler.plan.changes import Change
+
+ON_DELETE = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null",
+             "d": "set default"}
+COMMANDS = {"*": "all", "r": "select", "a": "insert", "w": "update", "d": "delete"}
+ABSENT = "absent"
+
+
+def read_tables(conn: psycopg.Connection, desired: Sequence[Table]
+                ) -> tuple[tuple[Table, ...], dict[str, str]]:
+    """Live tables of the desired tables' schemas, and `{address: "sha256:…"}` for each desired
+    table (its live peer by name or `renamed_from`; `"absent"` when there is none).
+
+    Raises ReadError when the catalog cannot be read. Leaves no transaction open."""
+    schemas = sorted({t.schema_name for t in desired})
+    try:
+        raw = read_catalog(conn, schemas)
+        fingerprints = {t.address: fingerprint(live_peer(t, raw)) for t in desired}
+        live = canonicalise(conn, desired, raw)
+    except psycopg.Error as exc:
+        raise ReadError(f"reading the Postgres catalog failed: {exc}") from None
+    finally:
+        if not conn.autocommit:
+            conn.rollback()
+    return live, fingerprints
+
+
+def live_peer(table: Table, live: Sequence[Table]) -> Table | None:
+    """The live table `table` stands for: same name, else its newest former name."""
+    for name in (table.name, *table.renamed_from):
+        found = next((t for t in live if (t.schema_name, t.name) == (table.schema_name, name)),
+                     None)
+        if found is not None:
+            return found
+    return None
+
+
+def fingerprint(table: Table | None) -> str:
+    """`sha256:<hex>` of the table's canonical JSON, or `absent`."""
+    if table is None:
+        return ABSENT
+    data = json.dumps(table.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(data.encode()).hexdigest()
+
+
+def read_catalog(conn: psycopg.Connection, schemas: Sequence[str]) -> tuple[Table, ...]:
+    """Every table in `schemas` with its columns, keys, checks, indexes, policies, grants."""
+    tables = conn.execute(q.TABLES, [list(schemas)]).fetchall()
+    oids = [row[0] for row in tables]
+    parts: dict[int, dict] = {oid: defaultdict(list) for oid in oids}
+    for row in conn.execute(q.COLUMNS, [oids]):
+        parts[row[0]]["columns"].append(Column(
+            name=row[1], type=normalise_type(row[2]), nullable=row[3],
+            default=normalise_default(row[4]), comment=row[5]))
+    for row in conn.execute(q.CONSTRAINTS, [oids]):
+        _add_constraint(parts[row[0]], row)
+    for row in conn.execute(q.INDEXES, [oids]):
+        parts[row[0]]["indexes"].append(Index(
+            name=row[1], unique=row[2], method=row[3],
+            columns=tuple(index_item(c) for c in row[4]), where=row[5]))
+    for row in conn.execute(q.POLICIES, [oids]):
+        parts[row[0]]["policies"].append(Policy(
+            name=row[1], command=COMMANDS[row[2]], permissive=row[3], roles=tuple(row[4]),
+            using=row[5], with_check=row[6]))
+    _add_grants(conn, oids, parts)
+    touched = {row[0] for row in conn.execute(q.TRIGGERS, [oids, TOUCH])}
+    return tuple(
+        Table(schema_name=schema, name=name, comment=comment, rls=rls,
+              touch_updated_at=oid in touched, **{k: tuple(v) if isinstance(v, list) else v
+                                                   for k, v in parts[oid].items()})
+        for oid, schema, name, comment, rls in tables)
+
+
+def _add_constraint(part: dict, row: tuple) -> None:
+    _, name, kind, cols, ref_schema, ref_table, ref_cols, deltype, check = row
+    if kind == "p":
+        part["primary_key"], part["primary_key_name"] = tuple(cols), name
+    elif kind == "u":
+        part["uniques"].append(Unique(name=name, columns=tuple(cols)))
+    elif kind == "f":
+        part["foreign_keys"].append(ForeignKey(
+            name=name, columns=tuple(cols), ref_schema=ref_schema, ref_table=ref_table,
+            ref_columns=tuple(ref_cols), on_delete=ON_DELETE[deltype]))
+    else:
+        part["checks"].append(Check(name=name, expression=check))
+
+
+def _add_grants(conn: psycopg.Connection, oids: list[int], parts: dict[int, dict]) -> None:
+    privileges: dict[tuple[int, str], set[str]] = defaultdict(set)
+    for oid, role, privilege in conn.execute(q.GRANTS, [oids]):
+        privileges[(oid, role)].add(privilege)
+    for (oid, role), privs in sorted(privileges.items()):
+        parts[oid]["grants"].append(
+            Grant(role=role, privileges=tuple(p for p in PRIVILEGES if p in privs)))
+
+
+def count_rows_at_risk(conn: psycopg.Connection, changes: list[Change]) -> list[Change]:
+    """`changes` with `rows_affected` set on destructive ones: all rows for drop_table, rows with
+    a value for drop_column and narrowing modify_column. A table that does not exist yet under
+    that name (e.g. renamed in the same plan) leaves it None. Raises ReadError."""
+    out = []
+    try:
+        for change in changes:
+            if change.destructive and change.kind in COUNTERS:
+                change = change.model_copy(update={"rows_affected": _count(conn, change)})
+            out.append(change)
+    except psycopg.Error as exc:
+        raise ReadError(f"counting rows at risk failed: {exc}") from None
+    finally:
+        if not conn.autocommit:
+            conn.rollback()
+    return out
+
+
+def _count(conn: psycopg.Connection, change: Change) -> int | None:
+    query = COUNTERS[change.kind](change.before)
+    try:
+        with conn.transaction():
+            return conn.execute(query).fetchone()[0]
+    except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):
+        return None
+
+
+def _count_all(before: dict) -> sql.Composed:
+    return sql.SQL("SELECT count(*) FROM {}").format(
+        sql.Identifier(before["schema_name"], before["name"]))
+
+
+def _count_values(before: dict) -> sql.Composed:
+    return sql.SQL("SELECT count(*) FROM {} WHERE {} IS NOT NULL").format(
+        sql.Identifier(before["schema_name"], before["table"]),
+        sql.Identifier(before["column"]["name"]))
+
+
+COUNTERS = {"drop_table": _count_all, "drop_column": _count_values,
+            "modify_column": _count_values}

@@ -1,0 +1,278 @@
+"""Pure diff of Postgres tables: desired vs live → list[Change], each with the SQL it will run.
+
+Tables and columns are matched by name, then by `renamed_from` (so a rename is `ALTER … RENAME`,
+never drop and add); keys, checks and indexes by their definition (so generated names never
+cause a diff); policies by name; grants by role. Both sides are in the canonical spelling of
+`model.postgres` (types, defaults), so the plan after an apply is empty.
+
+Ordering is carried by `Phase` (the lead sorts by (phase, address, kind)): everything that must
+go before column changes — renames of columns, drops of constraints, indexes and policies — is
+in `Phase.TABLE` at an address under its table, after the table's own create/rename.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from reconciler.backends.postgres.compile import display_sql
+from reconciler.diff.match import match
+from reconciler.model.postgres import (
+    PRIVILEGES, Column, Grant, Policy, Table, member_address, normalise_default, normalise_type,
+)
+from reconciler.plan.changes import Change, Phase
+
+#: (from, to) type changes that keep every value (Postgres docs §8: the wider type holds the
+#: narrower one's range). Any other type change counts as narrowing, hence destructive.
+WIDENING: frozenset[tuple[str, str]] = frozenset({
+    ("smallint", "integer"), ("smallint", "bigint"), ("integer", "bigint"),
+    ("smallint", "numeric"), ("integer", "numeric"), ("bigint", "numeric"),
+    ("real", "double precision"), ("character varying", "text"), ("character", "text"),
+    ("date", "timestamptz"), ("date", "timestamp"), ("timestamp", "timestamptz"),
+    ("json", "jsonb"),
+})
+TABLE_ATTRS = ("comment", "rls", "touch_updated_at")
+COLUMN_ATTRS = ("type", "nullable", "default", "comment")
+
+
+def diff_tables(desired: Sequence[Table], live: Sequence[Table]) -> list[Change]:
+    """Every change from `live` to `desired`, with `.sql` display text and destructive flags.
+
+    Live tables in the desired tables' schemas that are not declared are dropped (Atlas's
+    behaviour; apply refuses destructive changes without --allow-destroy). Pure; never raises for
+    differences. Output is sorted by `Change.sort_key`."""
+    schemas = {t.schema_name for t in desired}
+    scoped = [t for t in live if t.schema_name in schemas]
+    m = match(desired, scoped, name=_qualified,
+              former_names=lambda t: [f"{t.schema_name}.{n}" for n in t.renamed_from])
+    changes: list[Change] = []
+    for table in m.added:
+        changes += create_table(table)
+    for table in m.removed:
+        changes.append(drop_table(table, scoped))
+    for want, have in m.pairs:
+        changes += compare_table(want, have)
+    changes = [c.model_copy(update={"sql": display_sql(c)}) for c in changes]
+    return sorted(changes, key=lambda c: c.sort_key)
+
+
+def _qualified(t: Table) -> str:
+    return f"{t.schema_name}.{t.name}"
+
+
+def _ref(t: Table) -> dict[str, str]:
+    return {"schema_name": t.schema_name, "table": t.name}
+
+
+def _dump(item: Any) -> dict[str, Any]:
+    return item.model_dump(mode="json", exclude={"renamed_from"})
+
+
+def create_table(table: Table) -> list[Change]:
+    """`create_table` with columns, primary key, uniques, checks, comment, RLS and trigger, then
+    one change per foreign key, index, policy and grant (later phases)."""
+    core = table.model_copy(update={"foreign_keys": (), "indexes": (), "policies": (),
+                                    "grants": ()})
+    after = core.model_dump(mode="json", exclude={"renamed_from", "mirror", "primary_key_name"})
+    after["columns"] = [_dump(c) for c in table.columns]
+    note = f"mirrors notion.{table.mirror}" if table.mirror else None
+    changes = [Change.make("create_table", table.address, Phase.TABLE, after=after, note=note)]
+    empty = Table(schema_name=table.schema_name, name=table.name)
+    changes += compare_foreign_keys(table, empty)
+    changes += compare_indexes(table, empty)
+    changes += compare_policies(table, empty)
+    changes += compare_grants(table, empty)
+    return changes
+
+
+def drop_table(table: Table, live: Sequence[Table]) -> Change:
+    """`drop_table`; `before` also lists the live foreign keys of other tables that point at it
+    (dropped first, so tables can be dropped in any order)."""
+    before = {**_dump(table), "referenced_by": [
+        {"schema_name": t.schema_name, "table": t.name, "name": fk.name}
+        for t in live if t is not table for fk in t.foreign_keys
+        if (fk.ref_schema, fk.ref_table) == (table.schema_name, table.name)]}
+    return Change.make("drop_table", table.address, Phase.TABLE, before=before, destructive=True,
+                       note="drops the table and every row in it")
+
+
+def compare_table(want: Table, have: Table) -> list[Change]:
+    """Changes that turn the live table `have` into `want` (same table, maybe renamed)."""
+    changes: list[Change] = []
+    if want.name != have.name:
+        changes.append(Change.make(
+            "rename_table", want.address, Phase.TABLE, before=_ref(have), after=_ref(want),
+            note=f"renamed from {have.name!r} (renamed_from)"))
+    changes += compare_table_attrs(want, have)
+    changes += compare_columns(want, have)
+    changes += compare_primary_key(want, have)
+    changes += compare_constraints(want, have)
+    changes += compare_foreign_keys(want, have)
+    changes += compare_indexes(want, have)
+    changes += compare_policies(want, have)
+    changes += compare_grants(want, have)
+    return changes
+
+
+def compare_table_attrs(want: Table, have: Table) -> list[Change]:
+    """`modify_table` for comment, row level security and the updated_at trigger."""
+    before = {k: getattr(have, k) for k in TABLE_ATTRS}
+    after = {k: getattr(want, k) for k in TABLE_ATTRS}
+    if before == after:
+        return []
+    return [Change.make("modify_table", want.address, Phase.TABLE,
+                        before={**_ref(want), **before}, after={**_ref(want), **after},
+                        note="changes " + ", ".join(k for k in TABLE_ATTRS
+                                                    if before[k] != after[k]))]
+
+
+def compare_columns(want: Table, have: Table) -> list[Change]:
+    """add / drop / rename / modify_column; renames go in Phase.TABLE, before other changes."""
+    m = match(want.columns, have.columns, name=lambda c: c.name,
+              former_names=lambda c: c.renamed_from)
+    changes: list[Change] = []
+    for col in m.added:
+        changes.append(Change.make("add_column", member_address(want, "column", col.name),
+                                   Phase.COLUMN, after={**_ref(want), "column": _dump(col)}))
+    for col in m.removed:
+        changes.append(Change.make("drop_column", member_address(want, "column", col.name),
+                                   Phase.COLUMN, before={**_ref(want), "column": _dump(col)},
+                                   destructive=True, note="drops the column and its values"))
+    for new, old in m.pairs:
+        if new.name != old.name:
+            changes.append(Change.make(
+                "rename_column", member_address(want, "column", new.name), Phase.TABLE,
+                before={**_ref(want), "column": _dump(old)},
+                after={**_ref(want), "column": _dump(old.model_copy(update={"name": new.name}))},
+                note=f"renamed from {old.name!r} (renamed_from)"))
+        changes += compare_column(want, new, old)
+    return changes
+
+
+def compare_column(table: Table, want: Column, have: Column) -> list[Change]:
+    """`modify_column` when type, nullability, default or comment differ; destructive when the
+    type narrows (see `is_narrowing`)."""
+    have = have.model_copy(update={"name": want.name})
+    changed = [a for a in COLUMN_ATTRS if _column_attr(want, a) != _column_attr(have, a)]
+    if not changed:
+        return []
+    narrowing = "type" in changed and is_narrowing(have.type, want.type)
+    return [Change.make("modify_column", member_address(table, "column", want.name), Phase.COLUMN,
+                        before={**_ref(table), "column": _dump(have)},
+                        after={**_ref(table), "column": _dump(want)}, destructive=narrowing,
+                        note="changes " + ", ".join(changed)
+                        + ("; the new type is narrower: values may be lost" if narrowing else ""))]
+
+
+def _column_attr(col: Column, attr: str) -> Any:
+    value = getattr(col, attr)
+    if attr == "type":
+        return normalise_type(value)
+    return normalise_default(value) if attr == "default" else value
+
+
+def is_narrowing(old: str, new: str) -> bool:
+    """True unless `old` → `new` keeps every value: a `WIDENING` pair, a longer varchar, an
+    unconstrained numeric/varchar, or anything to text."""
+    old, new = normalise_type(old), normalise_type(new)
+    base = lambda t: t.split("(")[0]  # noqa: E731
+    if new == "text" or (base(old), base(new)) in WIDENING:
+        return False
+    if base(old) == base(new):
+        if "(" not in new:
+            return False
+        mods = lambda t: [int(x) for x in t.split("(")[1].rstrip(")[]").split(",")]  # noqa: E731
+        return "(" not in old or any(n < o for n, o in zip(mods(new), mods(old)))
+    return True
+
+
+def _members(want: Table, have: Table, kind: str, items_want: Sequence, items_have: Sequence,
+             key: Callable[[Any], Any], dump: Callable[[Any], dict], phase: Phase,
+             add: str, drop: str) -> list[Change]:
+    """add/drop changes for members matched by `key` (drops in Phase.TABLE, before columns)."""
+    have_keys = {key(i): i for i in items_have}
+    want_keys = {key(i): i for i in items_want}
+    changes = [Change.make(add, member_address(want, kind, i.name), phase,
+                           after={**_ref(want), kind: dump(i)})
+               for k, i in want_keys.items() if k not in have_keys]
+    changes += [Change.make(drop, member_address(want, kind, i.name), Phase.TABLE,
+                            before={**_ref(want), kind: dump(i)})
+                for k, i in have_keys.items() if k not in want_keys]
+    return changes
+
+
+def compare_primary_key(want: Table, have: Table) -> list[Change]:
+    """The primary key as the constraint `<table>_pkey`, compared by its columns."""
+    if want.primary_key == have.primary_key:
+        return []
+    address = member_address(want, "constraint", f"{want.name}_pkey")
+    pk = lambda t: {"type": "primary_key",  # noqa: E731
+                    "name": t.primary_key_name or f"{t.name}_pkey",
+                    "columns": list(t.primary_key)}
+    changes = []
+    if have.primary_key:
+        changes.append(Change.make("drop_constraint", address, Phase.TABLE,
+                                   before={**_ref(want), "constraint": pk(have)}))
+    if want.primary_key:
+        changes.append(Change.make("add_constraint", address, Phase.CONSTRAINT,
+                                   after={**_ref(want), "constraint": pk(want)}))
+    return changes
+
+
+def compare_constraints(want: Table, have: Table) -> list[Change]:
+    """Unique and check constraints, matched by definition."""
+    uniq = lambda i: {"type": "unique", **_dump(i)}  # noqa: E731
+    check = lambda i: {"type": "check", **_dump(i)}  # noqa: E731
+    return (_members(want, have, "constraint", want.uniques, have.uniques, lambda u: u.signature,
+                     uniq, Phase.CONSTRAINT, "add_constraint", "drop_constraint")
+            + _members(want, have, "constraint", want.checks, have.checks, lambda c: c.signature,
+                       check, Phase.CONSTRAINT, "add_constraint", "drop_constraint"))
+
+
+def compare_foreign_keys(want: Table, have: Table) -> list[Change]:
+    fk = lambda i: {"type": "foreign_key", **_dump(i)}  # noqa: E731
+    return _members(want, have, "constraint", want.foreign_keys, have.foreign_keys,
+                    lambda f: f.signature, fk, Phase.CONSTRAINT, "add_constraint",
+                    "drop_constraint")
+
+
+def compare_indexes(want: Table, have: Table) -> list[Change]:
+    return _members(want, have, "index", want.indexes, have.indexes, lambda i: i.signature,
+                    _dump, Phase.INDEX, "add_index", "drop_index")
+
+
+def compare_policies(want: Table, have: Table) -> list[Change]:
+    """add / drop / modify_policy by name."""
+    changes = _members(want, have, "policy", want.policies, have.policies, lambda p: p.name,
+                       _dump, Phase.POLICY, "add_policy", "drop_policy")
+    live = {p.name: p for p in have.policies}
+    for policy in want.policies:
+        old: Policy | None = live.get(policy.name)
+        if old is not None and old != policy:
+            changes.append(Change.make(
+                "modify_policy", member_address(want, "policy", policy.name), Phase.POLICY,
+                before={**_ref(want), "policy": _dump(old)},
+                after={**_ref(want), "policy": _dump(policy)}))
+    return changes
+
+
+def compare_grants(want: Table, have: Table) -> list[Change]:
+    """`grant` when a role gains privileges (and maybe loses some), `revoke` when it only loses.
+    Roles the spec does not mention are left alone (Supabase grants its own defaults)."""
+    live = {g.role: set(g.privileges) for g in have.grants}
+    changes = []
+    for grant in want.grants:
+        old, new = live.get(grant.role, set()), set(grant.privileges)
+        if old == new:
+            continue
+        kind = "grant" if new - old else "revoke"
+        changes.append(Change.make(
+            kind, member_address(want, "grant", grant.role), Phase.GRANT,
+            before={**_ref(want), "grant": _dump(Grant(role=grant.role,
+                                                       privileges=_ordered(old)))},
+            after={**_ref(want), "grant": _dump(grant)}))
+    return changes
+
+
+def _ordered(privileges: set[str]) -> tuple[str, ...]:
+    return tuple(p for p in PRIVILEGES if p in privileges)

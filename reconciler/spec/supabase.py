@@ -1,0 +1,257 @@
+"""Load `schemas/supabase/*.yaml` into `model.postgres.Table`s, with every problem located.
+
+`load_supabase(root, env, notion)` validates each file against `TableDoc`, resolves shorthands
+(enums as CHECKs, `references:`, literal defaults, `grants: {role: all}`), derives mirrored
+columns from the `NotionWorkspace` (`spec.mirror`) and checks references between tables.
+Never raises for bad content: problems come back as `SpecProblem`s (`file:line:col`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from psycopg import sql
+
+from reconciler.errors import SpecProblem, relative
+from reconciler.model.notion import NotionWorkspace
+from reconciler.model.postgres import (
+    PRIVILEGES, Check, Column, ForeignKey, Grant, Index, Policy, Table, Unique, check_name,
+    normalise_default, normalise_type, object_name,
+)
+from reconciler.spec.mirror import mirror_columns
+from reconciler.spec.supabase_docs import ColumnDoc, MirrorDoc, ReferenceDoc, TableDoc
+from reconciler.spec.yaml import Loaded, load_yaml, validate
+
+SPEC_DIR = Path("schemas") / "supabase"
+
+
+def load_supabase(root: Path, env: Mapping[str, str], notion: NotionWorkspace
+                  ) -> tuple[tuple[Table, ...], list[SpecProblem]]:
+    """Read every `<root>/schemas/supabase/*.yaml` (sorted) into tables.
+
+    Returns `(tables, problems)`; file names in problems are relative to `root`. `notion` is the
+    desired Notion workspace that `mirror:` names resolve against. OSError propagates.
+    """
+    problems: list[SpecProblem] = []
+    loaded: list[Loaded[TableDoc]] = []
+    for path in sorted((Path(root) / SPEC_DIR).glob("*.yaml")):
+        file = relative(path, Path(root))
+        doc, more = load_yaml(path, file, dict(env))
+        problems += more
+        if doc is None:
+            continue
+        valid, more = validate(TableDoc, doc)
+        problems += more
+        if valid is not None:
+            loaded.append(Loaded(path.stem, file, valid, doc))
+    tables: list[Table] = []
+    for item in loaded:
+        table, more = resolve_table(item, notion)
+        tables.append(table)
+        problems += more
+    problems += check_tables(loaded, tables)
+    return tuple(tables), problems
+
+
+def resolve_table(item: Loaded[TableDoc], notion: NotionWorkspace
+                  ) -> tuple[Table, list[SpecProblem]]:
+    """One validated document → `Table` (+ problems found while resolving)."""
+    doc, name = item.doc, item.doc.name or item.key
+    problems: list[SpecProblem] = []
+    derived: dict[str, Column] = {}
+    if doc.mirror is not None:
+        derived, more = _mirrored(item, notion)
+        problems += more
+    columns = dict(derived)
+    pk = list(doc.primary_key or (["id"] if doc.mirror is not None else []))
+    uniques = [["notion_page_id"]] if doc.mirror is not None else []
+    checks, fks = [], []
+    for col_name, cdoc in doc.columns.items():
+        cdoc = cdoc or ColumnDoc()
+        column = _column(item, col_name, cdoc, derived.get(col_name), problems)
+        if column is None:
+            continue
+        columns[col_name] = column
+        pk += [col_name] if cdoc.primary_key and col_name not in pk else []
+        uniques += [[col_name]] if cdoc.unique else []
+        checks += [_enum_check(col_name, cdoc.values)] if cdoc.values else []
+        checks += [cdoc.check] if cdoc.check else []
+        if cdoc.references is not None:
+            fks.append(_foreign_key(name, doc.schema_, col_name, cdoc.references))
+    pk_set = set(pk)
+    cols = tuple(c.model_copy(update={"nullable": False}) if c.name in pk_set else c
+                 for c in columns.values())
+    uniques += [list(u) for u in doc.unique]
+    has_updated = any(c.name == "updated_at" and c.type == "timestamptz" for c in cols)
+    table = Table(
+        schema_name=doc.schema_, name=name, columns=cols, primary_key=tuple(pk),
+        uniques=tuple(Unique(name=object_name(name, u, "key"), columns=tuple(u))
+                      for u in _dedupe(uniques)),
+        foreign_keys=tuple(fks),
+        checks=tuple(Check(name=check_name(name, e), expression=e)
+                     for e in dict.fromkeys(checks + doc.checks)),
+        indexes=tuple(_index(name, i) for i in doc.indexes),
+        comment=doc.comment or _mirror_comment(doc, notion), rls=doc.rls,
+        policies=tuple(_policy(n, p) for n, p in doc.policies.items()),
+        grants=_grants(item, problems),
+        touch_updated_at=has_updated if doc.updated_at_trigger is None else doc.updated_at_trigger,
+        mirror=_mirror_doc(doc.mirror).database if doc.mirror is not None else None,
+        renamed_from=tuple(doc.renamed_from))
+    return table, problems
+
+
+def _mirror_doc(mirror: str | MirrorDoc) -> MirrorDoc:
+    return MirrorDoc(database=mirror) if isinstance(mirror, str) else mirror
+
+
+def _mirror_comment(doc: TableDoc, notion: NotionWorkspace) -> str | None:
+    if doc.mirror is None:
+        return None
+    db = notion.database(_mirror_doc(doc.mirror).database)
+    return f"Mirror of the Notion database {db.title!r}" if db is not None else None
+
+
+def _mirrored(item: Loaded[TableDoc], notion: NotionWorkspace
+              ) -> tuple[dict[str, Column], list[SpecProblem]]:
+    mirror = _mirror_doc(item.doc.mirror)
+    db = notion.database(mirror.database)
+    if db is None:
+        known = ", ".join(sorted(d.key for d in notion.databases)) or "none"
+        return {}, [item.problem(("mirror",), f"mirror: no Notion database named "
+                                 f"{mirror.database!r} is declared (declared: {known})")]
+    columns, clashes = mirror_columns(db, mirror.dates)
+    problems = [item.problem(("mirror",), f"mirror: property {p!r} maps to a column name another "
+                             "property already has; rename it or declare the column explicitly")
+                for p in clashes]
+    return {c.name: c for c in columns}, problems
+
+
+def _column(item: Loaded[TableDoc], name: str, doc: ColumnDoc, base: Column | None,
+            problems: list[SpecProblem]) -> Column | None:
+    """A declared column, or a mirrored one (`base`) with the declared fields overriding it."""
+    loc = ("columns", name)
+    if doc.type is None and base is None:
+        problems.append(item.problem(loc, f"column {name!r}: missing required key 'type': add it"))
+        return None
+    if (doc.type == "enum") != bool(doc.values):
+        problems.append(item.problem(loc, f"column {name!r}: `values` goes with `type: enum` "
+                                     "(and an enum needs values)"))
+        return None
+    if doc.default is not None and doc.default_sql is not None:
+        problems.append(item.problem(loc, f"column {name!r}: give `default` or `default_sql`, "
+                                     "not both"))
+        return None
+    pg_type = "text" if doc.type == "enum" else normalise_type(doc.type) if doc.type else base.type
+    fields: dict[str, Any] = {"name": name, "type": pg_type}
+    if doc.nullable is not None:
+        fields["nullable"] = doc.nullable
+    if doc.default is not None:
+        fields["default"] = normalise_default(literal_default(doc.default, pg_type))
+    if doc.default_sql is not None:
+        fields["default"] = normalise_default(doc.default_sql)
+    if doc.comment is not None:
+        fields["comment"] = doc.comment
+    if doc.renamed_from:
+        fields["renamed_from"] = tuple(doc.renamed_from)
+    return base.model_copy(update=fields) if base is not None else Column(**fields)
+
+
+def literal_default(value: Any, pg_type: str) -> str:
+    """A YAML value as a SQL literal: bools and numbers as written, lists/dicts as JSON text for
+    json(b) and as an array literal for arrays, strings quoted by psycopg (`sql.Literal`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if pg_type in ("json", "jsonb"):
+        text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    elif isinstance(value, list):
+        text = "{" + ",".join(json.dumps(str(v), ensure_ascii=False) for v in value) + "}"
+    else:
+        text = str(value)
+    return sql.Literal(text).as_string(None)
+
+
+def _enum_check(column: str, values: list[str]) -> str:
+    items = sql.SQL(", ").join(sql.Literal(v) for v in values)
+    return sql.SQL("{} IN ({})").format(sql.Identifier(column), items).as_string(None)
+
+
+def _foreign_key(table: str, schema: str, column: str, ref: str | ReferenceDoc) -> ForeignKey:
+    if isinstance(ref, str):
+        target, _, ref_col = ref.partition(".")
+        ref = ReferenceDoc(table=target, column=ref_col or "id")
+    return ForeignKey(name=object_name(table, [column], "fkey"), columns=(column,),
+                      ref_schema=ref.schema_ or schema, ref_table=ref.table,
+                      ref_columns=(ref.column,), on_delete=ref.on_delete)
+
+
+def _index(table: str, doc) -> Index:
+    parts = ["".join(ch if ch.isalnum() else "_" for ch in c).strip("_") for c in doc.columns]
+    return Index(name=doc.name or object_name(table, parts, "idx"), columns=tuple(doc.columns),
+                 unique=doc.unique, method=doc.method, where=doc.where)
+
+
+def _policy(name: str, doc) -> Policy:
+    return Policy(name=name, command=doc.command, roles=tuple(sorted(r.lower() for r in doc.roles)),
+                  permissive=doc.as_ == "permissive", using=doc.using, with_check=doc.with_check)
+
+
+def _grants(item: Loaded[TableDoc], problems: list[SpecProblem]) -> tuple[Grant, ...]:
+    grants = []
+    for role, privs in sorted(item.doc.grants.items()):
+        wanted = {p.lower() for p in privs}
+        if "all" in wanted:
+            wanted = set(PRIVILEGES)
+        unknown = sorted(wanted - set(PRIVILEGES))
+        if unknown:
+            problems.append(item.problem(("grants", role), f"grants: unknown privilege(s) "
+                                         f"{', '.join(unknown)} (allowed: all, {', '.join(PRIVILEGES)})"))
+        grants.append(Grant(role=role, privileges=tuple(p for p in PRIVILEGES if p in wanted)))
+    return tuple(grants)
+
+
+def _dedupe(groups: list[list[str]]) -> list[list[str]]:
+    return [list(g) for g in dict.fromkeys(tuple(g) for g in groups)]
+
+
+def check_tables(loaded: list[Loaded[TableDoc]], tables: list[Table]) -> list[SpecProblem]:
+    """Cross-file checks: unique table names, known columns in keys and indexes, and foreign
+    keys that point at declared tables and columns."""
+    problems: list[SpecProblem] = []
+    by_name = {(t.schema_name, t.name): t for t in tables}
+    seen: dict[tuple[str, str], str] = {}
+    for item, table in zip(loaded, tables):
+        key = (table.schema_name, table.name)
+        if key in seen:
+            problems.append(item.problem(("name",), f"table {table.schema_name}.{table.name} is "
+                                         f"already declared in {seen[key]}"))
+        seen.setdefault(key, item.file)
+        problems += _check_members(item, table, by_name)
+    return problems
+
+
+def _check_members(item: Loaded[TableDoc], table: Table,
+                   by_name: dict[tuple[str, str], Table]) -> list[SpecProblem]:
+    names = {c.name for c in table.columns}
+    problems = []
+    groups = [("primary_key", table.primary_key)] + [("unique", u.columns) for u in table.uniques]
+    groups += [("indexes", tuple(c for c in i.columns if not c.startswith("(")))
+               for i in table.indexes]
+    for where, cols in groups:
+        for col in cols:
+            if col not in names:
+                problems.append(item.problem((where,), f"{where}: unknown column {col!r}"))
+    for fk in table.foreign_keys:
+        target = by_name.get((fk.ref_schema, fk.ref_table))
+        loc = ("columns", fk.columns[0], "references")
+        if target is None:
+            problems.append(item.problem(loc, f"references: table {fk.ref_schema}.{fk.ref_table} "
+                                         "is not declared in schemas/supabase"))
+        elif target.column(fk.ref_columns[0]) is None:
+            problems.append(item.problem(loc, f"references: {fk.ref_table} has no column "
+                                         f"{fk.ref_columns[0]!r}"))
+    return problems
