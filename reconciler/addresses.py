@@ -12,7 +12,7 @@ import json
 import re
 
 _PART = re.compile(r'\.([A-Za-z_][A-Za-z0-9_]*)\[("(?:[^"\\]|\\.)*")\]')
-_HEAD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_][A-Za-z0-9_-]*)*")
+_HEAD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*+(?:\.[A-Za-z0-9_][A-Za-z0-9_-]*+(?!\[))*")
 
 
 def child(parent: str, kind: str, name: str) -> str:

@@ -64,8 +64,8 @@ def diff_notion(desired: NotionWorkspace, live: NotionWorkspace) -> list[Change]
 
 def create_database(db: Database) -> list[Change]:
     """A new database: one `create_database` (with its title property) and one change per property."""
-    title = db.title_property
-    after = database_data(db) | {"title_property": title.name if title else "Name"}
+    title = db.title_property or Property(name="Name", type="title")
+    after = database_data(db) | {"title_property": property_data(title)}
     changes = [Change.make("create_database", db.address, Phase.DATABASE, after=after)]
     for prop in db.properties:
         if prop.type != "title":

@@ -20,7 +20,8 @@ from reconciler.errors import PlanFileError
 from reconciler.plan.model import FORMAT_VERSION, Plan
 
 _HEADER_COMMENT = (
-    "# Reconciler plan. Review it, then: reconciler apply {path}\n"
+    "# Reconciler plan. Review it (reconciler show FILE --format markdown), then apply it with:\n"
+    "#   reconciler apply FILE\n"
     "# Generated; do not edit (apply refuses a plan whose live state changed since).\n"
 )
 
@@ -65,17 +66,17 @@ _CHANGE_ORDER = ("address", "action", "kind", "phase", "destructive", "rows_affe
                  "note", "before", "after", "sql")
 
 
-def dumps(plan: Plan, path_hint: str = "FILE") -> str:
+def dumps(plan: Plan) -> str:
     """The plan file's text."""
     buf = io.StringIO()
     _yaml().dump(to_document(plan), buf)
-    return _HEADER_COMMENT.format(path=path_hint) + buf.getvalue()
+    return _HEADER_COMMENT + buf.getvalue()
 
 
 def save(plan: Plan, path: Path) -> None:
     """Write the plan to `path` (parent folders created)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dumps(plan, str(path)), encoding="utf-8")
+    path.write_text(dumps(plan), encoding="utf-8")
 
 
 def from_document(doc: Any, source: str) -> Plan:

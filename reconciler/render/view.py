@@ -40,7 +40,10 @@ def _path(diff_path: str) -> str:
 
 
 def field_changes(before: dict | None, after: dict | None) -> list[dict[str, str]]:
-    """`[{"field", "before", "after"}]` for an update: what differs, field by field."""
+    """`[{"field", "before", "after"}]` for an update: what differs, field by field.
+
+    The `id` a change carries to address the live resource is not a difference and is left out.
+    """
     if not before or not after:
         return []
     diff = DeepDiff(before, after, ignore_order=False, verbose_level=2)
@@ -58,7 +61,7 @@ def field_changes(before: dict | None, after: dict | None) -> list[dict[str, str
             other = "(none)"
             rows.append({"field": _path(path), "before": fmt(value) if label == "before" else other,
                          "after": fmt(value) if label == "after" else other})
-    return sorted(rows, key=lambda r: r["field"])
+    return sorted((r for r in rows if r["field"] != "id"), key=lambda r: r["field"])
 
 
 def change_view(change: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ def test_absent_database_is_created_with_each_property():
         ("add_property", 'notion.tasks.property["Done"]'),
         ("add_property", 'notion.tasks.property["Notes"]'),
     ]
-    assert changes[0].after["title_property"] == "Name"
+    assert changes[0].after["title_property"] == {"name": "Name", "type": "title", "id": "title"}
 
 
 def test_identical_models_give_no_change():

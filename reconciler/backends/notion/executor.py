@@ -87,10 +87,12 @@ class NotionExecutor:
     # databases ---------------------------------------------------------------------------
     def _create(self, key: str, change: Change) -> None:
         after = change.after or {}
+        title = Property.model_validate(_property_fields(after["title_property"], "Name"))
+        name, config = property_to_api(title, data_source_id_for=self._data_source_id, key=title.name)
         body = {
             "parent": {"type": "page_id", "page_id": after["parent_page_id"]},
             "title": _rich(after["title"]),
-            "initial_data_source": {"properties": {after["title_property"]: {"title": {}}}},
+            "initial_data_source": {"properties": {name: config}},
         }
         if after.get("description"):
             body["description"] = _rich(after["description"])

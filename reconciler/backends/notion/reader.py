@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from notion_client import APIResponseError
 from notion_client.helpers import iterate_paginated_api
@@ -114,17 +116,36 @@ def _get(method, object_id: str) -> dict | None:
         raise ReadError(f"reading {object_id} failed: {exc.code}: {exc}") from None
 
 
+_REFERENCE = re.compile(r"\{\{notion:block_property:([^:}]+):([0-9a-f-]+):[^}]*\}\}")
+
+
 def _with_applied_formulas(db: Database, state: NotionState) -> Database:
-    """Show a formula as the text last applied when Notion still holds what it returned then."""
+    """Formulas as the spec writes them, not as Notion rewrites them (NOTION-API.md §2).
+
+    The text last applied is used when Notion still holds what it returned then; otherwise
+    (state lost, or edited in Notion) each `{{notion:block_property:<id>:<data source>:…}}`
+    reference to this data source becomes `prop("<name>")`.
+    """
     known = state.databases.get(db.key)
-    if known is None:
-        return db
-    applied = {p.id: p for p in known.properties.values() if p.formula_applied is not None}
+    applied = {p.id: p for p in known.properties.values() if p.formula_applied is not None} \
+        if known else {}
+    names = {p.id: p.name for p in db.properties if p.id}
+    here = _bare(db.data_source_id or "")
+
+    def canonical(match: re.Match) -> str:
+        prop_id, source = match.group(1), match.group(2)
+        name = names.get(prop_id) or names.get(unquote(prop_id))
+        if name is None or _bare(source) != here:
+            return match.group(0)
+        return "prop(" + json.dumps(name, ensure_ascii=False) + ")"
+
     props: list[Property] = []
     for prop in db.properties:
-        rec = applied.get(prop.id)
-        if prop.type == "formula" and rec is not None and rec.formula_live == prop.formula:
-            prop = prop.model_copy(update={"formula": rec.formula_applied})
+        if prop.type == "formula" and prop.formula:
+            rec = applied.get(prop.id)
+            text = rec.formula_applied if rec is not None and rec.formula_live == prop.formula \
+                else _REFERENCE.sub(canonical, prop.formula)
+            prop = prop.model_copy(update={"formula": text})
         props.append(prop)
     return db.model_copy(update={"properties": tuple(props)})
 
