@@ -105,6 +105,7 @@ def compare_table(want: Table, have: Table) -> list[Change]:
             note=f"renamed from {have.name!r} (renamed_from)"))
     changes += compare_table_attrs(want, have)
     changes += compare_columns(want, have)
+    have = with_renamed_columns(have, column_renames(want, have))
     changes += compare_primary_key(want, have)
     changes += compare_constraints(want, have)
     changes += compare_foreign_keys(want, have)
@@ -112,6 +113,28 @@ def compare_table(want: Table, have: Table) -> list[Change]:
     changes += compare_policies(want, have)
     changes += compare_grants(want, have)
     return changes
+
+
+def column_renames(want: Table, have: Table) -> dict[str, str]:
+    """`{live name: desired name}` for the columns that `renamed_from` renames."""
+    m = match(want.columns, have.columns, name=lambda c: c.name,
+              former_names=lambda c: c.renamed_from)
+    return {old.name: new.name for new, old in m.pairs if new.name != old.name}
+
+
+def with_renamed_columns(table: Table, renames: dict[str, str]) -> Table:
+    """`table` as it will be once the column renames ran: keys, foreign keys and indexes name
+    the new columns, so a rename alone never re-creates them."""
+    if not renames:
+        return table
+    cols = lambda names: tuple(renames.get(n, n) for n in names)  # noqa: E731
+    return table.model_copy(update={
+        "primary_key": cols(table.primary_key),
+        "uniques": tuple(u.model_copy(update={"columns": cols(u.columns)}) for u in table.uniques),
+        "foreign_keys": tuple(f.model_copy(update={"columns": cols(f.columns)})
+                              for f in table.foreign_keys),
+        "indexes": tuple(i.model_copy(update={"columns": cols(i.columns)}) for i in table.indexes),
+    })
 
 
 def compare_table_attrs(want: Table, have: Table) -> list[Change]:
