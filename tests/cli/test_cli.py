@@ -1,0 +1,73 @@
+"""The CLI's contract: exit codes, clear user errors without tracebacks, --dir, show formats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from reconciler.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_validate_the_bundled_example(example_workspace: Path):
+    result = invoke("validate", "--dir", str(example_workspace))
+    assert result.exit_code == 0
+    assert "8 Notion database(s)" in result.output
+
+
+def test_broken_spec_gives_file_line_col_exit_1_and_writes_nothing(example_workspace: Path):
+    spec = example_workspace / "schemas" / "notion" / "tech_debt.yaml"
+    spec.write_text(spec.read_text() + "  Broken: {type: nonsense}\n")
+    line = len(spec.read_text().splitlines())
+    for command in ("validate", "plan"):
+        result = invoke(command, "--dir", str(example_workspace))
+        assert result.exit_code == 1
+        assert f"schemas/notion/tech_debt.yaml:{line}:" in result.output
+        assert "Traceback" not in result.output
+    assert not (example_workspace / ".reconciler").exists()
+
+
+def test_plan_detailed_exitcode_and_target(example_workspace: Path):
+    out = example_workspace / "plans" / "t.yaml"
+    result = invoke("plan", "--dir", str(example_workspace), "--detailed-exitcode",
+                    "--target", "notion.lukhas_modules", "--out", str(out))
+    assert result.exit_code == 2
+    doc = json.loads(invoke("show", str(out), "--format", "json").output)
+    assert doc["changes"] and all(c["address"].startswith("notion.lukhas_modules")
+                                  for c in doc["changes"])
+
+
+def test_show_refuses_unknown_format_and_missing_file(tmp_path: Path):
+    missing = invoke("show", str(tmp_path / "nope.yaml"))
+    assert missing.exit_code == 1 and "cannot read the plan file" in missing.output
+    (tmp_path / "p.yaml").write_text("format_version: 1\nheader: {}\n")
+    assert invoke("show", str(tmp_path / "p.yaml"), "--format", "xml").exit_code == 1
+
+
+def test_apply_without_a_plan_needs_confirmation_off_a_terminal(example_workspace: Path):
+    result = invoke("apply", "--dir", str(example_workspace))
+    assert result.exit_code == 1
+    assert "--auto-approve" in result.output
+
+
+def test_no_workspace_is_a_clear_error(tmp_path: Path):
+    result = invoke("plan", "--dir", str(tmp_path))
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output and "reconciler.yaml" in result.output
+
+
+def test_schema_writes_json_schemas(example_workspace: Path):
+    result = invoke("schema", "--dir", str(example_workspace))
+    assert result.exit_code == 0
+    written = sorted(p.name for p in (example_workspace / "schemas" / ".schema").iterdir())
+    assert "notion-database.schema.json" in written
+    schema = json.loads((example_workspace / "schemas" / ".schema" /
+                         "notion-database.schema.json").read_text())
+    assert "properties" in json.dumps(schema)
