@@ -45,6 +45,10 @@ def diff_tables(desired: Sequence[Table], live: Sequence[Table]) -> list[Change]
     scoped = [t for t in live if t.schema_name in schemas]
     m = match(desired, scoped, name=_qualified,
               former_names=lambda t: [f"{t.schema_name}.{n}" for n in t.renamed_from])
+    renamed = {(h.schema_name, h.name): w.name for w, h in m.pairs if w.name != h.name}
+    if renamed:
+        m = match(desired, [_retarget(t, renamed) for t in scoped], name=_qualified,
+                  former_names=lambda t: [f"{t.schema_name}.{n}" for n in t.renamed_from])
     changes: list[Change] = []
     for table in m.added:
         changes += create_table(table)
@@ -54,6 +58,14 @@ def diff_tables(desired: Sequence[Table], live: Sequence[Table]) -> list[Change]
         changes += compare_table(want, have)
     changes = [c.model_copy(update={"sql": display_sql(c)}) for c in changes]
     return sorted(changes, key=lambda c: c.sort_key)
+
+
+def _retarget(table: Table, renamed: dict[tuple[str, str], str]) -> Table:
+    """`table` with its foreign keys pointing at the new names of tables renamed in this plan."""
+    fks = tuple(f.model_copy(update={"ref_table": renamed.get((f.ref_schema, f.ref_table),
+                                                              f.ref_table)})
+                for f in table.foreign_keys)
+    return table.model_copy(update={"foreign_keys": fks})
 
 
 def _qualified(t: Table) -> str:

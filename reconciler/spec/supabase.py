@@ -15,6 +15,7 @@ from typing import Any
 
 from psycopg import sql
 
+from reconciler.backends.postgres.compile import type_sql
 from reconciler.errors import SpecProblem, relative
 from reconciler.model.notion import NotionWorkspace
 from reconciler.model.postgres import (
@@ -65,22 +66,7 @@ def resolve_table(item: Loaded[TableDoc], notion: NotionWorkspace
     if doc.mirror is not None:
         derived, more = _mirrored(item, notion)
         problems += more
-    columns = dict(derived)
-    pk = list(doc.primary_key or (["id"] if doc.mirror is not None else []))
-    uniques = [["notion_page_id"]] if doc.mirror is not None else []
-    checks, fks = [], []
-    for col_name, cdoc in doc.columns.items():
-        cdoc = cdoc or ColumnDoc()
-        column = _column(item, col_name, cdoc, derived.get(col_name), problems)
-        if column is None:
-            continue
-        columns[col_name] = column
-        pk += [col_name] if cdoc.primary_key and col_name not in pk else []
-        uniques += [[col_name]] if cdoc.unique else []
-        checks += [_enum_check(col_name, cdoc.values)] if cdoc.values else []
-        checks += [cdoc.check] if cdoc.check else []
-        if cdoc.references is not None:
-            fks.append(_foreign_key(name, doc.schema_, col_name, cdoc.references))
+    columns, pk, uniques, checks, fks = _columns(item, name, derived, problems)
     pk_set = set(pk)
     cols = tuple(c.model_copy(update={"nullable": False}) if c.name in pk_set else c
                  for c in columns.values())
@@ -101,6 +87,30 @@ def resolve_table(item: Loaded[TableDoc], notion: NotionWorkspace
         mirror=_mirror_doc(doc.mirror).database if doc.mirror is not None else None,
         renamed_from=tuple(doc.renamed_from))
     return table, problems
+
+
+def _columns(item: Loaded[TableDoc], name: str, derived: dict[str, Column],
+             problems: list[SpecProblem]) -> tuple[dict[str, Column], list, list, list, list]:
+    """Derived then declared columns, and what column-level keys declare: `(columns, primary
+    key, unique groups, check expressions, foreign keys)`."""
+    doc = item.doc
+    columns = dict(derived)
+    pk = list(doc.primary_key or (["id"] if doc.mirror is not None else []))
+    uniques = [["notion_page_id"]] if doc.mirror is not None else []
+    checks, fks = [], []
+    for col_name, cdoc in doc.columns.items():
+        cdoc = cdoc or ColumnDoc()
+        column = _column(item, col_name, cdoc, derived.get(col_name), problems)
+        if column is None:
+            continue
+        columns[col_name] = column
+        pk += [col_name] if cdoc.primary_key and col_name not in pk else []
+        uniques += [[col_name]] if cdoc.unique else []
+        checks += [_enum_check(col_name, cdoc.values)] if cdoc.values else []
+        checks += [cdoc.check] if cdoc.check else []
+        if cdoc.references is not None:
+            fks.append(_foreign_key(name, doc.schema_, col_name, cdoc.references))
+    return columns, pk, uniques, checks, fks
 
 
 def _mirror_doc(mirror: str | MirrorDoc) -> MirrorDoc:
@@ -145,6 +155,11 @@ def _column(item: Loaded[TableDoc], name: str, doc: ColumnDoc, base: Column | No
                                      "not both"))
         return None
     pg_type = "text" if doc.type == "enum" else normalise_type(doc.type) if doc.type else base.type
+    try:
+        type_sql(pg_type)
+    except ValueError as exc:
+        problems.append(item.problem(loc + ("type",), f"column {name!r}: {exc}"))
+        return None
     fields: dict[str, Any] = {"name": name, "type": pg_type}
     if doc.nullable is not None:
         fields["nullable"] = doc.nullable

@@ -143,3 +143,14 @@ def test_migration_file_matches_golden_sql(tmp_path: Path):
     if os.environ.get("UPDATE_GOLDEN"):
         golden.write_text(path.read_text())
     assert path.read_text() == golden.read_text()
+
+
+def test_foreign_keys_follow_a_renamed_table():
+    fk = ForeignKey(name="kids_parent_fkey", columns=("parent",), ref_schema="public",
+                    ref_table="parents", ref_columns=("id",))
+    kids = table("kids", Column(name="parent", type="uuid"), foreign_keys=(fk,))
+    want_kids = kids.model_copy(update={"foreign_keys": (fk.model_copy(
+        update={"ref_table": "folks"}),)})
+    folks = table("folks", renamed_from=("parents",))
+    assert kinds(diff_tables([want_kids, folks], [kids, table("parents")])) == [
+        ("rename_table", "supabase.public.folks")]

@@ -110,3 +110,9 @@ columns:
 ])
 def test_column_names(name: str, column: str):
     assert column_name(name) == column
+
+
+def test_a_type_that_is_not_a_type_is_refused(tmp_path: Path):
+    write(tmp_path, "bad", 'columns:\n  a: {type: "text; DROP TABLE x"}\n')
+    _, problems = load_supabase(tmp_path, {}, NotionWorkspace())
+    assert [(p.line, "not a plain type name" in p.message) for p in problems] == [(2, True)]

@@ -34,13 +34,16 @@ ABSENT = "absent"
 def read_tables(conn: psycopg.Connection, desired: Sequence[Table]
                 ) -> tuple[tuple[Table, ...], dict[str, str]]:
     """Live tables of the desired tables' schemas, and `{address: "sha256:…"}` for each desired
-    table (its live peer by name or `renamed_from`; `"absent"` when there is none).
+    table (its live peer by name or `renamed_from`; `"absent"` when there is none) and for each
+    undeclared live table of those schemas (which the plan drops), so stale detection covers
+    every table a plan touches.
 
     Raises ReadError when the catalog cannot be read. Leaves no transaction open."""
     schemas = sorted({t.schema_name for t in desired})
     try:
         raw = read_catalog(conn, schemas)
-        fingerprints = {t.address: fingerprint(live_peer(t, raw)) for t in desired}
+        fingerprints = {t.address: fingerprint(t) for t in raw}
+        fingerprints.update({t.address: fingerprint(live_peer(t, raw)) for t in desired})
         live = canonicalise(conn, desired, raw)
     except psycopg.Error as exc:
         raise ReadError(f"reading the Postgres catalog failed: {exc}") from None
