@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import get_args
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reconciler.backends.postgres.compile import COMPILERS
 from reconciler.backends.postgres.migrations import write_migration
 from reconciler.diff.postgres import diff_tables, is_narrowing
 from reconciler.model.postgres import (
-    Check, Column, ForeignKey, Grant, Index, Policy, Table, Unique, normalise_type,
+    Check, Column, ForeignKey, Grant, Index, Policy, Table, Unique, normalise_type, object_name,
 )
 from reconciler.plan.changes import ChangeKind
 
@@ -154,3 +156,15 @@ def test_foreign_keys_follow_a_renamed_table():
     folks = table("folks", renamed_from=("parents",))
     assert kinds(diff_tables([want_kids, folks], [kids, table("parents")])) == [
         ("rename_table", "supabase.public.folks")]
+
+
+@given(st.text(min_size=1, max_size=80), st.lists(st.text(min_size=1, max_size=40), max_size=4))
+def test_generated_names_fit_postgres_identifiers(table_name: str, parts: list[str]):
+    name = object_name(table_name, parts, "key")
+    assert len(name.encode()) <= 63 and name.endswith("_key")
+
+
+@given(st.sampled_from(["int4", "INTEGER", "decimal(10,2)", "timestamp with time zone", "_int8",
+                        "varchar(3)", "text[]", "bool"]))
+def test_normalise_type_is_idempotent(text: str):
+    assert normalise_type(normalise_type(text)) == normalise_type(text)
