@@ -1,4 +1,4 @@
-"""The bundled example workspace (seeds 003 and 004) loads and resolves."""
+"""The bundled example workspace (seeds 001, 003 and 004) loads and resolves."""
 
 from __future__ import annotations
 
@@ -8,11 +8,21 @@ from reconciler.model.notion import stable_color
 from reconciler.spec import load_workspace
 
 
-def test_bundled_workspace_has_eight_databases(repo: Path):
+SEED_003_004 = ["CLI Sessions", "Drift Board", "File Catalog", "LUKHAS Modules",
+                "SecondBrain Tasks", "Slack Conversations", "Task Tracking", "Tech-Debt"]
+#: Seed 001's 16 Notion databases, each mirrored by one bundled Supabase table.
+SEED_001 = ["Business Entities Registry", "Contacts & Profiles", "Community Hub",
+            "Products & Services", "Workflow Instances", "Marketing Campaigns",
+            "Feedback & Surveys", "Rewards & Bounties", "Master Tasks Database",
+            "Agent Communication Patterns", "Agent Registry", "API Integrations Catalog",
+            "Data Transformations Registry", "Notifications Templates", "Use Cases Library",
+            "Workflows Library"]
+
+
+def test_bundled_workspace_has_the_seed_databases(repo: Path):
     ws = load_workspace(repo, env={})
-    assert [d.title for d in ws.notion.databases] == [
-        "CLI Sessions", "Drift Board", "File Catalog", "LUKHAS Modules", "SecondBrain Tasks",
-        "Slack Conversations", "Task Tracking", "Tech-Debt"]
+    titles = [d.title for d in ws.notion.databases]
+    assert len(titles) == 24 and sorted(titles) == sorted(SEED_003_004 + SEED_001)
     assert {v.name for v in ws.vocabularies} == {"agents", "features", "priority", "tags"}
     assert ws.config.notion.parent_page_id is None and ws.config.notion.rate_limit == 3
 
@@ -62,7 +72,8 @@ def test_rollup_formula_and_one_way_self_relation(repo: Path):
 def test_spec_hash_is_stable_and_follows_the_files(bundled: Path):
     first, second = load_workspace(bundled, env={}), load_workspace(bundled, env={})
     assert first.spec_hash == second.spec_hash and first.spec_hash.startswith("sha256:")
-    assert len([f for f in first.files if "supabase" not in f.parts]) == 13
+    # reconciler.yaml, 24 databases, 4 vocabularies
+    assert len([f for f in first.files if "supabase" not in f.parts]) == 29
     path = bundled / "schemas" / "notion" / "tech_debt.yaml"
     path.write_text(path.read_text() + "  Notes: {type: rich_text}\n")
     changed = load_workspace(bundled, env={})
