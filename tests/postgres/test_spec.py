@@ -31,14 +31,39 @@ def notion(*props: Property) -> NotionWorkspace:
 
 
 def test_bundled_seed_001_tables_load_cleanly():
-    tables, problems = load_supabase(REPO, {}, NotionWorkspace())
+    from reconciler.spec.loader import load_workspace
+    ws = load_workspace(REPO, {})
+    tables, problems = load_supabase(REPO, {}, ws.notion)
     assert problems == []
     assert sorted(t.name for t in tables) == sorted(SEED_001)
     for table in tables:
         names = [c.name for c in table.columns]
-        assert names[:2] == ["id", "notion_page_id"] and names[-2:] == ["created_at", "updated_at"]
+        assert names[:4] == ["id", "notion_page_id", "created_at", "updated_at"]
         assert table.primary_key == ("id",) and table.touch_updated_at
         assert ("notion_page_id",) in [u.columns for u in table.uniques]
+        # every bundled table mirrors its seed-001 Notion database
+        db = ws.notion.database(table.mirror)
+        assert db is not None and table.comment == f"Mirror of the Notion database {db.title!r}"
+
+
+def test_bundled_tables_mirror_every_notion_property():
+    """Seed 001: each table holds all fields of its Notion database; relations to another
+    mirrored database are the related page's id (an FK to its notion_page_id) or a uuid[]."""
+    from reconciler.spec.loader import load_workspace
+    ws = load_workspace(REPO, {})
+    for table in ws.supabase:
+        db = ws.notion.database(table.mirror)
+        for prop in db.properties:
+            column = table.column(column_name(prop.name))
+            assert column is not None, (table.name, prop.name)
+            if prop.type == "relation":
+                assert column.type in ("uuid", "uuid[]"), (table.name, prop.name)
+    tasks = next(t for t in ws.supabase if t.name == "tasks")
+    assert tasks.mirror == "master_tasks"
+    fks = {f.columns: (f.ref_table, f.ref_columns) for f in tasks.foreign_keys}
+    assert fks[("related_business_entity",)] == ("business_entities", ("notion_page_id",))
+    assert [c.name for c in next(t for t in ws.supabase if t.name == "business_entities").columns
+            if c.comment and "secret" in c.comment] == ["api_keys_reference"]
 
 
 def test_shorthands_resolve(tmp_path: Path):
