@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler.apply.ledger import Ledger
 from reconciler.backends.notion.client import NotionTarget, open_notion
@@ -22,6 +23,9 @@ from reconciler.plan.model import Plan
 from reconciler.spec.loader import Workspace
 from reconciler.state import NotionState, State, load_state, save_state
 
+if TYPE_CHECKING:
+    import psycopg
+
 OnApplied = Callable[[Change, str], None]
 
 
@@ -33,6 +37,8 @@ class Targets:
     notion: NotionTarget
     state: State
     parent_page_id: str | None
+    postgres: "psycopg.Connection | None" = None
+    postgres_description: str | None = None
 
     @property
     def notion_state(self) -> NotionState:
@@ -42,7 +48,14 @@ class Targets:
         save_state(self.root, self.state)
 
     def describe(self) -> dict[str, str]:
-        return {"notion": self.notion.description}
+        targets = {"notion": self.notion.description}
+        if self.postgres_description:
+            targets["postgres"] = self.postgres_description
+        return targets
+
+    def close(self) -> None:
+        if self.postgres is not None:
+            self.postgres.close()
 
 
 @dataclass
@@ -61,25 +74,61 @@ def open_targets(workspace: Workspace, env: Mapping[str, str]) -> Targets:
         from reconciler.local import root_page_id
 
         parent = root_page_id(notion.client)
-    return Targets(workspace.root, notion, load_state(workspace.root), parent)
+    targets = Targets(workspace.root, notion, load_state(workspace.root), parent)
+    if workspace.supabase:
+        from reconciler.backends.postgres.connect import connect, describe_target
+
+        url = env.get("DATABASE_URL") or None
+        targets.postgres = connect(workspace.root, url)
+        targets.postgres_description = describe_target(url)
+    return targets
 
 
 def desired_notion(workspace: Workspace, targets: Targets) -> NotionWorkspace:
     return with_target_defaults(workspace.notion, targets.notion_state, targets.parent_page_id)
 
 
-def read_live(workspace: Workspace, targets: Targets) -> LiveNotion:
-    return read_notion(targets.notion.client, desired_notion(workspace, targets),
-                       targets.notion_state)
+@dataclass(frozen=True)
+class Live:
+    """Everything read from the targets: Notion, the Postgres tables, and their fingerprints."""
+
+    notion: LiveNotion
+    tables: tuple = ()
+    fingerprints: dict[str, str] = field(default_factory=dict)
+
+
+def read_live(workspace: Workspace, targets: Targets) -> Live:
+    """Read the live side of every declared resource. Raises `ReadError`."""
+    notion = read_notion(targets.notion.client, desired_notion(workspace, targets),
+                         targets.notion_state)
+    fingerprints = dict(notion.fingerprints)
+    tables: tuple = ()
+    if targets.postgres is not None:
+        from reconciler.backends.postgres.reader import read_tables
+
+        tables, table_prints = read_tables(targets.postgres, workspace.supabase)
+        fingerprints.update(table_prints)
+    return Live(notion, tables, fingerprints)
+
+
+def postgres_changes(workspace: Workspace, targets: Targets, live: Live) -> list[Change]:
+    """The Postgres side of the plan, with the rows each destructive change would lose."""
+    if targets.postgres is None:
+        return []
+    from reconciler.backends.postgres.reader import count_rows_at_risk
+    from reconciler.diff.postgres import diff_tables
+
+    return count_rows_at_risk(targets.postgres, diff_tables(workspace.supabase, live.tables))
 
 
 def make_plan(workspace: Workspace, targets: Targets, only: tuple[str, ...] = ()) -> Plan:
     """Read live state and diff it against the spec. Raises `ConfigError` when a database must
     be created but no parent page is known, `ReadError` when live state cannot be read."""
     desired = desired_notion(workspace, targets)
-    live = read_notion(targets.notion.client, desired, targets.notion_state)
-    plan = build_plan(desired=desired, live=live.workspace, fingerprints=live.fingerprints,
-                      spec_hash=workspace.spec_hash, targets=targets.describe(), only=only)
+    live = read_live(workspace, targets)
+    plan = build_plan(desired=desired, live=live.notion.workspace, fingerprints=live.fingerprints,
+                      spec_hash=workspace.spec_hash, targets=targets.describe(),
+                      extra_changes=postgres_changes(workspace, targets, live), only=only)
     orphans = [c.address for c in plan.changes
                if c.kind == "create_database" and not (c.after or {}).get("parent_page_id")]
     if orphans:
@@ -91,7 +140,7 @@ def make_plan(workspace: Workspace, targets: Targets, only: tuple[str, ...] = ()
 
 
 def check_plan(plan: Plan, workspace: Workspace, targets: Targets, *,
-               allow_destroy: bool) -> LiveNotion:
+               allow_destroy: bool) -> Live:
     """Refuse a stale plan (a fingerprint changed) or destructive changes without permission.
 
     Returns the fresh live read, which apply starts from. Raises `StalePlanError`,
@@ -120,7 +169,14 @@ def apply_plan(plan: Plan, workspace: Workspace, targets: Targets, *, allow_dest
         on_applied(change, status)
 
     notion = [c for c in plan.changes if c.address.startswith("notion.")]
-    NotionExecutor(targets.notion.client, live.workspace, targets.notion_state,
+    tables = [c for c in plan.changes if c.address.startswith("supabase.")]
+    NotionExecutor(targets.notion.client, live.notion.workspace, targets.notion_state,
                    targets.save).apply(notion, done)
     targets.save()
+    if tables:
+        if targets.postgres is None:
+            raise ConfigError("the plan changes Supabase tables but the spec declares none now")
+        from reconciler.backends.postgres.executor import apply_changes
+
+        apply_changes(targets.postgres, tables, on_applied=lambda c: done(c, "applied"))
     return result

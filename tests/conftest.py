@@ -2,14 +2,57 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import secrets
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
+from psycopg import sql
 
 from reconciler.model.notion import Database, Property, Relation, SelectOption
 
 REPO = Path(__file__).resolve().parents[1]
+SUPABASE_ROLES = ("anon", "authenticated", "service_role")
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server tests may create databases on: `DATABASE_URL` when set (CI and the
+    development machines have one on 127.0.0.1:5432), else an embedded `pgserver`."""
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        yield url
+        return
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
+    yield server.get_uri()
+    server.cleanup()
+
+
+@contextlib.contextmanager
+def fresh_database(server: str) -> Iterator[str]:
+    """Create `reconciler_test_<hex>` (with Supabase's roles in the cluster), yield its URL,
+    drop it afterwards. Tests never touch the database `DATABASE_URL` names."""
+    name = f"reconciler_test_{secrets.token_hex(4)}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        for role in SUPABASE_ROLES:
+            admin.execute(sql.SQL(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {}) "
+                "THEN CREATE ROLE {} NOLOGIN; END IF; END $$").format(
+                sql.Literal(role), sql.Identifier(role)))
+    try:
+        yield urlunsplit(urlsplit(server)._replace(path="/" + name))
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
 
 
 def make_property(name: str, type: str = "rich_text", **fields) -> Property:
@@ -31,8 +74,17 @@ def make_database(key: str = "tasks", *props: Property, **fields) -> Database:
 
 
 @pytest.fixture
-def example_workspace(tmp_path: Path) -> Path:
-    """A private copy of the bundled example (reconciler.yaml + schemas/), without local state."""
+def example_database(server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh database for one test, exported as `DATABASE_URL` for the CLI to use."""
+    with fresh_database(server_url) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        yield url
+
+
+@pytest.fixture
+def example_workspace(tmp_path: Path, example_database: str) -> Path:
+    """A private copy of the bundled example (reconciler.yaml + schemas/), without local state,
+    whose Supabase tables go to a fresh database."""
     root = tmp_path / "workspace"
     root.mkdir()
     shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")

@@ -56,18 +56,39 @@ def plan(
     target: Annotated[Optional[list[str]], typer.Option(
         "--target", help='Only changes at or inside this address, e.g. notion.tasks '
         '(repeatable).')] = None,
+    sql_out: Annotated[Optional[Path], typer.Option(
+        "--sql-out", help="Also write the plan's Postgres DDL as a Supabase CLI migration "
+        "(<YYYYMMDDHHMMSS>_<name>.sql) in this folder, e.g. supabase/migrations.")] = None,
 ) -> None:
     """Show what apply would change, and optionally save the plan for review."""
     from reconciler.workflow import make_plan
 
     workspace, env = _load(directory)
-    result = make_plan(workspace, _open(workspace, env), only=tuple(target or ()))
+    targets = _open(workspace, env)
+    try:
+        result = make_plan(workspace, targets, only=tuple(target or ()))
+    finally:
+        targets.close()
     _print_plan(result)
     if out is not None:
         planfile.save(result, out)
         output.out.print(f"\nSaved the plan to {out}. Apply it with: reconciler apply {out}")
+    if sql_out is not None:
+        _write_migration(result, sql_out, out.stem if out else "reconciler")
     if detailed_exitcode and result.has_changes:
         raise typer.Exit(2)
+
+
+def _write_migration(the_plan: Plan, directory: Path, name: str) -> None:
+    from datetime import datetime, timezone
+
+    from reconciler.backends.postgres.migrations import write_migration
+
+    if not any(c.address.startswith("supabase.") for c in the_plan.changes):
+        output.out.print("No Postgres changes: no migration written.")
+        return
+    path = write_migration(the_plan.changes, directory, name, datetime.now(timezone.utc))
+    output.out.print(f"Wrote the migration {path}")
 
 
 @app.command()
@@ -83,10 +104,18 @@ def apply(
         "--allow-destroy", help="Allow destructive changes (deleting properties, options, columns).")] = False,
 ) -> None:
     """Make the live workspace match the plan (refusing stale plans and unapproved destruction)."""
-    from reconciler.workflow import apply_plan, make_plan
-
     workspace, env = _load(directory)
     targets = _open(workspace, env)
+    try:
+        _apply(plan_file, workspace, targets, auto_approve, allow_destroy)
+    finally:
+        targets.close()
+
+
+def _apply(plan_file: Path | None, workspace, targets, auto_approve: bool,
+           allow_destroy: bool) -> None:
+    from reconciler.workflow import make_plan
+
     if plan_file is not None:
         the_plan = planfile.load(plan_file)
     else:

@@ -24,6 +24,7 @@ SCHEMA_FILES = {
     "notion-database.schema.json": "notion_database_schema",
     "vocabulary.schema.json": "vocabulary_schema",
     "reconciler.schema.json": "config_schema",
+    "supabase-table.schema.json": "supabase_table_schema",
 }
 
 
@@ -64,8 +65,17 @@ def config_schema() -> dict:
                    "Targets and defaults of a reconciler workspace. No secrets: use ${VAR}.")
 
 
+def supabase_table_schema() -> dict:
+    """Schema of `schemas/supabase/<table>.yaml`."""
+    from reconciler.spec.supabase_docs import TableDoc
+
+    schema = TableDoc.model_json_schema(by_alias=True)
+    return {"$schema": DRAFT, **schema, "title": "Supabase table",
+            "description": "One PostgreSQL table: columns, keys, indexes, RLS, grants; or mirror:"}
+
+
 def write_schemas(directory: Path) -> list[Path]:
-    """Write the three schema files into `directory` (created if needed); returns their paths.
+    """Write every schema file (`SCHEMA_FILES`) into `directory` (created if needed); returns their paths.
 
     Output is deterministic (sorted keys, 2-space indent, trailing newline).
     """

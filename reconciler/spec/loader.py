@@ -24,6 +24,7 @@ from reconciler.spec.config import CONFIG_PATHS, Config, config_paths
 from reconciler.spec.documents import DatabaseDoc, VocabularyDoc, explain_error
 from reconciler.spec.checks import check_databases, check_vocabulary
 from reconciler.spec.resolve import resolve_notion, resolve_vocabulary
+from reconciler.spec.supabase import load_supabase
 from reconciler.spec.yaml import Loaded, environment, load_yaml, validate
 
 D = TypeVar("D", bound=BaseModel)
@@ -111,26 +112,22 @@ def load_workspace(root: Path, env: Mapping[str, str] | None = None) -> Workspac
     for item in vocabs.values():
         problems += check_vocabulary(item)
     problems += check_databases(dbs, db_names, vocab_names, config)
-    supabase, more = _load_supabase(root, env)
-    problems += more
+    notion = _resolve_or_none(dbs, vocabs, config) if not problems else None
+    supabase, more = load_supabase(root, env, notion or NotionWorkspace())
+    problems += [p for p in more if notion is not None or not p.message.startswith("mirror:")]
     if problems:
         raise SpecError(problems)
     vocabularies = {k: resolve_vocabulary(k, v.doc) for k, v in vocabs.items()}
-    notion = resolve_notion({k: v.doc for k, v in dbs.items()}, vocabularies,
-                            config.notion.parent_page_id)
     return Workspace(root=root, config=config, notion=notion,
                      vocabularies=tuple(vocabularies.values()), files=tuple(files),
                      spec_hash=compute_spec_hash(root, files), supabase=supabase)
 
 
-def _load_supabase(root: Path, env: Mapping[str, str]) -> tuple[tuple, list[SpecProblem]]:
-    """PLUG-IN POINT for the Supabase loader (owned by the Supabase engineer).
-
-    Should read `schemas/supabase/*.yaml` (already listed by `spec_files`, so they count in
-    `spec_hash`), validate them like `_load_dir` does and return `(tables, problems)`: the tables
-    end up in `Workspace.supabase`, the problems join the one `SpecError`. Stub: nothing yet.
-    """
-    return (), []
+def _resolve_or_none(dbs, vocabs, config) -> NotionWorkspace:
+    """The resolved Notion side, which `mirror:` tables derive their columns from."""
+    vocabularies = {k: resolve_vocabulary(k, v.doc) for k, v in vocabs.items()}
+    return resolve_notion({k: v.doc for k, v in dbs.items()}, vocabularies,
+                          config.notion.parent_page_id)
 
 
 def _load_config(root: Path, env: Mapping[str, str], problems: list[SpecProblem]) -> Config:

@@ -19,7 +19,8 @@ def invoke(*args: str):
 def test_validate_the_bundled_example(example_workspace: Path):
     result = invoke("validate", "--dir", str(example_workspace))
     assert result.exit_code == 0
-    assert "8 Notion database(s)" in result.output
+    n = len(list((example_workspace / "schemas" / "notion").glob("*.yaml")))
+    assert f"{n} Notion database(s), 16 table(s)" in result.output
 
 
 def test_broken_spec_gives_file_line_col_exit_1_and_writes_nothing(example_workspace: Path):

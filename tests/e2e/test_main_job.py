@@ -47,12 +47,16 @@ def test_fresh_workspace_plans_creates_applies_and_replans_clean(example_workspa
     out = root / "plans" / "x.yaml"
     first = run(root, "plan", "--detailed-exitcode", "--out", str(out), code=2)
     assert "+ notion.lukhas_modules" in first.output
-    created = re.search(r"Plan: (\d+) to create, 0 to update, 0 to rename, 0 to delete, 0 manual",
+    assert "+ supabase.public.business_entities" in first.output
+    created = re.search(r"Plan: (\d+) to create, \d+ to update, 0 to rename, 0 to delete, 0 manual",
                         first.output)
     assert created and int(created.group(1)) > 50, first.output
     doc = json.loads(run(root, "show", str(out), "--format", "json").output)
-    assert {c["action"] for c in doc["changes"]} == {"create"}
-    assert sum(1 for c in doc["changes"] if c["kind"] == "create_database") == 8
+    notion_actions = {c["action"] for c in doc["changes"] if c["address"].startswith("notion.")}
+    assert notion_actions == {"create"}
+    kinds = [c["kind"] for c in doc["changes"]]
+    assert kinds.count("create_database") == len(list((root / "schemas" / "notion").glob("*.yaml")))
+    assert kinds.count("create_table") == 16
 
     applied = run(root, "apply", str(out), "--auto-approve")
     assert "Apply complete!" in applied.output
@@ -164,3 +168,30 @@ def test_markdown_report_for_review(example_workspace: Path):
     md = run(example_workspace, "show", str(out), "--format", "markdown").output
     assert md.startswith("## Reconciler plan")
     assert "notion.secondbrain_tasks" in md or "notion.task_tracking" in md
+
+
+def test_sql_out_writes_a_supabase_cli_migration(example_workspace: Path):
+    root = example_workspace
+    run(root, "plan", "--out", str(root / "plans" / "first.yaml"), "--sql-out",
+        str(root / "supabase" / "migrations"))
+    (migration,) = (root / "supabase" / "migrations").iterdir()
+    assert re.fullmatch(r"\d{14}_first\.sql", migration.name)
+    text = migration.read_text()
+    assert 'CREATE TABLE "public"."business_entities"' in text
+    assert "NOTIFY pgrst, 'reload schema'" in text
+
+
+def test_table_changed_after_planning_makes_the_saved_plan_stale(applied: Path,
+                                                                 example_database: str):
+    import psycopg
+
+    root = applied
+    spec = root / "schemas" / "supabase" / "tasks.yaml"
+    spec.write_text(spec.read_text().replace("columns:\n", "columns:\n  owner_note: {type: text}\n", 1))
+    out = root / "plans" / "stale.yaml"
+    result = run(root, "plan", "--out", str(out), code=0)
+    assert 'supabase.public.tasks.column["owner_note"]' in result.output
+    with psycopg.connect(example_database, autocommit=True) as conn:
+        conn.execute("ALTER TABLE public.tasks ADD COLUMN sneaky integer")
+    refused = run(root, "apply", str(out), "--auto-approve", code=1)
+    assert "stale" in refused.output and "supabase.public.tasks" in refused.output

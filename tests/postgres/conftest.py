@@ -24,43 +24,13 @@ from reconciler.backends.postgres.reader import count_rows_at_risk, read_tables
 from reconciler.diff.postgres import diff_tables
 from reconciler.model.postgres import Column, Table
 from reconciler.plan.changes import Change
-
-SUPABASE_ROLES = ("anon", "authenticated", "service_role")
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
-@pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a server we may create databases on: DATABASE_URL, else an embedded pgserver."""
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        yield url
-        return
-    import pgserver
-    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
-    yield server.get_uri()
-    server.cleanup()
-
+from tests.conftest import SUPABASE_ROLES, fresh_database  # noqa: F401
 
 @pytest.fixture(scope="session")
 def database_url(server_url: str) -> Iterator[str]:
     """A fresh database for this session, with the Supabase roles present."""
-    name = f"reconciler_test_{secrets.token_hex(4)}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        for role in SUPABASE_ROLES:
-            admin.execute(sql.SQL(
-                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {}) "
-                "THEN CREATE ROLE {} NOLOGIN; END IF; END $$").format(
-                sql.Literal(role), sql.Identifier(role)))
-    yield _with_database(server_url, name)
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
+    with fresh_database(server_url) as url:
+        yield url
 
 
 @pytest.fixture

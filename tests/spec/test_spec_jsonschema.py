@@ -16,10 +16,11 @@ from reconciler.spec.config import Config
 from reconciler.spec.yaml import load_yaml
 
 
-def test_write_schemas_writes_three_deterministic_files(tmp_path: Path):
+def test_write_schemas_writes_one_deterministic_file_per_spec_kind(tmp_path: Path):
     paths = write_schemas(tmp_path / "out")
     assert [p.name for p in paths] == [
-        "notion-database.schema.json", "vocabulary.schema.json", "reconciler.schema.json"]
+        "notion-database.schema.json", "vocabulary.schema.json", "reconciler.schema.json",
+        "supabase-table.schema.json"]
     first = [p.read_bytes() for p in paths]
     assert [p.read_bytes() for p in write_schemas(tmp_path / "out")] == first
 
