@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from notion_client import APIResponseError
 
 from reconciler.addresses import parse
+from reconciler.backends.notion.convert import rich_text_to_api
 from reconciler.backends.notion.schema import database_from_api, property_to_api
 from reconciler.errors import ApplyError
 from reconciler.model.notion import Database, NotionWorkspace, Property, SelectOption
@@ -91,11 +92,11 @@ class NotionExecutor:
         name, config = property_to_api(title, data_source_id_for=self._data_source_id, key=title.name)
         body = {
             "parent": {"type": "page_id", "page_id": after["parent_page_id"]},
-            "title": _rich(after["title"]),
+            "title": rich_text_to_api(after["title"]),
             "initial_data_source": {"properties": {name: config}},
         }
         if after.get("description"):
-            body["description"] = _rich(after["description"])
+            body["description"] = rich_text_to_api(after["description"])
         database = self.client.databases.create(**body)
         data_source = self.client.data_sources.retrieve(database["data_sources"][0]["id"])
         self.state.databases[key] = DatabaseState(
@@ -107,9 +108,9 @@ class NotionExecutor:
         known = self.state.databases[key] if key in self.state.databases else None
         database_id = (change.before or {}).get("id") or (known.database_id if known else None)
         database = self.client.databases.update(
-            database_id, title=_rich(after["title"]), description=_rich(after.get("description")))
+            database_id, title=rich_text_to_api(after["title"]), description=rich_text_to_api(after.get("description")))
         data_source = self.client.data_sources.update(
-            database["data_sources"][0]["id"], title=_rich(after["title"]))
+            database["data_sources"][0]["id"], title=rich_text_to_api(after["title"]))
         self._remember(key, database, data_source, ())
 
     # properties ------------------------------------------------------------------------
@@ -239,7 +240,3 @@ def _property_fields(after: dict, name: str) -> dict:
     fields = {k: v for k, v in after.items() if k in allowed}
     fields["name"] = after.get("name", name)
     return fields
-
-
-def _rich(text: str | None) -> list[dict]:
-    return [{"type": "text", "text": {"content": text}}] if text else []
