@@ -30,3 +30,40 @@ class Row(Model):
     truncated: tuple[str, ...] = ()
     created_time: str | None = None
     last_edited_time: str | None = None
+
+
+class SourceRow(Model):
+    """A desired row, read from a content source (a file, a manifest, a CSV line, …).
+
+    - `key`: the row's identity across runs (the value of the content set's key field).
+    - `values`: field (Notion property or Postgres column) name → value in *content normal form*:
+      text types → str (None when empty); number → int | float; checkbox → bool;
+      select/status → option name; multi_select → tuple of names; date → dict with `start`
+      (ISO date or date-time) and optional `end`, `time_zone`; people → tuple of e-mail addresses;
+      relation → tuple of keys of rows in the related database; files → tuple of
+      `{"name", "url"}`; url/email/phone_number → str. Postgres columns: JSON-able values
+      (str, int, float, bool, None, lists, dicts; dates as ISO strings).
+    - `source`: where the row came from, `file` or `file:line`, for messages.
+    """
+
+    key: str
+    values: dict[str, Any] = Field(default_factory=dict)
+    source: str
+
+
+class ContentSet(Model):
+    """The rows a content source declares for one Notion database or Postgres table.
+
+    - `target`: the address of the database or table (`notion.lukhas_modules`,
+      `supabase.public.source_of_truth`).
+    - `key`: the property/column holding each row's key; `hash_field`: the property/column
+      holding the content hash written with the row (seed 004's "Provenance SHA").
+    - `rows`: in source order, keys unique.
+    - `spec`: `file:line` of the `content:` section that declared it.
+    """
+
+    target: str
+    key: str
+    hash_field: str
+    rows: tuple[SourceRow, ...] = ()
+    spec: str = ""
