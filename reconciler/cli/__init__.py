@@ -44,7 +44,21 @@ def user_errors(fn: Callable) -> Callable:
     return wrapper
 
 
-from reconciler.cli import commands  # noqa: E402,F401  (registers the commands)
+@app.callback()
+def _global_options(
+    ctx: typer.Context,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="Log every HTTP request and SQL statement (with timings) to stderr. "
+        "Tokens and passwords are masked.")] = False,
+) -> None:
+    from reconciler.cli.debug import debug_logging, protect_loggers
+
+    protect_loggers()
+    if debug:
+        ctx.with_resource(debug_logging())
+
+
+from reconciler.cli import commands, admin  # noqa: E402,F401,I001  (registers the commands)
 
 
 def main() -> None:

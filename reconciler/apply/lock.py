@@ -1,0 +1,260 @@
+"""One apply at a time per workspace: a file lock, plus a Postgres lock when a database is a target.
+
+The file lock is `.reconciler/lock.json`, created atomically (`O_CREAT|O_EXCL`), holding
+`{id, owner, operation, started_at}`; it is removed when the apply ends, however it ends. A run
+that died (kill -9, power loss) leaves it behind: `reconciler force-unlock ID` removes it once
+you are sure that run is gone (Terraform's `force-unlock`).
+
+With a Postgres target the same lock is also taken in the database, so a second apply from
+another machine (with its own `.reconciler/`) is refused too:
+
+- a session-level advisory lock, `pg_try_advisory_lock(key)` (PostgreSQL docs §9.27.10), where
+  `key` is a stable 64-bit hash of the workspace root path; the server drops it when the
+  session ends, so it never outlives a dead process;
+- a row in `reconciler.reconciler_lock` (id, owner, operation, started_at), which names the
+  holder to whoever is refused, whatever its workspace path. The table lives in its own schema
+  `reconciler` so that it is never an "undeclared table" of a schema the spec manages.
+
+Neither lock holds a secret: the owner is `user@host pid N`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import hashlib
+import json
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reconciler.errors import LockError
+
+if TYPE_CHECKING:
+    import psycopg
+
+LOCK_FILE = Path(".reconciler") / "lock.json"
+SCHEMA = "reconciler"
+TABLE = "reconciler_lock"
+_CREATE = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
+           f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{TABLE} (id text PRIMARY KEY, owner text NOT NULL,"
+           " operation text NOT NULL, started_at text NOT NULL)")
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    """Who holds the lock: `id` (uuid4), `owner` (`user@host pid N`), `operation`, `started_at`
+    (ISO 8601, UTC)."""
+
+    id: str
+    owner: str
+    operation: str
+    started_at: str
+
+    def describe(self) -> str:
+        return f"{self.owner} ({self.operation} started {self.started_at}, lock id {self.id})"
+
+
+def lock_key(root: Path) -> int:
+    """A stable signed 64-bit advisory lock key for the workspace at `root`."""
+    digest = hashlib.sha256(f"reconciler:{Path(root).resolve()}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def new_lock_info(operation: str) -> LockInfo:
+    try:
+        user = getpass.getuser()
+    except Exception:  # no user name in the environment (some containers)
+        user = "unknown"
+    return LockInfo(id=str(uuid.uuid4()), owner=f"{user}@{socket.gethostname()} pid {os.getpid()}",
+                    operation=operation,
+                    started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+
+
+def _held(info: LockInfo | None, where: str) -> LockError:
+    if info is None:
+        return LockError(f"Another reconciler run holds the lock ({where}); wait for it to finish.")
+    return LockError(
+        f"The workspace is locked ({where}) by {info.describe()}. Wait for that run to finish; "
+        f"if it is dead, remove the lock with: reconciler force-unlock {info.id}")
+
+
+# -- the file lock -------------------------------------------------------------------------------
+
+def read_file_lock(root: Path) -> LockInfo | None:
+    """The lock recorded in `<root>/.reconciler/lock.json`, or None when there is none.
+    A lock file that cannot be parsed is reported as held by an unknown owner."""
+    path = Path(root) / LOCK_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return LockInfo(**{k: str(data[k]) for k in ("id", "owner", "operation", "started_at")})
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError):
+        return LockInfo(id="unknown", owner="an unknown owner", operation="?", started_at="?")
+
+
+def _take_file(root: Path, info: LockInfo) -> Path:
+    path = Path(root) / LOCK_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+    except FileExistsError:
+        raise _held(read_file_lock(root), str(LOCK_FILE)) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(asdict(info), out, indent=2)
+        out.write("\n")
+    return path
+
+
+def _drop_file(root: Path, lock_id: str) -> None:
+    current = read_file_lock(root)
+    if current is not None and current.id == lock_id:
+        with contextlib.suppress(FileNotFoundError):
+            (Path(root) / LOCK_FILE).unlink()
+
+
+# -- the Postgres lock ---------------------------------------------------------------------------
+
+def _idle(conn: "psycopg.Connection") -> None:
+    import psycopg
+
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        conn.rollback()
+
+
+def _rows(conn: "psycopg.Connection") -> list[LockInfo]:
+    exists = conn.execute("SELECT pg_catalog.to_regclass(%s) IS NOT NULL",
+                          [f"{SCHEMA}.{TABLE}"]).fetchone()[0]
+    if not exists:
+        return []
+    rows = conn.execute(f"SELECT id, owner, operation, started_at FROM {SCHEMA}.{TABLE} "
+                        "ORDER BY started_at").fetchall()
+    return [LockInfo(*row) for row in rows]
+
+
+def _take_postgres(conn: "psycopg.Connection", key: int, info: LockInfo) -> None:
+    import psycopg
+
+    _idle(conn)
+    try:
+        if not conn.execute("SELECT pg_catalog.pg_try_advisory_lock(%s)", [key]).fetchone()[0]:
+            holders = _rows(conn)
+            conn.rollback()
+            raise _held(holders[0] if holders else None, "Postgres advisory lock")
+        try:
+            holders = _rows(conn)
+            if holders:
+                raise _held(holders[0], f"Postgres table {SCHEMA}.{TABLE}")
+            for statement in _CREATE:
+                conn.execute(statement)
+            conn.execute(f"INSERT INTO {SCHEMA}.{TABLE} (id, owner, operation, started_at) "
+                         "VALUES (%s, %s, %s, %s)",
+                         [info.id, info.owner, info.operation, info.started_at])
+            conn.commit()
+        except BaseException:
+            _idle(conn)
+            conn.execute("SELECT pg_catalog.pg_advisory_unlock(%s)", [key])
+            conn.commit()
+            raise
+    except psycopg.Error as exc:
+        _idle(conn)
+        raise LockError(f"cannot take the Postgres lock: {type(exc).__name__}: "
+                        f"{(exc.diag.message_primary or 'error').strip()}") from None
+
+
+def _drop_postgres(conn: "psycopg.Connection", key: int, lock_id: str) -> None:
+    import psycopg
+
+    if conn.closed:
+        return  # the session, and with it the advisory lock, is gone; the row is force-unlock's
+    try:
+        _idle(conn)
+        if conn.execute("SELECT pg_catalog.to_regclass(%s) IS NOT NULL",
+                        [f"{SCHEMA}.{TABLE}"]).fetchone()[0]:
+            conn.execute(f"DELETE FROM {SCHEMA}.{TABLE} WHERE id = %s", [lock_id])
+        conn.execute("SELECT pg_catalog.pg_advisory_unlock(%s)", [key])
+        conn.commit()
+    except psycopg.Error:
+        with contextlib.suppress(psycopg.Error):
+            conn.rollback()
+
+
+# -- the public API ------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def workspace_lock(root: Path, *, postgres: "psycopg.Connection | None" = None,
+                   operation: str = "apply") -> Iterator[LockInfo]:
+    """Hold the workspace lock for the duration of the `with` block; yields its `LockInfo`.
+
+    Raises LockError naming the holder (owner, start time, id) when it is held, here or (with
+    `postgres`) by another machine on the same database. Released on exit, even on error.
+    """
+    root = Path(root)
+    info = new_lock_info(operation)
+    _take_file(root, info)
+    key = lock_key(root)
+    try:
+        if postgres is not None:
+            _take_postgres(postgres, key, info)
+        try:
+            yield info
+        finally:
+            if postgres is not None:
+                _drop_postgres(postgres, key, info.id)
+    finally:
+        _drop_file(root, info.id)
+
+
+def current_lock(root: Path, *, postgres: "psycopg.Connection | None" = None) -> LockInfo | None:
+    """The lock currently recorded for the workspace (the file first, then the Postgres table)."""
+    file_info, rows = _held_locks(Path(root), postgres)
+    return file_info or (rows[0] if rows else None)
+
+
+def _held_locks(root: Path, postgres: "psycopg.Connection | None") -> tuple[LockInfo | None,
+                                                                              list[LockInfo]]:
+    rows: list[LockInfo] = []
+    if postgres is not None:
+        _idle(postgres)
+        rows = _rows(postgres)
+        postgres.rollback()
+    return read_file_lock(root), rows
+
+
+def find_lock(root: Path, lock_id: str, *, postgres: "psycopg.Connection | None" = None
+              ) -> LockInfo:
+    """The current lock whose id is `lock_id` (in the file or the Postgres table). Raises
+    LockError when no lock is held or `lock_id` is not the current lock's id."""
+    file_info, rows = _held_locks(Path(root), postgres)
+    current = ([file_info] if file_info else []) + rows
+    if not current:
+        raise LockError("the workspace is not locked: there is nothing to unlock")
+    for info in current:
+        if info.id == lock_id:
+            return info
+    raise LockError(f"lock id {lock_id} does not match the current lock {current[0].id} "
+                    f"(held by {current[0].owner} since {current[0].started_at})")
+
+
+def force_unlock(root: Path, lock_id: str, *, postgres: "psycopg.Connection | None" = None
+                 ) -> LockInfo:
+    """Remove the lock `lock_id` (file and Postgres row) left by a dead run; returns what was
+    removed. Raises LockError when no lock is held or `lock_id` is not the current lock's id.
+    Does not end the other run: only use it when that run is gone."""
+    root = Path(root)
+    found = find_lock(root, lock_id, postgres=postgres)
+    file_info = read_file_lock(root)
+    if file_info is not None and file_info.id == lock_id:
+        with contextlib.suppress(FileNotFoundError):
+            (root / LOCK_FILE).unlink()
+    if postgres is not None and _rows(postgres):
+        postgres.execute(f"DELETE FROM {SCHEMA}.{TABLE} WHERE id = %s", [lock_id])
+    if postgres is not None:
+        postgres.commit()
+    return found

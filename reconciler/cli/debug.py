@@ -1,0 +1,149 @@
+"""`reconciler --debug`: DEBUG logging for the `reconciler` loggers, one line per HTTP request
+(`reconciler.http`: method, path, status, duration) and per SQL statement (`reconciler.sql`:
+the statement text and duration; bound values are never logged), on stderr.
+
+Secrets never reach a log line by construction (no headers, no bodies, no connection strings
+are logged); `SecretFilter` masks them anyway as a safety net: `Bearer …`, Notion tokens
+(`secret_…`, `ntn_…`) and connection-string passwords.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import re
+import sys
+import time
+from collections.abc import Iterator
+
+LOGGER = "reconciler"
+_SECRETS = (
+    (re.compile(r"(Bearer\s+)[^\s'\",;]+", re.IGNORECASE), r"\1***"),
+    (re.compile(r"\b(secret_|ntn_)[A-Za-z0-9_\-]+"), r"\1***"),
+    (re.compile(r"(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*@"), r"\1***@"),
+    (re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&;]+)", re.IGNORECASE), r"\1***"),
+)
+
+
+def mask_secrets(text: str) -> str:
+    """`text` with tokens and connection-string passwords replaced by `***`."""
+    for pattern, replacement in _SECRETS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+class SecretFilter(logging.Filter):
+    """Rewrites each record's message with `mask_secrets` (and drops its args and traceback
+    text, which were formatted into the masked message)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: keep the raw template
+            message = str(record.msg)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_secrets(record.exc_text)
+        record.msg, record.args = mask_secrets(message), ()
+        return True
+
+
+_FILTER = SecretFilter()
+_installed = False
+
+
+def _instrument() -> None:
+    """Wrap `httpx.Client.send` and psycopg's `Cursor.execute` once, to log at DEBUG. The
+    wrappers cost one `isEnabledFor` check when debug logging is off."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+    http_log = logging.getLogger(f"{LOGGER}.http")
+    sql_log = logging.getLogger(f"{LOGGER}.sql")
+
+    import httpx
+
+    send = httpx.Client.send
+
+    @functools.wraps(send)
+    def logged_send(self, request, *args, **kwargs):
+        if not http_log.isEnabledFor(logging.DEBUG):
+            return send(self, request, *args, **kwargs)
+        start = time.perf_counter()
+        status = "error"
+        try:
+            response = send(self, request, *args, **kwargs)
+            status = str(response.status_code)
+            return response
+        finally:
+            http_log.debug("HTTP %s %s -> %s (%.1f ms)", request.method, request.url.path,
+                           status, (time.perf_counter() - start) * 1000)
+
+    httpx.Client.send = logged_send
+
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover
+        return
+    execute = psycopg.Cursor.execute
+
+    @functools.wraps(execute)
+    def logged_execute(self, query, params=None, *args, **kwargs):
+        if not sql_log.isEnabledFor(logging.DEBUG):
+            return execute(self, query, params, *args, **kwargs)
+        start = time.perf_counter()
+        status = "error"
+        try:
+            result = execute(self, query, params, *args, **kwargs)
+            status = "ok"
+            return result
+        finally:
+            sql_log.debug("SQL %s (%.1f ms, %s, %d bound value(s))", _text(query, self),
+                          (time.perf_counter() - start) * 1000, status,
+                          len(params) if params is not None else 0)
+
+    psycopg.Cursor.execute = logged_execute
+
+
+def _text(query, cursor) -> str:
+    if isinstance(query, (bytes, bytearray)):
+        query = query.decode("utf-8", "replace")
+    if not isinstance(query, str):
+        try:
+            query = query.as_string(cursor.connection)
+        except Exception:
+            query = repr(query)
+    return " ".join(query.split())
+
+
+def protect_loggers() -> None:
+    """Put `SecretFilter` on every `reconciler` logger (filters on a logger apply to records
+    created there, whichever handler, pytest's included, receives them). Idempotent."""
+    names = {n for n in logging.Logger.manager.loggerDict
+             if n == LOGGER or n.startswith(LOGGER + ".")}
+    for name in sorted(names | {LOGGER, f"{LOGGER}.http", f"{LOGGER}.sql", f"{LOGGER}.notion",
+                                f"{LOGGER}.local", f"{LOGGER}.local.notion"}):
+        logging.getLogger(name).addFilter(_FILTER)
+
+
+@contextlib.contextmanager
+def debug_logging(stream=None) -> Iterator[logging.Handler]:
+    """DEBUG logging for the `reconciler` loggers to `stream` (stderr) while the block runs,
+    every record masked by `SecretFilter`."""
+    _instrument()
+    protect_loggers()
+    root = logging.getLogger(LOGGER)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_FILTER)
+    previous = root.level
+    root.setLevel(logging.DEBUG)
+    root.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)

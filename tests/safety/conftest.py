@@ -1,0 +1,91 @@
+"""Fixtures of the safety tests: tiny workspaces, a Postgres role with a real password, and the
+local Notion served over HTTP on a thread (so a token really travels in an Authorization header).
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from tests.conftest import fresh_database
+
+TASKS = ("title: Tasks\nproperties:\n  Name: {type: title}\n"
+         "  Status:\n    type: select\n    options: [Todo, Done]\n  Notes: {type: rich_text}\n")
+TABLE = "mirror: tasks\ncolumns:\n  done: {type: boolean}\n"
+CONFIG = 'notion:\n  parent_page_id: "${NOTION_PARENT_PAGE_ID:-}"\n  rate_limit: 100\nsupabase: {}\n'
+
+
+def write_files(root: Path, files: Mapping[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def make_workspace(tmp_path: Path) -> Callable[..., Path]:
+    """`make_workspace(files, tables=False)`: a workspace root with reconciler.yaml and a
+    `tasks` database (and its mirrored table with `tables=True`), plus `files` on top."""
+    def make(files: Mapping[str, str] = {}, *, tables: bool = False) -> Path:
+        base = {"reconciler.yaml": CONFIG, "schemas/notion/tasks.yaml": TASKS}
+        if tables:
+            base["schemas/supabase/tasks.yaml"] = TABLE
+        return write_files(tmp_path / "ws", {**base, **files})
+    return make
+
+
+def snapshot(root: Path) -> list[tuple[str, int, int]]:
+    """Every path under `root` with size and mtime, to prove a command wrote nothing."""
+    return sorted((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns)
+                  for p in root.rglob("*"))
+
+
+@pytest.fixture
+def secret_database(server_url: str) -> Iterator[str]:
+    """A fresh database owned by a new LOGIN role with a password; yields a URL that carries
+    that password (`postgresql://role:pw_…@host/db`). The role and database are dropped after."""
+    role = f"reconciler_secret_{secrets.token_hex(3)}"
+    password = "pw_RECONCILERSECRET"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+            sql.Identifier(role), sql.Literal(password)))
+    try:
+        with fresh_database(server_url) as url:
+            name = urlsplit(url).path.lstrip("/")
+            with psycopg.connect(server_url, autocommit=True) as admin:
+                admin.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                    sql.Identifier(name), sql.Identifier(role)))
+            with psycopg.connect(url, autocommit=True) as db:
+                db.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(role)))
+            parts = urlsplit(url)
+            netloc = f"{role}:{password}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+            yield urlunsplit(parts._replace(netloc=netloc))
+    finally:
+        with psycopg.connect(server_url, autocommit=True) as admin:
+            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+
+
+@pytest.fixture
+def notion_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The local Notion over HTTP on a thread: yields `(base_url, root_page_id)`."""
+    from reconciler.local import local_client, make_server, root_page_id
+
+    data = tmp_path / "notion-server"
+    server = make_server(data, port=0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    client = local_client(data)
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", root_page_id(client)
+    finally:
+        client.close()
+        server.shutdown()
+        server.server_close()
