@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
+import httpx
 import typer
 
 from reconciler.cli import output
@@ -40,8 +41,23 @@ def user_errors(fn: Callable) -> Callable:
         except KeyboardInterrupt:
             output.error("interrupted")
             raise typer.Exit(130) from None
+        except httpx.TransportError as exc:  # the network failed past every retry
+            from reconciler.cli.debug import mask_secrets
+
+            where = exc.request.url.copy_with(username=None, password=None, query=None) \
+                if _has_request(exc) else "the server"
+            output.error(mask_secrets(f"cannot reach {where}: {type(exc).__name__}: {exc}"))
+            raise typer.Exit(1) from None
 
     return wrapper
+
+
+def _has_request(exc: "httpx.TransportError") -> bool:
+    try:
+        exc.request  # noqa: B018  (raises RuntimeError when the error has no request)
+        return True
+    except RuntimeError:
+        return False
 
 
 @app.callback()
