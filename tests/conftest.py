@@ -90,6 +90,7 @@ def example_workspace(tmp_path: Path, example_database: str) -> Path:
     shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
     shutil.copytree(REPO / "schemas", root / "schemas",
                     ignore=shutil.ignore_patterns(".schema"))
+    shutil.copytree(REPO / "content", root / "content")  # sources of the content: sections
     return root
 
 

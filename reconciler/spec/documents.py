@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, field_validator
 
+from reconciler.spec.content_docs import ContentDoc
 from reconciler.model.notion import (
     CREATABLE_TYPES, NUMBER_FORMATS, OPTION_COLORS, ROLLUP_FUNCTIONS, UI_ONLY_TYPES,
 )
@@ -193,6 +194,8 @@ class DatabaseDoc(Doc):
     parent: str | None = Field(None, description="Parent page id; default: notion.parent_page_id "
                                                  "in reconciler.yaml.")
     properties: dict[str, PropertyDoc] = Field(description="Property name → property, in order.")
+    content: ContentDoc | None = Field(None, description="Rows synced into the database from a "
+                                                         "content source (docs/content.md).")
 
 
 class VocabularyDoc(Doc):

@@ -19,7 +19,9 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from reconciler.errors import ConfigError, SpecError, SpecProblem, relative
+from reconciler.model.content import ContentSet
 from reconciler.model.notion import NotionWorkspace, Vocabulary
+from reconciler.spec.content import load_content
 from reconciler.spec.config import CONFIG_PATHS, Config, config_paths
 from reconciler.spec.documents import DatabaseDoc, VocabularyDoc, explain_error
 from reconciler.spec.checks import check_databases, check_vocabulary
@@ -42,7 +44,9 @@ class Workspace:
 
     `files` are the absolute paths of every spec file read; `spec_hash` is
     `"sha256:<hex>"` over their sorted (relative path, bytes), recorded in plan headers.
-    `supabase` is filled by the Supabase loader (see `_load_supabase`).
+    `supabase` is filled by the Supabase loader (see `_load_supabase`). `content` holds one
+    `ContentSet` per `content:` section (`spec.content`), in file order, and `notion` already
+    carries the values of additive vocabularies that the content uses.
     """
 
     root: Path
@@ -52,6 +56,7 @@ class Workspace:
     files: tuple[Path, ...]
     spec_hash: str
     supabase: tuple = ()
+    content: tuple[ContentSet, ...] = ()
 
 
 def find_root(start: Path) -> Path:
@@ -115,12 +120,16 @@ def load_workspace(root: Path, env: Mapping[str, str] | None = None) -> Workspac
     notion = _resolve_or_none(dbs, vocabs, config) if not problems else None
     supabase, more = load_supabase(root, env, notion or NotionWorkspace())
     problems += [p for p in more if notion is not None or not p.message.startswith("mirror:")]
+    content: tuple[ContentSet, ...] = ()
+    if not problems:
+        content, notion, problems = load_content(root, dbs, notion, supabase, env)
     if problems:
         raise SpecError(problems)
     vocabularies = {k: resolve_vocabulary(k, v.doc) for k, v in vocabs.items()}
     return Workspace(root=root, config=config, notion=notion,
                      vocabularies=tuple(vocabularies.values()), files=tuple(files),
-                     spec_hash=compute_spec_hash(root, files), supabase=supabase)
+                     spec_hash=compute_spec_hash(root, files), supabase=supabase,
+                     content=content)
 
 
 def _resolve_or_none(dbs, vocabs, config) -> NotionWorkspace:

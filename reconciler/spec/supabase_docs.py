@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from reconciler.spec.content_docs import ContentDoc
+
 OnDelete = Literal["no action", "restrict", "cascade", "set null", "set default"]
 
 
@@ -98,6 +100,7 @@ class TableDoc(Doc):
     policies: dict[str, PolicyDoc] = {}
     grants: dict[str, list[str]] = {}
     updated_at_trigger: bool | None = None
+    content: ContentDoc | None = None
 
     _listify = field_validator("renamed_from", mode="before")(_names)
 

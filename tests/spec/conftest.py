@@ -33,11 +33,12 @@ def make_workspace(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
 
 @pytest.fixture
 def bundled(tmp_path: Path) -> Path:
-    """A copy of the repository's bundled workspace (reconciler.yaml + schemas/)."""
+    """A copy of the repository's bundled workspace (reconciler.yaml + schemas/ + content/)."""
     root = tmp_path / "bundled"
     root.mkdir()
     shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
     shutil.copytree(REPO / "schemas", root / "schemas")
+    shutil.copytree(REPO / "content", root / "content")  # sources of the content: sections
     return root
 
 

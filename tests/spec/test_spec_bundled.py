@@ -22,7 +22,7 @@ SEED_001 = ["Business Entities Registry", "Contacts & Profiles", "Community Hub"
 def test_bundled_workspace_has_the_seed_databases(repo: Path):
     ws = load_workspace(repo, env={})
     titles = [d.title for d in ws.notion.databases]
-    assert len(titles) == 24 and sorted(titles) == sorted(SEED_003_004 + SEED_001)
+    assert len(titles) == 25 and sorted(titles) == sorted(SEED_003_004 + SEED_001 + ["Learning Points"])
     assert {v.name for v in ws.vocabularies} == {"agents", "features", "priority", "tags"}
     assert ws.config.notion.parent_page_id is None and ws.config.notion.rate_limit == 3
 
@@ -73,7 +73,7 @@ def test_spec_hash_is_stable_and_follows_the_files(bundled: Path):
     first, second = load_workspace(bundled, env={}), load_workspace(bundled, env={})
     assert first.spec_hash == second.spec_hash and first.spec_hash.startswith("sha256:")
     # reconciler.yaml, 24 databases, 4 vocabularies
-    assert len([f for f in first.files if "supabase" not in f.parts]) == 29
+    assert len([f for f in first.files if "supabase" not in f.parts]) == 30
     path = bundled / "schemas" / "notion" / "tech_debt.yaml"
     path.write_text(path.read_text() + "  Notes: {type: rich_text}\n")
     changed = load_workspace(bundled, env={})

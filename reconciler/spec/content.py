@@ -1,0 +1,286 @@
+"""`content:` sections → `model.content.ContentSet`s, with vocabulary gates (issue 4, points 1/4).
+
+`load_content(root, databases, notion, tables, env)` reads the `content:` of every Notion
+database document (already loaded) and of every `schemas/supabase/*.yaml` that has one, checks it
+against the resolved schema, reads its source (`spec.sources.READERS`), types every value
+(`spec.values`) and returns `(content sets, notion, problems)`. `notion` comes back with the
+values of `additive` select/multi_select/status properties added to their options (stable
+colours), so the plan adds them before content is written. Values outside `exact` options are
+problems naming file, row and value. Never raises for bad content; nothing is written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.backends.notion.convert import READ_ONLY_TYPES
+from reconciler.errors import SpecProblem, relative
+from reconciler.model.content import ContentSet, SourceRow
+from reconciler.model.notion import NotionWorkspace, Property, SelectOption, stable_color
+from reconciler.model.postgres import Table
+from reconciler.spec.content_docs import ContentDoc, FieldDoc
+from reconciler.spec.sources import READERS, ReadContext, Record
+from reconciler.spec.sources.paths import MISSING, PathSyntaxError, parse_path
+from reconciler.spec.supabase_docs import TableDoc
+from reconciler.spec.values import to_notion, to_postgres
+from reconciler.spec.yaml import Loaded, load_yaml, validate
+
+#: Types a Notion key property may have; the hash property must be rich_text.
+NOTION_KEY_TYPES = ("title", "rich_text", "number", "select", "status", "url", "email",
+                    "phone_number")
+#: Column types a Postgres key may have (canonical spellings); the hash column must be text.
+POSTGRES_KEY_TYPES = ("text", "character varying", "integer", "bigint", "smallint", "uuid",
+                      "numeric", "date")
+_OPTION_TYPES = ("select", "multi_select", "status")
+
+
+@dataclass
+class Target:
+    """A database or table with a `content:` section: its fields' types and where it is declared."""
+
+    address: str
+    item: Loaded
+    doc: ContentDoc
+    types: dict[str, str]
+    notion: dict[str, Property] = field(default_factory=dict)
+    unique: set[str] = field(default_factory=set)
+
+    def problem(self, loc: tuple, message: str) -> SpecProblem:
+        return self.item.problem(("content",) + loc, message)
+
+    def coerce(self, name: str, value: Any) -> Any:
+        kind = self.types[name]
+        return to_notion(kind, value) if self.notion else to_postgres(kind, value)
+
+
+def load_content(root: Path, databases: Mapping[str, Loaded], notion: NotionWorkspace,
+                 tables: tuple[Table, ...], env: Mapping[str, str]
+                 ) -> tuple[tuple[ContentSet, ...], NotionWorkspace, list[SpecProblem]]:
+    """Every content set of the workspace; see the module docstring."""
+    targets = [_notion_target(k, item, notion) for k, item in databases.items()
+               if item.doc.content is not None]
+    targets += _table_targets(root, tables, env)
+    sets, problems, added = [], [], {}
+    for target in targets:
+        content, more, new = _content_set(root, target)
+        problems += more
+        sets += [content] if content is not None else []
+        added |= {(target.address, k): v for k, v in new.items()}
+    return tuple(sets), _with_options(notion, added), problems
+
+
+def _notion_target(key: str, item: Loaded, notion: NotionWorkspace) -> Target:
+    db = notion.database(key)
+    props = {p.name: p for p in db.properties}
+    return Target(f"notion.{key}", item, item.doc.content, {n: p.type for n, p in props.items()},
+                  notion=props)
+
+
+def _table_targets(root: Path, tables: tuple[Table, ...], env: Mapping[str, str]) -> list[Target]:
+    """Targets of the Supabase files with a `content:` (re-read here for their positions)."""
+    by_name = {(t.schema_name, t.name): t for t in tables}
+    out = []
+    for path in sorted((Path(root) / "schemas" / "supabase").glob("*.yaml")):
+        ydoc, problems = load_yaml(path, relative(path, Path(root)), dict(env))
+        doc = validate(TableDoc, ydoc)[0] if ydoc is not None and not problems else None
+        table = by_name.get((doc.schema_, doc.name or path.stem)) if doc is not None else None
+        if table is None or doc.content is None:
+            continue
+        unique = {u.columns[0] for u in table.uniques if len(u.columns) == 1}
+        unique |= {i.columns[0] for i in table.indexes if i.unique and len(i.columns) == 1}
+        unique |= set(table.primary_key) if len(table.primary_key) == 1 else set()
+        out.append(Target(f"supabase.{table.schema_name}.{table.name}",
+                          Loaded(path.stem, ydoc.file, doc, ydoc), doc.content,
+                          {c.name: c.type for c in table.columns}, unique=unique))
+    return out
+
+
+def _content_set(root: Path, target: Target
+                 ) -> tuple[ContentSet | None, list[SpecProblem], dict[str, list[str]]]:
+    problems = check_fields(target)
+    if problems:
+        return None, problems, {}
+    ctx = ReadContext(root, target.doc.source,
+                      lambda loc, msg: target.problem(("source",) + loc, msg))
+    records, problems = READERS[target.doc.source.kind](ctx)
+    if problems:
+        return None, problems, {}
+    rows, spots, problems = _rows(target, records)
+    added, more = vocabulary_gate(target, rows, spots)
+    problems += more
+    line, _ = target.item.yaml.locate(("content",))
+    content = ContentSet(target=target.address, key=target.doc.key, hash_field=target.doc.hash,
+                         rows=tuple(rows), spec=f"{target.item.file}:{line}")
+    return (None if problems else content), problems, added
+
+
+def check_fields(target: Target) -> list[SpecProblem]:
+    """`key`, `hash` and `fields` against the declared properties/columns (spec-located)."""
+    doc, what = target.doc, "property" if target.notion else "column"
+    key_types, hash_type = (NOTION_KEY_TYPES, "rich_text") if target.notion else \
+        (POSTGRES_KEY_TYPES, "text")
+    problems = _check_named(target, ("key",), doc.key, key_types, what)
+    problems += _check_named(target, ("hash",), doc.hash, (hash_type,), what)
+    if not problems and not target.notion and doc.key not in target.unique:
+        problems.append(target.problem(("key",), f"key column {doc.key!r} must be unique: "
+                                       "declare it `unique: true` or as the primary key"))
+    specs = doc.source.field_specs()
+    loc = ("source", "markdown_sections", "fields") if doc.source.markdown_sections is not None \
+        and doc.source.markdown_sections.fields else ("source", "fields")
+    if doc.key not in specs:
+        problems.append(target.problem(loc[:-1], f"fields must map the key {doc.key!r}"))
+    for name, spec in specs.items():
+        problems += _check_field(target, loc + (name,), name, spec, what)
+    return problems
+
+
+def _check_named(target: Target, loc: tuple, name: str, allowed: tuple, what: str) -> list:
+    if name not in target.types:
+        known = ", ".join(target.types) or "none"
+        return [target.problem(loc, f"{loc[0]}: {name!r} is not a declared {what} "
+                               f"(declared: {known})")]
+    if target.types[name] not in allowed:
+        return [target.problem(loc, f"{loc[0]}: {name!r} is a {target.types[name]} {what}; "
+                               f"the {loc[0]} must be one of: {', '.join(allowed)}")]
+    return []
+
+
+def _check_field(target: Target, loc: tuple, name: str, spec: Any, what: str) -> list:
+    path = spec.path if isinstance(spec, FieldDoc) else spec
+    if name not in target.types:
+        return [target.problem(loc, f"fields: {name!r} is not a declared {what}")]
+    if name == target.doc.hash:
+        return [target.problem(loc, f"fields: {name!r} is the hash field, which the sync writes "
+                               "itself: remove it from fields")]
+    if target.notion and target.types[name] in READ_ONLY_TYPES:
+        return [target.problem(loc, f"fields: {name!r} is a {target.types[name]} property, "
+                               "which Notion computes: it cannot be written")]
+    kind = target.doc.source.kind
+    if not path.startswith("$") and kind not in ("csv", "markdown_sections"):
+        try:
+            parse_path(path)
+        except PathSyntaxError as exc:
+            return [target.problem(loc, f"fields: {name!r}: {exc}")]
+    if path.startswith("$") and not _special_ok(kind, path):
+        return [target.problem(loc, f"fields: {name!r}: {path} is not available for a "
+                               f"{kind} source")]
+    return []
+
+
+def _special_ok(kind: str, path: str) -> bool:
+    if kind == "markdown_sections":
+        return path in ("$body", "$stem", "$path", "$heading") or \
+            (path.startswith("$heading.") and path[9:].isdigit())
+    return kind == "markdown" and path in ("$body", "$stem", "$path")
+
+
+def _rows(target: Target, records: list[Record]
+          ) -> tuple[list[SourceRow], dict[str, tuple[str, dict]], list[SpecProblem]]:
+    """Typed rows in source order, where each row's values are (`key → (file, {field: (line,
+    col)})`); missing keys, bad values and duplicate keys are problems."""
+    rows, problems, seen, spots = [], [], {}, {}
+    for record in records:
+        row, more, where = _row(target, record)
+        problems += more
+        if row is None:
+            continue
+        if row.key in seen:
+            line, col = record.get(_path(target.doc.source.field_specs()[target.doc.key]))[1]
+            problems.append(SpecProblem(record.file, line, col, f"duplicate key {row.key!r} "
+                                        f"(first in {seen[row.key]}): keys must be unique"))
+            continue
+        seen[row.key] = record.where
+        spots[row.key] = (record.file, where)
+        rows.append(row)
+    return rows, spots, problems
+
+
+def _path(spec: Any) -> str:
+    return spec.path if isinstance(spec, FieldDoc) else spec
+
+
+def _row(target: Target, record: Record) -> tuple[SourceRow | None, list[SpecProblem], dict]:
+    """One record typed into a `SourceRow`, with `(line, col)` of each field's value."""
+    values, problems, where = {}, [], {}
+    specs = target.doc.source.field_specs()
+    key_raw = record.get(_path(specs[target.doc.key]))[0]
+    label = f"row {str(key_raw)!r}" if key_raw not in (MISSING, None, "") else "row"
+    for name, spec in specs.items():
+        raw, (line, col) = record.get(_path(spec))
+        if raw is MISSING:
+            raw = spec.default if isinstance(spec, FieldDoc) else None
+        where[name] = (line, col)
+        try:
+            values[name] = target.coerce(name, raw)
+        except ValueError as exc:
+            problems.append(SpecProblem(record.file, line, col, f"{label}: {name} {exc}"))
+    key = values.get(target.doc.key)
+    if not problems and key in (None, ""):
+        line, col = record.locate(())
+        problems.append(SpecProblem(record.file, record.line or line, col,
+                                    f"{label}: no value for the key {target.doc.key!r} "
+                                    f"(path {_path(specs[target.doc.key])!r})"))
+    if problems:
+        return None, problems, {}
+    return SourceRow(key=str(key), values=values, source=record.where), [], where
+
+
+def vocabulary_gate(target: Target, rows: list[SourceRow], spots: Mapping[str, tuple[str, dict]]
+                    ) -> tuple[dict[str, list[str]], list[SpecProblem]]:
+    """Option values against each select-like property's options (DESIGN.md "Safety").
+
+    `exact` options (inline, or a `closed` vocabulary): a value outside them is a problem naming
+    file, row and value. `additive`: new values are returned per property, in first-seen order,
+    to be added. `open`: anything goes.
+    """
+    added: dict[str, list[str]] = {}
+    problems = []
+    for name, prop in target.notion.items():
+        if prop.type not in _OPTION_TYPES or prop.options_mode == "open":
+            continue
+        known = {o.name for o in prop.options}
+        for row in rows:
+            for value in _option_values(row.values.get(name)):
+                if value in known or value in added.get(name, ()):
+                    continue
+                if prop.options_mode == "additive":
+                    added.setdefault(name, []).append(value)
+                    continue
+                file, where = spots[row.key]
+                line, col = where.get(name, (1, 1))
+                problems.append(SpecProblem(file, line, col, _unknown_option(row.key, prop, value)))
+    return added, problems
+
+
+def _option_values(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _unknown_option(key: str, prop: Property, value: str) -> str:
+    source = f"vocabulary {prop.vocabulary!r} (closed)" if prop.vocabulary else "its options"
+    fix = f"schemas/vocab/{prop.vocabulary}.yaml" if prop.vocabulary else "the property's options"
+    near = [o.name for o in prop.options if o.name.lower() == value.lower()]
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    return (f"row {key!r}: {prop.name} value {value!r} is not in {source}: add it to {fix} "
+            f"or fix the value{hint}")
+
+
+def _with_options(notion: NotionWorkspace, added: Mapping[tuple[str, str], list[str]]
+                  ) -> NotionWorkspace:
+    """`notion` with additive values added to their properties' options (stable colours)."""
+    if not added:
+        return notion
+    databases = []
+    for db in notion.databases:
+        props = tuple(
+            p.model_copy(update={"options": p.options + tuple(
+                SelectOption(name=n, color=stable_color(n)) for n in added[(db.address, p.name)])})
+            if (db.address, p.name) in added else p
+            for p in db.properties)
+        databases.append(db.model_copy(update={"properties": props}))
+    return notion.model_copy(update={"databases": tuple(databases)})

@@ -1,0 +1,105 @@
+"""JSON and YAML manifests (seed 004's `<module>.module.manifest.json`): a file is a row, or with
+`items: path.to.list` each element of that list is a row.
+
+Line numbers: JSON is parsed by `json` (errors carry its line/column) and positions come from
+ruamel.yaml reading the same text (JSON is YAML 1.2 flow syntax); when ruamel cannot, rows are
+located by file only. YAML files go through `spec.yaml.load_yaml` (positions of every node).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from reconciler.errors import SpecProblem
+from reconciler.spec.sources.base import ReadContext
+from reconciler.spec.sources.paths import MISSING, PathSyntaxError, Record, lookup, parse_path
+from reconciler.spec.yaml import _plain, load_yaml
+
+
+def read_json(ctx: ReadContext) -> tuple[list[Record], list[SpecProblem]]:
+    """Every file matching `json:`; see the module docstring."""
+    return _read_all(ctx, ctx.doc.json_, ("json",), _load_json)
+
+
+def read_yaml(ctx: ReadContext) -> tuple[list[Record], list[SpecProblem]]:
+    """Every file matching `yaml:`; see the module docstring."""
+    return _read_all(ctx, ctx.doc.yaml, ("yaml",), _load_yaml)
+
+
+def _read_all(ctx: ReadContext, pattern: str, loc: tuple, load) -> tuple[list[Record], list]:
+    items: tuple = ()
+    if ctx.doc.items is not None:
+        try:
+            items = parse_path(ctx.doc.items)
+        except PathSyntaxError as exc:
+            return [], [ctx.spec_problem(("items",), f"items: {exc}")]
+    files, problems = ctx.glob(pattern, loc)
+    records: list[Record] = []
+    for path in files:
+        data, positions, more = load(ctx, path)
+        problems += more
+        if not more:
+            recs, more = _records(ctx.rel(path), data, positions, items, ctx.doc.items)
+            records += recs
+            problems += more
+    return records, problems
+
+
+def _records(file: str, data: Any, positions: dict, items: tuple, items_text: str | None
+             ) -> tuple[list[Record], list[SpecProblem]]:
+    """The file as one record, or one record per element of its `items` list."""
+    if not items:
+        return [Record(data=data, file=file, positions=positions)], []
+    found = lookup(data, items)
+    if not isinstance(found, list):
+        line, col = positions.get(items, (1, 1))
+        what = "absent" if found is MISSING else f"a {type(found).__name__}, not a list"
+        return [], [SpecProblem(file, line, col, f"items: {items_text!r} is {what}")]
+    out = []
+    for i, element in enumerate(found):
+        prefix = items + (i,)
+        sub = {k[len(prefix):]: v for k, v in positions.items() if k[:len(prefix)] == prefix}
+        out.append(Record(data=element, file=file, line=positions.get(prefix, (None,))[0],
+                          positions=sub))
+    return out, []
+
+
+def _load_json(ctx: ReadContext, path: Path) -> tuple[Any, dict, list[SpecProblem]]:
+    text, problems = ctx.text(path)
+    if text is None:
+        return None, {}, problems
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, {}, [SpecProblem(ctx.rel(path), exc.lineno, exc.colno,
+                                      f"invalid JSON: {exc.msg}")]
+    except RecursionError:
+        return None, {}, [SpecProblem(ctx.rel(path), 1, 1, "invalid JSON: nested too deeply")]
+    return data, _json_positions(text), []
+
+
+def _json_positions(text: str) -> dict[tuple, tuple[int, int]]:
+    """Node positions of a JSON text read as YAML; `{}` when ruamel cannot read it."""
+    positions: dict[tuple, tuple[int, int]] = {}
+    try:
+        node = YAML(typ="rt").load(text)
+        _plain(node, (), positions, None, [], "")
+    except Exception:  # noqa: BLE001 - positions are a nicety; json.loads already accepted it
+        return {}
+    return positions
+
+
+def _load_yaml(ctx: ReadContext, path: Path) -> tuple[Any, dict, list[SpecProblem]]:
+    try:
+        doc, problems = load_yaml(path, ctx.rel(path), None)
+    except OSError as exc:
+        return None, {}, [SpecProblem(ctx.rel(path), 1, 1, f"cannot read the file: {exc.strerror}")]
+    except RecursionError:
+        return None, {}, [SpecProblem(ctx.rel(path), 1, 1, "invalid YAML: nested too deeply")]
+    if doc is None or problems:
+        return None, {}, problems
+    return doc.data, doc.positions, []

@@ -1,0 +1,249 @@
+"""Source values → *content normal form* (`model.content.SourceRow`), by the target field's type.
+
+`to_notion(type, value)` and `to_postgres(type, value)` return the normal form or raise
+`ValueError("expects …, got …")` (the caller prefixes the field name). Coercion is sensible and
+never lossy: `"42"` → 42 only when it parses; `"true"/"yes"/"1"` → True for a checkbox; an ISO
+date string → `{"start": …}`; numbers become text for text types; a list of scalars becomes
+one line each for rich_text. A comma-separated string is
+NOT split for multi_select (write a list). Long text is kept (the engine splits it into 2000-
+character pieces, NOTION-API.md §4.2); option names follow NOTION-API.md §3.4 (no comma, ≤ 100).
+Postgres types are the canonical spellings of `model.postgres.normalise_type`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from reconciler.backends.notion.convert import value_to_api
+from reconciler.spec.documents import check_option_name
+
+_TRUE, _FALSE = {"true", "yes", "y", "on", "1"}, {"false", "no", "n", "off", "0", ""}
+_INT = re.compile(r"[+-]?\d+\Z")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\Z")
+
+
+def _got(expected: str, value: Any) -> ValueError:
+    return ValueError(f"expects {expected}, got {value!r}")
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    raise _got("text", value)
+
+
+def _lines(value: Any) -> str | None:
+    """Text, or a list of scalars as one line each (seed 004's "formatted API list")."""
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) and
+                                       not isinstance(v, bool) for v in value):
+        return "\n".join(str(v) for v in value) or None
+    return _text(value)
+
+
+def _number(value: Any) -> int | float | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        text = value.strip().replace("_", "")
+        try:
+            value = int(text) if _INT.match(text) else float(text)
+        except ValueError:
+            raise _got("a number", value) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise _got("a number", value)
+    return value
+
+
+def _checkbox(value: Any) -> bool:
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise _got("true or false", value)
+
+
+def _option(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise _got("an option name", value)
+    return check_option_name(str(value))
+
+
+def _options(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        hint = " (a string is not split at commas: write a list)" if isinstance(value, str) else ""
+        raise ValueError(f"expects a list of option names, got {value!r}{hint}")
+    names = [_option(v) for v in value]
+    return tuple(dict.fromkeys(n for n in names if n is not None))
+
+
+def _iso(value: Any, what: str = "an ISO date") -> str:
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            (_dt.date if len(text) == 10 else _dt.datetime).fromisoformat(text.replace("Z", "+00:00"))
+            return text
+        except ValueError:
+            pass
+    raise _got(f"{what} (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][±HH:MM])", value)
+
+
+def _date(value: Any) -> dict[str, Any] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict):
+        if "start" not in value or set(value) - {"start", "end", "time_zone"}:
+            raise _got('a date or {start, end?, time_zone?}', value)
+        out = {"start": _iso(value["start"])}
+        out |= {"end": _iso(value["end"])} if value.get("end") is not None else {}
+        if value.get("time_zone") is not None:
+            out["time_zone"] = _text(value["time_zone"])
+        return out
+    return {"start": _iso(value)}
+
+
+def _listed(value: Any) -> list[Any]:
+    if value is None or value == "":
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _people(value: Any) -> tuple[str, ...]:
+    items = _listed(value)
+    if not all(isinstance(v, str) and _EMAIL.match(v.strip()) for v in items):
+        raise _got("e-mail addresses (one or a list)", value)
+    return tuple(v.strip() for v in items)
+
+
+def _relation(value: Any) -> tuple[str, ...]:
+    items = _listed(value)
+    if not all(isinstance(v, (str, int)) and not isinstance(v, bool) and str(v) for v in items):
+        raise _got("keys of rows of the related database (one or a list)", value)
+    return tuple(dict.fromkeys(str(v) for v in items))
+
+
+def _files(value: Any) -> tuple[dict[str, str], ...]:
+    out = []
+    for item in _listed(value):
+        item = {"url": item} if isinstance(item, str) else item
+        if not isinstance(item, dict) or not isinstance(item.get("url"), str) or \
+                set(item) - {"name", "url"}:
+            raise _got('file URLs or {name?, url} (one or a list)', value)
+        out.append({"name": str(item.get("name") or item["url"]), "url": item["url"]})
+    return tuple(out)
+
+
+def _email(value: Any) -> str | None:
+    text = _text(value)
+    if text is not None and not _EMAIL.match(text):
+        raise _got("an e-mail address", value)
+    return text
+
+
+def _place(value: Any) -> Any:
+    return None if value is None else value
+
+
+NOTION: dict[str, Callable[[Any], Any]] = {
+    "title": _text, "rich_text": _lines, "number": _number, "checkbox": _checkbox,
+    "select": _option, "status": _option, "multi_select": _options, "date": _date,
+    "people": _people, "relation": _relation, "files": _files, "url": _text,
+    "email": _email, "phone_number": _text, "place": _place,
+}
+
+#: Types whose normal form `value_to_api` can check further (limits, shapes); text is left out
+#: because long text is fine here (the engine splits it).
+_API_CHECKED = {"number", "select", "status", "multi_select", "date", "files", "url",
+                "email", "phone_number", "place"}
+
+
+def to_notion(prop_type: str, value: Any) -> Any:
+    """A source value → normal form for a Notion property of `prop_type`; ValueError if it can't."""
+    out = NOTION[prop_type](value)
+    if prop_type in _API_CHECKED and out is not None:
+        try:
+            value_to_api(prop_type, list(out) if isinstance(out, tuple) else out)
+        except ValueError as exc:
+            raise ValueError(f"cannot be written: {exc}") from None
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Postgres
+
+
+def _pg_int(value: Any) -> int | None:
+    number = _number(value)
+    if isinstance(number, float):
+        if not number.is_integer():
+            raise _got("an integer", value)
+        number = int(number)
+    return number
+
+
+def _pg_date(value: Any) -> str | None:
+    return None if value is None or value == "" else _iso(value)
+
+
+def _pg_uuid(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise _got("a UUID", value) from None
+
+
+def _pg_json(value: Any) -> Any:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        raise _got("JSON data", value) from None
+    return value
+
+
+POSTGRES: dict[str, Callable[[Any], Any]] = {
+    "text": _text, "character varying": _text, "character": _text, "citext": _text,
+    "smallint": _pg_int, "integer": _pg_int, "bigint": _pg_int,
+    "numeric": _number, "real": _number, "double precision": _number,
+    "boolean": _checkbox, "date": _pg_date, "timestamptz": _pg_date, "timestamp": _pg_date,
+    "uuid": _pg_uuid, "json": _pg_json, "jsonb": _pg_json,
+}
+
+
+def to_postgres(column_type: str, value: Any) -> Any:
+    """A source value → JSON-able value for a column of `column_type` (canonical spelling).
+
+    Arrays (`text[]`) take a list whose items follow the element type; unknown types (enums,
+    domains) take text. Raises ValueError when the value does not fit.
+    """
+    if column_type.endswith("[]"):
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            raise _got(f"a list ({column_type})", value)
+        return [to_postgres(column_type[:-2], v) for v in value]
+    base = re.sub(r"\(.*\)", "", column_type)
+    coerce = POSTGRES.get(base, _text)
+    if base == "boolean" and value is None:
+        return None
+    return coerce(value)

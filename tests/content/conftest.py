@@ -1,0 +1,48 @@
+"""Fixtures of the content tests: small workspaces with a `content:` section, written into tmp."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+def write_files(root: Path, files: Mapping[str, str]) -> Path:
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def make_workspace(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
+    """`make_workspace({path: text})` → root of a fresh workspace holding those files."""
+    counter = iter(range(1000))
+
+    def make(files: Mapping[str, str]) -> Path:
+        return write_files(tmp_path / f"ws{next(counter)}", files)
+    return make
+
+
+@pytest.fixture
+def example_workspace(tmp_path: Path) -> Path:
+    """A private copy of the bundled example: reconciler.yaml, schemas/ and content/."""
+    root = tmp_path / "example"
+    root.mkdir()
+    shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
+    shutil.copytree(REPO / "schemas", root / "schemas", ignore=shutil.ignore_patterns(".schema"))
+    shutil.copytree(REPO / "content", root / "content")
+    return root
+
+
+@pytest.fixture
+def listing() -> Callable[[Path], list[tuple[str, int, int]]]:
+    """Every path under a root with size and mtime, to prove nothing was written."""
+    def snapshot(root: Path) -> list[tuple[str, int, int]]:
+        return sorted((str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns)
+                      for p in root.rglob("*") if "__pycache__" not in p.parts)
+    return snapshot
