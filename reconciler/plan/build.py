@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 
 from reconciler import __version__
-from reconciler.addresses import matches
+from reconciler.addresses import matches, parse
+from reconciler.errors import ConfigError
 from reconciler.diff.notion import diff_notion
 from reconciler.model.notion import NotionWorkspace
 from reconciler.plan.changes import Change
@@ -36,9 +37,19 @@ def with_target_defaults(desired: NotionWorkspace, state: NotionState,
 
 
 def select_targets(changes: Sequence[Change], targets: Sequence[str]) -> list[Change]:
-    """Only the changes at or inside one of `targets` (Terraform's `-target`); all when empty."""
+    """Only the changes at or inside one of `targets` (Terraform's `-target`); all when empty.
+    Raises ConfigError for a target that is not a resource address."""
     if not targets:
         return list(changes)
+    for target in targets:
+        try:
+            head, _ = parse(target)
+        except ValueError:
+            head = []
+        if not head or head[0] not in ("notion", "supabase"):
+            raise ConfigError(f"--target {target!r} is not a resource address: use one like "
+                              'notion.tasks, notion.tasks.property["Status"] or '
+                              "supabase.public.tasks")
     return [c for c in changes if any(matches(c.address, t) for t in targets)]
 
 

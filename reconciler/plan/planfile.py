@@ -102,6 +102,8 @@ def load(path: Path) -> Plan:
         doc = _yaml().load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise PlanFileError(f"{path}: cannot read the plan file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise PlanFileError(f"{path}: not a reconciler plan file (not UTF-8 text)") from None
     except YAMLError as exc:
         raise PlanFileError(f"{path}: not a valid plan file ({exc})") from None
     return from_document(doc, str(path))
