@@ -1,6 +1,11 @@
 """The Notion target: the real `notion-client`, pointed at Notion, at any Notion-compatible
 server (`NOTION_BASE_URL`), or at the embedded local Notion under `.reconciler/notion`.
 
+Every target sends its requests through `resilience.ResilientTransport` (our retries, with
+notion-client's own switched off by `retry=False`: NOTION-API.md §5), paced by a
+`resilience.TokenBucket` at the rate limit for the real API and `NOTION_BASE_URL`. See
+docs/resilience.md.
+
 Tokens come from `NOTION_TOKEN` or `NOTION_API_KEY` and go only into the client's
 Authorization header: never into a message, a log line, the plan or the state.
 """
@@ -8,15 +13,24 @@ Authorization header: never into a message, a log line, the plan or the state.
 from __future__ import annotations
 
 import logging
-import threading
+import random
 import time
+import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import notion_client
+
+from reconciler.errors import ConfigError
+
+from .resilience import (DEFAULT_RATE_LIMIT, MaybeCommittedError, ResilientTransport, RetryPolicy,
+                         RetryStats, TokenBucket, rate_limit_from)
+
+__all__ = ["LOCAL_DIR", "NotionTarget", "open_notion", "token_from", "MaybeCommittedError", "RetryStats",
+           "RetryPolicy", "TokenBucket"]
 
 LOCAL_DIR = Path(".reconciler") / "notion"
 _LOG = logging.getLogger("reconciler.notion")
@@ -26,34 +40,22 @@ _LOG = logging.getLogger("reconciler.notion")
 class NotionTarget:
     """An open Notion target.
 
-    - `client`: a `notion_client.Client` (sync).
+    - `client`: a `notion_client.Client` (sync), built with `retry=False` over a
+      `ResilientTransport`.
     - `description`: where it points, safe to print and to save in a plan (no token).
     - `state_key`: the key of this target's entry in `.reconciler/state.json`.
     - `local`: True for the embedded local Notion.
+    - `stats`: the transport's `RetryStats` (attempts, retries by status, seconds waited).
+    - `bucket`: the `TokenBucket` pacing it (`bucket.rate` requests per second), or None when
+      unpaced (the in-process local Notion without faults).
     """
 
     client: notion_client.Client
     description: str
     state_key: str
     local: bool
-
-
-class Pacer:
-    """Spaces requests at most `rate` per second (the Notion API allows an average of 3 per
-    second per integration: NOTION-API.md §4.1). Thread-safe; used as an httpx request hook."""
-
-    def __init__(self, rate: float):
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def __call__(self, request: httpx.Request) -> None:
-        with self._lock:
-            now = time.monotonic()
-            wait = self._next - now
-            self._next = max(now, self._next) + self.interval
-        if wait > 0:
-            time.sleep(wait)
+    stats: RetryStats = field(default_factory=RetryStats)
+    bucket: TokenBucket | None = None
 
 
 def token_from(env: Mapping[str, str]) -> str | None:
@@ -61,24 +63,62 @@ def token_from(env: Mapping[str, str]) -> str | None:
     return env.get("NOTION_TOKEN") or env.get("NOTION_API_KEY") or None
 
 
-def open_notion(root: Path, env: Mapping[str, str], rate_limit: float = 3.0) -> NotionTarget:
+def _proxy_for(base_url: str, env: Mapping[str, str]) -> str | None:
+    """The proxy `env` asks for (`HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY`, honouring `NO_PROXY`):
+    an explicit httpx transport does not read them itself."""
+    parts = urlsplit(base_url)
+    lower = {k.lower(): v for k, v in env.items() if k.lower().endswith("_proxy") and v}
+    proxy = lower.get(f"{parts.scheme}_proxy") or lower.get("all_proxy")
+    if not proxy:
+        return None
+    if "no_proxy" in lower and urllib.request.proxy_bypass_environment(
+            parts.hostname or "", {"no": lower["no_proxy"]}):
+        return None
+    return proxy
+
+
+def open_notion(root: Path, env: Mapping[str, str], rate_limit: float | None = DEFAULT_RATE_LIMIT, *,
+                policy: RetryPolicy | None = None, clock=time.monotonic, sleep=time.sleep,
+                rng: random.Random | None = None) -> NotionTarget:
     """Open the Notion target the environment asks for.
 
     With no token and no `NOTION_BASE_URL`: the local Notion stored in `<root>/.reconciler/notion`
-    (in process, through an httpx WSGI transport). Otherwise `NOTION_BASE_URL` (default
-    https://api.notion.com) with the token, paced at `rate_limit` requests per second.
+    (in process, through an httpx WSGI transport), with retries and no pacing, unless
+    `RECONCILER_FAULTS` injects faults (local/faults.py): then it is paced like a remote target.
+    Otherwise `NOTION_BASE_URL` (default https://api.notion.com) with the token, paced and retried.
+
+    `rate_limit`: requests per second (`reconciler.yaml` `notion.rate_limit`); the environment's
+    `NOTION_RATE_LIMIT` overrides it; default 3 (NOTION-API.md §4.1). `policy`, `clock`
+    (monotonic seconds), `sleep` and `rng` tune and test the retries and the pacing.
     """
+    rate = rate_limit_from(env, rate_limit)
+    stats = RetryStats()
+
+    def resilient(inner: httpx.BaseTransport, bucket: TokenBucket | None) -> ResilientTransport:
+        return ResilientTransport(inner, policy=policy, bucket=bucket, stats=stats, clock=clock,
+                                  sleep=sleep, rng=rng)
+
     token = token_from(env)
     base_url = env.get("NOTION_BASE_URL")
     if token is None and not base_url:
         from reconciler.local import local_client
+        from reconciler.local.faults import faults_from_env
 
-        client = local_client(root / LOCAL_DIR, logger=_LOG)
-        return NotionTarget(client, f"local Notion ({LOCAL_DIR})", "local", True)
+        try:
+            faults = faults_from_env(env)
+        except ValueError as err:
+            raise ConfigError(f"RECONCILER_FAULTS: {err}") from None
+        bucket = TokenBucket(rate, clock=clock, sleep=sleep) if faults is not None and faults.active else None
+        client = local_client(root / LOCAL_DIR, logger=_LOG, retry=False, faults=faults,
+                              wrap=lambda inner: resilient(inner, bucket))
+        where = f"local Notion ({LOCAL_DIR})" + (" with injected faults" if bucket else "")
+        return NotionTarget(client, where, "local", True, stats, bucket)
     base_url = (base_url or "https://api.notion.com").rstrip("/")
-    http = httpx.Client(event_hooks={"request": [Pacer(rate_limit)]} if rate_limit else {})
+    bucket = TokenBucket(rate, clock=clock, sleep=sleep)
+    inner = httpx.HTTPTransport(proxy=_proxy_for(base_url, env))
+    http = httpx.Client(transport=resilient(inner, bucket))
     client = notion_client.Client(auth=token or "local", base_url=base_url, client=http,
-                                  logger=_LOG)
+                                  logger=_LOG, retry=False)
     parts = urlsplit(base_url)
     where = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return NotionTarget(client, f"Notion API at {where}", where, False)
+    return NotionTarget(client, f"Notion API at {where}", where, False, stats, bucket)
