@@ -56,6 +56,12 @@ def plan(
     target: Annotated[Optional[list[str]], typer.Option(
         "--target", help='Only changes at or inside this address, e.g. notion.tasks '
         '(repeatable).')] = None,
+    prune: Annotated[bool, typer.Option(
+        "--prune", help="Plan archiving (Notion) or deleting (Postgres) rows the content sources "
+        "no longer have.")] = False,
+    since: Annotated[Optional[str], typer.Option(
+        "--since", help="Read only rows edited since this ISO time (with a minute of overlap), "
+        "or 'last' for the last plan's read time.")] = None,
     sql_out: Annotated[Optional[Path], typer.Option(
         "--sql-out", help="Also write the plan's Postgres DDL as a Supabase CLI migration "
         "(<YYYYMMDDHHMMSS>_<name>.sql) in this folder, e.g. supabase/migrations.")] = None,
@@ -66,7 +72,8 @@ def plan(
     workspace, env = _load(directory)
     targets = _open(workspace, env)
     try:
-        result = make_plan(workspace, targets, only=tuple(target or ()))
+        result = make_plan(workspace, targets, only=tuple(target or ()), prune=prune,
+                           since=_since(workspace, since))
     finally:
         targets.close()
     _print_plan(result)
@@ -77,6 +84,19 @@ def plan(
         _write_migration(result, sql_out, out.stem if out else "reconciler")
     if detailed_exitcode and result.has_changes:
         raise typer.Exit(2)
+
+
+def _since(workspace, value: str | None) -> str | None:
+    """`--since`: an ISO time as given, or `last`: the watermark of the last full read."""
+    from reconciler.state import load_state
+
+    if value != "last":
+        return value
+    watermark = load_state(workspace.root).content_watermark
+    if watermark is None:
+        raise ConfigError("--since last: no earlier read is recorded in .reconciler/state.json; "
+                          "run a full plan first")
+    return watermark
 
 
 def _write_migration(the_plan: Plan, directory: Path, name: str) -> None:
@@ -102,24 +122,31 @@ def apply(
         "--auto-approve", help="Do not ask for confirmation.")] = False,
     allow_destroy: Annotated[bool, typer.Option(
         "--allow-destroy", help="Allow destructive changes (deleting properties, options, columns).")] = False,
+    content_only: Annotated[bool, typer.Option(
+        "--content-only", help="Make no schema change; write content without the fields the "
+        "live schema lacks (they are deferred to a later apply).")] = False,
+    prune: Annotated[bool, typer.Option(
+        "--prune", help="When planning now: archive/delete rows the sources no longer have.")] = False,
 ) -> None:
     """Make the live workspace match the plan (refusing stale plans and unapproved destruction)."""
     workspace, env = _load(directory)
     targets = _open(workspace, env)
     try:
-        _apply(plan_file, workspace, targets, auto_approve, allow_destroy)
+        _apply(plan_file, workspace, targets, auto_approve, allow_destroy, content_only, prune)
     finally:
         targets.close()
 
 
 def _apply(plan_file: Path | None, workspace, targets, auto_approve: bool,
-           allow_destroy: bool) -> None:
+           allow_destroy: bool, content_only: bool, prune: bool) -> None:
     from reconciler.workflow import make_plan
 
+    _explain_interrupted(workspace)
     if plan_file is not None:
         the_plan = planfile.load(plan_file)
+        the_plan = _resumed(the_plan, workspace, targets)
     else:
-        the_plan = make_plan(workspace, targets)
+        the_plan = make_plan(workspace, targets, prune=prune)
         _print_plan(the_plan)
         if not the_plan.has_changes:
             return
@@ -133,20 +160,50 @@ def _apply(plan_file: Path | None, workspace, targets, auto_approve: bool,
     if not the_plan.has_changes:
         output.out.print("No changes. Nothing to apply.")
         return
-    result = _apply_with_progress(the_plan, workspace, targets, allow_destroy)
-    pending = result.counts.get("manual-pending", 0)
-    output.out.print(f"\nApply complete! {result.counts.get('applied', 0)} change(s) applied"
-                     + (f", {pending} manual step(s) still to do by hand." if pending else "."))
+    result = _apply_with_progress(the_plan, workspace, targets, allow_destroy, content_only)
+    counts = result.counts
+    extra = [f"{counts[k]} {label}" for k, label in (
+        ("deferred", "written with deferred fields (schema lag)"),
+        ("skipped", "schema change(s) skipped (--content-only)"),
+        ("manual-pending", "manual step(s) still to do by hand")) if counts.get(k)]
+    output.out.print(f"\nApply complete! {counts.get('applied', 0)} change(s) applied"
+                     + (", " + ", ".join(extra) if extra else "") + ".")
 
 
-def _apply_with_progress(the_plan: Plan, workspace, targets, allow_destroy: bool):
+def _explain_interrupted(workspace) -> None:
+    from reconciler.apply.journal import interrupted_run
+    from reconciler.workflow import journal_path
+
+    run = interrupted_run(journal_path(workspace))
+    if run is None:
+        return
+    output.err.print(
+        f"An earlier apply (run {run.run_id}, started {run.started_at}) was interrupted after "
+        f"{len(run.done)} of {run.total} change(s):" + "".join(f"\n  done: {a}" for a in run.done[:20])
+        + (f"\n  … and {len(run.done) - 20} more" if len(run.done) > 20 else "")
+        + "\nNothing it wrote is lost or repeated: rows are found again by their key.")
+
+
+def _resumed(the_plan: Plan, workspace, targets) -> Plan:
+    from reconciler.workflow import resume_plan
+
+    fresh = resume_plan(the_plan, workspace, targets)
+    if fresh is None:
+        return the_plan
+    output.err.print(f"Finishing the interrupted apply of this plan: {len(fresh.changes)} "
+                     "change(s) left, planned afresh from the live state.")
+    return fresh
+
+
+def _apply_with_progress(the_plan: Plan, workspace, targets, allow_destroy: bool,
+                         content_only: bool = False):
     from reconciler.workflow import apply_plan
 
     if not output.is_terminal():
         def report(change: Change, status: str) -> None:
             output.out.print(f"{change.address}: {status}")
         return apply_plan(the_plan, workspace, targets, allow_destroy=allow_destroy,
-                          on_applied=report)
+                          content_only=content_only, on_applied=report)
     from rich.progress import Progress
 
     with Progress(console=output.out, transient=False) as progress:
@@ -156,7 +213,7 @@ def _apply_with_progress(the_plan: Plan, workspace, targets, allow_destroy: bool
             progress.update(task, advance=1, description=change.address[:60])
 
         return apply_plan(the_plan, workspace, targets, allow_destroy=allow_destroy,
-                          on_applied=advance)
+                          content_only=content_only, on_applied=advance)
 
 
 @app.command()
@@ -194,16 +251,49 @@ def local_serve(
     directory: DirOption = None,
     port: Annotated[int, typer.Option("--port", "-p", help="TCP port.")] = 8765,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    latency: Annotated[Optional[str], typer.Option(
+        "--latency", help="Added latency per request: 50ms or a range 50-200ms.")] = None,
+    rate_429: Annotated[Optional[float], typer.Option(
+        "--rate-429", help="Share of requests answered 429 rate_limited (0-1).")] = None,
+    rate_5xx: Annotated[Optional[float], typer.Option(
+        "--rate-5xx", help="Share answered 500/502/503/504 (0-1).")] = None,
+    rate_529: Annotated[Optional[float], typer.Option(
+        "--rate-529", help="Share answered 529 service_overload (0-1).")] = None,
+    drop: Annotated[Optional[float], typer.Option(
+        "--drop", help="Share of connections dropped after the request is performed (0-1).")] = None,
+    commit_503: Annotated[Optional[float], typer.Option(
+        "--commit-503", help="Share of writes performed and then answered 503 (0-1).")] = None,
+    retry_after: Annotated[Optional[float], typer.Option(
+        "--retry-after", help="Retry-After seconds sent with 429 and 529.")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Seed of the fault draws.")] = None,
 ) -> None:
-    """Serve the workspace's local Notion over HTTP (point NOTION_BASE_URL at it)."""
+    """Serve the workspace's local Notion over HTTP (point NOTION_BASE_URL at it).
+
+    Faults (docs/resilience.md) come from RECONCILER_FAULTS, overridden by the options."""
+    import os
+    from dataclasses import replace
+
     from reconciler.backends.notion.client import LOCAL_DIR
     from reconciler.local import serve
+    from reconciler.local.faults import Faults, faults_from_env, parse_latency
     from reconciler.spec.loader import find_root
 
     try:
         root = find_root(directory or Path.cwd())
     except ConfigError:
         root = directory or Path.cwd()
+    options = {"rate_429": rate_429, "rate_5xx": rate_5xx, "rate_529": rate_529, "drop": drop,
+               "commit_503": commit_503, "retry_after": retry_after, "seed": seed}
+    try:
+        faults = faults_from_env(os.environ) or Faults()
+        changes = {k: v for k, v in options.items() if v is not None}
+        if latency is not None:
+            changes["latency_ms"] = parse_latency(latency)
+        faults = replace(faults, **changes)
+    except ValueError as err:
+        raise ConfigError(f"fault injection: {err}") from None
     output.err.print(f"Local Notion on http://{host}:{port} (data in {root / LOCAL_DIR}); "
                      f"export NOTION_BASE_URL=http://{host}:{port}")
-    serve(root / LOCAL_DIR, host=host, port=port)
+    if faults.active:
+        output.err.print(f"Injecting faults: {faults}")
+    serve(root / LOCAL_DIR, host=host, port=port, faults=faults if faults.active else None)

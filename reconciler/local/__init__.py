@@ -6,16 +6,19 @@ talks to it unchanged, in process (``local_client``) or over HTTP (``serve`` / `
 Public API:
 
 * ``LocalNotion(root: Path)`` — the WSGI app (``app.py``).
-* ``local_client(root, *, logger=None, retry=None) -> notion_client.Client`` — in-process client.
+* ``local_client(root, *, logger=None, retry=None, faults=None, wrap=None) -> notion_client.Client`` — in-process
+  client.
+* ``local_app(root, faults=None)`` — the WSGI app, wrapped in ``faults.FaultMiddleware`` when faults are given.
 * ``root_page_id(client) -> str`` — id of the workspace-level page "Reconciler workspace".
-* ``serve(root, host="127.0.0.1", port=8765) -> None`` — blocking HTTP server.
-* ``make_server(root, host="127.0.0.1", port=0)`` — server object with ``serve_forever()``/``shutdown()``
+* ``serve(root, host="127.0.0.1", port=8765, faults=None) -> None`` — blocking HTTP server.
+* ``make_server(root, host="127.0.0.1", port=0, faults=None)`` — server object with ``serve_forever()``/``shutdown()``
   and ``server_port``.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +28,35 @@ from werkzeug.serving import BaseWSGIServer
 from werkzeug.serving import make_server as _werkzeug_server
 
 from .app import LocalNotion
+from .faults import FaultMiddleware, Faults
 from .store import ROOT_PAGE_TITLE
 
-__all__ = ["LocalNotion", "local_client", "root_page_id", "serve", "make_server", "ROOT_PAGE_TITLE"]
+__all__ = ["LocalNotion", "local_app", "local_client", "root_page_id", "serve", "make_server", "ROOT_PAGE_TITLE"]
 
 LOCAL_BASE_URL = "http://local.notion"
 
 
+def local_app(root: Path, faults: Faults | None = None) -> Callable[..., Any]:
+    """``LocalNotion(root)``, wrapped in ``FaultMiddleware`` when ``faults`` switch any fault on."""
+    app = LocalNotion(Path(root))
+    return FaultMiddleware(app, faults) if faults is not None and faults.active else app
+
+
 def local_client(root: Path, *, logger: logging.Logger | None = None,
-                 retry: notion_client.client.RetryOptions | bool | None = None) -> notion_client.Client:
+                 retry: notion_client.client.RetryOptions | bool | None = None,
+                 faults: Faults | None = None,
+                 wrap: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None = None) -> notion_client.Client:
     """The real ``notion-client`` wired in process to ``LocalNotion(root)`` through ``httpx.WSGITransport``.
 
     Never use it as a context manager: ``with Client(...)`` swaps the injected httpx client for a real
     network one (NOTION-API.md §5 pitfalls); call ``.close()`` instead. A logger is always passed so that
     notion-client does not add a handler per client (§5 "Logging gotcha"). ``retry=None`` keeps
-    notion-client's default retry options; ``False`` disables retries.
+    notion-client's default retry options; ``False`` disables retries. ``faults`` injects faults
+    (``faults.Faults``); ``wrap`` wraps the WSGI transport (e.g. in a retrying transport).
     """
-    transport = httpx.WSGITransport(app=LocalNotion(Path(root)))
+    transport: httpx.BaseTransport = httpx.WSGITransport(app=local_app(root, faults))
+    if wrap is not None:
+        transport = wrap(transport)
     kwargs: dict[str, Any] = {"auth": "local", "base_url": LOCAL_BASE_URL,
                               "client": httpx.Client(transport=transport),
                               "logger": logger or logging.getLogger("reconciler.local.notion")}
@@ -59,14 +74,16 @@ def root_page_id(client: notion_client.Client) -> str:
     raise LookupError(f"no workspace-level page titled {ROOT_PAGE_TITLE!r}")
 
 
-def make_server(root: Path, host: str = "127.0.0.1", port: int = 8765) -> BaseWSGIServer:
-    """A threaded HTTP server for ``LocalNotion(root)``; ``port=0`` picks a free port (``.server_port``)."""
-    return _werkzeug_server(host, port, LocalNotion(Path(root)), threaded=True)
+def make_server(root: Path, host: str = "127.0.0.1", port: int = 8765,
+                faults: Faults | None = None) -> BaseWSGIServer:
+    """A threaded HTTP server for ``LocalNotion(root)`` (with ``faults`` injected, if any); ``port=0``
+    picks a free port (``.server_port``)."""
+    return _werkzeug_server(host, port, local_app(root, faults), threaded=True)
 
 
-def serve(root: Path, host: str = "127.0.0.1", port: int = 8765) -> None:
+def serve(root: Path, host: str = "127.0.0.1", port: int = 8765, faults: Faults | None = None) -> None:
     """Serve the local Notion over HTTP until interrupted (``reconciler local serve --port N``)."""
-    server = make_server(root, host, port)
+    server = make_server(root, host, port, faults)
     logging.getLogger("reconciler.local").info("local Notion on http://%s:%s (root %s)", host, server.server_port, root)
     try:
         server.serve_forever()
