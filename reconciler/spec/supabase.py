@@ -19,8 +19,8 @@ from reconciler.backends.postgres.compile import type_sql
 from reconciler.errors import SpecProblem, relative
 from reconciler.model.notion import NotionWorkspace
 from reconciler.model.postgres import (
-    PRIVILEGES, Check, Column, ForeignKey, Grant, Index, Policy, Table, Unique, check_name,
-    normalise_default, normalise_type, object_name,
+    MAX_IDENTIFIER, PRIVILEGES, Check, Column, ForeignKey, Grant, Index, Policy, Table, Unique,
+    check_name, normalise_default, normalise_type, object_name,
 )
 from reconciler.spec.mirror import mirror_columns
 from reconciler.spec.supabase_docs import ColumnDoc, MirrorDoc, ReferenceDoc, TableDoc
@@ -70,6 +70,7 @@ def resolve_table(item: Loaded[TableDoc], notion: NotionWorkspace
     pk_set = set(pk)
     cols = tuple(c.model_copy(update={"nullable": False}) if c.name in pk_set else c
                  for c in columns.values())
+    problems += _long_names(item, name, cols)
     uniques += [list(u) for u in doc.unique]
     has_updated = any(c.name == "updated_at" and c.type == "timestamptz" for c in cols)
     table = Table(
@@ -87,6 +88,20 @@ def resolve_table(item: Loaded[TableDoc], notion: NotionWorkspace
         mirror=_mirror_doc(doc.mirror).database if doc.mirror is not None else None,
         renamed_from=tuple(doc.renamed_from))
     return table, problems
+
+
+def _long_names(item: Loaded[TableDoc], table: str, columns: tuple[Column, ...]
+                ) -> list[SpecProblem]:
+    """Names Postgres would silently truncate to 63 bytes (the table would never converge)."""
+    problems = []
+    for name, loc in [(table, ("name",) if item.doc.name else ())] + [
+            (c.name, ("columns", c.name) if c.name in item.doc.columns else ("mirror",))
+            for c in columns]:
+        if len(name.encode()) > MAX_IDENTIFIER:
+            problems.append(item.problem(loc, f"name {name!r} is {len(name.encode())} bytes long: "
+                                         f"Postgres keeps at most {MAX_IDENTIFIER} (it would "
+                                         "truncate it); shorten it"))
+    return problems
 
 
 def _columns(item: Loaded[TableDoc], name: str, derived: dict[str, Column],
@@ -143,6 +158,10 @@ def _column(item: Loaded[TableDoc], name: str, doc: ColumnDoc, base: Column | No
             problems: list[SpecProblem]) -> Column | None:
     """A declared column, or a mirrored one (`base`) with the declared fields overriding it."""
     loc = ("columns", name)
+    if doc.type is not None and not doc.type.strip():
+        problems.append(item.problem(loc + ("type",), f"column {name!r}: the type is empty: give "
+                                     "a Postgres type such as text"))
+        return None
     if doc.type is None and base is None:
         problems.append(item.problem(loc, f"column {name!r}: missing required key 'type': add it"))
         return None
