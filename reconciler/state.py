@@ -54,10 +54,12 @@ class NotionState(Model):
 
 
 class State(Model):
-    """The whole state file: `{"version": 1, "notion": {target: NotionState}}`."""
+    """The whole state file: `{"version": 1, "notion": {target: NotionState},
+    "content_watermark": ISO time of the last full read of content}`."""
 
     version: int = STATE_VERSION
     notion: dict[str, NotionState] = Field(default_factory=dict)
+    content_watermark: str | None = None
 
 
 def state_path(root: Path) -> Path:

@@ -9,20 +9,29 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+import threading
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
+from reconciler import addresses
+from reconciler.apply.journal import Journal
 from reconciler.apply.ledger import Ledger
 from reconciler.apply.lock import workspace_lock
 from reconciler.backends.notion.client import NotionTarget, open_notion
+from reconciler.backends.notion.content import NotionContentWriter
 from reconciler.backends.notion.executor import NotionExecutor
 from reconciler.backends.notion.reader import LiveNotion, read_notion
 from reconciler.errors import ConfigError, StalePlanError, UnsafePlanError
 from reconciler.model.notion import NotionWorkspace
 from reconciler.plan.build import build_plan, with_target_defaults
-from reconciler.plan.changes import Change
+from reconciler.content import (LiveContent, load_snapshot, notion_rows, notion_target,
+                                plan_content, postgres_rows, postgres_target, save_snapshot)
+from reconciler.diff.content import content_hash
+from reconciler.model.content import ContentSet
+from reconciler.plan.changes import Change, Phase
 from reconciler.plan.model import Plan
 from reconciler.spec.loader import Workspace
-from reconciler.state import NotionState, State, load_state, save_state
+from reconciler.state import DatabaseState, NotionState, State, load_state, save_state
 
 if TYPE_CHECKING:
     import psycopg
@@ -40,6 +49,7 @@ class Targets:
     parent_page_id: str | None
     postgres: "psycopg.Connection | None" = None
     postgres_description: str | None = None
+    last_read: "tuple[dict[str, str], Live] | None" = None
 
     @property
     def notion_state(self) -> NotionState:
@@ -89,27 +99,65 @@ def desired_notion(workspace: Workspace, targets: Targets) -> NotionWorkspace:
     return with_target_defaults(workspace.notion, targets.notion_state, targets.parent_page_id)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Live:
-    """Everything read from the targets: Notion, the Postgres tables, and their fingerprints."""
+    """Everything read from the targets: Notion, the Postgres tables, content rows, and the
+    fingerprint of each resource read."""
 
     notion: LiveNotion
     tables: tuple = ()
+    content: LiveContent = field(default_factory=LiveContent)
     fingerprints: dict[str, str] = field(default_factory=dict)
 
 
-def read_live(workspace: Workspace, targets: Targets) -> Live:
-    """Read the live side of every declared resource. Raises `ReadError`."""
-    notion = read_notion(targets.notion.client, desired_notion(workspace, targets),
-                         targets.notion_state)
-    fingerprints = dict(notion.fingerprints)
-    tables: tuple = ()
+def read_live(workspace: Workspace, targets: Targets, *, since: str | None = None) -> Live:
+    """Read the live side of every declared resource and content set. Raises `ReadError`."""
+    desired = desired_notion(workspace, targets)
+    notion = read_notion(targets.notion.client, desired, targets.notion_state)
+    _remember_ids(targets.notion_state, notion.workspace)
+    live = Live(notion, fingerprints=dict(notion.fingerprints))
     if targets.postgres is not None:
         from reconciler.backends.postgres.reader import read_tables
 
-        tables, table_prints = read_tables(targets.postgres, workspace.supabase)
-        fingerprints.update(table_prints)
-    return Live(notion, tables, fingerprints)
+        live.tables, table_prints = read_tables(targets.postgres, workspace.supabase)
+        live.fingerprints.update(table_prints)
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    for content in _content_sets(workspace):
+        if content.target.startswith("notion."):
+            db = notion.workspace.database(content.target.split(".", 1)[1])
+            known = load_snapshot(workspace.root, content.target, content.hash_field) \
+                if since else None
+            rows, print_ = notion_rows(targets.notion.client, content, db,
+                                       since=since if known is not None else None)
+            rows = {**(known or {}), **rows}
+            save_snapshot(workspace.root, content.target, rows, content.hash_field)
+        else:
+            rows, print_ = postgres_rows(targets.postgres, content,
+                                         _table(live.tables, content.target))
+        live.content.rows[content.target] = rows
+        live.fingerprints[content.target + ".content"] = print_
+    if _content_sets(workspace) and since is None:
+        targets.state.content_watermark = started
+        targets.save()
+    return live
+
+
+def _remember_ids(state: NotionState, live: NotionWorkspace) -> None:
+    """Databases found by search (state lost, or an apply died before saving it) join the state,
+    so apply addresses them by id."""
+    for db in live.databases:
+        known = state.databases.get(db.key)
+        if db.id and db.data_source_id and (known is None or known.database_id != db.id):
+            state.databases[db.key] = DatabaseState(database_id=db.id,
+                                                    data_source_id=db.data_source_id)
+
+
+def _content_sets(workspace: Workspace) -> tuple[ContentSet, ...]:
+    return tuple(getattr(workspace, "content", ()) or ())
+
+
+def _table(tables, address: str):
+    return next((t for t in tables if t.address == address), None)
 
 
 def postgres_changes(workspace: Workspace, targets: Targets, live: Live) -> list[Change]:
@@ -122,14 +170,27 @@ def postgres_changes(workspace: Workspace, targets: Targets, live: Live) -> list
     return count_rows_at_risk(targets.postgres, diff_tables(workspace.supabase, live.tables))
 
 
-def make_plan(workspace: Workspace, targets: Targets, only: tuple[str, ...] = ()) -> Plan:
-    """Read live state and diff it against the spec. Raises `ConfigError` when a database must
-    be created but no parent page is known, `ReadError` when live state cannot be read."""
+def make_plan(workspace: Workspace, targets: Targets, only: tuple[str, ...] = (), *,
+              prune: bool = False, since: str | None = None) -> Plan:
+    """Read live state and diff it against the spec, schema and content. Raises `ConfigError`
+    when a database must be created but no parent page is known, `ReadError` when live state
+    cannot be read."""
     desired = desired_notion(workspace, targets)
-    live = read_live(workspace, targets)
+    live = read_live(workspace, targets, since=since)
+
+    def target_for(content: ContentSet):
+        if content.target.startswith("notion."):
+            return notion_target(content, desired, live.notion.workspace, live.content.rows,
+                                 prune)
+        return postgres_target(content, _table(workspace.supabase, content.target),
+                               _table(live.tables, content.target), prune)
+
+    content_changes, summaries = plan_content(_content_sets(workspace), live.content, target_for)
     plan = build_plan(desired=desired, live=live.notion.workspace, fingerprints=live.fingerprints,
                       spec_hash=workspace.spec_hash, targets=targets.describe(),
-                      extra_changes=postgres_changes(workspace, targets, live), only=only)
+                      extra_changes=postgres_changes(workspace, targets, live) + content_changes,
+                      only=only)
+    plan = plan.model_copy(update={"content": summaries})
     orphans = [c.address for c in plan.changes
                if c.kind == "create_database" and not (c.after or {}).get("parent_page_id")]
     if orphans:
@@ -137,6 +198,7 @@ def make_plan(workspace: Workspace, targets: Targets, only: tuple[str, ...] = ()
             f"{', '.join(orphans)}: no parent page to create the database in. Set "
             "NOTION_PARENT_PAGE_ID (or notion.parent_page_id in reconciler.yaml, or parent: in the "
             "database's file) to a page shared with the integration.")
+    targets.last_read = (plan.header.fingerprints, live)
     return plan
 
 
@@ -144,10 +206,13 @@ def check_plan(plan: Plan, workspace: Workspace, targets: Targets, *,
                allow_destroy: bool) -> Live:
     """Refuse a stale plan (a fingerprint changed) or destructive changes without permission.
 
-    Returns the fresh live read, which apply starts from. Raises `StalePlanError`,
-    `UnsafePlanError`.
+    Returns the live read apply starts from: the plan's own read when the plan was just made in
+    this process, else a fresh one. Raises `StalePlanError`, `UnsafePlanError`.
     """
-    live = read_live(workspace, targets)
+    if targets.last_read is not None and targets.last_read[0] == plan.header.fingerprints:
+        live = targets.last_read[1]
+    else:
+        live = read_live(workspace, targets)
     changed = sorted(address for address, print_ in plan.header.fingerprints.items()
                      if live.fingerprints.get(address) != print_)
     if changed:
@@ -158,34 +223,135 @@ def check_plan(plan: Plan, workspace: Workspace, targets: Targets, *,
 
 
 def apply_plan(plan: Plan, workspace: Workspace, targets: Targets, *, allow_destroy: bool,
+               content_only: bool = False,
                on_applied: OnApplied = lambda c, s: None) -> ApplyResult:
     """`_apply_plan` under the workspace lock (LockError when another apply holds it)."""
     with workspace_lock(workspace.root, postgres=targets.postgres):
         return _apply_plan(plan, workspace, targets, allow_destroy=allow_destroy,
-                           on_applied=on_applied)
+                           content_only=content_only, on_applied=on_applied)
 
 
 def _apply_plan(plan: Plan, workspace: Workspace, targets: Targets, *, allow_destroy: bool,
-                on_applied: OnApplied) -> ApplyResult:
-    """Check, then make every change of `plan` in order, journaling each to the ledger."""
+                content_only: bool, on_applied: OnApplied) -> ApplyResult:
+    """Check, then make the schema changes, then the content changes, journaling each.
+
+    With `content_only`, schema changes are skipped (ledger status `skipped`) and content is
+    written without the fields the live schema lacks (status `deferred`).
+    """
     live = check_plan(plan, workspace, targets, allow_destroy=allow_destroy)
     ledger = Ledger(workspace.root / ".reconciler" / "ledger.ndjson")
+    journal = Journal(workspace.root / ".reconciler" / "journal.ndjson")
     result = ApplyResult()
+    lock = threading.Lock()
 
-    def done(change: Change, status: str) -> None:
-        ledger.record(change, status)
-        result.counts[status] = result.counts.get(status, 0) + 1
+    def done(change: Change, status: str, **detail: Any) -> None:
+        with lock:
+            ledger.record(change, status, **detail)
+            journal.done(change.address, status)
+            result.counts[status] = result.counts.get(status, 0) + 1
         on_applied(change, status)
 
-    notion = [c for c in plan.changes if c.address.startswith("notion.")]
-    tables = [c for c in plan.changes if c.address.startswith("supabase.")]
-    NotionExecutor(targets.notion.client, live.notion.workspace, targets.notion_state,
-                   targets.save).apply(notion, done)
-    targets.save()
-    if tables:
-        if targets.postgres is None:
-            raise ConfigError("the plan changes Supabase tables but the spec declares none now")
-        from reconciler.backends.postgres.executor import apply_changes
-
-        apply_changes(targets.postgres, tables, on_applied=lambda c: done(c, "applied"))
+    journal.begin(plan)
+    schema = [c for c in plan.changes if c.phase is not Phase.CONTENT]
+    content = [c for c in plan.changes if c.phase is Phase.CONTENT]
+    executor = NotionExecutor(targets.notion.client, live.notion.workspace, targets.notion_state,
+                              targets.save)
+    if content_only:
+        for change in schema:
+            done(change, "skipped", reason="--content-only")
+    else:
+        executor.apply([c for c in schema if c.address.startswith("notion.")], done)
+        targets.save()
+        _apply_tables(targets, [c for c in schema if c.address.startswith("supabase.")], done)
+    _apply_content(plan, workspace, targets, live, executor, content, done)
+    _record_unchanged(plan, workspace, live, ledger)
+    journal.end("complete")
     return result
+
+
+def _apply_tables(targets: Targets, tables: list[Change], done: Callable[..., None]) -> None:
+    if not tables:
+        return
+    if targets.postgres is None:
+        raise ConfigError("the plan changes Supabase tables but the spec declares none now")
+    from reconciler.backends.postgres.executor import apply_changes
+
+    apply_changes(targets.postgres, tables, on_applied=lambda c: done(c, "applied"))
+
+
+def _apply_content(plan: Plan, workspace: Workspace, targets: Targets, live: Live,
+                   executor: NotionExecutor, changes: list[Change],
+                   done: Callable[..., None]) -> None:
+    """Write pages (Notion) and rows (Postgres), after the schema they need."""
+    pages = [c for c in changes if c.address.startswith("notion.")]
+    if pages:
+        summaries = plan.content
+        writer = NotionContentWriter(
+            client=targets.notion.client, schemas=executor.schemas,
+            data_sources={k: d.data_source_id for k, d in targets.notion_state.databases.items()},
+            pages_by_key={t.split(".", 1)[1]: {k: r.id for k, r in rows.items() if r.id}
+                          for t, rows in live.content.rows.items() if t.startswith("notion.")},
+            key_fields={t.split(".", 1)[1]: s.key for t, s in summaries.items()},
+            hash_fields={t.split(".", 1)[1]: s.hash_field for t, s in summaries.items()})
+        writer.apply(pages, lambda c, status, detail: done(c, status, **detail))
+    rows = [c for c in changes if c.address.startswith("supabase.")]
+    if rows:
+        from reconciler.backends.postgres.content_apply import apply_rows
+
+        apply_rows(targets.postgres, rows, plan.content, _tables_now(workspace, targets), done)
+
+
+def _tables_now(workspace: Workspace, targets: Targets):
+    from reconciler.backends.postgres.reader import read_tables
+
+    return read_tables(targets.postgres, workspace.supabase)[0]
+
+
+def record_unchanged(plan: Plan, workspace: Workspace, targets: Targets) -> None:
+    """Ledger lines for the rows an apply with nothing to do left as they were."""
+    if not _content_sets(workspace):
+        return
+    live = targets.last_read[1] if targets.last_read is not None else read_live(workspace, targets)
+    _record_unchanged(plan, workspace, live,
+                      Ledger(workspace.root / ".reconciler" / "ledger.ndjson"))
+
+
+def _record_unchanged(plan: Plan, workspace: Workspace, live: Live, ledger: Ledger) -> None:
+    """One ledger line per row the source has and the live side already matches (`skipped`)."""
+    planned = {c.address for c in plan.changes}
+    for content in _content_sets(workspace):
+        rows = live.content.rows.get(content.target, {})
+        noun = "page" if content.target.startswith("notion.") else "row"
+        for row in content.rows:
+            want = content_hash(row.values, exclude=content.hash_field)
+            have = rows.get(row.key)
+            address = addresses.child(content.target, noun, row.key)
+            if have is not None and address not in planned and \
+                    have.values.get(content.hash_field) == want:
+                ledger.record_row(address, "skipped", hash=want, reason="unchanged")
+
+
+def journal_path(workspace: Workspace) -> Path:
+    return workspace.root / ".reconciler" / "journal.ndjson"
+
+
+def resume_plan(plan: Plan, workspace: Workspace, targets: Targets) -> Plan | None:
+    """The plan that finishes an interrupted apply of `plan`, or None when there is none.
+
+    When the last apply of this same plan (same digest) was interrupted, its partial writes
+    make the saved plan stale; a fresh plan from the live state holds exactly the rest of the
+    work. It is used only if it does nothing the saved plan did not already say (its addresses
+    are a subset), so apply never does more than the reviewed plan. Raises `StalePlanError`
+    otherwise.
+    """
+    from reconciler.apply.journal import interrupted_run, plan_digest
+
+    run = interrupted_run(journal_path(workspace))
+    if run is None or run.plan_digest != plan_digest(plan):
+        return None
+    fresh = make_plan(workspace, targets, prune=any(c.kind in ("archive_page", "delete_row")
+                                                    for c in plan.changes))
+    extra = sorted({c.address for c in fresh.changes} - {c.address for c in plan.changes})
+    if extra:
+        raise StalePlanError(extra)
+    return fresh

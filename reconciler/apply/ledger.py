@@ -6,20 +6,32 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from reconciler.plan.changes import Change
 
 
 class Ledger:
-    """Appends `{"time", "address", "action", "kind", "status"}` lines to `path`."""
+    """Appends `{"time", "address", "action", "kind", "status", …}` lines to `path`.
+
+    Content rows add `hash` (the content hash written), `page_id` and `deferred` (fields the
+    live schema lacked, written by a later apply once it has them).
+    """
 
     def __init__(self, path: Path):
         self.path = path
 
-    def record(self, change: Change, status: str) -> None:
+    def record(self, change: Change, status: str, **detail: Any) -> None:
+        self._write({"address": change.address, "action": change.action.value,
+                     "kind": change.kind, "status": status,
+                     **{k: v for k, v in detail.items() if v not in (None, [], ())}})
+
+    def record_row(self, address: str, status: str, **detail: Any) -> None:
+        """A line for a row no change was needed for (e.g. `skipped`, hash equal)."""
+        self._write({"address": address, "action": "no-op", "status": status, **detail})
+
+    def _write(self, line: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                "address": change.address, "action": change.action.value,
-                "kind": change.kind, "status": status}
+        line = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), **line}
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(line, ensure_ascii=False) + "\n")

@@ -11,7 +11,7 @@ import typer
 from reconciler.cli import DirOption, app, local_app, output, user_errors
 from reconciler.errors import ConfigError
 from reconciler.plan import planfile
-from reconciler.plan.changes import Change
+from reconciler.plan.changes import Change, Phase
 from reconciler.plan.model import Plan
 from reconciler.render import render
 
@@ -56,6 +56,12 @@ def plan(
     target: Annotated[Optional[list[str]], typer.Option(
         "--target", help='Only changes at or inside this address, e.g. notion.tasks '
         '(repeatable).')] = None,
+    prune: Annotated[bool, typer.Option(
+        "--prune", help="Plan archiving (Notion) or deleting (Postgres) rows the content sources "
+        "no longer have.")] = False,
+    since: Annotated[Optional[str], typer.Option(
+        "--since", help="Read only rows edited since this ISO time (with a minute of overlap), "
+        "or 'last' for the last plan's read time.")] = None,
     sql_out: Annotated[Optional[Path], typer.Option(
         "--sql-out", help="Also write the plan's Postgres DDL as a Supabase CLI migration "
         "(<YYYYMMDDHHMMSS>_<name>.sql) in this folder, e.g. supabase/migrations.")] = None,
@@ -66,7 +72,8 @@ def plan(
     workspace, env = _load(directory)
     targets = _open(workspace, env)
     try:
-        result = make_plan(workspace, targets, only=tuple(target or ()))
+        result = make_plan(workspace, targets, only=tuple(target or ()), prune=prune,
+                           since=_since(workspace, since))
     finally:
         targets.close()
     _print_plan(result)
@@ -79,15 +86,30 @@ def plan(
         raise typer.Exit(2)
 
 
+def _since(workspace, value: str | None) -> str | None:
+    """`--since`: an ISO time as given, or `last`: the watermark of the last full read."""
+    from reconciler.state import load_state
+
+    if value != "last":
+        return value
+    watermark = load_state(workspace.root).content_watermark
+    if watermark is None:
+        raise ConfigError("--since last: no earlier read is recorded in .reconciler/state.json; "
+                          "run a full plan first")
+    return watermark
+
+
 def _write_migration(the_plan: Plan, directory: Path, name: str) -> None:
     from datetime import datetime, timezone
 
     from reconciler.backends.postgres.migrations import write_migration
 
-    if not any(c.address.startswith("supabase.") for c in the_plan.changes):
-        output.out.print("No Postgres changes: no migration written.")
+    ddl = [c for c in the_plan.changes
+           if c.address.startswith("supabase.") and c.phase is not Phase.CONTENT]
+    if not ddl:
+        output.out.print("No Postgres schema changes: no migration written.")
         return
-    path = write_migration(the_plan.changes, directory, name, datetime.now(timezone.utc))
+    path = write_migration(ddl, directory, name, datetime.now(timezone.utc))
     output.out.print(f"Wrote the migration {path}")
 
 
@@ -102,26 +124,36 @@ def apply(
         "--auto-approve", help="Do not ask for confirmation.")] = False,
     allow_destroy: Annotated[bool, typer.Option(
         "--allow-destroy", help="Allow destructive changes (deleting properties, options, columns).")] = False,
+    content_only: Annotated[bool, typer.Option(
+        "--content-only", help="Make no schema change; write content without the fields the "
+        "live schema lacks (they are deferred to a later apply).")] = False,
+    prune: Annotated[bool, typer.Option(
+        "--prune", help="When planning now: archive/delete rows the sources no longer have.")] = False,
 ) -> None:
     """Make the live workspace match the plan (refusing stale plans and unapproved destruction)."""
     workspace, env = _load(directory)
     targets = _open(workspace, env)
     try:
-        _apply(plan_file, workspace, targets, auto_approve, allow_destroy)
+        _apply(plan_file, workspace, targets, auto_approve, allow_destroy, content_only, prune)
     finally:
         targets.close()
 
 
 def _apply(plan_file: Path | None, workspace, targets, auto_approve: bool,
-           allow_destroy: bool) -> None:
+           allow_destroy: bool, content_only: bool, prune: bool) -> None:
     from reconciler.workflow import make_plan
 
+    _explain_interrupted(workspace)
     if plan_file is not None:
         the_plan = planfile.load(plan_file)
+        the_plan = _resumed(the_plan, workspace, targets)
     else:
-        the_plan = make_plan(workspace, targets)
+        the_plan = make_plan(workspace, targets, prune=prune)
         _print_plan(the_plan)
         if not the_plan.has_changes:
+            from reconciler.workflow import record_unchanged
+
+            record_unchanged(the_plan, workspace, targets)
             return
         if not auto_approve:
             if not sys.stdin.isatty():
@@ -133,20 +165,50 @@ def _apply(plan_file: Path | None, workspace, targets, auto_approve: bool,
     if not the_plan.has_changes:
         output.out.print("No changes. Nothing to apply.")
         return
-    result = _apply_with_progress(the_plan, workspace, targets, allow_destroy)
-    pending = result.counts.get("manual-pending", 0)
-    output.out.print(f"\nApply complete! {result.counts.get('applied', 0)} change(s) applied"
-                     + (f", {pending} manual step(s) still to do by hand." if pending else "."))
+    result = _apply_with_progress(the_plan, workspace, targets, allow_destroy, content_only)
+    counts = result.counts
+    extra = [f"{counts[k]} {label}" for k, label in (
+        ("deferred", "written with deferred fields (schema lag)"),
+        ("skipped", "schema change(s) skipped (--content-only)"),
+        ("manual-pending", "manual step(s) still to do by hand")) if counts.get(k)]
+    output.out.print(f"\nApply complete! {counts.get('applied', 0)} change(s) applied"
+                     + (", " + ", ".join(extra) if extra else "") + ".")
 
 
-def _apply_with_progress(the_plan: Plan, workspace, targets, allow_destroy: bool):
+def _explain_interrupted(workspace) -> None:
+    from reconciler.apply.journal import interrupted_run
+    from reconciler.workflow import journal_path
+
+    run = interrupted_run(journal_path(workspace))
+    if run is None:
+        return
+    output.err.print(
+        f"An earlier apply (run {run.run_id}, started {run.started_at}) was interrupted after "
+        f"{len(run.done)} of {run.total} change(s):" + "".join(f"\n  done: {a}" for a in run.done[:20])
+        + (f"\n  … and {len(run.done) - 20} more" if len(run.done) > 20 else "")
+        + "\nNothing it wrote is lost or repeated: rows are found again by their key.")
+
+
+def _resumed(the_plan: Plan, workspace, targets) -> Plan:
+    from reconciler.workflow import resume_plan
+
+    fresh = resume_plan(the_plan, workspace, targets)
+    if fresh is None:
+        return the_plan
+    output.err.print(f"Finishing the interrupted apply of this plan: {len(fresh.changes)} "
+                     "change(s) left, planned afresh from the live state.")
+    return fresh
+
+
+def _apply_with_progress(the_plan: Plan, workspace, targets, allow_destroy: bool,
+                         content_only: bool = False):
     from reconciler.workflow import apply_plan
 
     if not output.is_terminal():
         def report(change: Change, status: str) -> None:
             output.out.print(f"{change.address}: {status}")
         return apply_plan(the_plan, workspace, targets, allow_destroy=allow_destroy,
-                          on_applied=report)
+                          content_only=content_only, on_applied=report)
     from rich.progress import Progress
 
     with Progress(console=output.out, transient=False) as progress:
@@ -156,7 +218,7 @@ def _apply_with_progress(the_plan: Plan, workspace, targets, allow_destroy: bool
             progress.update(task, advance=1, description=change.address[:60])
 
         return apply_plan(the_plan, workspace, targets, allow_destroy=allow_destroy,
-                          on_applied=advance)
+                          content_only=content_only, on_applied=advance)
 
 
 @app.command()

@@ -159,6 +159,9 @@ class Database(Model):
     def property(self, name: str) -> Property | None:
         return next((p for p in self.properties if p.name == name), None)
 
+    def properties_by_name(self) -> dict[str, Property]:
+        return {p.name: p for p in self.properties}
+
 
 class Vocabulary(Model):
     """A shared, named list of select options (`schemas/vocab/<name>.yaml`).

@@ -30,7 +30,8 @@ class Phase(IntEnum):
 
     The property a two-way relation creates on the other database (SYNCED) exists only once the
     relation does. Rollups and formulas follow relations because they may refer to them; Postgres work comes
-    after Notion's so mirrored tables see the final Notion schema.
+    after Notion's so mirrored tables see the final Notion schema. Content (pages and rows)
+    comes last: the schema it needs is in place by then (DESIGN.md "Schema lag, explicitly").
     """
 
     DATABASE = 10
@@ -46,6 +47,7 @@ class Phase(IntEnum):
     INDEX = 140
     POLICY = 150
     GRANT = 160
+    CONTENT = 200
 
 
 ChangeKind = Literal[
@@ -58,6 +60,8 @@ ChangeKind = Literal[
     "add_column", "drop_column", "rename_column", "modify_column",
     "add_constraint", "drop_constraint", "add_index", "drop_index",
     "add_policy", "drop_policy", "modify_policy", "grant", "revoke",
+    # Content
+    "create_page", "update_page", "archive_page", "insert_row", "update_row", "delete_row",
 ]
 
 #: The action each kind implies, for the kinds whose action never varies.
@@ -73,6 +77,8 @@ ACTIONS: dict[str, Action] = {
     "add_index": Action.CREATE, "drop_index": Action.DELETE,
     "add_policy": Action.CREATE, "drop_policy": Action.DELETE, "modify_policy": Action.UPDATE,
     "grant": Action.UPDATE, "revoke": Action.UPDATE,
+    "create_page": Action.CREATE, "update_page": Action.UPDATE, "archive_page": Action.ARCHIVE,
+    "insert_row": Action.CREATE, "update_row": Action.UPDATE, "delete_row": Action.DELETE,
 }
 
 
@@ -88,6 +94,8 @@ class Change(Model):
     - `manual`: for `action == manual`, exactly what to do by hand (e.g. in the Notion UI).
     - `note`: one line of context for reviewers (why the change exists).
     - `sql`: for Postgres, the statements the change will run, shown in the plan.
+    - `lagging`: for content, the fields the row sets that the live schema lacks at plan time
+      (schema lag): apply writes them once the schema has them, else defers them.
     """
 
     address: str
@@ -101,6 +109,7 @@ class Change(Model):
     manual: str | None = None
     note: str | None = None
     sql: tuple[str, ...] = ()
+    lagging: tuple[str, ...] = ()
 
     @classmethod
     def make(cls, kind: str, address: str, phase: Phase, **fields: Any) -> "Change":

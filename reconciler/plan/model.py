@@ -32,11 +32,27 @@ class PlanHeader(Model):
     fingerprints: dict[str, str] = Field(default_factory=dict)
 
 
+class ContentSummary(Model):
+    """Per content target: the key and hash fields; rows to create, update, archive; rows
+    unchanged; live rows the source no longer has (archived only with `--prune`); and schema lag:
+    for each live-missing field, the number of rows waiting for it."""
+
+    key: str = ""
+    hash_field: str = ""
+    create: int = 0
+    update: int = 0
+    archive: int = 0
+    unchanged: int = 0
+    not_in_source: int = 0
+    lag: dict[str, int] = Field(default_factory=dict)
+
+
 class Plan(Model):
-    """A header and the changes in apply order (phase, then address)."""
+    """A header, the changes in apply order (phase, then address), and content summaries."""
 
     header: PlanHeader
     changes: tuple[Change, ...] = ()
+    content: dict[str, ContentSummary] = Field(default_factory=dict)
 
     @property
     def summary(self) -> dict[str, int]:

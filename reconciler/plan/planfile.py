@@ -58,12 +58,14 @@ def to_document(plan: Plan) -> dict[str, Any]:
             if key in data:
                 data[key] = _sorted(data[key])
         changes.append({k: data[k] for k in _CHANGE_ORDER if k in data})
+    content = {target: _sorted(summary.model_dump(mode="json"))
+               for target, summary in sorted(plan.content.items())}
     return {"format_version": plan.header.format_version, "header": header,
-            "summary": plan.summary, "changes": changes}
+            "summary": plan.summary, "content": content, "changes": changes}
 
 
 _CHANGE_ORDER = ("address", "action", "kind", "phase", "destructive", "rows_affected", "manual",
-                 "note", "before", "after", "sql")
+                 "note", "lagging", "before", "after", "sql")
 
 
 def dumps(plan: Plan) -> str:
@@ -89,7 +91,8 @@ def from_document(doc: Any, source: str) -> Plan:
             f"reconciler (it reads version {FORMAT_VERSION}); make the plan again with this version")
     try:
         header = dict(doc.get("header") or {}, format_version=doc["format_version"])
-        return Plan.model_validate({"header": header, "changes": doc.get("changes") or []})
+        return Plan.model_validate({"header": header, "changes": doc.get("changes") or [],
+                                    "content": doc.get("content") or {}})
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])

@@ -64,18 +64,29 @@ def field_changes(before: dict | None, after: dict | None) -> list[dict[str, str
     return sorted((r for r in rows if r["field"] != "id"), key=lambda r: r["field"])
 
 
+def _row_fields(change: dict[str, Any]) -> list[dict[str, str]]:
+    """Field rows of a content update: each written field, live value → source value."""
+    before = (change.get("before") or {}).get("values", {})
+    return [{"field": f, "before": fmt(before.get(f)), "after": fmt(v)}
+            for f, v in sorted(((change.get("after") or {}).get("values") or {}).items())]
+
+
 def change_view(change: dict[str, Any]) -> dict[str, Any]:
     action = change["action"]
+    is_row = "values" in (change.get("after") or {})
     shown = change.get("after") if action != "delete" else change.get("before")
     return {
         "address": change["address"], "action": action, "kind": change["kind"],
         "symbol": SYMBOLS.get(action, "?"), "verb": VERBS.get(action, action),
         "destructive": bool(change.get("destructive")), "rows_affected": change.get("rows_affected"),
         "manual": change.get("manual"), "note": change.get("note"),
-        "attributes": [{"field": k, "value": fmt(v)} for k, v in _flat(shown or {})]
+        "attributes": [{"field": k, "value": fmt(v)} for k, v in
+                       _flat((shown or {}).get("values", {}) if is_row else (shown or {}))]
         if action in ("create", "delete") else [],
-        "fields": field_changes(change.get("before"), change.get("after"))
+        "fields": _row_fields(change) if is_row and action == "update" else
+        field_changes(change.get("before"), change.get("after"))
         if action in ("update", "rename", "manual") else [],
+        "lagging": list(change.get("lagging") or []),
         "sql": list(change.get("sql") or []),
     }
 

@@ -117,9 +117,11 @@ def load_workspace(root: Path, env: Mapping[str, str] | None = None) -> Workspac
     for item in vocabs.values():
         problems += check_vocabulary(item)
     problems += check_databases(dbs, db_names, vocab_names, config)
-    notion = _resolve_or_none(dbs, vocabs, config) if not problems else None
+    notion = _resolve_or_none(dbs, vocabs, config, partial=bool(problems))
     supabase, more = load_supabase(root, env, notion or NotionWorkspace())
     problems += [p for p in more if notion is not None or not p.message.startswith("mirror:")]
+    if problems:
+        notion = None
     content: tuple[ContentSet, ...] = ()
     if not problems:
         content, notion, problems = load_content(root, dbs, notion, supabase, env)
@@ -132,11 +134,21 @@ def load_workspace(root: Path, env: Mapping[str, str] | None = None) -> Workspac
                      content=content)
 
 
-def _resolve_or_none(dbs, vocabs, config) -> NotionWorkspace:
-    """The resolved Notion side, which `mirror:` tables derive their columns from."""
+def _resolve_or_none(dbs, vocabs, config, *, partial: bool) -> NotionWorkspace | None:
+    """The resolved Notion side, which `mirror:` tables derive their columns from.
+
+    With `partial` (other files have problems) the databases that did validate are resolved if
+    they can be, so mirror tables of healthy databases report only their own problems; None when
+    even that is impossible (a reference into a broken file).
+    """
     vocabularies = {k: resolve_vocabulary(k, v.doc) for k, v in vocabs.items()}
-    return resolve_notion({k: v.doc for k, v in dbs.items()}, vocabularies,
-                          config.notion.parent_page_id)
+    try:
+        return resolve_notion({k: v.doc for k, v in dbs.items()}, vocabularies,
+                              config.notion.parent_page_id)
+    except (KeyError, ValueError, AttributeError, TypeError):
+        if partial:
+            return None
+        raise
 
 
 def _load_config(root: Path, env: Mapping[str, str], problems: list[SpecProblem]) -> Config:

@@ -34,11 +34,11 @@ def test_bundled_tables_create_apply_and_replan_empty(conn, schema):
     tables = tuple(t.model_copy(update={"schema_name": schema, "foreign_keys": tuple(
         f.model_copy(update={"ref_schema": schema}) for f in t.foreign_keys)}) for t in tables)
     changes = converge(conn, tables)
-    assert sum(c.kind == "create_table" for c in changes) == 16
+    assert sum(c.kind == "create_table" for c in changes) == len(tables) == 17
     assert {c.kind for c in changes} == {"create_table", "add_constraint", "add_index", "grant"}
     assert plan(conn, tables) == []
     _, fingerprints = read_tables(conn, tables)
-    assert len(fingerprints) == 16 and all(v.startswith("sha256:") for v in fingerprints.values())
+    assert len(fingerprints) == 17 and all(v.startswith("sha256:") for v in fingerprints.values())
 
 
 def write_mirror(root: Path, schema: str) -> None:

@@ -1,0 +1,86 @@
+"""The apply journal: what a run set out to do and what it had done, for after an interruption.
+
+`.reconciler/journal.ndjson` holds one `begin` line per run (run id, plan digest, number of
+changes, start time), one `done` line per change made, and one `end` line. A run with a `begin`
+and no `end` was interrupted; the next apply reads what it had done and finishes the job from a
+fresh read of the live state (identity comes from each row's key in the live workspace, so
+nothing is created twice).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from reconciler.plan import planfile
+from reconciler.plan.model import Plan
+
+
+def plan_digest(plan: Plan) -> str:
+    """`sha256:` of the plan document without its creation time: the same plan, the same digest."""
+    doc = planfile.to_document(plan)
+    doc["header"] = {k: v for k, v in doc["header"].items() if k != "created_at"}
+    return "sha256:" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class InterruptedRun:
+    """A run that began and never ended: its id, plan digest, start time and the changes it made."""
+
+    run_id: str
+    plan_digest: str
+    started_at: str
+    total: int
+    done: tuple[str, ...] = ()
+
+
+@dataclass
+class Journal:
+    """Appends journal lines to `path` (thread-safe)."""
+
+    path: Path
+    run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _write(self, line: dict[str, Any]) -> None:
+        line = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                "run": self.run_id, **line}
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+                out.flush()
+
+    def begin(self, plan: Plan) -> None:
+        self._write({"event": "begin", "plan": plan_digest(plan), "total": len(plan.changes)})
+
+    def done(self, address: str, status: str) -> None:
+        self._write({"event": "done", "address": address, "status": status})
+
+    def end(self, status: str) -> None:
+        self._write({"event": "end", "status": status})
+
+
+def interrupted_run(path: Path) -> InterruptedRun | None:
+    """The last run in the journal if it never ended, else None."""
+    try:
+        lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+                 if line.strip()]
+    except (OSError, ValueError):
+        return None
+    begins = [line for line in lines if line.get("event") == "begin"]
+    if not begins:
+        return None
+    last = begins[-1]
+    mine = [line for line in lines if line.get("run") == last["run"]]
+    if any(line.get("event") == "end" for line in mine):
+        return None
+    done = tuple(line["address"] for line in mine if line.get("event") == "done")
+    return InterruptedRun(last["run"], last.get("plan", ""), last["time"], last.get("total", 0),
+                          done)

@@ -1,0 +1,168 @@
+"""The pure content diff: desired rows (from a source) vs live rows → page/row changes.
+
+Hashes first (seed 004's SHA skip): a live row whose stored content hash equals the desired
+row's hash costs nothing more; only rows whose hash differs get a field-by-field comparison,
+and only the fields that differ are written (DESIGN.md "Performance, by design"). Fields the
+live schema lacks are *lagging*: counted per field in the summary and listed on each change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from reconciler import addresses
+from reconciler.model.content import ContentSet, SourceRow
+from reconciler.plan.changes import Change, Phase
+from reconciler.plan.model import ContentSummary
+
+#: Types whose values are compared as sets (Notion keeps no meaningful order for them).
+UNORDERED = frozenset({"multi_select", "relation", "people"})
+
+
+@dataclass(frozen=True)
+class LiveRow:
+    """A live row: its key, its id (Notion page id; None for Postgres) and normal-form values."""
+
+    key: str
+    id: str | None
+    values: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ContentTarget:
+    """What the diff needs to know of the target of a content set.
+
+    - `kind`: "notion" (pages) or "postgres" (rows): picks the change kinds and addresses.
+    - `field_types`: declared field → type (Notion property type or Postgres type).
+    - `live_fields`: fields the live schema has now; None when the database/table is absent.
+    - `resolve(field, value)`: desired normal-form value → the form live rows hold (relation keys →
+      page ids, e-mails → user ids); an unknown reference stays `{"key": k}` until apply.
+    - `prune`: plan archiving/deleting live rows the source no longer has.
+    - `live_name(field)`: the name the field has live now (its former name while a rename is
+      still to be applied), so a property renamed in the same plan is neither lagging nor
+      rewritten.
+    """
+
+    kind: str
+    field_types: Mapping[str, str]
+    live_fields: frozenset[str] | None
+    resolve: Callable[[str, Any], Any] = lambda f, v: v
+    prune: bool = False
+    live_name: Callable[[str], str] = lambda f: f
+    _kinds: dict = field(default_factory=lambda: {
+        "notion": ("create_page", "update_page", "archive_page", "page"),
+        "postgres": ("insert_row", "update_row", "delete_row", "row")})
+
+    @property
+    def kinds(self) -> tuple[str, str, str, str]:
+        return self._kinds[self.kind]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in sorted(value.items())}
+    return value
+
+
+def content_hash(values: Mapping[str, Any], exclude: str | None = None) -> str:
+    """`sha256:<hex>` of a row's values (canonical JSON, sorted keys, `exclude` left out)."""
+    data = {k: _plain(v) for k, v in values.items() if k != exclude}
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def comparable(type_: str, value: Any) -> Any:
+    """A value in the form two sides are compared in: sets for unordered types, dates parsed,
+    numbers as numbers, empty text and empty lists as None."""
+    if value in ("", (), [], {}):
+        return None
+    if type_ in UNORDERED and isinstance(value, (list, tuple)):
+        return tuple(sorted(json.dumps(_plain(v), sort_keys=True) for v in value))
+    if type_ == "date" and isinstance(value, dict):
+        return {k: _instant(v) if k in ("start", "end") else v for k, v in value.items() if v}
+    if type_ in ("date", "timestamptz", "timestamp") and isinstance(value, str):
+        return _instant(value)
+    return _plain(value)
+
+
+def _instant(text: Any) -> Any:
+    if not isinstance(text, str) or len(text) <= 10:
+        return text
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        return text
+
+
+def diff_content(content: ContentSet, live: Mapping[str, LiveRow], target: ContentTarget
+                 ) -> tuple[list[Change], ContentSummary]:
+    """Changes that make the live rows match `content`, and the per-target summary."""
+    create, update, archive, noun = target.kinds
+    changes: list[Change] = []
+    summary = ContentSummary()
+    lag: dict[str, int] = {}
+    for row in content.rows:
+        want_hash = content_hash(row.values, exclude=content.hash_field)
+        have = live.get(row.key)
+        address = addresses.child(content.target, noun, row.key)
+        if have is not None and have.values.get(content.hash_field) == want_hash:
+            summary = summary.model_copy(update={"unchanged": summary.unchanged + 1})
+            continue
+        fields = _fields(row, content, target, have)
+        if have is not None and not fields:
+            summary = summary.model_copy(update={"unchanged": summary.unchanged + 1})
+            continue
+        lagging = tuple(sorted(f for f in fields if target.live_fields is not None
+                               and target.live_name(f) not in target.live_fields))
+        for f in lagging:
+            lag[addresses.child(content.target, _field_noun(target), f)] = \
+                lag.get(addresses.child(content.target, _field_noun(target), f), 0) + 1
+        after = {"key": row.key, "hash": want_hash, "values": {
+            f: target.resolve(f, row.values.get(f)) for f in fields}, "source": row.source}
+        if have is None:
+            changes.append(Change.make(create, address, Phase.CONTENT, after=after,
+                                       lagging=lagging))
+            summary = summary.model_copy(update={"create": summary.create + 1})
+        else:
+            before = {"id": have.id,
+                      "values": {f: have.values.get(target.live_name(f)) for f in fields}}
+            changes.append(Change.make(update, address, Phase.CONTENT, before=before, after=after,
+                                       lagging=lagging))
+            summary = summary.model_copy(update={"update": summary.update + 1})
+    gone = [r for k, r in live.items() if k not in {row.key for row in content.rows}]
+    summary = summary.model_copy(update={"not_in_source": len(gone) if not target.prune else 0,
+                                         "lag": dict(sorted(lag.items()))})
+    if target.prune:
+        for row in sorted(gone, key=lambda r: r.key):
+            changes.append(Change.make(
+                archive, addresses.child(content.target, noun, row.key), Phase.CONTENT,
+                before={"id": row.id, "key": row.key}, destructive=target.kind == "postgres",
+                note="gone from the source (--prune)"))
+        summary = summary.model_copy(update={"archive": len(gone)})
+    return changes, summary
+
+
+def _field_noun(target: ContentTarget) -> str:
+    return "property" if target.kind == "notion" else "column"
+
+
+def _fields(row: SourceRow, content: ContentSet, target: ContentTarget,
+            have: LiveRow | None) -> list[str]:
+    """The fields to write: all of the row's for a new row, else those whose value differs."""
+    names = [f for f in row.values if f != content.hash_field]
+    if have is None:
+        return names
+    out = []
+    for f in names:
+        type_ = target.field_types.get(f, "")
+        want = comparable(type_, target.resolve(f, row.values[f]))
+        if want != comparable(type_, have.values.get(target.live_name(f))):
+            out.append(f)
+    return out

@@ -1,0 +1,179 @@
+"""Content sync end to end: sources → plan → apply → converged rows, on the local Notion and
+a real Postgres, through the real notion-client."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import notion_client
+import pytest
+from typer.testing import CliRunner
+
+from reconciler.cli import app
+from reconciler.local import local_client
+
+runner = CliRunner()
+_ID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
+
+
+def run(root: Path, *args: str, code: int | None = 0):
+    argv = [*args] if args[0] == "show" else [*args, "--dir", str(root)]
+    result = runner.invoke(app, argv, catch_exceptions=False)
+    if code is not None:
+        assert result.exit_code == code, result.output
+    return result
+
+
+def plan_doc(root: Path, *args: str) -> dict:
+    out = root / "plans" / "content.yaml"
+    run(root, "plan", "--out", str(out), *args, code=None)
+    return json.loads(run(root, "show", str(out), "--format", "json").output)
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> Counter:
+    """Counts every Notion API call by `METHOD /v1/path` (ids replaced by {id})."""
+    counter: Counter = Counter()
+    original = notion_client.Client.request
+
+    def counting(self, path, method, *args, **kwargs):
+        counter[f"{method.upper()} /v1/{_ID.sub('{id}', path)}"] += 1
+        return original(self, path, method, *args, **kwargs)
+
+    monkeypatch.setattr(notion_client.Client, "request", counting)
+    return counter
+
+
+def writes(counter: Counter) -> int:
+    return sum(n for call, n in counter.items()
+               if call.startswith(("POST /v1/pages", "PATCH /v1/pages")))
+
+
+def pages(root: Path, key: str) -> list[dict]:
+    state = json.loads((root / ".reconciler" / "state.json").read_text())
+    (target,) = state["notion"].values()
+    client = local_client(root / ".reconciler" / "notion")
+    ds = target["databases"][key]["data_source_id"]
+    return notion_client.helpers.collect_paginated_api(client.data_sources.query, data_source_id=ds)
+
+
+def modules(root: Path) -> dict[str, dict]:
+    return {p["properties"]["Module"]["title"][0]["plain_text"]: p
+            for p in pages(root, "lukhas_modules")}
+
+
+@pytest.fixture
+def synced(example_workspace: Path) -> Path:
+    run(example_workspace, "apply", "--auto-approve")
+    return example_workspace
+
+
+def test_first_sync_creates_then_a_second_apply_writes_nothing(example_workspace: Path,
+                                                               calls: Counter):
+    root = example_workspace
+    doc = plan_doc(root)
+    assert doc["content"]["notion.lukhas_modules"]["create"] == \
+        len(list((root / "content" / "modules").glob("*.json")))
+    run(root, "apply", "--auto-approve")
+    found = modules(root)
+    assert set(found) >= {"memory", "consciousness"}
+    assert found["memory"]["properties"]["Provenance SHA"]["rich_text"][0]["plain_text"] \
+        .startswith("sha256:")
+    calls.clear()
+    again = run(root, "apply", "--auto-approve")
+    assert "No changes" in again.output
+    assert writes(calls) == 0
+    reads = calls["POST /v1/data_sources/{id}/query"]
+    assert reads <= 3 * 2  # ceil(rows/100) per content set
+    ledger = [json.loads(line) for line in
+              (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()]
+    assert any(e["status"] == "skipped" and e.get("hash") for e in ledger)
+
+
+def test_one_edited_row_is_one_update_of_only_its_changed_property(synced: Path, calls: Counter):
+    root = synced
+    manifest = root / "content" / "modules" / "memory.module.manifest.json"
+    data = json.loads(manifest.read_text())
+    data["coverage"] = 0.5
+    manifest.write_text(json.dumps(data, indent=2))
+    doc = plan_doc(root)
+    content = [c for c in doc["changes"] if c["address"].startswith("notion.lukhas_modules.page")]
+    assert [(c["action"], c["address"]) for c in content] == [
+        ("update", 'notion.lukhas_modules.page["memory"]')]
+    assert set(content[0]["after"]["values"]) == {"Coverage"}
+    calls.clear()
+    run(root, "apply", "--auto-approve")
+    assert writes(calls) == 1
+    assert modules(root)["memory"]["properties"]["Coverage"]["number"] == 0.5
+    run(root, "plan", "--detailed-exitcode", code=0)
+
+
+def test_unknown_value_in_a_closed_vocabulary_fails_before_any_write(example_workspace: Path):
+    root = example_workspace
+    doc = root / "content" / "learning" / "learning-points.md"
+    text = doc.read_text()
+    category = re.search(r"\*\*Category\*\*: *(.+)", text).group(1).strip()
+    doc.write_text(text.replace(f"**Category**: {category}", "**Category**: Not A Category", 1))
+    result = run(root, "plan", code=1)
+    assert "Not A Category" in result.output and "learning-points.md" in result.output
+    assert not (root / ".reconciler").exists()
+
+
+def test_schema_lag_defers_with_content_only_then_fills_in(synced: Path):
+    root = synced
+    spec = root / "schemas" / "notion" / "lukhas_modules.yaml"
+    text = spec.read_text()
+    text = text.replace("properties:\n", "properties:\n  Path: {type: rich_text}\n", 1)
+    text = text.replace("      Module: name\n", "      Module: name\n      Path: module.path\n", 1)
+    spec.write_text(text)
+    n = len(list((root / "content" / "modules").glob("*.json")))
+    doc = plan_doc(root)
+    assert doc["content"]["notion.lukhas_modules"]["lag"] == {
+        'notion.lukhas_modules.property["Path"]': n}
+    result = run(root, "apply", "--auto-approve", "--content-only")
+    assert "deferred" in result.output
+    assert all("Path" not in p["properties"] for p in pages(root, "lukhas_modules"))
+    ledger = [json.loads(line) for line in
+              (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()]
+    deferred = [e for e in ledger if e["status"] == "deferred"]
+    assert len(deferred) == n and all(e["deferred"] == ["Path"] for e in deferred)
+    run(root, "apply", "--auto-approve")
+    found = modules(root)
+    assert found["memory"]["properties"]["Path"]["rich_text"][0]["plain_text"] == "lukhas/memory"
+    run(root, "plan", "--detailed-exitcode", code=0)
+
+
+def test_rows_gone_from_the_source_are_archived_only_with_prune(synced: Path):
+    root = synced
+    (root / "content" / "modules" / "quantum.module.manifest.json").unlink()
+    doc = plan_doc(root)
+    assert doc["content"]["notion.lukhas_modules"]["not_in_source"] == 1
+    assert not [c for c in doc["changes"] if c["action"] == "archive"]
+    pruned = plan_doc(root, "--prune")
+    assert [c["address"] for c in pruned["changes"] if c["action"] == "archive"] == [
+        'notion.lukhas_modules.page["quantum"]']
+    run(root, "apply", "--auto-approve", "--prune")
+    assert "quantum" not in modules(root)
+
+
+def test_losing_local_state_never_duplicates_pages(synced: Path):
+    root = synced
+    state = json.loads((root / ".reconciler" / "state.json").read_text())
+    (root / ".reconciler" / "state.json").unlink()
+    run(root, "plan", "--detailed-exitcode", code=0)
+    (root / ".reconciler" / "state.json").write_text(json.dumps(state))
+    assert len(modules(root)) == len(list((root / "content" / "modules").glob("*.json")))
+
+
+def test_postgres_rows_are_upserted_and_recorded(synced: Path, example_database: str):
+    import psycopg
+
+    with psycopg.connect(example_database) as conn:
+        n = conn.execute("SELECT count(*) FROM public.sot_entries").fetchone()[0]
+        runs = conn.execute("SELECT count(*) FROM reconciler.sync_activity").fetchone()[0]
+    assert n == len(list((synced / "content" / "sot").glob("*.md")))
+    assert runs >= 1
+    run(synced, "plan", "--detailed-exitcode", code=0)

@@ -1,0 +1,136 @@
+"""An apply killed after any number of API calls, then run again, converges: no duplicate page,
+no lost row, no half-applied schema left unreported."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import notion_client
+import pytest
+from typer.testing import CliRunner
+
+from reconciler.cli import app
+from tests.conftest import REPO
+
+runner = CliRunner()
+MODULES = ("memory", "identity", "consciousness")
+
+
+class Killed(BaseException):
+    """Stands for the process dying: not an Exception, so nothing on the way catches it."""
+
+
+def small_workspace(root: Path) -> Path:
+    """reconciler.yaml, the vocabularies, LUKHAS Modules and three of its manifests."""
+    root.mkdir(parents=True)
+    shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
+    shutil.copytree(REPO / "schemas" / "vocab", root / "schemas" / "vocab")
+    (root / "schemas" / "notion").mkdir()
+    shutil.copy(REPO / "schemas" / "notion" / "lukhas_modules.yaml", root / "schemas" / "notion")
+    (root / "content" / "modules").mkdir(parents=True)
+    for name in MODULES:
+        shutil.copy(REPO / "content" / "modules" / f"{name}.module.manifest.json",
+                    root / "content" / "modules")
+    return root
+
+
+def apply(root: Path, *extra: str):
+    return runner.invoke(app, ["apply", *extra, "--auto-approve", "--dir", str(root)])
+
+
+def count_calls(monkeypatch, root: Path) -> int:
+    seen = Counter()
+    original = notion_client.Client.request
+
+    def counting(self, *args, **kwargs):
+        seen["n"] += 1
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(notion_client.Client, "request", counting)
+    result = apply(root)
+    assert result.exit_code == 0, result.output
+    monkeypatch.setattr(notion_client.Client, "request", original)
+    return seen["n"]
+
+
+def kill_after(monkeypatch, calls: int, *, after_commit: bool) -> None:
+    """Make the `calls`+1-th API call die, before it is sent or right after it committed."""
+    original = notion_client.Client.request
+    seen = Counter()
+
+    def dying(self, *args, **kwargs):
+        seen["n"] += 1
+        if seen["n"] > calls + 1:
+            raise Killed()
+        if seen["n"] == calls + 1:
+            if after_commit:
+                original(self, *args, **kwargs)
+            raise Killed()
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(notion_client.Client, "request", dying)
+
+
+def check_converged(root: Path) -> None:
+    from reconciler.local import local_client
+
+    result = runner.invoke(app, ["plan", "--detailed-exitcode", "--dir", str(root)])
+    assert result.exit_code == 0, result.output
+    state = json.loads((root / ".reconciler" / "state.json").read_text())
+    (target,) = state["notion"].values()
+    client = local_client(root / ".reconciler" / "notion")
+    found = client.search(query="LUKHAS Modules",
+                          filter={"property": "object", "value": "data_source"})["results"]
+    assert len(found) == 1, "exactly one database"
+    ds = target["databases"]["lukhas_modules"]["data_source_id"]
+    rows = notion_client.helpers.collect_paginated_api(client.data_sources.query,
+                                                       data_source_id=ds)
+    keys = [r["properties"]["Module"]["title"][0]["plain_text"] for r in rows]
+    assert sorted(keys) == sorted(MODULES), "no duplicate, no lost row"
+
+
+@pytest.fixture(scope="module")
+def total_calls(tmp_path_factory) -> int:
+    mp = pytest.MonkeyPatch()
+    try:
+        return count_calls(mp, small_workspace(tmp_path_factory.mktemp("count") / "w"))
+    finally:
+        mp.undo()
+
+
+@pytest.mark.parametrize("after_commit", [False, True], ids=["before-send", "after-commit"])
+def test_killed_after_every_number_of_calls_then_rerun_converges(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, total_calls: int, after_commit: bool):
+    assert total_calls > 5
+    for calls in range(total_calls):
+        root = small_workspace(tmp_path / f"{calls}")
+        kill_after(monkeypatch, calls, after_commit=after_commit)
+        with pytest.raises(Killed):
+            runner.invoke(app, ["apply", "--auto-approve", "--dir", str(root)],
+                          catch_exceptions=False)
+        monkeypatch.undo()
+        began = (root / ".reconciler" / "journal.ndjson").exists()
+        rerun = apply(root)
+        assert rerun.exit_code == 0, (calls, rerun.output)
+        if began:  # killed while applying (not while planning): the rerun says what it found
+            assert "was interrupted" in rerun.output
+        check_converged(root)
+
+
+def test_rerunning_the_saved_plan_finishes_the_interrupted_job(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch):
+    root = small_workspace(tmp_path / "w")
+    out = root / "plans" / "x.yaml"
+    assert runner.invoke(app, ["plan", "--out", str(out), "--dir", str(root)]).exit_code == 0
+    kill_after(monkeypatch, 6, after_commit=True)
+    with pytest.raises(Killed):
+        runner.invoke(app, ["apply", str(out), "--auto-approve", "--dir", str(root)],
+                      catch_exceptions=False)
+    monkeypatch.undo()
+    rerun = runner.invoke(app, ["apply", str(out), "--auto-approve", "--dir", str(root)])
+    assert rerun.exit_code == 0, rerun.output
+    assert "was interrupted after" in rerun.output and "Finishing the interrupted apply" in rerun.output
+    check_converged(root)
