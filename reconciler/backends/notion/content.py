@@ -21,6 +21,7 @@ from notion_client import APIResponseError
 
 from reconciler.addresses import parse
 from reconciler.backends.notion.convert import value_to_api
+from reconciler.backends.notion.resilience import MaybeCommittedError
 from reconciler.diff.content import content_hash
 from reconciler.errors import ApplyError
 from reconciler.model.notion import Database
@@ -133,8 +134,6 @@ class NotionContentWriter:
         return ids, waiting
 
     def _create(self, db: str, change: Change, properties: dict[str, Any]) -> str:
-        from reconciler.backends.notion.resilience import MaybeCommittedError
-
         parent = {"type": "data_source_id", "data_source_id": self.data_sources[db]}
         key = (change.after or {})["key"]
         try:

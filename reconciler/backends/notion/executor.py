@@ -17,6 +17,7 @@ from notion_client import APIResponseError
 
 from reconciler.addresses import parse
 from reconciler.backends.notion.convert import rich_text_to_api
+from reconciler.backends.notion.resilience import MaybeCommittedError
 from reconciler.backends.notion.schema import database_from_api, property_to_api
 from reconciler.errors import ApplyError
 from reconciler.model.notion import Database, NotionWorkspace, Property, SelectOption
@@ -97,11 +98,29 @@ class NotionExecutor:
         }
         if after.get("description"):
             body["description"] = rich_text_to_api(after["description"])
-        database = self.client.databases.create(**body)
+        try:
+            database = self.client.databases.create(**body)
+        except MaybeCommittedError:
+            database = self._created_after_all(after) or self.client.databases.create(**body)
         data_source = self.client.data_sources.retrieve(database["data_sources"][0]["id"])
         self.state.databases[key] = DatabaseState(
             database_id=database["id"], data_source_id=data_source["id"])
         self._remember(key, database, data_source, ())
+
+    def _created_after_all(self, after: dict) -> dict | None:
+        """The database a create that may have committed did create: same title, same parent."""
+        from notion_client.helpers import iterate_paginated_api
+
+        from reconciler.backends.notion.schema import plain_text
+
+        for found in iterate_paginated_api(
+                self.client.search, query=after["title"],
+                filter={"property": "object", "value": "data_source"}, page_size=100):
+            parent = (found.get("database_parent") or {}).get("page_id", "")
+            if plain_text(found.get("title", [])) == after["title"] and not found.get("in_trash") \
+                    and parent.replace("-", "") == after["parent_page_id"].replace("-", ""):
+                return self.client.databases.retrieve(found["parent"]["database_id"])
+        return None
 
     def _update(self, key: str, change: Change) -> None:
         after = change.after or {}
