@@ -92,10 +92,44 @@ def load_snapshot(root: Path, target: str, hash_field: str) -> dict[str, LiveRow
     return {k: LiveRow(k, v.get("id"), {hash_field: v.get("hash")}) for k, v in data.items()}
 
 
+def _people_fields(content: ContentSet, desired: NotionWorkspace) -> list[str]:
+    db = desired.database(content.target.split(".", 1)[1]) \
+        if content.target.startswith("notion.") else None
+    return [p.name for p in (db.properties if db else ()) if p.type == "people"]
+
+
+def people_ids(client, sets: Sequence[ContentSet], desired: NotionWorkspace
+               ) -> dict[str, str] | None:
+    """`{e-mail (lower case): user id}` for the people fields of the Notion content sets: one
+    `users.list` (paginated) per plan, and only when some set has a people field with a value
+    (else None, no request).
+
+    Raises `ReadError` naming the e-mail, the row's key and its source (`file[:line]`) when no
+    member of the workspace has an e-mail the content names (every such e-mail, one per line).
+    """
+    wanted = [(content, row, f, email) for content in sets
+              for f in _people_fields(content, desired) for row in content.rows
+              for email in row.values.get(f) or ()]
+    if not wanted:
+        return None
+    from reconciler.backends.notion.users import user_id, user_ids_by_email
+
+    users = user_ids_by_email(client)
+    unknown = [f"{row.source}: {content.target} row {row.key!r}, {f}: no member of the Notion "
+               f"workspace has the e-mail {email!r}"
+               for content, row, f, email in wanted if user_id(users, email) is None]
+    if unknown:
+        raise ReadError("\n".join(dict.fromkeys(unknown)) + "\n(invite the person to the "
+                        "workspace, or correct the address in the source)")
+    return users
+
+
 def notion_target(content: ContentSet, desired: NotionWorkspace, live: NotionWorkspace,
-                  rows: Mapping[str, Mapping[str, LiveRow]], prune: bool) -> ContentTarget:
+                  rows: Mapping[str, Mapping[str, LiveRow]], prune: bool,
+                  people: Mapping[str, str] | None = None) -> ContentTarget:
     """What the diff needs for a Notion content set; relation keys resolve through the live rows
-    of the related database's content set."""
+    of the related database's content set, people e-mails through `people` (`people_ids`; an
+    e-mail it lacks stays as it is — `people_ids` has refused those already)."""
     key = content.target.split(".", 1)[1]
     want = desired.database(key)
     have = live.database(key)
@@ -104,6 +138,8 @@ def notion_target(content: ContentSet, desired: NotionWorkspace, live: NotionWor
                if p.type == "relation" and p.relation}
 
     def resolve(name: str, value: Any) -> Any:
+        if types.get(name) == "people" and value and people is not None:
+            return tuple(people.get(str(e).strip().lower(), e) for e in value)
         if name not in targets or not value:
             return value
         related = rows.get(f"notion.{targets[name]}", {})

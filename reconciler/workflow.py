@@ -25,7 +25,7 @@ from reconciler.errors import ConfigError, StalePlanError, UnsafePlanError
 from reconciler.model.notion import NotionWorkspace
 from reconciler.plan.build import build_plan, with_target_defaults
 from reconciler.content import (LiveContent, load_snapshot, notion_rows, notion_target,
-                                plan_content, postgres_rows, postgres_target, save_snapshot)
+                                people_ids, plan_content, postgres_rows, postgres_target, save_snapshot)
 from reconciler.diff.content import content_hash
 from reconciler.model.content import ContentSet
 from reconciler.plan.changes import Change, Phase
@@ -177,11 +177,12 @@ def make_plan(workspace: Workspace, targets: Targets, only: tuple[str, ...] = ()
     cannot be read."""
     desired = desired_notion(workspace, targets)
     live = read_live(workspace, targets, since=since)
+    people = people_ids(targets.notion.client, _content_sets(workspace), desired)
 
     def target_for(content: ContentSet):
         if content.target.startswith("notion."):
             return notion_target(content, desired, live.notion.workspace, live.content.rows,
-                                 prune)
+                                 prune, people)
         return postgres_target(content, _table(workspace.supabase, content.target),
                                _table(live.tables, content.target), prune)
 

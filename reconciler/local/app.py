@@ -1,6 +1,6 @@
 """``LocalNotion``: a WSGI app speaking the Notion HTTP API 2025-09-03 over the local ``Store``.
 
-Endpoints (NOTION-API.md §1.2): users/me; databases create/retrieve/update; data_sources create/retrieve/
+Endpoints (NOTION-API.md §1.2): users/me, users list/retrieve; databases create/retrieve/update; data_sources create/retrieve/
 update/query; pages create/retrieve/update and property items; search; ``DELETE /v1/blocks/{id}``.
 Every response body carries ``request_id`` (also header ``x-notion-request-id``). Errors (§4.4): 401
 ``unauthorized`` without a Bearer token, 400 ``missing_version`` without ``Notion-Version``, 400
@@ -34,6 +34,8 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 
 URLS = Map([
     Rule("/v1/users/me", endpoint="users_me", methods=["GET"]),
+    Rule("/v1/users", endpoint="list_users", methods=["GET"]),
+    Rule("/v1/users/<user_id>", endpoint="get_user", methods=["GET"]),
     Rule("/v1/databases", endpoint="create_database", methods=["POST"]),
     Rule("/v1/databases/<db_id>", endpoint="get_database", methods=["GET"]),
     Rule("/v1/databases/<db_id>", endpoint="update_database", methods=["PATCH"]),
@@ -49,7 +51,7 @@ URLS = Map([
     Rule("/v1/blocks/<block_id>", endpoint="delete_block", methods=["DELETE"]),
     Rule("/v1/blocks/<block_id>", endpoint="update_block", methods=["PATCH"]),
 ], strict_slashes=False)
-READ_ONLY = {"users_me", "get_database", "get_data_source", "query", "get_page", "property_item", "search"}
+READ_ONLY = {"users_me", "list_users", "get_user", "get_database", "get_data_source", "query", "get_page", "property_item", "search"}
 
 
 def _page_size(value: Any, where: str) -> int:
@@ -161,6 +163,24 @@ class LocalNotion:
     def h_users_me(self, request: Request, body: Body) -> Body:
         """``GET /v1/users/me`` → the bot user (REC:RA/test_users_me.yaml)."""
         return dict(self.store.bot)
+
+    def h_list_users(self, request: Request, body: Body) -> Body:
+        """``GET /v1/users?start_cursor&page_size``: every user (people, then the bot), paginated:
+        ``{"object":"list","results":[user…],"next_cursor","has_more","type":"user","user":{}}``.
+        People are ``{"object":"user","id","name","avatar_url","type":"person","person":{"email"}}``."""
+        size = _page_size(request.args.get("page_size"), "query.page_size")
+        users = sorted(self.store.users.values(), key=lambda u: (u["type"] != "person", u["name"] or "", u["id"]))
+        chunk, nxt = _paginate(users, request.args.get("start_cursor"), size, lambda u: u["id"])
+        return {"object": "list", "results": [dict(u) for u in chunk], "next_cursor": nxt,
+                "has_more": nxt is not None, "type": "user", "user": {}}
+
+    def h_get_user(self, request: Request, body: Body, user_id: str) -> Body:
+        """``GET /v1/users/{id}`` → the user; 404 ``object_not_found`` for an unknown id."""
+        ident = parse_uuid(user_id, "path.user_id")
+        user = self.store.users.get(ident)
+        if user is None:
+            raise not_found("user", ident)
+        return dict(user)
 
     # -- databases -------------------------------------------------------------------------------
     def h_create_database(self, request: Request, body: Body) -> Body:

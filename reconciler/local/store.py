@@ -12,9 +12,16 @@ Stored shapes (internal, not Notion's response shapes — those are built in ``a
 * ``pages[id]``: ``{id, parent{}, values{prop id: stored value}, icon, cover, in_trash, is_locked,
   created_time, last_edited_time, seq}``
 
-On first start the workspace holds one bot user (``users.me``) and one workspace-level page titled
-"Reconciler workspace" (parent ``{"type":"workspace","workspace":true}``, as the recorded root page in
-REC:UN/test_session/test_get_page_by_id.yaml #0).
+On first start the workspace holds one bot user (``users.me``), the person users of ``SEED_PEOPLE``
+and one workspace-level page titled "Reconciler workspace" (parent ``{"type":"workspace","workspace":true}``,
+as the recorded root page in REC:UN/test_session/test_get_page_by_id.yaml #0).
+
+* ``users[id]``: response shape (NOTION-API.md §2 created_by row, DOC:user object): the bot
+  ``{object:"user", id, name, avatar_url, type:"bot", bot:{owner, workspace_name, workspace_id, …}}``; people
+  ``{object:"user", id, name, avatar_url:null, type:"person", person:{email}}``.
+
+A workspace saved before people were seeded gets the missing ``SEED_PEOPLE`` when it is loaded (by e-mail,
+same ids), so content that names them plans the same on old and new workspaces.
 """
 
 from __future__ import annotations
@@ -37,6 +44,19 @@ ROOT_PAGE_TITLE = "Reconciler workspace"
 _HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
 # Characters seen in Notion property ids (NOTION-API.md A.1: "%3FB%3AW", "v_%5D%3C", "~e%3F%5E").
 _PROP_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789?:;<=>@[]^_{|}~\\"
+
+
+#: Person users every local workspace has: (name, e-mail). Content declares people by e-mail
+#: (docs/content.md); these are the members such content can name on the local Notion.
+SEED_PEOPLE = (("Ada Lovelace", "ada@example.com"), ("Grace Hopper", "grace@example.com"),
+               ("Linus Torvalds", "linus@example.com"))
+
+
+def person_user(name: str, email: str) -> dict[str, Any]:
+    """A person user in Notion's shape; its id is derived from the e-mail (stable across workspaces)."""
+    ident = str(uuid.uuid5(uuid.NAMESPACE_URL, "mailto:" + email.lower()))
+    return {"object": "user", "id": ident, "name": name, "avatar_url": None, "type": "person",
+            "person": {"email": email}}
 
 
 def new_uuid() -> str:
@@ -104,6 +124,7 @@ class Store:
         self.data: dict[str, Any]
         if self.path.exists():
             self.data = json.loads(self.path.read_text(encoding="utf-8"))
+            self._seed_people()
         else:
             self.data = self._fresh()
             self.save()
@@ -119,8 +140,19 @@ class Store:
         root_page = {"id": root_id, "parent": {"type": "workspace", "workspace": True},
                      "values": {"title": text_rich(ROOT_PAGE_TITLE)}, "icon": None, "cover": None,
                      "in_trash": False, "is_locked": False, "created_time": ts, "last_edited_time": ts, "seq": 0}
-        return {"workspace_id": ws_id, "bot_id": bot_id, "users": {bot_id: bot}, "databases": {},
+        users = {bot_id: bot} | {u["id"]: u for u in (person_user(*p) for p in SEED_PEOPLE)}
+        return {"workspace_id": ws_id, "bot_id": bot_id, "users": users, "databases": {},
                 "data_sources": {}, "pages": {root_id: root_page}, "seq": 1}
+
+    def _seed_people(self) -> None:
+        """Add the ``SEED_PEOPLE`` a workspace saved before they existed lacks (in memory; saved with
+        the next write)."""
+        users = self.data.setdefault("users", {})
+        emails = {(u.get("person") or {}).get("email", "").lower() for u in users.values()}
+        for name, email in SEED_PEOPLE:
+            if email.lower() not in emails:
+                user = person_user(name, email)
+                users[user["id"]] = user
 
     # -- accessors -------------------------------------------------------------------------------
     @property

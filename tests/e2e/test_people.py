@@ -1,0 +1,60 @@
+"""People by e-mail end to end: the bundled Learning Points carry an `Owner` people property fed
+by `**Owner**: <e-mail>` lines; the plan resolves e-mails to user ids with one `users.list`."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+from reconciler.local import local_client
+from tests.e2e.test_content import calls, pages, plan_doc, run  # noqa: F401 (fixture)
+
+
+def _owners(root: Path) -> dict[str, list[str]]:
+    users = {u["id"]: u["person"]["email"]
+             for u in local_client(root / ".reconciler" / "notion").users.list()["results"]
+             if u["type"] == "person"}
+    return {p["properties"]["Key"]["title"][0]["plain_text"]:
+            [users[u["id"]] for u in p["properties"]["Owner"]["people"]]
+            for p in pages(root, "learning_points")}
+
+
+def test_people_by_email_converge_with_one_users_list_per_plan(example_workspace: Path,
+                                                                calls: Counter):
+    root = example_workspace
+    doc = plan_doc(root)
+    assert calls["GET /v1/users"] == 1
+    creates = [c for c in doc["changes"]
+               if c["address"].startswith("notion.learning_points.page")]
+    assert creates and all(re.fullmatch(r"[0-9a-f-]{36}", u)
+                           for c in creates for u in c["after"]["values"].get("Owner") or ())
+    run(root, "apply", "--auto-approve")
+    owners = _owners(root)
+    assert owners["LP-070"] == ["ada@example.com"]
+    assert owners["LP-072"] == ["linus@example.com"]
+    calls.clear()
+    run(root, "plan", "--detailed-exitcode", code=0)
+    assert calls["GET /v1/users"] == 1
+
+
+def test_an_email_no_member_has_is_a_plan_error_naming_it_the_key_and_the_file(
+        example_workspace: Path):
+    root = example_workspace
+    doc = root / "content" / "learning" / "learning-points.md"
+    doc.write_text(doc.read_text().replace("**Owner**: grace@example.com",
+                                           "**Owner**: nobody@example.com", 1))
+    result = run(root, "plan", code=1)
+    assert "nobody@example.com" in result.output
+    assert "LP-071" in result.output and "learning-points.md" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_no_users_list_without_a_people_field(example_workspace: Path, calls: Counter):
+    root = example_workspace
+    spec = root / "schemas" / "notion" / "learning_points.yaml"
+    text = spec.read_text()
+    spec.write_text(text.replace("        Owner: '^\\*\\*Owner\\*\\*: (.+)$'\n", ""))
+    run(root, "plan", code=0)
+    assert calls["GET /v1/users"] == 0
