@@ -69,6 +69,9 @@ def plan(
     """Show what apply would change, and optionally save the plan for review."""
     from reconciler.workflow import make_plan
 
+    from reconciler.plan.build import check_targets
+
+    check_targets(target or ())
     workspace, env = _load(directory)
     targets = _open(workspace, env)
     try:
@@ -131,22 +134,22 @@ def apply(
         "--prune", help="When planning now: archive/delete rows the sources no longer have.")] = False,
 ) -> None:
     """Make the live workspace match the plan (refusing stale plans and unapproved destruction)."""
+    saved = planfile.load(plan_file) if plan_file is not None else None
     workspace, env = _load(directory)
     targets = _open(workspace, env)
     try:
-        _apply(plan_file, workspace, targets, auto_approve, allow_destroy, content_only, prune)
+        _apply(saved, workspace, targets, auto_approve, allow_destroy, content_only, prune)
     finally:
         targets.close()
 
 
-def _apply(plan_file: Path | None, workspace, targets, auto_approve: bool,
+def _apply(saved: Plan | None, workspace, targets, auto_approve: bool,
            allow_destroy: bool, content_only: bool, prune: bool) -> None:
     from reconciler.workflow import make_plan
 
     _explain_interrupted(workspace)
-    if plan_file is not None:
-        the_plan = planfile.load(plan_file)
-        the_plan = _resumed(the_plan, workspace, targets)
+    if saved is not None:
+        the_plan = _resumed(saved, workspace, targets)
     else:
         the_plan = make_plan(workspace, targets, prune=prune)
         _print_plan(the_plan)

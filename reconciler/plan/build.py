@@ -36,11 +36,8 @@ def with_target_defaults(desired: NotionWorkspace, state: NotionState,
     return desired.model_copy(update={"databases": tuple(databases)})
 
 
-def select_targets(changes: Sequence[Change], targets: Sequence[str]) -> list[Change]:
-    """Only the changes at or inside one of `targets` (Terraform's `-target`); all when empty.
-    Raises ConfigError for a target that is not a resource address."""
-    if not targets:
-        return list(changes)
+def check_targets(targets: Sequence[str]) -> None:
+    """Raise ConfigError for a `--target` that is not a resource address."""
     for target in targets:
         try:
             head, _ = parse(target)
@@ -50,6 +47,14 @@ def select_targets(changes: Sequence[Change], targets: Sequence[str]) -> list[Ch
             raise ConfigError(f"--target {target!r} is not a resource address: use one like "
                               'notion.tasks, notion.tasks.property["Status"] or '
                               "supabase.public.tasks")
+
+
+def select_targets(changes: Sequence[Change], targets: Sequence[str]) -> list[Change]:
+    """Only the changes at or inside one of `targets` (Terraform's `-target`); all when empty.
+    Raises ConfigError for a target that is not a resource address."""
+    if not targets:
+        return list(changes)
+    check_targets(targets)
     return [c for c in changes if any(matches(c.address, t) for t in targets)]
 
 

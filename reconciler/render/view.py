@@ -7,6 +7,7 @@ Reads the same document the plan file holds (`plan.planfile.to_document`), so `p
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -76,7 +77,8 @@ def change_view(change: dict[str, Any]) -> dict[str, Any]:
     is_row = "values" in (change.get("after") or {})
     shown = change.get("after") if action != "delete" else change.get("before")
     return {
-        "address": change["address"], "action": action, "kind": change["kind"],
+        "address": change["address"], "action": action, "kind": change["kind"], "is_row": is_row
+        or change["kind"] in ("archive_page", "delete_row"),
         "symbol": SYMBOLS.get(action, "?"), "verb": VERBS.get(action, action),
         "destructive": bool(change.get("destructive")), "rows_affected": change.get("rows_affected"),
         "manual": change.get("manual"), "note": change.get("note"),
@@ -96,16 +98,49 @@ def resource_of(address: str) -> str:
     return address.split("[")[0].rsplit(".", 1)[0] if "[" in address else address
 
 
+#: Row changes listed per content target in the terminal view; the rest are counted.
+TEXT_ROWS_PER_TARGET = 20
+
+
+def content_view(content: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per content target: counts and schema lag (`[{"field", "rows"}]`), in address order."""
+    return [{"target": target, **{k: v for k, v in summary.items() if k != "lag"},
+             "lag": [{"field": f, "rows": n} for f, n in sorted(summary.get("lag", {}).items())]}
+            for target, summary in sorted(content.items())]
+
+
+def _shown_in_text(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Schema changes all; row changes up to `TEXT_ROWS_PER_TARGET` per target, then a count."""
+    shown, rows = [], Counter()
+    for change in changes:
+        target = resource_of(change["address"])
+        if change["is_row"]:
+            rows[target] += 1
+            if rows[target] == TEXT_ROWS_PER_TARGET + 1:
+                shown.append({"more": True, "target": target})
+            if rows[target] > TEXT_ROWS_PER_TARGET:
+                continue
+        shown.append(change)
+    for item in shown:
+        if item.get("more"):
+            item["count"] = rows[item["target"]] - TEXT_ROWS_PER_TARGET
+    return shown
+
+
 def plan_view(doc: dict[str, Any]) -> dict[str, Any]:
-    """Everything the templates print: header, summary, attention list, groups of changes."""
+    """Everything the templates print: header, summary, attention list, content summaries and
+    schema lag, groups of changes (and, for the terminal, the changes shown)."""
     changes = [change_view(c) for c in doc.get("changes", [])]
     groups: dict[str, list[dict]] = {}
     for change in changes:
         groups.setdefault(resource_of(change["address"]), []).append(change)
     attention = [c for c in changes if c["destructive"]] + \
         [c for c in changes if c["action"] == "manual" and not c["destructive"]]
+    content = content_view(doc.get("content", {}))
     return {
         "header": doc.get("header", {}), "summary": doc.get("summary", {}),
         "total": len(changes), "changes": changes, "attention": attention,
+        "shown": _shown_in_text(changes), "content": content,
+        "lag": [dict(item, target=c["target"]) for c in content for item in c["lag"]],
         "groups": [{"resource": k, "changes": v} for k, v in sorted(groups.items())],
     }

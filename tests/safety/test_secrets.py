@@ -105,9 +105,9 @@ def test_no_command_leaks_a_token_or_password(make_workspace, notion_server, sec
         t.run("force-unlock", "not-the-id", "--force", code=1)
 
     # connection failures: a wrong Postgres port, a Notion URL that answers 404
-    monkeypatch.setenv("DATABASE_URL", secret_database.replace(
-        f"@127.0.0.1:{psycopg.conninfo.conninfo_to_dict(secret_database).get('port', 5432)}",
-        "@127.0.0.1:1"))
+    parts = psycopg.conninfo.conninfo_to_dict(secret_database)
+    monkeypatch.setenv("DATABASE_URL", "postgresql://{user}:{password}@127.0.0.1:1/{dbname}".format(
+        **parts))  # the same credentials, a port nothing listens on (also with the embedded server)
     broken = t.run("plan", code=1)
     assert "cannot connect to Postgres" in broken.stderr
     monkeypatch.setenv("DATABASE_URL", secret_database)

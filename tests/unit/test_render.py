@@ -32,7 +32,7 @@ def test_markdown_puts_destructive_changes_before_the_rest():
     attention = md.index("### Needs attention")
     assert md.index('**Destructive** delete `notion.tasks.property["Old"]`') > attention
     assert md.index("### Changes") > attention
-    assert "| 2 | 0 | 0 | 1 | 0 |" in md
+    assert "| 2 | 0 | 0 | 1 | 0 | 0 |" in md
 
 
 def test_json_is_the_plan_document():
@@ -46,3 +46,31 @@ def test_no_changes_says_so():
     doc = _doc() | {"changes": [], "summary": {}}
     assert "No changes" in render(doc, "text")
     assert "No changes" in render(doc, "markdown")
+
+
+def _content_doc(rows: int) -> dict:
+    from reconciler.plan.changes import Change, Phase
+    from reconciler.plan.model import ContentSummary, Plan, PlanHeader
+
+    changes = tuple(Change.make("create_page", f'notion.m.page["row{i:04d}"]', Phase.CONTENT,
+                                after={"key": f"row{i:04d}", "hash": "sha256:x", "source": "f",
+                                       "values": {"Name": f"row{i:04d}", "Owner": "ada"}},
+                                lagging=("Owner",)) for i in range(rows))
+    plan = Plan(header=PlanHeader(tool_version="t", created_at="c", spec_hash="sha256:s"),
+                changes=changes,
+                content={"notion.m": ContentSummary(key="Name", hash_field="H", create=rows,
+                                                    unchanged=7, lag={'notion.m.property["Owner"]': rows})})
+    return planfile.to_document(plan)
+
+
+def test_thousands_of_rows_stay_readable():
+    doc = _content_doc(3000)
+    text = render(doc, "text")
+    assert text.count("will be created") == 20
+    assert "… and 2980 more row change(s) in notion.m" in text
+    assert "notion.m: 3000 to create, 0 to update, 0 to archive, 7 unchanged" in text
+    assert 'notion.m.property["Owner"]: 3000 rows waiting' in text
+    md = render(doc, "markdown")
+    assert "| `notion.m` | 3000 | 0 | 0 | 7 | 0 |" in md
+    assert "<details><summary><code>notion.m</code>: 3000 change(s)" in md  # collapsed
+    assert md.index("### Schema lag") < md.index("### Changes")
