@@ -78,6 +78,9 @@ class NotionContentWriter:
                 return
             properties, deferred, later = self._properties(db, change)
             page_id = (change.before or {}).get("id")
+            if page_id is not None and not properties and not later:
+                on_row(change, "deferred", {"page_id": page_id, "deferred": sorted(deferred)})
+                return  # nothing writable yet: the row is left as it is, no request spent
             hash_field = self.hash_fields[db]
             after = change.after or {}
             if hash_field in self.schemas[db].properties_by_name():
