@@ -1,0 +1,90 @@
+"""API-call cost of content sync, against the local Notion.
+
+Generates N module manifests for the LUKHAS Modules database, converges, edits k of them, and
+prints the Notion API calls of a converged re-plan and of the apply of the k edits, next to the
+issue's budget: reading costs ceil(N/100) queries, a converge with k changed rows makes at most
+ceil(N/100) + k content calls.
+
+    python benchmarks/content_api_calls.py [N] [k]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+import notion_client
+
+from reconciler.spec.loader import load_workspace
+from reconciler.workflow import apply_plan, make_plan, open_targets
+
+REPO = Path(__file__).resolve().parents[1]
+_ID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
+calls: Counter[str] = Counter()
+_request = notion_client.Client.request
+
+
+def counting_request(self, path, method, *args, **kwargs):
+    calls[f"{method.upper()} /v1/{_ID.sub('{id}', path)}"] += 1
+    return _request(self, path, method, *args, **kwargs)
+
+
+def workspace(root: Path, n: int) -> None:
+    shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
+    shutil.copytree(REPO / "schemas" / "vocab", root / "schemas" / "vocab")
+    (root / "schemas" / "notion").mkdir(parents=True)
+    shutil.copy(REPO / "schemas" / "notion" / "lukhas_modules.yaml", root / "schemas" / "notion")
+    template = json.loads((REPO / "content" / "modules" / "memory.module.manifest.json").read_text())
+    out = root / "content" / "modules"
+    out.mkdir(parents=True)
+    for i in range(n):
+        data = dict(template, name=f"module-{i:05d}", coverage=round(0.5 + i % 50 / 100, 2))
+        (out / f"module-{i:05d}.module.manifest.json").write_text(json.dumps(data))
+
+
+def measure(label: str, fn):
+    calls.clear()
+    start = time.perf_counter()
+    result = fn()
+    content = {k: v for k, v in calls.items() if "/pages" in k or "/query" in k}
+    print(f"{label}: {sum(calls.values())} calls ({sum(content.values())} content calls), "
+          f"{time.perf_counter() - start:.2f} s locally")
+    for endpoint, count in sorted(calls.items()):
+        print(f"    {count:5d}  {endpoint}")
+    return result, sum(content.values())
+
+
+def main() -> int:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 350
+    k = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    notion_client.Client.request = counting_request
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        workspace(root, n)
+        ws = load_workspace(root, {})
+        targets = open_targets(ws, {})
+        plan, _ = measure(f"first plan ({n} rows)", lambda: make_plan(ws, targets))
+        measure("first apply", lambda: apply_plan(plan, ws, targets, allow_destroy=False))
+        _, read = measure("converged plan", lambda: make_plan(ws, targets))
+        print(f"    budget ceil(N/100) = {math.ceil(n / 100)} content calls; measured {read}")
+        for i in range(k):
+            path = root / "content" / "modules" / f"module-{i * 7:05d}.module.manifest.json"
+            data = json.loads(path.read_text())
+            path.write_text(json.dumps(dict(data, coverage=0.11)))
+        ws = load_workspace(root, {})
+        edited = make_plan(ws, targets)
+        _, spent = measure(f"apply of {k} edited rows (same process: no re-read)",
+                           lambda: apply_plan(edited, ws, targets, allow_destroy=False))
+        print(f"    budget k = {k} writes after the plan's read; measured {spent}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
