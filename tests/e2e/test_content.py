@@ -177,3 +177,40 @@ def test_postgres_rows_are_upserted_and_recorded(synced: Path, example_database:
     assert n == len(list((synced / "content" / "sot").glob("*.md")))
     assert runs >= 1
     run(synced, "plan", "--detailed-exitcode", code=0)
+
+
+def test_schema_change_without_permission_defers_the_fields_and_content_is_still_written(
+        synced: Path, monkeypatch: pytest.MonkeyPatch):
+    import httpx
+    from notion_client.api_endpoints import DataSourcesEndpoint
+    from notion_client.errors import APIResponseError
+
+    root = synced
+    spec = root / "schemas" / "notion" / "lukhas_modules.yaml"
+    text = spec.read_text().replace("properties:\n", "properties:\n  Path: {type: rich_text}\n", 1)
+    spec.write_text(text.replace("      Module: name\n", "      Module: name\n      Path: module.path\n", 1))
+    manifest = root / "content" / "modules" / "memory.module.manifest.json"
+    manifest.write_text(manifest.read_text().replace('"coverage": ', '"coverage": 0.25, "x": ', 1))
+    original = DataSourcesEndpoint.update
+
+    def refuse_schema(self, data_source_id, **kwargs):
+        if "properties" in kwargs:
+            raise APIResponseError("restricted_resource", 403, "Insufficient permissions",
+                                   httpx.Headers(), "{}")
+        return original(self, data_source_id, **kwargs)
+
+    monkeypatch.setattr(DataSourcesEndpoint, "update", refuse_schema)
+    result = run(root, "apply", "--auto-approve")
+    assert "deferred" in result.output
+    found = modules(root)
+    assert found["memory"]["properties"]["Coverage"]["number"] == 0.25, "content still written"
+    assert "Path" not in found["memory"]["properties"]
+    ledger = [json.loads(line) for line in
+              (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()]
+    refused = [e for e in ledger if e["address"] == 'notion.lukhas_modules.property["Path"]']
+    assert refused[-1]["status"] == "deferred" and "restricted_resource" in refused[-1]["reason"]
+    monkeypatch.setattr(DataSourcesEndpoint, "update", original)
+    run(root, "apply", "--auto-approve")
+    assert modules(root)["memory"]["properties"]["Path"]["rich_text"][0]["plain_text"] == \
+        "lukhas/memory"
+    run(root, "plan", "--detailed-exitcode", code=0)

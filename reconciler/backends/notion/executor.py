@@ -24,7 +24,7 @@ from reconciler.model.notion import Database, NotionWorkspace, Property, SelectO
 from reconciler.plan.changes import Change, Phase
 from reconciler.state import DatabaseState, NotionState, PropertyState
 
-OnApplied = Callable[[Change, str], None]
+OnApplied = Callable[..., None]  # (change, status, **detail)
 
 
 def database_key(change: Change) -> str:
@@ -53,13 +53,20 @@ class NotionExecutor:
         self.applied = 0
 
     def apply(self, changes: Sequence[Change], on_applied: OnApplied) -> None:
-        """Make `changes` (already in plan order). Raises `ApplyError` at the first failure."""
+        """Make `changes` (already in plan order). Raises `ApplyError` at the first failure,
+        except that property changes the integration has no right to make (403
+        `restricted_resource`) are deferred: the content that needs them is then written
+        without those fields (DESIGN.md "Schema lag, explicitly")."""
         groups = itertools.groupby(changes, key=lambda c: (c.phase, database_key(c)))
         for (phase, key), group in groups:
             batch = list(group)
             try:
                 self._apply_group(phase, key, batch, on_applied)
             except APIResponseError as exc:
+                if exc.status == 403 and phase is not Phase.DATABASE:
+                    for change in batch:
+                        on_applied(change, "deferred", reason=f"Notion refused: {exc.code}: {exc}")
+                    continue
                 raise ApplyError(f"Notion refused the change: {exc.code}: {exc}",
                                  applied=self.applied, address=batch[0].address) from None
 
