@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.backends.notion.convert import row_from_page
 from reconciler.backends.notion.pages import complete_row, read_rows
 from reconciler.diff.content import ContentTarget, LiveRow, content_hash, diff_content
 from reconciler.errors import ReadError
@@ -39,22 +40,29 @@ def _key_text(value: Any) -> str | None:
     return str(value)
 
 
-def _fingerprint(rows: Mapping[str, LiveRow], stamps: Mapping[str, str | None]) -> str:
-    data = sorted((k, r.id or "", stamps.get(k) or "", content_hash(r.values))
+def _fingerprint(rows: Mapping[str, LiveRow]) -> str:
+    data = sorted((k, r.id or "", r.stamp or "", r.digest or content_hash(r.values))
                   for k, r in rows.items())
     return "sha256:" + hashlib.sha256(json.dumps(data).encode()).hexdigest()
 
 
 def notion_rows(client, content: ContentSet, live_db: Database | None,
-                since: str | None = None) -> tuple[dict[str, LiveRow], str]:
+                since: str | None = None, known: Mapping[str, LiveRow] | None = None
+                ) -> tuple[dict[str, LiveRow], str]:
     """Live rows of a Notion content set by key, truncated values completed where the stored
-    hash differs from the desired one (only those are compared field by field)."""
+    hash differs from the desired one (only those are compared field by field), and their
+    fingerprint.
+
+    Incremental (`since` and `known`, the rows of `load_snapshot`): only pages edited since
+    `since` are queried; the others are `known`'s, except those whose stored hash differs from
+    the desired one, which are fetched (`GET /v1/pages/{id}`) so the diff compares real values
+    (and a trashed one is dropped). The fingerprint equals a full read's when nothing changed.
+    """
     if live_db is None or live_db.data_source_id is None:
         return {}, "absent"
     wanted = {r.key: content_hash(r.values, exclude=content.hash_field) for r in content.rows}
     ids = {p.name: p.id for p in live_db.properties if p.id}
     rows: dict[str, LiveRow] = {}
-    stamps: dict[str, str | None] = {}
     for row in read_rows(client, live_db.data_source_id, since=since):
         key = _key_text(row.values.get(content.key))
         if key is None:
@@ -65,9 +73,19 @@ def notion_rows(client, content: ContentSet, live_db: Database | None,
                 "trash one in Notion so each key names one row")
         if row.truncated and row.values.get(content.hash_field) != wanted.get(key):
             row = complete_row(client, row, ids)
-        rows[key] = LiveRow(key, row.id, row.values)
-        stamps[key] = row.last_edited_time
-    return rows, _fingerprint(rows, stamps)
+        rows[key] = LiveRow(key, row.id, row.values, stamp=row.last_edited_time)
+    for key, old in (known or {}).items() if since else ():
+        if key in rows:
+            continue
+        if key in wanted and old.values.get(content.hash_field) != wanted[key] and old.id:
+            row = row_from_page(client.pages.retrieve(old.id))
+            if row.in_trash:
+                continue
+            if row.truncated:
+                row = complete_row(client, row, ids)
+            old = LiveRow(key, row.id, row.values, stamp=row.last_edited_time)
+        rows[key] = old
+    return rows, _fingerprint(rows)
 
 
 def snapshot_path(root: Path, target: str) -> Path:
@@ -75,11 +93,14 @@ def snapshot_path(root: Path, target: str) -> Path:
 
 
 def save_snapshot(root: Path, target: str, rows: Mapping[str, LiveRow], hash_field: str) -> None:
-    """Remember each live row's id and stored hash, so an incremental read (`--since`) knows
-    the rows it does not re-read (`.reconciler/content/<target>.json`)."""
+    """Remember each live row's id, stored hash, `last_edited_time` and values digest
+    (`{key: {"id", "hash", "stamp", "digest"}}` in `.reconciler/content/<target>.json`), so an
+    incremental read (`--since`) knows the rows it does not re-read and fingerprints like a
+    full read."""
     path = snapshot_path(root, target)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = {k: {"id": r.id, "hash": r.values.get(hash_field)} for k, r in sorted(rows.items())}
+    data = {k: {"id": r.id, "hash": r.values.get(hash_field), "stamp": r.stamp,
+                "digest": r.digest or content_hash(r.values)} for k, r in sorted(rows.items())}
     path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
@@ -89,7 +110,8 @@ def load_snapshot(root: Path, target: str, hash_field: str) -> dict[str, LiveRow
         data = json.loads(snapshot_path(root, target).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    return {k: LiveRow(k, v.get("id"), {hash_field: v.get("hash")}) for k, v in data.items()}
+    return {k: LiveRow(k, v.get("id"), {hash_field: v.get("hash")}, stamp=v.get("stamp"),
+                       digest=v.get("digest")) for k, v in data.items()}
 
 
 def _people_fields(content: ContentSet, desired: NotionWorkspace) -> list[str]:
@@ -167,7 +189,7 @@ def postgres_rows(conn, content: ContentSet, table) -> tuple[dict[str, LiveRow],
     found = pg_rows(conn, table, content.key, fields)
     rows = {k: LiveRow(k, None, v) for k, v in found.items()}
     return rows, content_fingerprint(conn, table, content.key, content.hash_field) \
-        if content.hash_field in {c.name for c in table.columns} else _fingerprint(rows, {})
+        if content.hash_field in {c.name for c in table.columns} else _fingerprint(rows)
 
 
 def postgres_target(content: ContentSet, desired_table, live_table, prune: bool) -> ContentTarget:

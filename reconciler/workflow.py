@@ -128,8 +128,7 @@ def read_live(workspace: Workspace, targets: Targets, *, since: str | None = Non
             known = load_snapshot(workspace.root, content.target, content.hash_field) \
                 if since else None
             rows, print_ = notion_rows(targets.notion.client, content, db,
-                                       since=since if known is not None else None)
-            rows = {**(known or {}), **rows}
+                                       since=since if known is not None else None, known=known)
             save_snapshot(workspace.root, content.target, rows, content.hash_field)
         else:
             rows, print_ = postgres_rows(targets.postgres, content,

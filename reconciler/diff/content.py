@@ -27,11 +27,18 @@ UNORDERED = frozenset({"multi_select", "relation", "people"})
 
 @dataclass(frozen=True)
 class LiveRow:
-    """A live row: its key, its id (Notion page id; None for Postgres) and normal-form values."""
+    """A live row: its key, its id (Notion page id; None for Postgres) and normal-form values.
+
+    `stamp` (Notion `last_edited_time`) and `digest` (`content_hash` of the values when they
+    were read) feed the content fingerprint; a row remembered by an incremental read's snapshot
+    holds only its stored hash in `values`, so it carries the digest of its last full read.
+    """
 
     key: str
     id: str | None
     values: Mapping[str, Any]
+    stamp: str | None = None
+    digest: str | None = None
 
 
 @dataclass(frozen=True)
