@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -62,13 +63,15 @@ class ContentTarget:
     resolve: Callable[[str, Any], Any] = lambda f, v: v
     prune: bool = False
     live_name: Callable[[str], str] = lambda f: f
-    _kinds: dict = field(default_factory=lambda: {
-        "notion": ("create_page", "update_page", "archive_page", "page"),
-        "postgres": ("insert_row", "update_row", "delete_row", "row")})
 
     @property
     def kinds(self) -> tuple[str, str, str, str]:
-        return self._kinds[self.kind]
+        """(create kind, update kind, removal kind, address noun) of this target's rows."""
+        return KINDS[self.kind]
+
+
+KINDS = {"notion": ("create_page", "update_page", "archive_page", "page"),
+         "postgres": ("insert_row", "update_row", "delete_row", "row")}
 
 
 def _plain(value: Any) -> Any:
@@ -139,52 +142,41 @@ def diff_content(content: ContentSet, live: Mapping[str, LiveRow], target: Conte
                  ) -> tuple[list[Change], ContentSummary]:
     """Changes that make the live rows match `content`, and the per-target summary."""
     create, update, archive, noun = target.kinds
+    field_noun = "property" if target.kind == "notion" else "column"
     changes: list[Change] = []
-    summary = ContentSummary()
-    lag: dict[str, int] = {}
+    counts: Counter[str] = Counter()
+    lag: Counter[str] = Counter()
     for row in content.rows:
         want_hash = content_hash(row.values, exclude=content.hash_field)
         have = live.get(row.key)
-        address = addresses.child(content.target, noun, row.key)
-        if have is not None and have.values.get(content.hash_field) == want_hash:
-            summary = summary.model_copy(update={"unchanged": summary.unchanged + 1})
-            continue
-        fields = _fields(row, content, target, have)
+        same_hash = have is not None and have.values.get(content.hash_field) == want_hash
+        fields = [] if same_hash else _fields(row, content, target, have)
         if have is not None and not fields:
-            summary = summary.model_copy(update={"unchanged": summary.unchanged + 1})
+            counts["unchanged"] += 1
             continue
         lagging = tuple(sorted(f for f in fields if target.live_fields is not None
                                and target.live_name(f) not in target.live_fields))
-        for f in lagging:
-            lag[addresses.child(content.target, _field_noun(target), f)] = \
-                lag.get(addresses.child(content.target, _field_noun(target), f), 0) + 1
-        after = {"key": row.key, "hash": want_hash, "values": {
-            f: target.resolve(f, row.values.get(f)) for f in fields}, "source": row.source}
-        if have is None:
-            changes.append(Change.make(create, address, Phase.CONTENT, after=after,
-                                       lagging=lagging))
-            summary = summary.model_copy(update={"create": summary.create + 1})
-        else:
-            before = {"id": have.id,
-                      "values": {f: have.values.get(target.live_name(f)) for f in fields}}
-            changes.append(Change.make(update, address, Phase.CONTENT, before=before, after=after,
-                                       lagging=lagging))
-            summary = summary.model_copy(update={"update": summary.update + 1})
-    gone = [r for k, r in live.items() if k not in {row.key for row in content.rows}]
-    summary = summary.model_copy(update={"not_in_source": len(gone) if not target.prune else 0,
-                                         "lag": dict(sorted(lag.items()))})
+        lag.update(addresses.child(content.target, field_noun, f) for f in lagging)
+        after = {"key": row.key, "hash": want_hash, "source": row.source,
+                 "values": {f: target.resolve(f, row.values.get(f)) for f in fields}}
+        before = None if have is None else {
+            "id": have.id, "values": {f: have.values.get(target.live_name(f)) for f in fields}}
+        counts["create" if have is None else "update"] += 1
+        changes.append(Change.make(create if have is None else update,
+                                   addresses.child(content.target, noun, row.key), Phase.CONTENT,
+                                   before=before, after=after, lagging=lagging))
+    wanted = {row.key for row in content.rows}
+    gone = sorted((r for k, r in live.items() if k not in wanted), key=lambda r: r.key)
     if target.prune:
-        for row in sorted(gone, key=lambda r: r.key):
-            changes.append(Change.make(
-                archive, addresses.child(content.target, noun, row.key), Phase.CONTENT,
-                before={"id": row.id, "key": row.key}, destructive=target.kind == "postgres",
-                note="gone from the source (--prune)"))
-        summary = summary.model_copy(update={"archive": len(gone)})
+        changes += [Change.make(archive, addresses.child(content.target, noun, r.key),
+                                Phase.CONTENT, before={"id": r.id, "key": r.key},
+                                destructive=target.kind == "postgres",
+                                note="gone from the source (--prune)") for r in gone]
+    summary = ContentSummary(
+        create=counts["create"], update=counts["update"], unchanged=counts["unchanged"],
+        archive=len(gone) if target.prune else 0,
+        not_in_source=0 if target.prune else len(gone), lag=dict(sorted(lag.items())))
     return changes, summary
-
-
-def _field_noun(target: ContentTarget) -> str:
-    return "property" if target.kind == "notion" else "column"
 
 
 def _fields(row: SourceRow, content: ContentSet, target: ContentTarget,
