@@ -209,7 +209,7 @@ def _apply_with_progress(the_plan: Plan, workspace, targets, allow_destroy: bool
 
     if not output.is_terminal():
         def report(change: Change, status: str) -> None:
-            output.out.print(f"{change.address}: {status}")
+            output.plain(f"{change.address}: {status}\n")
         return apply_plan(the_plan, workspace, targets, allow_destroy=allow_destroy,
                           content_only=content_only, on_applied=report)
     from rich.progress import Progress

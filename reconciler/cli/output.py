@@ -5,9 +5,11 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
+from rich.markup import escape
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# markup off: addresses such as notion.t.page["x"] must print as they are, not as rich tags
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 def is_terminal() -> bool:
@@ -16,7 +18,7 @@ def is_terminal() -> bool:
 
 def error(message: str) -> None:
     """`Error: <message>` on stderr, red on a terminal. Never given a token (messages hold none)."""
-    err.print(f"[bold red]Error:[/bold red] {message}", markup=True)
+    err.print(f"[bold red]Error:[/bold red] {escape(message)}", markup=True)
 
 
 def plain(text: str) -> None:
