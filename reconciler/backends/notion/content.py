@@ -21,7 +21,7 @@ from notion_client import APIResponseError
 
 from reconciler.addresses import parse
 from reconciler.backends.notion.convert import value_to_api
-from reconciler.backends.notion.resilience import MaybeCommittedError
+from reconciler.backends.notion.resilience import create_exactly_once
 from reconciler.diff.content import content_hash
 from reconciler.errors import ApplyError
 from reconciler.model.notion import Database
@@ -139,12 +139,10 @@ class NotionContentWriter:
     def _create(self, db: str, change: Change, properties: dict[str, Any]) -> str:
         parent = {"type": "data_source_id", "data_source_id": self.data_sources[db]}
         key = (change.after or {})["key"]
-        try:
-            page = self.client.pages.create(parent=parent, properties=properties)
-        except MaybeCommittedError:
-            found = self._find_by_key(db, key)
-            page = {"id": found} if found else \
-                self.client.pages.create(parent=parent, properties=properties)
+        found = lambda: (lambda page_id: {"id": page_id} if page_id else None)(  # noqa: E731
+            self._find_by_key(db, key))
+        page = create_exactly_once(
+            lambda: self.client.pages.create(parent=parent, properties=properties), found)
         with self._lock:
             self.pages_by_key.setdefault(db, {})[key] = page["id"]
         return page["id"]

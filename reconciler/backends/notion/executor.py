@@ -17,7 +17,7 @@ from notion_client import APIResponseError
 
 from reconciler.addresses import parse
 from reconciler.backends.notion.convert import rich_text_to_api
-from reconciler.backends.notion.resilience import MaybeCommittedError
+from reconciler.backends.notion.resilience import create_exactly_once
 from reconciler.backends.notion.schema import database_from_api, property_to_api
 from reconciler.errors import ApplyError
 from reconciler.model.notion import Database, NotionWorkspace, Property, SelectOption
@@ -105,10 +105,8 @@ class NotionExecutor:
         }
         if after.get("description"):
             body["description"] = rich_text_to_api(after["description"])
-        try:
-            database = self.client.databases.create(**body)
-        except MaybeCommittedError:
-            database = self._created_after_all(after) or self.client.databases.create(**body)
+        database = create_exactly_once(lambda: self.client.databases.create(**body),
+                                       lambda: self._created_after_all(after))
         data_source = self.client.data_sources.retrieve(database["data_sources"][0]["id"])
         self.state.databases[key] = DatabaseState(
             database_id=database["id"], data_source_id=data_source["id"])

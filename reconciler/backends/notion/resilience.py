@@ -387,3 +387,23 @@ class ResilientTransport(httpx.BaseTransport):
         self.stats._retry(cause, wait)
         if wait > 0:
             self._sleep(wait)
+
+
+def create_exactly_once(create: Callable[[], dict], find: Callable[[], dict | None], *,
+                        attempts: int = 5) -> dict:
+    """Run `create` (a `POST` that is not safe to repeat blindly) until it answers, looking the
+    object up with `find` after every `MaybeCommittedError`, so it is created exactly once.
+
+    Returns the created (or found) object. Raises the last `MaybeCommittedError` after
+    `attempts` tries that neither answered nor left a findable object.
+    """
+    for attempt in range(attempts):
+        try:
+            return create()
+        except MaybeCommittedError:
+            found = find()
+            if found is not None:
+                return found
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
