@@ -12,28 +12,17 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
-import notion_client
-
+from calls import calls, count_calls  # benchmarks/calls.py
 from reconciler.spec.loader import load_workspace
 from reconciler.workflow import apply_plan, make_plan, open_targets
 
 REPO = Path(__file__).resolve().parents[1]
-_ID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
-calls: Counter[str] = Counter()
-_request = notion_client.Client.request
-
-
-def counting_request(self, path, method, *args, **kwargs):
-    calls[f"{method.upper()} /v1/{_ID.sub('{id}', path)}"] += 1
-    return _request(self, path, method, *args, **kwargs)
 
 
 def workspace(root: Path, n: int) -> None:
@@ -64,7 +53,7 @@ def measure(label: str, fn):
 def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 350
     k = int(sys.argv[2]) if len(sys.argv) > 2 else 5
-    notion_client.Client.request = counting_request
+    count_calls()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         workspace(root, n)

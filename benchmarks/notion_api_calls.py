@@ -4,33 +4,23 @@ Prints, for a fresh plan, its apply, and the re-plan after it: the number of Not
 by endpoint and the wall time. At Notion's 3 requests per second, calls / 3 is the least time
 the same run takes against the real API.
 
-    python benchmarks/notion_api_calls.py
+    python benchmarks/notion_api_calls.py   (DATABASE_URL: a scratch database, else embedded)
 """
 
 from __future__ import annotations
 
-import re
+import os
 import shutil
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
-import notion_client
-
+from calls import calls, count_calls  # benchmarks/calls.py
 from reconciler.spec.loader import load_workspace
 from reconciler.workflow import apply_plan, make_plan, open_targets
 
 REPO = Path(__file__).resolve().parents[1]
-_ID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
-calls: Counter[str] = Counter()
-_request = notion_client.Client.request
-
-
-def counting_request(self, path, method, *args, **kwargs):
-    calls[f"{method.upper()} /v1/{_ID.sub('{id}', path)}"] += 1
-    return _request(self, path, method, *args, **kwargs)
 
 
 def measure(label: str, fn) -> object:
@@ -46,13 +36,15 @@ def measure(label: str, fn) -> object:
 
 
 def main() -> int:
-    notion_client.Client.request = counting_request
+    count_calls()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
         shutil.copytree(REPO / "schemas", root / "schemas")
-        workspace = load_workspace(root, {})
-        targets = open_targets(workspace, {})
+        shutil.copytree(REPO / "content", root / "content")
+        env = {k: v for k, v in os.environ.items() if k == "DATABASE_URL"}  # else embedded
+        workspace = load_workspace(root, env)
+        targets = open_targets(workspace, env)
         plan = measure("plan (fresh)", lambda: make_plan(workspace, targets))
         print(f"    {len(plan.changes)} changes planned")
         measure("apply", lambda: apply_plan(plan, workspace, targets, allow_destroy=False))

@@ -55,6 +55,15 @@ def fresh_database(server: str) -> Iterator[str]:
                 sql.Identifier(name)))
 
 
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """Write `{relative path: text}` under `root` (folders created); returns `root`."""
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
 def make_property(name: str, type: str = "rich_text", **fields) -> Property:
     """A property with sensible defaults; `options` may be given as plain names."""
     options = fields.pop("options", ())

@@ -8,14 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import write_files
+
 REPO = Path(__file__).resolve().parents[2]
 
-def write_files(root: Path, files: Mapping[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 @pytest.fixture

@@ -16,18 +16,14 @@ from psycopg import sql
 
 from tests.conftest import fresh_database
 
+from tests.conftest import write_files
+
 TASKS = ("title: Tasks\nproperties:\n  Name: {type: title}\n"
          "  Status:\n    type: select\n    options: [Todo, Done]\n  Notes: {type: rich_text}\n")
 TABLE = "mirror: tasks\ncolumns:\n  done: {type: boolean}\n"
 CONFIG = 'notion:\n  parent_page_id: "${NOTION_PARENT_PAGE_ID:-}"\n  rate_limit: 100\nsupabase: {}\n'
 
 
-def write_files(root: Path, files: Mapping[str, str]) -> Path:
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 @pytest.fixture

@@ -8,19 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import write_files
+
 REPO = Path(__file__).resolve().parents[2]
 
 #: A minimal valid database file; cases replace or add files next to it.
 TASKS = "title: Tasks\nproperties:\n  Name: {type: title}\n"
 
 
-def write_files(root: Path, files: Mapping[str, str]) -> Path:
-    """Write `{relative path: text}` under `root`; returns `root`."""
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 @pytest.fixture
