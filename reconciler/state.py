@@ -16,6 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reconciler.model.notion import bare_id
+
 STATE_VERSION = 1
 
 
@@ -48,9 +50,9 @@ class NotionState(Model):
 
     def database_key_for(self, data_source_id: str) -> str | None:
         """The logical name whose data source is `data_source_id`, if known."""
-        want = data_source_id.replace("-", "")
+        want = bare_id(data_source_id)
         return next((k for k, d in self.databases.items()
-                     if d.data_source_id.replace("-", "") == want), None)
+                     if bare_id(d.data_source_id) == want), None)
 
 
 class State(Model):

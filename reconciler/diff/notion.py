@@ -11,7 +11,8 @@ from typing import Any
 
 from reconciler import addresses
 from reconciler.diff.match import match
-from reconciler.model.notion import Database, NotionWorkspace, Property, SelectOption
+from reconciler.model.notion import (Database, NotionWorkspace, Property, SelectOption,
+                                     bare_id)
 from reconciler.plan.changes import Change, Phase
 
 #: Retypes that keep every value (NOTION-API.md §3.3, measured by notion-seed).
@@ -96,7 +97,7 @@ def compare_database(want: Database, have: Database) -> list[Change]:
             "update_database", want.address, Phase.DATABASE,
             before=before | {"id": have.id, "data_source_id": have.data_source_id}, after=after))
     if want.parent_page_id and have.parent_page_id and \
-            _uuid(want.parent_page_id) != _uuid(have.parent_page_id):
+            bare_id(want.parent_page_id) != bare_id(have.parent_page_id):
         changes.append(_manual(
             want.address, {"parent_page_id": have.parent_page_id},
             {"parent_page_id": want.parent_page_id},
@@ -242,8 +243,4 @@ def _option_data(opt: SelectOption) -> dict[str, Any]:
 
 def _manual(address: str, before: dict | None, after: dict | None, what: str) -> Change:
     return Change.make("manual", address, Phase.MANUAL, before=before, after=after, manual=what)
-
-
-def _uuid(value: str) -> str:
-    return value.replace("-", "").lower()
 

@@ -54,6 +54,12 @@ ROLLUP_FUNCTIONS: tuple[str, ...] = (
 OptionsMode = Literal["exact", "additive", "open"]
 
 
+def bare_id(object_id: str) -> str:
+    """A Notion id without dashes, lower-cased: the API accepts and returns both forms, so ids are
+    compared this way (NOTION-API.md §1.1 shows ids with dashes; URLs carry them without)."""
+    return object_id.replace("-", "").lower()
+
+
 def stable_color(name: str) -> str:
     """The colour an option gets when none is declared: a hash of its name, so it never changes.
 

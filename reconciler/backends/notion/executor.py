@@ -20,7 +20,7 @@ from reconciler.backends.notion.convert import rich_text_to_api
 from reconciler.backends.notion.resilience import create_exactly_once
 from reconciler.backends.notion.schema import database_from_api, property_to_api
 from reconciler.errors import ApplyError
-from reconciler.model.notion import Database, NotionWorkspace, Property, SelectOption
+from reconciler.model.notion import Database, NotionWorkspace, Property, SelectOption, bare_id
 from reconciler.plan.changes import Change, Phase
 from reconciler.state import DatabaseState, NotionState, PropertyState
 
@@ -123,7 +123,7 @@ class NotionExecutor:
                 filter={"property": "object", "value": "data_source"}, page_size=100):
             parent = (found.get("database_parent") or {}).get("page_id", "")
             if plain_text(found.get("title", [])) == after["title"] and not found.get("in_trash") \
-                    and parent.replace("-", "") == after["parent_page_id"].replace("-", ""):
+                    and bare_id(parent) == bare_id(after["parent_page_id"]):
                 return self.client.databases.retrieve(found["parent"]["database_id"])
         return None
 

@@ -19,7 +19,7 @@ from notion_client.helpers import iterate_paginated_api
 
 from reconciler.backends.notion.schema import database_from_api, plain_text
 from reconciler.errors import ReadError
-from reconciler.model.notion import Database, NotionWorkspace, Property
+from reconciler.model.notion import Database, NotionWorkspace, Property, bare_id
 from reconciler.state import NotionState
 
 ABSENT = "absent"
@@ -48,10 +48,10 @@ def read_notion(client, desired: NotionWorkspace, state: NotionState) -> LiveNot
         found = _locate(client, db, state)
         if found is not None:
             raw[db.key] = found
-    by_source = {_bare(ds["id"]): key for key, (_, ds) in raw.items()}
+    by_source = {bare_id(ds["id"]): key for key, (_, ds) in raw.items()}
 
     def key_for(data_source_id: str) -> str | None:
-        return by_source.get(_bare(data_source_id)) or state.database_key_for(data_source_id)
+        return by_source.get(bare_id(data_source_id)) or state.database_key_for(data_source_id)
 
     live = []
     for key, (database, data_source) in raw.items():
@@ -81,7 +81,7 @@ def _discover(client, db: Database) -> tuple[dict, dict] | None:
             if found.get("in_trash") or plain_text(found.get("title", [])) != db.title:
                 continue
             parent = (found.get("database_parent") or {}).get("page_id")
-            if db.parent_page_id and parent and _bare(parent) != _bare(db.parent_page_id):
+            if db.parent_page_id and parent and bare_id(parent) != bare_id(db.parent_page_id):
                 continue
             matches.append(found)
     except APIResponseError as exc:
@@ -130,12 +130,12 @@ def _with_applied_formulas(db: Database, state: NotionState) -> Database:
     applied = {p.id: p for p in known.properties.values() if p.formula_applied is not None} \
         if known else {}
     names = {p.id: p.name for p in db.properties if p.id}
-    here = _bare(db.data_source_id or "")
+    here = bare_id(db.data_source_id or "")
 
     def canonical(match: re.Match) -> str:
         prop_id, source = match.group(1), match.group(2)
         name = names.get(prop_id) or names.get(unquote(prop_id))
-        if name is None or _bare(source) != here:
+        if name is None or bare_id(source) != here:
             return match.group(0)
         return "prop(" + json.dumps(name, ensure_ascii=False) + ")"
 
@@ -148,7 +148,3 @@ def _with_applied_formulas(db: Database, state: NotionState) -> Database:
             prop = prop.model_copy(update={"formula": text})
         props.append(prop)
     return db.model_copy(update={"properties": tuple(props)})
-
-
-def _bare(object_id: str) -> str:
-    return object_id.replace("-", "").lower()
