@@ -36,7 +36,7 @@ def property_data(prop: Property) -> dict[str, Any]:
 
 def database_data(db: Database) -> dict[str, Any]:
     """A database's own settings (not its properties) as plan data."""
-    return db.model_dump(mode="json", exclude_none=True, exclude={"properties", "key"})
+    return db.model_dump(mode="json", exclude_none=True, exclude={"properties", "name"})
 
 
 def property_phase(prop: Property) -> Phase:
