@@ -10,8 +10,8 @@ import typer
 
 from reconciler.cli import DirOption, app, local_app, output, user_errors
 from reconciler.errors import ConfigError
+from reconciler.model.changes import ChangeBase
 from reconciler.plan import planfile
-from reconciler.plan.changes import Change, Phase
 from reconciler.plan.model import Plan
 from reconciler.render import render
 
@@ -26,9 +26,9 @@ def _load(directory: Path | None):
 
 
 def _open(project, env):
-    from reconciler.workflow import open_targets
+    from reconciler.session import Session
 
-    return open_targets(project, env)
+    return Session(project, env)
 
 
 def _print_plan(plan: Plan) -> None:
@@ -67,18 +67,13 @@ def plan(
         "(<YYYYMMDDHHMMSS>_<name>.sql) in this folder, e.g. supabase/migrations.")] = None,
 ) -> None:
     """Show what apply would change, and optionally save the plan for review."""
-    from reconciler.workflow import make_plan
-
     from reconciler.plan.build import check_targets
 
     check_targets(target or ())
     project, env = _load(directory)
-    targets = _open(project, env)
-    try:
-        result = make_plan(project, targets, only=tuple(target or ()), prune=prune,
-                           since=_since(project, since))
-    finally:
-        targets.close()
+    with _open(project, env) as session:
+        result = session.plan(only=tuple(target or ()), prune=prune,
+                              since=_since(project, since))
     _print_plan(result)
     if out is not None:
         planfile.save(result, out)
@@ -107,8 +102,7 @@ def _write_migration(the_plan: Plan, directory: Path, name: str) -> None:
 
     from reconciler.backends.postgres.migrations import write_migration
 
-    ddl = [c for c in the_plan.changes
-           if c.address.startswith("supabase.") and c.phase is not Phase.CONTENT]
+    ddl = [c for c in the_plan.changes if c.sql]
     if not ddl:
         output.out.print("No Postgres schema changes: no migration written.")
         return
@@ -136,27 +130,22 @@ def apply(
     """Make the live systems match the plan (refusing stale plans and unapproved destruction)."""
     saved = planfile.load(plan_file) if plan_file is not None else None
     project, env = _load(directory)
-    targets = _open(project, env)
-    try:
-        _apply(saved, project, targets, auto_approve, allow_destroy, content_only, prune)
-    finally:
-        targets.close()
+    with _open(project, env) as session, session.locked():
+        _apply(saved, session, auto_approve, allow_destroy, content_only, prune)
 
 
-def _apply(saved: Plan | None, project, targets, auto_approve: bool,
-           allow_destroy: bool, content_only: bool, prune: bool) -> None:
-    from reconciler.workflow import make_plan
-
-    _explain_interrupted(project)
+def _apply(saved: Plan | None, session, auto_approve: bool, allow_destroy: bool,
+           content_only: bool, prune: bool) -> None:
+    """Under the project lock, taken before the read apply acts on and held through the
+    prompt, so nothing another apply does can slip in between what was shown and what runs."""
+    _explain_interrupted(session.project)
     if saved is not None:
-        the_plan = _resumed(saved, project, targets)
+        the_plan = _resumed(saved, session)
     else:
-        the_plan = make_plan(project, targets, prune=prune)
+        the_plan = session.plan(prune=prune)
         _print_plan(the_plan)
         if not the_plan.has_changes:
-            from reconciler.workflow import record_unchanged
-
-            record_unchanged(the_plan, project, targets)
+            session.record_unchanged(the_plan)
             return
         if not auto_approve:
             if not sys.stdin.isatty():
@@ -168,7 +157,7 @@ def _apply(saved: Plan | None, project, targets, auto_approve: bool,
     if not the_plan.has_changes:
         output.out.print("No changes. Nothing to apply.")
         return
-    result = _apply_with_progress(the_plan, project, targets, allow_destroy, content_only)
+    result = _apply_with_progress(the_plan, session, allow_destroy, content_only)
     counts = result.counts
     extra = [f"{counts[k]} {label}" for k, label in (
         ("deferred", "written with deferred fields (schema lag)"),
@@ -180,9 +169,9 @@ def _apply(saved: Plan | None, project, targets, auto_approve: bool,
 
 def _explain_interrupted(project) -> None:
     from reconciler.apply.journal import interrupted_run
-    from reconciler.workflow import journal_path
+    from reconciler.apply.runner import journal_path
 
-    run = interrupted_run(journal_path(project))
+    run = interrupted_run(journal_path(project.root))
     if run is None:
         return
     output.err.print(
@@ -192,10 +181,8 @@ def _explain_interrupted(project) -> None:
         + "\nNothing it wrote is lost or repeated: rows are found again by their key.")
 
 
-def _resumed(the_plan: Plan, project, targets) -> Plan:
-    from reconciler.workflow import resume_plan
-
-    fresh = resume_plan(the_plan, project, targets)
+def _resumed(the_plan: Plan, session) -> Plan:
+    fresh = session.resume(the_plan)
     if fresh is None:
         return the_plan
     output.err.print(f"Finishing the interrupted apply of this plan: {len(fresh.changes)} "
@@ -203,25 +190,23 @@ def _resumed(the_plan: Plan, project, targets) -> Plan:
     return fresh
 
 
-def _apply_with_progress(the_plan: Plan, project, targets, allow_destroy: bool,
+def _apply_with_progress(the_plan: Plan, session, allow_destroy: bool,
                          content_only: bool = False):
-    from reconciler.workflow import apply_plan
-
     if not output.is_terminal():
-        def report(change: Change, status: str) -> None:
+        def report(change: ChangeBase, status: str) -> None:
             output.plain(f"{change.address}: {status}\n")
-        return apply_plan(the_plan, project, targets, allow_destroy=allow_destroy,
-                          content_only=content_only, on_applied=report)
+        return session.apply(the_plan, allow_destroy=allow_destroy, content_only=content_only,
+                             on_applied=report)
     from rich.progress import Progress
 
     with Progress(console=output.out, transient=False) as progress:
         task = progress.add_task("Applying", total=len(the_plan.changes))
 
-        def advance(change: Change, status: str) -> None:
+        def advance(change: ChangeBase, status: str) -> None:
             progress.update(task, advance=1, description=change.address[:60])
 
-        return apply_plan(the_plan, project, targets, allow_destroy=allow_destroy,
-                          content_only=content_only, on_applied=advance)
+        return session.apply(the_plan, allow_destroy=allow_destroy, content_only=content_only,
+                             on_applied=advance)
 
 
 @app.command()

@@ -8,7 +8,6 @@ creates a duplicate database.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from notion_client import APIResponseError
 from notion_client.helpers import iterate_paginated_api
 
 from reconciler.backends.notion.schema import database_from_api, plain_text
+from reconciler.digests import digest
 from reconciler.errors import ReadError
 from reconciler.model.notion import Database, NotionDatabases, Property, bare_id
 from reconciler.state import NotionState
@@ -37,8 +37,7 @@ def fingerprint(db: Database | None) -> str:
     """`sha256:` of a live database's normalised model (ids, title, properties, options)."""
     if db is None:
         return ABSENT
-    data = json.dumps(db.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(data.encode()).hexdigest()
+    return digest(db.model_dump(mode="json"))
 
 
 def read_notion(client, desired: NotionDatabases, state: NotionState) -> LiveNotion:
