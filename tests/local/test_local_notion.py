@@ -235,7 +235,8 @@ def test_raw_errors_without_token_or_version(tmp_path):
     assert r.status_code == 400 and r.json()["code"] == "missing_version"
     r = http.post("/v1/search", content=b"{nope", headers={"Authorization": "Bearer t", "Notion-Version": "2025-09-03"})
     assert r.status_code == 400 and r.json()["code"] == "invalid_json"
-    assert "Bearer t" not in (tmp_path / "workspace.json").read_text()
+    stored = b"".join(f.read_bytes() for f in tmp_path.iterdir() if f.is_file())
+    assert b"Bearer t" not in stored and stored
 
 
 def test_persistence_across_clients(tmp_path):
