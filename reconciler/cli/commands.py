@@ -274,6 +274,8 @@ def local_serve(
     retry_after: Annotated[Optional[float], typer.Option(
         "--retry-after", help="Retry-After seconds sent with 429 and 529.")] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seed of the fault draws.")] = None,
+    search_lag: Annotated[Optional[float], typer.Option(
+        "--search-lag", help="Seconds a new page or database stays out of search results.")] = None,
 ) -> None:
     """Serve the workspace's local Notion over HTTP (point NOTION_BASE_URL at it).
 
@@ -291,7 +293,7 @@ def local_serve(
     except ConfigError:
         root = directory or Path.cwd()
     options = {"rate_429": rate_429, "rate_5xx": rate_5xx, "rate_529": rate_529, "drop": drop,
-               "commit_503": commit_503, "retry_after": retry_after, "seed": seed}
+               "commit_503": commit_503, "retry_after": retry_after, "seed": seed, "search_lag": search_lag}
     try:
         faults = faults_from_env(os.environ) or Faults()
         changes = {k: v for k, v in options.items() if v is not None}
@@ -304,4 +306,7 @@ def local_serve(
                      f"export NOTION_BASE_URL=http://{host}:{port}")
     if faults.active:
         output.err.print(f"Injecting faults: {faults}")
-    serve(root / LOCAL_DIR, host=host, port=port, faults=faults if faults.active else None)
+    if faults.search_lag:
+        output.err.print(f"Search lag: {faults.search_lag:g} s")
+    serve(root / LOCAL_DIR, host=host, port=port,
+          faults=faults if faults.active or faults.search_lag else None)

@@ -113,19 +113,11 @@ class NotionExecutor:
         self._remember(key, database, data_source, ())
 
     def _created_after_all(self, after: dict) -> dict | None:
-        """The database a create that may have committed did create: same title, same parent."""
-        from notion_client.helpers import iterate_paginated_api
+        """The database a create that may have committed did create: same title, same parent
+        (found among the parent page's child blocks, not the lagging search index)."""
+        from reconciler.backends.notion.discover import find_database
 
-        from reconciler.backends.notion.schema import plain_text
-
-        for found in iterate_paginated_api(
-                self.client.search, query=after["title"],
-                filter={"property": "object", "value": "data_source"}, page_size=100):
-            parent = (found.get("database_parent") or {}).get("page_id", "")
-            if plain_text(found.get("title", [])) == after["title"] and not found.get("in_trash") \
-                    and bare_id(parent) == bare_id(after["parent_page_id"]):
-                return self.client.databases.retrieve(found["parent"]["database_id"])
-        return None
+        return find_database(self.client, after["parent_page_id"], after["title"])
 
     def _update(self, key: str, change: Change) -> None:
         after = change.after or {}
