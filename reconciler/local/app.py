@@ -1,7 +1,7 @@
 """``LocalNotion``: a WSGI app speaking the Notion HTTP API 2025-09-03 over the local ``Store``.
 
 Endpoints (NOTION-API.md §1.2): users/me, users list/retrieve; databases create/retrieve/update; data_sources
-create/retrieve/update/query; pages create/retrieve/update and property items; search; block children
+create/retrieve/update/query; pages create/retrieve/update/move and property items; search; block children
 list; ``DELETE``/``PATCH /v1/blocks/{id}``. Every response body carries ``request_id`` (also header
 ``x-notion-request-id``). Errors (§4.4): 401 ``unauthorized`` without a Bearer token, 400
 ``missing_version`` without ``Notion-Version``, 400 ``invalid_request_url`` for unknown routes, 400
@@ -49,6 +49,7 @@ URLS = Map([
     Rule("/v1/pages/<page_id>", endpoint="get_page", methods=["GET"]),
     Rule("/v1/pages/<page_id>", endpoint="update_page", methods=["PATCH"]),
     Rule("/v1/pages/<page_id>/properties/<path:prop_id>", endpoint="property_item", methods=["GET"]),
+    Rule("/v1/pages/<page_id>/move", endpoint="move_page", methods=["POST"]),
     Rule("/v1/search", endpoint="search", methods=["POST"]),
     Rule("/v1/blocks/<block_id>/children", endpoint="list_children", methods=["GET"]),
     Rule("/v1/blocks/<block_id>", endpoint="delete_block", methods=["DELETE"]),

@@ -69,6 +69,18 @@ class Context:
             parent = following
         return False
 
+    def is_below(self, page: Obj, ancestor_id: str) -> bool:
+        """Whether page ``ancestor_id`` is a parent, grand-parent, … of ``page``."""
+        parent = page["parent"]
+        for _ in range(_MAX_DEPTH):
+            if not parent.get("page_id"):
+                return False
+            if parent["page_id"] == ancestor_id:
+                return True
+            above = self.store.page(parent["page_id"])
+            parent = above["parent"] if above else {}
+        return False
+
     def ensure_writable(self, parent: Obj, kind: str, ident: str) -> None:
         """404 ``object_not_found`` for ``kind`` ``ident`` when ``parent`` (its parent reference, or the
         parent a create names) is trashed or lies under a trashed ancestor."""

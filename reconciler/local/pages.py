@@ -113,6 +113,23 @@ def update_page(ctx: Context, request: Request, body: Body, page_id: str) -> Bod
     return page_object(store, page)
 
 
+def move_page(ctx: Context, request: Request, body: Body, page_id: str) -> Body:
+    """``POST /v1/pages/{id}/move`` with ``{"parent": {"page_id": …}}``: the page, now under that page
+    (REC:RA/test_move_pages.yaml #3). Moving into a data source is not supported locally (400)."""
+    page = ctx.page(page_id)
+    ctx.ensure_writable(page["parent"], "page", page["id"])
+    parent = body.get("parent") if isinstance(body.get("parent"), dict) else {}
+    if not parent.get("page_id"):
+        raise validation("body failed validation: body.parent.page_id should be defined, instead was `undefined`.")
+    target = ctx.page(parent["page_id"], "body.parent.page_id")
+    ctx.ensure_writable({"page_id": target["id"]}, "page", target["id"])
+    if target["id"] == page["id"] or ctx.is_below(target, page["id"]):
+        raise validation("A page cannot be moved into itself or one of its descendants.")
+    page["parent"] = {"page_id": target["id"]}
+    page["last_edited_time"] = now_minute()
+    return page_object(ctx.store, page)
+
+
 def get_property_item(ctx: Context, request: Request, body: Body, page_id: str, prop_id: str) -> Body:
     """``GET /v1/pages/{id}/properties/{property_id}`` (§4.3)."""
     store = ctx.store
@@ -132,4 +149,4 @@ def get_property_item(ctx: Context, request: Request, body: Body, page_id: str, 
 
 
 HANDLERS = {"create_page": create_page, "get_page": get_page, "update_page": update_page,
-            "property_item": get_property_item}
+            "property_item": get_property_item, "move_page": move_page}

@@ -269,3 +269,15 @@ def test_over_real_http(tmp_path):
     finally:
         server.shutdown()
         thread.join(5)
+
+
+def test_a_page_moves_under_another_page(notion, root):
+    """``POST /v1/pages/{id}/move`` answers the page with its new parent (REC:RA/test_move_pages.yaml #3)."""
+    new = lambda title, parent: notion.pages.create(parent={"page_id": parent},  # noqa: E731
+                                                    properties={"title": {"title": text(title)}})["id"]
+    target, moving = new("Target Parent", root), new("Moving Page", root)
+    moved = notion.request(path=f"pages/{moving}/move", method="POST", body={"parent": {"page_id": target}})
+    assert moved["parent"] == {"type": "page_id", "page_id": target}
+    assert [b["id"] for b in notion.blocks.children.list(target)["results"]] == [moving]
+    loop = error_of(notion.request, path=f"pages/{target}/move", method="POST", body={"parent": {"page_id": moving}})
+    assert loop.code == "validation_error"
