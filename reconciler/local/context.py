@@ -41,9 +41,11 @@ class Context:
         return self._find(raw, where, "database", self.store.database)
 
     def data_source(self, raw: Any, where: str = "path.data_source_id") -> Obj:
+        """The data source ``raw`` names (400 for a malformed id, 404 when unknown)."""
         return self._find(raw, where, "data source", self.store.data_source)
 
     def page(self, raw: Any, where: str = "path.page_id") -> Obj:
+        """The page ``raw`` names (400 for a malformed id, 404 when unknown)."""
         return self._find(raw, where, "page", self.store.page)
 
     def trashed_above(self, parent: Obj) -> bool:

@@ -47,6 +47,7 @@ def create_database(ctx: Context, request: Request, body: Body) -> Body:
 
 
 def get_database(ctx: Context, request: Request, body: Body, db_id: str) -> Body:
+    """``GET /v1/databases/{id}`` (reads work under a trashed ancestor)."""
     return database_object(ctx.store, ctx.database(db_id))
 
 
@@ -89,6 +90,7 @@ def create_data_source(ctx: Context, request: Request, body: Body) -> Body:
 
 
 def get_data_source(ctx: Context, request: Request, body: Body, ds_id: str) -> Body:
+    """``GET /v1/data_sources/{id}``: the schema."""
     return data_source_object(ctx.store, ctx.data_source(ds_id))
 
 

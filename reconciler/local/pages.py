@@ -90,6 +90,7 @@ def create_page(ctx: Context, request: Request, body: Body) -> Body:
 
 
 def get_page(ctx: Context, request: Request, body: Body, page_id: str) -> Body:
+    """``GET /v1/pages/{id}`` (``filter_properties`` trims the properties)."""
     return page_object(ctx.store, ctx.page(page_id), request.args.getlist("filter_properties") or None)
 
 

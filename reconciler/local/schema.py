@@ -15,6 +15,10 @@ Rules implemented (NOTION-API.md §2, §3):
 * A ``dual_property`` relation creates the synced property on the target data source, named
   ``Related to <source database title> (<property name>)`` (§3.3, test_update_prop_type_attrs.yaml #11).
 * ``button``/``verification`` are response-only and ignored by schema writes (§3.5).
+* A type change re-creates the options (option ids sent are ignored) and converts the values as
+  Notion does (§3.3; ``retype``). Sending a select/multi_select config without ``description``
+  clears the description (§3.4).
+* Rollup ``relation_property_id``/``rollup_property_id`` are returned decoded (``"v_]<"``, A.1).
 """
 
 from __future__ import annotations

@@ -101,12 +101,14 @@ class Store:
         migrated = False
         with self.transaction(write=True):
             if self._meta("workspace_id") is None:
-                migrated = self._import_legacy() or self._seed_fresh()
+                migrated = self._import_legacy()
+                if not migrated:
+                    self._seed_fresh()
             self._seed_people()
             self.bot_id = self._meta("bot_id") or ""
             self.workspace_id = self._meta("workspace_id") or ""
         legacy = self.root / LEGACY_FILE
-        if migrated is True and legacy.exists():
+        if migrated and legacy.exists():
             legacy.replace(self.root / (LEGACY_FILE + ".migrated"))
 
     def close(self) -> None:
@@ -187,18 +189,23 @@ class Store:
         return obj
 
     def user(self, ident: str | None) -> Obj | None:
+        """The user with dashed id ``ident``, or None."""
         return self._get("users", ident)
 
     def users(self) -> list[Obj]:
+        """Every user: the bot and the people."""
         return self._rows("users", "SELECT id, data FROM users")
 
     def database(self, ident: str | None) -> Obj | None:
+        """The stored database with dashed id ``ident``, or None (trashed ones included)."""
         return self._get("databases", ident)
 
     def data_source(self, ident: str | None) -> Obj | None:
+        """The stored data source with dashed id ``ident``, or None (trashed ones included)."""
         return self._get("data_sources", ident)
 
     def page(self, ident: str | None) -> Obj | None:
+        """The stored page with dashed id ``ident``, or None (trashed ones included)."""
         return self._get("pages", ident)
 
     @property
@@ -259,7 +266,7 @@ class Store:
         for key, value in values.items():
             self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, str(value)))
 
-    def _seed_fresh(self) -> bool:
+    def _seed_fresh(self) -> None:
         bot_id, ws_id, root_id = new_uuid(), new_uuid(), new_uuid()
         self._set_meta(workspace_id=ws_id, bot_id=bot_id, seq=1)
         self.add("users", bot_user(bot_id, ws_id))
@@ -268,7 +275,6 @@ class Store:
                            "values": {"title": text_rich(ROOT_PAGE_TITLE)}, "icon": None, "cover": None,
                            "in_trash": False, "is_locked": False, "created_time": ts, "last_edited_time": ts,
                            "seq": 0, "created_at": 0.0})
-        return False
 
     def _import_legacy(self) -> bool:
         """Import ``workspace.json`` of the former whole-file store, if there is one."""

@@ -236,3 +236,38 @@ def test_error_bodies_are_worded_as_recorded(notion, root):
     assert str(bad) == ('path failed validation: path.page_id should be a valid uuid, instead was '
                         '`"12345678-1234-1234-1234-123456789abc"`.')
     assert "additional_data" not in json.loads(bad.body)
+
+
+SAMPLES = {"number": ({"number": {}}, {"number": 42}, "42"), "url": ({"url": {}}, {"url": "https://x.example"},
+                                                                     "https://x.example"),
+           "select": ({"select": {"options": [{"name": "A"}]}}, {"select": {"name": "A"}}, "A"),
+           "multi_select": ({"multi_select": {"options": [{"name": "A"}, {"name": "B"}]}},
+                            {"multi_select": [{"name": "A"}, {"name": "B"}]}, "A,B"),
+           "date": ({"date": {}}, {"date": {"start": "2026-01-15"}}, "2026-01-15"),
+           "checkbox": ({"checkbox": {}}, {"checkbox": True}, "Yes"),
+           "rich_text": ({"rich_text": {}}, {"rich_text": text("hello")}, "hello")}
+
+
+def _lossless_pairs() -> list[tuple[str, str]]:
+    from reconciler.diff.notion import LOSSLESS_RETYPES
+
+    return sorted(LOSSLESS_RETYPES)
+
+
+@pytest.mark.parametrize("before, after", _lossless_pairs())
+def test_every_retype_the_plan_calls_lossless_keeps_the_value(notion, root, before, after):
+    """The plan says "every value is kept" for these retypes (diff/notion.py LOSSLESS_RETYPES, from the
+    NOTION-API.md §3.3 matrix): the local Notion keeps them too."""
+    users = [u for u in notion.users.list()["results"] if u["type"] == "person"]
+    schema, value, shown = SAMPLES.get(before) or ({"people": {}}, {"people": [{"id": users[0]["id"]}]},
+                                                   users[0]["name"])
+    _, ds = make_db(notion, root, props={"Name": {"title": {}}, "P": schema})
+    page = _row(notion, ds, P=value)
+    notion.data_sources.update(ds, properties={"P": {after: {}}})
+    got = notion.pages.retrieve(page["id"])["properties"]["P"]
+    if after == "multi_select":
+        assert [o["name"] for o in got["multi_select"]] == [shown]
+    elif after == "url":
+        assert got["url"] == shown
+    else:
+        assert shown in "".join(t["plain_text"] for t in got["rich_text"])
