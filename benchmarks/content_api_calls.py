@@ -19,13 +19,13 @@ import time
 from pathlib import Path
 
 from calls import calls, count_calls  # benchmarks/calls.py
-from reconciler.spec.loader import load_workspace
+from reconciler.project.loader import load_project
 from reconciler.workflow import apply_plan, make_plan, open_targets
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def workspace(root: Path, n: int) -> None:
+def project(root: Path, n: int) -> None:
     shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
     shutil.copytree(REPO / "schemas" / "vocab", root / "schemas" / "vocab")
     (root / "schemas" / "notion").mkdir(parents=True)
@@ -56,8 +56,8 @@ def main() -> int:
     count_calls()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        workspace(root, n)
-        ws = load_workspace(root, {})
+        project(root, n)
+        ws = load_project(root, {})
         targets = open_targets(ws, {})
         plan, _ = measure(f"first plan ({n} rows)", lambda: make_plan(ws, targets))
         measure("first apply", lambda: apply_plan(plan, ws, targets, allow_destroy=False))
@@ -67,7 +67,7 @@ def main() -> int:
             path = root / "content" / "modules" / f"module-{i * 7:05d}.module.manifest.json"
             data = json.loads(path.read_text())
             path.write_text(json.dumps(dict(data, coverage=0.11)))
-        ws = load_workspace(root, {})
+        ws = load_project(root, {})
         edited = make_plan(ws, targets)
         _, spent = measure(f"apply of {k} edited rows (same process: no re-read)",
                            lambda: apply_plan(edited, ws, targets, allow_destroy=False))

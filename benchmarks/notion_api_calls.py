@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from calls import calls, count_calls  # benchmarks/calls.py
-from reconciler.spec.loader import load_workspace
+from reconciler.project.loader import load_project
 from reconciler.workflow import apply_plan, make_plan, open_targets
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,12 +43,12 @@ def main() -> int:
         shutil.copytree(REPO / "schemas", root / "schemas")
         shutil.copytree(REPO / "content", root / "content")
         env = {k: v for k, v in os.environ.items() if k == "DATABASE_URL"}  # else embedded
-        workspace = load_workspace(root, env)
-        targets = open_targets(workspace, env)
-        plan = measure("plan (fresh)", lambda: make_plan(workspace, targets))
+        project = load_project(root, env)
+        targets = open_targets(project, env)
+        plan = measure("plan (fresh)", lambda: make_plan(project, targets))
         print(f"    {len(plan.changes)} changes planned")
-        measure("apply", lambda: apply_plan(plan, workspace, targets, allow_destroy=False))
-        again = measure("plan (converged)", lambda: make_plan(workspace, targets))
+        measure("apply", lambda: apply_plan(plan, project, targets, allow_destroy=False))
+        again = measure("plan (converged)", lambda: make_plan(project, targets))
         print(f"    {len(again.changes)} changes left")
     return 0
 

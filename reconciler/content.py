@@ -19,7 +19,7 @@ from reconciler.backends.notion.pages import complete_row, read_rows
 from reconciler.diff.content import ContentTarget, LiveRow, content_hash, diff_content
 from reconciler.errors import ReadError
 from reconciler.model.content import ContentSet
-from reconciler.model.notion import Database, NotionWorkspace
+from reconciler.model.notion import Database, NotionDatabases
 from reconciler.plan.changes import Change
 from reconciler.plan.model import ContentSummary
 
@@ -69,7 +69,7 @@ def notion_rows(client, content: ContentSet, live_db: Database | None,
             continue
         if key in rows:
             raise ReadError(
-                f"{content.target}: two pages have the key {key!r} ({rows[key].id}, {row.id}); "
+                f"{content.address}: two pages have the key {key!r} ({rows[key].id}, {row.id}); "
                 "trash one in Notion so each key names one row")
         if row.truncated and row.values.get(content.hash_field) != wanted.get(key):
             row = complete_row(client, row, ids)
@@ -114,20 +114,20 @@ def load_snapshot(root: Path, target: str, hash_field: str) -> dict[str, LiveRow
                        digest=v.get("digest")) for k, v in data.items()}
 
 
-def _people_fields(content: ContentSet, desired: NotionWorkspace) -> list[str]:
-    db = desired.database(content.target.split(".", 1)[1]) \
-        if content.target.startswith("notion.") else None
+def _people_fields(content: ContentSet, desired: NotionDatabases) -> list[str]:
+    db = desired.database(content.address.split(".", 1)[1]) \
+        if content.address.startswith("notion.") else None
     return [p.name for p in (db.properties if db else ()) if p.type == "people"]
 
 
-def people_ids(client, sets: Sequence[ContentSet], desired: NotionWorkspace
+def people_ids(client, sets: Sequence[ContentSet], desired: NotionDatabases
                ) -> dict[str, str] | None:
     """`{e-mail (lower case): user id}` for the people fields of the Notion content sets: one
     `users.list` (paginated) per plan, and only when some set has a people field with a value
     (else None, no request).
 
     Raises `ReadError` naming the e-mail, the row's key and its source (`file[:line]`) when no
-    member of the workspace has an e-mail the content names (every such e-mail, one per line).
+    member of the Notion workspace has an e-mail the content names (every such e-mail, one per line).
     """
     wanted = [(content, row, f, email) for content in sets
               for f in _people_fields(content, desired) for row in content.rows
@@ -137,7 +137,7 @@ def people_ids(client, sets: Sequence[ContentSet], desired: NotionWorkspace
     from reconciler.backends.notion.users import user_id, user_ids_by_email
 
     users = user_ids_by_email(client)
-    unknown = [f"{row.source}: {content.target} row {row.key!r}, {f}: no member of the Notion "
+    unknown = [f"{row.source}: {content.address} row {row.key!r}, {f}: no member of the Notion "
                f"workspace has the e-mail {email!r}"
                for content, row, f, email in wanted if user_id(users, email) is None]
     if unknown:
@@ -146,13 +146,13 @@ def people_ids(client, sets: Sequence[ContentSet], desired: NotionWorkspace
     return users
 
 
-def notion_target(content: ContentSet, desired: NotionWorkspace, live: NotionWorkspace,
+def notion_target(content: ContentSet, desired: NotionDatabases, live: NotionDatabases,
                   rows: Mapping[str, Mapping[str, LiveRow]], prune: bool,
                   people: Mapping[str, str] | None = None) -> ContentTarget:
     """What the diff needs for a Notion content set; relation keys resolve through the live rows
     of the related database's content set, people e-mails through `people` (`people_ids`; an
     e-mail it lacks stays as it is — `people_ids` has refused those already)."""
-    key = content.target.split(".", 1)[1]
+    key = content.address.split(".", 1)[1]
     want = desired.database(key)
     have = live.database(key)
     types = {p.name: p.type for p in want.properties} if want else {}
@@ -206,9 +206,9 @@ def plan_content(sets: Sequence[ContentSet], live: LiveContent,
     changes: list[Change] = []
     summaries: dict[str, ContentSummary] = {}
     for content in sets:
-        found, summary = diff_content(content, live.rows.get(content.target, {}),
+        found, summary = diff_content(content, live.rows.get(content.address, {}),
                                       target_for(content))
         changes += found
-        summaries[content.target] = summary.model_copy(
+        summaries[content.address] = summary.model_copy(
             update={"key": content.key, "hash_field": content.hash_field})
     return changes, summaries

@@ -28,7 +28,7 @@ class SpecProblem:
 
 
 class SpecError(ReconcilerError):
-    """The workspace's YAML is invalid. Carries every problem found, sorted by file and line."""
+    """The project's YAML is invalid. Carries every problem found, sorted by file and line."""
 
     def __init__(self, problems: list[SpecProblem]):
         self.problems = sorted(problems, key=lambda p: (p.file, p.line, p.col, p.message))
@@ -85,7 +85,7 @@ class ApplyError(ReconcilerError):
 
 
 class LockError(ReconcilerError):
-    """Another apply holds the workspace lock."""
+    """Another apply holds the project lock."""
 
 
 def relative(path: Path, root: Path) -> str:

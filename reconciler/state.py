@@ -48,7 +48,7 @@ class NotionState(Model):
 
     databases: dict[str, DatabaseState] = Field(default_factory=dict)
 
-    def database_key_for(self, data_source_id: str) -> str | None:
+    def database_name_for(self, data_source_id: str) -> str | None:
         """The logical name whose data source is `data_source_id`, if known."""
         want = bare_id(data_source_id)
         return next((k for k, d in self.databases.items()

@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 from reconciler import addresses
 from reconciler.apply.journal import Journal
 from reconciler.apply.ledger import Ledger
-from reconciler.apply.lock import workspace_lock
+from reconciler.apply.lock import project_lock
 from reconciler.backends.notion.client import NotionTarget, open_notion
 from reconciler.backends.notion.content import NotionContentWriter
 from reconciler.backends.notion.executor import NotionExecutor
 from reconciler.backends.notion.reader import LiveNotion, read_notion
 from reconciler.errors import ConfigError, StalePlanError, UnsafePlanError
-from reconciler.model.notion import NotionWorkspace
+from reconciler.model.notion import NotionDatabases
 from reconciler.plan.build import build_plan, with_target_defaults
 from reconciler.content import (LiveContent, load_snapshot, notion_rows, notion_target,
                                 people_ids, plan_content, postgres_rows, postgres_target, save_snapshot)
@@ -30,7 +30,7 @@ from reconciler.diff.content import content_hash
 from reconciler.model.content import ContentSet
 from reconciler.plan.changes import Change, Phase
 from reconciler.plan.model import Plan
-from reconciler.spec.loader import Workspace
+from reconciler.project.loader import Project
 from reconciler.state import DatabaseState, NotionState, State, load_state, save_state
 
 if TYPE_CHECKING:
@@ -76,27 +76,27 @@ class ApplyResult:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def open_targets(workspace: Workspace, env: Mapping[str, str]) -> Targets:
+def open_targets(project: Project, env: Mapping[str, str]) -> Targets:
     """Open the Notion target (local by default) and load `.reconciler/state.json`."""
-    config = workspace.config
-    notion = open_notion(workspace.root, env, rate_limit=config.notion.rate_limit)
+    config = project.config
+    notion = open_notion(project.root, env, rate_limit=config.notion.rate_limit)
     parent = config.notion.parent_page_id or None
     if parent is None and notion.local:
         from reconciler.local import root_page_id
 
         parent = root_page_id(notion.client)
-    targets = Targets(workspace.root, notion, load_state(workspace.root), parent)
-    if workspace.supabase:
+    targets = Targets(project.root, notion, load_state(project.root), parent)
+    if project.supabase:
         from reconciler.backends.postgres.connect import connect, describe_target
 
         url = env.get("DATABASE_URL") or None
-        targets.postgres = connect(workspace.root, url)
+        targets.postgres = connect(project.root, url)
         targets.postgres_description = describe_target(url)
     return targets
 
 
-def desired_notion(workspace: Workspace, targets: Targets) -> NotionWorkspace:
-    return with_target_defaults(workspace.notion, targets.notion_state, targets.parent_page_id)
+def desired_notion(project: Project, targets: Targets) -> NotionDatabases:
+    return with_target_defaults(project.notion, targets.notion_state, targets.parent_page_id)
 
 
 @dataclass
@@ -110,85 +110,85 @@ class Live:
     fingerprints: dict[str, str] = field(default_factory=dict)
 
 
-def read_live(workspace: Workspace, targets: Targets, *, since: str | None = None) -> Live:
+def read_live(project: Project, targets: Targets, *, since: str | None = None) -> Live:
     """Read the live side of every declared resource and content set. Raises `ReadError`."""
-    desired = desired_notion(workspace, targets)
+    desired = desired_notion(project, targets)
     notion = read_notion(targets.notion.client, desired, targets.notion_state)
-    _remember_ids(targets.notion_state, notion.workspace)
+    _remember_ids(targets.notion_state, notion.databases)
     live = Live(notion, fingerprints=dict(notion.fingerprints))
     if targets.postgres is not None:
         from reconciler.backends.postgres.reader import read_tables
 
-        live.tables, table_prints = read_tables(targets.postgres, workspace.supabase)
+        live.tables, table_prints = read_tables(targets.postgres, project.supabase)
         live.fingerprints.update(table_prints)
     started = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    for content in _content_sets(workspace):
-        if content.target.startswith("notion."):
-            db = notion.workspace.database(content.target.split(".", 1)[1])
-            known = load_snapshot(workspace.root, content.target, content.hash_field) \
+    for content in _content_sets(project):
+        if content.address.startswith("notion."):
+            db = notion.databases.database(content.address.split(".", 1)[1])
+            known = load_snapshot(project.root, content.address, content.hash_field) \
                 if since else None
             rows, print_ = notion_rows(targets.notion.client, content, db,
                                        since=since if known is not None else None, known=known)
-            save_snapshot(workspace.root, content.target, rows, content.hash_field)
+            save_snapshot(project.root, content.address, rows, content.hash_field)
         else:
             rows, print_ = postgres_rows(targets.postgres, content,
-                                         _table(live.tables, content.target))
-        live.content.rows[content.target] = rows
-        live.fingerprints[content.target + ".content"] = print_
-    if _content_sets(workspace) and since is None:
+                                         _table(live.tables, content.address))
+        live.content.rows[content.address] = rows
+        live.fingerprints[content.address + ".content"] = print_
+    if _content_sets(project) and since is None:
         targets.state.content_watermark = started
         targets.save()
     return live
 
 
-def _remember_ids(state: NotionState, live: NotionWorkspace) -> None:
+def _remember_ids(state: NotionState, live: NotionDatabases) -> None:
     """Databases found by search (state lost, or an apply died before saving it) join the state,
     so apply addresses them by id."""
     for db in live.databases:
-        known = state.databases.get(db.key)
+        known = state.databases.get(db.name)
         if db.id and db.data_source_id and (known is None or known.database_id != db.id):
-            state.databases[db.key] = DatabaseState(database_id=db.id,
+            state.databases[db.name] = DatabaseState(database_id=db.id,
                                                     data_source_id=db.data_source_id)
 
 
-def _content_sets(workspace: Workspace) -> tuple[ContentSet, ...]:
-    return tuple(getattr(workspace, "content", ()) or ())
+def _content_sets(project: Project) -> tuple[ContentSet, ...]:
+    return tuple(getattr(project, "content", ()) or ())
 
 
 def _table(tables, address: str):
     return next((t for t in tables if t.address == address), None)
 
 
-def postgres_changes(workspace: Workspace, targets: Targets, live: Live) -> list[Change]:
+def postgres_changes(project: Project, targets: Targets, live: Live) -> list[Change]:
     """The Postgres side of the plan, with the rows each destructive change would lose."""
     if targets.postgres is None:
         return []
     from reconciler.backends.postgres.reader import count_rows_at_risk
     from reconciler.diff.postgres import diff_tables
 
-    return count_rows_at_risk(targets.postgres, diff_tables(workspace.supabase, live.tables))
+    return count_rows_at_risk(targets.postgres, diff_tables(project.supabase, live.tables))
 
 
-def make_plan(workspace: Workspace, targets: Targets, only: tuple[str, ...] = (), *,
+def make_plan(project: Project, targets: Targets, only: tuple[str, ...] = (), *,
               prune: bool = False, since: str | None = None) -> Plan:
     """Read live state and diff it against the spec, schema and content. Raises `ConfigError`
     when a database must be created but no parent page is known, `ReadError` when live state
     cannot be read."""
-    desired = desired_notion(workspace, targets)
-    live = read_live(workspace, targets, since=since)
-    people = people_ids(targets.notion.client, _content_sets(workspace), desired)
+    desired = desired_notion(project, targets)
+    live = read_live(project, targets, since=since)
+    people = people_ids(targets.notion.client, _content_sets(project), desired)
 
     def target_for(content: ContentSet):
-        if content.target.startswith("notion."):
-            return notion_target(content, desired, live.notion.workspace, live.content.rows,
+        if content.address.startswith("notion."):
+            return notion_target(content, desired, live.notion.databases, live.content.rows,
                                  prune, people)
-        return postgres_target(content, _table(workspace.supabase, content.target),
-                               _table(live.tables, content.target), prune)
+        return postgres_target(content, _table(project.supabase, content.address),
+                               _table(live.tables, content.address), prune)
 
-    content_changes, summaries = plan_content(_content_sets(workspace), live.content, target_for)
-    plan = build_plan(desired=desired, live=live.notion.workspace, fingerprints=live.fingerprints,
-                      spec_hash=workspace.spec_hash, targets=targets.describe(),
-                      extra_changes=postgres_changes(workspace, targets, live) + content_changes,
+    content_changes, summaries = plan_content(_content_sets(project), live.content, target_for)
+    plan = build_plan(desired=desired, live=live.notion.databases, fingerprints=live.fingerprints,
+                      spec_hash=project.spec_hash, targets=targets.describe(),
+                      extra_changes=postgres_changes(project, targets, live) + content_changes,
                       only=only)
     plan = plan.model_copy(update={"content": summaries})
     orphans = [c.address for c in plan.changes
@@ -202,7 +202,7 @@ def make_plan(workspace: Workspace, targets: Targets, only: tuple[str, ...] = ()
     return plan
 
 
-def check_plan(plan: Plan, workspace: Workspace, targets: Targets, *,
+def check_plan(plan: Plan, project: Project, targets: Targets, *,
                allow_destroy: bool) -> Live:
     """Refuse a stale plan (a fingerprint changed) or destructive changes without permission.
 
@@ -212,7 +212,7 @@ def check_plan(plan: Plan, workspace: Workspace, targets: Targets, *,
     if targets.last_read is not None and targets.last_read[0] == plan.header.fingerprints:
         live = targets.last_read[1]
     else:
-        live = read_live(workspace, targets)
+        live = read_live(project, targets)
     changed = sorted(address for address, print_ in plan.header.fingerprints.items()
                      if live.fingerprints.get(address) != print_)
     if changed:
@@ -222,25 +222,25 @@ def check_plan(plan: Plan, workspace: Workspace, targets: Targets, *,
     return live
 
 
-def apply_plan(plan: Plan, workspace: Workspace, targets: Targets, *, allow_destroy: bool,
+def apply_plan(plan: Plan, project: Project, targets: Targets, *, allow_destroy: bool,
                content_only: bool = False,
                on_applied: OnApplied = lambda c, s: None) -> ApplyResult:
-    """`_apply_plan` under the workspace lock (LockError when another apply holds it)."""
-    with workspace_lock(workspace.root, postgres=targets.postgres):
-        return _apply_plan(plan, workspace, targets, allow_destroy=allow_destroy,
+    """`_apply_plan` under the project lock (LockError when another apply holds it)."""
+    with project_lock(project.root, postgres=targets.postgres):
+        return _apply_plan(plan, project, targets, allow_destroy=allow_destroy,
                            content_only=content_only, on_applied=on_applied)
 
 
-def _apply_plan(plan: Plan, workspace: Workspace, targets: Targets, *, allow_destroy: bool,
+def _apply_plan(plan: Plan, project: Project, targets: Targets, *, allow_destroy: bool,
                 content_only: bool, on_applied: OnApplied) -> ApplyResult:
     """Check, then make the schema changes, then the content changes, journaling each.
 
     With `content_only`, schema changes are skipped (ledger status `skipped`) and content is
     written without the fields the live schema lacks (status `deferred`).
     """
-    live = check_plan(plan, workspace, targets, allow_destroy=allow_destroy)
-    ledger = Ledger(workspace.root / ".reconciler" / "ledger.ndjson")
-    journal = Journal(workspace.root / ".reconciler" / "journal.ndjson")
+    live = check_plan(plan, project, targets, allow_destroy=allow_destroy)
+    ledger = Ledger(project.root / ".reconciler" / "ledger.ndjson")
+    journal = Journal(project.root / ".reconciler" / "journal.ndjson")
     result = ApplyResult()
     lock = threading.Lock()
 
@@ -254,7 +254,7 @@ def _apply_plan(plan: Plan, workspace: Workspace, targets: Targets, *, allow_des
     journal.begin(plan)
     schema = [c for c in plan.changes if c.phase is not Phase.CONTENT]
     content = [c for c in plan.changes if c.phase is Phase.CONTENT]
-    executor = NotionExecutor(targets.notion.client, live.notion.workspace, targets.notion_state,
+    executor = NotionExecutor(targets.notion.client, live.notion.databases, targets.notion_state,
                               targets.save)
     if content_only:
         for change in schema:
@@ -263,8 +263,8 @@ def _apply_plan(plan: Plan, workspace: Workspace, targets: Targets, *, allow_des
         executor.apply([c for c in schema if c.address.startswith("notion.")], done)
         targets.save()
         _apply_tables(targets, [c for c in schema if c.address.startswith("supabase.")], done)
-    _apply_content(plan, workspace, targets, live, executor, content, done)
-    _record_unchanged(plan, workspace, live, ledger)
+    _apply_content(plan, project, targets, live, executor, content, done)
+    _record_unchanged(plan, project, live, ledger)
     journal.end("complete")
     return result
 
@@ -279,7 +279,7 @@ def _apply_tables(targets: Targets, tables: list[Change], done: Callable[..., No
     apply_changes(targets.postgres, tables, on_applied=lambda c: done(c, "applied"))
 
 
-def _apply_content(plan: Plan, workspace: Workspace, targets: Targets, live: Live,
+def _apply_content(plan: Plan, project: Project, targets: Targets, live: Live,
                    executor: NotionExecutor, changes: list[Change],
                    done: Callable[..., None]) -> None:
     """Write pages (Notion) and rows (Postgres), after the schema they need."""
@@ -298,44 +298,44 @@ def _apply_content(plan: Plan, workspace: Workspace, targets: Targets, live: Liv
     if rows:
         from reconciler.backends.postgres.content_apply import apply_rows
 
-        apply_rows(targets.postgres, rows, plan.content, _tables_now(workspace, targets), done)
+        apply_rows(targets.postgres, rows, plan.content, _tables_now(project, targets), done)
 
 
-def _tables_now(workspace: Workspace, targets: Targets):
+def _tables_now(project: Project, targets: Targets):
     from reconciler.backends.postgres.reader import read_tables
 
-    return read_tables(targets.postgres, workspace.supabase)[0]
+    return read_tables(targets.postgres, project.supabase)[0]
 
 
-def record_unchanged(plan: Plan, workspace: Workspace, targets: Targets) -> None:
+def record_unchanged(plan: Plan, project: Project, targets: Targets) -> None:
     """Ledger lines for the rows an apply with nothing to do left as they were."""
-    if not _content_sets(workspace):
+    if not _content_sets(project):
         return
-    live = targets.last_read[1] if targets.last_read is not None else read_live(workspace, targets)
-    _record_unchanged(plan, workspace, live,
-                      Ledger(workspace.root / ".reconciler" / "ledger.ndjson"))
+    live = targets.last_read[1] if targets.last_read is not None else read_live(project, targets)
+    _record_unchanged(plan, project, live,
+                      Ledger(project.root / ".reconciler" / "ledger.ndjson"))
 
 
-def _record_unchanged(plan: Plan, workspace: Workspace, live: Live, ledger: Ledger) -> None:
+def _record_unchanged(plan: Plan, project: Project, live: Live, ledger: Ledger) -> None:
     """One ledger line per row the source has and the live side already matches (`skipped`)."""
     planned = {c.address for c in plan.changes}
-    for content in _content_sets(workspace):
-        rows = live.content.rows.get(content.target, {})
-        noun = "page" if content.target.startswith("notion.") else "row"
+    for content in _content_sets(project):
+        rows = live.content.rows.get(content.address, {})
+        noun = "page" if content.address.startswith("notion.") else "row"
         for row in content.rows:
             want = content_hash(row.values, exclude=content.hash_field)
             have = rows.get(row.key)
-            address = addresses.child(content.target, noun, row.key)
+            address = addresses.child(content.address, noun, row.key)
             if have is not None and address not in planned and \
                     have.values.get(content.hash_field) == want:
                 ledger.record_row(address, "skipped", hash=want, reason="unchanged")
 
 
-def journal_path(workspace: Workspace) -> Path:
-    return workspace.root / ".reconciler" / "journal.ndjson"
+def journal_path(project: Project) -> Path:
+    return project.root / ".reconciler" / "journal.ndjson"
 
 
-def resume_plan(plan: Plan, workspace: Workspace, targets: Targets) -> Plan | None:
+def resume_plan(plan: Plan, project: Project, targets: Targets) -> Plan | None:
     """The plan that finishes an interrupted apply of `plan`, or None when there is none.
 
     When the last apply of this same plan (same digest) was interrupted, its partial writes
@@ -346,10 +346,10 @@ def resume_plan(plan: Plan, workspace: Workspace, targets: Targets) -> Plan | No
     """
     from reconciler.apply.journal import interrupted_run, plan_digest
 
-    run = interrupted_run(journal_path(workspace))
+    run = interrupted_run(journal_path(project))
     if run is None or run.plan_digest != plan_digest(plan):
         return None
-    fresh = make_plan(workspace, targets, prune=any(c.kind in ("archive_page", "delete_row")
+    fresh = make_plan(project, targets, prune=any(c.kind in ("archive_page", "delete_row")
                                                     for c in plan.changes))
     extra = sorted({c.address for c in fresh.changes} - {c.address for c in plan.changes})
     if extra:

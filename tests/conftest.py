@@ -1,4 +1,4 @@
-"""Shared fixtures: model factories and a copy of the bundled example workspace."""
+"""Shared fixtures: model factories and a copy of the bundled example project."""
 
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def make_database(key: str = "tasks", *props: Property, **fields) -> Database:
     if not any(p.type == "title" for p in props):
         props = (Property(name="Name", type="title", id="title"),) + props
     fields.setdefault("title", key.replace("_", " ").title())
-    return Database(key=key, properties=tuple(props), **fields)
+    return Database(name=key, properties=tuple(props), **fields)
 
 
 @pytest.fixture
@@ -91,10 +91,10 @@ def example_database(server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
 
 @pytest.fixture
-def example_workspace(tmp_path: Path, example_database: str) -> Path:
+def example_project(tmp_path: Path, example_database: str) -> Path:
     """A private copy of the bundled example (reconciler.yaml + schemas/), without local state,
     whose Supabase tables go to a fresh database."""
-    root = tmp_path / "workspace"
+    root = tmp_path / "project"
     root.mkdir()
     shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
     shutil.copytree(REPO / "schemas", root / "schemas",

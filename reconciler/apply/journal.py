@@ -3,7 +3,7 @@
 `.reconciler/journal.ndjson` holds one `begin` line per run (run id, plan digest, number of
 changes, start time), one `done` line per change made, and one `end` line. A run with a `begin`
 and no `end` was interrupted; the next apply reads what it had done and finishes the job from a
-fresh read of the live state (identity comes from each row's key in the live workspace, so
+fresh read of the live state (identity comes from each row's key in the live Notion database or table, so
 nothing is created twice).
 """
 

@@ -1,4 +1,4 @@
-"""One apply at a time per workspace: a file lock, plus a Postgres lock when a database is a target.
+"""One apply at a time per project: a file lock, plus a Postgres lock when a database is a target.
 
 The file lock is `.reconciler/lock.json`, created atomically (`O_CREAT|O_EXCL`), holding
 `{id, owner, operation, started_at}`; it is removed when the apply ends, however it ends. A run
@@ -9,10 +9,10 @@ With a Postgres target the same lock is also taken in the database, so a second 
 another machine (with its own `.reconciler/`) is refused too:
 
 - a session-level advisory lock, `pg_try_advisory_lock(key)` (PostgreSQL docs §9.27.10), where
-  `key` is a stable 64-bit hash of the workspace root path; the server drops it when the
+  `key` is a stable 64-bit hash of the project root path; the server drops it when the
   session ends, so it never outlives a dead process;
 - a row in `reconciler.reconciler_lock` (id, owner, operation, started_at), which names the
-  holder to whoever is refused, whatever its workspace path. The table lives in its own schema
+  holder to whoever is refused, whatever its project path. The table lives in its own schema
   `reconciler` so that it is never an "undeclared table" of a schema the spec manages.
 
 Neither lock holds a secret: the owner is `user@host pid N`.
@@ -61,7 +61,7 @@ class LockInfo:
 
 
 def lock_key(root: Path) -> int:
-    """A stable signed 64-bit advisory lock key for the workspace at `root`."""
+    """A stable signed 64-bit advisory lock key for the project at `root`."""
     digest = hashlib.sha256(f"reconciler:{Path(root).resolve()}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
@@ -80,7 +80,7 @@ def _held(info: LockInfo | None, where: str) -> LockError:
     if info is None:
         return LockError(f"Another reconciler run holds the lock ({where}); wait for it to finish.")
     return LockError(
-        f"The workspace is locked ({where}) by {info.describe()}. Wait for that run to finish; "
+        f"The project is locked ({where}) by {info.describe()}. Wait for that run to finish; "
         f"if it is dead, remove the lock with: reconciler force-unlock {info.id}")
 
 
@@ -188,9 +188,9 @@ def _drop_postgres(conn: "psycopg.Connection", key: int, lock_id: str) -> None:
 # -- the public API ------------------------------------------------------------------------------
 
 @contextlib.contextmanager
-def workspace_lock(root: Path, *, postgres: "psycopg.Connection | None" = None,
+def project_lock(root: Path, *, postgres: "psycopg.Connection | None" = None,
                    operation: str = "apply") -> Iterator[LockInfo]:
-    """Hold the workspace lock for the duration of the `with` block; yields its `LockInfo`.
+    """Hold the project lock for the duration of the `with` block; yields its `LockInfo`.
 
     Raises LockError naming the holder (owner, start time, id) when it is held, here or (with
     `postgres`) by another machine on the same database. Released on exit, even on error.
@@ -212,7 +212,7 @@ def workspace_lock(root: Path, *, postgres: "psycopg.Connection | None" = None,
 
 
 def current_lock(root: Path, *, postgres: "psycopg.Connection | None" = None) -> LockInfo | None:
-    """The lock currently recorded for the workspace (the file first, then the Postgres table)."""
+    """The lock currently recorded for the project (the file first, then the Postgres table)."""
     file_info, rows = _held_locks(Path(root), postgres)
     return file_info or (rows[0] if rows else None)
 
@@ -234,7 +234,7 @@ def find_lock(root: Path, lock_id: str, *, postgres: "psycopg.Connection | None"
     file_info, rows = _held_locks(Path(root), postgres)
     current = ([file_info] if file_info else []) + rows
     if not current:
-        raise LockError("the workspace is not locked: there is nothing to unlock")
+        raise LockError("the project is not locked: there is nothing to unlock")
     for info in current:
         if info.id == lock_id:
             return info

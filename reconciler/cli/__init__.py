@@ -20,11 +20,11 @@ from reconciler.errors import ReconcilerError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="Schema-as-code for Notion and Supabase: plan and apply from YAML.")
-local_app = typer.Typer(no_args_is_help=True, help="The local Notion-compatible workspace.")
+local_app = typer.Typer(no_args_is_help=True, help="The local Notion: a Notion-compatible workspace on disk.")
 app.add_typer(local_app, name="local")
 
 DirOption = Annotated[Optional[Path], typer.Option(
-    "--dir", "-d", help="Workspace root (holds reconciler.yaml or schemas/). Default: search up "
+    "--dir", "-d", help="Project root (holds reconciler.yaml or schemas/). Default: search up "
     "from the current directory.")]
 
 

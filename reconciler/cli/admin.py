@@ -19,24 +19,24 @@ def force_unlock(
     directory: DirOption = None,
     force: Annotated[bool, typer.Option("--force", help="Do not ask for confirmation.")] = False,
 ) -> None:
-    """Remove the workspace lock a dead apply left behind (file lock and Postgres lock row).
+    """Remove the project lock a dead apply left behind (file lock and Postgres lock row).
 
     It does not stop a running apply: only use it when the run holding the lock is gone.
     """
     from reconciler.apply import lock
     from reconciler.errors import ConfigError, SpecError
-    from reconciler.spec.loader import find_root, load_workspace
-    from reconciler.spec.yaml import environment
+    from reconciler.project.loader import find_root, load_project
+    from reconciler.project.yaml import environment
 
     root = find_root(directory or Path.cwd())
     env = environment(root)
     conn = None
     try:
-        workspace = load_workspace(root, env)
+        project = load_project(root, env)
     except SpecError:
-        workspace = None  # a broken spec must not keep a dead lock in place: file lock only
+        project = None  # a broken spec must not keep a dead lock in place: file lock only
         output.err.print("The spec does not load: only the file lock is checked.")
-    if workspace is not None and workspace.supabase:
+    if project is not None and project.supabase:
         from reconciler.backends.postgres.connect import connect
 
         conn = connect(root, env.get("DATABASE_URL") or None)

@@ -17,18 +17,18 @@ from reconciler.render import render
 
 
 def _load(directory: Path | None):
-    from reconciler.spec.loader import find_root, load_workspace
-    from reconciler.spec.yaml import environment
+    from reconciler.project.loader import find_root, load_project
+    from reconciler.project.yaml import environment
 
     root = find_root(directory or Path.cwd())
     env = environment(root)
-    return load_workspace(root, env), env
+    return load_project(root, env), env
 
 
-def _open(workspace, env):
+def _open(project, env):
     from reconciler.workflow import open_targets
 
-    return open_targets(workspace, env)
+    return open_targets(project, env)
 
 
 def _print_plan(plan: Plan) -> None:
@@ -39,11 +39,11 @@ def _print_plan(plan: Plan) -> None:
 @user_errors
 def validate(directory: DirOption = None) -> None:
     """Check the spec (YAML, types, references) without reading live state."""
-    workspace, _ = _load(directory)
-    n = len(workspace.notion.databases)
-    tables = len(getattr(workspace, "supabase", ()) or ())
+    project, _ = _load(directory)
+    n = len(project.notion.databases)
+    tables = len(getattr(project, "supabase", ()) or ())
     output.out.print(f"The spec is valid: {n} Notion database(s), {tables} table(s), "
-                     f"{len(workspace.vocabularies)} vocabular(ies).")
+                     f"{len(project.vocabularies)} vocabular(ies).")
 
 
 @app.command()
@@ -72,11 +72,11 @@ def plan(
     from reconciler.plan.build import check_targets
 
     check_targets(target or ())
-    workspace, env = _load(directory)
-    targets = _open(workspace, env)
+    project, env = _load(directory)
+    targets = _open(project, env)
     try:
-        result = make_plan(workspace, targets, only=tuple(target or ()), prune=prune,
-                           since=_since(workspace, since))
+        result = make_plan(project, targets, only=tuple(target or ()), prune=prune,
+                           since=_since(project, since))
     finally:
         targets.close()
     _print_plan(result)
@@ -89,13 +89,13 @@ def plan(
         raise typer.Exit(2)
 
 
-def _since(workspace, value: str | None) -> str | None:
+def _since(project, value: str | None) -> str | None:
     """`--since`: an ISO time as given, or `last`: the watermark of the last full read."""
     from reconciler.state import load_state
 
     if value != "last":
         return value
-    watermark = load_state(workspace.root).content_watermark
+    watermark = load_state(project.root).content_watermark
     if watermark is None:
         raise ConfigError("--since last: no earlier read is recorded in .reconciler/state.json; "
                           "run a full plan first")
@@ -133,30 +133,30 @@ def apply(
     prune: Annotated[bool, typer.Option(
         "--prune", help="When planning now: archive/delete rows the sources no longer have.")] = False,
 ) -> None:
-    """Make the live workspace match the plan (refusing stale plans and unapproved destruction)."""
+    """Make the live systems match the plan (refusing stale plans and unapproved destruction)."""
     saved = planfile.load(plan_file) if plan_file is not None else None
-    workspace, env = _load(directory)
-    targets = _open(workspace, env)
+    project, env = _load(directory)
+    targets = _open(project, env)
     try:
-        _apply(saved, workspace, targets, auto_approve, allow_destroy, content_only, prune)
+        _apply(saved, project, targets, auto_approve, allow_destroy, content_only, prune)
     finally:
         targets.close()
 
 
-def _apply(saved: Plan | None, workspace, targets, auto_approve: bool,
+def _apply(saved: Plan | None, project, targets, auto_approve: bool,
            allow_destroy: bool, content_only: bool, prune: bool) -> None:
     from reconciler.workflow import make_plan
 
-    _explain_interrupted(workspace)
+    _explain_interrupted(project)
     if saved is not None:
-        the_plan = _resumed(saved, workspace, targets)
+        the_plan = _resumed(saved, project, targets)
     else:
-        the_plan = make_plan(workspace, targets, prune=prune)
+        the_plan = make_plan(project, targets, prune=prune)
         _print_plan(the_plan)
         if not the_plan.has_changes:
             from reconciler.workflow import record_unchanged
 
-            record_unchanged(the_plan, workspace, targets)
+            record_unchanged(the_plan, project, targets)
             return
         if not auto_approve:
             if not sys.stdin.isatty():
@@ -168,7 +168,7 @@ def _apply(saved: Plan | None, workspace, targets, auto_approve: bool,
     if not the_plan.has_changes:
         output.out.print("No changes. Nothing to apply.")
         return
-    result = _apply_with_progress(the_plan, workspace, targets, allow_destroy, content_only)
+    result = _apply_with_progress(the_plan, project, targets, allow_destroy, content_only)
     counts = result.counts
     extra = [f"{counts[k]} {label}" for k, label in (
         ("deferred", "written with deferred fields (schema lag)"),
@@ -178,11 +178,11 @@ def _apply(saved: Plan | None, workspace, targets, auto_approve: bool,
                      + (", " + ", ".join(extra) if extra else "") + ".")
 
 
-def _explain_interrupted(workspace) -> None:
+def _explain_interrupted(project) -> None:
     from reconciler.apply.journal import interrupted_run
     from reconciler.workflow import journal_path
 
-    run = interrupted_run(journal_path(workspace))
+    run = interrupted_run(journal_path(project))
     if run is None:
         return
     output.err.print(
@@ -192,10 +192,10 @@ def _explain_interrupted(workspace) -> None:
         + "\nNothing it wrote is lost or repeated: rows are found again by their key.")
 
 
-def _resumed(the_plan: Plan, workspace, targets) -> Plan:
+def _resumed(the_plan: Plan, project, targets) -> Plan:
     from reconciler.workflow import resume_plan
 
-    fresh = resume_plan(the_plan, workspace, targets)
+    fresh = resume_plan(the_plan, project, targets)
     if fresh is None:
         return the_plan
     output.err.print(f"Finishing the interrupted apply of this plan: {len(fresh.changes)} "
@@ -203,14 +203,14 @@ def _resumed(the_plan: Plan, workspace, targets) -> Plan:
     return fresh
 
 
-def _apply_with_progress(the_plan: Plan, workspace, targets, allow_destroy: bool,
+def _apply_with_progress(the_plan: Plan, project, targets, allow_destroy: bool,
                          content_only: bool = False):
     from reconciler.workflow import apply_plan
 
     if not output.is_terminal():
         def report(change: Change, status: str) -> None:
             output.plain(f"{change.address}: {status}\n")
-        return apply_plan(the_plan, workspace, targets, allow_destroy=allow_destroy,
+        return apply_plan(the_plan, project, targets, allow_destroy=allow_destroy,
                           content_only=content_only, on_applied=report)
     from rich.progress import Progress
 
@@ -220,7 +220,7 @@ def _apply_with_progress(the_plan: Plan, workspace, targets, allow_destroy: bool
         def advance(change: Change, status: str) -> None:
             progress.update(task, advance=1, description=change.address[:60])
 
-        return apply_plan(the_plan, workspace, targets, allow_destroy=allow_destroy,
+        return apply_plan(the_plan, project, targets, allow_destroy=allow_destroy,
                           content_only=content_only, on_applied=advance)
 
 
@@ -245,8 +245,8 @@ def schema(
         "--out", "-o", help="Folder for the JSON Schema files. Default: schemas/.schema")] = None,
 ) -> None:
     """Write JSON Schemas of the spec files, for editor completion and checks."""
-    from reconciler.spec.jsonschema import write_schemas
-    from reconciler.spec.loader import find_root
+    from reconciler.project.jsonschema import write_schemas
+    from reconciler.project.loader import find_root
 
     root = find_root(directory or Path.cwd())
     for path in write_schemas(out or root / "schemas" / ".schema"):
@@ -277,7 +277,7 @@ def local_serve(
     search_lag: Annotated[Optional[float], typer.Option(
         "--search-lag", help="Seconds a new page or database stays out of search results.")] = None,
 ) -> None:
-    """Serve the workspace's local Notion over HTTP (point NOTION_BASE_URL at it).
+    """Serve the project's local Notion over HTTP (point NOTION_BASE_URL at it).
 
     Faults (docs/resilience.md) come from RECONCILER_FAULTS, overridden by the options."""
     import os
@@ -286,7 +286,7 @@ def local_serve(
     from reconciler.backends.notion.client import LOCAL_DIR
     from reconciler.local import serve
     from reconciler.local.faults import Faults, faults_from_env, parse_latency
-    from reconciler.spec.loader import find_root
+    from reconciler.project.loader import find_root
 
     try:
         root = find_root(directory or Path.cwd())
@@ -338,7 +338,7 @@ def local_ui(
     from reconciler.addresses import parse
     from reconciler.backends.notion.client import LOCAL_DIR
     from reconciler.local import ui
-    from reconciler.spec.loader import find_root
+    from reconciler.project.loader import find_root
     from reconciler.state import load_state
 
     root = find_root(directory or Path.cwd())

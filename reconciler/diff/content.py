@@ -156,19 +156,19 @@ def diff_content(content: ContentSet, live: Mapping[str, LiveRow], target: Conte
             continue
         lagging = tuple(sorted(f for f in fields if target.live_fields is not None
                                and target.live_name(f) not in target.live_fields))
-        lag.update(addresses.child(content.target, field_noun, f) for f in lagging)
+        lag.update(addresses.child(content.address, field_noun, f) for f in lagging)
         after = {"key": row.key, "hash": want_hash, "source": row.source,
                  "values": {f: target.resolve(f, row.values.get(f)) for f in fields}}
         before = None if have is None else {
             "id": have.id, "values": {f: have.values.get(target.live_name(f)) for f in fields}}
         counts["create" if have is None else "update"] += 1
         changes.append(Change.make(create if have is None else update,
-                                   addresses.child(content.target, noun, row.key), Phase.CONTENT,
+                                   addresses.child(content.address, noun, row.key), Phase.CONTENT,
                                    before=before, after=after, lagging=lagging))
     wanted = {row.key for row in content.rows}
     gone = sorted((r for k, r in live.items() if k not in wanted), key=lambda r: r.key)
     if target.prune:
-        changes += [Change.make(archive, addresses.child(content.target, noun, r.key),
+        changes += [Change.make(archive, addresses.child(content.address, noun, r.key),
                                 Phase.CONTENT, before={"id": r.id, "key": r.key},
                                 destructive=target.kind == "postgres",
                                 note="gone from the source (--prune)") for r in gone]

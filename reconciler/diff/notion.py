@@ -11,7 +11,7 @@ from typing import Any
 
 from reconciler import addresses
 from reconciler.diff.match import match
-from reconciler.model.notion import (Database, NotionWorkspace, Property, SelectOption,
+from reconciler.model.notion import (Database, NotionDatabases, Property, SelectOption,
                                      bare_id)
 from reconciler.plan.changes import Change, Phase
 
@@ -36,7 +36,7 @@ def property_data(prop: Property) -> dict[str, Any]:
 
 def database_data(db: Database) -> dict[str, Any]:
     """A database's own settings (not its properties) as plan data."""
-    return db.model_dump(mode="json", exclude_none=True, exclude={"properties", "key"})
+    return db.model_dump(mode="json", exclude_none=True, exclude={"properties", "name"})
 
 
 def property_phase(prop: Property) -> Phase:
@@ -50,7 +50,7 @@ def property_phase(prop: Property) -> Phase:
     return Phase.PROPERTY
 
 
-def diff_notion(desired: NotionWorkspace, live: NotionWorkspace) -> list[Change]:
+def diff_notion(desired: NotionDatabases, live: NotionDatabases) -> list[Change]:
     """Every change that takes `live` to `desired`, sorted by (phase, address).
 
     `live` holds the databases found for the desired logical names (absent ones are missing);
@@ -58,7 +58,7 @@ def diff_notion(desired: NotionWorkspace, live: NotionWorkspace) -> list[Change]
     """
     changes: list[Change] = []
     for want in desired.databases:
-        have = live.database(want.key)
+        have = live.database(want.name)
         changes += create_database(want) if have is None else compare_database(want, have)
     return sorted(changes, key=lambda c: c.sort_key)
 
@@ -75,7 +75,7 @@ def create_database(db: Database) -> list[Change]:
 
 
 def add_property(db: Database, prop: Property) -> list[Change]:
-    address = addresses.notion_property(db.key, prop.name)
+    address = addresses.notion_property(db.name, prop.name)
     if prop.type in ("button", "verification"):
         return [_manual(address, None, property_data(prop),
                         f"Add the {prop.type} property {prop.name!r} to database {db.title!r} in "
@@ -120,7 +120,7 @@ def compare_properties(want: Database, have: Database) -> list[Change]:
         changes += compare_property(want, d, l)
     for prop in m.removed:
         changes.append(Change.make(
-            "drop_property", addresses.notion_property(want.key, prop.name), property_phase(prop),
+            "drop_property", addresses.notion_property(want.name, prop.name), property_phase(prop),
             before=property_data(prop), destructive=True,
             note="deletes the property and its value on every page"))
     return changes
@@ -135,7 +135,7 @@ def _same_two_way(d: Property, l: Property) -> bool:
 
 def compare_property(db: Database, want: Property, have: Property) -> list[Change]:
     """Rename, retype, config and option changes for one matched property."""
-    address = addresses.notion_property(db.key, want.name)
+    address = addresses.notion_property(db.name, want.name)
     changes: list[Change] = []
     ident = {"id": have.id} if have.id else {}
     if want.name != have.name:
@@ -203,7 +203,7 @@ def compare_options(db: Database, want: Property, have: Property) -> list[Change
     declared = {o.name.casefold() for o in want.options}
     changes: list[Change] = []
     for opt in want.options:
-        address = addresses.notion_option(db.key, want.name, opt.name)
+        address = addresses.notion_option(db.name, want.name, opt.name)
         found = live.get(opt.name.casefold())
         if found is None:
             changes.append(Change.make("add_option", address, Phase.OPTION,
@@ -220,7 +220,7 @@ def compare_options(db: Database, want: Property, have: Property) -> list[Change
         for opt in have.options:
             if opt.name.casefold() not in declared:
                 changes.append(Change.make(
-                    "drop_option", addresses.notion_option(db.key, want.name, opt.name),
+                    "drop_option", addresses.notion_option(db.name, want.name, opt.name),
                     Phase.OPTION, before=_option_data(opt), destructive=True,
                     note=f"pages lose the value {opt.name!r}"))
     return changes

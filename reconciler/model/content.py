@@ -54,15 +54,15 @@ class SourceRow(Model):
 class ContentSet(Model):
     """The rows a content source declares for one Notion database or Postgres table.
 
-    - `target`: the address of the database or table (`notion.lukhas_modules`,
-      `supabase.public.source_of_truth`).
+    - `address`: the address of the database or table the rows go into
+      (`notion.lukhas_modules`, `supabase.public.source_of_truth`).
     - `key`: the property/column holding each row's key; `hash_field`: the property/column
       holding the content hash written with the row (seed 004's "Provenance SHA").
     - `rows`: in source order, keys unique.
     - `spec`: `file:line` of the `content:` section that declared it.
     """
 
-    target: str
+    address: str
     key: str
     hash_field: str
     rows: tuple[SourceRow, ...] = ()

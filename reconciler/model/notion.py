@@ -144,11 +144,11 @@ class Property(Model):
 class Database(Model):
     """A Notion database and its (first) data source.
 
-    `key` is the logical name (the spec file's stem, e.g. `tasks`), used in addresses
-    (`notion.tasks`) and in relations. `id` / `data_source_id` are set once the database exists.
+    `name` is the logical name (the spec file's stem, e.g. `tasks`; Terraform's resource name),
+    used in addresses (`notion.tasks`) and in relations; `title` is Notion's. `id` / `data_source_id` are set once the database exists.
     """
 
-    key: str
+    name: str
     title: str
     description: str = ""
     parent_page_id: str | None = None
@@ -158,7 +158,7 @@ class Database(Model):
 
     @property
     def address(self) -> str:
-        return f"notion.{self.key}"
+        return f"notion.{self.name}"
 
     @property
     def title_property(self) -> Property | None:
@@ -183,10 +183,10 @@ class Vocabulary(Model):
     mode: Literal["closed", "additive", "open"] = "closed"
 
 
-class NotionWorkspace(Model):
+class NotionDatabases(Model):
     """All declared (or all live) Notion databases, by logical name."""
 
     databases: tuple[Database, ...] = ()
 
-    def database(self, key: str) -> Database | None:
-        return next((d for d in self.databases if d.key == key), None)
+    def database(self, name: str) -> Database | None:
+        return next((d for d in self.databases if d.name == name), None)

@@ -1,6 +1,6 @@
 """The Postgres resource model: tables, columns, keys, indexes, checks, policies and grants.
 
-Built by `spec.supabase` from YAML (desired) and by `backends.postgres.reader` from the catalog
+Built by `project.supabase` from YAML (desired) and by `backends.postgres.reader` from the catalog
 (live); `diff.postgres` compares the two (Atlas `sql/schema/schema.go`: one model, two producers).
 Types are kept in the canonical spelling of `normalise_type` and defaults in that of
 `normalise_default`, so equal things compare equal whichever side produced them.

@@ -14,18 +14,18 @@ from reconciler import __version__
 from reconciler.addresses import matches, parse
 from reconciler.errors import ConfigError
 from reconciler.diff.notion import diff_notion
-from reconciler.model.notion import NotionWorkspace
+from reconciler.model.notion import NotionDatabases
 from reconciler.plan.changes import Change
 from reconciler.plan.model import Plan, PlanHeader
 from reconciler.state import NotionState
 
 
-def with_target_defaults(desired: NotionWorkspace, state: NotionState,
-                         parent_page_id: str | None) -> NotionWorkspace:
+def with_target_defaults(desired: NotionDatabases, state: NotionState,
+                         parent_page_id: str | None) -> NotionDatabases:
     """`desired` with the default parent on databases that name none, and known property ids."""
     databases = []
     for db in desired.databases:
-        known = state.databases.get(db.key)
+        known = state.databases.get(db.name)
         props = db.properties
         if known is not None:
             props = tuple(
@@ -58,7 +58,7 @@ def select_targets(changes: Sequence[Change], targets: Sequence[str]) -> list[Ch
     return [c for c in changes if any(matches(c.address, t) for t in targets)]
 
 
-def build_plan(*, desired: NotionWorkspace, live: NotionWorkspace, fingerprints: dict[str, str],
+def build_plan(*, desired: NotionDatabases, live: NotionDatabases, fingerprints: dict[str, str],
                spec_hash: str, targets: dict[str, str], extra_changes: Sequence[Change] = (),
                only: Sequence[str] = (), now: datetime | None = None) -> Plan:
     """A `Plan` of every change from `live` to `desired` (plus `extra_changes`, e.g. Postgres's),

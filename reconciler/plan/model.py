@@ -19,7 +19,7 @@ class PlanHeader(Model):
     - `tool_version`: the reconciler that made it.
     - `created_at`: ISO 8601 UTC time; the only part that differs between two plans of one state.
     - `spec_hash`: `sha256:` over the spec files read.
-    - `targets`: where it applies, e.g. `{"notion": "local workspace (.reconciler/notion)"}`;
+    - `targets`: where it applies, e.g. `{"notion": "local Notion (.reconciler/notion)"}`;
       never a token or a password.
     - `fingerprints`: for every live resource read, `sha256:` of its normalised state, or `absent`.
     """

@@ -41,7 +41,7 @@ def converted(recorded_objects: list[Recorded]) -> dict[str, list[tuple[Recorded
         where = f"{rec.file} #{rec.interaction}"
         if rec.obj["object"] == "data_source":
             try:
-                db = database_from_api("k", None, rec.obj, database_key_for=lambda _id: None)
+                db = database_from_api("k", None, rec.obj, database_name_for=lambda _id: None)
             except Exception as exc:  # pragma: no cover - the failure message is the point
                 pytest.fail(f"database_from_api failed on {where}: {exc!r}")
             out["data_sources"].append((rec, db))
@@ -97,7 +97,7 @@ def test_all_props_data_source(converted) -> None:
     """fixtures/mod_all_props_db.yaml: every property type (NOTION-API.md Appendix A.1)."""
     rec, _ = _data_source(converted, "fixtures/mod_all_props_db.yaml", ALL_PROPS_DS)
     db = database_from_api("all_props", None, rec.obj,
-                           database_key_for={ALL_PROPS_DS: "all_props"}.get)
+                           database_name_for={ALL_PROPS_DS: "all_props"}.get)
     assert db.title == "All Properties DB"
     assert db.description == ""
     assert db.id == "00000000-0000-4000-8000-000000000009"
@@ -131,7 +131,7 @@ def test_all_props_data_source(converted) -> None:
     assert db.property("Button").model_dump(exclude_defaults=True) == \
         {"name": "Button", "type": "button", "id": "ImzP"}
 
-    undeclared = database_from_api("all_props", None, rec.obj, database_key_for=lambda _id: None)
+    undeclared = database_from_api("all_props", None, rec.obj, database_name_for=lambda _id: None)
     assert undeclared.property("Relation").relation.database == f"data_source:{ALL_PROPS_DS}"
 
 
@@ -149,7 +149,7 @@ def test_database_and_data_source_together(cassette) -> None:
     interactions = cassette("test_schema/test_all_createable_props_schema.yaml")
     database, data_source = response_json(interactions[26]), response_json(interactions[27])
     db = database_from_api("schema_b", database, data_source,
-                           database_key_for={"1315484a-cf2b-4960-ac11-5e61f700378c": "schema_a"}.get)
+                           database_name_for={"1315484a-cf2b-4960-ac11-5e61f700378c": "schema_a"}.get)
     assert (db.title, db.description) == ("Schema B", "Actual interesting schema/db")
     assert db.id == "72be4834-de15-4c26-b08c-60889f4636dc"
     assert db.data_source_id == "be2a87ac-f5d4-4dbb-a4f1-49dcde865ba5"

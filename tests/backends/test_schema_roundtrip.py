@@ -103,7 +103,7 @@ def test_live_schema_written_back_keeps_option_ids(cassette, create_body) -> Non
     """#29 is Schema B as Notion returns it: writing it back sends each option with its id and
     otherwise the configs that created it (formula excepted: Notion rewrote the expression)."""
     live = response_json(cassette(ALL_CREATABLE)[29])
-    db = database_from_api("schema_b", None, live, database_key_for={SCHEMA_A_DS: "schema_a"}.get)
+    db = database_from_api("schema_b", None, live, database_name_for={SCHEMA_A_DS: "schema_a"}.get)
     body = properties_to_api(db.properties, data_source_id_for=_data_source_id_for)
     by_name = {p.name: p for p in db.properties}
     assert set(body) == {p.id for p in db.properties}  # keyed by property id once known
@@ -126,7 +126,7 @@ def test_all_props_roundtrip_keeps_option_ids(cassette) -> None:
     """Every type of fixtures/mod_all_props_db.yaml, status included; UI-only types give `{}`."""
     result = response_json(cassette("fixtures/mod_all_props_db.yaml")[0])
     live = next(ds for ds in result["results"] if plain_text(ds["title"]) == "All Properties DB")
-    db = database_from_api("all_props", None, live, database_key_for=lambda _id: None)
+    db = database_from_api("all_props", None, live, database_name_for=lambda _id: None)
     body = properties_to_api(db.properties, data_source_id_for=_data_source_id_for)
     for name, schema in live["properties"].items():
         ours = body[schema["id"]]
@@ -157,7 +157,7 @@ def test_schema_updates_match_recorded_patches(cassette, before, request_index, 
     interactions = cassette(TYPE_ATTRS)
     live = response_json(interactions[before])
     (name, entry), = request_json(interactions[request_index])["properties"].items()
-    db = database_from_api("c", None, live, database_key_for=lambda _id: None)
+    db = database_from_api("c", None, live, database_name_for=lambda _id: None)
     updated = change(db.property(name))
     key, config = property_to_api(updated, data_source_id_for=_data_source_id_for)
     assert key == entry["id"]
@@ -206,7 +206,7 @@ def test_unknown_type_is_read_and_written_without_config() -> None:
     live = {"object": "data_source", "id": "ds", "title": [], "parent": {"type": "database_id",
             "database_id": "db"}, "properties": {"Loc": {"id": "q", "name": "Loc", "type": "location",
                                                           "location": {"some": "thing"}}}}
-    db = database_from_api("k", None, live, database_key_for=lambda _id: None)
+    db = database_from_api("k", None, live, database_name_for=lambda _id: None)
     assert db.properties == (Property(name="Loc", type="location", id="q"),)
     assert db.id == "db" and db.title == "" and db.parent_page_id is None
     assert properties_to_api(db.properties, data_source_id_for=_data_source_id_for) == \

@@ -16,29 +16,29 @@ def invoke(*args: str):
     return runner.invoke(app, list(args))
 
 
-def test_validate_the_bundled_example(example_workspace: Path):
-    result = invoke("validate", "--dir", str(example_workspace))
+def test_validate_the_bundled_example(example_project: Path):
+    result = invoke("validate", "--dir", str(example_project))
     assert result.exit_code == 0
-    n = len(list((example_workspace / "schemas" / "notion").glob("*.yaml")))
-    tables = len(list((example_workspace / "schemas" / "supabase").glob("*.yaml")))
+    n = len(list((example_project / "schemas" / "notion").glob("*.yaml")))
+    tables = len(list((example_project / "schemas" / "supabase").glob("*.yaml")))
     assert f"{n} Notion database(s), {tables} table(s)" in result.output
 
 
-def test_broken_spec_gives_file_line_col_exit_1_and_writes_nothing(example_workspace: Path):
-    spec = example_workspace / "schemas" / "notion" / "tech_debt.yaml"
+def test_broken_spec_gives_file_line_col_exit_1_and_writes_nothing(example_project: Path):
+    spec = example_project / "schemas" / "notion" / "tech_debt.yaml"
     spec.write_text(spec.read_text() + "  Broken: {type: nonsense}\n")
     line = len(spec.read_text().splitlines())
     for command in ("validate", "plan"):
-        result = invoke(command, "--dir", str(example_workspace))
+        result = invoke(command, "--dir", str(example_project))
         assert result.exit_code == 1
         assert f"schemas/notion/tech_debt.yaml:{line}:" in result.output
         assert "Traceback" not in result.output
-    assert not (example_workspace / ".reconciler").exists()
+    assert not (example_project / ".reconciler").exists()
 
 
-def test_plan_detailed_exitcode_and_target(example_workspace: Path):
-    out = example_workspace / "plans" / "t.yaml"
-    result = invoke("plan", "--dir", str(example_workspace), "--detailed-exitcode",
+def test_plan_detailed_exitcode_and_target(example_project: Path):
+    out = example_project / "plans" / "t.yaml"
+    result = invoke("plan", "--dir", str(example_project), "--detailed-exitcode",
                     "--target", "notion.lukhas_modules", "--out", str(out))
     assert result.exit_code == 2
     doc = json.loads(invoke("show", str(out), "--format", "json").output)
@@ -53,8 +53,8 @@ def test_show_refuses_unknown_format_and_missing_file(tmp_path: Path):
     assert invoke("show", str(tmp_path / "p.yaml"), "--format", "xml").exit_code == 1
 
 
-def test_apply_without_a_plan_needs_confirmation_off_a_terminal(example_workspace: Path):
-    result = invoke("apply", "--dir", str(example_workspace))
+def test_apply_without_a_plan_needs_confirmation_off_a_terminal(example_project: Path):
+    result = invoke("apply", "--dir", str(example_project))
     assert result.exit_code == 1
     assert "--auto-approve" in result.output
 
@@ -65,11 +65,11 @@ def test_no_workspace_is_a_clear_error(tmp_path: Path):
     assert "Traceback" not in result.output and "reconciler.yaml" in result.output
 
 
-def test_schema_writes_json_schemas(example_workspace: Path):
-    result = invoke("schema", "--dir", str(example_workspace))
+def test_schema_writes_json_schemas(example_project: Path):
+    result = invoke("schema", "--dir", str(example_project))
     assert result.exit_code == 0
-    written = sorted(p.name for p in (example_workspace / "schemas" / ".schema").iterdir())
+    written = sorted(p.name for p in (example_project / "schemas" / ".schema").iterdir())
     assert "notion-database.schema.json" in written
-    schema = json.loads((example_workspace / "schemas" / ".schema" /
+    schema = json.loads((example_project / "schemas" / ".schema" /
                          "notion-database.schema.json").read_text())
     assert "properties" in json.dumps(schema)

@@ -1,4 +1,4 @@
-"""Fixtures of the content tests: small workspaces with a `content:` section, written into tmp."""
+"""Fixtures of the content tests: small projects with a `content:` section, written into tmp."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def make_workspace(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
-    """`make_workspace({path: text})` → root of a fresh workspace holding those files."""
+def make_project(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
+    """`make_project({path: text})` → root of a fresh project holding those files."""
     counter = iter(range(1000))
 
     def make(files: Mapping[str, str]) -> Path:
@@ -25,7 +25,7 @@ def make_workspace(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
 
 
 @pytest.fixture
-def example_workspace(tmp_path: Path) -> Path:
+def example_project(tmp_path: Path) -> Path:
     """A private copy of the bundled example: reconciler.yaml, schemas/ and content/."""
     root = tmp_path / "example"
     root.mkdir()

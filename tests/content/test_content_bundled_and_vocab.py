@@ -9,12 +9,12 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from content_helpers import DB, json_content, notion_files
 from reconciler.errors import SpecError
 from reconciler.model.notion import stable_color
-from reconciler.spec import load_workspace
+from reconciler.project import load_project
 
 
-def test_bundled_content_loads(example_workspace):
-    ws = load_workspace(example_workspace, env={})
-    sets = {c.target: c for c in ws.content}
+def test_bundled_content_loads(example_project):
+    ws = load_project(example_project, env={})
+    sets = {c.address: c for c in ws.content}
     assert list(sets) == ["notion.learning_points", "notion.lukhas_modules",
                           "supabase.public.sot_entries"]
     modules = sets["notion.lukhas_modules"]
@@ -31,27 +31,27 @@ def test_bundled_content_loads(example_workspace):
     assert sot.rows[0].values["metadata"]["category"] == "build_history"
 
 
-def test_additive_values_become_desired_options_with_stable_colours(example_workspace):
-    features = load_workspace(example_workspace, env={}).notion.database("lukhas_modules") \
+def test_additive_values_become_desired_options_with_stable_colours(example_project):
+    features = load_project(example_project, env={}).notion.database("lukhas_modules") \
         .property("Features")
     assert features.options_mode == "additive"
     assert features.options[-1].name == "memory.consolidation"
     assert features.options[-1].color == stable_color("memory.consolidation")
 
 
-def test_additive_option_added_once_in_first_seen_order(make_workspace):
+def test_additive_option_added_once_in_first_seen_order(make_project):
     files = notion_files(json_content("{Module: name, Features: f}"), {
         "content/m/a.json": json.dumps({"name": "a", "f": ["zeta", "memory.fold", "alpha"]}),
         "content/m/b.json": json.dumps({"name": "b", "f": ["alpha", "zeta"]})})
-    prop = load_workspace(make_workspace(files), env={}).notion.database("modules") \
+    prop = load_project(make_project(files), env={}).notion.database("modules") \
         .property("Features")
     assert [o.name for o in prop.options][-2:] == ["zeta", "alpha"]
 
 
-def test_open_options_accept_anything(make_workspace):
+def test_open_options_accept_anything(make_project):
     files = notion_files(json_content("{Module: name, Labels: l}"),
                          {"content/m/a.json": json.dumps({"name": "a", "l": ["new"]})})
-    ws = load_workspace(make_workspace(files), env={})
+    ws = load_project(make_project(files), env={})
     assert ws.content[0].rows[0].values["Labels"] == ("new",)
     assert ws.notion.database("modules").property("Labels").options == ()
 
@@ -65,21 +65,21 @@ FIELDS = "{Module: name, SLA: sla.p95_ms, Features: f, Released: x, Notes: x}"
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=JSONISH)
-def test_arbitrary_manifest_raises_only_spec_error(make_workspace, data):
+def test_arbitrary_manifest_raises_only_spec_error(make_project, data):
     files = notion_files(json_content(FIELDS), {"content/m/a.json": json.dumps(data)})
     try:
-        load_workspace(make_workspace(files), env={})
+        load_project(make_project(files), env={})
     except SpecError:
         pass
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=st.text(alphabet=st.sampled_from(list("-:#*\n {}[]ab1\t'\"")), max_size=80))
-def test_arbitrary_yaml_and_markdown_raise_only_spec_error(make_workspace, text):
+def test_arbitrary_yaml_and_markdown_raise_only_spec_error(make_project, text):
     for kind, name in (("yaml", "content/m/a.yaml"), ("markdown", "content/m/a.md")):
         content = json_content("{Module: a, Notes: b}").replace("json: content/m/*.json",
                                                                 f"{kind}: {name}")
         try:
-            load_workspace(make_workspace(notion_files(content, {name: text})), env={})
+            load_project(make_project(notion_files(content, {name: text})), env={})
         except SpecError:
             pass

@@ -8,7 +8,7 @@ import pytest
 
 from content_helpers import CLOSED, DB, notion_files, json_content
 from reconciler.errors import SpecError
-from reconciler.spec import load_workspace
+from reconciler.project import load_project
 
 L = 17  # line of `content:` in DB; key 18, hash 19, source 20, kind 21, fields 22
 GOOD = {"content/m/a.json": json.dumps({"name": "a", "features": ["memory.fold"]})}
@@ -62,7 +62,7 @@ CASES = [
     ("no-files", spec(json_content(glob="content/none/*.json")),
      f"{DB}:21:5: no files match content/none/*.json"),
     ("outside-root", spec(json_content(glob="../*.json")),
-     f"{DB}:21:5: '../*.json': source paths are relative to the workspace root and stay inside it"),
+     f"{DB}:21:5: '../*.json': source paths are relative to the project root and stay inside it"),
     ("bad-json", spec(json_content(), {"content/m/x.json": '{"name": "a",\n "sla": }\n'}),
      "content/m/x.json:2:9: invalid JSON: Expecting value"),
     ("bad-yaml", spec(src("yaml: r/*.yaml"), {"r/x.yaml": "name: [a\n"}),
@@ -119,20 +119,20 @@ CASES = [
 
 
 @pytest.mark.parametrize("files,message", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_broken_content_is_located_and_nothing_is_written(make_workspace, listing, files, message):
-    root = make_workspace(files)
+def test_broken_content_is_located_and_nothing_is_written(make_project, listing, files, message):
+    root = make_project(files)
     before = listing(root)
     with pytest.raises(SpecError) as err:
-        load_workspace(root, env={})
+        load_project(root, env={})
     assert message in [str(p) for p in err.value.problems], str(err.value)
     assert listing(root) == before
 
 
-def test_every_problem_of_every_row_is_reported_at_once(make_workspace):
+def test_every_problem_of_every_row_is_reported_at_once(make_project):
     files = spec(json_content("{Module: name, SLA: s, Active: a}"),
                  {"content/m/a.json": '{"name": "a", "s": "x"}',
                   "content/m/b.json": '{"name": "b", "a": 3}'})
     with pytest.raises(SpecError) as err:
-        load_workspace(make_workspace(files), env={})
+        load_project(make_project(files), env={})
     assert [p.message for p in err.value.problems] == [
         "row 'a': SLA expects a number, got 'x'", "row 'b': Active expects true or false, got 3"]

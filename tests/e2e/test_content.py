@@ -66,14 +66,14 @@ def modules(root: Path) -> dict[str, dict]:
 
 
 @pytest.fixture
-def synced(example_workspace: Path) -> Path:
-    run(example_workspace, "apply", "--auto-approve")
-    return example_workspace
+def synced(example_project: Path) -> Path:
+    run(example_project, "apply", "--auto-approve")
+    return example_project
 
 
-def test_first_sync_creates_then_a_second_apply_writes_nothing(example_workspace: Path,
+def test_first_sync_creates_then_a_second_apply_writes_nothing(example_project: Path,
                                                                calls: Counter):
-    root = example_workspace
+    root = example_project
     doc = plan_doc(root)
     assert doc["content"]["notion.lukhas_modules"]["create"] == \
         len(list((root / "content" / "modules").glob("*.json")))
@@ -111,8 +111,8 @@ def test_one_edited_row_is_one_update_of_only_its_changed_property(synced: Path,
     run(root, "plan", "--detailed-exitcode", code=0)
 
 
-def test_unknown_value_in_a_closed_vocabulary_fails_before_any_write(example_workspace: Path):
-    root = example_workspace
+def test_unknown_value_in_a_closed_vocabulary_fails_before_any_write(example_project: Path):
+    root = example_project
     doc = root / "content" / "learning" / "learning-points.md"
     text = doc.read_text()
     category = re.search(r"\*\*Category\*\*: *(.+)", text).group(1).strip()

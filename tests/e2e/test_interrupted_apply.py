@@ -26,7 +26,7 @@ class Killed(BaseException):
     """Stands for the process dying: not an Exception, so nothing on the way catches it."""
 
 
-def small_workspace(root: Path) -> Path:
+def small_project(root: Path) -> Path:
     """reconciler.yaml, the vocabularies, LUKHAS Modules and three of its manifests."""
     root.mkdir(parents=True)
     shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
@@ -100,7 +100,7 @@ def total_calls(tmp_path_factory) -> int:
     mp = pytest.MonkeyPatch()
     mp.setenv("RECONCILER_FAULTS", SEARCH_LAG)
     try:
-        return count_calls(mp, small_workspace(tmp_path_factory.mktemp("count") / "w"))
+        return count_calls(mp, small_project(tmp_path_factory.mktemp("count") / "w"))
     finally:
         mp.undo()
 
@@ -111,7 +111,7 @@ def test_killed_after_every_number_of_calls_then_rerun_converges(
     assert total_calls > 5
     monkeypatch.setenv("RECONCILER_FAULTS", SEARCH_LAG)
     for calls in range(total_calls):
-        root = small_workspace(tmp_path / f"{calls}")
+        root = small_project(tmp_path / f"{calls}")
         kill_after(monkeypatch, calls, after_commit=after_commit)
         with pytest.raises(Killed):
             runner.invoke(app, ["apply", "--auto-approve", "--dir", str(root)],
@@ -129,7 +129,7 @@ def test_killed_after_every_number_of_calls_then_rerun_converges(
 def test_rerunning_the_saved_plan_finishes_the_interrupted_job(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("RECONCILER_FAULTS", SEARCH_LAG)
-    root = small_workspace(tmp_path / "w")
+    root = small_project(tmp_path / "w")
     out = root / "plans" / "x.yaml"
     assert runner.invoke(app, ["plan", "--out", str(out), "--dir", str(root)]).exit_code == 0
     kill_after(monkeypatch, 6, after_commit=True)

@@ -35,15 +35,15 @@ def data_source(root: Path, key: str) -> dict:
 
 
 @pytest.fixture
-def applied(example_workspace: Path) -> Path:
+def applied(example_project: Path) -> Path:
     """The bundled example, planned, saved and applied."""
-    run(example_workspace, "plan", "--out", str(example_workspace / "plans" / "x.yaml"), code=None)
-    run(example_workspace, "apply", str(example_workspace / "plans" / "x.yaml"), "--auto-approve")
-    return example_workspace
+    run(example_project, "plan", "--out", str(example_project / "plans" / "x.yaml"), code=None)
+    run(example_project, "apply", str(example_project / "plans" / "x.yaml"), "--auto-approve")
+    return example_project
 
 
-def test_fresh_workspace_plans_creates_applies_and_replans_clean(example_workspace: Path):
-    root = example_workspace
+def test_fresh_workspace_plans_creates_applies_and_replans_clean(example_project: Path):
+    root = example_project
     out = root / "plans" / "x.yaml"
     first = run(root, "plan", "--detailed-exitcode", "--out", str(out), code=2)
     assert "+ notion.lukhas_modules" in first.output
@@ -151,8 +151,8 @@ def test_live_change_after_planning_makes_the_saved_plan_stale(applied: Path):
     assert "Owner" not in data_source(root, "lukhas_modules")["properties"]
 
 
-def test_two_plans_of_one_state_are_byte_identical_apart_from_the_time(example_workspace: Path):
-    root = example_workspace
+def test_two_plans_of_one_state_are_byte_identical_apart_from_the_time(example_project: Path):
+    root = example_project
     a, b = root / "plans" / "a.yaml", root / "plans" / "b.yaml"
     run(root, "plan", "--out", str(a))
     run(root, "plan", "--out", str(b))
@@ -165,16 +165,16 @@ def test_losing_local_state_never_duplicates_databases(applied: Path):
     run(applied, "plan", "--detailed-exitcode", code=0)
 
 
-def test_markdown_report_for_review(example_workspace: Path):
-    out = example_workspace / "plans" / "x.yaml"
-    run(example_workspace, "plan", "--out", str(out))
-    md = run(example_workspace, "show", str(out), "--format", "markdown").output
+def test_markdown_report_for_review(example_project: Path):
+    out = example_project / "plans" / "x.yaml"
+    run(example_project, "plan", "--out", str(out))
+    md = run(example_project, "show", str(out), "--format", "markdown").output
     assert md.startswith("## Reconciler plan")
     assert "notion.secondbrain_tasks" in md or "notion.task_tracking" in md
 
 
-def test_sql_out_writes_a_supabase_cli_migration(example_workspace: Path):
-    root = example_workspace
+def test_sql_out_writes_a_supabase_cli_migration(example_project: Path):
+    root = example_project
     run(root, "plan", "--out", str(root / "plans" / "first.yaml"), "--sql-out",
         str(root / "supabase" / "migrations"))
     (migration,) = (root / "supabase" / "migrations").iterdir()

@@ -21,9 +21,9 @@ def _owners(root: Path) -> dict[str, list[str]]:
             for p in pages(root, "learning_points")}
 
 
-def test_people_by_email_converge_with_one_users_list_per_plan(example_workspace: Path,
+def test_people_by_email_converge_with_one_users_list_per_plan(example_project: Path,
                                                                 calls: Counter):
-    root = example_workspace
+    root = example_project
     doc = plan_doc(root)
     assert calls["GET /v1/users"] == 1
     creates = [c for c in doc["changes"]
@@ -40,8 +40,8 @@ def test_people_by_email_converge_with_one_users_list_per_plan(example_workspace
 
 
 def test_an_email_no_member_has_is_a_plan_error_naming_it_the_key_and_the_file(
-        example_workspace: Path):
-    root = example_workspace
+        example_project: Path):
+    root = example_project
     doc = root / "content" / "learning" / "learning-points.md"
     doc.write_text(doc.read_text().replace("**Owner**: grace@example.com",
                                            "**Owner**: nobody@example.com", 1))
@@ -51,8 +51,8 @@ def test_an_email_no_member_has_is_a_plan_error_naming_it_the_key_and_the_file(
     assert "Traceback" not in result.output
 
 
-def test_no_users_list_without_a_people_field(example_workspace: Path, calls: Counter):
-    root = example_workspace
+def test_no_users_list_without_a_people_field(example_project: Path, calls: Counter):
+    root = example_project
     spec = root / "schemas" / "notion" / "learning_points.yaml"
     text = spec.read_text()
     spec.write_text(text.replace("        Owner: '^\\*\\*Owner\\*\\*: (.+)$'\n", ""))

@@ -1,4 +1,4 @@
-"""The storm: apply of the bundled workspace under 30% 429s and 5% 5xx (plus a few writes that
+"""The storm: apply of the bundled project under 30% 429s and 5% 5xx (plus a few writes that
 commit and then fail, dropped connections, and a search index that finds nothing new) converges
 with zero lost and zero duplicated writes, within a request budget. Sleeping is recorded, not
 done, so the test stays fast."""
@@ -16,7 +16,7 @@ import pytest
 from reconciler import workflow
 from reconciler.backends.notion import client as notion_client_module
 from reconciler.local import local_client
-from reconciler.spec.loader import load_workspace
+from reconciler.project.loader import load_project
 
 # search_lag: nothing created during the run is found by search (NOTION-API.md §1.5), so finding
 # a database again after an ambiguous create must not rely on the search index
@@ -28,11 +28,11 @@ def converge(root: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch):
     slept: list[float] = []
     monkeypatch.setattr(workflow, "open_notion", functools.partial(
         notion_client_module.open_notion, sleep=slept.append))
-    workspace = load_workspace(root, env)
-    targets = workflow.open_targets(workspace, env)
-    plan = workflow.make_plan(workspace, targets)
-    workflow.apply_plan(plan, workspace, targets, allow_destroy=False)
-    again = workflow.make_plan(workspace, targets)
+    project = load_project(root, env)
+    targets = workflow.open_targets(project, env)
+    plan = workflow.make_plan(project, targets)
+    workflow.apply_plan(plan, project, targets, allow_destroy=False)
+    again = workflow.make_plan(project, targets)
     targets.close()
     return targets, plan, again, sum(slept)
 
@@ -54,13 +54,13 @@ def keys_per_database(root: Path) -> dict[str, Counter]:
 
 
 def test_storm_converges_without_loss_or_duplicates_within_budget(
-        example_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        example_project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         example_database: str):
     import os
     import shutil
 
     calm_root = tmp_path / "calm"
-    shutil.copytree(example_workspace, calm_root)
+    shutil.copytree(example_project, calm_root)
     base_env = {"NOTION_RATE_LIMIT": "1000", "DATABASE_URL": example_database}
     calm, calm_plan, _, _ = converge(calm_root, base_env, monkeypatch)
     baseline = calm.notion.stats.requests
@@ -70,15 +70,15 @@ def test_storm_converges_without_loss_or_duplicates_within_budget(
 
     with fresh_database(os.environ.get("DATABASE_URL_SERVER", _server(example_database))) as url:
         env = {**base_env, "DATABASE_URL": url, "RECONCILER_FAULTS": STORM}
-        storm, plan, again, slept = converge(example_workspace, env, monkeypatch)
+        storm, plan, again, slept = converge(example_project, env, monkeypatch)
     stats = storm.notion.stats
     assert stats.total_retries > 0.3 * baseline * 0.5, stats.snapshot()
     assert stats.gave_up == 0, stats.snapshot()
     assert [c.address for c in again.changes] == [], "the storm converged"
     assert len(plan.changes) == len(calm_plan.changes)
-    assert keys_per_database(example_workspace) == keys_per_database(calm_root), \
+    assert keys_per_database(example_project) == keys_per_database(calm_root), \
         "no page lost and none duplicated"
-    assert all(n == 1 for rows in keys_per_database(example_workspace).values()
+    assert all(n == 1 for rows in keys_per_database(example_project).values()
                for n in rows.values())
     # budget: each request succeeds with probability ≥ 0.62 per attempt, so about 1.6 attempts
     assert stats.attempts <= 2.2 * stats.requests, stats.snapshot()

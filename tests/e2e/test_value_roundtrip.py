@@ -2,7 +2,7 @@
 through the real notion-client to the local Notion, read back with `row_from_page` (truncated
 relations completed with `complete_row`), compares equal under `diff.content.comparable`.
 
-If this holds, a converged workspace plans no change for any value a content source can hold
+If this holds, a converged project plans no change for any value a content source can hold
 (issue 4, point 10). Values are hypothesis-generated normal forms (NOTION-API.md §2 "Page write";
 `backends.notion.convert` module table).
 """
@@ -33,7 +33,7 @@ RELATED_PAGES = 40  # > 25: page objects truncate relations there (NOTION-API.md
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory):
     """A database with one property of each writable type (a relation to itself), 40 pages
-    to relate to, and the local workspace's people."""
+    to relate to, and the local Notion's people."""
     client = local_client(tmp_path_factory.mktemp("roundtrip") / "notion", retry=False)
     props = {n: {t: {}} for n, t in TYPES.items() if t != "relation"}
     props["Select"] = {"select": {"options": [{"name": "Red"}, {"name": "Blue"}]}}

@@ -108,7 +108,7 @@ def test_a_property_only_the_ui_creates_is_added(applied: Path, kind: str):
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "reconciler, not the local Notion: spec/ refuses a declared button or verification property "
+    "reconciler, not the local Notion: project/ (the spec checks) refuses a declared button or verification property "
     "('remove it here and add it in the Notion UI'), and once added in the UI the diff plans to DELETE "
     "it as undeclared; it should accept the declaration and plan a manual step until it exists "
     "(diff/notion.py add_property already has that manual branch)"))

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.model.notion import Database, NotionWorkspace, Property
-from reconciler.spec.mirror import column_name
-from reconciler.spec.supabase import load_supabase
+from reconciler.model.notion import Database, NotionDatabases, Property
+from reconciler.project.mirror import column_name
+from reconciler.project.supabase import load_supabase
 
 from .conftest import REPO
 
@@ -26,13 +26,13 @@ def write(root: Path, name: str, text: str) -> None:
     path.write_text(text)
 
 
-def notion(*props: Property) -> NotionWorkspace:
-    return NotionWorkspace(databases=(Database(key="tasks", title="Tasks", properties=props),))
+def notion(*props: Property) -> NotionDatabases:
+    return NotionDatabases(databases=(Database(name="tasks", title="Tasks", properties=props),))
 
 
 def test_bundled_seed_001_tables_load_cleanly():
-    from reconciler.spec.loader import load_workspace
-    ws = load_workspace(REPO, {})
+    from reconciler.project.loader import load_project
+    ws = load_project(REPO, {})
     tables, problems = load_supabase(REPO, {}, ws.notion)
     assert problems == []
     tables = [t for t in tables if t.name != "sot_entries"]  # seed 002's table, not a mirror
@@ -50,8 +50,8 @@ def test_bundled_seed_001_tables_load_cleanly():
 def test_bundled_tables_mirror_every_notion_property():
     """Seed 001: each table holds all fields of its Notion database; relations to another
     mirrored database are the related page's id (an FK to its notion_page_id) or a uuid[]."""
-    from reconciler.spec.loader import load_workspace
-    ws = load_workspace(REPO, {})
+    from reconciler.project.loader import load_project
+    ws = load_project(REPO, {})
     for table in (t for t in ws.supabase if t.mirror):
         db = ws.notion.database(table.mirror)
         for prop in db.properties:
@@ -78,7 +78,7 @@ columns:
   price: {type: "decimal(10, 2)", check: price >= 0}
 grants: {anon: select, service_role: all}
 """)
-    tables, problems = load_supabase(tmp_path, {}, NotionWorkspace())
+    tables, problems = load_supabase(tmp_path, {}, NotionDatabases())
     assert problems == []
     kids = next(t for t in tables if t.name == "kids")
     assert [c.type for c in kids.columns] == ["bigint", "integer", "text", "text[]", "numeric(10,2)"]
@@ -100,7 +100,7 @@ grants: {anon: select, service_role: all}
 ], ids=["unknown-key", "no-type", "bad-reference", "bad-mirror", "bad-index", "enum", "grant"])
 def test_problems_are_located(tmp_path: Path, text: str, line: int, message: str):
     write(tmp_path, "things", text)
-    _, problems = load_supabase(tmp_path, {}, NotionWorkspace())
+    _, problems = load_supabase(tmp_path, {}, NotionDatabases())
     assert problems, "expected a problem"
     assert problems[0].file == "schemas/supabase/things.yaml"
     assert problems[0].line == line and message in problems[0].message
@@ -140,5 +140,5 @@ def test_column_names(name: str, column: str):
 
 def test_a_type_that_is_not_a_type_is_refused(tmp_path: Path):
     write(tmp_path, "bad", 'columns:\n  a: {type: "text; DROP TABLE x"}\n')
-    _, problems = load_supabase(tmp_path, {}, NotionWorkspace())
+    _, problems = load_supabase(tmp_path, {}, NotionDatabases())
     assert [(p.line, "not a plain type name" in p.message) for p in problems] == [(2, True)]

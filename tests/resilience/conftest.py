@@ -1,5 +1,5 @@
 """Fixtures for the resilience tests: a fake clock (so waits cost no real time), a local Notion
-workspace with one database, and targets opened through `open_notion` with injected faults."""
+project with one database, and targets opened through `open_notion` with injected faults."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> dict[str, str]:
+def project(tmp_path: Path) -> dict[str, str]:
     """A local Notion under `tmp_path/.reconciler/notion` with a database "Items" (title "Name");
     returns {"root", "database", "data_source"} ids. Made without faults, then closed."""
     client = local_client(tmp_path / LOCAL_DIR, retry=False)
@@ -58,8 +58,8 @@ OpenFaulty = Callable[..., NotionTarget]
 
 
 @pytest.fixture
-def open_faulty(tmp_path: Path, workspace: dict[str, str], clock: FakeClock) -> Iterator[OpenFaulty]:
-    """`open_faulty(spec, **policy)`: `open_notion` on the workspace with `RECONCILER_FAULTS=spec`,
+def open_faulty(tmp_path: Path, project: dict[str, str], clock: FakeClock) -> Iterator[OpenFaulty]:
+    """`open_faulty(spec, **policy)`: `open_notion` on the project with `RECONCILER_FAULTS=spec`,
     the fake clock, a seeded jitter RNG and `RetryPolicy(**policy)`."""
     opened: list[NotionTarget] = []
 

@@ -14,8 +14,8 @@ from reconciler.local import make_server
 
 
 @pytest.fixture
-def remote(tmp_path, workspace):
-    """The workspace's local Notion served over real HTTP (a remote-like target); yields its URL."""
+def remote(tmp_path, project):
+    """The project's local Notion served over real HTTP (a remote-like target); yields its URL."""
     server = make_server(tmp_path / ".reconciler" / "notion", "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

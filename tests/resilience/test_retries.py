@@ -29,13 +29,13 @@ pytestmark = pytest.mark.filterwarnings("ignore")
     ("409=0.5,seed=3", {409}),
     ("drop=0.5,seed=3", {"connection"}),
 ])
-def test_each_fault_kind_is_retried_and_calls_succeed(open_faulty, workspace, spec, causes):
+def test_each_fault_kind_is_retried_and_calls_succeed(open_faulty, project, spec, causes):
     target = open_faulty(spec, max_attempts=30)
-    ds = workspace["data_source"]
+    ds = project["data_source"]
     for _ in range(6):
         assert target.client.data_sources.retrieve(ds)["id"] == ds            # GET
         assert target.client.data_sources.query(ds)["object"] == "list"       # read-only POST
-        target.client.databases.update(workspace["database"], title=[        # PATCH
+        target.client.databases.update(project["database"], title=[        # PATCH
             {"type": "text", "text": {"content": "Items"}}])
     stats = target.stats
     assert stats.requests == 18
@@ -44,10 +44,10 @@ def test_each_fault_kind_is_retried_and_calls_succeed(open_faulty, workspace, sp
     assert stats.gave_up == 0 and stats.maybe_committed == 0
 
 
-def test_retry_after_is_honoured_in_full_above_60_seconds(open_faulty, workspace, clock):
+def test_retry_after_is_honoured_in_full_above_60_seconds(open_faulty, project, clock):
     target = open_faulty("429=0.5,retry_after=90,seed=3", max_attempts=30)
     for _ in range(5):
-        target.client.data_sources.retrieve(workspace["data_source"])
+        target.client.data_sources.retrieve(project["data_source"])
     n = target.stats.retries[429]
     assert n > 0
     retry_waits = [s for s in clock.sleeps if s >= 1]
@@ -57,51 +57,51 @@ def test_retry_after_is_honoured_in_full_above_60_seconds(open_faulty, workspace
     assert clock.now - 1000.0 >= 90.0 * n
 
 
-def test_retry_after_cap_is_configurable(open_faulty, workspace, clock):
+def test_retry_after_cap_is_configurable(open_faulty, project, clock):
     target = open_faulty("529=0.5,retry_after=90,seed=3", max_attempts=30, retry_after_cap=7)
     for _ in range(5):
-        target.client.data_sources.retrieve(workspace["data_source"])
+        target.client.data_sources.retrieve(project["data_source"])
     assert target.stats.retries[529] > 0
     assert max(clock.sleeps) == 7.0
 
 
-def test_backoff_without_retry_after_is_full_jitter(open_faulty, workspace, clock):
+def test_backoff_without_retry_after_is_full_jitter(open_faulty, project, clock):
     target = open_faulty("5xx=0.6,seed=5", max_attempts=30, base_delay=0.5, max_delay=4)
     for _ in range(10):
-        target.client.data_sources.retrieve(workspace["data_source"])
+        target.client.data_sources.retrieve(project["data_source"])
     waits = [s for s in clock.sleeps if s > 0]
     assert waits and all(0 <= s <= 4 for s in waits)
 
 
-def test_gives_up_after_max_attempts_with_notion_clients_error(open_faulty, workspace):
+def test_gives_up_after_max_attempts_with_notion_clients_error(open_faulty, project):
     target = open_faulty("429=1,retry_after=1", max_attempts=4)
     with pytest.raises(APIResponseError) as err:
-        target.client.data_sources.retrieve(workspace["data_source"])
+        target.client.data_sources.retrieve(project["data_source"])
     assert err.value.status == 429 and err.value.code == "rate_limited"
     assert target.stats.attempts == 4 and target.stats.gave_up == 1
 
 
-def test_gives_up_when_the_time_budget_is_spent(open_faulty, workspace, clock):
+def test_gives_up_when_the_time_budget_is_spent(open_faulty, project, clock):
     target = open_faulty("429=1,retry_after=10", max_attempts=100, budget=25)
     with pytest.raises(APIResponseError):
-        target.client.data_sources.retrieve(workspace["data_source"])
+        target.client.data_sources.retrieve(project["data_source"])
     assert target.stats.attempts == 3          # waits 10 + 10; a third wait would end at 30 > 25
     assert clock.now - 1000.0 <= 25
 
 
-def test_blocked_429_is_never_retried(open_faulty, workspace):
+def test_blocked_429_is_never_retried(open_faulty, project):
     target = open_faulty("blocked=1")
     with pytest.raises(APIResponseError) as err:
-        target.client.data_sources.retrieve(workspace["data_source"])
+        target.client.data_sources.retrieve(project["data_source"])
     assert err.value.status == 429
     assert err.value.additional_data["rate_limit_reason"] == "public_api_request_blocked"
     assert target.stats.attempts == 1 and target.stats.total_retries == 0
 
 
-def test_commit_then_503_on_create_raises_maybe_committed_and_the_page_exists(tmp_path, open_faulty, workspace,
+def test_commit_then_503_on_create_raises_maybe_committed_and_the_page_exists(tmp_path, open_faulty, project,
                                                                              rows):
     target = open_faulty("commit503=1")
-    ds = workspace["data_source"]
+    ds = project["data_source"]
     with pytest.raises(MaybeCommittedError) as err:
         target.client.pages.create(**rows.new(ds, "key-1"))
     e = err.value
@@ -109,7 +109,7 @@ def test_commit_then_503_on_create_raises_maybe_committed_and_the_page_exists(tm
     assert (e.method, e.path, e.status) == ("POST", "/v1/pages", 503)
     assert e.committed_id
     assert target.stats.attempts == 1 and target.stats.maybe_committed == 1
-    # the caller's key check finds it (through a clean client on the same workspace)
+    # the caller's key check finds it (through a clean client on the same project)
     clean = open_notion(tmp_path, {})
     found = rows.titled(clean.client, ds, "key-1")
     assert [p["id"] for p in found] == [e.committed_id]
@@ -117,27 +117,27 @@ def test_commit_then_503_on_create_raises_maybe_committed_and_the_page_exists(tm
 
 
 @pytest.mark.parametrize("spec, status", [("5xx=1,seed=1", {500, 502, 503, 504}), ("drop=1", {None})])
-def test_creates_that_may_have_committed_are_not_retried(open_faulty, workspace, rows, spec, status):
+def test_creates_that_may_have_committed_are_not_retried(open_faulty, project, rows, spec, status):
     target = open_faulty(spec)
     with pytest.raises(MaybeCommittedError) as err:
-        target.client.pages.create(**rows.new(workspace["data_source"], "key-2"))
+        target.client.pages.create(**rows.new(project["data_source"], "key-2"))
     assert err.value.status in status
     assert target.stats.attempts == 1
 
 
-def test_dropped_create_was_performed(tmp_path, workspace, rows, open_faulty):
+def test_dropped_create_was_performed(tmp_path, project, rows, open_faulty):
     target = open_faulty("drop=1")
     with pytest.raises(MaybeCommittedError):
-        target.client.pages.create(**rows.new(workspace["data_source"], "key-3"))
+        target.client.pages.create(**rows.new(project["data_source"], "key-3"))
     clean = open_notion(tmp_path, {})
-    assert len(rows.titled(clean.client, workspace["data_source"], "key-3")) == 1
+    assert len(rows.titled(clean.client, project["data_source"], "key-3")) == 1
 
 
 @pytest.mark.parametrize("spec", ["429=0.6,retry_after=0,seed=2", "529=0.6,retry_after=0,seed=2",
                                   "409=0.6,seed=2"])
-def test_refused_creates_are_retried_and_create_once(open_faulty, workspace, rows, spec):
+def test_refused_creates_are_retried_and_create_once(open_faulty, project, rows, spec):
     target = open_faulty(spec, max_attempts=30)
-    ds = workspace["data_source"]
+    ds = project["data_source"]
     for i in range(4):
         target.client.pages.create(**rows.new(ds, f"once-{i}"))
     assert target.stats.total_retries > 0 and target.stats.maybe_committed == 0
@@ -145,12 +145,12 @@ def test_refused_creates_are_retried_and_create_once(open_faulty, workspace, row
         assert len(rows.titled(target.client, ds, f"once-{i}")) == 1
 
 
-def test_commit_503_on_patch_is_retried(open_faulty, workspace):
+def test_commit_503_on_patch_is_retried(open_faulty, project):
     target = open_faulty("commit503=0.5,seed=4", max_attempts=30)
     for i in range(6):
-        target.client.databases.update(workspace["database"], title=[{"type": "text", "text": {"content": f"T{i}"}}])
+        target.client.databases.update(project["database"], title=[{"type": "text", "text": {"content": f"T{i}"}}])
     assert target.stats.retries.get(503, 0) > 0
-    got = target.client.databases.retrieve(workspace["database"])
+    got = target.client.databases.retrieve(project["database"])
     assert got["title"][0]["plain_text"] == "T5"
 
 
@@ -202,7 +202,7 @@ def test_drop_over_real_http_closes_the_socket_and_is_retried(tmp_path, clock):
         server.server_close()
 
 
-def test_token_never_appears_in_logs_or_errors(tmp_path, caplog, clock, workspace, rows):
+def test_token_never_appears_in_logs_or_errors(tmp_path, caplog, clock, project, rows):
     server = make_server(tmp_path / ".reconciler" / "notion", "127.0.0.1", 0,
                          faults=Faults(rate_429=0.3, rate_5xx=0.3, drop=0.1, retry_after=0, seed=9))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -216,7 +216,7 @@ def test_token_never_appears_in_logs_or_errors(tmp_path, caplog, clock, workspac
         messages = []
         for i in range(8):
             try:
-                target.client.pages.create(**rows.new(workspace["data_source"], f"s{i}"))
+                target.client.pages.create(**rows.new(project["data_source"], f"s{i}"))
             except (MaybeCommittedError, notion_client.errors.APIResponseError,
                     notion_client.errors.UnknownHTTPResponseError) as err:
                 messages.append(f"{err!s} {err!r}")

@@ -1,4 +1,4 @@
-"""Fixtures of the safety tests: tiny workspaces, a Postgres role with a real password, and the
+"""Fixtures of the safety tests: tiny projects, a Postgres role with a real password, and the
 local Notion served over HTTP on a thread (so a token really travels in an Authorization header).
 """
 
@@ -27,8 +27,8 @@ CONFIG = 'notion:\n  parent_page_id: "${NOTION_PARENT_PAGE_ID:-}"\n  rate_limit:
 
 
 @pytest.fixture
-def make_workspace(tmp_path: Path) -> Callable[..., Path]:
-    """`make_workspace(files, tables=False)`: a workspace root with reconciler.yaml and a
+def make_project(tmp_path: Path) -> Callable[..., Path]:
+    """`make_project(files, tables=False)`: a project root with reconciler.yaml and a
     `tasks` database (and its mirrored table with `tables=True`), plus `files` on top."""
     def make(files: Mapping[str, str] = {}, *, tables: bool = False) -> Path:
         base = {"reconciler.yaml": CONFIG, "schemas/notion/tasks.yaml": TASKS}

@@ -1,9 +1,9 @@
-"""The bad-input corpus: every broken workspace, plan file or argument under `corpus/` fails with
+"""The bad-input corpus: every broken project, plan file or argument under `corpus/` fails with
 exit code 1 and exactly one `Error:` block (naming `file:line` for spec problems), never a
-traceback, and writes nothing in the workspace. Then a fuzzer: random YAML documents as a
-database, a vocabulary and a table file make `load_workspace` raise only `ReconcilerError`s.
+traceback, and writes nothing in the project. Then a fuzzer: random YAML documents as a
+database, a vocabulary and a table file make `load_project` raise only `ReconcilerError`s.
 
-Each case is `corpus/<case>/` (files laid over `corpus/_base/`, a valid workspace with two
+Each case is `corpus/<case>/` (files laid over `corpus/_base/`, a valid project with two
 databases, a closed vocabulary and no tables) plus one row of `CASES` below.
 """
 
@@ -22,13 +22,13 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.errors import ReconcilerError
-from reconciler.spec import load_workspace
+from reconciler.project import load_project
 from tests.safety.conftest import snapshot
 
 CORPUS = Path(__file__).parent / "corpus"
 N, P, V = "schemas/notion/tasks.yaml", "schemas/notion/projects.yaml", "schemas/vocab/tags.yaml"
 S, R, C = "schemas/supabase/tasks.yaml", "reconciler.yaml", "content/t/a.json"
-HAS_CONTENT = importlib.util.find_spec("reconciler.spec.content") is not None
+HAS_CONTENT = importlib.util.find_spec("reconciler.project.content") is not None
 
 # (case, command, file, line, phrase). command: `spec` runs validate and plan; `show` and
 # `apply` get the case's plan.yaml; `target=X` runs plan --target X. file/line: where the
@@ -140,13 +140,13 @@ CONTENT_CASES = [
     ("content-duplicate-key", "spec", "content/t/b.json", 2, "duplicate key 'a'"),
 ]
 ALL = CASES + [pytest.param(*c, marks=pytest.mark.skipif(
-    not HAS_CONTENT, reason="content sources (reconciler.spec.content) not present"))
+    not HAS_CONTENT, reason="content sources (reconciler.project.content) not present"))
     for c in CONTENT_CASES]
 
 runner = CliRunner()
 
 
-def workspace(case: str, tmp_path: Path) -> Path:
+def project(case: str, tmp_path: Path) -> Path:
     root = tmp_path / "ws"
     shutil.copytree(CORPUS / "_base", root)
     shutil.copytree(CORPUS / case, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".keep"))
@@ -174,7 +174,7 @@ def test_the_corpus_is_big_and_every_case_has_a_row():
 
 
 def test_the_base_workspace_is_valid(tmp_path: Path):
-    root = workspace("_base", tmp_path)
+    root = project("_base", tmp_path)
     assert runner.invoke(app, ["validate", "--dir", str(root)]).exit_code == 0
 
 
@@ -182,7 +182,7 @@ def test_the_base_workspace_is_valid(tmp_path: Path):
                          ids=[c[0] for c in CASES + CONTENT_CASES])
 def test_bad_input_fails_cleanly_and_writes_nothing(case, command, file, line, phrase,
                                                     tmp_path: Path):
-    root = workspace(case, tmp_path)
+    root = project(case, tmp_path)
     plan_file = str(root / "plan.yaml")
     if command == "spec":
         before = snapshot(root)
@@ -198,7 +198,7 @@ def test_bad_input_fails_cleanly_and_writes_nothing(case, command, file, line, p
                           file, line, phrase)
         assert snapshot(root) == before
         return
-    # apply and --target read live state: start from a workspace that has planned once
+    # apply and --target read live state: start from a project that has planned once
     assert runner.invoke(app, ["plan", "--dir", str(root)]).exit_code == 0
     before = snapshot(root)
     if command == "apply":
@@ -209,7 +209,7 @@ def test_bad_input_fails_cleanly_and_writes_nothing(case, command, file, line, p
     assert snapshot(root) == before
 
 
-# -- fuzzing load_workspace ----------------------------------------------------------------------
+# -- fuzzing load_project ----------------------------------------------------------------------
 
 KEYS = st.sampled_from([
     "title", "properties", "type", "options", "vocabulary", "database", "relation", "rollup",
@@ -255,6 +255,6 @@ def test_load_workspace_raises_only_reconciler_errors(tmp_path_factory, database
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text, encoding="utf-8")
     try:
-        load_workspace(root, env={})
+        load_project(root, env={})
     except ReconcilerError:
         pass

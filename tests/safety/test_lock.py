@@ -1,4 +1,4 @@
-"""One apply at a time per workspace: the file lock, the Postgres lock, force-unlock."""
+"""One apply at a time per project: the file lock, the Postgres lock, force-unlock."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from reconciler.apply.lock import (
-    LOCK_FILE, SCHEMA, TABLE, current_lock, force_unlock, lock_key, workspace_lock,
+    LOCK_FILE, SCHEMA, TABLE, current_lock, force_unlock, lock_key, project_lock,
 )
 from reconciler.cli import app
 from reconciler.errors import LockError
@@ -20,7 +20,7 @@ runner = CliRunner()
 
 
 def test_file_lock_is_created_with_its_owner_and_removed_on_exit(tmp_path: Path):
-    with workspace_lock(tmp_path) as info:
+    with project_lock(tmp_path) as info:
         data = json.loads((tmp_path / LOCK_FILE).read_text())
         assert data == {"id": info.id, "owner": info.owner, "operation": "apply",
                         "started_at": info.started_at}
@@ -30,9 +30,9 @@ def test_file_lock_is_created_with_its_owner_and_removed_on_exit(tmp_path: Path)
 
 
 def test_second_lock_is_refused_naming_owner_start_and_id(tmp_path: Path):
-    with workspace_lock(tmp_path) as info:
+    with project_lock(tmp_path) as info:
         with pytest.raises(LockError) as err:
-            with workspace_lock(tmp_path):
+            with project_lock(tmp_path):
                 pass  # pragma: no cover
         message = str(err.value)
         assert info.owner in message and info.started_at in message
@@ -43,7 +43,7 @@ def test_second_lock_is_refused_naming_owner_start_and_id(tmp_path: Path):
 
 def test_lock_is_released_when_the_body_fails(tmp_path: Path):
     with pytest.raises(RuntimeError):
-        with workspace_lock(tmp_path):
+        with project_lock(tmp_path):
             raise RuntimeError("boom")
     assert current_lock(tmp_path) is None
 
@@ -54,7 +54,7 @@ def test_only_one_of_many_concurrent_takers_wins(tmp_path: Path):
     def take() -> None:
         barrier.wait()
         try:
-            with workspace_lock(tmp_path):
+            with project_lock(tmp_path):
                 won.append(1)
                 barrier2.wait()
         except LockError:
@@ -73,13 +73,13 @@ def test_only_one_of_many_concurrent_takers_wins(tmp_path: Path):
 def test_force_unlock_needs_the_matching_id(tmp_path: Path):
     with pytest.raises(LockError, match="not locked"):
         force_unlock(tmp_path, "x")
-    lock = workspace_lock(tmp_path)
+    lock = project_lock(tmp_path)
     info = lock.__enter__()  # a run that "died" holding the lock
     with pytest.raises(LockError, match=f"lock id nope does not match the current lock {info.id}"):
         force_unlock(tmp_path, "nope")
     assert force_unlock(tmp_path, info.id).id == info.id
     assert not (tmp_path / LOCK_FILE).exists()
-    with workspace_lock(tmp_path):
+    with project_lock(tmp_path):
         pass
 
 
@@ -87,7 +87,7 @@ def test_a_corrupt_lock_file_still_locks_and_can_be_forced(tmp_path: Path):
     (tmp_path / LOCK_FILE).parent.mkdir()
     (tmp_path / LOCK_FILE).write_text("{not json")
     with pytest.raises(LockError, match="force-unlock unknown"):
-        with workspace_lock(tmp_path):
+        with project_lock(tmp_path):
             pass  # pragma: no cover
     force_unlock(tmp_path, "unknown")
     assert current_lock(tmp_path) is None
@@ -101,9 +101,9 @@ def test_lock_key_is_stable_and_signed_64_bit(tmp_path: Path):
 
 # -- the CLI ------------------------------------------------------------------------------------
 
-def test_cli_force_unlock(make_workspace):
-    root = make_workspace()
-    lock = workspace_lock(root)
+def test_cli_force_unlock(make_project):
+    root = make_project()
+    lock = project_lock(root)
     info = lock.__enter__()
     wrong = runner.invoke(app, ["force-unlock", "wrong-id", "--dir", str(root), "--force"])
     assert wrong.exit_code == 1 and f"does not match the current lock {info.id}" in wrong.output
@@ -117,11 +117,11 @@ def test_cli_force_unlock(make_workspace):
     assert again.exit_code == 1 and "not locked" in again.output
 
 
-def test_cli_apply_is_refused_while_another_apply_holds_the_lock(make_workspace):
-    root = make_workspace()
+def test_cli_apply_is_refused_while_another_apply_holds_the_lock(make_project):
+    root = make_project()
     out = root / "plans" / "p.yaml"
     assert runner.invoke(app, ["plan", "--dir", str(root), "--out", str(out)]).exit_code == 0
-    with workspace_lock(root) as info:
+    with project_lock(root) as info:
         result = runner.invoke(app, ["apply", str(out), "--dir", str(root)])
         assert result.exit_code == 1, result.output
         assert "Traceback" not in result.output
@@ -153,17 +153,17 @@ def _rows(url: str) -> list[tuple]:
 def test_postgres_lock_refuses_another_machine_and_names_the_owner(tmp_path: Path, lock_db: str):
     here, there = tmp_path / "here", tmp_path / "there"  # two checkouts: two file locks
     with psycopg.connect(lock_db) as a, psycopg.connect(lock_db) as b:
-        with workspace_lock(here, postgres=a) as info:
+        with project_lock(here, postgres=a) as info:
             assert _rows(lock_db) == [(info.id, info.owner)]
             with pytest.raises(LockError) as err:
-                with workspace_lock(there, postgres=b):
+                with project_lock(there, postgres=b):
                     pass  # pragma: no cover
             assert info.owner in str(err.value) and info.id in str(err.value)
             assert not (there / LOCK_FILE).exists()  # the refused run cleaned its file lock
             # the same path on another machine meets the advisory lock first
             (here / LOCK_FILE).unlink()
             with pytest.raises(LockError, match=info.owner):
-                with workspace_lock(here, postgres=b):
+                with project_lock(here, postgres=b):
                     pass  # pragma: no cover
             (here / LOCK_FILE).parent.mkdir(exist_ok=True)
             (here / LOCK_FILE).write_text(json.dumps(info.__dict__))
@@ -171,23 +171,23 @@ def test_postgres_lock_refuses_another_machine_and_names_the_owner(tmp_path: Pat
         held = a.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
                          "AND pid = pg_backend_pid()").fetchone()[0]
         assert held == 0
-        with workspace_lock(there, postgres=b):
+        with project_lock(there, postgres=b):
             pass
 
 
 @pytest.mark.postgres
 def test_a_dead_sessions_row_is_removed_with_force_unlock(tmp_path: Path, lock_db: str):
     dead = psycopg.connect(lock_db)
-    lock = workspace_lock(tmp_path / "a", postgres=dead)
+    lock = project_lock(tmp_path / "a", postgres=dead)
     info = lock.__enter__()  # never exited: the run died
     dead.close()  # the process died: its advisory lock is gone, its row stays
     with psycopg.connect(lock_db) as conn:
         with pytest.raises(LockError, match=f"force-unlock {info.id}"):
-            with workspace_lock(tmp_path / "b", postgres=conn):
+            with project_lock(tmp_path / "b", postgres=conn):
                 pass  # pragma: no cover
         with pytest.raises(LockError, match="does not match"):
             force_unlock(tmp_path / "b", "nope", postgres=conn)
         assert force_unlock(tmp_path / "b", info.id, postgres=conn).owner == info.owner
         assert _rows(lock_db) == []
-        with workspace_lock(tmp_path / "b", postgres=conn):
+        with project_lock(tmp_path / "b", postgres=conn):
             assert len(_rows(lock_db)) == 1

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from reconciler.apply.lock import workspace_lock
+from reconciler.apply.lock import project_lock
 from reconciler.cli import app
 from tests.safety.conftest import TASKS
 
@@ -37,8 +37,8 @@ class Transcript:
         self.root = root
         self.seen: list[tuple[str, str]] = []
 
-    def run(self, *args: str, code: int | None = 0, workspace: bool = True):
-        argv = [*args, "--dir", str(self.root)] if workspace else list(args)
+    def run(self, *args: str, code: int | None = 0, project: bool = True):
+        argv = [*args, "--dir", str(self.root)] if project else list(args)
         result = runner.invoke(app, argv)
         label = " ".join(args)
         self.seen += [(f"{label} stdout", result.stdout), (f"{label} stderr", result.stderr)]
@@ -51,7 +51,7 @@ class Transcript:
 
 
 @pytest.mark.postgres
-def test_no_command_leaks_a_token_or_password(make_workspace, notion_server, secret_database,
+def test_no_command_leaks_a_token_or_password(make_project, notion_server, secret_database,
                                                monkeypatch, caplog, tmp_path):
     base_url, parent = notion_server
     assert PASSWORD in secret_database
@@ -62,7 +62,7 @@ def test_no_command_leaks_a_token_or_password(make_workspace, notion_server, sec
     monkeypatch.setenv("NOTION_PARENT_PAGE_ID", parent)
     monkeypatch.setenv("DATABASE_URL", secret_database)
     caplog.set_level(logging.DEBUG)
-    root = make_workspace(tables=True)
+    root = make_project(tables=True)
     spec = root / "schemas" / "notion" / "tasks.yaml"
     t = Transcript(root)
     plans = root / "plans"
@@ -74,7 +74,7 @@ def test_no_command_leaks_a_token_or_password(make_workspace, notion_server, sec
     targets = str(doc["header"]["targets"] if "header" in doc else doc.get("targets"))
     assert "***" in targets and not leaks(targets), targets
     for fmt in ("text", "markdown", "json"):
-        t.run("show", str(plans / "first.yaml"), "--format", fmt, workspace=False)
+        t.run("show", str(plans / "first.yaml"), "--format", fmt, project=False)
     t.run("apply", str(plans / "first.yaml"))
     t.run("schema")
 
@@ -99,7 +99,7 @@ def test_no_command_leaks_a_token_or_password(make_workspace, notion_server, sec
     assert "HTTP GET /v1/databases/" in debug.stderr and "-> 200 (" in debug.stderr and "ms)" in debug.stderr
     assert "SQL " in debug.stderr
 
-    with workspace_lock(root) as info:
+    with project_lock(root) as info:
         held = t.run("apply", str(plans / "destroy.yaml"), code=1)
         assert info.id in held.stderr
         t.run("force-unlock", "not-the-id", "--force", code=1)

@@ -9,7 +9,7 @@ TYPES = {"Name": "title", "Tags": "multi_select", "Score": "number", "Due": "dat
 
 
 def content(*rows: dict) -> ContentSet:
-    return ContentSet(target="notion.t", key="Name", hash_field="Hash", rows=tuple(
+    return ContentSet(address="notion.t", key="Name", hash_field="Hash", rows=tuple(
         SourceRow(key=r["Name"], values=r, source="f.json") for r in rows))
 
 

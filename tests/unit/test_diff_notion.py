@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.diff.notion import diff_notion
-from reconciler.model.notion import NotionWorkspace, Relation, SelectOption
+from reconciler.model.notion import NotionDatabases, Relation, SelectOption
 from tests.conftest import make_database, make_property
 
 
@@ -14,7 +14,7 @@ def kinds(changes):
 
 
 def ws(*dbs):
-    return NotionWorkspace(databases=dbs)
+    return NotionDatabases(databases=dbs)
 
 
 def test_absent_database_is_created_with_each_property():

@@ -7,18 +7,18 @@ from datetime import datetime, timezone
 import pytest
 
 from reconciler.errors import PlanFileError
-from reconciler.model.notion import NotionWorkspace
+from reconciler.model.notion import NotionDatabases
 from reconciler.plan import planfile
 from reconciler.plan.build import build_plan
 from tests.conftest import make_database, make_property
 
 
 def _plan(now: datetime):
-    desired = NotionWorkspace(databases=(
+    desired = NotionDatabases(databases=(
         make_database("tasks", make_property("Status", "select", options=["Todo", "Done"]),
                       make_property("Estimate", "number", number_format="dollar")),
     ))
-    live = NotionWorkspace(databases=(
+    live = NotionDatabases(databases=(
         make_database("tasks", make_property("Old", "checkbox", id="o"), id="db1",
                       data_source_id="ds1"),
     ))

@@ -20,7 +20,7 @@ from reconciler.backends.notion.convert import rich_text_to_api
 from reconciler.backends.notion.resilience import create_exactly_once
 from reconciler.backends.notion.schema import database_from_api, property_to_api
 from reconciler.errors import ApplyError
-from reconciler.model.notion import Database, NotionWorkspace, Property, SelectOption, bare_id
+from reconciler.model.notion import Database, NotionDatabases, Property, SelectOption, bare_id
 from reconciler.plan.changes import Change, Phase
 from reconciler.state import DatabaseState, NotionState, PropertyState
 
@@ -40,16 +40,16 @@ def _property_name(change: Change) -> str:
 class NotionExecutor:
     """Applies Notion changes in plan order, keeping `state` (ids, applied formulas) current.
 
-    `live` is the workspace read just before (the stale check's read); `save_state()` is called
+    `live` is the live Notion read just before (the stale check's read); `save_state()` is called
     after every request so an interrupted apply leaves correct ids behind.
     """
 
-    def __init__(self, client, live: NotionWorkspace, state: NotionState,
+    def __init__(self, client, live: NotionDatabases, state: NotionState,
                  save_state: Callable[[], None]):
         self.client = client
         self.state = state
         self.save_state = save_state
-        self.schemas: dict[str, Database] = {d.key: d for d in live.databases}
+        self.schemas: dict[str, Database] = {d.name: d for d in live.databases}
         self.applied = 0
 
     def apply(self, changes: Sequence[Change], on_applied: OnApplied) -> None:
@@ -213,7 +213,7 @@ class NotionExecutor:
                   batch: Sequence[Change]) -> None:
         """Refresh the cached schema (and those a two-way relation touched) and the state's ids."""
         previous = self.schemas.get(key)
-        db = database_from_api(key, database, data_source, database_key_for=self.state.database_key_for)
+        db = database_from_api(key, database, data_source, database_name_for=self.state.database_name_for)
         if database is None and previous is not None:
             db = db.model_copy(update={"title": previous.title, "description": previous.description,
                                        "id": previous.id})
@@ -244,11 +244,11 @@ class NotionExecutor:
                 continue
             target = self.schemas.get(prop.relation.database)
             known = self.state.databases.get(prop.relation.database)
-            if known is None or target is None or target.key == db.key:
+            if known is None or target is None or target.name == db.name:
                 continue
             if any(p.relation and p.relation.synced_property == prop.name for p in target.properties):
                 continue
-            self._remember(target.key, None, self.client.data_sources.retrieve(known.data_source_id), ())
+            self._remember(target.name, None, self.client.data_sources.retrieve(known.data_source_id), ())
 
 
 def _property_fields(after: dict, name: str) -> dict:

@@ -19,7 +19,7 @@ from notion_client import APIResponseError
 from reconciler.backends.notion.discover import find_database
 from reconciler.backends.notion.schema import database_from_api
 from reconciler.errors import ReadError
-from reconciler.model.notion import Database, NotionWorkspace, Property, bare_id
+from reconciler.model.notion import Database, NotionDatabases, Property, bare_id
 from reconciler.state import NotionState
 
 ABSENT = "absent"
@@ -29,7 +29,7 @@ ABSENT = "absent"
 class LiveNotion:
     """The live side: databases by logical name, and a fingerprint per declared address."""
 
-    workspace: NotionWorkspace
+    databases: NotionDatabases
     fingerprints: dict[str, str]
 
 
@@ -41,29 +41,29 @@ def fingerprint(db: Database | None) -> str:
     return "sha256:" + hashlib.sha256(data.encode()).hexdigest()
 
 
-def read_notion(client, desired: NotionWorkspace, state: NotionState) -> LiveNotion:
+def read_notion(client, desired: NotionDatabases, state: NotionState) -> LiveNotion:
     """Find and read every desired database. Raises `ReadError` on API errors other than 404."""
     raw: dict[str, tuple[dict, dict]] = {}
     for db in desired.databases:
         found = _locate(client, db, state)
         if found is not None:
-            raw[db.key] = found
+            raw[db.name] = found
     by_source = {bare_id(ds["id"]): key for key, (_, ds) in raw.items()}
 
     def key_for(data_source_id: str) -> str | None:
-        return by_source.get(bare_id(data_source_id)) or state.database_key_for(data_source_id)
+        return by_source.get(bare_id(data_source_id)) or state.database_name_for(data_source_id)
 
     live = []
     for key, (database, data_source) in raw.items():
-        db = database_from_api(key, database, data_source, database_key_for=key_for)
+        db = database_from_api(key, database, data_source, database_name_for=key_for)
         live.append(_with_applied_formulas(db, state))
-    workspace = NotionWorkspace(databases=tuple(live))
-    prints = {db.address: fingerprint(workspace.database(db.key)) for db in desired.databases}
-    return LiveNotion(workspace, prints)
+    live_dbs = NotionDatabases(databases=tuple(live))
+    prints = {db.address: fingerprint(live_dbs.database(db.name)) for db in desired.databases}
+    return LiveNotion(live_dbs, prints)
 
 
 def _locate(client, db: Database, state: NotionState) -> tuple[dict, dict] | None:
-    known = state.databases.get(db.key)
+    known = state.databases.get(db.name)
     if known is not None:
         database = _get(client.databases.retrieve, known.database_id)
         if database is not None and not database.get("in_trash"):
@@ -77,7 +77,7 @@ def _discover(client, db: Database) -> tuple[dict, dict] | None:
     try:
         database = find_database(client, db.parent_page_id, db.title)
     except ReadError as exc:
-        raise ReadError(f"notion.{db.key}: {exc}") from None
+        raise ReadError(f"notion.{db.name}: {exc}") from None
     return (database, _data_source(client, database)) if database else None
 
 
@@ -111,7 +111,7 @@ def _with_applied_formulas(db: Database, state: NotionState) -> Database:
     (state lost, or edited in Notion) each `{{notion:block_property:<id>:<data source>:…}}`
     reference to this data source becomes `prop("<name>")`.
     """
-    known = state.databases.get(db.key)
+    known = state.databases.get(db.name)
     applied = {p.id: p for p in known.properties.values() if p.formula_applied is not None} \
         if known else {}
     names = {p.id: p.name for p in db.properties if p.id}

@@ -50,15 +50,15 @@ def plain_text(rich_text: Iterable[Mapping[str, Any]] | None) -> str:
 # --------------------------------------------------------------------------------------------
 # reading: data source property schema -> Property fields
 
-DatabaseKeyFor = Callable[[str], "str | None"]
-ConfigReader = Callable[[dict, DatabaseKeyFor], dict[str, Any]]
+DatabaseNameFor = Callable[[str], "str | None"]
+ConfigReader = Callable[[dict, DatabaseNameFor], dict[str, Any]]
 
 
-def _read_number(config: dict, _: DatabaseKeyFor) -> dict[str, Any]:
+def _read_number(config: dict, _: DatabaseNameFor) -> dict[str, Any]:
     return {"number_format": config.get("format")}
 
 
-def _read_options(config: dict, _: DatabaseKeyFor) -> dict[str, Any]:
+def _read_options(config: dict, _: DatabaseNameFor) -> dict[str, Any]:
     # Status `groups` are UI-managed (§3.4) and not part of the model.
     return {"options": tuple(
         SelectOption(name=o["name"], color=o.get("color") or "default",
@@ -66,28 +66,28 @@ def _read_options(config: dict, _: DatabaseKeyFor) -> dict[str, Any]:
         for o in config.get("options") or ())}
 
 
-def _read_relation(config: dict, database_key_for: DatabaseKeyFor) -> dict[str, Any]:
+def _read_relation(config: dict, database_name_for: DatabaseNameFor) -> dict[str, Any]:
     target = config.get("data_source_id") or ""
-    key = database_key_for(target) if target else None
+    key = database_name_for(target) if target else None
     two_way = config.get("type") == "dual_property"
     synced = (config.get("dual_property") or {}).get("synced_property_name") if two_way else None
     return {"relation": Relation(database=key or f"{UNDECLARED_PREFIX}{target}",
                                  two_way=two_way, synced_property=synced)}
 
 
-def _read_rollup(config: dict, _: DatabaseKeyFor) -> dict[str, Any]:
+def _read_rollup(config: dict, _: DatabaseNameFor) -> dict[str, Any]:
     return {"rollup": Rollup(relation_property=config.get("relation_property_name") or "",
                              rollup_property=config.get("rollup_property_name") or "",
                              function=config.get("function") or "")}
 
 
-def _read_formula(config: dict, _: DatabaseKeyFor) -> dict[str, Any]:
+def _read_formula(config: dict, _: DatabaseNameFor) -> dict[str, Any]:
     # Kept verbatim: Notion returns `{{notion:block_property:…}}` references, not the text sent
     # (NOTION-API.md §2 "Formula expressions are not round-trippable").
     return {"formula": config.get("expression")}
 
 
-def _read_unique_id(config: dict, _: DatabaseKeyFor) -> dict[str, Any]:
+def _read_unique_id(config: dict, _: DatabaseNameFor) -> dict[str, Any]:
     return {"unique_id_prefix": config.get("prefix")}
 
 
@@ -104,7 +104,7 @@ _READERS: dict[str, ConfigReader] = {
 
 
 def property_from_api(name: str, schema: Mapping[str, Any], *,
-                      database_key_for: DatabaseKeyFor) -> Property:
+                      database_name_for: DatabaseNameFor) -> Property:
     """One entry of a data source's `properties` (`{"id","name","description","type",<type>:{…}}`).
 
     `name` is the key in `properties` (used when the entry has no `name`). The id is kept exactly as
@@ -121,7 +121,7 @@ def property_from_api(name: str, schema: Mapping[str, Any], *,
     }
     reader = _READERS.get(kind)
     if reader is not None:
-        fields.update(reader(schema.get(kind) or {}, database_key_for))
+        fields.update(reader(schema.get(kind) or {}, database_name_for))
     return Property(**fields)
 
 
@@ -132,10 +132,10 @@ def _parent_page_id(*parents: Mapping[str, Any] | None) -> str | None:
     return None
 
 
-def database_from_api(key: str, database: Mapping[str, Any] | None, data_source: Mapping[str, Any],
-                      *, database_key_for: DatabaseKeyFor) -> Database:
+def database_from_api(name: str, database: Mapping[str, Any] | None, data_source: Mapping[str, Any],
+                      *, database_name_for: DatabaseNameFor) -> Database:
     """A data source object (GET /v1/data_sources/{id}) and optionally its database object
-    (GET /v1/databases/{id}) as a `Database` named `key`.
+    (GET /v1/databases/{id}) as a `Database` named `name` (its logical name).
 
     * `title`: the database title as plain text, else the data source title (§1.1: the database
       holds `title`, `description`, `parent`; the data source holds `title`, `description`,
@@ -146,7 +146,7 @@ def database_from_api(key: str, database: Mapping[str, Any] | None, data_source:
     * `id`: the database id (from `database`, else the data source's `parent.database_id`);
       `data_source_id`: the data source id.
     * `properties`: in the data source's order; relation targets through
-      `database_key_for(data_source_id)`, `"data_source:<id>"` when it returns `None`.
+      `database_name_for(data_source_id)`, `"data_source:<id>"` when it returns `None`.
 
     Raises `KeyError` when `data_source` has no `id`.
     """
@@ -157,10 +157,10 @@ def database_from_api(key: str, database: Mapping[str, Any] | None, data_source:
     if description_source is None:
         description_source = data_source.get("description")
     properties = tuple(
-        property_from_api(name, schema, database_key_for=database_key_for)
+        property_from_api(name, schema, database_name_for=database_name_for)
         for name, schema in (data_source.get("properties") or {}).items())
     return Database(
-        key=key,
+        name=name,
         title=plain_text(title_source),
         description=plain_text(description_source),
         parent_page_id=_parent_page_id(database.get("parent"), data_source.get("database_parent")),

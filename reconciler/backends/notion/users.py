@@ -29,7 +29,7 @@ def user_ids_by_email(client) -> dict[str, str]:
             page = client.users.list(start_cursor=cursor, page_size=100) if cursor \
                 else client.users.list(page_size=100)
         except APIResponseError as exc:
-            raise ReadError(f"cannot list the workspace's users to resolve people by e-mail: "
+            raise ReadError(f"cannot list the Notion workspace's users to resolve people by e-mail: "
                             f"{exc.code}: {exc}. Give the integration the 'Read user information "
                             "including email addresses' capability") from None
         for user in page.get("results", []):

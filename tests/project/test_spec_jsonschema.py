@@ -10,10 +10,10 @@ import json
 from pathlib import Path
 
 from reconciler.model.notion import CREATABLE_TYPES, NUMBER_FORMATS, OPTION_COLORS, ROLLUP_FUNCTIONS
-from reconciler.spec import write_schemas
-from reconciler.spec.documents import DatabaseDoc, VocabularyDoc
-from reconciler.spec.config import Config
-from reconciler.spec.yaml import load_yaml
+from reconciler.project import write_schemas
+from reconciler.project.documents import DatabaseDoc, VocabularyDoc
+from reconciler.project.config import Config
+from reconciler.project.yaml import load_yaml
 
 
 def test_write_schemas_writes_one_deterministic_file_per_spec_kind(tmp_path: Path):

@@ -2,8 +2,8 @@
 
 `load_content(root, databases, notion, tables, env)` reads the `content:` of every Notion
 database document (already loaded) and of every `schemas/supabase/*.yaml` that has one, checks it
-against the resolved schema, reads its source (`spec.sources.READERS`), types every value
-(`spec.values`) and returns `(content sets, notion, problems)`. `notion` comes back with the
+against the resolved schema, reads its source (`project.sources.READERS`), types every value
+(`project.values`) and returns `(content sets, notion, problems)`. `notion` comes back with the
 values of `additive` select/multi_select/status properties added to their options (stable
 colours), so the plan adds them before content is written. Values outside `exact` options are
 problems naming file, row and value. Never raises for bad content; nothing is written.
@@ -19,14 +19,14 @@ from typing import Any
 from reconciler.backends.notion.convert import READ_ONLY_TYPES
 from reconciler.errors import SpecProblem, relative
 from reconciler.model.content import ContentSet, SourceRow
-from reconciler.model.notion import NotionWorkspace, Property, SelectOption, stable_color
+from reconciler.model.notion import NotionDatabases, Property, SelectOption, stable_color
 from reconciler.model.postgres import Table
-from reconciler.spec.content_docs import ContentDoc, FieldDoc
-from reconciler.spec.sources import READERS, ReadContext, Record
-from reconciler.spec.sources.paths import MISSING, PathSyntaxError, parse_path
-from reconciler.spec.supabase_docs import TableDoc
-from reconciler.spec.values import to_notion, to_postgres
-from reconciler.spec.yaml import Loaded, load_yaml, validate
+from reconciler.project.content_docs import ContentDoc, FieldDoc
+from reconciler.project.sources import READERS, ReadContext, Record
+from reconciler.project.sources.paths import MISSING, PathSyntaxError, parse_path
+from reconciler.project.supabase_docs import TableDoc
+from reconciler.project.values import to_notion, to_postgres
+from reconciler.project.yaml import Loaded, load_yaml, validate
 
 #: Types a Notion key property may have; the hash property must be rich_text.
 NOTION_KEY_TYPES = ("title", "rich_text", "number", "select", "status", "url", "email",
@@ -56,10 +56,10 @@ class Target:
         return to_notion(kind, value) if self.notion else to_postgres(kind, value)
 
 
-def load_content(root: Path, databases: Mapping[str, Loaded], notion: NotionWorkspace,
+def load_content(root: Path, databases: Mapping[str, Loaded], notion: NotionDatabases,
                  tables: tuple[Table, ...], env: Mapping[str, str]
-                 ) -> tuple[tuple[ContentSet, ...], NotionWorkspace, list[SpecProblem]]:
-    """Every content set of the workspace; see the module docstring."""
+                 ) -> tuple[tuple[ContentSet, ...], NotionDatabases, list[SpecProblem]]:
+    """Every content set of the project; see the module docstring."""
     targets = [_notion_target(k, item, notion) for k, item in databases.items()
                if item.doc.content is not None]
     targets += _table_targets(root, tables, env)
@@ -72,7 +72,7 @@ def load_content(root: Path, databases: Mapping[str, Loaded], notion: NotionWork
     return tuple(sets), _with_options(notion, added), problems
 
 
-def _notion_target(key: str, item: Loaded, notion: NotionWorkspace) -> Target:
+def _notion_target(key: str, item: Loaded, notion: NotionDatabases) -> Target:
     db = notion.database(key)
     props = {p.name: p for p in db.properties}
     return Target(f"notion.{key}", item, item.doc.content, {n: p.type for n, p in props.items()},
@@ -112,7 +112,7 @@ def _content_set(root: Path, target: Target
     added, more = vocabulary_gate(target, rows, spots)
     problems += more
     line, _ = target.item.yaml.locate(("content",))
-    content = ContentSet(target=target.address, key=target.doc.key, hash_field=target.doc.hash,
+    content = ContentSet(address=target.address, key=target.doc.key, hash_field=target.doc.hash,
                          rows=tuple(rows), spec=f"{target.item.file}:{line}")
     return (None if problems else content), problems, added
 
@@ -270,8 +270,8 @@ def _unknown_option(key: str, prop: Property, value: str) -> str:
             f"or fix the value{hint}")
 
 
-def _with_options(notion: NotionWorkspace, added: Mapping[tuple[str, str], list[str]]
-                  ) -> NotionWorkspace:
+def _with_options(notion: NotionDatabases, added: Mapping[tuple[str, str], list[str]]
+                  ) -> NotionDatabases:
     """`notion` with additive values added to their properties' options (stable colours)."""
     if not added:
         return notion

@@ -1,4 +1,4 @@
-"""The bundled workspace's Supabase side and `mirror:` end to end, plus connection handling."""
+"""The bundled project's Supabase side and `mirror:` end to end, plus connection handling."""
 
 from __future__ import annotations
 
@@ -10,20 +10,20 @@ import pytest
 from reconciler.backends.postgres.connect import connect, describe_target, mask
 from reconciler.backends.postgres.reader import read_tables
 from reconciler.errors import ConfigError, ReadError
-from reconciler.model.notion import Database, NotionWorkspace, Property
-from reconciler.spec.supabase import load_supabase
+from reconciler.model.notion import Database, NotionDatabases, Property
+from reconciler.project.supabase import load_supabase
 
 from .conftest import REPO, converge, kinds, plan
 
 
-def bundled_notion() -> NotionWorkspace:
+def bundled_notion() -> NotionDatabases:
     """The desired Notion side from the real loader when it imports, else none (the bundled
     Supabase tables do not mirror)."""
     try:
-        from reconciler.spec.loader import load_workspace
-        return load_workspace(REPO, {}).notion
+        from reconciler.project.loader import load_project
+        return load_project(REPO, {}).notion
     except Exception:  # the loader is being written concurrently
-        return NotionWorkspace()
+        return NotionDatabases()
 
 
 @pytest.mark.postgres
@@ -51,8 +51,8 @@ def write_mirror(root: Path, schema: str) -> None:
 def test_a_new_notion_property_is_a_new_column_in_the_same_plan(conn, schema, tmp_path):
     write_mirror(tmp_path, schema)
     props = [Property(name="Name", type="title"), Property(name="Tags", type="multi_select")]
-    ws = lambda *p: NotionWorkspace(databases=(Database(  # noqa: E731
-        key="tasks", title="Tasks", properties=tuple(props) + p),))
+    ws = lambda *p: NotionDatabases(databases=(Database(  # noqa: E731
+        name="tasks", title="Tasks", properties=tuple(props) + p),))
     tables, problems = load_supabase(tmp_path, {}, ws())
     assert problems == []
     converge(conn, tables)

@@ -1,6 +1,6 @@
-"""`reconciler.yaml`: targets and defaults of a workspace (DESIGN.md "The user's workspace").
+"""`reconciler.yaml`: targets and defaults of a project (DESIGN.md "The user's project").
 
-Found at the workspace root or at `schemas/reconciler.yaml`. It holds no secrets: tokens and
+Found at the project root or at `schemas/reconciler.yaml`. It holds no secrets: tokens and
 connection strings come from the environment or `.env` (DESIGN.md), so only `${VAR}` references
 appear here. Example::
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-#: Where the config file may live, relative to the workspace root, in order of preference.
+#: Where the config file may live, relative to the project root, in order of preference.
 CONFIG_PATHS: tuple[str, ...] = ("reconciler.yaml", "schemas/reconciler.yaml")
 
 #: Notion's average limit is about three requests per second per integration (NOTION-API.md §4.1).

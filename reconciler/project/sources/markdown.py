@@ -15,9 +15,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 
 from reconciler.errors import SpecProblem
-from reconciler.spec.sources.base import ReadContext
-from reconciler.spec.sources.paths import Record
-from reconciler.spec.yaml import _plain
+from reconciler.project.sources.base import ReadContext
+from reconciler.project.sources.paths import Record
+from reconciler.project.yaml import _plain
 
 _FENCE, _ENDS = "---", ("---", "...")
 

@@ -1,11 +1,11 @@
-"""The bundled example workspace (seeds 001, 003 and 004) loads and resolves."""
+"""The bundled example project (seeds 001, 003 and 004) loads and resolves."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from reconciler.model.notion import stable_color
-from reconciler.spec import load_workspace
+from reconciler.project import load_project
 
 
 SEED_003_004 = ["CLI Sessions", "Drift Board", "File Catalog", "LUKHAS Modules",
@@ -20,7 +20,7 @@ SEED_001 = ["Business Entities Registry", "Contacts & Profiles", "Community Hub"
 
 
 def test_bundled_workspace_has_the_seed_databases(repo: Path):
-    ws = load_workspace(repo, env={})
+    ws = load_project(repo, env={})
     titles = [d.title for d in ws.notion.databases]
     assert len(titles) == 25 and sorted(titles) == sorted(SEED_003_004 + SEED_001 + ["Learning Points"])
     assert {v.name for v in ws.vocabularies} == {"agents", "features", "priority", "tags"}
@@ -28,7 +28,7 @@ def test_bundled_workspace_has_the_seed_databases(repo: Path):
 
 
 def test_lukhas_modules_has_exactly_the_seed_properties(repo: Path):
-    db = load_workspace(repo, env={}).notion.database("lukhas_modules")
+    db = load_project(repo, env={}).notion.database("lukhas_modules")
     assert [(p.name, p.type) for p in db.properties] == [
         ("Module", "title"), ("Description", "rich_text"), ("Features", "multi_select"),
         ("APIs", "rich_text"), ("SLA p95", "number"), ("Coverage", "number"),
@@ -37,7 +37,7 @@ def test_lukhas_modules_has_exactly_the_seed_properties(repo: Path):
 
 
 def test_vocabulary_is_expanded_with_stable_colours(repo: Path):
-    ws = load_workspace(repo, env={})
+    ws = load_project(repo, env={})
     features = ws.notion.database("lukhas_modules").property("Features")
     assert features.vocabulary == "features" and features.options_mode == "additive"
     names = [o.name for o in features.options]
@@ -50,7 +50,7 @@ def test_vocabulary_is_expanded_with_stable_colours(repo: Path):
 
 
 def test_two_way_relations_add_synced_properties(repo: Path):
-    ws = load_workspace(repo, env={})
+    ws = load_project(repo, env={})
     back = ws.notion.database("file_catalog").property("Drift Reports")
     assert back.type == "relation" and back.synced_from == 'notion.drift_board.property["File"]'
     assert back.relation.database == "drift_board" and back.relation.synced_property == "File"
@@ -60,7 +60,7 @@ def test_two_way_relations_add_synced_properties(repo: Path):
 
 
 def test_rollup_formula_and_one_way_self_relation(repo: Path):
-    ws = load_workspace(repo, env={})
+    ws = load_project(repo, env={})
     rollup = ws.notion.database("task_tracking").property("Dependency Count").rollup
     assert (rollup.relation_property, rollup.rollup_property, rollup.function) == \
         ("Dependencies", "Task ID", "count")
@@ -70,13 +70,13 @@ def test_rollup_formula_and_one_way_self_relation(repo: Path):
 
 
 def test_spec_hash_is_stable_and_follows_the_files(bundled: Path):
-    first, second = load_workspace(bundled, env={}), load_workspace(bundled, env={})
+    first, second = load_project(bundled, env={}), load_project(bundled, env={})
     assert first.spec_hash == second.spec_hash and first.spec_hash.startswith("sha256:")
     # reconciler.yaml, 24 databases, 4 vocabularies
     assert len([f for f in first.files if "supabase" not in f.parts]) == 30
     path = bundled / "schemas" / "notion" / "tech_debt.yaml"
     path.write_text(path.read_text() + "  Notes: {type: rich_text}\n")
-    changed = load_workspace(bundled, env={})
+    changed = load_project(bundled, env={})
     assert changed.spec_hash != first.spec_hash
     assert changed.notion.database("tech_debt").property("Notes") is not None
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from reconciler.errors import SpecProblem
-from reconciler.spec.config import Config
-from reconciler.spec.documents import (
+from reconciler.project.config import Config
+from reconciler.project.documents import (
     MAX_NAME, DatabaseDoc, OptionDoc, OptionsBase, RelationDoc, RollupDoc, VocabularyDoc,
 )
-from reconciler.spec.resolve import BackReference, back_references, is_matching_back
-from reconciler.spec.yaml import Loaded
+from reconciler.project.resolve import BackReference, back_references, is_matching_back
+from reconciler.project.yaml import Loaded
 
 Databases = Mapping[str, Loaded[DatabaseDoc]]
 

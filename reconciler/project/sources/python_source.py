@@ -1,6 +1,6 @@
-"""`python: package.module:function`: a function of the workspace yields the rows as dicts.
+"""`python: package.module:function`: a function of the project yields the rows as dicts.
 
-The module is imported with the workspace root first on `sys.path` (removed again afterwards) and
+The module is imported with the project root first on `sys.path` (removed again afterwards) and
 the function is called with no arguments; it returns or yields mappings, each a row whose fields
 are dotted paths into it. Anything it raises, or a row that is not a mapping, is a problem
 located at the `python:` line of the spec (rows have no file line: they are named
@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from reconciler.errors import SpecProblem
-from reconciler.spec.sources.base import ReadContext
-from reconciler.spec.sources.paths import Record
+from reconciler.project.sources.base import ReadContext
+from reconciler.project.sources.paths import Record
 
 _TARGET = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z")
 

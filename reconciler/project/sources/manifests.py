@@ -3,7 +3,7 @@
 
 Line numbers: JSON is parsed by `json` (errors carry its line/column) and positions come from
 ruamel.yaml reading the same text (JSON is YAML 1.2 flow syntax); when ruamel cannot, rows are
-located by file only. YAML files go through `spec.yaml.load_yaml` (positions of every node).
+located by file only. YAML files go through `project.yaml.load_yaml` (positions of every node).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from reconciler.errors import SpecProblem
-from reconciler.spec.sources.base import ReadContext
-from reconciler.spec.sources.paths import MISSING, PathSyntaxError, Record, lookup, parse_path
-from reconciler.spec.yaml import _plain, load_yaml
+from reconciler.project.sources.base import ReadContext
+from reconciler.project.sources.paths import MISSING, PathSyntaxError, Record, lookup, parse_path
+from reconciler.project.yaml import _plain, load_yaml
 
 
 def read_json(ctx: ReadContext) -> tuple[list[Record], list[SpecProblem]]:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from reconciler.spec.content_docs import ContentDoc
+from reconciler.project.content_docs import ContentDoc
 
 OnDelete = Literal["no action", "restrict", "cascade", "set null", "set default"]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import SpecError
-from reconciler.spec import load_workspace
+from reconciler.project import load_project
 
 N = "schemas/notion/tasks.yaml"
 P = "schemas/notion/projects.yaml"
@@ -111,10 +111,10 @@ CASES = [
 
 
 @pytest.mark.parametrize("files, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_broken_spec_is_located(make_workspace, files, expected):
-    root = make_workspace(files)
+def test_broken_spec_is_located(make_project, files, expected):
+    root = make_project(files)
     with pytest.raises(SpecError) as info:
-        load_workspace(root, env={})
+        load_project(root, env={})
     file, line, col, phrase = expected
     found = [(p.file, p.line, p.col) for p in info.value.problems]
     hits = [p for p in info.value.problems if phrase in p.message]
@@ -124,15 +124,15 @@ def test_broken_spec_is_located(make_workspace, files, expected):
     assert str(hits[0]).startswith(f"{file}:{line}:{col}: ")
 
 
-def test_every_problem_of_every_file_at_once(make_workspace):
-    root = make_workspace({
+def test_every_problem_of_every_file_at_once(make_project):
+    root = make_project({
         N: HEAD + "  Due: {type: datetime}\n  P: {type: relation, database: nowhere}\n",
         P: "title: Projects\nproperties:\n  Name: {type: title}\n  S: {type: select, options: [a, A]}\n",
         V: "options: []\n",
         "schemas/notion/broken.yaml": "title: [\n",
     })
     with pytest.raises(SpecError) as info:
-        load_workspace(root, env={})
+        load_project(root, env={})
     files = [p.file for p in info.value.problems]
     assert files == sorted(files)
     assert set(files) == {N, P, V, "schemas/notion/broken.yaml"}
@@ -140,12 +140,12 @@ def test_every_problem_of_every_file_at_once(make_workspace):
     assert str(info.value).count("\n") == 3
 
 
-def test_loading_never_writes(make_workspace, listing):
-    good = make_workspace({N: HEAD, "reconciler.yaml": "notion: {rate_limit: 2}\n"})
+def test_loading_never_writes(make_project, listing):
+    good = make_project({N: HEAD, "reconciler.yaml": "notion: {rate_limit: 2}\n"})
     before = listing(good)
-    load_workspace(good, env={})
+    load_project(good, env={})
     (good / N).write_text(HEAD + "  X: {type: nope}\n")
     before = listing(good)
     with pytest.raises(SpecError):
-        load_workspace(good, env={})
+        load_project(good, env={})
     assert listing(good) == before

@@ -11,9 +11,9 @@ import csv
 import io
 
 from reconciler.errors import SpecProblem
-from reconciler.spec.content_docs import FieldDoc
-from reconciler.spec.sources.base import ReadContext
-from reconciler.spec.sources.paths import Record
+from reconciler.project.content_docs import FieldDoc
+from reconciler.project.sources.base import ReadContext
+from reconciler.project.sources.paths import Record
 
 
 def read_csv(ctx: ReadContext) -> tuple[list[Record], list[SpecProblem]]:

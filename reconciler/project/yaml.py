@@ -164,7 +164,7 @@ def _duplicate_keys(yaml: YAML, text: str, file: str) -> list[SpecProblem]:
 
 
 def environment(root: Path) -> dict[str, str]:
-    """The process environment over the workspace's `.env` file (the environment wins)."""
+    """The process environment over the project's `.env` file (the environment wins)."""
     from dotenv import dotenv_values
 
     values = {k: v for k, v in dotenv_values(root / ".env").items() if v is not None} \

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from reconciler.spec.config import Config
-from reconciler.spec.documents import DOC_BY_TYPE, DatabaseDoc, VocabularyDoc
+from reconciler.project.config import Config
+from reconciler.project.documents import DOC_BY_TYPE, DatabaseDoc, VocabularyDoc
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -41,7 +41,7 @@ def notion_database_schema() -> dict:
     "<type> property".
     """
     schema = _schema(DatabaseDoc, "Notion database",
-                     "One Notion database of a reconciler workspace (file stem = logical name).")
+                     "One Notion database of a reconciler project (file stem = logical name).")
     item = schema["properties"]["properties"]["additionalProperties"]
     item["properties"] = {"type": {
         "enum": sorted(DOC_BY_TYPE), "title": "Property type",
@@ -62,12 +62,12 @@ def vocabulary_schema() -> dict:
 def config_schema() -> dict:
     """Schema of `reconciler.yaml` (the `supabase:` section is open for now)."""
     return _schema(Config, "reconciler.yaml",
-                   "Targets and defaults of a reconciler workspace. No secrets: use ${VAR}.")
+                   "Targets and defaults of a reconciler project. No secrets: use ${VAR}.")
 
 
 def supabase_table_schema() -> dict:
     """Schema of `schemas/supabase/<table>.yaml`."""
-    from reconciler.spec.supabase_docs import TableDoc
+    from reconciler.project.supabase_docs import TableDoc
 
     schema = TableDoc.model_json_schema(by_alias=True)
     return {"$schema": DRAFT, **schema, "title": "Supabase table",

@@ -1,6 +1,6 @@
 """Pydantic models of what users write: `schemas/notion/<db>.yaml` and `schemas/vocab/<name>.yaml`.
 
-These are the *documents* (Atlas's `sqlspec`), not the resource model: `spec.resolve` turns them
+These are the *documents* (Atlas's `sqlspec`), not the resource model: `project.resolve` turns them
 into `reconciler.model.notion` objects. Every model refuses unknown keys (extra="forbid"). A
 property is a tagged union on `type`, so a key that belongs to another type (e.g. `format` on a
 select) is refused where it stands and the JSON Schema gives editors one branch per type.
@@ -14,7 +14,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, field_validator
 
-from reconciler.spec.content_docs import ContentDoc
+from reconciler.project.content_docs import ContentDoc
 from reconciler.model.notion import (
     CREATABLE_TYPES, NUMBER_FORMATS, OPTION_COLORS, ROLLUP_FUNCTIONS, UI_ONLY_TYPES,
 )

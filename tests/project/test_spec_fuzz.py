@@ -7,7 +7,7 @@ import shutil
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from reconciler.errors import SpecError
-from reconciler.spec import load_workspace
+from reconciler.project import load_project
 
 _PIECES = st.sampled_from([
     "title: T\n", "properties:\n", "  Name: {type: title}\n", "  X: {type: select, options: [a, A]}\n",
@@ -26,7 +26,7 @@ def test_arbitrary_database_file_raises_only_spec_error(tmp_path_factory, text):
     path.parent.mkdir(parents=True)
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     try:
-        load_workspace(root, env={})
+        load_project(root, env={})
     except SpecError as exc:
         assert exc.problems and all(p.line >= 1 and p.col >= 1 for p in exc.problems)
     finally:

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.backends.notion.convert import value_to_api
-from reconciler.spec.documents import check_option_name
+from reconciler.project.documents import check_option_name
 
 _TRUE, _FALSE = {"true", "yes", "y", "on", "1"}, {"false", "no", "n", "off", "0", ""}
 _INT = re.compile(r"[+-]?\d+\Z")

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.errors import SpecProblem, relative
-from reconciler.spec.content_docs import SourceDoc
+from reconciler.project.content_docs import SourceDoc
 
 
 @dataclass(frozen=True)
 class ReadContext:
-    """A reader's inputs: the workspace `root`, the `source:` document, and `spec_problem(loc,
+    """A reader's inputs: the project `root`, the `source:` document, and `spec_problem(loc,
     message)`, which locates a problem at `loc` under `content.source` of the spec file."""
 
     root: Path
@@ -27,7 +27,7 @@ class ReadContext:
         """Files matching `pattern` under the root, sorted; an error when none match."""
         if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
             return [], [self.spec_problem(loc, f"{pattern!r}: source paths are relative to the "
-                                               "workspace root and stay inside it")]
+                                               "project root and stay inside it")]
         try:
             files = sorted(p for p in self.root.glob(pattern) if p.is_file())
         except (ValueError, NotImplementedError) as exc:

@@ -2,7 +2,7 @@
 
 `load_supabase(root, env, notion)` validates each file against `TableDoc`, resolves shorthands
 (enums as CHECKs, `references:`, literal defaults, `grants: {role: all}`), derives mirrored
-columns from the `NotionWorkspace` (`spec.mirror`) and checks references between tables.
+columns from the `NotionDatabases` (`project.mirror`) and checks references between tables.
 Never raises for bad content: problems come back as `SpecProblem`s (`file:line:col`).
 """
 
@@ -17,24 +17,24 @@ from psycopg import sql
 
 from reconciler.backends.postgres.compile import type_sql
 from reconciler.errors import SpecProblem, relative
-from reconciler.model.notion import NotionWorkspace
+from reconciler.model.notion import NotionDatabases
 from reconciler.model.postgres import (
     MAX_IDENTIFIER, PRIVILEGES, Check, Column, ForeignKey, Grant, Index, Policy, Table, Unique,
     check_name, normalise_default, normalise_type, object_name,
 )
-from reconciler.spec.mirror import mirror_columns
-from reconciler.spec.supabase_docs import ColumnDoc, MirrorDoc, ReferenceDoc, TableDoc
-from reconciler.spec.yaml import Loaded, load_yaml, validate
+from reconciler.project.mirror import mirror_columns
+from reconciler.project.supabase_docs import ColumnDoc, MirrorDoc, ReferenceDoc, TableDoc
+from reconciler.project.yaml import Loaded, load_yaml, validate
 
 SPEC_DIR = Path("schemas") / "supabase"
 
 
-def load_supabase(root: Path, env: Mapping[str, str], notion: NotionWorkspace
+def load_supabase(root: Path, env: Mapping[str, str], notion: NotionDatabases
                   ) -> tuple[tuple[Table, ...], list[SpecProblem]]:
     """Read every `<root>/schemas/supabase/*.yaml` (sorted) into tables.
 
     Returns `(tables, problems)`; file names in problems are relative to `root`. `notion` is the
-    desired Notion workspace that `mirror:` names resolve against. OSError propagates.
+    desired Notion databases that `mirror:` names resolve against. OSError propagates.
     """
     problems: list[SpecProblem] = []
     loaded: list[Loaded[TableDoc]] = []
@@ -57,7 +57,7 @@ def load_supabase(root: Path, env: Mapping[str, str], notion: NotionWorkspace
     return tuple(tables), problems
 
 
-def resolve_table(item: Loaded[TableDoc], notion: NotionWorkspace
+def resolve_table(item: Loaded[TableDoc], notion: NotionDatabases
                   ) -> tuple[Table, list[SpecProblem]]:
     """One validated document → `Table` (+ problems found while resolving)."""
     doc, name = item.doc, item.doc.name or item.key
@@ -132,19 +132,19 @@ def _mirror_doc(mirror: str | MirrorDoc) -> MirrorDoc:
     return MirrorDoc(database=mirror) if isinstance(mirror, str) else mirror
 
 
-def _mirror_comment(doc: TableDoc, notion: NotionWorkspace) -> str | None:
+def _mirror_comment(doc: TableDoc, notion: NotionDatabases) -> str | None:
     if doc.mirror is None:
         return None
     db = notion.database(_mirror_doc(doc.mirror).database)
     return f"Mirror of the Notion database {db.title!r}" if db is not None else None
 
 
-def _mirrored(item: Loaded[TableDoc], notion: NotionWorkspace
+def _mirrored(item: Loaded[TableDoc], notion: NotionDatabases
               ) -> tuple[dict[str, Column], list[SpecProblem]]:
     mirror = _mirror_doc(item.doc.mirror)
     db = notion.database(mirror.database)
     if db is None:
-        known = ", ".join(sorted(d.key for d in notion.databases)) or "none"
+        known = ", ".join(sorted(d.name for d in notion.databases)) or "none"
         return {}, [item.problem(("mirror",), f"mirror: no Notion database named "
                                  f"{mirror.database!r} is declared (declared: {known})")]
     columns, clashes = mirror_columns(db, mirror.dates)

@@ -1,4 +1,4 @@
-"""Fixtures of the spec tests: small workspaces written into tmp_path, and the bundled one."""
+"""Fixtures of the spec tests: small projects written into tmp_path, and the bundled one."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ TASKS = "title: Tasks\nproperties:\n  Name: {type: title}\n"
 
 
 @pytest.fixture
-def make_workspace(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
-    """Factory: `make_workspace({"schemas/notion/tasks.yaml": "..."})` → the workspace root."""
+def make_project(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
+    """Factory: `make_project({"schemas/notion/tasks.yaml": "..."})` → the project root."""
     def make(files: Mapping[str, str]) -> Path:
         return write_files(tmp_path / "ws", files)
     return make
@@ -28,7 +28,7 @@ def make_workspace(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
 
 @pytest.fixture
 def bundled(tmp_path: Path) -> Path:
-    """A copy of the repository's bundled workspace (reconciler.yaml + schemas/ + content/)."""
+    """A copy of the repository's bundled project (reconciler.yaml + schemas/ + content/)."""
     root = tmp_path / "bundled"
     root.mkdir()
     shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
@@ -39,7 +39,7 @@ def bundled(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def repo() -> Path:
-    """The repository root, which holds the bundled workspace."""
+    """The repository root, which holds the bundled project."""
     return REPO
 
 

@@ -9,7 +9,7 @@ content:
     items: modules                   #   markdown_sections, csv, python
     fields: {Module: name, SLA p95: sla.p95_ms, Coverage: {path: coverage, default: 0}}
 ```
-Kinds and their path syntax are described in docs/content.md; `spec.content` resolves these
+Kinds and their path syntax are described in docs/content.md; `project.content` resolves these
 documents into `model.content.ContentSet`s.
 """
 
@@ -41,7 +41,7 @@ FieldSpec = str | FieldDoc
 class SectionsDoc(_Doc):
     """`markdown_sections: {files: GLOB, heading: REGEX, fields: {…}}`: each heading starts a row."""
 
-    files: str = Field(description="Glob of markdown files, relative to the workspace root.")
+    files: str = Field(description="Glob of markdown files, relative to the project root.")
     heading: str = Field(description="Regex a heading line must match (searched per line); its "
                                      "groups are $heading.1, $heading.2, …")
     fields: dict[str, FieldSpec] | None = Field(
@@ -58,7 +58,7 @@ class SourceDoc(_Doc):
     markdown_sections: SectionsDoc | None = None
     csv: str | None = Field(None, description="A CSV file with a header row; a line is a row.")
     python: str | None = Field(None, description="module:function yielding dicts (the module is "
-                                                 "imported with the workspace root on sys.path).")
+                                                 "imported with the project root on sys.path).")
     items: str | None = Field(None, description="json/yaml: dotted path to a list; each element "
                                                 "is a row.")
     fields: dict[str, FieldSpec] | None = Field(None, description="Field → path in a row.")

@@ -1,7 +1,7 @@
 """Content source readers: one per `source:` kind, each `read(ctx) -> (records, problems)`.
 
 `READERS` maps a kind (`json`, `yaml`, `markdown`, `markdown_sections`, `csv`, `python`) to its
-reader; `spec.content` picks one by the document's kind. Readers never raise for bad input: every
+reader; `project.content` picks one by the document's kind. Readers never raise for bad input: every
 problem is a `SpecProblem` located in the source file (data) or in the spec file (the `source:`).
 """
 
@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from reconciler.errors import SpecProblem
-from reconciler.spec.sources.base import ReadContext
-from reconciler.spec.sources.csv_source import read_csv
-from reconciler.spec.sources.manifests import read_json, read_yaml
-from reconciler.spec.sources.markdown import read_markdown
-from reconciler.spec.sources.paths import Record
-from reconciler.spec.sources.python_source import read_python
-from reconciler.spec.sources.sections import read_sections
+from reconciler.project.sources.base import ReadContext
+from reconciler.project.sources.csv_source import read_csv
+from reconciler.project.sources.manifests import read_json, read_yaml
+from reconciler.project.sources.markdown import read_markdown
+from reconciler.project.sources.paths import Record
+from reconciler.project.sources.python_source import read_python
+from reconciler.project.sources.sections import read_sections
 
 Reader = Callable[[ReadContext], "tuple[list[Record], list[SpecProblem]]"]
 

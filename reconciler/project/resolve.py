@@ -1,6 +1,6 @@
 """Documents → desired model (pure: no I/O, no validation messages).
 
-`resolve_notion` turns validated `DatabaseDoc`s into a `NotionWorkspace`: properties in declared
+`resolve_notion` turns validated `DatabaseDoc`s into a `NotionDatabases`: properties in declared
 order, options coloured with `stable_color` when no colour is declared, shared vocabularies
 expanded, and the property Notion creates on the other side of every two-way relation added to
 the target database (NOTION-API.md §3.3: "creates the synced property on the target named
@@ -17,9 +17,9 @@ from typing import Any
 
 from reconciler import addresses
 from reconciler.model.notion import (
-    Database, NotionWorkspace, Property, Relation, Rollup, SelectOption, Vocabulary, stable_color,
+    Database, NotionDatabases, Property, Relation, Rollup, SelectOption, Vocabulary, stable_color,
 )
-from reconciler.spec.documents import (
+from reconciler.project.documents import (
     DatabaseDoc, FormulaDoc, NumberDoc, OptionDoc, OptionsBase, PropertyBase, RelationDoc,
     RollupDoc, UniqueIdDoc, VocabularyDoc,
 )
@@ -91,7 +91,7 @@ def resolve_vocabulary(name: str, doc: VocabularyDoc) -> Vocabulary:
 
 
 def resolve_notion(docs: Mapping[str, DatabaseDoc], vocabularies: Mapping[str, Vocabulary],
-                   default_parent: str | None) -> NotionWorkspace:
+                   default_parent: str | None) -> NotionDatabases:
     """Every database, keyed by file stem, with synced back properties added.
 
     `default_parent`: `notion.parent_page_id` of the config (None = the planner decides).
@@ -101,11 +101,11 @@ def resolve_notion(docs: Mapping[str, DatabaseDoc], vocabularies: Mapping[str, V
     for key, db in docs.items():
         props = [to_property(name, prop, db.title, vocabularies) for name, prop in db.properties.items()]
         databases.append(Database(
-            key=key, title=db.title, description=db.description or "",
+            name=key, title=db.title, description=db.description or "",
             parent_page_id=(db.parent or "").strip() or default_parent,
             properties=tuple(_with_back_properties(key, props, refs)),
         ))
-    return NotionWorkspace(databases=tuple(databases))
+    return NotionDatabases(databases=tuple(databases))
 
 
 def _with_back_properties(key: str, props: list[Property], refs: list[BackReference]

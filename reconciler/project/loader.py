@@ -1,9 +1,9 @@
-"""Read a workspace's YAML into the desired model, or fail with every problem at once.
+"""Read a project's YAML into the desired model, or fail with every problem at once.
 
-`load_workspace(root)` reads `reconciler.yaml` (or `schemas/reconciler.yaml`),
+`load_project(root)` reads `reconciler.yaml` (or `schemas/reconciler.yaml`),
 `schemas/vocab/*.yaml` and `schemas/notion/*.yaml`, validates each file against its document
-model (`spec.documents`), checks the references between files, and resolves the documents
-(`spec.resolve`). Every problem of every file is collected and raised as one `SpecError`
+model (`project.documents`), checks the references between files, and resolves the documents
+(`project.resolve`). Every problem of every file is collected and raised as one `SpecError`
 (`file:line:col: message`, files relative to the root). Nothing is ever written.
 """
 
@@ -20,14 +20,14 @@ from pydantic import BaseModel
 
 from reconciler.errors import ConfigError, SpecError, SpecProblem, relative
 from reconciler.model.content import ContentSet
-from reconciler.model.notion import NotionWorkspace, Vocabulary
-from reconciler.spec.content import load_content
-from reconciler.spec.config import CONFIG_PATHS, Config, config_paths
-from reconciler.spec.documents import DatabaseDoc, VocabularyDoc, explain_error
-from reconciler.spec.checks import check_databases, check_vocabulary
-from reconciler.spec.resolve import resolve_notion, resolve_vocabulary
-from reconciler.spec.supabase import load_supabase
-from reconciler.spec.yaml import Loaded, environment, load_yaml, validate
+from reconciler.model.notion import NotionDatabases, Vocabulary
+from reconciler.project.content import load_content
+from reconciler.project.config import CONFIG_PATHS, Config, config_paths
+from reconciler.project.documents import DatabaseDoc, VocabularyDoc, explain_error
+from reconciler.project.checks import check_databases, check_vocabulary
+from reconciler.project.resolve import resolve_notion, resolve_vocabulary
+from reconciler.project.supabase import load_supabase
+from reconciler.project.yaml import Loaded, environment, load_yaml, validate
 
 D = TypeVar("D", bound=BaseModel)
 
@@ -39,19 +39,19 @@ SPEC_DIRS: tuple[str, ...] = ("vocab", "notion", "supabase")
 
 
 @dataclass(frozen=True)
-class Workspace:
-    """A loaded, valid workspace: the desired state of every declared resource.
+class Project:
+    """A loaded, valid project: the desired state of every declared resource.
 
     `files` are the absolute paths of every spec file read; `spec_hash` is
     `"sha256:<hex>"` over their sorted (relative path, bytes), recorded in plan headers.
     `supabase` is filled by the Supabase loader (see `_load_supabase`). `content` holds one
-    `ContentSet` per `content:` section (`spec.content`), in file order, and `notion` already
+    `ContentSet` per `content:` section (`project.content`), in file order, and `notion` already
     carries the values of additive vocabularies that the content uses.
     """
 
     root: Path
     config: Config
-    notion: NotionWorkspace
+    notion: NotionDatabases
     vocabularies: tuple[Vocabulary, ...]
     files: tuple[Path, ...]
     spec_hash: str
@@ -72,12 +72,12 @@ def find_root(start: Path) -> Path:
         if (here / "schemas").is_dir() or (here / "reconciler.yaml").is_file():
             return here
     raise ConfigError(
-        f"No reconciler workspace in {start} or any directory above it: create reconciler.yaml "
+        f"No reconciler project in {start} or any directory above it: create reconciler.yaml "
         "and a schemas/ directory at the root of your project (or run from inside one).")
 
 
 def spec_files(root: Path) -> list[Path]:
-    """Every spec file of the workspace: config, then `schemas/<dir>/*.yaml|*.yml` by name."""
+    """Every spec file of the project: config, then `schemas/<dir>/*.yaml|*.yml` by name."""
     files = config_paths(root)
     for sub in SPEC_DIRS:
         folder = root / "schemas" / sub
@@ -97,16 +97,16 @@ def compute_spec_hash(root: Path, files: list[Path]) -> str:
     return f"sha256:{digest.hexdigest()}"
 
 
-def load_workspace(root: Path, env: Mapping[str, str] | None = None) -> Workspace:
-    """Load and validate the workspace at `root`; `env` defaults to `environment(root)`.
+def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
+    """Load and validate the project at `root`; `env` defaults to `environment(root)`.
 
-    Returns a `Workspace` with the resolved desired model. Raises `SpecError` listing every
+    Returns a `Project` with the resolved desired model. Raises `SpecError` listing every
     problem of every file (YAML, schema, references); `ConfigError` when `root` is not a
     directory; OSError for unreadable directories.
     """
     root = Path(root)
     if not root.is_dir():
-        raise ConfigError(f"Workspace root {root} is not a directory: run from your project "
+        raise ConfigError(f"Project root {root} is not a directory: run from your project "
                           "(the directory holding reconciler.yaml and schemas/).")
     env = dict(environment(root) if env is None else env)
     files = spec_files(root)
@@ -118,7 +118,7 @@ def load_workspace(root: Path, env: Mapping[str, str] | None = None) -> Workspac
         problems += check_vocabulary(item)
     problems += check_databases(dbs, db_names, vocab_names, config)
     notion = _resolve_or_none(dbs, vocabs, config, partial=bool(problems))
-    supabase, more = load_supabase(root, env, notion or NotionWorkspace())
+    supabase, more = load_supabase(root, env, notion or NotionDatabases())
     problems += [p for p in more if notion is not None or not p.message.startswith("mirror:")]
     if problems:
         notion = None
@@ -128,13 +128,13 @@ def load_workspace(root: Path, env: Mapping[str, str] | None = None) -> Workspac
     if problems:
         raise SpecError(problems)
     vocabularies = {k: resolve_vocabulary(k, v.doc) for k, v in vocabs.items()}
-    return Workspace(root=root, config=config, notion=notion,
+    return Project(root=root, config=config, notion=notion,
                      vocabularies=tuple(vocabularies.values()), files=tuple(files),
                      spec_hash=compute_spec_hash(root, files), supabase=supabase,
                      content=content)
 
 
-def _resolve_or_none(dbs, vocabs, config, *, partial: bool) -> NotionWorkspace | None:
+def _resolve_or_none(dbs, vocabs, config, *, partial: bool) -> NotionDatabases | None:
     """The resolved Notion side, which `mirror:` tables derive their columns from.
 
     With `partial` (other files have problems) the databases that did validate are resolved if

@@ -19,10 +19,10 @@ import re
 from pathlib import Path
 
 from reconciler.errors import SpecProblem
-from reconciler.spec.content_docs import FieldDoc
-from reconciler.spec.sources.base import ReadContext
-from reconciler.spec.sources.markdown import file_specials
-from reconciler.spec.sources.paths import MISSING, Record
+from reconciler.project.content_docs import FieldDoc
+from reconciler.project.sources.base import ReadContext
+from reconciler.project.sources.markdown import file_specials
+from reconciler.project.sources.paths import MISSING, Record
 
 
 def read_sections(ctx: ReadContext) -> tuple[list[Record], list[SpecProblem]]:
