@@ -381,9 +381,10 @@ def evaluate(expression: str, lookup: Lookup) -> dict[str, Any]:
     try:
         tree = parse(expression)
         kind = _type_of(tree, lookup)
-    except (FormulaError, KeyError, IndexError, TypeError):
+    except (FormulaError, KeyError, IndexError, TypeError, RecursionError):
         return {"type": "string", "string": None}
     try:
         return _as_result(kind, _eval(tree, lookup))
-    except (FormulaError, KeyError, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError):
+    except (FormulaError, KeyError, IndexError, TypeError, ValueError, ZeroDivisionError, OverflowError,
+            RecursionError):
         return _as_result(kind, None)

@@ -281,3 +281,15 @@ def test_a_page_moves_under_another_page(notion, root):
     assert [b["id"] for b in notion.blocks.children.list(target)["results"]] == [moving]
     loop = error_of(notion.request, path=f"pages/{target}/move", method="POST", body={"parent": {"page_id": moving}})
     assert loop.code == "validation_error"
+
+
+@pytest.mark.parametrize("expression", ["(" * 5000 + "1" + ")" * 5000, "10 ^ 10 ^ 10", 'prop("Nope") + 1',
+                                        "1 +", 'unknown(prop("Name"))'])
+def test_a_formula_that_cannot_be_evaluated_reads_as_a_typed_null(notion, root, expression):
+    _, ds = make_db(notion, root, props={"Name": {"title": {}}})
+    notion.data_sources.update(ds, properties={"F": {"formula": {"expression": 'prop("Name")'}}})
+    store_expression = {"formula": {"expression": expression.replace('prop("Nope")', "nope")}}
+    notion.data_sources.update(ds, properties={"F": store_expression})
+    page = notion.pages.create(parent={"data_source_id": ds}, properties={"Name": {"title": text("r")}})
+    value = page["properties"]["F"]["formula"]
+    assert value[value["type"]] is None
