@@ -259,6 +259,8 @@ def local_serve(
     retry_after: Annotated[Optional[float], typer.Option(
         "--retry-after", help="Retry-After seconds sent with 429 and 529.")] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seed of the fault draws.")] = None,
+    search_lag: Annotated[Optional[float], typer.Option(
+        "--search-lag", help="Seconds a new page or database stays out of search results.")] = None,
 ) -> None:
     """Serve the project's local Notion over HTTP (point NOTION_BASE_URL at it).
 
@@ -276,7 +278,7 @@ def local_serve(
     except ConfigError:
         root = directory or Path.cwd()
     options = {"rate_429": rate_429, "rate_5xx": rate_5xx, "rate_529": rate_529, "drop": drop,
-               "commit_503": commit_503, "retry_after": retry_after, "seed": seed}
+               "commit_503": commit_503, "retry_after": retry_after, "seed": seed, "search_lag": search_lag}
     try:
         faults = faults_from_env(os.environ) or Faults()
         changes = {k: v for k, v in options.items() if v is not None}
@@ -289,4 +291,65 @@ def local_serve(
                      f"export NOTION_BASE_URL=http://{host}:{port}")
     if faults.active:
         output.err.print(f"Injecting faults: {faults}")
-    serve(root / LOCAL_DIR, host=host, port=port, faults=faults if faults.active else None)
+    if faults.search_lag:
+        output.err.print(f"Search lag: {faults.search_lag:g} s")
+    serve(root / LOCAL_DIR, host=host, port=port,
+          faults=faults if faults.active or faults.search_lag else None)
+
+
+_UI_USAGE = ('notion.KEY --move-to PAGE_ID | notion.KEY.property["P"] --add button|verification | '
+             'notion.KEY.property["P"] --status-option NAME[:COLOR[:GROUP]] … | '
+             'notion.KEY.property["P"].option["O"] [--rename NAME] [--color COLOR]')
+
+
+@local_app.command("ui")
+@user_errors
+def local_ui(
+    address: Annotated[str, typer.Argument(help="The resource the plan's manual change names.")],
+    directory: DirOption = None,
+    rename: Annotated[Optional[str], typer.Option("--rename", help="Option: its new name.")] = None,
+    color: Annotated[Optional[str], typer.Option("--color", help="Option: its new colour.")] = None,
+    status_option: Annotated[Optional[list[str]], typer.Option(
+        "--status-option", help="Status property: NAME[:COLOR[:GROUP]], once per option, in order; "
+        "replaces its options.")] = None,
+    add: Annotated[Optional[str], typer.Option(
+        "--add", help="Property: create it as a button or verification property.")] = None,
+    move_to: Annotated[Optional[str], typer.Option("--move-to", help="Database: its new parent page id.")] = None,
+) -> None:
+    """Do on the local Notion what only Notion's UI can do: the plan's manual changes.
+
+    Rename or recolour an option, edit status options, add a button or verification property,
+    move a database to another page. Then `reconciler plan` is clean."""
+    from reconciler.addresses import parse
+    from reconciler.backends.notion.client import LOCAL_DIR
+    from reconciler.local import ui
+    from reconciler.project.loader import find_root
+    from reconciler.state import load_state
+
+    root = find_root(directory or Path.cwd())
+    try:
+        head, parts = parse(address)
+    except ValueError as err:
+        raise ConfigError(f"{err}; use {_UI_USAGE}") from None
+    known = load_state(root).notion.get("local")
+    db = known.databases.get(head[1]) if known and len(head) == 2 and head[0] == "notion" else None
+    if db is None:
+        raise ConfigError(f"{address}: no such database in the local Notion's state (.reconciler/state.json); "
+                          "run `reconciler apply` first")
+    where, kinds, names = root / LOCAL_DIR, tuple(k for k, _ in parts), [n for _, n in parts]
+    statuses = [tuple(part or None for part in (item.split(":") + ["", ""])[:3]) for item in status_option or ()]
+    actions = {
+        ((), "move"): lambda: ui.move_database(where, db.database_id, move_to),
+        (("property",), "add"): lambda: ui.add_property(where, db.data_source_id, names[0], add),
+        (("property",), "status"): lambda: ui.set_status_options(where, db.data_source_id, names[0], statuses),
+        (("property", "option"), "edit"): lambda: ui.edit_option(
+            where, db.data_source_id, names[0], names[1], name=rename, color=color),
+    }
+    wanted = "move" if move_to else "add" if add else "status" if statuses else "edit" if rename or color else ""
+    action = actions.get((kinds, wanted))
+    if action is None:
+        raise ConfigError(f"{address}: nothing to do; use {_UI_USAGE}")
+    try:
+        output.out.print(f"{address}: {action()}")
+    except ui.UIError as err:
+        raise ConfigError(f"{address}: {err}") from None
