@@ -54,7 +54,6 @@ CASES = [
     ("type-is-null", "spec", N, 4, "unknown property type"),
     ("type-missing", "spec", N, 4, "property 'Est' has no type"),
     ("property-not-mapping", "spec", N, 4, "must be a mapping"),
-    ("property-button", "spec", N, 4, "add it in the Notion UI"),
     ("two-titles", "spec", N, 4, "second title property"),
     ("unknown-number-format", "spec", N, 4, "unknown number format 'dollars'"),
     ("formula-no-expression", "spec", N, 4, "missing required key 'expression'"),
