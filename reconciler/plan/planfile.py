@@ -14,10 +14,10 @@ from typing import Any
 
 from pydantic import ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from reconciler.errors import PlanFileError
 from reconciler.plan.model import FORMAT_VERSION, Plan
+from reconciler.safe_yaml import MAX_PLAN_BYTES, check_size, load_text
 
 _HEADER_COMMENT = (
     "# Reconciler plan. Review it (reconciler show FILE --format markdown), then apply it with:\n"
@@ -89,9 +89,14 @@ def from_document(doc: Any, source: str) -> Plan:
         raise PlanFileError(
             f"{source}: plan format_version {doc['format_version']!r} is not supported by this "
             f"reconciler (it reads version {FORMAT_VERSION}); make the plan again with this version")
+    header = doc.get("header") or {}
+    if not isinstance(header, dict):
+        raise PlanFileError(f"{source}: invalid plan file at header: it is a "
+                            f"{type(header).__name__}, not a mapping (was the file edited by "
+                            "hand? make the plan again)")
     try:
-        header = dict(doc.get("header") or {}, format_version=doc["format_version"])
-        return Plan.model_validate({"header": header, "changes": doc.get("changes") or [],
+        return Plan.model_validate({"header": dict(header, format_version=doc["format_version"]),
+                                    "changes": doc.get("changes") or [],
                                     "content": doc.get("content") or {}})
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
@@ -100,13 +105,21 @@ def from_document(doc: Any, source: str) -> Plan:
 
 
 def load(path: Path) -> Plan:
-    """Read a plan file. Raises `PlanFileError` for a missing, malformed or foreign file."""
+    """Read a plan file. Raises `PlanFileError` for a missing, malformed, oversized
+    (`safe_yaml.MAX_PLAN_BYTES`) or foreign file, and for YAML aliases that recurse or expand
+    beyond `safe_yaml.MAX_ALIAS_NODES` (plan files never hold aliases of their own)."""
     try:
-        doc = _yaml().load(path.read_text(encoding="utf-8"))
+        too_big = check_size(path, MAX_PLAN_BYTES, "plan file")
+        text = path.read_text(encoding="utf-8") if too_big is None else ""
     except OSError as exc:
         raise PlanFileError(f"{path}: cannot read the plan file ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise PlanFileError(f"{path}: not a reconciler plan file (not UTF-8 text)") from None
-    except YAMLError as exc:
-        raise PlanFileError(f"{path}: not a valid plan file ({exc})") from None
-    return from_document(doc, str(path))
+    if too_big is not None:
+        raise PlanFileError(f"{path}: {too_big.message}")
+    parsed = load_text(_yaml(), text)
+    if parsed.fatal:
+        issue = parsed.issues[0]
+        raise PlanFileError(f"{path}:{issue.line}:{issue.col}: not a valid plan file "
+                            f"({issue.message})")
+    return from_document(parsed.data, str(path))
