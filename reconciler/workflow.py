@@ -21,7 +21,8 @@ from reconciler.backends.notion.client import NotionTarget, open_notion
 from reconciler.backends.notion.content import NotionContentWriter
 from reconciler.backends.notion.executor import NotionExecutor
 from reconciler.backends.notion.reader import LiveNotion, read_notion
-from reconciler.errors import ConfigError, StalePlanError, UnsafePlanError
+from reconciler.diff.preflight import content_problems
+from reconciler.errors import ConfigError, SpecError, StalePlanError, UnsafePlanError
 from reconciler.model.notion import NotionDatabases
 from reconciler.plan.build import build_plan, with_target_defaults
 from reconciler.content import (LiveContent, load_snapshot, notion_rows, notion_target,
@@ -176,6 +177,9 @@ def make_plan(project: Project, targets: Targets, only: tuple[str, ...] = (), *,
     cannot be read."""
     desired = desired_notion(project, targets)
     live = read_live(project, targets, since=since)
+    preflight = content_problems(_content_sets(project), live.tables, project.supabase)
+    if preflight:
+        raise SpecError(preflight)
     people = people_ids(targets.notion.client, _content_sets(project), desired)
 
     def target_for(content: ContentSet):
