@@ -139,7 +139,8 @@ def row_problems(table: Table, values: Mapping[str, Any]) -> list[tuple[str | No
         evaluate, names = _check(check.expression)
         if evaluate is not None and evaluate(row) is False:
             where = next((n for n in values if n in names), None)
-            problems.append((where, f"the row breaks the check ({check.expression}) of "
+            value = f"{where} {str(values[where])[:80]!r} " if where else "the row "
+            problems.append((where, f"{value}breaks the check ({check.expression}) of "
                                     f"{table.schema_name}.{table.name}"))
     return problems
 

@@ -91,9 +91,10 @@ def from_document(doc: Any, source: str) -> Plan:
             f"reconciler (it reads version {FORMAT_VERSION}); make the plan again with this version")
     header = doc.get("header") or {}
     if not isinstance(header, dict):
-        raise PlanFileError(f"{source}: invalid plan file at header: it is a "
-                            f"{type(header).__name__}, not a mapping (was the file edited by "
-                            "hand? make the plan again)")
+        what = {str: "text", int: "a number", float: "a number", bool: "a boolean",
+                list: "a list"}.get(type(header), type(header).__name__)
+        raise PlanFileError(f"{source}: invalid plan file at header: it is {what}, not a "
+                            "mapping (was the file edited by hand? make the plan again)")
     try:
         return Plan.model_validate({"header": dict(header, format_version=doc["format_version"]),
                                     "changes": doc.get("changes") or [],

@@ -12,6 +12,7 @@ problems naming file, row and value. Never raises for bad content; nothing is wr
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,7 +149,7 @@ def _check_named(target: Target, loc: tuple, name: str, allowed: tuple, what: st
         known = ", ".join(target.types) or "none"
         return [target.problem(loc, f"{loc[0]}: {name!r} is not a declared {what} "
                                f"(declared: {known})")]
-    if target.types[name] not in allowed:
+    if re.sub(r"\(.*\)", "", target.types[name]) not in allowed:  # varchar(4) is a varchar
         return [target.problem(loc, f"{loc[0]}: {name!r} is a {target.types[name]} {what}; "
                                f"the {loc[0]} must be one of: {', '.join(allowed)}")]
     return []

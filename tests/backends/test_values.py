@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.backends.notion.convert import (
+    MAX_SAFE_INTEGER,
     MAX_TEXT_LENGTH,
     READ_ONLY_TYPES,
     WRITABLE_TYPES,
@@ -105,7 +106,7 @@ _place = st.fixed_dictionaries(
 VALUES: dict[str, st.SearchStrategy] = {
     "title": st.text(min_size=1, max_size=5000),
     "rich_text": st.text(min_size=1, max_size=5000),
-    "number": st.one_of(st.integers(), _finite),
+    "number": st.one_of(st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER), _finite),
     "select": _option_name,
     "status": _option_name,
     "multi_select": st.lists(_option_name, max_size=100, unique=True).map(tuple),
@@ -221,6 +222,8 @@ def test_any_value_is_written_or_refused_with_value_error(kind: str, value: Any)
     ("number", "8", "number"),
     ("number", True, "number"),
     ("number", float("nan"), "finite"),
+    ("number", 2 ** 53, "exactly"),
+    ("number", -10 ** 400, "exactly"),
     ("select", {"name": "x"}, "option name"),
     ("select", "a,b", "commas"),
     ("select", "x" * 101, "100 characters"),

@@ -300,8 +300,7 @@ def rich_text_to_api(text: str | None) -> list[dict[str, Any]]:
         raise ValueError(f"rich text must be a string, not {type(text).__name__}")
     pieces = _split_text(text)
     if len(pieces) > MAX_ARRAY_ITEMS:
-        raise ValueError(f"text of {_utf16_len(text)} characters needs {len(pieces)} rich text "
-                         f"objects; Notion accepts at most {MAX_ARRAY_ITEMS}")
+        raise ValueError(rich_text_problem(text))
     return [{"type": "text", "text": {"content": piece}} for piece in pieces]
 
 

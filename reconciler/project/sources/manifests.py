@@ -9,6 +9,7 @@ located by file only. YAML files go through `project.yaml.load_yaml` (positions 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -82,8 +83,12 @@ def _load_json(ctx: ReadContext, path: Path) -> tuple[Any, dict, list[SpecProble
     except RecursionError:
         return None, {}, [SpecProblem(ctx.rel(path), 1, 1, "invalid JSON: nested too deeply")]
     except ValueError:  # not a JSONDecodeError: an integer beyond Python's 4,300-digit limit
-        return None, {}, [SpecProblem(ctx.rel(path), 1, 1, "invalid JSON: a number has more "
-                                      f"than {sys.get_int_max_str_digits():,} digits")]
+        limit = sys.get_int_max_str_digits()
+        found = re.search(rf"\d{{{limit + 1},}}", text)
+        line = text.count("\n", 0, found.start()) + 1 if found else 1
+        col = found.start() - text.rfind("\n", 0, found.start()) if found else 1
+        return None, {}, [SpecProblem(ctx.rel(path), line, col, "invalid JSON: a number has "
+                                      f"more than {limit:,} digits")]
     return data, _json_positions(text), []
 
 
