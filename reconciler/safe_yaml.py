@@ -149,7 +149,7 @@ def inspect(root: Node) -> tuple[list[Issue], bool]:
     if added > MAX_ALIAS_NODES:
         biggest = max(shared.values(), key=lambda n: sizes[id(n)])
         return [_bomb(biggest, sizes[id(biggest)], added)], True
-    return issues, False
+    return sorted(issues, key=lambda i: (i.line, i.col)), False
 
 
 def _recursive(node: Node) -> Issue:

@@ -202,11 +202,11 @@ class _Checker:
     def prop(self, node: Node, scope: Mapping[str, str]) -> str:
         args = node.args
         if node.value == "method" or len(args) != 1 or args[0].kind != "str":
-            for arg in args[1:] if node.value == "method" else args:
-                self.type(arg, scope)
-            if node.value != "method" and (len(args) != 1 or args[0].kind != "str"):
+            if node.value != "method":
                 self.error(node.index, 'prop takes one property name in double quotes: '
                                        'prop("Name")')
+            for arg in args[1:] if node.value == "method" else args:
+                self.type(arg, scope)
             return A  # current.prop("X") names a property of a related database
         name = args[0].value
         if name not in self.properties:
