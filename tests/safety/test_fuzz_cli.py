@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from reconciler.cli import app
+from reconciler.plan.model import FORMAT_VERSION
 from tests.conftest import write_files
 from tests.safety.conftest import snapshot
 
@@ -90,8 +91,8 @@ def test_a_fuzzed_content_file_fails_cleanly(tmp_path_factory, kind, text):
 
 
 @SETTINGS
-@given(text=yaml_texts(), header=st.sampled_from(["", "format_version: 1\n",
-                                                  "format_version: 1\nheader: {}\n"]))
+@given(text=yaml_texts(), header=st.sampled_from(["", f"format_version: {FORMAT_VERSION}\n",
+                                                  f"format_version: {FORMAT_VERSION}\nheader: {{}}\n"]))
 def test_a_fuzzed_plan_file_fails_cleanly(tmp_path_factory, text, header):
     root = write_files(tmp_path_factory.mktemp("plan"), {**BASE, "plan.yaml": header + text})
     before = snapshot(root)
