@@ -222,10 +222,11 @@ def table_address(schema: str, name: str) -> str:
     return child(head, "table", name)
 
 
-def member_address(table: Table | tuple[str, str], kind: str, name: str) -> str:
-    """`supabase.public.tasks.column["status"]` for `kind` column/constraint/index/policy/grant."""
+def member_address(table: Table | tuple[str, str], element: str, name: str) -> str:
+    """`supabase.public.tasks.column["status"]` for `element` column / constraint / index /
+    policy / grant."""
     schema, tname = (table.schema_name, table.name) if isinstance(table, Table) else table
-    return child(table_address(schema, tname), kind, name)
+    return child(table_address(schema, tname), element, name)
 
 
 def object_name(table: str, parts: list[str] | tuple[str, ...], suffix: str) -> str:

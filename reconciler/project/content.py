@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.backends.notion.convert import READ_ONLY_TYPES, payload_problem
+from reconciler.backends.notion.convert import payload_problem
 from reconciler.errors import SpecProblem
 from reconciler.model.column_values import row_problems, unset_required
+from reconciler.model.property_types import WRITABLE_TYPES
 from reconciler.model.content import ContentSet, SourceRow
 from reconciler.model.notion import NotionDatabases, Property, SelectOption, stable_color
 from reconciler.model.postgres import Table
@@ -162,7 +163,7 @@ def _check_field(target: Target, loc: tuple, name: str, spec: Any, what: str) ->
     if name == target.doc.hash:
         return [target.problem(loc, f"fields: {name!r} is the hash field, which the sync writes "
                                "itself: remove it from fields")]
-    if target.notion and target.types[name] in READ_ONLY_TYPES:
+    if target.notion and target.types[name] not in WRITABLE_TYPES:
         return [target.problem(loc, f"fields: {name!r} is a {target.types[name]} property, "
                                "which Notion computes: it cannot be written")]
     kind = target.doc.source.kind

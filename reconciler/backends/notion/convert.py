@@ -42,6 +42,7 @@ from typing import Any
 
 from reconciler.backends.notion.schema import plain_text
 from reconciler.model.content import Row
+from reconciler.model.property_types import PROPERTY_TYPES
 
 __all__ = [
     "MAX_ARRAY_ITEMS",
@@ -513,10 +514,10 @@ _WRITERS: dict[str, Callable[[str, Any], Any]] = {
     "place": _write_place,
 }
 
-#: Types `value_to_api` can write (NOTION-API.md §2, column W).
+#: Types `value_to_api` writes: the writable rows of `model.property_types` (§2, column W).
 WRITABLE_TYPES: frozenset[str] = frozenset(_WRITERS)
 #: Types Notion computes or that this tool does not write (§1.4: sending them fails validation).
-READ_ONLY_TYPES: frozenset[str] = frozenset(_READERS) - WRITABLE_TYPES
+READ_ONLY_TYPES: frozenset[str] = frozenset(PROPERTY_TYPES) - WRITABLE_TYPES
 
 
 def value_to_api(type: str, value: Any) -> dict[str, Any]:  # noqa: A002 - the API's own word
