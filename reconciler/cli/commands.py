@@ -175,7 +175,7 @@ def _explain_interrupted(project) -> None:
     if run is None:
         return
     output.err.print(
-        f"An earlier apply (run {run.run_id}, started {run.started_at}) was interrupted after "
+        f"An earlier apply (run {run.run_id}, started {run.started_at}) stopped after "
         f"{len(run.done)} of {run.total} change(s):" + "".join(f"\n  done: {a}" for a in run.done[:20])
         + (f"\n  … and {len(run.done) - 20} more" if len(run.done) > 20 else "")
         + "\nNothing it wrote is lost or repeated: rows are found again by their key.")
