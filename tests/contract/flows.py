@@ -10,6 +10,7 @@ people values: a person's e-mail would have to name a member of the maintainer's
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections.abc import Callable
@@ -76,10 +77,8 @@ class Workspace:
         if kind is None:
             self.close()
             return
-        try:  # the flow failed: its error is the one to see, not the clean-up's
+        with contextlib.suppress(Exception):  # the flow failed: its error is the one to see
             self.close()
-        except Exception:  # noqa: BLE001
-            pass
 
     # --- the project -----------------------------------------------------------------------------
     def write(self, relative: str, text: str) -> None:
@@ -121,15 +120,18 @@ class Workspace:
 
 
 def title(page: dict) -> str:
+    """The plain text of a page's title property."""
     prop = next(v for v in page["properties"].values() if v["type"] == "title")
     return "".join(t["plain_text"] for t in prop["title"])
 
 
 def text(value: dict) -> str:
+    """The plain text of a title or rich_text page value."""
     return "".join(t["plain_text"] for t in value[value["type"]])
 
 
 def options(schema: dict, name: str) -> list[str]:
+    """The option names of a select or multi_select property of a data source, in order."""
     prop = schema["properties"][name]
     return [o["name"] for o in prop[prop["type"]]["options"]]
 
