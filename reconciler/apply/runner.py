@@ -48,10 +48,11 @@ def journal_path(root: Path) -> Path:
     return root / ".reconciler" / "journal.ndjson"
 
 
-def read_all(project: Any, backends: Sequence[Backend], *, since: str | None = None
-             ) -> dict[str, Live]:
-    """Every backend's read of the project, by address root. Raises `ReadError`."""
-    return {b.root: b.read(project, since=since) for b in backends}
+def read_all(project: Any, backends: Sequence[Backend], *, since: str | None = None,
+             check: bool = False) -> dict[str, Live]:
+    """Every backend's read of the project, by address root (`check`: for a stale check,
+    see `backends.base`). Raises `ReadError`."""
+    return {b.root: b.read(project, since=since, check=check) for b in backends}
 
 
 def fingerprints(reads: Mapping[str, Live]) -> dict[str, str]:
@@ -68,7 +69,7 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
     `UnsafePlanError`, `PlanError`.
     """
     if reads is None or fingerprints(reads) != plan.header.fingerprints:
-        reads = read_all(project, backends)
+        reads = read_all(project, backends, check=True)
     now = fingerprints(reads)
     changed = sorted(address for address, print_ in plan.header.fingerprints.items()
                      if now.get(address) != print_)
