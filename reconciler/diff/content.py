@@ -160,7 +160,8 @@ def diff_content(content: ContentSet, live: Mapping[str, LiveRow], target: Conte
         after = {"key": row.key, "hash": want_hash, "source": row.source,
                  "values": {f: target.resolve(f, row.values.get(f)) for f in fields}}
         before = None if have is None else {
-            "id": have.id, "values": {f: have.values.get(target.live_name(f)) for f in fields}}
+            "id": have.id, "hash": have.values.get(content.hash_field),
+            "values": {f: have.values.get(target.live_name(f)) for f in fields}}
         counts["create" if have is None else "update"] += 1
         changes.append(Change.make(create if have is None else update,
                                    addresses.child(content.address, noun, row.key), Phase.CONTENT,

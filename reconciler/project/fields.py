@@ -88,9 +88,10 @@ class Shaper:
         return {"name": piece[0], "url": piece[1]}
 
     def _stripped(self, text: str) -> Any:
+        text = text.strip()
         if self.strip is not None:
-            text = self.strip.sub("", text)
-        return text.strip() or _GONE
+            text = self.strip.sub("", text).strip()
+        return text or _GONE
 
     def _mapped(self, value: Any) -> Any:
         if value is _GONE or not self.mapping or not isinstance(value, (str, int, float)):

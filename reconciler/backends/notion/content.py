@@ -34,12 +34,14 @@ OnRow = Callable[[Change, str, dict[str, Any]], None]
 
 @dataclass
 class PendingRelation:
-    """A relation value to write after every page of the run exists."""
+    """The relation values of one page to write after every page of the run exists, with the
+    hash pass one wrote and the fields it deferred (the row's ledger line waits for pass two)."""
 
     change: Change
     page_id: str
-    field: str
-    keys: list[Any]
+    keys: dict[str, list[Any]]
+    hash: str | None
+    deferred: list[str]
 
 
 @dataclass
@@ -78,24 +80,30 @@ class NotionContentWriter:
                 return
             properties, deferred, later = self._properties(db, change)
             page_id = (change.before or {}).get("id")
+            after = change.after or {}
+            written_hash = (change.before or {}).get("hash")  # what the page holds until written
+            hashes = {"desired_hash": after.get("hash")}
             if page_id is not None and not properties and not later:
-                on_row(change, "deferred", {"page_id": page_id, "deferred": sorted(deferred)})
+                on_row(change, "deferred", {"page_id": page_id, "deferred": sorted(deferred),
+                                            "hash": written_hash, **hashes})
                 return  # nothing writable yet: the row is left as it is, no request spent
             hash_field = self.hash_fields[db]
-            after = change.after or {}
             if hash_field in self.schemas[db].properties_by_name():
                 written_hash = after["hash"] if not deferred and not later else content_hash(
                     {k: v for k, v in after["values"].items() if k not in deferred})
                 properties[hash_field] = value_to_api("rich_text", written_hash)
+            hashes["hash"] = written_hash
             if page_id is None:
                 page_id = self._create(db, change, properties)
             elif properties:
                 self.client.pages.update(page_id, properties=properties)
-            for name, keys in later.items():
+            if later:  # pass two writes the relations, the final hash and the ledger line
                 with self._lock:
-                    self.pending.append(PendingRelation(change, page_id, name, keys))
+                    self.pending.append(PendingRelation(change, page_id, later, written_hash,
+                                                        sorted(deferred)))
+                return
             on_row(change, "deferred" if deferred else "applied",
-                   {"page_id": page_id, "hash": after.get("hash"), "deferred": sorted(deferred)})
+                   {"page_id": page_id, "deferred": sorted(deferred), **hashes})
         except APIResponseError as exc:
             raise ApplyError(f"Notion refused the write: {exc.code}: {exc}", applied=0,
                              address=change.address) from None
@@ -160,13 +168,23 @@ class NotionContentWriter:
         return results[0]["id"] if results else None
 
     def _relation(self, item: PendingRelation, on_row: OnRow) -> None:
+        """One update of a page's waiting relations; with them the desired hash when every
+        field of the row is now written (else the page keeps pass one's hash)."""
         db = parse(item.change.address)[0][1]
-        prop = self.schemas[db].properties_by_name()[item.field]
-        target = prop.relation.database if prop.relation else db
-        ids, waiting = self._resolve(target, item.keys)
-        self.client.pages.update(item.page_id, properties={
-            item.field: value_to_api("relation", ids)})
+        schema = self.schemas[db].properties_by_name()
+        properties, waiting = {}, []
+        for name, keys in item.keys.items():
+            prop = schema[name]
+            ids, missing = self._resolve(prop.relation.database if prop.relation else db, keys)
+            properties[name] = value_to_api("relation", ids)
+            waiting += [name] if missing else []
+        written = item.hash
+        if not waiting and not item.deferred and self.hash_fields[db] in schema:
+            written = (item.change.after or {}).get("hash")
+            properties[self.hash_fields[db]] = value_to_api("rich_text", written)
+        self.client.pages.update(item.page_id, properties=properties)
+        detail = {"page_id": item.page_id, "deferred": sorted(item.deferred + waiting),
+                  "hash": written, "desired_hash": (item.change.after or {}).get("hash")}
         if waiting:
-            on_row(item.change, "deferred", {"page_id": item.page_id,
-                                             "deferred": [item.field], "reason":
-                                             "a related row does not exist"})
+            detail["reason"] = "a related row does not exist"
+        on_row(item.change, "deferred" if detail["deferred"] else "applied", detail)

@@ -48,8 +48,9 @@ def apply_rows(conn, changes: Sequence[Change], summaries: Mapping[str, ContentS
         table = by_address.get(target)
         summary = summaries[target]
         if table is None:
-            for change in batch:
-                done(change, "deferred", reason=f"table {target} does not exist")
+            for change in batch:  # nothing written: no hash is stored yet
+                done(change, "deferred", reason=f"table {target} does not exist",
+                     desired_hash=(change.after or {}).get("hash"))
             continue
         columns = {c.name for c in table.columns}
         upserts, deletes, outcomes = [], [], []
@@ -62,11 +63,14 @@ def apply_rows(conn, changes: Sequence[Change], summaries: Mapping[str, ContentS
             values = {k: v for k, v in after["values"].items() if k in columns}
             deferred = sorted(k for k in after["values"] if k not in columns)
             row = {summary.key: after["key"], **values}
+            written = (change.before or {}).get("hash")  # kept when the hash column is missing
             if summary.hash_field in columns:
-                row[summary.hash_field] = after["hash"] if not deferred else content_hash(values)
+                written = after["hash"] if not deferred else content_hash(values)
+                row[summary.hash_field] = written
             upserts.append(row)
             outcomes.append((change, "deferred" if deferred else "applied",
-                             {"hash": after["hash"], "deferred": deferred}))
+                             {"hash": written, "desired_hash": after["hash"],
+                              "deferred": deferred}))
         started = datetime.now(timezone.utc)
         try:
             write_rows(conn, table, summary.key, upserts, deletes)
