@@ -20,6 +20,7 @@ from reconciler.diff.content import ContentTarget, LiveRow, content_hash, diff_c
 from reconciler.errors import ReadError
 from reconciler.model.content import ContentSet
 from reconciler.model.notion import Database, NotionDatabases
+from reconciler.model.rich_text import plain
 from reconciler.plan.changes import Change
 from reconciler.plan.model import ContentSummary
 
@@ -33,6 +34,8 @@ class LiveContent:
 
 
 def _key_text(value: Any) -> str | None:
+    if isinstance(value, tuple):  # a rich_text key someone styled in Notion: its plain text
+        value = plain(value)
     if value is None or value == "":
         return None
     if isinstance(value, float) and value.is_integer():

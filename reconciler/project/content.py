@@ -14,6 +14,7 @@ problems naming file, row and value. Never raises for bad content; nothing is wr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from reconciler.errors import SpecProblem, relative
 from reconciler.model.content import ContentSet, SourceRow
 from reconciler.model.notion import NotionDatabases, Property, SelectOption, stable_color
 from reconciler.model.postgres import Table
-from reconciler.project.content_docs import ContentDoc, FieldDoc
+from reconciler.project.content_docs import UNTIL_WORDS, ContentDoc, FieldDoc
 from reconciler.project.fields import NOTION_LIST_TYPES, Shaper, shaper
 from reconciler.project.sources import READERS, ReadContext, Record
 from reconciler.project.sources.paths import MISSING, PathSyntaxError, parse_path
@@ -169,6 +170,11 @@ def _check_shape(target: Target, loc: tuple, name: str, spec: Any) -> list[SpecP
                              kind in ("markdown", "markdown_sections"))
     if found is not None:
         target.shapers[name] = found
+    for n, item in enumerate(spec.until or () if isinstance(spec, FieldDoc) else ()):
+        try:
+            re.compile(item) if item not in UNTIL_WORDS else None
+        except re.error as exc:
+            problems.append((("until", n), f"until: invalid regular expression {item!r}: {exc}"))
     return [target.problem(loc + at, message) for at, message in problems]
 
 

@@ -138,11 +138,24 @@ def test_schema_lag_defers_with_content_only_then_fills_in(synced: Path):
     assert all("Path" not in p["properties"] for p in pages(root, "lukhas_modules"))
     ledger = [json.loads(line) for line in
               (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()]
+    seen = len(ledger)
     deferred = [e for e in ledger if e["status"] == "deferred"]
     assert len(deferred) == n and all(e["deferred"] == ["Path"] for e in deferred)
+    # each line: the hash the page now holds (not the desired one, so the next plan looks again)
+    stored = {p["properties"]["Module"]["title"][0]["plain_text"]:
+              p["properties"]["Provenance SHA"]["rich_text"][0]["plain_text"]
+              for p in pages(root, "lukhas_modules")}
+    for line in deferred:
+        key = line["address"].split('"')[1]
+        assert line["hash"] == stored[key] != line["desired_hash"]
     run(root, "apply", "--auto-approve")
     found = modules(root)
     assert found["memory"]["properties"]["Path"]["rich_text"][0]["plain_text"] == "lukhas/memory"
+    ledger = [json.loads(line) for line in
+              (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()]
+    filled = {e["address"]: e for e in ledger[seen:] if e.get("kind") == "update_page"}
+    assert len(filled) == n and all(e["status"] == "applied" and e["hash"] == e["desired_hash"]
+                                    for e in filled.values())
     run(root, "plan", "--detailed-exitcode", code=0)
 
 
