@@ -85,8 +85,9 @@ class SectionsDoc(_Doc):
                           "any of marker (a line starting with a field marker), blank (a blank "
                           "line), heading, line (the value is one line), or a regex. "
                           "Default [marker, blank, heading].")
-    marker: str | None = Field(None, description="Regex of a field marker line; default "
-                                                 "'^\\s*\\*\\*[^*]+\\*\\*\\s*:' (`**Label**:`).")
+    marker: str | None = Field(None, description="Regex of a field marker line (ends a "
+                                                 "multi-line field); default: a line starting "
+                                                 "with **Label**: or **Label:**.")
 
 
 class SourceDoc(_Doc):

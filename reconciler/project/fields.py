@@ -6,8 +6,8 @@ a `Shaper`, or returns the problems of its options as `(loc, message)` pairs (lo
 the field's spec). `Shaper.shape(raw)` is pure and never raises:
 
 - A field whose type takes a list (multi_select, people, relation, files, array columns): a list
-  stays a list; markdown text gives its list items (and its paragraphs outside a list); other
-  text is one item, or is cut at every `split` separator. Items are stripped of `strip`
+  stays a list (its items as they are); markdown text gives its list items (and its paragraphs
+  outside a list); other text is one item. Text items are cut at every `split` separator. Items are stripped of `strip`
   matches, trimmed, looked up in `map` (ignoring case; a null maps the item away) and empty
   ones dropped. A markdown item that is one link gives a file `{name, url}`.
 - Any other field: `strip`, trim, `map` on text; rich_text from a markdown source becomes
@@ -62,20 +62,20 @@ class Shaper:
         return text if text is _GONE else self._mapped(text)
 
     def _list(self, raw: Any) -> list[Any]:
-        items = raw if isinstance(raw, (list, tuple)) else [raw]
+        listed = isinstance(raw, (list, tuple))  # a list's items are taken as they are
         out: list[Any] = []
-        for item in items:
-            for piece in self._pieces(item):
+        for item in raw if listed else [raw]:
+            for piece in self._pieces(item, self.markdown and not listed):
                 shaped = self._mapped(self._stripped(piece)) if isinstance(piece, str) \
                     else self._link(piece) if isinstance(piece, tuple) else self._mapped(piece)
                 if shaped not in (_GONE, None, ""):
                     out.append(shaped)
         return out
 
-    def _pieces(self, item: Any) -> list[Any]:
+    def _pieces(self, item: Any, markdown: bool) -> list[Any]:
         if not isinstance(item, str):
             return [item]
-        found = list_items(item) if self.markdown else [(item, None)]
+        found = list_items(item) if markdown else [(item, None)]
         pieces: list[Any] = []
         for text, link in found:
             if link is not None and self.files:

@@ -126,12 +126,6 @@ def list_items(text: str | None) -> list[tuple[str, str | None]]:
     return [i for i in items if i[0]]
 
 
-def is_list(text: str | None) -> bool:
-    """Whether the text holds a markdown list (bulleted or numbered)."""
-    return text is not None and any(t.type in ("bullet_list_open", "ordered_list_open")
-                                    for t in _parser().parse(text))
-
-
 def heading_levels(text: str) -> dict[int, int]:
     """`{0-based line index: level 1-6}` of the document's headings."""
     return {tok.map[0]: int(tok.tag[1]) for tok in _parser().parse(text)

@@ -297,3 +297,13 @@ def test_until_only_applies_to_markdown_sections(make_project):
     root = make_project({DB: spec, "m/a.json": '{"name": "a"}'})
     assert problems(root) == [f"{DB}:{SOURCE_LINE + 2}:44: until: only a markdown_sections "
                               "source has fields that span lines, not a json source"]
+
+
+def test_a_heading_group_is_located_at_its_column(make_project):
+    spec = (LOG + "    markdown_sections:\n      files: log.md\n"
+            "      heading: '^## (\\w+) — (.+)$'\n"
+            "      fields: {Key: $heading.1, When: $heading.2}\n")
+    root = make_project({DB: spec, "log.md": "intro\n## a — someday\n"})
+    assert problems(root) == ["log.md:2:8: row 'a': When expects a date (ISO, or a full date "
+                              "written in en), got 'someday': declare its language in "
+                              "`languages:` or write YYYY-MM-DD"]

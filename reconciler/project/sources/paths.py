@@ -70,7 +70,7 @@ class Record:
 
         Raises `PathSyntaxError` for a malformed dotted path."""
         if path.startswith("$"):
-            return self.specials.get(path, MISSING), (self.line or 1, 1)
+            return self.specials.get(path, MISSING), self.positions.get((path,), (self.line or 1, 1))
         if self.finder is not None:
             value, line, col = self.finder(path)
             return value, (line or self.line or 1, col if line else 1)

@@ -144,9 +144,12 @@ def _sections(path: Path, file: str, text: str, layout: _Layout) -> list[Record]
         body = lines[start + 1:stop]
         specials = file_specials(path, file) | {"$heading": lines[start].strip(),
                                                 "$body": "\n".join(body).strip() or None}
-        specials |= {f"$heading.{g}": match.group(g) for g in range(1, (layout.heading.groups or 0) + 1)}
+        groups = range(1, (layout.heading.groups or 0) + 1)
+        specials |= {f"$heading.{g}": match.group(g) for g in groups}
+        where = {(f"$heading.{g}",): (start + 1, match.start(g) + 1) for g in groups
+                 if match.start(g) >= 0}
         records.append(Record(data={}, file=file, line=start + 1, specials=specials,
-                              finder=_finder(body, start + 2, layout)))
+                              positions=where, finder=_finder(body, start + 2, layout)))
     return records
 
 
