@@ -307,3 +307,23 @@ def test_a_heading_group_is_located_at_its_column(make_project):
     assert problems(root) == ["log.md:2:8: row 'a': When expects a date (ISO, or a full date "
                               "written in en), got 'someday': declare its language in "
                               "`languages:` or write YYYY-MM-DD"]
+
+
+_MD = st.lists(st.sampled_from(["## a", "## b", "### c", "# d", "\n", "\n\n", "**Tags**: ", "x, y",
+                                "- ", "1. ", "**", "`", "[l](u)", "---", "```", "Related: a",
+                                "When: 29. oktober 2025", "When: 1/2/3", "Score: 9,5 %", "é"]),
+               max_size=40).map("".join)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(doc=_MD)
+def test_arbitrary_notes_raise_only_spec_error(make_project, doc):
+    fields = (MULTI + "\nRelated: {path: '^Related:\\s*(.*)$', split: ','}\n"
+              "When: '^When:\\s*(.*)$'\nScore: '^Score:\\s*(.*)$'\n"
+              "Links: '^\\*\\*Tags\\*\\*:\\s*(.*)$'\nOwners: '^- (.*)$'")
+    root = project(make_project, fields, doc, source="    languages: [nb, en]\n    locale: nb\n",
+                   sections="      end: '^---$'\n")
+    try:
+        load_project(root, env={})
+    except SpecError:
+        pass
