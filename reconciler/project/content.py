@@ -70,6 +70,7 @@ class Target:
             to_postgres(kind, value, self.reading)
 
     def takes_list(self, name: str) -> bool:
+        """Whether field `name` holds a list (multi_select, people, relation, files; arrays)."""
         kind = self.types.get(name, "")
         return kind in NOTION_LIST_TYPES if self.notion else kind.endswith("[]")
 
