@@ -13,24 +13,13 @@ from typing import Literal
 from pydantic import Field
 
 from reconciler.model.base import Model
+from reconciler.model.property_types import CREATABLE_TYPES, UI_ONLY_TYPES  # noqa: F401
 
 #: Option colours the API accepts (notion-sdk-js `SelectColor`; NOTION-API.md §2).
 OPTION_COLORS: tuple[str, ...] = (
     "default", "gray", "brown", "orange", "yellow", "green", "blue", "purple", "pink", "red",
 )
 
-#: Property types the API can create through a schema write (NOTION-API.md §2, column C).
-CREATABLE_TYPES: frozenset[str] = frozenset({
-    "title", "rich_text", "number", "select", "multi_select", "status", "date", "people", "files",
-    "checkbox", "url", "email", "phone_number", "formula", "relation", "rollup", "created_time",
-    "created_by", "last_edited_time", "last_edited_by", "unique_id", "place",
-})
-
-#: Types Notion returns but the API cannot create (they need the Notion UI).
-UI_ONLY_TYPES: frozenset[str] = frozenset({"button", "verification"})
-
-#: Every property type the model knows.
-PROPERTY_TYPES: frozenset[str] = CREATABLE_TYPES | UI_ONLY_TYPES
 
 #: Number formats (DOC26 property-object; NOTION-API.md §2 "Details worth encoding").
 NUMBER_FORMATS: tuple[str, ...] = (
@@ -61,12 +50,14 @@ def bare_id(object_id: str) -> str:
 
 
 def stable_color(name: str) -> str:
-    """The colour an option gets when none is declared: a hash of its name, so it never changes.
+    """The colour an option gets when none is declared: a hash of its case-folded name, so it never
+    changes, not even when only the case of the name does (option names are unique ignoring case,
+    NOTION-API.md §3.4).
 
-    Returns one of `OPTION_COLORS` other than "default" (sha256 of the UTF-8 name, first byte).
+    Returns one of `OPTION_COLORS` other than "default" (sha256 of the UTF-8 case-folded name, first byte).
     """
     palette = OPTION_COLORS[1:]
-    return palette[hashlib.sha256(name.encode()).digest()[0] % len(palette)]
+    return palette[hashlib.sha256(name.casefold().encode()).digest()[0] % len(palette)]
 
 
 class SelectOption(Model):

@@ -12,6 +12,8 @@ import hashlib
 import re
 from typing import Literal
 
+from pydantic import Field
+
 from reconciler.addresses import child, supabase_table
 from reconciler.model.base import Model
 
@@ -28,7 +30,10 @@ PolicyCommand = Literal["all", "select", "insert", "update", "delete"]
 
 class Column(Model):
     """One column. `type` canonical (`integer`, `numeric(10,2)`, `text[]`, `timestamptz`);
-    `default` a canonical SQL expression; `renamed_from` (desired only) former names."""
+    `default` a canonical SQL expression; `renamed_from` (desired only) former names;
+    `enum_values` (live only) the labels of the column's enum type (of its elements for an
+    array), in their sort order, for checking content before it is written. It is left out of
+    dumps (plans, fingerprints): it describes the type, not the column."""
 
     name: str
     type: str
@@ -36,6 +41,7 @@ class Column(Model):
     default: str | None = None
     comment: str | None = None
     renamed_from: tuple[str, ...] = ()
+    enum_values: tuple[str, ...] | None = Field(None, exclude=True)
 
 
 class ForeignKey(Model):
@@ -140,6 +146,73 @@ class Table(Model):
         return next((c for c in self.columns if c.name == name), None)
 
 
+class TableRef(Model):
+    """A table by schema and name."""
+
+    schema_name: str
+    table: str
+
+    @property
+    def address(self) -> str:
+        return table_address(self.schema_name, self.table)
+
+
+class TableAttrs(TableRef):
+    """A table's own settings that `modify_table` changes."""
+
+    comment: str | None = None
+    rls: bool = False
+    touch_updated_at: bool = False
+
+
+class ColumnOn(TableRef):
+    """A column of the table `schema_name.table`."""
+
+    column: Column
+
+
+class Constraint(Model):
+    """Any table constraint as one shape: `type` primary_key / unique / check / foreign_key, its
+    `name`, and the fields of that type (`columns`; `expression`; `ref_schema`, `ref_table`,
+    `ref_columns`, `on_delete`)."""
+
+    type: Literal["primary_key", "unique", "check", "foreign_key"]
+    name: str
+    columns: tuple[str, ...] | None = None
+    expression: str | None = None
+    ref_schema: str | None = None
+    ref_table: str | None = None
+    ref_columns: tuple[str, ...] | None = None
+    on_delete: str | None = None
+
+    @classmethod
+    def of(cls, item: "Unique | Check | ForeignKey") -> "Constraint":
+        kind = {Unique: "unique", Check: "check", ForeignKey: "foreign_key"}[type(item)]
+        return cls(type=kind, **item.model_dump())
+
+
+class ConstraintOn(TableRef):
+    constraint: Constraint
+
+
+class IndexOn(TableRef):
+    index: Index
+
+
+class PolicyOn(TableRef):
+    policy: Policy
+
+
+class GrantOn(TableRef):
+    grant: Grant
+
+
+class ForeignKeyRef(TableRef):
+    """The foreign key `name` of the table `schema_name.table`."""
+
+    name: str
+
+
 def table_address(schema: str, name: str) -> str:
     """`supabase.public.tasks`; names that are not plain identifiers are quoted:
     `supabase.public.table["we\\"ird; t"]` (so every address stays parseable)."""
@@ -149,10 +222,11 @@ def table_address(schema: str, name: str) -> str:
     return child(head, "table", name)
 
 
-def member_address(table: Table | tuple[str, str], kind: str, name: str) -> str:
-    """`supabase.public.tasks.column["status"]` for `kind` column/constraint/index/policy/grant."""
+def member_address(table: Table | tuple[str, str], element: str, name: str) -> str:
+    """`supabase.public.tasks.column["status"]` for `element` column / constraint / index /
+    policy / grant."""
     schema, tname = (table.schema_name, table.name) if isinstance(table, Table) else table
-    return child(table_address(schema, tname), kind, name)
+    return child(table_address(schema, tname), element, name)
 
 
 def object_name(table: str, parts: list[str] | tuple[str, ...], suffix: str) -> str:

@@ -6,22 +6,24 @@ against the resolved schema, reads its source (`project.sources.READERS`), shape
 its field says (`project.fields`: lists, split, strip, map, default, markdown), types it
 (`project.values`, dates and numbers as the source declares) and returns
 `(content sets, notion, problems)`. Relation values name rows of the related database's content
-set by key; a key it does not have is a problem located where the value is written. `notion` comes back with the
-values of `additive` select/multi_select/status properties added to their options (stable
-colours), so the plan adds them before content is written. Values outside `exact` options are
+set by key; a key it does not have is a problem located where the value is written. `notion`
+comes back with the values of `additive` select/multi_select/status properties added to their
+options (stable colours), so the plan adds them before content is written. Values outside `exact` options are
 problems naming file, row and value. Never raises for bad content; nothing is written.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.backends.notion.convert import READ_ONLY_TYPES
-from reconciler.errors import SpecProblem, relative
+from reconciler.backends.notion.convert import payload_problem
+from reconciler.errors import SpecProblem
+from reconciler.model.column_values import row_problems, unset_required
+from reconciler.model.property_types import WRITABLE_TYPES
 from reconciler.model.content import ContentSet, SourceRow
 from reconciler.model.notion import NotionDatabases, Property, SelectOption, stable_color
 from reconciler.model.postgres import Table
@@ -32,7 +34,7 @@ from reconciler.project.sources.paths import MISSING, PathSyntaxError, parse_pat
 from reconciler.project.supabase_docs import TableDoc
 from reconciler.project.values import to_notion, to_postgres
 from reconciler.project.written import Reading, check_reading
-from reconciler.project.yaml import Loaded, load_yaml, validate
+from reconciler.project.yaml import Loaded
 
 #: Types a Notion key property may have; the hash property must be rich_text.
 NOTION_KEY_TYPES = ("title", "rich_text", "number", "select", "status", "url", "email",
@@ -54,6 +56,7 @@ class Target:
     notion: dict[str, Property] = field(default_factory=dict)
     unique: set[str] = field(default_factory=set)
     shapers: dict[str, Shaper] = field(default_factory=dict)
+    table: Table | None = None
 
     def problem(self, loc: tuple, message: str) -> SpecProblem:
         return self.item.problem(("content",) + loc, message)
@@ -76,12 +79,13 @@ class Target:
 
 
 def load_content(root: Path, databases: Mapping[str, Loaded], notion: NotionDatabases,
-                 tables: tuple[Table, ...], env: Mapping[str, str]
+                 tables: tuple[Table, ...], table_docs: Sequence[Loaded[TableDoc]]
                  ) -> tuple[tuple[ContentSet, ...], NotionDatabases, list[SpecProblem]]:
-    """Every content set of the project; see the module docstring."""
+    """Every content set of the project; see the module docstring. `table_docs` are the valid
+    Supabase documents `tables` were resolved from (`project.supabase.read_table_docs`)."""
     targets = [_notion_target(k, item, notion) for k, item in databases.items()
                if item.doc.content is not None]
-    targets += _table_targets(root, tables, env)
+    targets += _table_targets(tables, table_docs)
     sets, problems, added, spots = [], [], {}, {}
     for target in targets:
         content, more, new, where = _content_set(root, target)
@@ -100,22 +104,20 @@ def _notion_target(key: str, item: Loaded, notion: NotionDatabases) -> Target:
                   notion=props)
 
 
-def _table_targets(root: Path, tables: tuple[Table, ...], env: Mapping[str, str]) -> list[Target]:
-    """Targets of the Supabase files with a `content:` (re-read here for their positions)."""
+def _table_targets(tables: tuple[Table, ...], docs: Sequence[Loaded[TableDoc]]) -> list[Target]:
+    """Targets of the Supabase files with a `content:`."""
     by_name = {(t.schema_name, t.name): t for t in tables}
     out = []
-    for path in sorted((Path(root) / "schemas" / "supabase").glob("*.yaml")):
-        ydoc, problems = load_yaml(path, relative(path, Path(root)), dict(env))
-        doc = validate(TableDoc, ydoc)[0] if ydoc is not None and not problems else None
-        table = by_name.get((doc.schema_, doc.name or path.stem)) if doc is not None else None
+    for item in docs:
+        doc = item.doc
+        table = by_name.get((doc.schema_, doc.name or item.key))
         if table is None or doc.content is None:
             continue
         unique = {u.columns[0] for u in table.uniques if len(u.columns) == 1}
         unique |= {i.columns[0] for i in table.indexes if i.unique and len(i.columns) == 1}
         unique |= set(table.primary_key) if len(table.primary_key) == 1 else set()
-        out.append(Target(f"supabase.{table.schema_name}.{table.name}",
-                          Loaded(path.stem, ydoc.file, doc, ydoc), doc.content,
-                          {c.name: c.type for c in table.columns}, unique=unique))
+        out.append(Target(f"supabase.{table.schema_name}.{table.name}", item, doc.content,
+                          {c.name: c.type for c in table.columns}, unique=unique, table=table))
     return out
 
 
@@ -158,6 +160,11 @@ def check_fields(target: Target) -> list[SpecProblem]:
         problems += more or _check_shape(target, loc + (name,), name, spec)
     problems += [target.problem(("source", key), message) for key, message in
                  check_reading(doc.source.languages, doc.source.locale).items()]
+    if target.table is not None and not problems:
+        problems += [target.problem(loc, f"column {name!r} is NOT NULL and has no default, but "
+                                    "fields does not map it: every insert would fail; map it, "
+                                    "or give the column a default")
+                     for name in unset_required(target.table, {*specs, doc.key, doc.hash})]
     return problems
 
 
@@ -184,7 +191,7 @@ def _check_named(target: Target, loc: tuple, name: str, allowed: tuple, what: st
         known = ", ".join(target.types) or "none"
         return [target.problem(loc, f"{loc[0]}: {name!r} is not a declared {what} "
                                f"(declared: {known})")]
-    if target.types[name] not in allowed:
+    if re.sub(r"\(.*\)", "", target.types[name]) not in allowed:  # varchar(4) is a varchar
         return [target.problem(loc, f"{loc[0]}: {name!r} is a {target.types[name]} {what}; "
                                f"the {loc[0]} must be one of: {', '.join(allowed)}")]
     return []
@@ -197,7 +204,7 @@ def _check_field(target: Target, loc: tuple, name: str, spec: Any, what: str) ->
     if name == target.doc.hash:
         return [target.problem(loc, f"fields: {name!r} is the hash field, which the sync writes "
                                "itself: remove it from fields")]
-    if target.notion and target.types[name] in READ_ONLY_TYPES:
+    if target.notion and target.types[name] not in WRITABLE_TYPES:
         return [target.problem(loc, f"fields: {name!r} is a {target.types[name]} property, "
                                "which Notion computes: it cannot be written")]
     kind = target.doc.source.kind
@@ -263,9 +270,25 @@ def _row(target: Target, record: Record) -> tuple[SourceRow | None, list[SpecPro
         problems.append(SpecProblem(record.file, record.line or line, col,
                                     f"{label}: no value for the key {target.doc.key!r} "
                                     f"(path {_path(specs[target.doc.key])!r})"))
+    if not problems:
+        problems = _refused(target, record, label, values, where)
     if problems:
         return None, problems, {}
     return SourceRow(key=str(key), values=values, source=record.where), [], where
+
+
+def _refused(target: Target, record: Record, label: str, values: dict[str, Any],
+             where: dict[str, tuple[int, int]]) -> list[SpecProblem]:
+    """What the target would refuse of a typed row, before any write: a Postgres value its
+    declared column refuses or a CHECK the row breaks (`model.column_values`); a Notion page
+    body over the 500 KB a request may carry (`convert.payload_problem`, NOTION-API.md §4.2)."""
+    if target.table is not None:
+        return [SpecProblem(record.file, *where.get(field or "", record.locate(())),
+                            f"{label}: {message}")
+                for field, message in row_problems(target.table, values)]
+    problem = payload_problem(target.types, values) if target.notion else None
+    return [] if problem is None else [
+        SpecProblem(record.file, record.line or 1, 1, f"{label}: {problem}")]
 
 
 def vocabulary_gate(target: Target, rows: list[SourceRow], spots: Mapping[str, tuple[str, dict]]

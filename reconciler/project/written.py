@@ -32,6 +32,15 @@ _NUMBER = re.compile(r"(?P<pre>[^\d+\-−.,]{0,6}?)\s*(?P<num>[+\-−]?\d[\d\s\u
 _PLAIN = re.compile(r"[+-]?\d+(?:\.\d+)?\Z")
 _LETTER = re.compile(r"[^\W\d_]")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: Longest text read as a date or a number with units: nothing people write is longer, and it
+#: bounds the work of the parsers on hostile input.
+MAX_WRITTEN = 100
+
+
+def _quote(value: Any, limit: int = 80) -> str:
+    """`repr(value)`, cut to `limit` characters for messages."""
+    text = repr(value[:limit + 1] if isinstance(value, str) else value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 @dataclass(frozen=True)
@@ -104,8 +113,8 @@ def read_date(value: Any, reading: Reading = DEFAULT) -> str:
     Raises `ValueError` quoting `value` when it is not a date (see the module docstring)."""
     if isinstance(value, _dt.datetime | _dt.date):
         return value.isoformat()
-    if not isinstance(value, str) or not value.strip():
-        raise ValueError(f"expects a date, got {value!r}")
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_WRITTEN:
+        raise ValueError(f"expects a date, got {_quote(value)}")
     text = " ".join(value.split())
     iso = _iso(text)
     if iso is not None:
@@ -155,7 +164,7 @@ def read_number(value: Any, reading: Reading = DEFAULT) -> int | float | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise ValueError(f"expects a number, got {value!r}")
+        raise ValueError(f"expects a number, got {_quote(value)}")
     if not isinstance(value, str):
         return value
     text = value.strip().replace("_", "")
@@ -163,9 +172,9 @@ def read_number(value: Any, reading: Reading = DEFAULT) -> int | float | None:
         return int(text) if _INT.match(text) else float(text)
     except ValueError:
         pass
-    m = _NUMBER.match(text)
+    m = _NUMBER.match(text) if len(text) <= MAX_WRITTEN else None
     if m is None or (m["pre"] and _LETTER.search(m["pre"]) and m["unit"]):
-        raise ValueError(f"expects a number, got {value!r}")
+        raise ValueError(f"expects a number, got {_quote(value)}")
     number = _decimal(m["num"].strip(), reading, value)
     if (m["unit"] or "").strip() == "%":
         return float(number / 100)

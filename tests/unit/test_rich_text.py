@@ -80,8 +80,11 @@ def test_long_styled_runs_are_cut_at_2000_and_read_back_whole():
 
 def test_more_than_100_objects_is_refused_before_any_write():
     runs = [{"text": "a", "bold": i % 2 == 0} for i in range(101)]
-    with pytest.raises(ValueError, match="needs 101 rich text objects; Notion accepts at most 100"):
+    with pytest.raises(ValueError) as err:
         rich_text_to_api(runs)
+    assert str(err.value) == ("101 characters in 101 styled runs need 101 rich text objects; "
+                              "Notion accepts at most 100 in one value (NOTION-API.md §4.2): "
+                              "shorten it, or give the field `format: plain`")
 
 
 def test_a_mention_is_its_text_not_a_link():

@@ -22,6 +22,8 @@ MAX_TEXT_LENGTH = 2000
 #: Maximum number of items in any array of a request: rich text objects, multi_select options,
 #: relation pages, people (NOTION-API.md §4.2).
 MAX_ARRAY_ITEMS = 100
+#: Largest text one rich text array can carry: 100 objects of 2000 characters (§4.2).
+MAX_RICH_TEXT_LENGTH = MAX_ARRAY_ITEMS * MAX_TEXT_LENGTH
 
 
 def utf16_len(text: str) -> int:
@@ -60,6 +62,37 @@ def _objects(run: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
+def _runs(value: RichText | Iterable[Mapping[str, Any]]) -> tuple[Mapping[str, Any], ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return ({"text": value},)
+    if isinstance(value, (list, tuple)) and (not value or is_runs(value)):
+        runs = normal(value)
+        return () if runs is None else ({"text": runs},) if isinstance(runs, str) else runs
+    raise ValueError(f"rich text must be a string or a list of runs, not {type(value).__name__}")
+
+
+def rich_text_problem(value: RichText | Iterable[Mapping[str, Any]]) -> str | None:
+    """Why `value` cannot be one rich text array (title, description, rich_text value), or None.
+
+    Plain text fits when its 2000-character pieces are at most 100 (§4.2): about 200,000
+    characters, counted in UTF-16 code units as Notion counts them. Styled text needs one object
+    per piece of each run. Raises `ValueError` for a value that is not text or runs."""
+    runs = _runs(value)
+    pieces = sum(len(split_text(r["text"])) for r in runs)
+    if pieces <= MAX_ARRAY_ITEMS:
+        return None
+    size = sum(utf16_len(r["text"]) for r in runs)
+    if len(runs) == 1 and not set(runs[0]) - {"text"}:
+        return (f"{size:,} characters need {pieces} rich text objects of {MAX_TEXT_LENGTH:,}; "
+                f"Notion accepts at most {MAX_ARRAY_ITEMS} in one value (NOTION-API.md §4.2), "
+                f"that is {MAX_RICH_TEXT_LENGTH:,} characters: shorten it")
+    return (f"{size:,} characters in {len(runs)} styled runs need {pieces} rich text objects; "
+            f"Notion accepts at most {MAX_ARRAY_ITEMS} in one value (NOTION-API.md §4.2): "
+            "shorten it, or give the field `format: plain`")
+
+
 def rich_text_to_api(value: RichText | Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """A rich text value as a request rich text array.
 
@@ -67,23 +100,13 @@ def rich_text_to_api(value: RichText | Iterable[Mapping[str, Any]]) -> list[dict
     (only the styles set) and `text.link`. Pieces hold at most 2000 characters as Notion counts
     them and are never split inside a character (NOTION-API.md §4.2); joining the pieces gives
     the text back. `None`, `""` and `()` give `[]` (empty strings are not supported, §2).
-    Raises `ValueError` for another type, a malformed run, or more than 100 objects (§4.2).
+    Raises `ValueError` for another type, a malformed run, or more than 100 objects
+    (`rich_text_problem`, §4.2).
     """
-    if value is None:
-        return []
-    if isinstance(value, str):
-        runs: Any = ({"text": value},)
-    elif isinstance(value, (list, tuple)) and (not value or is_runs(value)):
-        runs = normal(value)
-        runs = () if runs is None else ({"text": runs},) if isinstance(runs, str) else runs
-    else:
-        raise ValueError(f"rich text must be a string or a list of runs, "
-                         f"not {type(value).__name__}")
+    runs = _runs(value)
     items = [item for run in runs for item in _objects(run)]
     if len(items) > MAX_ARRAY_ITEMS:
-        size = sum(utf16_len(r["text"]) for r in runs)
-        raise ValueError(f"text of {size} characters needs {len(items)} rich text objects; "
-                         f"Notion accepts at most {MAX_ARRAY_ITEMS}")
+        raise ValueError(rich_text_problem(runs))
     return items
 
 
