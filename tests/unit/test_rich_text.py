@@ -13,10 +13,12 @@ from hypothesis import given, strategies as st
 
 from reconciler.backends.notion.convert import value_from_api, value_to_api
 from reconciler.backends.notion.rich_text import rich_text_from_api, rich_text_to_api
-from reconciler.diff.content import comparable, content_hash
+from reconciler.diff.content import comparable
+from reconciler.model.content import content_hash
 from reconciler.model.rich_text import normal, plain
 from reconciler.plan import planfile
-from reconciler.plan.changes import Change, Phase
+from reconciler.model.changes import Phase, UpdatePage
+from reconciler.model.content import RowState
 from reconciler.project.markdown_text import list_items, to_rich_text
 from tests.unit.test_planfile import _plan
 
@@ -114,13 +116,13 @@ def test_any_runs_round_trip_through_the_api_shapes(runs):
 
 def test_runs_survive_the_plan_file(tmp_path):
     runs = to_rich_text("Schema **first**, then [content](https://x.example).")
-    change = Change.make("update_page", 'notion.tasks.page["a"]', Phase.CONTENT,
-                         before={"id": "p", "hash": "sha256:1", "values": {"Notes": None}},
-                         after={"key": "a", "hash": "sha256:2", "source": "a.md:1",
-                                "values": {"Notes": runs}})
+    change = UpdatePage(address='notion.tasks.page["a"]', phase=Phase.CONTENT, database="tasks",
+                        before=RowState(id="p", hash="sha256:1", values={"Notes": None}),
+                        after=RowState(key="a", hash="sha256:2", source="a.md:1",
+                                       values={"Notes": runs}))
     plan = _plan(datetime(2026, 1, 1, tzinfo=timezone.utc))
     plan = plan.model_copy(update={"changes": (*plan.changes, change)})
     planfile.save(plan, tmp_path / "p.yaml")
-    loaded = planfile.load(tmp_path / "p.yaml").changes[-1].after["values"]["Notes"]
+    loaded = planfile.load(tmp_path / "p.yaml").changes[-1].after.values["Notes"]
     assert value_to_api("rich_text", loaded) == value_to_api("rich_text", runs)
     assert comparable("rich_text", loaded) == comparable("rich_text", runs)
