@@ -249,9 +249,10 @@ def _page_step(change: ChangeBase, ctx: CompileContext) -> tuple[PageStep, list[
                 if isinstance(v, dict) else v for v in value)
             continue
         properties[name] = value_to_api(kind, value)
+    sent = (*waiting, hash_property) if hash_property in types else tuple(waiting)
     relate = [RelateStep(method="PATCH", path="pages/{}", path_args=(page,),
                          body={"properties": waiting}, changes=(change.address,),
-                         keys={change.address: tuple(waiting)}, database=database,
+                         keys={change.address: sent}, database=database,
                          fields=tuple(waiting), hash_property=hash_property,
                          desired_hash=after.hash)] if waiting else []
     if hash_property and hash_property in types:
