@@ -12,9 +12,9 @@ Schema lag (DESIGN.md "Schema lag, explicitly"): a page write leaves out the pro
 live schema does not have at that moment and reports them `deferred`; the content hash written
 is then the hash of what was written, so the next plan fills them in. Every page's ledger line
 carries `hash` (what the page holds after the apply) and `desired_hash` (the source row's); a
-page whose relations wait for pass two gets its line, and the desired hash, there. A property change the
-integration may not make (403 `restricted_resource`) is deferred too, and the content that
-needs it is still written without it.
+page whose relations wait for pass two gets its line, and the desired hash, there. A property
+change the integration may not make (403 `restricted_resource`) is deferred too, and the
+content that needs it is still written without it.
 """
 
 from __future__ import annotations
