@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import vcr
 import yaml
+from deepdiff import DeepDiff
 
 from .scrub import REAL_HOST, Scrubber
 
@@ -64,8 +65,12 @@ def _mask_since(obj: Any) -> Any:
 
 def json_body(r1, r2) -> None:
     """vcrpy matcher: the two requests carry the same JSON body (see `canonical_body`). Raises
-    AssertionError when they differ, as vcrpy's own matchers do."""
-    assert canonical_body(r1.body) == canonical_body(r2.body)
+    AssertionError when they differ, as vcrpy's own matchers do, saying where (deepdiff; vcrpy
+    prints it under the closest recorded requests)."""
+    sent, recorded = canonical_body(r1.body), canonical_body(r2.body)
+    if sent != recorded:
+        lines = DeepDiff(recorded, sent, verbose_level=2).pretty().splitlines()
+        raise AssertionError("\n".join(lines[:8] + ([f"… {len(lines) - 8} more"] if len(lines) > 8 else [])))
 
 
 def make_vcr(scrubber: Scrubber, *, record: bool) -> vcr.VCR:
