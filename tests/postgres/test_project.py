@@ -35,7 +35,7 @@ def test_bundled_tables_create_apply_and_replan_empty(conn, schema):
         f.model_copy(update={"ref_schema": schema}) for f in t.foreign_keys)}) for t in tables)
     changes = converge(conn, tables)
     assert sum(c.kind == "create_table" for c in changes) == len(tables) == 17
-    assert {c.kind for c in changes} == {"create_table", "add_constraint", "add_index", "grant"}
+    assert {c.kind for c in changes} == {"create_table", "add_constraint", "add_index"}
     assert plan(conn, tables) == []
     _, fingerprints = read_tables(conn, tables)
     assert len(fingerprints) == 17 and all(v.startswith("sha256:") for v in fingerprints.values())

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.backends.base import Diff, Live, Report
-from reconciler.backends.notion.client import NotionTarget
+from reconciler.backends.notion.client import NotionTarget, integration_identity
 from reconciler.backends.notion.compile import CompileContext, compile_changes
 from reconciler.backends.notion.execute import NotionExecutor
 from reconciler.backends.notion.reader import read_notion
@@ -95,11 +95,13 @@ class NotionBackend:
         return project.notion.model_copy(update={"databases": tuple(databases)})
 
     def read(self, project: Any, *, since: str | None = None) -> Live:
-        """Databases, content rows and people of the project. Raises `ReadError`."""
+        """Databases, content rows and people of the project, and who the integration is
+        (`client.integration_identity`, one call). Raises `ReadError`."""
         desired = self.desired(project)
         found = read_notion(self.client, desired, self.notion_state)
         self._remember_ids(found.databases)
-        live = Live(NotionLive(desired, found.databases), fingerprints=dict(found.fingerprints))
+        live = Live(NotionLive(desired, found.databases), fingerprints=dict(found.fingerprints),
+                    identity=integration_identity(self.client))
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         sets = self.content_sets(project)
         for content in sets:

@@ -8,7 +8,9 @@ sits under notion-client as an `httpx.BaseTransport` wrapper, so every client ca
   second) with a small burst; a 429 pauses it for every thread (NOTION-API.md §4.1).
 * `ResilientTransport` — retries 429 `rate_limited`, 529 `service_overload`, 500/502/503/504,
   409 `conflict_error`, timeouts and dropped connections, with exponential backoff and full
-  jitter, honouring `Retry-After` in full (up to `RetryPolicy.retry_after_cap`, default 300 s),
+  jitter (each retry logged at INFO on `reconciler.notion.retry` as `rate limited, retry 2/7 in
+  3 s (GET /v1/…)`, which the CLI shows on a terminal); a refused connection or a host name that
+  does not resolve fails at once (nothing there will answer soon, so waiting only hides it); honouring `Retry-After` in full (up to `RetryPolicy.retry_after_cap`, default 300 s),
   within `max_attempts` and a total time `budget`. Never retries 429
   `public_api_request_blocked`. Creates (`POST /v1/pages`, `/v1/databases`, …) that fail in a
   way that may have committed raise `MaybeCommittedError` instead of being retried blindly.
@@ -24,6 +26,7 @@ import json
 import logging
 import random
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -333,6 +336,9 @@ class ResilientTransport(httpx.BaseTransport):
             try:
                 response = self.inner.handle_request(request)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
+                if is_unreachable(error):
+                    self.stats._add("gave_up")
+                    raise
                 # Connect errors and pool/connect timeouts: the request never left, a retry is safe.
                 unsent = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
                 cause = "timeout" if isinstance(error, httpx.TimeoutException) else "connection"
@@ -383,10 +389,33 @@ class ResilientTransport(httpx.BaseTransport):
         return self._clock() + wait - started <= self.policy.budget
 
     def _wait(self, method: str, path: str, cause: int | str, attempt: int, wait: float) -> None:
-        _LOG.info("retrying %s %s after %s (attempt %d, waiting %.2f s)", method, path, cause, attempt + 1, wait)
+        _LOG.info("%s, retry %d/%d in %s s (%s %s)", _CAUSES.get(cause, f"HTTP {cause}"), attempt,
+                  self.policy.max_attempts - 1, f"{wait:.1f}" if wait < 10 else f"{wait:.0f}",
+                  method, path)
         self.stats._retry(cause, wait)
         if wait > 0:
             self._sleep(wait)
+
+
+#: How a retry's cause reads on screen.
+_CAUSES: dict[int | str, str] = {
+    429: "rate limited", 529: "Notion is overloaded (529)", 409: "conflict (409)",
+    500: "server error 500", 502: "bad gateway (502)", 503: "service unavailable (503)",
+    504: "gateway timeout (504)", "timeout": "timed out", "connection": "connection lost"}
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """True when `error` (an httpx transport error) comes from a refused connection or a host
+    name that does not resolve: the OS error httpcore raised it from (its `__cause__` chain) is
+    `ConnectionRefusedError` or `socket.gaierror`. Retrying those only delays the message."""
+    seen: BaseException | None = error
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, (ConnectionRefusedError, socket.gaierror)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def create_exactly_once(create: Callable[[], dict], find: Callable[[], dict | None], *,
