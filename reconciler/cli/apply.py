@@ -143,9 +143,19 @@ def _apply(saved: Plan | None, session, shown: Screen, auto_approve: bool, allow
 
 
 def content_preview(plan: Plan) -> Plan:
-    """What `apply --content-only` will do of `plan`: its content changes only."""
-    return plan.model_copy(update={
-        "changes": tuple(c for c in plan.changes if c.phase is Phase.CONTENT)})
+    """What `apply --content-only` will do of `plan`: its content changes only, each request
+    without the fields the live schema lacks (they are deferred, not sent)."""
+    changes = []
+    for change in plan.changes:
+        if change.phase is not Phase.CONTENT:
+            continue
+        lagging = set(getattr(change, "lagging", ()) or ())
+        if lagging:
+            change = change.model_copy(update={"requests": tuple(
+                r.model_copy(update={"keys": tuple(k for k in r.keys if k not in lagging)})
+                for r in change.requests)})
+        changes.append(change)
+    return plan.model_copy(update={"changes": tuple(changes)})
 
 
 def _confirm(auto_approve: bool) -> None:

@@ -3,8 +3,8 @@ when stderr is a terminal (rich).
 
 While `screen()` is open it listens to the progress events (`reconciler.progress`: what is read
 now, with counts) and the retries (`reconciler.notion.retry`: `rate limited, retry 2/7 in 3 s`):
-the events update one transient status line (`Reading notion.tasks · read 12 data sources,
-300 rows`), each retry is printed as a line that stays. `Screen.bar(total)` adds the bar of an
+the events update one transient status line (`Reading notion.tasks · read data sources: 12,
+rows: 300`), each retry is printed as a line that stays. `Screen.bar(total)` adds the bar of an
 apply. Off a terminal nothing is shown and nothing is listened to (`--debug` logs both).
 """
 
@@ -65,7 +65,7 @@ class Screen(logging.Handler):
         self._show()
 
     def _show(self) -> None:
-        read = ", ".join(f"{n} {what}" for what, n in self.counts.items() if n)
+        read = ", ".join(f"{what}: {n}" for what, n in self.counts.items() if n)
         text = self.doing + (f" · read {read}" if read else "")
         task = self._bar if self._bar is not None else self._status
         if task is None:

@@ -128,16 +128,17 @@ def nearest(target: str, known: set[str], n: int = 3) -> list[str]:
 def targeted_content(content: Mapping[str, ContentSummary], changes: Sequence[ChangeBase],
                      targets: Sequence[str]) -> dict[str, ContentSummary]:
     """The content summaries `targets` reach: a content set at or inside a target in full; one
-    a target lies inside (a single row) counted again from the selected `changes`."""
+    whose rows only some targets reach (a single row) counted again from the selected
+    `changes`."""
     if not targets:
         return dict(content)
     out: dict[str, ContentSummary] = {}
     for address, summary in content.items():
+        counts = Counter(c.action.value for c in changes
+                         if c.phase is Phase.CONTENT and matches(c.address, address))
         if any(matches(address, t) for t in targets):
             out[address] = summary
-        elif any(matches(t, address) for t in targets):
-            counts = Counter(c.action.value for c in changes
-                             if c.phase is Phase.CONTENT and matches(c.address, address))
+        elif counts:
             out[address] = ContentSummary(
                 key=summary.key, hash_field=summary.hash_field, create=counts["create"],
                 update=counts["update"], archive=counts["archive"] + counts["delete"])

@@ -93,7 +93,7 @@ def change_view(change: dict[str, Any]) -> dict[str, Any]:
     shown = change.get("after") if action != "delete" else change.get("before")
     return {
         "address": change["address"], "action": action, "kind": change["kind"], "is_row": is_row,
-        "description": (shown or {}).get("description") if not is_row else None,
+        "description": (shown or {}).get("description") if not is_row and action == "create" else None,
         "row_summary": _row_summary(change) if is_row and action == "create" else [],
         "brief": _brief(shown or {}) if not is_row and action in ("create", "delete") else [],
         "conflict": change.get("conflict"),
