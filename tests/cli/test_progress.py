@@ -26,11 +26,11 @@ def test_a_terminal_shows_counts_and_keeps_each_retry_line():
     console, buffer = terminal()
     with screen(console) as shown:
         report("Reading notion.%s", "tasks", counts={"data sources": 1})
-        report("Reading the rows of data source %s", "ds", counts={"rows": 100})
-        report("Reading the rows of data source %s", "ds", counts={"rows": 40})
+        report("Reading rows", counts={"rows": 100})
+        report("Reading rows", counts={"rows": 40})
         logging.getLogger("reconciler.notion.retry").info(
             "%s, retry %d/%d in %s s (%s %s)", "rate limited", 2, 7, "3.0", "GET", "/v1/x")
-        assert shown.doing == "Reading the rows of data source ds"
+        assert shown.doing == "Reading rows"
         assert shown.counts == {"data sources": 1, "rows": 140}
         shown.bar(3)
         shown.advance("notion.tasks")

@@ -57,8 +57,7 @@ def _one_query(client, data_source_id: str, *, since: str | None,
     cursor = None
     while True:
         response = client.data_sources.query(data_source_id, start_cursor=cursor, **body)
-        report("Reading the rows of data source %s", data_source_id,
-               counts={"rows": len(response.get("results", []))})
+        report("Reading rows", counts={"rows": len(response.get("results", []))})
         yield from response.get("results", [])
         cursor = response.get("next_cursor")
         if not response.get("has_more") or not cursor:
