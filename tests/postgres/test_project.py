@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -90,9 +91,10 @@ def test_connection_errors_never_show_the_password(tmp_path):
 
 
 @pytest.mark.postgres
-def test_embedded_server_runs_only_while_a_connection_is_open(tmp_path):
-    root = tmp_path / "ws"
-    root.mkdir()
+def test_embedded_server_runs_only_while_a_connection_is_open():
+    # not under pytest's tmp_path: as root, pgserver runs the server as the `pgserver` user,
+    # which must traverse every parent, and pytest resets its own tmp root to mode 0700
+    root = Path(tempfile.mkdtemp(prefix="reconciler-embedded-"))
     data = root / ".reconciler" / "postgres"
     try:
         with connect(root, None) as conn, connect(root, None) as other:

@@ -51,9 +51,10 @@ class PostgresBackend:
     def content_sets(self, project: Any) -> tuple[ContentSet, ...]:
         return tuple(c for c in project.content if c.address.startswith("supabase."))
 
-    def read(self, project: Any, *, since: str | None = None) -> Live:
-        """Live tables of the declared schemas, the rows of each content set, and which
-        database this is (`connect.server_identity`). Raises `ReadError`."""
+    def read(self, project: Any, *, since: str | None = None, check: bool = False) -> Live:
+        """Live tables of the declared schemas, the rows of each content set (one query
+        each, also for a stale check), and which database this is (`connect.server_identity`).
+        Raises `ReadError`."""
         from reconciler.backends.postgres.connect import server_identity
         from reconciler.backends.postgres.reader import read_tables
 
