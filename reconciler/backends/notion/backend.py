@@ -1,8 +1,9 @@
 """The Notion backend: read, diff, compile and execute for the addresses under `notion.`.
 
 Reading costs two calls per known database (`GET /v1/databases/{id}`, `GET /v1/data_sources/{id}`)
-plus ceil(rows/100) queries per content set and one `users.list` when content names people
-(DESIGN.md "Performance, by design"). The desired side is the project's databases with the
+plus ceil(rows/100) queries per content set, one `users.list` when content names people
+(DESIGN.md "Performance, by design") and one `GET /v1/users/me`, who the integration is (the
+plan header's identity, so a plan is never applied to another workspace). The desired side is the project's databases with the
 connection's defaults: the default parent page, and property ids known from `.reconciler/state.json`.
 """
 
