@@ -28,7 +28,6 @@ from reconciler.backends.base import Backend, Live
 from reconciler.errors import (AlreadyAppliedError, ApplyError, PlanError, StalePlanError,
                                TargetMismatchError, UnsafePlanError, relative)
 from reconciler.model.changes import ChangeBase, ManualChange, Phase
-from reconciler.model.content import content_hash
 from reconciler.plan.build import with_steps
 from reconciler.plan.model import Plan
 
@@ -180,7 +179,7 @@ def record_unchanged(plan: Plan, project: Any, backends: Sequence[Backend],
         for content in backend.content_sets(project):
             rows = reads[backend.root].rows.get(content.address, {})
             for row in content.rows:
-                want = content_hash(row.values, exclude=content.hash_field)
+                want = content.hashes[row.key]
                 have = rows.get(row.key)
                 address = addresses.child(content.address, backend.row_noun, row.key)
                 if have is not None and address not in planned and \
