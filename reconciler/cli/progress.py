@@ -107,11 +107,11 @@ class Screen(logging.Handler):
 @contextlib.contextmanager
 def screen(console: Console | None = None) -> Iterator[Screen]:
     """A `Screen` on `console` (default: stderr) while the block runs; inert when the console
-    is not a terminal. Lines printed to stdout meanwhile appear above the display when stdout
-    is the terminal too."""
+    is not a terminal, or when `--debug` logs to it. Lines printed to stdout meanwhile appear
+    above the display when stdout is the terminal too."""
     console = console or output.err
-    if not console.is_terminal:
-        yield Screen(None)
+    if not console.is_terminal or logging.getLogger("reconciler").isEnabledFor(logging.DEBUG):
+        yield Screen(None)  # off a terminal, or --debug: its log lines are the progress
         return
     progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                         _Count(), console=console, transient=True,
