@@ -240,8 +240,9 @@ class NotionBackend:
         return compile_changes(changes, CompileContext(model.desired, model.databases, content))
 
     def executor(self, live: Live) -> "NotionRun":
+        bucket = self.connection.bucket
         return NotionRun(NotionExecutor(self.client, live.model.databases, self.notion_state,
-                                        self.save_state))
+                                        self.save_state, rate=bucket.rate if bucket else None))
 
 
 class NotionRun:
