@@ -13,14 +13,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from psycopg import sql
-
-from reconciler.backends.postgres.compile import type_sql
 from reconciler.errors import SpecProblem, relative
 from reconciler.model.notion import NotionDatabases
 from reconciler.model.postgres import (
     MAX_IDENTIFIER, PRIVILEGES, Check, Column, ForeignKey, Grant, Index, Policy, Table, Unique,
-    check_name, normalise_default, normalise_type, object_name,
+    check_name, normalise_default, normalise_type, object_name, plain_type,
 )
 from reconciler.project.mirror import mirror_columns
 from reconciler.project.supabase_docs import ColumnDoc, MirrorDoc, ReferenceDoc, TableDoc
@@ -186,7 +183,7 @@ def _column(item: Loaded[TableDoc], name: str, doc: ColumnDoc, base: Column | No
         return None
     pg_type = "text" if doc.type == "enum" else normalise_type(doc.type) if doc.type else base.type
     try:
-        type_sql(pg_type)
+        plain_type(pg_type)
     except ValueError as exc:
         problems.append(item.problem(loc + ("type",), f"column {name!r}: {exc}"))
         return None
@@ -217,10 +214,14 @@ def literal_default(value: Any, pg_type: str) -> str:
         text = "{" + ",".join(json.dumps(str(v), ensure_ascii=False) for v in value) + "}"
     else:
         text = str(value)
+    from psycopg import sql  # imported when a default needs quoting (start-up: issue 15.1)
+
     return sql.Literal(text).as_string(None)
 
 
 def _enum_check(column: str, values: list[str]) -> str:
+    from psycopg import sql
+
     items = sql.SQL(", ").join(sql.Literal(v) for v in values)
     return sql.SQL("{} IN ({})").format(sql.Identifier(column), items).as_string(None)
 
