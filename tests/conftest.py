@@ -1,4 +1,5 @@
-"""Shared fixtures: model factories and a copy of the bundled example project."""
+"""Shared fixtures: model factories, a copy of the bundled example project, and private copies
+of the bundled example as applied once per test run (`applied_project`, `applied_database`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from psycopg import sql
 
 from reconciler.model.notion import Database, Property, Relation, SelectOption
+from tests.applied_example import AppliedExample, build_applied_example, clone_database
 
 REPO = Path(__file__).resolve().parents[1]
 SUPABASE_ROLES = ("anon", "authenticated", "service_role")
@@ -90,12 +92,9 @@ def example_database(server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
         yield url
 
 
-@pytest.fixture
-def example_project(tmp_path: Path, example_database: str) -> Path:
-    """A private copy of the bundled example (reconciler.yaml + schemas/), without local state,
-    whose Supabase tables go to a fresh database."""
-    root = tmp_path / "project"
-    root.mkdir()
+def copy_bundled_example(root: Path) -> Path:
+    """Write the bundled example (reconciler.yaml, schemas/ without .schema, content/) to `root`."""
+    root.mkdir(parents=True)
     shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
     shutil.copytree(REPO / "schemas", root / "schemas",
                     ignore=shutil.ignore_patterns(".schema"))
@@ -103,8 +102,69 @@ def example_project(tmp_path: Path, example_database: str) -> Path:
     return root
 
 
+@pytest.fixture
+def example_project(tmp_path: Path, example_database: str) -> Path:
+    """A private copy of the bundled example (reconciler.yaml + schemas/), without local state,
+    whose Supabase tables go to a fresh database."""
+    return copy_bundled_example(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def applied_example(server_url: str, tmp_path_factory: pytest.TempPathFactory
+                    ) -> Iterator[AppliedExample]:
+    """The bundled example planned (`plan --out`) and applied (`apply <plan> --auto-approve`)
+    through the CLI once per test run: a template that tests never use directly (take
+    `applied_project`). At the end of the run it must be byte for byte as built, or the run
+    fails."""
+    with fresh_database(server_url) as url:
+        mp = pytest.MonkeyPatch()
+        try:
+            without_real_notion(mp)
+            mp.setenv("DATABASE_URL", url)
+            template = build_applied_example(
+                copy_bundled_example(tmp_path_factory.mktemp("applied-example") / "project"),
+                url, server_url)
+        finally:
+            mp.undo()
+        yield template
+        template.check_unchanged()
+
+
+@pytest.fixture
+def applied_database(applied_example: AppliedExample, server_url: str,
+                     monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A private database copied from the applied example's (`CREATE DATABASE … TEMPLATE`, about
+    0.1 s), exported as `DATABASE_URL`; dropped after the test."""
+    with clone_database(server_url, applied_example.database) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        yield url
+
+
+@pytest.fixture
+def applied_project(request: pytest.FixtureRequest, applied_example: AppliedExample,
+                    applied_database: str, tmp_path: Path) -> Path:
+    """A private copy of the bundled example as planned and applied once per run, at
+    `tmp_path/project`: the project files, all of `.reconciler/` (state, ledger, journal, the
+    local Notion's store whatever its format) and its own database (`applied_database`). Mutate
+    it freely: nothing is shared with the template or other tests."""
+    clash = {"example_project", "example_database"} & set(request.fixturenames)
+    if clash:
+        pytest.fail(f"applied_project cannot be combined with {sorted(clash)} (a fresh, empty "
+                    "project and database at the same place): use applied_database for its URL",
+                    pytrace=False)
+    return applied_example.copy_to(tmp_path / "project")
+
+
+NOTION_ENVIRONMENT = ("NOTION_TOKEN", "NOTION_API_KEY", "NOTION_BASE_URL", "NOTION_PARENT_PAGE_ID")
+
+
+def without_real_notion(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Drop every variable that could point the product at a real Notion."""
+    for name in NOTION_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+
+
 @pytest.fixture(autouse=True)
 def _no_real_notion(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never reach a real Notion: drop tokens and base URLs from the environment."""
-    for name in ("NOTION_TOKEN", "NOTION_API_KEY", "NOTION_BASE_URL", "NOTION_PARENT_PAGE_ID"):
-        monkeypatch.delenv(name, raising=False)
+    without_real_notion(monkeypatch)

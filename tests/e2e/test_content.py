@@ -66,9 +66,10 @@ def modules(root: Path) -> dict[str, dict]:
 
 
 @pytest.fixture
-def synced(example_project: Path) -> Path:
-    run(example_project, "apply", "--auto-approve")
-    return example_project
+def synced(applied_project: Path) -> Path:
+    """The bundled example with schema and content applied: a private copy of the run's one
+    applied example (`tests/conftest.py` `applied_project`), with its own database."""
+    return applied_project
 
 
 def test_first_sync_creates_then_a_second_apply_writes_nothing(example_project: Path,
@@ -168,10 +169,10 @@ def test_losing_local_state_never_duplicates_pages(synced: Path):
     assert len(modules(root)) == len(list((root / "content" / "modules").glob("*.json")))
 
 
-def test_postgres_rows_are_upserted_and_recorded(synced: Path, example_database: str):
+def test_postgres_rows_are_upserted_and_recorded(synced: Path, applied_database: str):
     import psycopg
 
-    with psycopg.connect(example_database) as conn:
+    with psycopg.connect(applied_database) as conn:
         n = conn.execute("SELECT count(*) FROM public.sot_entries").fetchone()[0]
         runs = conn.execute("SELECT count(*) FROM reconciler.sync_activity").fetchone()[0]
     assert n == len(list((synced / "content" / "sot").glob("*.md")))

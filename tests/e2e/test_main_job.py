@@ -35,11 +35,10 @@ def data_source(root: Path, key: str) -> dict:
 
 
 @pytest.fixture
-def applied(example_project: Path) -> Path:
-    """The bundled example, planned, saved and applied."""
-    run(example_project, "plan", "--out", str(example_project / "plans" / "x.yaml"), code=None)
-    run(example_project, "apply", str(example_project / "plans" / "x.yaml"), "--auto-approve")
-    return example_project
+def applied(applied_project: Path) -> Path:
+    """The bundled example, planned, saved and applied: a private copy of the run's one applied
+    example (`tests/conftest.py` `applied_project`), with its own database."""
+    return applied_project
 
 
 def test_fresh_workspace_plans_creates_applies_and_replans_clean(example_project: Path):
@@ -185,7 +184,7 @@ def test_sql_out_writes_a_supabase_cli_migration(example_project: Path):
 
 
 def test_table_changed_after_planning_makes_the_saved_plan_stale(applied: Path,
-                                                                 example_database: str):
+                                                                 applied_database: str):
     import psycopg
 
     root = applied
@@ -194,7 +193,7 @@ def test_table_changed_after_planning_makes_the_saved_plan_stale(applied: Path,
     out = root / "plans" / "stale.yaml"
     result = run(root, "plan", "--out", str(out), code=0)
     assert 'supabase.public.tasks.column["owner_note"]' in result.output
-    with psycopg.connect(example_database, autocommit=True) as conn:
+    with psycopg.connect(applied_database, autocommit=True) as conn:
         conn.execute("ALTER TABLE public.tasks ADD COLUMN sneaky integer")
     refused = run(root, "apply", str(out), "--auto-approve", code=1)
     assert "stale" in refused.output and "supabase.public.tasks" in refused.output
