@@ -1,6 +1,7 @@
 """Fixtures for the Notion backend converters: the real recorded Notion traffic.
 
-The recordings live in `shared/notion-recordings/` next to the repository (see its README): vcrpy
+The recordings are vendored in `tests/recordings/` (a byte-for-byte copy of the team's
+`shared/notion-recordings/`; see its README for sources, commits and licences): vcrpy
 YAML cassettes in two formats — ramnes/notion-sdk-py keeps the JSON text in
 `response.body.string`, ultimate-notion in `response.content`. Loaded with `yaml.safe_load`.
 """
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "notion-recordings"
+RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"
 UN = "ultimate-notion__ultimate-notion/tests/cassettes"
 
 
@@ -76,8 +77,8 @@ def load_cassette(path: Path) -> list[dict]:
 
 @pytest.fixture(scope="session")
 def recordings_dir() -> Path:
-    if not RECORDINGS.is_dir():
-        pytest.skip(f"recorded Notion traffic not found at {RECORDINGS} (shared/notion-recordings)")
+    """`tests/recordings/`, part of the repository: a checkout without it is broken, not skipped."""
+    assert RECORDINGS.is_dir(), f"recorded Notion traffic missing at {RECORDINGS}"
     return RECORDINGS
 
 
