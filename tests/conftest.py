@@ -7,6 +7,8 @@ import contextlib
 import os
 import secrets
 import shutil
+import socketserver
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -55,6 +57,23 @@ def fresh_database(server: str) -> Iterator[str]:
         with psycopg.connect(server, autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                 sql.Identifier(name)))
+
+
+@contextlib.contextmanager
+def serving(server: socketserver.BaseServer) -> Iterator[str]:
+    """Run `server` (e.g. `reconciler.local.make_server(...)`) on a daemon thread; yield its URL
+    `http://127.0.0.1:<port>`; then shut it down and close its socket. The thread looks for the
+    shutdown request every 10 ms (`serve_forever`'s default, 0.5 s, made each shutdown cost
+    half a second)."""
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01},
+                              daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 def write_files(root: Path, files: dict[str, str]) -> Path:

@@ -5,7 +5,6 @@ local Notion served over HTTP on a thread (so a token really travels in an Autho
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -14,9 +13,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.conftest import fresh_database
-
-from tests.conftest import write_files
+from tests.conftest import fresh_database, serving, write_files
 
 TASKS = ("title: Tasks\nproperties:\n  Name: {type: title}\n"
          "  Status:\n    type: select\n    options: [Todo, Done]\n  Notes: {type: rich_text}\n")
@@ -75,13 +72,9 @@ def notion_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     from reconciler.local import local_client, make_server, root_page_id
 
     data = tmp_path / "notion-server"
-    server = make_server(data, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    client = local_client(data)
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", root_page_id(client)
-    finally:
-        client.close()
-        server.shutdown()
-        server.server_close()
+    with serving(make_server(data, port=0)) as url:
+        client = local_client(data)
+        try:
+            yield url, root_page_id(client)
+        finally:
+            client.close()
