@@ -18,6 +18,7 @@ import pytest
 from psycopg import sql
 
 from reconciler.model.notion import Database, Property, Relation, SelectOption
+from reconciler.project import Project, load_project
 from tests.applied_example import AppliedExample, build_applied_example, clone_database
 
 REPO = Path(__file__).resolve().parents[1]
@@ -119,6 +120,13 @@ def copy_bundled_example(root: Path) -> Path:
                     ignore=shutil.ignore_patterns(".schema"))
     shutil.copytree(REPO / "content", root / "content")  # sources of the content: sections
     return root
+
+
+@pytest.fixture(scope="session")
+def bundled_project() -> Project:
+    """The bundled example as `load_project(REPO, env={})` returns it, loaded once per run and
+    shared: its models are frozen, and tests only read it."""
+    return load_project(REPO, env={})
 
 
 @pytest.fixture

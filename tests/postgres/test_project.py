@@ -16,19 +16,9 @@ from reconciler.project.supabase import load_supabase
 from .conftest import REPO, converge, kinds, plan
 
 
-def bundled_notion() -> NotionDatabases:
-    """The desired Notion side from the real loader when it imports, else none (the bundled
-    Supabase tables do not mirror)."""
-    try:
-        from reconciler.project.loader import load_project
-        return load_project(REPO, {}).notion
-    except Exception:  # the loader is being written concurrently
-        return NotionDatabases()
-
-
 @pytest.mark.postgres
-def test_bundled_tables_create_apply_and_replan_empty(conn, schema):
-    tables, problems = load_supabase(REPO, {}, bundled_notion())
+def test_bundled_tables_create_apply_and_replan_empty(conn, schema, bundled_project):
+    tables, problems = load_supabase(REPO, {}, bundled_project.notion)
     assert problems == []
     # into this test's schema, foreign keys included, so the session's `public` stays clean
     tables = tuple(t.model_copy(update={"schema_name": schema, "foreign_keys": tuple(
