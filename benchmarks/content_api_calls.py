@@ -20,7 +20,7 @@ from pathlib import Path
 
 from calls import calls, count_calls  # benchmarks/calls.py
 from reconciler.project.loader import load_project
-from reconciler.workflow import apply_plan, make_plan, open_targets
+from reconciler.session import Session
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -58,19 +58,19 @@ def main() -> int:
         root = Path(tmp)
         project(root, n)
         ws = load_project(root, {})
-        targets = open_targets(ws, {})
-        plan, _ = measure(f"first plan ({n} rows)", lambda: make_plan(ws, targets))
-        measure("first apply", lambda: apply_plan(plan, ws, targets, allow_destroy=False))
-        _, read = measure("converged plan", lambda: make_plan(ws, targets))
+        session = Session(ws, {})
+        plan, _ = measure(f"first plan ({n} rows)", session.plan)
+        measure("first apply", lambda: session.apply(plan, allow_destroy=False))
+        _, read = measure("converged plan", session.plan)
         print(f"    budget ceil(N/100) = {math.ceil(n / 100)} content calls; measured {read}")
         for i in range(k):
             path = root / "content" / "modules" / f"module-{i * 7:05d}.module.manifest.json"
             data = json.loads(path.read_text())
             path.write_text(json.dumps(dict(data, coverage=0.11)))
-        ws = load_project(root, {})
-        edited = make_plan(ws, targets)
+        session.project = load_project(root, {})
+        edited = session.plan()
         _, spent = measure(f"apply of {k} edited rows (same process: no re-read)",
-                           lambda: apply_plan(edited, ws, targets, allow_destroy=False))
+                           lambda: session.apply(edited, allow_destroy=False))
         print(f"    budget k = {k} writes after the plan's read; measured {spent}")
     return 0
 

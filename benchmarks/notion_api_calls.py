@@ -18,7 +18,7 @@ from pathlib import Path
 
 from calls import calls, count_calls  # benchmarks/calls.py
 from reconciler.project.loader import load_project
-from reconciler.workflow import apply_plan, make_plan, open_targets
+from reconciler.session import Session
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -44,11 +44,11 @@ def main() -> int:
         shutil.copytree(REPO / "content", root / "content")
         env = {k: v for k, v in os.environ.items() if k == "DATABASE_URL"}  # else embedded
         project = load_project(root, env)
-        targets = open_targets(project, env)
-        plan = measure("plan (fresh)", lambda: make_plan(project, targets))
+        session = Session(project, env)
+        plan = measure("plan (fresh)", session.plan)
         print(f"    {len(plan.changes)} changes planned")
-        measure("apply", lambda: apply_plan(plan, project, targets, allow_destroy=False))
-        again = measure("plan (converged)", lambda: make_plan(project, targets))
+        measure("apply", lambda: session.apply(plan, allow_destroy=False))
+        again = measure("plan (converged)", session.plan)
         print(f"    {len(again.changes)} changes left")
     return 0
 

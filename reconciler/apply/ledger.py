@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from reconciler.plan.changes import Change
+from reconciler.model.changes import ChangeBase
 
 
 class Ledger:
@@ -21,7 +21,7 @@ class Ledger:
     def __init__(self, path: Path):
         self.path = path
 
-    def record(self, change: Change, status: str, **detail: Any) -> None:
+    def record(self, change: ChangeBase, status: str, **detail: Any) -> None:
         self._write({"address": change.address, "action": change.action.value,
                      "kind": change.kind, "status": status,
                      **{k: v for k, v in detail.items() if v not in (None, [], ())}})

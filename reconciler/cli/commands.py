@@ -10,8 +10,8 @@ import typer
 
 from reconciler.cli import DirOption, app, local_app, output, user_errors
 from reconciler.errors import ConfigError
+from reconciler.model.changes import ChangeBase
 from reconciler.plan import planfile
-from reconciler.plan.changes import Change, Phase
 from reconciler.plan.model import Plan
 from reconciler.render import render
 
@@ -26,9 +26,9 @@ def _load(directory: Path | None):
 
 
 def _open(project, env):
-    from reconciler.workflow import open_targets
+    from reconciler.session import Session
 
-    return open_targets(project, env)
+    return Session(project, env)
 
 
 def _print_plan(plan: Plan) -> None:
@@ -67,18 +67,13 @@ def plan(
         "(<YYYYMMDDHHMMSS>_<name>.sql) in this folder, e.g. supabase/migrations.")] = None,
 ) -> None:
     """Show what apply would change, and optionally save the plan for review."""
-    from reconciler.workflow import make_plan
-
     from reconciler.plan.build import check_targets
 
     check_targets(target or ())
     project, env = _load(directory)
-    targets = _open(project, env)
-    try:
-        result = make_plan(project, targets, only=tuple(target or ()), prune=prune,
-                           since=_since(project, since))
-    finally:
-        targets.close()
+    with _open(project, env) as session:
+        result = session.plan(only=tuple(target or ()), prune=prune,
+                              since=_since(project, since))
     _print_plan(result)
     if out is not None:
         planfile.save(result, out)
@@ -107,8 +102,7 @@ def _write_migration(the_plan: Plan, directory: Path, name: str) -> None:
 
     from reconciler.backends.postgres.migrations import write_migration
 
-    ddl = [c for c in the_plan.changes
-           if c.address.startswith("supabase.") and c.phase is not Phase.CONTENT]
+    ddl = [c for c in the_plan.changes if c.sql]
     if not ddl:
         output.out.print("No Postgres schema changes: no migration written.")
         return
@@ -136,27 +130,22 @@ def apply(
     """Make the live systems match the plan (refusing stale plans and unapproved destruction)."""
     saved = planfile.load(plan_file) if plan_file is not None else None
     project, env = _load(directory)
-    targets = _open(project, env)
-    try:
-        _apply(saved, project, targets, auto_approve, allow_destroy, content_only, prune)
-    finally:
-        targets.close()
+    with _open(project, env) as session, session.locked():
+        _apply(saved, session, auto_approve, allow_destroy, content_only, prune)
 
 
-def _apply(saved: Plan | None, project, targets, auto_approve: bool,
-           allow_destroy: bool, content_only: bool, prune: bool) -> None:
-    from reconciler.workflow import make_plan
-
-    _explain_interrupted(project)
+def _apply(saved: Plan | None, session, auto_approve: bool, allow_destroy: bool,
+           content_only: bool, prune: bool) -> None:
+    """Under the project lock, taken before the read apply acts on and held through the
+    prompt, so nothing another apply does can slip in between what was shown and what runs."""
+    _explain_interrupted(session.project)
     if saved is not None:
-        the_plan = _resumed(saved, project, targets)
+        the_plan = _resumed(saved, session)
     else:
-        the_plan = make_plan(project, targets, prune=prune)
+        the_plan = session.plan(prune=prune)
         _print_plan(the_plan)
         if not the_plan.has_changes:
-            from reconciler.workflow import record_unchanged
-
-            record_unchanged(the_plan, project, targets)
+            session.record_unchanged(the_plan)
             return
         if not auto_approve:
             if not sys.stdin.isatty():
@@ -168,7 +157,7 @@ def _apply(saved: Plan | None, project, targets, auto_approve: bool,
     if not the_plan.has_changes:
         output.out.print("No changes. Nothing to apply.")
         return
-    result = _apply_with_progress(the_plan, project, targets, allow_destroy, content_only)
+    result = _apply_with_progress(the_plan, session, allow_destroy, content_only)
     counts = result.counts
     extra = [f"{counts[k]} {label}" for k, label in (
         ("deferred", "written with deferred fields (schema lag)"),
@@ -180,9 +169,9 @@ def _apply(saved: Plan | None, project, targets, auto_approve: bool,
 
 def _explain_interrupted(project) -> None:
     from reconciler.apply.journal import interrupted_run
-    from reconciler.workflow import journal_path
+    from reconciler.apply.runner import journal_path
 
-    run = interrupted_run(journal_path(project))
+    run = interrupted_run(journal_path(project.root))
     if run is None:
         return
     output.err.print(
@@ -192,10 +181,8 @@ def _explain_interrupted(project) -> None:
         + "\nNothing it wrote is lost or repeated: rows are found again by their key.")
 
 
-def _resumed(the_plan: Plan, project, targets) -> Plan:
-    from reconciler.workflow import resume_plan
-
-    fresh = resume_plan(the_plan, project, targets)
+def _resumed(the_plan: Plan, session) -> Plan:
+    fresh = session.resume(the_plan)
     if fresh is None:
         return the_plan
     output.err.print(f"Finishing the interrupted apply of this plan: {len(fresh.changes)} "
@@ -203,25 +190,23 @@ def _resumed(the_plan: Plan, project, targets) -> Plan:
     return fresh
 
 
-def _apply_with_progress(the_plan: Plan, project, targets, allow_destroy: bool,
+def _apply_with_progress(the_plan: Plan, session, allow_destroy: bool,
                          content_only: bool = False):
-    from reconciler.workflow import apply_plan
-
     if not output.is_terminal():
-        def report(change: Change, status: str) -> None:
+        def report(change: ChangeBase, status: str) -> None:
             output.plain(f"{change.address}: {status}\n")
-        return apply_plan(the_plan, project, targets, allow_destroy=allow_destroy,
-                          content_only=content_only, on_applied=report)
+        return session.apply(the_plan, allow_destroy=allow_destroy, content_only=content_only,
+                             on_applied=report)
     from rich.progress import Progress
 
     with Progress(console=output.out, transient=False) as progress:
         task = progress.add_task("Applying", total=len(the_plan.changes))
 
-        def advance(change: Change, status: str) -> None:
+        def advance(change: ChangeBase, status: str) -> None:
             progress.update(task, advance=1, description=change.address[:60])
 
-        return apply_plan(the_plan, project, targets, allow_destroy=allow_destroy,
-                          content_only=content_only, on_applied=advance)
+        return session.apply(the_plan, allow_destroy=allow_destroy, content_only=content_only,
+                             on_applied=advance)
 
 
 @app.command()
@@ -274,6 +259,8 @@ def local_serve(
     retry_after: Annotated[Optional[float], typer.Option(
         "--retry-after", help="Retry-After seconds sent with 429 and 529.")] = None,
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seed of the fault draws.")] = None,
+    search_lag: Annotated[Optional[float], typer.Option(
+        "--search-lag", help="Seconds a new page or database stays out of search results.")] = None,
 ) -> None:
     """Serve the project's local Notion over HTTP (point NOTION_BASE_URL at it).
 
@@ -291,7 +278,7 @@ def local_serve(
     except ConfigError:
         root = directory or Path.cwd()
     options = {"rate_429": rate_429, "rate_5xx": rate_5xx, "rate_529": rate_529, "drop": drop,
-               "commit_503": commit_503, "retry_after": retry_after, "seed": seed}
+               "commit_503": commit_503, "retry_after": retry_after, "seed": seed, "search_lag": search_lag}
     try:
         faults = faults_from_env(os.environ) or Faults()
         changes = {k: v for k, v in options.items() if v is not None}
@@ -304,4 +291,65 @@ def local_serve(
                      f"export NOTION_BASE_URL=http://{host}:{port}")
     if faults.active:
         output.err.print(f"Injecting faults: {faults}")
-    serve(root / LOCAL_DIR, host=host, port=port, faults=faults if faults.active else None)
+    if faults.search_lag:
+        output.err.print(f"Search lag: {faults.search_lag:g} s")
+    serve(root / LOCAL_DIR, host=host, port=port,
+          faults=faults if faults.active or faults.search_lag else None)
+
+
+_UI_USAGE = ('notion.KEY --move-to PAGE_ID | notion.KEY.property["P"] --add button|verification | '
+             'notion.KEY.property["P"] --status-option NAME[:COLOR[:GROUP]] … | '
+             'notion.KEY.property["P"].option["O"] [--rename NAME] [--color COLOR]')
+
+
+@local_app.command("ui")
+@user_errors
+def local_ui(
+    address: Annotated[str, typer.Argument(help="The resource the plan's manual change names.")],
+    directory: DirOption = None,
+    rename: Annotated[Optional[str], typer.Option("--rename", help="Option: its new name.")] = None,
+    color: Annotated[Optional[str], typer.Option("--color", help="Option: its new colour.")] = None,
+    status_option: Annotated[Optional[list[str]], typer.Option(
+        "--status-option", help="Status property: NAME[:COLOR[:GROUP]], once per option, in order; "
+        "replaces its options.")] = None,
+    add: Annotated[Optional[str], typer.Option(
+        "--add", help="Property: create it as a button or verification property.")] = None,
+    move_to: Annotated[Optional[str], typer.Option("--move-to", help="Database: its new parent page id.")] = None,
+) -> None:
+    """Do on the local Notion what only Notion's UI can do: the plan's manual changes.
+
+    Rename or recolour an option, edit status options, add a button or verification property,
+    move a database to another page. Then `reconciler plan` is clean."""
+    from reconciler.addresses import parse
+    from reconciler.backends.notion.client import LOCAL_DIR
+    from reconciler.local import ui
+    from reconciler.project.loader import find_root
+    from reconciler.state import load_state
+
+    root = find_root(directory or Path.cwd())
+    try:
+        head, parts = parse(address)
+    except ValueError as err:
+        raise ConfigError(f"{err}; use {_UI_USAGE}") from None
+    known = load_state(root).notion.get("local")
+    db = known.databases.get(head[1]) if known and len(head) == 2 and head[0] == "notion" else None
+    if db is None:
+        raise ConfigError(f"{address}: no such database in the local Notion's state (.reconciler/state.json); "
+                          "run `reconciler apply` first")
+    where, kinds, names = root / LOCAL_DIR, tuple(k for k, _ in parts), [n for _, n in parts]
+    statuses = [tuple(part or None for part in (item.split(":") + ["", ""])[:3]) for item in status_option or ()]
+    actions = {
+        ((), "move"): lambda: ui.move_database(where, db.database_id, move_to),
+        (("property",), "add"): lambda: ui.add_property(where, db.data_source_id, names[0], add),
+        (("property",), "status"): lambda: ui.set_status_options(where, db.data_source_id, names[0], statuses),
+        (("property", "option"), "edit"): lambda: ui.edit_option(
+            where, db.data_source_id, names[0], names[1], name=rename, color=color),
+    }
+    wanted = "move" if move_to else "add" if add else "status" if statuses else "edit" if rename or color else ""
+    action = actions.get((kinds, wanted))
+    if action is None:
+        raise ConfigError(f"{address}: nothing to do; use {_UI_USAGE}")
+    try:
+        output.out.print(f"{address}: {action()}")
+    except ui.UIError as err:
+        raise ConfigError(f"{address}: {err}") from None

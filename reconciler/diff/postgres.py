@@ -1,4 +1,4 @@
-"""Pure diff of Postgres tables: desired vs live → list[Change], each with the SQL it will run.
+"""Pure diff of Postgres tables: desired vs live → typed changes (the SQL is compiled later).
 
 Tables and columns are matched by name, then by `renamed_from` (so a rename is `ALTER … RENAME`,
 never drop and add); keys, checks and indexes by their definition (so generated names never
@@ -15,12 +15,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from reconciler.backends.postgres.compile import display_sql
 from reconciler.diff.match import match
+from reconciler.model.changes import (AddColumn, AddConstraint, AddIndex, AddPolicy, ChangeBase,
+                                      CreateTable, DropColumn, DropConstraint, DropIndex,
+                                      DropPolicy, DropTable, GrantPrivileges, ModifyColumn,
+                                      ModifyPolicy, ModifyTable, Phase, RenameColumn, RenameTable,
+                                      RevokePrivileges)
 from reconciler.model.postgres import (
-    PRIVILEGES, Column, Grant, Policy, Table, member_address, normalise_default, normalise_type,
+    PRIVILEGES, Column, ColumnOn, Constraint, ConstraintOn, ForeignKeyRef, Grant, GrantOn, IndexOn,
+    Policy, PolicyOn, Table, TableAttrs, TableRef, member_address, normalise_default,
+    normalise_type,
 )
-from reconciler.plan.changes import Change, Phase
 
 #: (from, to) type changes that keep every value (Postgres docs §8: the wider type holds the
 #: narrower one's range). Any other type change counts as narrowing, hence destructive.
@@ -35,8 +40,8 @@ TABLE_ATTRS = ("comment", "rls", "touch_updated_at")
 COLUMN_ATTRS = ("type", "nullable", "default", "comment")
 
 
-def diff_tables(desired: Sequence[Table], live: Sequence[Table]) -> list[Change]:
-    """Every change from `live` to `desired`, with `.sql` display text and destructive flags.
+def diff_tables(desired: Sequence[Table], live: Sequence[Table]) -> list[ChangeBase]:
+    """Every change from `live` to `desired`, with destructive flags.
 
     Live tables in the desired tables' schemas that are not declared are dropped (Atlas's
     behaviour; apply refuses destructive changes without --allow-destroy). Pure; never raises for
@@ -49,14 +54,13 @@ def diff_tables(desired: Sequence[Table], live: Sequence[Table]) -> list[Change]
     if renamed:
         m = match(desired, [_retarget(t, renamed) for t in scoped], name=_qualified,
                   former_names=lambda t: [f"{t.schema_name}.{n}" for n in t.renamed_from])
-    changes: list[Change] = []
+    changes: list[ChangeBase] = []
     for table in m.added:
         changes += create_table(table)
     for table in m.removed:
         changes.append(drop_table(table, scoped))
     for want, have in m.pairs:
         changes += compare_table(want, have)
-    changes = [c.model_copy(update={"sql": display_sql(c)}) for c in changes]
     return sorted(changes, key=lambda c: c.sort_key)
 
 
@@ -72,23 +76,25 @@ def _qualified(t: Table) -> str:
     return f"{t.schema_name}.{t.name}"
 
 
-def _ref(t: Table) -> dict[str, str]:
-    return {"schema_name": t.schema_name, "table": t.name}
+def _ref(t: Table) -> TableRef:
+    return TableRef(schema_name=t.schema_name, table=t.name)
 
 
-def _dump(item: Any) -> dict[str, Any]:
-    return item.model_dump(mode="json", exclude={"renamed_from"})
+def _bare(item: Any) -> Any:
+    """A column or table as a change carries it: without the spec's `renamed_from`."""
+    return item.model_copy(update={"renamed_from": ()})
 
 
-def create_table(table: Table) -> list[Change]:
+def create_table(table: Table) -> list[ChangeBase]:
     """`create_table` with columns, primary key, uniques, checks, comment, RLS and trigger, then
     one change per foreign key, index, policy and grant (later phases)."""
-    core = table.model_copy(update={"foreign_keys": (), "indexes": (), "policies": (),
-                                    "grants": ()})
-    after = core.model_dump(mode="json", exclude={"renamed_from", "mirror", "primary_key_name"})
-    after["columns"] = [_dump(c) for c in table.columns]
+    core = table.model_copy(update={
+        "foreign_keys": (), "indexes": (), "policies": (), "grants": (), "renamed_from": (),
+        "mirror": None, "primary_key_name": None,
+        "columns": tuple(_bare(c) for c in table.columns)})
     note = f"mirrors notion.{table.mirror}" if table.mirror else None
-    changes = [Change.make("create_table", table.address, Phase.TABLE, after=after, note=note)]
+    changes: list[ChangeBase] = [CreateTable(address=table.address, phase=Phase.TABLE,
+                                             after=core, note=note)]
     empty = Table(schema_name=table.schema_name, name=table.name)
     changes += compare_foreign_keys(table, empty)
     changes += compare_indexes(table, empty)
@@ -97,23 +103,23 @@ def create_table(table: Table) -> list[Change]:
     return changes
 
 
-def drop_table(table: Table, live: Sequence[Table]) -> Change:
-    """`drop_table`; `before` also lists the live foreign keys of other tables that point at it
+def drop_table(table: Table, live: Sequence[Table]) -> ChangeBase:
+    """`drop_table`; `referenced_by` lists the live foreign keys of other tables that point at it
     (dropped first, so tables can be dropped in any order)."""
-    before = {**_dump(table), "referenced_by": [
-        {"schema_name": t.schema_name, "table": t.name, "name": fk.name}
-        for t in live if t is not table for fk in t.foreign_keys
-        if (fk.ref_schema, fk.ref_table) == (table.schema_name, table.name)]}
-    return Change.make("drop_table", table.address, Phase.TABLE, before=before, destructive=True,
-                       note="drops the table and every row in it")
+    refs = tuple(ForeignKeyRef(schema_name=t.schema_name, table=t.name, name=fk.name)
+                 for t in live if t is not table for fk in t.foreign_keys
+                 if (fk.ref_schema, fk.ref_table) == (table.schema_name, table.name))
+    return DropTable(address=table.address, phase=Phase.TABLE, before=table,
+                     referenced_by=refs, destructive=True,
+                     note="drops the table and every row in it")
 
 
-def compare_table(want: Table, have: Table) -> list[Change]:
+def compare_table(want: Table, have: Table) -> list[ChangeBase]:
     """Changes that turn the live table `have` into `want` (same table, maybe renamed)."""
-    changes: list[Change] = []
+    changes: list[ChangeBase] = []
     if want.name != have.name:
-        changes.append(Change.make(
-            "rename_table", want.address, Phase.TABLE, before=_ref(have), after=_ref(want),
+        changes.append(RenameTable(
+            address=want.address, phase=Phase.TABLE, before=_ref(have), after=_ref(want),
             note=f"renamed from {have.name!r} (renamed_from)"))
     changes += compare_table_attrs(want, have)
     changes += compare_columns(want, have)
@@ -149,42 +155,49 @@ def with_renamed_columns(table: Table, renames: dict[str, str]) -> Table:
     })
 
 
-def compare_table_attrs(want: Table, have: Table) -> list[Change]:
+def compare_table_attrs(want: Table, have: Table) -> list[ChangeBase]:
     """`modify_table` for comment, row level security and the updated_at trigger."""
-    before = {k: getattr(have, k) for k in TABLE_ATTRS}
-    after = {k: getattr(want, k) for k in TABLE_ATTRS}
+    before, after = _attrs(want, have), _attrs(want, want)
     if before == after:
         return []
-    return [Change.make("modify_table", want.address, Phase.TABLE,
-                        before={**_ref(want), **before}, after={**_ref(want), **after},
-                        note="changes " + ", ".join(k for k in TABLE_ATTRS
-                                                    if before[k] != after[k]))]
+    changed = [k for k in TABLE_ATTRS if getattr(before, k) != getattr(after, k)]
+    return [ModifyTable(address=want.address, phase=Phase.TABLE, before=before, after=after,
+                        note="changes " + ", ".join(changed))]
 
 
-def compare_columns(want: Table, have: Table) -> list[Change]:
+def _attrs(table: Table, source: Table) -> TableAttrs:
+    return TableAttrs(schema_name=table.schema_name, table=table.name,
+                      **{k: getattr(source, k) for k in TABLE_ATTRS})
+
+
+def _column_on(table: Table, column: Column) -> ColumnOn:
+    return ColumnOn(schema_name=table.schema_name, table=table.name, column=_bare(column))
+
+
+def compare_columns(want: Table, have: Table) -> list[ChangeBase]:
     """add / drop / rename / modify_column; renames go in Phase.TABLE, before other changes."""
     m = match(want.columns, have.columns, name=lambda c: c.name,
               former_names=lambda c: c.renamed_from)
-    changes: list[Change] = []
+    changes: list[ChangeBase] = []
     for col in m.added:
-        changes.append(Change.make("add_column", member_address(want, "column", col.name),
-                                   Phase.COLUMN, after={**_ref(want), "column": _dump(col)}))
+        changes.append(AddColumn(address=member_address(want, "column", col.name),
+                                 phase=Phase.COLUMN, after=_column_on(want, col)))
     for col in m.removed:
-        changes.append(Change.make("drop_column", member_address(want, "column", col.name),
-                                   Phase.COLUMN, before={**_ref(want), "column": _dump(col)},
-                                   destructive=True, note="drops the column and its values"))
+        changes.append(DropColumn(address=member_address(want, "column", col.name),
+                                  phase=Phase.COLUMN, before=_column_on(want, col),
+                                  destructive=True, note="drops the column and its values"))
     for new, old in m.pairs:
         if new.name != old.name:
-            changes.append(Change.make(
-                "rename_column", member_address(want, "column", new.name), Phase.TABLE,
-                before={**_ref(want), "column": _dump(old)},
-                after={**_ref(want), "column": _dump(old.model_copy(update={"name": new.name}))},
+            changes.append(RenameColumn(
+                address=member_address(want, "column", new.name), phase=Phase.TABLE,
+                before=_column_on(want, old),
+                after=_column_on(want, old.model_copy(update={"name": new.name})),
                 note=f"renamed from {old.name!r} (renamed_from)"))
         changes += compare_column(want, new, old)
     return changes
 
 
-def compare_column(table: Table, want: Column, have: Column) -> list[Change]:
+def compare_column(table: Table, want: Column, have: Column) -> list[ChangeBase]:
     """`modify_column` when type, nullability, default or comment differ; destructive when the
     type narrows (see `is_narrowing`)."""
     have = have.model_copy(update={"name": want.name})
@@ -192,11 +205,12 @@ def compare_column(table: Table, want: Column, have: Column) -> list[Change]:
     if not changed:
         return []
     narrowing = "type" in changed and is_narrowing(have.type, want.type)
-    return [Change.make("modify_column", member_address(table, "column", want.name), Phase.COLUMN,
-                        before={**_ref(table), "column": _dump(have)},
-                        after={**_ref(table), "column": _dump(want)}, destructive=narrowing,
-                        note="changes " + ", ".join(changed)
-                        + ("; the new type is narrower: values may be lost" if narrowing else ""))]
+    return [ModifyColumn(address=member_address(table, "column", want.name), phase=Phase.COLUMN,
+                         before=_column_on(table, have), after=_column_on(table, want),
+                         destructive=narrowing,
+                         note="changes " + ", ".join(changed)
+                         + ("; the new type is narrower: values may be lost" if narrowing
+                            else ""))]
 
 
 def _column_attr(col: Column, attr: str) -> Any:
@@ -221,91 +235,101 @@ def is_narrowing(old: str, new: str) -> bool:
     return True
 
 
-def _members(want: Table, have: Table, kind: str, items_want: Sequence, items_have: Sequence,
-             key: Callable[[Any], Any], dump: Callable[[Any], dict], phase: Phase,
-             add: str, drop: str) -> list[Change]:
-    """add/drop changes for members matched by `key` (drops in Phase.TABLE, before columns)."""
+def _members(want: Table, have: Table, element: str, items_want: Sequence,
+             items_have: Sequence, key: Callable[[Any], Any],
+             locate: Callable[[Table, Any], Any], add: type[ChangeBase], drop: type[ChangeBase],
+             phase: Phase) -> list[ChangeBase]:
+    """add/drop changes for members matched by `key` (drops in Phase.TABLE, before columns).
+    `locate(table, item)` gives the member with its table (`IndexOn`, `ConstraintOn`, …)."""
     have_keys = {key(i): i for i in items_have}
     want_keys = {key(i): i for i in items_want}
-    changes = [Change.make(add, member_address(want, kind, i.name), phase,
-                           after={**_ref(want), kind: dump(i)})
-               for k, i in want_keys.items() if k not in have_keys]
-    changes += [Change.make(drop, member_address(want, kind, i.name), Phase.TABLE,
-                            before={**_ref(want), kind: dump(i)})
+    changes: list[ChangeBase] = [
+        add(address=member_address(want, element, i.name), phase=phase, after=locate(want, i))
+        for k, i in want_keys.items() if k not in have_keys]
+    changes += [drop(address=member_address(want, element, i.name), phase=Phase.TABLE,
+                     before=locate(want, i))
                 for k, i in have_keys.items() if k not in want_keys]
     return changes
 
 
-def compare_primary_key(want: Table, have: Table) -> list[Change]:
+def _constraint_on(table: Table, item: Any) -> ConstraintOn:
+    return ConstraintOn(schema_name=table.schema_name, table=table.name,
+                        constraint=item if isinstance(item, Constraint) else Constraint.of(item))
+
+
+def compare_primary_key(want: Table, have: Table) -> list[ChangeBase]:
     """The primary key as the constraint `<table>_pkey`, compared by its columns."""
     if want.primary_key == have.primary_key:
         return []
     address = member_address(want, "constraint", f"{want.name}_pkey")
-    pk = lambda t: {"type": "primary_key",  # noqa: E731
-                    "name": t.primary_key_name or f"{t.name}_pkey",
-                    "columns": list(t.primary_key)}
-    changes = []
+    pk = lambda t: Constraint(type="primary_key",  # noqa: E731
+                              name=t.primary_key_name or f"{t.name}_pkey",
+                              columns=t.primary_key)
+    changes: list[ChangeBase] = []
     if have.primary_key:
-        changes.append(Change.make("drop_constraint", address, Phase.TABLE,
-                                   before={**_ref(want), "constraint": pk(have)}))
+        changes.append(DropConstraint(address=address, phase=Phase.TABLE,
+                                      before=_constraint_on(want, pk(have))))
     if want.primary_key:
-        changes.append(Change.make("add_constraint", address, Phase.CONSTRAINT,
-                                   after={**_ref(want), "constraint": pk(want)}))
+        changes.append(AddConstraint(address=address, phase=Phase.CONSTRAINT,
+                                     after=_constraint_on(want, pk(want))))
     return changes
 
 
-def compare_constraints(want: Table, have: Table) -> list[Change]:
+def compare_constraints(want: Table, have: Table) -> list[ChangeBase]:
     """Unique and check constraints, matched by definition."""
-    uniq = lambda i: {"type": "unique", **_dump(i)}  # noqa: E731
-    check = lambda i: {"type": "check", **_dump(i)}  # noqa: E731
     return (_members(want, have, "constraint", want.uniques, have.uniques, lambda u: u.signature,
-                     uniq, Phase.CONSTRAINT, "add_constraint", "drop_constraint")
+                     _constraint_on, AddConstraint, DropConstraint, Phase.CONSTRAINT)
             + _members(want, have, "constraint", want.checks, have.checks, lambda c: c.signature,
-                       check, Phase.CONSTRAINT, "add_constraint", "drop_constraint"))
+                       _constraint_on, AddConstraint, DropConstraint, Phase.CONSTRAINT))
 
 
-def compare_foreign_keys(want: Table, have: Table) -> list[Change]:
-    fk = lambda i: {"type": "foreign_key", **_dump(i)}  # noqa: E731
+def compare_foreign_keys(want: Table, have: Table) -> list[ChangeBase]:
     return _members(want, have, "constraint", want.foreign_keys, have.foreign_keys,
-                    lambda f: f.signature, fk, Phase.CONSTRAINT, "add_constraint",
-                    "drop_constraint")
+                    lambda f: f.signature, _constraint_on, AddConstraint, DropConstraint,
+                    Phase.CONSTRAINT)
 
 
-def compare_indexes(want: Table, have: Table) -> list[Change]:
+def _index_on(table: Table, index: Any) -> IndexOn:
+    return IndexOn(schema_name=table.schema_name, table=table.name, index=index)
+
+
+def _policy_on(table: Table, policy: Policy) -> PolicyOn:
+    return PolicyOn(schema_name=table.schema_name, table=table.name, policy=policy)
+
+
+def compare_indexes(want: Table, have: Table) -> list[ChangeBase]:
     return _members(want, have, "index", want.indexes, have.indexes, lambda i: i.signature,
-                    _dump, Phase.INDEX, "add_index", "drop_index")
+                    _index_on, AddIndex, DropIndex, Phase.INDEX)
 
 
-def compare_policies(want: Table, have: Table) -> list[Change]:
+def compare_policies(want: Table, have: Table) -> list[ChangeBase]:
     """add / drop / modify_policy by name."""
     changes = _members(want, have, "policy", want.policies, have.policies, lambda p: p.name,
-                       _dump, Phase.POLICY, "add_policy", "drop_policy")
+                       _policy_on, AddPolicy, DropPolicy, Phase.POLICY)
     live = {p.name: p for p in have.policies}
     for policy in want.policies:
         old: Policy | None = live.get(policy.name)
         if old is not None and old != policy:
-            changes.append(Change.make(
-                "modify_policy", member_address(want, "policy", policy.name), Phase.POLICY,
-                before={**_ref(want), "policy": _dump(old)},
-                after={**_ref(want), "policy": _dump(policy)}))
+            changes.append(ModifyPolicy(
+                address=member_address(want, "policy", policy.name), phase=Phase.POLICY,
+                before=_policy_on(want, old), after=_policy_on(want, policy)))
     return changes
 
 
-def compare_grants(want: Table, have: Table) -> list[Change]:
+def compare_grants(want: Table, have: Table) -> list[ChangeBase]:
     """`grant` when a role gains privileges (and maybe loses some), `revoke` when it only loses.
     Roles the spec does not mention are left alone (Supabase grants its own defaults)."""
     live = {g.role: set(g.privileges) for g in have.grants}
-    changes = []
+    changes: list[ChangeBase] = []
     for grant in want.grants:
         old, new = live.get(grant.role, set()), set(grant.privileges)
         if old == new:
             continue
-        kind = "grant" if new - old else "revoke"
-        changes.append(Change.make(
-            kind, member_address(want, "grant", grant.role), Phase.GRANT,
-            before={**_ref(want), "grant": _dump(Grant(role=grant.role,
-                                                       privileges=_ordered(old)))},
-            after={**_ref(want), "grant": _dump(grant)}))
+        cls = GrantPrivileges if new - old else RevokePrivileges
+        on = lambda g: GrantOn(schema_name=want.schema_name, table=want.name, grant=g)  # noqa
+        changes.append(cls(
+            address=member_address(want, "grant", grant.role), phase=Phase.GRANT,
+            before=on(Grant(role=grant.role, privileges=_ordered(old))), after=on(grant)))
     return changes
 
 

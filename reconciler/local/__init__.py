@@ -6,9 +6,10 @@ talks to it unchanged, in process (``local_client``) or over HTTP (``serve`` / `
 Public API:
 
 * ``LocalNotion(root: Path)`` — the WSGI app (``app.py``).
-* ``local_client(root, *, logger=None, retry=None, faults=None, wrap=None) -> notion_client.Client`` — in-process
-  client.
-* ``local_app(root, faults=None)`` — the WSGI app, wrapped in ``faults.FaultMiddleware`` when faults are given.
+* ``local_client(root, *, logger=None, retry=None, faults=None, wrap=None, search_lag=None) -> notion_client.Client``
+  — in-process client.
+* ``local_app(root, faults=None, search_lag=None)`` — the WSGI app, wrapped in ``faults.FaultMiddleware`` when
+  faults are given.
 * ``root_page_id(client) -> str`` — id of the workspace-level page "Reconciler workspace".
 * ``serve(root, host="127.0.0.1", port=8765, faults=None) -> None`` — blocking HTTP server.
 * ``make_server(root, host="127.0.0.1", port=0, faults=None)`` — server object with ``serve_forever()``/``shutdown()``
@@ -29,32 +30,38 @@ from werkzeug.serving import make_server as _werkzeug_server
 
 from .app import LocalNotion
 from .faults import FaultMiddleware, Faults
-from .store import ROOT_PAGE_TITLE
+from .common import ROOT_PAGE_TITLE
 
 __all__ = ["LocalNotion", "local_app", "local_client", "root_page_id", "serve", "make_server", "ROOT_PAGE_TITLE"]
 
 LOCAL_BASE_URL = "http://local.notion"
 
 
-def local_app(root: Path, faults: Faults | None = None) -> Callable[..., Any]:
-    """``LocalNotion(root)``, wrapped in ``FaultMiddleware`` when ``faults`` switch any fault on."""
-    app = LocalNotion(Path(root))
+def local_app(root: Path, faults: Faults | None = None, search_lag: float | None = None) -> Callable[..., Any]:
+    """``LocalNotion(root, search_lag)``, wrapped in ``FaultMiddleware`` when ``faults`` switch any fault on.
+
+    ``search_lag`` (seconds a new page or data source stays out of search, NOTION-API.md §1.5)
+    defaults to ``faults.search_lag`` (``RECONCILER_FAULTS="search_lag=5"``), else 0."""
+    lag = search_lag if search_lag is not None else (faults.search_lag if faults is not None else 0.0)
+    app = LocalNotion(Path(root), search_lag=lag)
     return FaultMiddleware(app, faults) if faults is not None and faults.active else app
 
 
 def local_client(root: Path, *, logger: logging.Logger | None = None,
                  retry: notion_client.client.RetryOptions | bool | None = None,
                  faults: Faults | None = None,
-                 wrap: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None = None) -> notion_client.Client:
+                 wrap: Callable[[httpx.BaseTransport], httpx.BaseTransport] | None = None,
+                 search_lag: float | None = None) -> notion_client.Client:
     """The real ``notion-client`` wired in process to ``LocalNotion(root)`` through ``httpx.WSGITransport``.
 
     Never use it as a context manager: ``with Client(...)`` swaps the injected httpx client for a real
     network one (NOTION-API.md §5 pitfalls); call ``.close()`` instead. A logger is always passed so that
     notion-client does not add a handler per client (§5 "Logging gotcha"). ``retry=None`` keeps
     notion-client's default retry options; ``False`` disables retries. ``faults`` injects faults
-    (``faults.Faults``); ``wrap`` wraps the WSGI transport (e.g. in a retrying transport).
+    (``faults.Faults``); ``wrap`` wraps the WSGI transport (e.g. in a retrying transport); ``search_lag``
+    (seconds) overrides ``faults.search_lag``.
     """
-    transport: httpx.BaseTransport = httpx.WSGITransport(app=local_app(root, faults))
+    transport: httpx.BaseTransport = httpx.WSGITransport(app=local_app(root, faults, search_lag))
     if wrap is not None:
         transport = wrap(transport)
     kwargs: dict[str, Any] = {"auth": "local", "base_url": LOCAL_BASE_URL,
@@ -76,7 +83,8 @@ def root_page_id(client: notion_client.Client) -> str:
 
 def make_server(root: Path, host: str = "127.0.0.1", port: int = 8765,
                 faults: Faults | None = None) -> BaseWSGIServer:
-    """A threaded HTTP server for ``LocalNotion(root)`` (with ``faults`` injected, if any); ``port=0``
+    """A threaded HTTP server for ``LocalNotion(root)`` (with ``faults`` injected, if any, and their
+    ``search_lag``); ``port=0``
     picks a free port (``.server_port``)."""
     return _werkzeug_server(host, port, local_app(root, faults), threaded=True)
 

@@ -2,14 +2,18 @@
 
 Shape (NOTION-API.md §4.4; REC:RA/test_api_response_error.yaml):
 ``{"object":"error","status":<http>,"code":"<code>","message":"<text>","request_id":"<uuid>"}``
-plus optional ``additional_data``.
+plus optional ``additional_data``. A 404 ``object_not_found`` names the integration and carries
+``additional_data.integration_id`` (REC:RA/test_build_request_error_integration.yaml #0,
+REC:UN/test_session/test_get_page_by_id.yaml #2, REC:UN/test_session/test_whoami_get_user.yaml #2).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-SHARE_HINT = "Make sure the relevant pages and databases are shared with your integration."
+SHARE_HINT = "Make sure the relevant pages and databases are shared with your integration"
+USER_HINT = ("Make sure your integration has capabilities to read user information. With those capabilities, "
+             "only members and guests in the integration's workspace are visible.")
 
 
 class NotionError(Exception):
@@ -20,11 +24,19 @@ class NotionError(Exception):
         self.status, self.code, self.message = status, code, message
         self.additional_data = additional_data
 
-    def body(self) -> dict[str, Any]:
-        """The error object without ``request_id`` (the app adds it)."""
-        out: dict[str, Any] = {"object": "error", "status": self.status, "code": self.code, "message": self.message}
-        if self.additional_data:
-            out["additional_data"] = self.additional_data
+    def body(self, integration: tuple[str, str] | None = None) -> dict[str, Any]:
+        """The error object without ``request_id`` (the app adds it). ``integration`` (name, bot id)
+        completes a 404 as Notion words it: ``… shared with your integration "<name>".`` and
+        ``additional_data: {"integration_id": <id>}``."""
+        message, extra = self.message, self.additional_data
+        if self.code == "object_not_found" and integration is not None:
+            name, ident = integration
+            if message.endswith(SHARE_HINT + "."):
+                message = message[:-1] + f' "{name}".'
+            extra = {"integration_id": ident, **(extra or {})}
+        out: dict[str, Any] = {"object": "error", "status": self.status, "code": self.code, "message": message}
+        if extra:
+            out["additional_data"] = extra
         return out
 
 
@@ -34,8 +46,10 @@ def validation(message: str) -> NotionError:
 
 
 def not_found(kind: str, object_id: str) -> NotionError:
-    """404 ``object_not_found`` worded as Notion does (REC:UN/test_session/test_get_page_by_id.yaml)."""
-    return NotionError(404, "object_not_found", f"Could not find {kind} with ID: {object_id}. {SHARE_HINT}")
+    """404 ``object_not_found`` worded as Notion does (REC:UN/test_session/test_get_page_by_id.yaml #2);
+    for users as in REC:UN/test_session/test_whoami_get_user.yaml #2."""
+    hint = USER_HINT if kind == "user" else SHARE_HINT + "."
+    return NotionError(404, "object_not_found", f"Could not find {kind} with ID: {object_id}. {hint}")
 
 
 def too_long(path: str, limit: int, actual: int) -> NotionError:

@@ -16,6 +16,9 @@ Faults, each drawn per request from one seeded RNG (reproducible with `seed`):
   `DroppedConnection`, an `httpx.RemoteProtocolError`; over HTTP: the socket is shut down).
 - `commit_503`: writes only (POST other than search/query, PATCH, DELETE): the write is performed,
   then 503 `service_unavailable` is answered with `additional_data.committed_resource_id`.
+- `search_lag`: seconds during which a newly created page or data source is not found by
+  `POST /v1/search` (Notion's search is eventually consistent, NOTION-API.md §1.5). Applied by the
+  app itself (`LocalNotion(search_lag=…)`), not by this middleware; it alone does not make `active`.
 
 The rates are probabilities in [0, 1]; their sum must not exceed 1.
 
@@ -23,7 +26,7 @@ Switches: the environment variable `RECONCILER_FAULTS` (read by `open_notion` fo
 local Notion and by `reconciler local serve`), e.g.
 ``RECONCILER_FAULTS="latency=50-200ms,429=0.3,5xx=0.05,529=0.02,drop=0.01,commit503=0.02,retry_after=1,seed=7"``
 (keys: `latency`, `429`, `blocked`, `5xx`, `529`, `409`, `drop`, `commit503`, `retry_after` in
-seconds, `seed`), or the options of `reconciler local serve`.
+seconds, `search_lag` in seconds, `seed`), or the options of `reconciler local serve`.
 """
 
 from __future__ import annotations
@@ -60,7 +63,8 @@ class DroppedConnection(httpx.RemoteProtocolError):
 class Faults:
     """Which faults to inject (see the module docstring). Rates are probabilities per request;
     `latency_ms` is `(low, high)` milliseconds (equal for a fixed delay); `retry_after` is the
-    seconds sent in `Retry-After` on 429/529; `seed` makes the draws reproducible."""
+    seconds sent in `Retry-After` on 429/529; `search_lag` the seconds a new object stays out of
+    search results; `seed` makes the draws reproducible."""
 
     latency_ms: tuple[float, float] = (0.0, 0.0)
     rate_429: float = 0.0
@@ -71,6 +75,7 @@ class Faults:
     drop: float = 0.0
     commit_503: float = 0.0
     retry_after: float = 1.0
+    search_lag: float = 0.0
     seed: int | None = None
 
     def __post_init__(self) -> None:
@@ -85,10 +90,13 @@ class Faults:
             raise ValueError("latency must be a non-negative ms value or range low-high")
         if self.retry_after < 0:
             raise ValueError("retry_after must be ≥ 0 seconds")
+        if self.search_lag < 0:
+            raise ValueError("search_lag must be ≥ 0 seconds")
 
     @property
     def active(self) -> bool:
-        """True when any fault (latency included) is switched on."""
+        """True when any fault the middleware injects (latency included) is switched on; the search
+        lag is not one of them."""
         rates = (self.rate_429, self.rate_blocked, self.rate_5xx, self.rate_529, self.rate_409, self.drop,
                  self.commit_503)
         return self.latency_ms[1] > 0 or any(r > 0 for r in rates)
@@ -97,7 +105,7 @@ class Faults:
 _KEYS = {"429": "rate_429", "rate_429": "rate_429", "blocked": "rate_blocked", "5xx": "rate_5xx",
          "rate_5xx": "rate_5xx", "529": "rate_529", "rate_529": "rate_529", "409": "rate_409",
          "drop": "drop", "commit503": "commit_503", "commit_503": "commit_503",
-         "retry_after": "retry_after", "seed": "seed", "latency": "latency_ms"}
+         "retry_after": "retry_after", "seed": "seed", "latency": "latency_ms", "search_lag": "search_lag"}
 
 
 def parse_latency(text: str) -> tuple[float, float]:
@@ -131,7 +139,7 @@ def parse_faults(spec: str, base: Faults | None = None) -> Faults:
         elif name == "seed":
             values[name] = int(value)
         else:
-            values[name] = float(value.rstrip("s")) if name == "retry_after" else float(value)
+            values[name] = float(value.rstrip("s")) if name in ("retry_after", "search_lag") else float(value)
     return replace(base or Faults(), **values)
 
 

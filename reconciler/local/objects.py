@@ -2,7 +2,8 @@
 
 Key order as recorded (NOTION-API.md §1.1): database — REC:RA/test_databases_create.yaml; data source —
 REC:RA/test_data_sources_retrieve.yaml; page — REC:UN/test_schema/test_all_createable_props_schema.yaml;
-block (``DELETE /v1/blocks``) — REC:RA/test_data_sources_update.yaml #5.
+block — REC:RA/test_data_sources_update.yaml #5 (``DELETE /v1/blocks`` on a database) and
+REC:RA/test_iterate_paginated_api.yaml #2 (a children list).
 """
 
 from __future__ import annotations
@@ -10,21 +11,24 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .schema import find_property, render_properties
-from .store import Store, plain
-from .values import render_value
+from .common import plain
+from .props import find_property, ordered_properties
+from .render import render_value
+from .schema import render_properties
+from .store import Store
 
 BASE_URL = "https://www.notion.so/"
+Obj = dict[str, Any]
 
 
-def _user_ref(store: Store, uid: str | None = None) -> dict[str, Any]:
-    return {"object": "user", "id": uid or store.data["bot_id"]}
+def _user_ref(store: Store, uid: str | None = None) -> Obj:
+    return {"object": "user", "id": uid or store.bot_id}
 
 
-def page_parent(store: Store, parent: dict[str, Any]) -> dict[str, Any]:
+def page_parent(store: Store, parent: Obj) -> Obj:
     """Response form of a stored parent (data source parents also carry ``database_id``)."""
     if "data_source_id" in parent:
-        ds = store.data_sources.get(parent["data_source_id"], {})
+        ds = store.data_source(parent["data_source_id"]) or {}
         return {"type": "data_source_id", "data_source_id": parent["data_source_id"],
                 "database_id": ds.get("database_id")}
     if "page_id" in parent:
@@ -32,10 +36,10 @@ def page_parent(store: Store, parent: dict[str, Any]) -> dict[str, Any]:
     return {"type": "workspace", "workspace": True}
 
 
-def database_object(store: Store, db: dict[str, Any]) -> dict[str, Any]:
+def database_object(store: Store, db: Obj) -> Obj:
     """``object: "database"`` (no properties; ``data_sources: [{id, name}]``)."""
-    sources = [{"id": i, "name": plain(store.data_sources[i]["title"]) or plain(db["title"])}
-               for i in db["data_sources"] if not store.data_sources[i]["in_trash"]]
+    sources = [{"id": ds["id"], "name": plain(ds["title"]) or plain(db["title"])}
+               for ds in store.sources_of(db) if not ds["in_trash"]]
     return {"object": "database", "id": db["id"], "title": db["title"], "description": db["description"],
             "parent": {"type": "page_id", "page_id": db["parent"]["page_id"]}, "is_inline": db["is_inline"],
             "in_trash": db["in_trash"], "is_locked": db["is_locked"], "created_time": db["created_time"],
@@ -44,9 +48,9 @@ def database_object(store: Store, db: dict[str, Any]) -> dict[str, Any]:
             "archived": db["in_trash"]}
 
 
-def data_source_object(store: Store, ds: dict[str, Any]) -> dict[str, Any]:
+def data_source_object(store: Store, ds: Obj) -> Obj:
     """``object: "data_source"`` with ``properties`` name → schema."""
-    db = store.databases[ds["database_id"]]
+    db = store.database(ds["database_id"]) or {}
     return {"object": "data_source", "id": ds["id"], "cover": ds["cover"], "icon": ds["icon"],
             "created_time": ds["created_time"], "created_by": _user_ref(store),
             "last_edited_by": _user_ref(store), "last_edited_time": ds["last_edited_time"],
@@ -58,28 +62,23 @@ def data_source_object(store: Store, ds: dict[str, Any]) -> dict[str, Any]:
             "in_trash": ds["in_trash"] or db["in_trash"], "archived": ds["in_trash"] or db["in_trash"]}
 
 
-def page_title(store: Store, page: dict[str, Any]) -> str:
-    """Plain title of a page (its title property's text)."""
-    ds = store.data_sources.get(page["parent"].get("data_source_id", ""))
-    if ds is None:
-        return plain(page["values"].get("title"))
+def page_title(page: Obj) -> str:
+    """Plain title of a page (its title property's text; the title property's id is always ``title``)."""
     return plain(page["values"].get("title"))
 
 
-def page_object(store: Store, page: dict[str, Any], only: list[str] | None = None) -> dict[str, Any]:
+def page_object(store: Store, page: Obj, only: list[str] | None = None) -> Obj:
     """``object: "page"``; ``only`` (``filter_properties``) trims ``properties`` to those names/ids."""
-    ds = store.data_sources.get(page["parent"].get("data_source_id", ""))
+    ds = store.data_source(page["parent"].get("data_source_id"))
     if ds is None:
         props = {"title": {"id": "title", "type": "title", "title": page["values"].get("title", [])}}
     else:
         wanted = None
         if only:
             wanted = {p["id"] for p in (find_property(ds, k) for k in only) if p}
-        ordered = render_properties(store, ds)
-        by_id = {p["id"]: p for p in ds["properties"]}
-        props = {name: render_value(store, ds, by_id[schema["id"]], page) for name, schema in ordered.items()
-                 if wanted is None or schema["id"] in wanted}
-    slug = re.sub(r"[^A-Za-z0-9]+", "-", page_title(store, page)).strip("-")
+        props = {p["name"]: render_value(store, ds, p, page) for p in ordered_properties(ds)
+                 if wanted is None or p["id"] in wanted}
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", page_title(page)).strip("-")
     hexid = page["id"].replace("-", "")
     return {"object": "page", "id": page["id"], "created_time": page["created_time"],
             "last_edited_time": page["last_edited_time"], "created_by": _user_ref(store, page.get("created_by")),
@@ -90,22 +89,21 @@ def page_object(store: Store, page: dict[str, Any], only: list[str] | None = Non
             "archived": page["in_trash"]}
 
 
-def block_object(store: Store, obj: dict[str, Any], kind: str) -> dict[str, Any]:
-    """The block-ish answer of ``DELETE /v1/blocks/{id}`` for a page (``child_page``) or database
-    (``child_database``)."""
+def block_object(store: Store, obj: Obj, kind: str) -> Obj:
+    """A page (``child_page``) or database (``child_database``) as a block: the answer of ``DELETE
+    /v1/blocks/{id}`` and an item of ``GET /v1/blocks/{id}/children``."""
     if kind == "database":
         parent = {"type": "page_id", "page_id": obj["parent"]["page_id"]}
         created = obj["created_time"][:16] + ":00.000Z"
         edited = obj["last_edited_time"][:16] + ":00.000Z"
         title = plain(obj["title"])
-        children = any(p["parent"].get("data_source_id") in obj["data_sources"] for p in store.pages.values())
+        children = store.has_rows(obj["data_sources"])
         btype = "child_database"
     else:
         parent = page_parent(store, obj["parent"])
         created, edited = obj["created_time"], obj["last_edited_time"]
-        title = page_title(store, obj)
-        children = any(p["parent"].get("page_id") == obj["id"] for p in store.pages.values()) or any(
-            d["parent"].get("page_id") == obj["id"] for d in store.databases.values())
+        title = page_title(obj)
+        children = store.has_children(obj["id"])
         btype = "child_page"
     return {"object": "block", "id": obj["id"], "parent": parent, "created_time": created,
             "last_edited_time": edited, "created_by": _user_ref(store), "last_edited_by": _user_ref(store),
@@ -113,7 +111,8 @@ def block_object(store: Store, obj: dict[str, Any], kind: str) -> dict[str, Any]
             "archived": obj["in_trash"]}
 
 
-def list_object(results: list[Any], next_cursor: str | None) -> dict[str, Any]:
-    """Paginated list shape of query and search (REC:RA/test_data_sources_query.yaml)."""
+def list_object(results: list[Any], next_cursor: str | None, kind: str = "page_or_data_source") -> Obj:
+    """Paginated list shape: query and search (``page_or_data_source``, REC:RA/test_data_sources_query.yaml),
+    block children (``block``, REC:RA/test_iterate_paginated_api.yaml #2)."""
     return {"object": "list", "results": results, "next_cursor": next_cursor, "has_more": next_cursor is not None,
-            "type": "page_or_data_source", "page_or_data_source": {}}
+            "type": kind, kind: {}}

@@ -1,5 +1,8 @@
 """Data source query: filters (property, timestamp, ``and``/``or`` up to two levels) and sorts.
 
+Rollup ``any``/``every``/``none`` conditions apply to the rolled-up values; ``every`` on an empty
+relation matches nothing and ``none`` matches (REC:UN/test_query/test_query_rollup.yaml #12, #14).
+
 Operators per type follow NOTION-API.md §1.3 (JS:common.ts ``PropertyFilter``; recorded shapes in
 REC:UN/test_query/*). Unknown property names/ids in filters or sorts → 400 ``validation_error``.
 Values are compared on a simple Python view of each page value (``_view``).
@@ -10,16 +13,18 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable
 
+from .common import plain
 from .errors import validation
-from .schema import find_property
-from .store import Store, plain
-from .values import render_value
+from .props import find_property
+from .render import render_value
+from .store import Store
 
 TEXT = ("title", "rich_text", "url", "email", "phone_number")
 DATE_TYPES = ("date", "created_time", "last_edited_time")
 
 
 def _parse_dt(value: Any) -> datetime | None:
+    """A stored or filter date as an aware datetime (UTC when it names no offset)."""
     if not isinstance(value, str) or not value:
         return None
     s = value.replace("Z", "+00:00")
@@ -60,6 +65,10 @@ def _empty(x: Any) -> bool:
 
 
 def _date_op(x: Any, op: str, arg: Any) -> bool:
+    """One date condition on a stored date ``x``. Stored date-times are minute-granular (see
+    ``values.date_out``) and a filter date-time is compared to the minute: ``equals`` 06:57:51 matches
+    a value stored as 06:57, ``before``/``after`` 06:57:51 exclude it (REC:UN/test_query/test_date_query.yaml
+    #12-16; #25, #28 for the created_time timestamp). A date-only side compares days."""
     dt = _parse_dt(x) if isinstance(x, str) else None
     if op == "is_empty":
         return dt is None
@@ -80,6 +89,7 @@ def _date_op(x: Any, op: str, arg: Any) -> bool:
     ref = _parse_dt(arg)
     if ref is None:
         raise validation(f"body failed validation: date filter `{op}` needs a date.")
+    ref = ref.replace(second=0, microsecond=0)  # Notion compares to the minute (see _date_op)
     date_only = isinstance(arg, str) and len(arg) == 10 or isinstance(x, str) and len(x) == 10
     a, b = (dt.date(), ref.date()) if date_only else (dt, ref)
     ops: dict[str, Callable[[Any, Any], bool]] = {
@@ -172,7 +182,9 @@ def _match_property(store: Store, ds: dict[str, Any], flt: dict[str, Any], page:
             items = [_typed(i) for i in (x.get("array") or [])]
             (ik, ic), = cond.items()
             hits = [_cond(ik, i, ic) for i in items]
-            return any(hits) if sub == "any" else all(hits) if sub == "every" else not any(hits)
+            if sub == "every":  # an empty relation matches no `every` (test_query_rollup.yaml #12)
+                return bool(hits) and all(hits)
+            return any(hits) if sub == "any" else not any(hits)
         return _cond(sub, _typed(x), cond)
     return _cond(kind, x, flt[kind])
 

@@ -15,42 +15,30 @@ Rules implemented (NOTION-API.md §2, §3):
 * A ``dual_property`` relation creates the synced property on the target data source, named
   ``Related to <source database title> (<property name>)`` (§3.3, test_update_prop_type_attrs.yaml #11).
 * ``button``/``verification`` are response-only and ignored by schema writes (§3.5).
+* A type change re-creates the options (option ids sent are ignored) and converts the values as
+  Notion does (§3.3; ``retype``). Sending a select/multi_select config without ``description``
+  clears the description (§3.4).
+* Rollup ``relation_property_id``/``rollup_property_id`` are returned decoded (``"v_]<"``, A.1).
 """
 
 from __future__ import annotations
 
+import copy
 import re
+import time
 from typing import Any
 from urllib.parse import unquote
 
-from .errors import NotionError, not_found, too_long, validation
-from .store import Store, new_property_id, new_uuid, parse_uuid, plain
+from .common import new_property_id, new_uuid, now_minute, parse_uuid, plain
+from .errors import not_found, too_long, validation
+from .props import COLORS, TYPES, check_option_name, find_property, ordered_properties
+from .retype import convert_values
+from .store import Store
 
-TYPES = ("title", "rich_text", "number", "select", "multi_select", "status", "date", "people", "files",
-         "checkbox", "url", "email", "phone_number", "formula", "relation", "rollup", "created_time",
-         "created_by", "last_edited_time", "last_edited_by", "unique_id", "place", "button", "verification")
 IGNORED = ("button", "verification")
-COLORS = ("default", "gray", "brown", "orange", "yellow", "green", "blue", "purple", "pink", "red")
 _PROP_REF = re.compile(r'prop\("((?:[^"\\]|\\.)*)"\)')
 _STATUS_DEFAULT = (("Not started", "default", "To-do", "gray"), ("In progress", "blue", "In progress", "blue"),
                    ("Done", "green", "Complete", "green"))
-
-
-def find_property(ds: dict[str, Any], key: str) -> dict[str, Any] | None:
-    """The stored property whose id (encoded or not) or else name equals ``key``."""
-    dkey = unquote(key)
-    for prop in ds["properties"]:
-        if unquote(prop["id"]) == dkey:
-            return prop
-    for prop in ds["properties"]:
-        if prop["name"] == key:
-            return prop
-    return None
-
-
-def title_property(ds: dict[str, Any]) -> dict[str, Any]:
-    """The data source's title property (id ``title``)."""
-    return next(p for p in ds["properties"] if p["type"] == "title")
 
 
 def _type_of(key: str, cfg: dict[str, Any]) -> str | None:
@@ -63,21 +51,11 @@ def _type_of(key: str, cfg: dict[str, Any]) -> str | None:
     return t
 
 
-def _check_option_name(name: Any, path: str) -> str:
-    if not isinstance(name, str) or not name:
-        raise validation(f"body failed validation: {path}.name should be a string, instead was `{name!r}`.")
-    if "," in name:
-        raise validation(f"Invalid select option, commas not allowed: {name}")
-    if len(name) > 100:
-        raise too_long(f"{path}.name", 100, len(name))
-    return name
-
-
 def _new_option(o: dict[str, Any], path: str) -> dict[str, Any]:
     color = o.get("color") or "default"
     if color not in COLORS:
         raise validation(f"body failed validation: {path}.color should be one of {list(COLORS)}, instead was `\"{color}\"`.")
-    return {"id": new_uuid(), "name": _check_option_name(o.get("name"), path), "color": color,
+    return {"id": new_uuid(), "name": check_option_name(o.get("name"), path), "color": color,
             "description": o.get("description")}
 
 
@@ -155,12 +133,12 @@ def _rewrite_formula(store: Store, ds: dict[str, Any], expression: Any, path: st
 def _relation_config(store: Store, cfg: dict[str, Any], path: str) -> dict[str, Any]:
     target = cfg.get("data_source_id")
     if target is None and cfg.get("database_id"):
-        db = store.databases.get(parse_uuid(cfg["database_id"], f"{path}.database_id"))
+        db = store.database(parse_uuid(cfg["database_id"], f"{path}.database_id"))
         target = db["data_sources"][0] if db else None
     if target is None:
         raise validation(f"body failed validation: {path}.data_source_id should be defined, instead was `undefined`.")
     target = parse_uuid(target, f"{path}.data_source_id")
-    if target not in store.data_sources:
+    if store.data_source(target) is None:
         raise not_found("data source", target)
     kind = cfg.get("type") or ("dual_property" if "dual_property" in cfg else "single_property")
     if kind not in ("single_property", "dual_property"):
@@ -172,7 +150,7 @@ def _rollup_config(ds: dict[str, Any], store: Store, cfg: dict[str, Any], path: 
     rel = find_property(ds, cfg.get("relation_property_id") or cfg.get("relation_property_name") or "")
     if rel is None or rel["type"] != "relation":
         raise validation(f"Relation property for rollup not found: {path}.relation_property_name.")
-    target = store.data_sources.get(rel["config"]["data_source_id"])
+    target = store.data_source(rel["config"]["data_source_id"])
     rolled = find_property(target, cfg.get("rollup_property_id") or cfg.get("rollup_property_name") or "") if target else None
     if rolled is None:
         raise validation(f"Rollup property not found: {path}.rollup_property_name.")
@@ -207,8 +185,8 @@ def _build_config(store: Store, ds: dict[str, Any], ptype: str, cfg: Any, old: d
 
 def _make_synced(store: Store, ds: dict[str, Any], prop: dict[str, Any]) -> None:
     """Create the dual relation's synced property on the target data source (§3.3)."""
-    target = store.data_sources[prop["config"]["data_source_id"]]
-    db = store.databases.get(ds["database_id"], {})
+    target = ds if prop["config"]["data_source_id"] == ds["id"] else store.data_source(prop["config"]["data_source_id"])
+    db = store.database(ds["database_id"]) or {}
     base = f"Related to {plain(db.get('title')) or plain(ds['title'])} ({prop['name']})"
     names = {p["name"] for p in target["properties"]}
     name, n = base, 1
@@ -222,28 +200,92 @@ def _make_synced(store: Store, ds: dict[str, Any], prop: dict[str, Any]) -> None
     prop["config"]["synced_property_id"] = synced["id"]
 
 
-def _retype_values(store: Store, ds: dict[str, Any], prop: dict[str, Any], old_type: str) -> None:
-    """After a type change: values become text for rich_text/url targets, else are cleared (§3.3, simplified)."""
-    from .values import text_of_stored  # local import: values depends on schema
-
-    for page in store.pages.values():
-        if page["parent"].get("data_source_id") != ds["id"] or prop["id"] not in page["values"]:
-            continue
-        text = text_of_stored(store, ds, dict(prop, type=old_type), page["values"][prop["id"]], old_config=None)
-        page["values"].pop(prop["id"])
-        if prop["type"] == "rich_text" and text:
-            from .store import text_rich
-            page["values"][prop["id"]] = text_rich(text)
-        elif prop["type"] == "url" and text:
-            page["values"][prop["id"]] = text
-
-
 def _number_existing(store: Store, ds: dict[str, Any], prop: dict[str, Any]) -> None:
-    rows = sorted((p for p in store.pages.values() if p["parent"].get("data_source_id") == ds["id"]),
-                  key=lambda p: p["seq"])
+    rows = store.pages_in(ds["id"])
     for n, page in enumerate(rows, 1):
         page["values"][prop["id"]] = n
     ds.setdefault("counters", {})[prop["id"]] = len(rows)
+
+
+def _create_property(store: Store, ds: dict[str, Any], key: str, ptype: str | None, cfg: dict[str, Any],
+                     path: str, creating: bool) -> None:
+    if ptype is None:
+        raise validation(f"body failed validation: {path}.type should be defined, instead was `undefined`.")
+    if ptype == "title" and any(p["type"] == "title" for p in ds["properties"]):
+        raise validation("Cannot create a second title property; a data source has exactly one title property.")
+    pid = "title" if ptype == "title" else new_property_id({p["id"] for p in ds["properties"]})
+    prop = {"id": pid, "name": cfg.get("name") or key, "description": cfg.get("description"), "type": ptype,
+            "config": {}}
+    prop["config"] = _build_config(store, ds, ptype, cfg.get(ptype), None, path + "." + ptype)
+    ds["properties"].append(prop)
+    if ptype == "relation" and prop["config"]["type"] == "dual_property":
+        _make_synced(store, ds, prop)
+    if ptype == "unique_id" and not creating:
+        _number_existing(store, ds, prop)
+
+
+def _retype(store: Store, ds: dict[str, Any], prop: dict[str, Any], ptype: str, cfg: dict[str, Any],
+            path: str) -> None:
+    """A type change. Option ids sent are ignored and the options re-created; select ⇄ multi_select
+    without options keep the option names and colours; values are converted as Notion converts them
+    (NOTION-API.md §3.3 matrix; ``retype``)."""
+    if "title" in (ptype, prop["type"]):
+        raise validation(f"Cannot change the type of property {prop['name']} to {ptype}: the title property "
+                         "cannot be converted and no other property can become the title.")
+    if "place" in (ptype, prop["type"]):
+        raise validation(f"Place properties cannot be converted to or from another type ({prop['name']}).")
+    before = copy.deepcopy(prop)
+    sent = cfg.get(ptype) if isinstance(cfg.get(ptype), dict) else {}
+    if isinstance(sent.get("options"), list):
+        sent = dict(sent, options=[{k: v for k, v in o.items() if k != "id"} if isinstance(o, dict) else o
+                                   for o in sent["options"]])
+    elif {ptype, prop["type"]} == {"select", "multi_select"}:
+        sent = dict(sent, options=[{"name": o["name"], "color": o["color"], "description": o.get("description")}
+                                   for o in prop["config"]["options"]])
+    prop["type"] = ptype
+    prop["config"] = _build_config(store, ds, ptype, sent, None, path + "." + ptype)
+    convert_values(store, ds, before, prop)
+    if ptype == "relation" and prop["config"]["type"] == "dual_property":
+        _make_synced(store, ds, prop)
+    if ptype == "unique_id":
+        _number_existing(store, ds, prop)
+
+
+def _reconfigure(store: Store, ds: dict[str, Any], prop: dict[str, Any], ptype: str, cfg: dict[str, Any],
+                 path: str) -> None:
+    old = prop["config"]
+    new = _build_config(store, ds, ptype, cfg.get(ptype), old, path + "." + ptype)
+    if ptype == "relation":
+        same_target = new["data_source_id"] == old["data_source_id"]
+        if new["type"] == "dual_property" and old["type"] == "dual_property" and same_target:
+            new["synced_property_id"] = old.get("synced_property_id")
+        prop["config"] = new
+        if new["type"] == "dual_property" and not new.get("synced_property_id"):
+            _make_synced(store, ds, prop)
+        return
+    prop["config"] = new
+
+
+def _update_property(store: Store, ds: dict[str, Any], prop: dict[str, Any], ptype: str | None,
+                     cfg: dict[str, Any], path: str) -> None:
+    """Rename, describe, retype or reconfigure one existing property. Sending a select or
+    multi_select config without ``description`` clears the description ("When changing
+    select/multi_select settings, re-send the property-level description or it is cleared",
+    NOTION-API.md §3.4, DOC26:update-property-schema-object)."""
+    if "name" in cfg and cfg["name"] is not None:
+        if not isinstance(cfg["name"], str) or not cfg["name"].strip():
+            raise validation(f"body failed validation: {path}.name should be a non-empty string.")
+        prop["name"] = cfg["name"]
+    if "description" in cfg:
+        prop["description"] = cfg["description"]
+    elif ptype in ("select", "multi_select") and isinstance(cfg.get(ptype), dict):
+        prop["description"] = None
+    if ptype is None:
+        return
+    if ptype != prop["type"]:
+        _retype(store, ds, prop, ptype, cfg, path)
+    else:
+        _reconfigure(store, ds, prop, ptype, cfg, path)
 
 
 def update_properties(store: Store, ds: dict[str, Any], props: Any, *, creating: bool = False) -> None:
@@ -268,54 +310,9 @@ def update_properties(store: Store, ds: dict[str, Any], props: Any, *, creating:
         if ptype in IGNORED:
             continue
         if prop is None:
-            if ptype is None:
-                raise validation(f"body failed validation: {path}.type should be defined, instead was `undefined`.")
-            if ptype == "title" and any(p["type"] == "title" for p in ds["properties"]):
-                raise validation("Cannot create a second title property; a data source has exactly one title property.")
-            name = cfg.get("name") or key
-            pid = "title" if ptype == "title" else new_property_id({p["id"] for p in ds["properties"]})
-            prop = {"id": pid, "name": name, "description": cfg.get("description"), "type": ptype, "config": {}}
-            prop["config"] = _build_config(store, ds, ptype, cfg.get(ptype), None, path + "." + ptype)
-            ds["properties"].append(prop)
-            if ptype == "relation" and prop["config"]["type"] == "dual_property":
-                _make_synced(store, ds, prop)
-            if ptype == "unique_id" and not creating:
-                _number_existing(store, ds, prop)
-            continue
-        if "name" in cfg and cfg["name"] is not None:
-            if not isinstance(cfg["name"], str) or not cfg["name"].strip():
-                raise validation(f"body failed validation: {path}.name should be a non-empty string.")
-            prop["name"] = cfg["name"]
-        if "description" in cfg:
-            prop["description"] = cfg["description"]
-        if ptype is None:
-            continue
-        if ptype != prop["type"]:
-            if "title" in (ptype, prop["type"]):
-                raise validation(f"Cannot change the type of property {prop['name']} to {ptype}: the title property "
-                                 "cannot be converted and no other property can become the title.")
-            if "place" in (ptype, prop["type"]):
-                raise validation(f"Place properties cannot be converted to or from another type ({prop['name']}).")
-            old_type = prop["type"]
-            prop["type"] = ptype
-            prop["config"] = _build_config(store, ds, ptype, cfg.get(ptype), None, path + "." + ptype)
-            _retype_values(store, ds, prop, old_type)
-            if ptype == "relation" and prop["config"]["type"] == "dual_property":
-                _make_synced(store, ds, prop)
-            if ptype == "unique_id":
-                _number_existing(store, ds, prop)
-            continue
-        old = prop["config"]
-        new = _build_config(store, ds, ptype, cfg.get(ptype), old, path + "." + ptype)
-        if ptype == "relation":
-            same_target = new["data_source_id"] == old["data_source_id"]
-            if new["type"] == "dual_property" and old["type"] == "dual_property" and same_target:
-                new["synced_property_id"] = old.get("synced_property_id")
-            prop["config"] = new
-            if new["type"] == "dual_property" and not new.get("synced_property_id"):
-                _make_synced(store, ds, prop)
-            continue
-        prop["config"] = new
+            _create_property(store, ds, key, ptype, cfg, path, creating)
+        else:
+            _update_property(store, ds, prop, ptype, cfg, path)
     names = [p["name"] for p in ds["properties"]]
     dup = next((n for n in names if names.count(n) > 1), None)
     if dup is not None:
@@ -328,7 +325,7 @@ def render_config(store: Store, ds: dict[str, Any], prop: dict[str, Any]) -> dic
     """The type config as Notion returns it (NOTION-API.md §2 table, A.1)."""
     t, c = prop["type"], prop["config"]
     if t == "relation":
-        target = store.data_sources.get(c["data_source_id"], {})
+        target = store.data_source(c["data_source_id"]) or {}
         out = {"database_id": target.get("database_id"), "data_source_id": c["data_source_id"], "type": c["type"]}
         if c["type"] == "dual_property":
             synced = find_property(target, c.get("synced_property_id") or "\0") if target else None
@@ -339,11 +336,12 @@ def render_config(store: Store, ds: dict[str, Any], prop: dict[str, Any]) -> dic
         return out
     if t == "rollup":
         rel = find_property(ds, c["relation_property_id"])
-        target = store.data_sources.get(rel["config"]["data_source_id"], {}) if rel and rel["type"] == "relation" else {}
+        target = (store.data_source(rel["config"]["data_source_id"]) or {}) if rel and rel["type"] == "relation" else {}
         rolled = find_property(target, c["rollup_property_id"]) if target else None
         return {"rollup_property_name": rolled["name"] if rolled else None,
                 "relation_property_name": rel["name"] if rel else None,
-                "rollup_property_id": c["rollup_property_id"], "relation_property_id": c["relation_property_id"],
+                "rollup_property_id": unquote(c["rollup_property_id"]),
+                "relation_property_id": unquote(c["relation_property_id"]),
                 "function": c["function"]}
     return dict(c)
 
@@ -353,25 +351,19 @@ def render_properties(store: Store, ds: dict[str, Any]) -> dict[str, Any]:
 
     Order as Notion's responses: by id, the title last (REC:UN/fixtures/mod_all_props_db.yaml).
     """
-    ordered = sorted(ds["properties"], key=lambda p: (p["type"] == "title", unquote(p["id"])))
     return {p["name"]: {"id": p["id"], "name": p["name"], "description": p["description"], "type": p["type"],
-                        p["type"]: render_config(store, ds, p)} for p in ordered}
+                        p["type"]: render_config(store, ds, p)} for p in ordered_properties(ds)}
 
 
 def new_data_source(store: Store, database_id: str, title: list[dict[str, Any]], props: Any,
                     icon: Any = None, cover: Any = None) -> dict[str, Any]:
     """Create and register a data source with ``props`` (a title property ``Name`` if none is given)."""
-    from .store import now_minute
-
     ts = now_minute()
     ds = {"id": new_uuid(), "database_id": database_id, "title": title, "properties": [], "icon": icon,
-          "cover": cover, "in_trash": False, "created_time": ts, "last_edited_time": ts, "counters": {}}
-    store.data_sources[ds["id"]] = ds
-    try:
-        update_properties(store, ds, props if props is not None else {}, creating=True)
-        if not any(p["type"] == "title" for p in ds["properties"]):
-            update_properties(store, ds, {"Name": {"title": {}}}, creating=True)
-    except NotionError:
-        del store.data_sources[ds["id"]]
-        raise
+          "cover": cover, "in_trash": False, "created_time": ts, "last_edited_time": ts, "counters": {},
+          "seq": store.next_seq(), "created_at": time.time()}
+    store.add("data_sources", ds)
+    update_properties(store, ds, props if props is not None else {}, creating=True)
+    if not any(p["type"] == "title" for p in ds["properties"]):
+        update_properties(store, ds, {"Name": {"title": {}}}, creating=True)
     return ds

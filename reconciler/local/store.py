@@ -1,199 +1,295 @@
-"""Workspace state of the local Notion: users, databases, data sources and pages as plain dicts.
+"""Workspace state of the local Notion in SQLite: ``<root>/notion.sqlite3`` (WAL mode).
 
-Persisted as ``<root>/workspace.json`` (written atomically: temp file + ``os.replace``) and loaded on
-start. One re-entrant lock guards everything; the WSGI app holds it for a whole request.
+One row per object, its JSON in ``data`` and the columns that index it beside it:
 
-Stored shapes (internal, not Notion's response shapes — those are built in ``app``/``values``/``schema``):
+* ``meta(key, value)``: ``workspace_id``, ``bot_id``, ``seq`` (the creation counter);
+* ``users(id, data)``; ``databases(id, parent_id, data)``; ``data_sources(id, database_id, data)``;
+* ``pages(id, ds_id, parent_id, seq, in_trash, title, created_at, data)``, indexed by
+  ``(ds_id, in_trash, seq)`` (a query reads only its data source's rows) and by ``parent_id``.
 
-* ``databases[id]``: ``{id, title[], description[], parent{}, is_inline, in_trash, is_locked,
-  created_time, last_edited_time, data_sources[ds ids], icon, cover}``
-* ``data_sources[id]``: ``{id, database_id, title[], properties[{id,name,description,type,config}],
-  icon, cover, in_trash, created_time, last_edited_time, counters{prop id: last unique_id}}``
-* ``pages[id]``: ``{id, parent{}, values{prop id: stored value}, icon, cover, in_trash, is_locked,
-  created_time, last_edited_time, seq}``
+Every request runs in one ``transaction()``. A write takes SQLite's write lock first (``BEGIN
+IMMEDIATE``), so ``reconciler local serve`` and an embedded client on the same directory serialise
+their writes, and each reads what the other committed: nothing is cached across transactions.
+Objects read in a transaction are kept in an identity map (one dict per object, mutated in place by
+the handlers); at commit the ones whose JSON changed are written back. A write therefore costs the
+objects it touched, never the whole workspace. An exception rolls the transaction back.
 
-On first start the workspace holds one bot user (``users.me``), the person users of ``SEED_PEOPLE``
-and one workspace-level page titled "Reconciler workspace" (parent ``{"type":"workspace","workspace":true}``,
-as the recorded root page in REC:UN/test_session/test_get_page_by_id.yaml #0).
+Stored shapes (internal, not Notion's response shapes — those are built in ``objects``/``values``/``schema``):
 
-* ``users[id]``: response shape (NOTION-API.md §2 created_by row, DOC:user object): the bot
-  ``{object:"user", id, name, avatar_url, type:"bot", bot:{owner, workspace_name, workspace_id, …}}``; people
-  ``{object:"user", id, name, avatar_url:null, type:"person", person:{email}}``.
+* database: ``{id, title[], description[], parent{page_id}, is_inline, in_trash, is_locked,
+  created_time, last_edited_time, data_sources[ds ids], icon, cover, created_at}``
+* data source: ``{id, database_id, title[], properties[{id,name,description,type,config}], icon, cover,
+  in_trash, created_time, last_edited_time, counters{prop id: last unique_id}, seq, created_at}``
+* page: ``{id, parent{data_source_id|page_id|workspace}, values{prop id: stored value}, icon, cover,
+  in_trash, is_locked, created_time, last_edited_time, created_by, last_edited_by, seq, created_at}``
+* user: the response shape (NOTION-API.md §2 created_by row): the bot, and the ``SEED_PEOPLE``.
 
-A workspace saved before people were seeded gets the missing ``SEED_PEOPLE`` when it is loaded (by e-mail,
-same ids), so content that names them plans the same on old and new workspaces.
+``created_at`` is the creation moment in epoch seconds, used by the search lag (``app``); objects
+that exist before anyone asks (the root page, migrated objects) have 0.
+
+A fresh workspace holds the bot, the ``SEED_PEOPLE`` and one workspace-level page titled
+"Reconciler workspace" (parent ``{"type":"workspace","workspace":true}``, as the recorded root page in
+REC:UN/test_session/test_get_page_by_id.yaml #0). A ``workspace.json`` written by the former store is
+imported on first open and renamed ``workspace.json.migrated``; a workspace lacking some
+``SEED_PEOPLE`` gains them (same ids, derived from the e-mail).
 """
 
 from __future__ import annotations
 
 import json
-import os
-import random
-import re
-import tempfile
+import sqlite3
 import threading
-import uuid
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from .errors import validation
+from .common import (ROOT_PAGE_TITLE, SEED_PEOPLE, bot_user, new_uuid, now_minute, person_user, plain,
+                     text_rich)
 
-ROOT_PAGE_TITLE = "Reconciler workspace"
-_HEX32 = re.compile(r"^[0-9a-fA-F]{32}$")
-# Characters seen in Notion property ids (NOTION-API.md A.1: "%3FB%3AW", "v_%5D%3C", "~e%3F%5E").
-_PROP_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789?:;<=>@[]^_{|}~\\"
+DB_FILE = "notion.sqlite3"
+LEGACY_FILE = "workspace.json"
+Obj = dict[str, Any]
 
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS databases (id TEXT PRIMARY KEY, parent_id TEXT, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS databases_parent ON databases (parent_id);
+CREATE TABLE IF NOT EXISTS data_sources (id TEXT PRIMARY KEY, database_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS pages (id TEXT PRIMARY KEY, ds_id TEXT, parent_id TEXT, seq INTEGER NOT NULL,
+    in_trash INTEGER NOT NULL, title TEXT NOT NULL, created_at REAL NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS pages_ds ON pages (ds_id, in_trash, seq);
+CREATE INDEX IF NOT EXISTS pages_parent ON pages (parent_id);
+"""
 
-#: Person users every local workspace has: (name, e-mail). Content declares people by e-mail
-#: (docs/content.md); these are the members such content can name on the local Notion.
-SEED_PEOPLE = (("Ada Lovelace", "ada@example.com"), ("Grace Hopper", "grace@example.com"),
-               ("Linus Torvalds", "linus@example.com"))
-
-
-def person_user(name: str, email: str) -> dict[str, Any]:
-    """A person user in Notion's shape; its id is derived from the e-mail (stable across workspaces)."""
-    ident = str(uuid.uuid5(uuid.NAMESPACE_URL, "mailto:" + email.lower()))
-    return {"object": "user", "id": ident, "name": name, "avatar_url": None, "type": "person",
-            "person": {"email": email}}
-
-
-def new_uuid() -> str:
-    """A fresh dashed UUID (version 4, RFC variant: passes Notion's path validation)."""
-    return str(uuid.uuid4())
-
-
-def new_property_id(taken: set[str]) -> str:
-    """A short Notion-like property id, URL-encoded like Notion's (``%3FB%3AW``), never ``title``."""
-    while True:
-        raw = "".join(random.choice(_PROP_ID_CHARS) for _ in range(4))
-        pid = quote(raw, safe="~_")
-        if pid not in taken and pid != "title":
-            return pid
+#: Index columns of each table, derived from the stored object.
+_COLUMNS = {
+    "users": lambda o: {},
+    "databases": lambda o: {"parent_id": o["parent"].get("page_id")},
+    "data_sources": lambda o: {"database_id": o["database_id"]},
+    "pages": lambda o: {"ds_id": o["parent"].get("data_source_id"), "parent_id": o["parent"].get("page_id"),
+                        "seq": o["seq"], "in_trash": int(bool(o["in_trash"])),
+                        "title": plain(o["values"].get("title")).lower(), "created_at": o.get("created_at", 0.0)},
+}
 
 
-def parse_uuid(value: Any, where: str) -> str:
-    """Dashed lower-case UUID from an id with or without dashes.
-
-    Raises 400 ``validation_error`` "path failed validation: path.page_id should be a valid uuid, instead
-    was `"…"`." (REC:UN/test_cli/test_upload_invalid_page_uuid.yaml: Notion also rejects a bad variant nibble;
-    the nil UUID passes and is then not found, REC:RA/test_build_request_error_integration.yaml).
-    """
-    text = value if isinstance(value, str) else ""
-    hexs = text.replace("-", "")
-    if not _HEX32.match(hexs) or (hexs[16].lower() not in "89ab" and hexs != "0" * 32):
-        raise validation(f"{where} should be a valid uuid, instead was `{json.dumps(value)}`.")
-    h = hexs.lower()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def now_minute() -> str:
-    """Page/data source timestamp, minute-granular: ``2026-06-27T06:00:00.000Z`` (NOTION-API.md §1.1)."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:00.000Z")
-
-
-def now_ms() -> str:
-    """Database timestamp with milliseconds: ``2026-07-04T09:09:51.502+00:00`` (REC:RA/test_databases_create.yaml)."""
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-def text_rich(content: str) -> list[dict[str, Any]]:
-    """A one-item rich text array in Notion's response shape."""
-    return [{"type": "text", "text": {"content": content, "link": None},
-             "annotations": {"bold": False, "italic": False, "strikethrough": False, "underline": False,
-                             "code": False, "color": "default"},
-             "plain_text": content, "href": None}]
-
-
-def plain(rich: list[dict[str, Any]] | None) -> str:
-    """Concatenated ``plain_text`` of a stored rich text array."""
-    return "".join(r.get("plain_text", "") for r in rich or [])
+def _dumps(obj: Obj) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
 class Store:
-    """The workspace state under ``root`` with one lock; ``save()`` after every mutation.
+    """The workspace under ``root``. Use every accessor inside ``with store.transaction(write=…):``.
 
-    ``lock`` is re-entrant; callers hold it around read-modify-save sequences.
+    ``lock`` (re-entrant) serialises the transactions of this process; SQLite's locks serialise
+    the writers of different processes (waiting up to ``timeout`` seconds for the write lock).
     """
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, timeout: float = 60.0):
         self.root = Path(root)
-        self.path = self.root / "workspace.json"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.path = self.root / DB_FILE
         self.lock = threading.RLock()
-        self.data: dict[str, Any]
-        if self.path.exists():
-            self.data = json.loads(self.path.read_text(encoding="utf-8"))
+        self._db = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None,
+                                   check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        self._loaded: dict[tuple[str, str], list[Any]] = {}
+        self._depth = 0
+        self._write = False
+        migrated = False
+        with self.transaction(write=True):
+            if self._meta("workspace_id") is None:
+                migrated = self._import_legacy()
+                if not migrated:
+                    self._seed_fresh()
             self._seed_people()
-        else:
-            self.data = self._fresh()
-            self.save()
+            self.bot_id = self._meta("bot_id") or ""
+            self.workspace_id = self._meta("workspace_id") or ""
+        legacy = self.root / LEGACY_FILE
+        if migrated and legacy.exists():
+            legacy.replace(self.root / (LEGACY_FILE + ".migrated"))
 
-    @staticmethod
-    def _fresh() -> dict[str, Any]:
-        bot_id, ws_id, root_id = new_uuid(), new_uuid(), new_uuid()
-        bot = {"object": "user", "id": bot_id, "name": "Reconciler (local)", "avatar_url": None, "type": "bot",
-               "bot": {"owner": {"type": "workspace", "workspace": True}, "workspace_name": "Local workspace",
-                       "workspace_id": ws_id,
-                       "workspace_limits": {"max_file_upload_size_in_bytes": 5242880}}}
-        ts = now_minute()
-        root_page = {"id": root_id, "parent": {"type": "workspace", "workspace": True},
-                     "values": {"title": text_rich(ROOT_PAGE_TITLE)}, "icon": None, "cover": None,
-                     "in_trash": False, "is_locked": False, "created_time": ts, "last_edited_time": ts, "seq": 0}
-        users = {bot_id: bot} | {u["id"]: u for u in (person_user(*p) for p in SEED_PEOPLE)}
-        return {"workspace_id": ws_id, "bot_id": bot_id, "users": users, "databases": {},
-                "data_sources": {}, "pages": {root_id: root_page}, "seq": 1}
+    def close(self) -> None:
+        """Close the SQLite connection."""
+        self._db.close()
 
-    def _seed_people(self) -> None:
-        """Add the ``SEED_PEOPLE`` a workspace saved before they existed lacks (in memory; saved with
-        the next write)."""
-        users = self.data.setdefault("users", {})
-        emails = {(u.get("person") or {}).get("email", "").lower() for u in users.values()}
-        for name, email in SEED_PEOPLE:
-            if email.lower() not in emails:
-                user = person_user(name, email)
-                users[user["id"]] = user
+    # -- transactions ----------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self, write: bool = False) -> Iterator[None]:
+        """One SQLite transaction; nested calls join the outer one (a write inside a read raises
+        RuntimeError). On success the changed objects are written back and committed."""
+        with self.lock:
+            if self._depth:
+                if write and not self._write:
+                    raise RuntimeError("a write inside a read transaction")
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            self._depth, self._write, self._loaded = 1, write, {}
+            try:
+                yield
+                if write:
+                    self._flush()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            finally:
+                self._depth, self._write, self._loaded = 0, False, {}
 
-    # -- accessors -------------------------------------------------------------------------------
+    def _flush(self) -> None:
+        for (table, _), entry in self._loaded.items():
+            text = _dumps(entry[0])
+            if text != entry[1]:
+                self._upsert(table, entry[0], text)
+                entry[1] = text
+
+    def _upsert(self, table: str, obj: Obj, text: str) -> None:
+        cols = _COLUMNS[table](obj)
+        names = ["id", *cols, "data"]
+        sets = ", ".join(f"{n}=excluded.{n}" for n in names[1:])
+        self._db.execute(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))}) "
+                         f"ON CONFLICT(id) DO UPDATE SET {sets}", [obj["id"], *cols.values(), text])
+
+    def _rows(self, table: str, sql: str, params: tuple[Any, ...] = ()) -> list[Obj]:
+        """Objects of ``table`` whose rows ``sql`` selects (``SELECT id, data …``), through the identity map."""
+        out = []
+        for ident, text in self._db.execute(sql, params):
+            entry = self._loaded.get((table, ident))
+            if entry is None:
+                entry = self._loaded[(table, ident)] = [json.loads(text), text]
+            out.append(entry[0])
+        return out
+
+    def _get(self, table: str, ident: str | None) -> Obj | None:
+        if not ident:
+            return None
+        entry = self._loaded.get((table, ident))
+        if entry is not None:
+            return entry[0]
+        found = self._rows(table, f"SELECT id, data FROM {table} WHERE id = ?", (ident,))
+        return found[0] if found else None
+
+    def _meta(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    # -- objects ---------------------------------------------------------------------------------
+    def add(self, table: str, obj: Obj) -> Obj:
+        """Store a new object (``table``: users, databases, data_sources or pages) in this write transaction."""
+        text = _dumps(obj)
+        self._upsert(table, obj, text)
+        self._loaded[(table, obj["id"])] = [obj, text]
+        return obj
+
+    def user(self, ident: str | None) -> Obj | None:
+        """The user with dashed id ``ident``, or None."""
+        return self._get("users", ident)
+
+    def users(self) -> list[Obj]:
+        """Every user: the bot and the people."""
+        return self._rows("users", "SELECT id, data FROM users")
+
+    def database(self, ident: str | None) -> Obj | None:
+        """The stored database with dashed id ``ident``, or None (trashed ones included)."""
+        return self._get("databases", ident)
+
+    def data_source(self, ident: str | None) -> Obj | None:
+        """The stored data source with dashed id ``ident``, or None (trashed ones included)."""
+        return self._get("data_sources", ident)
+
+    def page(self, ident: str | None) -> Obj | None:
+        """The stored page with dashed id ``ident``, or None (trashed ones included)."""
+        return self._get("pages", ident)
+
     @property
-    def bot(self) -> dict[str, Any]:
-        """The integration's bot user (``GET /v1/users/me``, REC:RA/test_users_me.yaml)."""
-        return self.data["users"][self.data["bot_id"]]
+    def bot(self) -> Obj:
+        """The integration's bot user."""
+        return self.user(self.bot_id) or {}
 
-    @property
-    def workspace_id(self) -> str:
-        return self.data["workspace_id"]
+    def sources_of(self, db: Obj) -> list[Obj]:
+        """The data sources of database ``db``, in creation order."""
+        return [ds for ds in (self.data_source(i) for i in db["data_sources"]) if ds is not None]
 
-    @property
-    def databases(self) -> dict[str, dict[str, Any]]:
-        return self.data["databases"]
+    def data_sources(self) -> list[Obj]:
+        """Every data source (search), in creation order."""
+        rows = self._rows("data_sources", "SELECT id, data FROM data_sources")
+        return sorted(rows, key=lambda ds: ds.get("seq", 0))
 
-    @property
-    def data_sources(self) -> dict[str, dict[str, Any]]:
-        return self.data["data_sources"]
+    def pages_in(self, ds_id: str, in_trash: bool | None = None) -> list[Obj]:
+        """Pages of one data source, in creation order; ``in_trash`` None means both."""
+        if in_trash is None:
+            return self._rows("pages", "SELECT id, data FROM pages WHERE ds_id = ? ORDER BY seq", (ds_id,))
+        return self._rows("pages", "SELECT id, data FROM pages WHERE ds_id = ? AND in_trash = ? ORDER BY seq",
+                          (ds_id, int(in_trash)))
 
-    @property
-    def pages(self) -> dict[str, dict[str, Any]]:
-        return self.data["pages"]
+    def pages_under(self, page_id: str) -> list[Obj]:
+        """Pages whose parent is page ``page_id``, in creation order."""
+        return self._rows("pages", "SELECT id, data FROM pages WHERE parent_id = ? ORDER BY seq", (page_id,))
 
-    @property
-    def users(self) -> dict[str, dict[str, Any]]:
-        return self.data["users"]
+    def databases_under(self, page_id: str) -> list[Obj]:
+        """Databases whose parent is page ``page_id``."""
+        return self._rows("databases", "SELECT id, data FROM databases WHERE parent_id = ?", (page_id,))
+
+    def has_children(self, page_id: str) -> bool:
+        """Whether a page or a database has page ``page_id`` as parent."""
+        return self._db.execute("SELECT EXISTS (SELECT 1 FROM pages WHERE parent_id = ?) OR "
+                                "EXISTS (SELECT 1 FROM databases WHERE parent_id = ?)",
+                                (page_id, page_id)).fetchone()[0] == 1
+
+    def has_rows(self, ds_ids: list[str]) -> bool:
+        """Whether any page belongs to one of the data sources ``ds_ids``."""
+        marks = ", ".join("?" * len(ds_ids))
+        return bool(ds_ids) and self._db.execute(
+            f"SELECT EXISTS (SELECT 1 FROM pages WHERE ds_id IN ({marks}))", ds_ids).fetchone()[0] == 1
+
+    def search_pages(self, query: str, created_before: float) -> list[Obj]:
+        """Untrashed pages whose lower-cased title contains ``query`` (lower case), created at or
+        before ``created_before`` (epoch seconds), in creation order."""
+        return self._rows("pages", "SELECT id, data FROM pages WHERE in_trash = 0 AND created_at <= ? "
+                          "AND instr(title, ?) > 0 ORDER BY seq", (created_before, query))
 
     def next_seq(self) -> int:
         """Monotonic creation counter (stable order for equal minute timestamps)."""
-        self.data["seq"] += 1
-        return self.data["seq"]
+        row = self._db.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'seq' "
+                               "RETURNING value").fetchone()
+        return int(row[0])
 
-    def save(self) -> None:
-        """Write ``workspace.json`` atomically (temp file in the same directory, then ``os.replace``)."""
-        with self.lock:
-            self.root.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".workspace.", suffix=".tmp", dir=self.root)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(self.data, fh, separators=(",", ":"), ensure_ascii=False)
-                os.replace(tmp, self.path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+    # -- seeding and migration -----------------------------------------------------------------
+    def _set_meta(self, **values: Any) -> None:
+        for key, value in values.items():
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, str(value)))
+
+    def _seed_fresh(self) -> None:
+        bot_id, ws_id, root_id = new_uuid(), new_uuid(), new_uuid()
+        self._set_meta(workspace_id=ws_id, bot_id=bot_id, seq=1)
+        self.add("users", bot_user(bot_id, ws_id))
+        ts = now_minute()
+        self.add("pages", {"id": root_id, "parent": {"type": "workspace", "workspace": True},
+                           "values": {"title": text_rich(ROOT_PAGE_TITLE)}, "icon": None, "cover": None,
+                           "in_trash": False, "is_locked": False, "created_time": ts, "last_edited_time": ts,
+                           "seq": 0, "created_at": 0.0})
+
+    def _import_legacy(self) -> bool:
+        """Import ``workspace.json`` of the former whole-file store, if there is one."""
+        legacy = self.root / LEGACY_FILE
+        if not legacy.exists():
+            return False
+        data = json.loads(legacy.read_text(encoding="utf-8"))
+        self._set_meta(workspace_id=data["workspace_id"], bot_id=data["bot_id"], seq=data.get("seq", 1))
+        for table in ("users", "databases", "data_sources", "pages"):
+            for obj in (data.get(table) or {}).values():
+                self.add(table, obj)
+        return True
+
+    def _seed_people(self) -> None:
+        emails = {(u.get("person") or {}).get("email", "").lower() for u in self.users()}
+        for name, email in SEED_PEOPLE:
+            if email.lower() not in emails:
+                self.add("users", person_user(name, email))

@@ -7,10 +7,13 @@ dicts) so they can be hashed into content hashes and written to plans.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
 
+from reconciler.digests import digest
 from reconciler.model.base import Model
 
 
@@ -67,3 +70,70 @@ class ContentSet(Model):
     hash_field: str
     rows: tuple[SourceRow, ...] = ()
     spec: str = ""
+
+
+class RowState(Model):
+    """A row as a content change shows it: `key`, the live `id` (Notion page id; None for a
+    Postgres row or a page to create), the content `hash` written with it, the `source` it came
+    from (`file[:line]`) and `values` (field → normal-form value; only the fields the change
+    writes)."""
+
+    key: str | None = None
+    id: str | None = None
+    hash: str | None = None
+    source: str | None = None
+    values: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LiveRow:
+    """A live row: its key, its id (Notion page id; None for Postgres) and normal-form values.
+
+    `stamp` (Notion `last_edited_time`) and `digest` (`content_hash` of the values when they
+    were read) feed the content fingerprint; a row remembered by an incremental read's snapshot
+    holds only its stored hash in `values`, so it carries the digest of its last full read.
+    """
+
+    key: str
+    id: str | None
+    values: Mapping[str, Any]
+    stamp: str | None = None
+    digest: str | None = None
+
+
+def plain_data(value: Any) -> Any:
+    """`value` with tuples as lists and dict keys sorted: the form rows are hashed in."""
+    if isinstance(value, (list, tuple)):
+        return [plain_data(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain_data(v) for k, v in sorted(value.items())}
+    return value
+
+
+def content_hash(values: Mapping[str, Any], exclude: str | None = None) -> str:
+    """`sha256:<hex>` of a row's values (canonical JSON, `exclude` left out): the hash written
+    with each row (seed 004's "Provenance SHA"), so a row whose hash matches costs nothing."""
+    return digest({k: plain_data(v) for k, v in values.items() if k != exclude})
+
+
+def rows_fingerprint(rows: Mapping[str, LiveRow]) -> str:
+    """`sha256:` over (key, id, `stamp`, values digest) of every live row: changes whenever a row
+    is added, removed, edited or re-keyed."""
+    return digest(sorted([k, r.id or "", r.stamp or "", r.digest or content_hash(r.values)]
+                         for k, r in rows.items()))
+
+
+class ContentSummary(Model):
+    """Per content set (by the address of its database or table): the key and hash fields; rows
+    to create, update, archive; rows unchanged; live rows the source no longer has (archived
+    only with `--prune`); and schema lag: for each live-missing field, the number of rows
+    waiting for it."""
+
+    key: str = ""
+    hash_field: str = ""
+    create: int = 0
+    update: int = 0
+    archive: int = 0
+    unchanged: int = 0
+    not_in_source: int = 0
+    lag: dict[str, int] = Field(default_factory=dict)

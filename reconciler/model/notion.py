@@ -61,12 +61,14 @@ def bare_id(object_id: str) -> str:
 
 
 def stable_color(name: str) -> str:
-    """The colour an option gets when none is declared: a hash of its name, so it never changes.
+    """The colour an option gets when none is declared: a hash of its case-folded name, so it never
+    changes, not even when only the case of the name does (option names are unique ignoring case,
+    NOTION-API.md §3.4).
 
-    Returns one of `OPTION_COLORS` other than "default" (sha256 of the UTF-8 name, first byte).
+    Returns one of `OPTION_COLORS` other than "default" (sha256 of the UTF-8 case-folded name, first byte).
     """
     palette = OPTION_COLORS[1:]
-    return palette[hashlib.sha256(name.encode()).digest()[0] % len(palette)]
+    return palette[hashlib.sha256(name.casefold().encode()).digest()[0] % len(palette)]
 
 
 class SelectOption(Model):

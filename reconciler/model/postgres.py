@@ -140,6 +140,73 @@ class Table(Model):
         return next((c for c in self.columns if c.name == name), None)
 
 
+class TableRef(Model):
+    """A table by schema and name."""
+
+    schema_name: str
+    table: str
+
+    @property
+    def address(self) -> str:
+        return table_address(self.schema_name, self.table)
+
+
+class TableAttrs(TableRef):
+    """A table's own settings that `modify_table` changes."""
+
+    comment: str | None = None
+    rls: bool = False
+    touch_updated_at: bool = False
+
+
+class ColumnOn(TableRef):
+    """A column of the table `schema_name.table`."""
+
+    column: Column
+
+
+class Constraint(Model):
+    """Any table constraint as one shape: `type` primary_key / unique / check / foreign_key, its
+    `name`, and the fields of that type (`columns`; `expression`; `ref_schema`, `ref_table`,
+    `ref_columns`, `on_delete`)."""
+
+    type: Literal["primary_key", "unique", "check", "foreign_key"]
+    name: str
+    columns: tuple[str, ...] | None = None
+    expression: str | None = None
+    ref_schema: str | None = None
+    ref_table: str | None = None
+    ref_columns: tuple[str, ...] | None = None
+    on_delete: str | None = None
+
+    @classmethod
+    def of(cls, item: "Unique | Check | ForeignKey") -> "Constraint":
+        kind = {Unique: "unique", Check: "check", ForeignKey: "foreign_key"}[type(item)]
+        return cls(type=kind, **item.model_dump())
+
+
+class ConstraintOn(TableRef):
+    constraint: Constraint
+
+
+class IndexOn(TableRef):
+    index: Index
+
+
+class PolicyOn(TableRef):
+    policy: Policy
+
+
+class GrantOn(TableRef):
+    grant: Grant
+
+
+class ForeignKeyRef(TableRef):
+    """The foreign key `name` of the table `schema_name.table`."""
+
+    name: str
+
+
 def table_address(schema: str, name: str) -> str:
     """`supabase.public.tasks`; names that are not plain identifiers are quoted:
     `supabase.public.table["we\\"ird; t"]` (so every address stays parseable)."""

@@ -1,39 +1,33 @@
-"""Building a plan from desired and live models: diff, order, target filter. Pure.
+"""Building a plan from what every backend read: diff, order, select, attach compiled steps.
 
-Fills what the spec leaves to the target before diffing: the default parent page of new
-databases and the property ids the state knows (so a property renamed in the Notion UI is
-matched by id and renamed back, never dropped and re-added).
+Pure (SQLMesh's plan builder, kept apart from evaluation): the reads come in, a `Plan` comes
+out; the backends' `diff` and `compile` are pure too. Each change carries the previews of the
+steps its backend compiled it to (`sql`, `requests`), so the plan shows exactly what apply
+sends.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
+from typing import Any, Protocol
 
 from reconciler import __version__
 from reconciler.addresses import matches, parse
 from reconciler.errors import ConfigError
-from reconciler.diff.notion import diff_notion
-from reconciler.model.notion import NotionDatabases
-from reconciler.plan.changes import Change
+from reconciler.model.changes import ChangeBase
 from reconciler.plan.model import Plan, PlanHeader
-from reconciler.state import NotionState
 
 
-def with_target_defaults(desired: NotionDatabases, state: NotionState,
-                         parent_page_id: str | None) -> NotionDatabases:
-    """`desired` with the default parent on databases that name none, and known property ids."""
-    databases = []
-    for db in desired.databases:
-        known = state.databases.get(db.name)
-        props = db.properties
-        if known is not None:
-            props = tuple(
-                p.model_copy(update={"id": known.properties[p.name].id})
-                if p.name in known.properties and p.id is None else p for p in props)
-        databases.append(db.model_copy(update={
-            "parent_page_id": db.parent_page_id or parent_page_id, "properties": props}))
-    return desired.model_copy(update={"databases": tuple(databases)})
+class Planner(Protocol):
+    """What the builder needs of a backend (see `backends.base.Backend`)."""
+
+    root: str
+    description: str
+
+    def diff(self, project: Any, live: Any, *, prune: bool = False) -> Any: ...
+
+    def compile(self, changes: Sequence[ChangeBase], project: Any, live: Any) -> list[Any]: ...
 
 
 def check_targets(targets: Sequence[str]) -> None:
@@ -49,7 +43,7 @@ def check_targets(targets: Sequence[str]) -> None:
                               "supabase.public.tasks")
 
 
-def select_targets(changes: Sequence[Change], targets: Sequence[str]) -> list[Change]:
+def select_targets(changes: Sequence[ChangeBase], targets: Sequence[str]) -> list[ChangeBase]:
     """Only the changes at or inside one of `targets` (Terraform's `-target`); all when empty.
     Raises ConfigError for a target that is not a resource address."""
     if not targets:
@@ -58,14 +52,42 @@ def select_targets(changes: Sequence[Change], targets: Sequence[str]) -> list[Ch
     return [c for c in changes if any(matches(c.address, t) for t in targets)]
 
 
-def build_plan(*, desired: NotionDatabases, live: NotionDatabases, fingerprints: dict[str, str],
-               spec_hash: str, targets: dict[str, str], extra_changes: Sequence[Change] = (),
-               only: Sequence[str] = (), now: datetime | None = None) -> Plan:
-    """A `Plan` of every change from `live` to `desired` (plus `extra_changes`, e.g. Postgres's),
-    sorted by (phase, address), limited to `only` addresses when given."""
-    changes = diff_notion(desired, live) + list(extra_changes)
+def with_steps(changes: Sequence[ChangeBase], backends: Sequence[Planner], project: Any,
+               reads: Mapping[str, Any]) -> list[ChangeBase]:
+    """`changes` with the previews of the steps each backend compiles them to. Raises
+    `PlanError` when a change cannot be compiled."""
+    previews: dict[str, dict[str, tuple]] = {}
+    for backend in backends:
+        mine = [c for c in changes if c.root == backend.root]
+        for step in backend.compile(mine, project, reads[backend.root]):
+            for address, fields in step.previews().items():
+                shown = previews.setdefault(address, {})
+                for name, items in fields.items():
+                    shown[name] = shown.get(name, ()) + tuple(items)
+    return [c.model_copy(update=previews[c.address]) if c.address in previews else c
+            for c in changes]
+
+
+def build_plan(project: Any, backends: Sequence[Planner], reads: Mapping[str, Any], *,
+               only: Sequence[str] = (), prune: bool = False,
+               now: datetime | None = None) -> Plan:
+    """A `Plan` of every change from the live state (`reads`, by backend root) to `project`,
+    sorted by (phase, address), limited to `only` addresses when given, each with the previews
+    of its compiled steps."""
+    changes: list[ChangeBase] = []
+    content = {}
+    fingerprints: dict[str, str] = {}
+    for backend in backends:
+        live = reads[backend.root]
+        found = backend.diff(project, live, prune=prune)
+        changes += found.changes
+        content.update(found.content)
+        fingerprints.update(live.fingerprints)
     changes = sorted(select_targets(changes, only), key=lambda c: c.sort_key)
+    changes = with_steps(changes, backends, project, reads)
     created = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    header = PlanHeader(tool_version=__version__, created_at=created, spec_hash=spec_hash,
-                        targets=targets, fingerprints=fingerprints)
-    return Plan(header=header, changes=tuple(changes))
+    header = PlanHeader(tool_version=__version__, created_at=created,
+                        spec_hash=project.spec_hash,
+                        backends={b.root: b.description for b in backends},
+                        fingerprints=fingerprints)
+    return Plan(header=header, changes=tuple(changes), content=content)

@@ -7,9 +7,10 @@ from collections import Counter
 from pydantic import Field
 
 from reconciler.model.base import Model
-from reconciler.plan.changes import Action, Change
+from reconciler.model.changes import Action, Change, ChangeBase
+from reconciler.model.content import ContentSummary
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 class PlanHeader(Model):
@@ -19,8 +20,8 @@ class PlanHeader(Model):
     - `tool_version`: the reconciler that made it.
     - `created_at`: ISO 8601 UTC time; the only part that differs between two plans of one state.
     - `spec_hash`: `sha256:` over the spec files read.
-    - `targets`: where it applies, e.g. `{"notion": "local Notion (.reconciler/notion)"}`;
-      never a token or a password.
+    - `backends`: where it applies, by address root, e.g.
+      `{"notion": "local Notion (.reconciler/notion)"}`; never a token or a password.
     - `fingerprints`: for every live resource read, `sha256:` of its normalised state, or `absent`.
     """
 
@@ -28,27 +29,13 @@ class PlanHeader(Model):
     tool_version: str
     created_at: str
     spec_hash: str
-    targets: dict[str, str] = Field(default_factory=dict)
+    backends: dict[str, str] = Field(default_factory=dict)
     fingerprints: dict[str, str] = Field(default_factory=dict)
 
 
-class ContentSummary(Model):
-    """Per content target: the key and hash fields; rows to create, update, archive; rows
-    unchanged; live rows the source no longer has (archived only with `--prune`); and schema lag:
-    for each live-missing field, the number of rows waiting for it."""
-
-    key: str = ""
-    hash_field: str = ""
-    create: int = 0
-    update: int = 0
-    archive: int = 0
-    unchanged: int = 0
-    not_in_source: int = 0
-    lag: dict[str, int] = Field(default_factory=dict)
-
-
 class Plan(Model):
-    """A header, the changes in apply order (phase, then address), and content summaries."""
+    """A header, the changes in apply order (phase, then address), and content summaries by the
+    address of each content set's database or table."""
 
     header: PlanHeader
     changes: tuple[Change, ...] = ()
@@ -61,7 +48,7 @@ class Plan(Model):
         return {a.value: counts.get(a, 0) for a in Action if a is not Action.NOOP}
 
     @property
-    def destructive(self) -> list[Change]:
+    def destructive(self) -> list[ChangeBase]:
         return [c for c in self.changes if c.destructive]
 
     @property

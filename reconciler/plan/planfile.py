@@ -9,14 +9,19 @@ free-form data are sorted, changes keep their (phase, address) order, and only
 from __future__ import annotations
 
 import io
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from reconciler.errors import PlanFileError
+from reconciler.model.changes import BY_KIND, ChangeBase
+from reconciler.model.content import RowState
+from reconciler.model.notion import Property, SelectOption
+from reconciler.model.postgres import Column, Constraint, Table
 from reconciler.plan.model import FORMAT_VERSION, Plan
 
 _HEADER_COMMENT = (
@@ -43,6 +48,53 @@ def _sorted(value: Any) -> Any:
     return value
 
 
+#: Fields of a model class that a plan file leaves out: the spec's bookkeeping (how to diff,
+#: not what to write) and what only the live reader knows.
+_LEFT_OUT: dict[type, frozenset[str]] = {
+    Property: frozenset({"renamed_from", "options_mode"}),
+    Column: frozenset({"renamed_from"}),
+    Table: frozenset({"renamed_from", "mirror", "primary_key_name"}),
+}
+#: Model classes whose unset (None) fields a plan file leaves out (with Notion's small shapes in
+#: `model.changes`, as the API's own objects do).
+_SPARSE: tuple[type, ...] = (Property, SelectOption, Constraint, RowState)
+
+
+def _data(value: Any, sparse: bool = False) -> Any:
+    """A model, recursively, as plan data: `_LEFT_OUT` fields dropped, and unset (None) fields
+    dropped in `_SPARSE` models and everything inside them; enums as their values."""
+    if isinstance(value, BaseModel):
+        sparse = sparse or isinstance(value, _SPARSE) or \
+            type(value).__module__ == "reconciler.model.changes"
+        left_out = next((v for k, v in _LEFT_OUT.items() if isinstance(value, k)), frozenset())
+        out = {name: _data(getattr(value, name), sparse) for name in type(value).model_fields
+               if name not in left_out and not (sparse and getattr(value, name) is None)}
+        if isinstance(value, Property) and not out.get("options"):
+            out.pop("options", None)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_data(v, sparse) for v in value]
+    if isinstance(value, dict):
+        return {k: _data(v, sparse) for k, v in value.items()}
+    return value.value if isinstance(value, Enum) else value
+
+
+def change_data(change: ChangeBase) -> dict[str, Any]:
+    """One change as plan data: its own fields without defaults, `action` added, in the file's
+    key order."""
+    data = {"action": change.action.value}
+    for name, field in type(change).model_fields.items():
+        item = getattr(change, name)
+        if name != "kind" and item == field.get_default(call_default_factory=True):
+            continue
+        data[name] = _data(item)
+    for key in ("before", "after"):
+        if isinstance(data.get(key), dict):
+            data[key] = _sorted(data[key])
+    head = [k for k in _CHANGE_ORDER if k in data]
+    return {k: data[k] for k in head + [k for k in data if k not in head]}
+
+
 def to_document(plan: Plan) -> dict[str, Any]:
     """The plan as plain data in file layout: `format_version`, `header`, `summary`, `changes`.
 
@@ -50,14 +102,8 @@ def to_document(plan: Plan) -> dict[str, Any]:
     """
     header = plan.header.model_dump(mode="json", exclude={"format_version"})
     header["fingerprints"] = _sorted(header["fingerprints"])
-    header["targets"] = _sorted(header["targets"])
-    changes = []
-    for change in plan.changes:
-        data = change.model_dump(mode="json", exclude_defaults=True)
-        for key in ("before", "after"):
-            if key in data:
-                data[key] = _sorted(data[key])
-        changes.append({k: data[k] for k in _CHANGE_ORDER if k in data})
+    header["backends"] = _sorted(header["backends"])
+    changes = [change_data(c) for c in plan.changes]
     content = {target: _sorted(summary.model_dump(mode="json"))
                for target, summary in sorted(plan.content.items())}
     return {"format_version": plan.header.format_version, "header": header,
@@ -65,7 +111,8 @@ def to_document(plan: Plan) -> dict[str, Any]:
 
 
 _CHANGE_ORDER = ("address", "action", "kind", "phase", "destructive", "rows_affected", "manual",
-                 "note", "lagging", "before", "after", "sql")
+                 "note", "lagging", "database", "table", "property", "referenced_by", "before",
+                 "after", "sql", "requests")
 
 
 def dumps(plan: Plan) -> str:
@@ -91,12 +138,30 @@ def from_document(doc: Any, source: str) -> Plan:
             f"reconciler (it reads version {FORMAT_VERSION}); make the plan again with this version")
     try:
         header = dict(doc.get("header") or {}, format_version=doc["format_version"])
-        return Plan.model_validate({"header": header, "changes": doc.get("changes") or [],
+        changes = [_without_action(c, i, source) for i, c in enumerate(doc.get("changes") or [])] \
+            if isinstance(doc.get("changes"), list) else doc.get("changes")
+        return Plan.model_validate({"header": header, "changes": changes,
                                     "content": doc.get("content") or {}})
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
         raise PlanFileError(f"{source}: invalid plan file at {where}: {first['msg']}") from None
+
+
+def _without_action(change: Any, index: int, source: str) -> Any:
+    """A change's data without `action`, which follows from its `kind`; an unknown kind, or an
+    `action` its kind does not imply, is refused (the file was edited by hand)."""
+    if not isinstance(change, dict):
+        return change
+    cls = BY_KIND.get(change.get("kind"))  # type: ignore[arg-type]
+    if cls is None:
+        raise PlanFileError(f"{source}: invalid plan file at changes.{index}.kind: unknown "
+                            f"change kind {change.get('kind')!r}")
+    if "action" in change and change["action"] != cls.action.value:
+        raise PlanFileError(f"{source}: invalid plan file at changes.{index}.action: a "
+                            f"{change['kind']} change is a {cls.action.value}, not "
+                            f"{change['action']!r}")
+    return {k: v for k, v in change.items() if k != "action"}
 
 
 def load(path: Path) -> Plan:

@@ -90,7 +90,14 @@ def change_view(change: dict[str, Any]) -> dict[str, Any]:
         if action in ("update", "rename", "manual") else [],
         "lagging": list(change.get("lagging") or []),
         "sql": list(change.get("sql") or []),
+        "requests": [_request_line(r) for r in change.get("requests") or []],
     }
+
+
+def _request_line(request: dict[str, Any]) -> str:
+    """`PATCH /v1/data_sources/… (Status, Tags)`: a Notion request as the plan shows it."""
+    keys = request.get("keys") or []
+    return f"{request['method']} {request['path']}" + (f" ({', '.join(keys)})" if keys else "")
 
 
 def resource_of(address: str) -> str:

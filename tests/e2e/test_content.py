@@ -183,7 +183,7 @@ def test_postgres_rows_are_upserted_and_recorded(synced: Path, applied_database:
 def test_schema_change_without_permission_defers_the_fields_and_content_is_still_written(
         synced: Path, monkeypatch: pytest.MonkeyPatch):
     import httpx
-    from notion_client.api_endpoints import DataSourcesEndpoint
+    import notion_client
     from notion_client.errors import APIResponseError
 
     root = synced
@@ -192,15 +192,15 @@ def test_schema_change_without_permission_defers_the_fields_and_content_is_still
     spec.write_text(text.replace("      Module: name\n", "      Module: name\n      Path: module.path\n", 1))
     manifest = root / "content" / "modules" / "memory.module.manifest.json"
     manifest.write_text(manifest.read_text().replace('"coverage": ', '"coverage": 0.25, "x": ', 1))
-    original = DataSourcesEndpoint.update
+    original = notion_client.Client.request
 
-    def refuse_schema(self, data_source_id, **kwargs):
-        if "properties" in kwargs:
+    def refuse_schema(self, path, method, query=None, body=None, **kwargs):
+        if method == "PATCH" and path.startswith("data_sources/") and "properties" in (body or {}):
             raise APIResponseError("restricted_resource", 403, "Insufficient permissions",
                                    httpx.Headers(), "{}")
-        return original(self, data_source_id, **kwargs)
+        return original(self, path, method, query, body, **kwargs)
 
-    monkeypatch.setattr(DataSourcesEndpoint, "update", refuse_schema)
+    monkeypatch.setattr(notion_client.Client, "request", refuse_schema)
     result = run(root, "apply", "--auto-approve")
     assert "deferred" in result.output
     found = modules(root)
@@ -210,7 +210,7 @@ def test_schema_change_without_permission_defers_the_fields_and_content_is_still
               (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()]
     refused = [e for e in ledger if e["address"] == 'notion.lukhas_modules.property["Path"]']
     assert refused[-1]["status"] == "deferred" and "restricted_resource" in refused[-1]["reason"]
-    monkeypatch.setattr(DataSourcesEndpoint, "update", original)
+    monkeypatch.setattr(notion_client.Client, "request", original)
     run(root, "apply", "--auto-approve")
     assert modules(root)["memory"]["properties"]["Path"]["rich_text"][0]["plain_text"] == \
         "lukhas/memory"

@@ -32,11 +32,14 @@ def results(monkeypatch: pytest.MonkeyPatch) -> Counter:
 
 def _backdate_every_page(root: Path) -> None:
     """Pretend every page was last edited long before the last full read."""
-    store = root / ".reconciler" / "notion" / "workspace.json"
-    data = json.loads(store.read_text())
-    for page in data["pages"].values():
-        page["last_edited_time"] = "2020-01-01T00:00:00.000Z"
-    store.write_text(json.dumps(data))
+    from reconciler.local.store import Store
+
+    store = Store(root / ".reconciler" / "notion")
+    with store.transaction(write=True):
+        for ds in store.data_sources():
+            for page in store.pages_in(ds["id"]):
+                page["last_edited_time"] = "2020-01-01T00:00:00.000Z"
+    store.close()
 
 
 def test_plan_since_last_reads_only_edited_pages_and_plans_the_one_update(

@@ -1,5 +1,7 @@
 """An apply killed after any number of API calls, then run again, converges: no duplicate page,
-no lost row, no half-applied schema left unreported."""
+no lost row, no half-applied schema left unreported. The local Notion runs with a search lag
+longer than the test (NOTION-API.md §1.5: search is eventually consistent), so a database whose
+create was cut off is found again without the search index."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from tests.conftest import REPO
 
 runner = CliRunner()
 MODULES = ("memory", "identity", "consciousness")
+SEARCH_LAG = "search_lag=3600"
 
 
 class Killed(BaseException):
@@ -84,7 +87,7 @@ def check_converged(root: Path) -> None:
     client = local_client(root / ".reconciler" / "notion")
     found = client.search(query="LUKHAS Modules",
                           filter={"property": "object", "value": "data_source"})["results"]
-    assert len(found) == 1, "exactly one database"
+    assert len(found) == 1, "exactly one database"  # this client has no search lag: it sees all
     ds = target["databases"]["lukhas_modules"]["data_source_id"]
     rows = notion_client.helpers.collect_paginated_api(client.data_sources.query,
                                                        data_source_id=ds)
@@ -95,6 +98,7 @@ def check_converged(root: Path) -> None:
 @pytest.fixture(scope="module")
 def total_calls(tmp_path_factory) -> int:
     mp = pytest.MonkeyPatch()
+    mp.setenv("RECONCILER_FAULTS", SEARCH_LAG)
     try:
         return count_calls(mp, small_project(tmp_path_factory.mktemp("count") / "w"))
     finally:
@@ -105,6 +109,7 @@ def total_calls(tmp_path_factory) -> int:
 def test_killed_after_every_number_of_calls_then_rerun_converges(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, total_calls: int, after_commit: bool):
     assert total_calls > 5
+    monkeypatch.setenv("RECONCILER_FAULTS", SEARCH_LAG)
     for calls in range(total_calls):
         root = small_project(tmp_path / f"{calls}")
         kill_after(monkeypatch, calls, after_commit=after_commit)
@@ -112,6 +117,7 @@ def test_killed_after_every_number_of_calls_then_rerun_converges(
             runner.invoke(app, ["apply", "--auto-approve", "--dir", str(root)],
                           catch_exceptions=False)
         monkeypatch.undo()
+        monkeypatch.setenv("RECONCILER_FAULTS", SEARCH_LAG)
         began = (root / ".reconciler" / "journal.ndjson").exists()
         rerun = apply(root)
         assert rerun.exit_code == 0, (calls, rerun.output)
@@ -122,6 +128,7 @@ def test_killed_after_every_number_of_calls_then_rerun_converges(
 
 def test_rerunning_the_saved_plan_finishes_the_interrupted_job(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("RECONCILER_FAULTS", SEARCH_LAG)
     root = small_project(tmp_path / "w")
     out = root / "plans" / "x.yaml"
     assert runner.invoke(app, ["plan", "--out", str(out), "--dir", str(root)]).exit_code == 0
@@ -130,6 +137,7 @@ def test_rerunning_the_saved_plan_finishes_the_interrupted_job(tmp_path: Path,
         runner.invoke(app, ["apply", str(out), "--auto-approve", "--dir", str(root)],
                       catch_exceptions=False)
     monkeypatch.undo()
+    monkeypatch.setenv("RECONCILER_FAULTS", SEARCH_LAG)
     rerun = runner.invoke(app, ["apply", str(out), "--auto-approve", "--dir", str(root)])
     assert rerun.exit_code == 0, rerun.output
     assert "was interrupted after" in rerun.output and "Finishing the interrupted apply" in rerun.output

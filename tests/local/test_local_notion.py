@@ -235,7 +235,8 @@ def test_raw_errors_without_token_or_version(tmp_path):
     assert r.status_code == 400 and r.json()["code"] == "missing_version"
     r = http.post("/v1/search", content=b"{nope", headers={"Authorization": "Bearer t", "Notion-Version": "2025-09-03"})
     assert r.status_code == 400 and r.json()["code"] == "invalid_json"
-    assert "Bearer t" not in (tmp_path / "workspace.json").read_text()
+    stored = b"".join(f.read_bytes() for f in tmp_path.iterdir() if f.is_file())
+    assert b"Bearer t" not in stored and stored
 
 
 def test_persistence_across_clients(tmp_path):
@@ -268,3 +269,27 @@ def test_over_real_http(tmp_path):
     finally:
         server.shutdown()
         thread.join(5)
+
+
+def test_a_page_moves_under_another_page(notion, root):
+    """``POST /v1/pages/{id}/move`` answers the page with its new parent (REC:RA/test_move_pages.yaml #3)."""
+    new = lambda title, parent: notion.pages.create(parent={"page_id": parent},  # noqa: E731
+                                                    properties={"title": {"title": text(title)}})["id"]
+    target, moving = new("Target Parent", root), new("Moving Page", root)
+    moved = notion.request(path=f"pages/{moving}/move", method="POST", body={"parent": {"page_id": target}})
+    assert moved["parent"] == {"type": "page_id", "page_id": target}
+    assert [b["id"] for b in notion.blocks.children.list(target)["results"]] == [moving]
+    loop = error_of(notion.request, path=f"pages/{target}/move", method="POST", body={"parent": {"page_id": moving}})
+    assert loop.code == "validation_error"
+
+
+@pytest.mark.parametrize("expression", ["(" * 5000 + "1" + ")" * 5000, "10 ^ 10 ^ 10", 'prop("Nope") + 1',
+                                        "1 +", 'unknown(prop("Name"))'])
+def test_a_formula_that_cannot_be_evaluated_reads_as_a_typed_null(notion, root, expression):
+    _, ds = make_db(notion, root, props={"Name": {"title": {}}})
+    notion.data_sources.update(ds, properties={"F": {"formula": {"expression": 'prop("Name")'}}})
+    store_expression = {"formula": {"expression": expression.replace('prop("Nope")', "nope")}}
+    notion.data_sources.update(ds, properties={"F": store_expression})
+    page = notion.pages.create(parent={"data_source_id": ds}, properties={"Name": {"title": text("r")}})
+    value = page["properties"]["F"]["formula"]
+    assert value[value["type"]] is None

@@ -45,14 +45,15 @@ def test_unknown_user_is_object_not_found(tmp_path: Path):
 
 
 def test_a_workspace_saved_before_people_existed_loads_and_gains_them(tmp_path: Path):
+    bot = {"object": "user", "id": "6f1c1c8e-0000-4000-8000-000000000001", "name": "Reconciler (local)",
+           "avatar_url": None, "type": "bot", "bot": {}}
+    legacy = {"workspace_id": "6f1c1c8e-0000-4000-8000-000000000002", "bot_id": bot["id"],
+              "users": {bot["id"]: bot}, "databases": {}, "data_sources": {}, "pages": {}, "seq": 1}
+    (tmp_path / "workspace.json").write_text(json.dumps(legacy))
     store = Store(tmp_path)
-    data = json.loads(store.path.read_text())
-    data["users"] = {data["bot_id"]: data["users"][data["bot_id"]]}
-    store.path.write_text(json.dumps(data))
-    again = Store(tmp_path)
-    emails = {(u.get("person") or {}).get("email") for u in again.users.values()}
+    with store.transaction():
+        emails = {(u.get("person") or {}).get("email") for u in store.users()}
     assert emails >= {e for _, e in SEED_PEOPLE}
     # same ids as a fresh workspace: content resolved on one plans the same on the other
-    assert set(again.users) - {data["bot_id"]} == \
-        {u["id"] for u in local_client(tmp_path / "new").users.list()["results"]
-         if u["type"] == "person"}
+    assert {u["id"] for u in local_client(tmp_path).users.list()["results"] if u["type"] == "person"} == \
+        {u["id"] for u in local_client(tmp_path / "new").users.list()["results"] if u["type"] == "person"}

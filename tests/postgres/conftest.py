@@ -19,11 +19,13 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from reconciler.backends.postgres.executor import apply_changes
+from reconciler.backends.postgres.compile import statements
+from reconciler.backends.postgres.executor import run_statements
+from reconciler.backends.postgres.steps import SqlStep
 from reconciler.backends.postgres.reader import count_rows_at_risk, read_tables
 from reconciler.diff.postgres import diff_tables
 from reconciler.model.postgres import Column, Table
-from reconciler.plan.changes import Change
+from reconciler.model.changes import ChangeBase as Change
 from tests.conftest import SUPABASE_ROLES, fresh_database  # noqa: F401
 
 @pytest.fixture(scope="session")
@@ -63,9 +65,15 @@ def make_table(schema: str):
 
 
 def plan(conn: psycopg.Connection, desired: Sequence[Table]) -> list[Change]:
-    """read → diff → rows at risk, like `reconciler plan` does for Postgres."""
+    """read → diff → rows at risk → compiled SQL, like `reconciler plan` does for Postgres."""
     live, _ = read_tables(conn, desired)
-    return count_rows_at_risk(conn, diff_tables(desired, live))
+    changes = count_rows_at_risk(conn, diff_tables(desired, live))
+    return [c.model_copy(update={"sql": statements(c)}) for c in changes]
+
+
+def apply_changes(conn: psycopg.Connection, changes: Sequence[Change]) -> None:
+    """compile → run, like `reconciler apply` does for Postgres schema changes."""
+    run_statements(conn, [SqlStep((c.address,), statements(c)) for c in changes])
 
 
 def converge(conn: psycopg.Connection, desired: Sequence[Table]) -> list[Change]:

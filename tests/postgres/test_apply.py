@@ -8,12 +8,11 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from reconciler.backends.postgres.executor import apply_changes
 from reconciler.backends.postgres.reader import read_tables
-from reconciler.errors import ApplyError, LockError
+from reconciler.errors import ApplyError
 from reconciler.model.postgres import Check, Column, Grant, Index, Policy, Unique
 
-from .conftest import converge, kinds, plan
+from .conftest import apply_changes, converge, kinds, plan
 
 pytestmark = pytest.mark.postgres
 
@@ -144,21 +143,6 @@ def test_grants_to_present_and_absent_roles(conn, make_table):
     assert [(c.kind, c.sql[0].split(" THEN ")[1][:6]) for c in changes] == [("revoke", "REVOKE")]
     apply_changes(conn, changes)
     assert plan(conn, [fewer]) == []
-
-
-def test_second_concurrent_apply_is_refused(conn, make_table, database_url):
-    table = make_table("locked")
-    changes = plan(conn, [table])
-    holder = psycopg.connect(database_url)
-    try:
-        holder.execute("SELECT pg_advisory_xact_lock(%s)", [0x7265636F6E63696C])
-        with pytest.raises(LockError, match="Another `reconciler apply`"):
-            apply_changes(conn, changes)
-    finally:
-        holder.rollback()
-        holder.close()
-    apply_changes(conn, changes)
-    assert plan(conn, [table]) == []
 
 
 def test_failure_rolls_everything_back(conn, make_table, schema):

@@ -54,7 +54,7 @@ def test_a_new_notion_property_is_a_new_column_in_the_same_plan(conn, schema, tm
         ("add_column", f'supabase.{schema}.tasks.column["blocked_by"]'),
         ("add_column", f'supabase.{schema}.tasks.column["due_date"]'),
     ]
-    assert changes[0].after["column"]["type"] == "uuid[]"
+    assert changes[0].after.column.type == "uuid[]"
 
 
 def test_describe_target_masks_the_password():

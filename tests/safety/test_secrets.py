@@ -71,7 +71,7 @@ def test_no_command_leaks_a_token_or_password(make_project, notion_server, secre
     first = t.run("plan", "--out", str(plans / "first.yaml"))
     assert "+ notion.tasks" in first.stdout and "supabase.public.tasks" in first.stdout
     doc = yaml.safe_load((plans / "first.yaml").read_text())
-    targets = str(doc["header"]["targets"] if "header" in doc else doc.get("targets"))
+    targets = str(doc["header"]["backends"] if "header" in doc else doc.get("targets"))
     assert "***" in targets and not leaks(targets), targets
     for fmt in ("text", "markdown", "json"):
         t.run("show", str(plans / "first.yaml"), "--format", fmt, project=False)

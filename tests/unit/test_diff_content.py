@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from reconciler.diff.content import ContentTarget, LiveRow, content_hash, diff_content
-from reconciler.model.content import ContentSet, SourceRow
+from reconciler.diff.content import ContentSchema, RowChanges, diff_content
+from reconciler.model.changes import ArchivePage, CreatePage, UpdatePage
+from reconciler.model.content import ContentSet, LiveRow, RowState, SourceRow, content_hash
 
 TYPES = {"Name": "title", "Tags": "multi_select", "Score": "number", "Due": "date"}
 
@@ -18,9 +19,11 @@ def live_row(values: dict, *, hashed: bool = True) -> LiveRow:
     return LiveRow(values["Name"], "page-" + values["Name"], stored)
 
 
-def target(**kw) -> ContentTarget:
-    return ContentTarget(kind="notion", field_types=TYPES,
-                         live_fields=frozenset(TYPES) | {"Hash"}, **kw)
+PAGES = RowChanges(CreatePage, UpdatePage, ArchivePage, "page", "property", {"database": "t"})
+
+
+def target(**kw) -> ContentSchema:
+    return ContentSchema(PAGES, field_types=TYPES, live_fields=frozenset(TYPES) | {"Hash"}, **kw)
 
 
 def test_equal_hash_costs_no_comparison_and_no_change():
@@ -34,8 +37,8 @@ def test_changed_row_writes_only_changed_fields():
     new = {"Name": "a", "Score": 2, "Tags": ("y", "x")}
     (change,), summary = diff_content(content(new), {"a": live_row(old)}, target())
     assert (change.kind, change.address) == ("update_page", 'notion.t.page["a"]')
-    assert change.after["values"] == {"Score": 2}  # tag order is not a difference
-    assert change.before == {"id": "page-a", "values": {"Score": 1}}
+    assert change.after.values == {"Score": 2}  # tag order is not a difference
+    assert change.before == RowState(id="page-a", values={"Score": 1})
     assert summary.update == 1
 
 
@@ -58,7 +61,7 @@ def test_gone_rows_are_archived_only_with_prune():
     live = {"gone": live_row({"Name": "gone"})}
     changes, summary = diff_content(content(), live, target())
     assert (changes, summary.not_in_source) == ([], 1)
-    changes, summary = diff_content(content(), live, target(prune=True))
+    changes, summary = diff_content(content(), live, target(), prune=True)
     assert [(c.kind, c.address) for c in changes] == [("archive_page", 'notion.t.page["gone"]')]
     assert summary.archive == 1
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from reconciler.diff.notion import diff_notion
-from reconciler.model.notion import NotionDatabases, Relation, SelectOption
+from reconciler.model.changes import PropertyRef
+from reconciler.model.notion import NotionDatabases, Property, Relation, SelectOption
 from tests.conftest import make_database, make_property
 
 
@@ -25,7 +26,7 @@ def test_absent_database_is_created_with_each_property():
         ("add_property", 'notion.tasks.property["Done"]'),
         ("add_property", 'notion.tasks.property["Notes"]'),
     ]
-    assert changes[0].after["title_property"] == {"name": "Name", "type": "title", "id": "title"}
+    assert changes[0].after.title_property == Property(name="Name", type="title", id="title")
 
 
 def test_identical_models_give_no_change():
@@ -39,7 +40,7 @@ def test_renamed_from_gives_one_rename_never_drop_and_add():
                                                    options=["A"]))
     changes = diff_notion(ws(desired), ws(live))
     assert kinds(changes) == [("rename_property", 'notion.tasks.property["Stage"]')]
-    assert changes[0].before == {"name": "Phase", "id": "abc"}
+    assert changes[0].before == PropertyRef(name="Phase", id="abc")
     assert not changes[0].destructive
 
 

@@ -49,13 +49,15 @@ def test_no_changes_says_so():
 
 
 def _content_doc(rows: int) -> dict:
-    from reconciler.plan.changes import Change, Phase
-    from reconciler.plan.model import ContentSummary, Plan, PlanHeader
+    from reconciler.model.changes import CreatePage, Phase
+    from reconciler.model.content import ContentSummary, RowState
+    from reconciler.plan.model import Plan, PlanHeader
 
-    changes = tuple(Change.make("create_page", f'notion.m.page["row{i:04d}"]', Phase.CONTENT,
-                                after={"key": f"row{i:04d}", "hash": "sha256:x", "source": "f",
-                                       "values": {"Name": f"row{i:04d}", "Owner": "ada"}},
-                                lagging=("Owner",)) for i in range(rows))
+    changes = tuple(CreatePage(address=f'notion.m.page["row{i:04d}"]', phase=Phase.CONTENT,
+                               database="m", lagging=("Owner",),
+                               after=RowState(key=f"row{i:04d}", hash="sha256:x", source="f",
+                                              values={"Name": f"row{i:04d}", "Owner": "ada"}))
+                    for i in range(rows))
     plan = Plan(header=PlanHeader(tool_version="t", created_at="c", spec_hash="sha256:s"),
                 changes=changes,
                 content={"notion.m": ContentSummary(key="Name", hash_field="H", create=rows,

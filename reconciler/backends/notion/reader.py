@@ -1,23 +1,23 @@
 """Reading the live Notion databases that the spec declares.
 
 Cost (NOTION-API.md §1.2): two calls per known database (`GET /v1/databases/{id}` and
-`GET /v1/data_sources/{id}`); a database not in the state is looked for with `POST /v1/search`
-by its title and kept only if its parent is the expected page, so losing `.reconciler/` never
-creates a duplicate database.
+`GET /v1/data_sources/{id}`); a database not in the state is looked for by its title among the
+child blocks of its parent page (`discover.find_database`, not the search index, which lags), so
+losing `.reconciler/` never creates a duplicate database.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
 from notion_client import APIResponseError
-from notion_client.helpers import iterate_paginated_api
 
-from reconciler.backends.notion.schema import database_from_api, plain_text
+from reconciler.backends.notion.discover import find_database
+from reconciler.backends.notion.schema import database_from_api
+from reconciler.digests import digest
 from reconciler.errors import ReadError
 from reconciler.model.notion import Database, NotionDatabases, Property, bare_id
 from reconciler.state import NotionState
@@ -37,8 +37,7 @@ def fingerprint(db: Database | None) -> str:
     """`sha256:` of a live database's normalised model (ids, title, properties, options)."""
     if db is None:
         return ABSENT
-    data = json.dumps(db.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(data.encode()).hexdigest()
+    return digest(db.model_dump(mode="json"))
 
 
 def read_notion(client, desired: NotionDatabases, state: NotionState) -> LiveNotion:
@@ -72,27 +71,12 @@ def _locate(client, db: Database, state: NotionState) -> tuple[dict, dict] | Non
 
 
 def _discover(client, db: Database) -> tuple[dict, dict] | None:
-    """Search data sources titled like `db` under its parent page; None when there is none."""
-    matches = []
+    """The database titled like `db` among the child blocks of its parent page (not the search
+    index, which lags: `discover.find_database`); None when there is none."""
     try:
-        for found in iterate_paginated_api(
-                client.search, query=db.title,
-                filter={"property": "object", "value": "data_source"}, page_size=100):
-            if found.get("in_trash") or plain_text(found.get("title", [])) != db.title:
-                continue
-            parent = (found.get("database_parent") or {}).get("page_id")
-            if db.parent_page_id and parent and bare_id(parent) != bare_id(db.parent_page_id):
-                continue
-            matches.append(found)
-    except APIResponseError as exc:
-        raise ReadError(f"notion.{db.name}: searching for {db.title!r} failed: {exc}") from None
-    if not matches:
-        return None
-    if len(matches) > 1:
-        raise ReadError(
-            f"notion.{db.name}: {len(matches)} databases titled {db.title!r} share its parent page; "
-            "rename or trash the extra ones in Notion so the reconciler knows which one is declared")
-    database = _get(client.databases.retrieve, matches[0]["parent"]["database_id"])
+        database = find_database(client, db.parent_page_id, db.title)
+    except ReadError as exc:
+        raise ReadError(f"notion.{db.name}: {exc}") from None
     return (database, _data_source(client, database)) if database else None
 
 

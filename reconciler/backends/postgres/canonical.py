@@ -20,6 +20,7 @@ from psycopg import sql
 
 from reconciler.backends.postgres import queries as q
 from reconciler.backends.postgres.compile import column_def, create_policy
+from reconciler.model.postgres import PolicyOn
 from reconciler.model.postgres import Grant, Table, normalise_default
 
 PROBE = "reconciler_probe"
@@ -59,7 +60,7 @@ def probe(conn: psycopg.Connection, want: Table) -> dict[str, Any]:
     try:
         with conn.transaction() as tx:
             conn.execute(sql.SQL("CREATE TEMPORARY TABLE {} ({})").format(
-                target, sql.SQL(", ").join(column_def(c.model_dump()) for c in want.columns)))
+                target, sql.SQL(", ").join(column_def(c) for c in want.columns)))
             _try_each(conn, want, target)
             oid = f"pg_temp.{PROBE}"
             forms["defaults"] = dict(conn.execute(q.PROBE_DEFAULTS, [oid]).fetchall())
@@ -77,10 +78,11 @@ def probe(conn: psycopg.Connection, want: Table) -> dict[str, Any]:
 
 def _try_each(conn: psycopg.Connection, want: Table, target: sql.Identifier) -> None:
     """Add each check, policy and index to the probe, skipping any the server refuses."""
-    ref = {"schema_name": "pg_temp", "table": PROBE}
+
     statements = [sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({}) NOT VALID").format(
         target, sql.Identifier(c.name), sql.SQL(c.expression)) for c in want.checks]
-    statements += [create_policy(ref, p.model_dump()) for p in want.policies]
+    statements += [create_policy(PolicyOn(schema_name="pg_temp", table=PROBE, policy=p))
+                   for p in want.policies]
     for i in want.indexes:
         cols = sql.SQL(", ").join(sql.SQL(c) if c.startswith("(") else sql.Identifier(c)
                                   for c in i.columns)

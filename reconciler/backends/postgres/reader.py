@@ -7,8 +7,6 @@ diff compares like with like. Fingerprints are taken from what was read, before 
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -18,12 +16,13 @@ from psycopg import sql
 from reconciler.backends.postgres import queries as q
 from reconciler.backends.postgres.canonical import canonicalise, index_item
 from reconciler.backends.postgres.compile import TOUCH
+from reconciler.digests import digest
 from reconciler.errors import ReadError
 from reconciler.model.postgres import (
     PRIVILEGES, Check, Column, ForeignKey, Grant, Index, Policy, Table, Unique, normalise_default,
     normalise_type,
 )
-from reconciler.plan.changes import Change
+from reconciler.model.changes import ChangeBase, DropColumn, DropTable, ModifyColumn
 
 ON_DELETE = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null",
              "d": "set default"}
@@ -67,8 +66,7 @@ def fingerprint(table: Table | None) -> str:
     """`sha256:<hex>` of the table's canonical JSON, or `absent`."""
     if table is None:
         return ABSENT
-    data = json.dumps(table.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(data.encode()).hexdigest()
+    return digest(table.model_dump(mode="json"))
 
 
 def read_catalog(conn: psycopg.Connection, schemas: Sequence[str]) -> tuple[Table, ...]:
@@ -122,15 +120,16 @@ def _add_grants(conn: psycopg.Connection, oids: list[int], parts: dict[int, dict
             Grant(role=role, privileges=tuple(p for p in PRIVILEGES if p in privs)))
 
 
-def count_rows_at_risk(conn: psycopg.Connection, changes: list[Change]) -> list[Change]:
+def count_rows_at_risk(conn: psycopg.Connection, changes: list[ChangeBase]) -> list[ChangeBase]:
     """`changes` with `rows_affected` set on destructive ones: all rows for drop_table, rows with
     a value for drop_column and narrowing modify_column. A table that does not exist yet under
     that name (e.g. renamed in the same plan) leaves it None. Raises ReadError."""
     out = []
     try:
         for change in changes:
-            if change.destructive and change.kind in COUNTERS:
-                change = change.model_copy(update={"rows_affected": _count(conn, change)})
+            query = _count_query(change) if change.destructive else None
+            if query is not None:
+                change = change.model_copy(update={"rows_affected": _count(conn, query)})
             out.append(change)
     except psycopg.Error as exc:
         raise ReadError(f"counting rows at risk failed: {exc}") from None
@@ -140,8 +139,7 @@ def count_rows_at_risk(conn: psycopg.Connection, changes: list[Change]) -> list[
     return out
 
 
-def _count(conn: psycopg.Connection, change: Change) -> int | None:
-    query = COUNTERS[change.kind](change.before)
+def _count(conn: psycopg.Connection, query: sql.Composed) -> int | None:
     try:
         with conn.transaction():
             return conn.execute(query).fetchone()[0]
@@ -149,16 +147,13 @@ def _count(conn: psycopg.Connection, change: Change) -> int | None:
         return None
 
 
-def _count_all(before: dict) -> sql.Composed:
-    return sql.SQL("SELECT count(*) FROM {}").format(
-        sql.Identifier(before["schema_name"], before["name"]))
-
-
-def _count_values(before: dict) -> sql.Composed:
-    return sql.SQL("SELECT count(*) FROM {} WHERE {} IS NOT NULL").format(
-        sql.Identifier(before["schema_name"], before["table"]),
-        sql.Identifier(before["column"]["name"]))
-
-
-COUNTERS = {"drop_table": _count_all, "drop_column": _count_values,
-            "modify_column": _count_values}
+def _count_query(change: ChangeBase) -> sql.Composed | None:
+    """`SELECT count(*)` of the rows a destructive change would lose data of, or None."""
+    if isinstance(change, DropTable):
+        return sql.SQL("SELECT count(*) FROM {}").format(
+            sql.Identifier(change.before.schema_name, change.before.name))
+    if isinstance(change, (DropColumn, ModifyColumn)):
+        on = change.before
+        return sql.SQL("SELECT count(*) FROM {} WHERE {} IS NOT NULL").format(
+            sql.Identifier(on.schema_name, on.table), sql.Identifier(on.column.name))
+    return None

@@ -1,0 +1,88 @@
+"""The backend seam: what every backend (Notion, Postgres, later others) provides.
+
+Like an Atlas driver (inspector + differ + plan applier), a backend is found by the root of the
+addresses it owns (`notion`, `supabase`) and provides:
+
+- `read(project, since=None) -> Live`: the live side of what the project declares (schema and
+  content rows) and a fingerprint per resource read (I/O);
+- `diff(project, live, prune=False) -> Diff`: typed changes from live to desired and the
+  summary of each content set (pure);
+- `assess(changes, live) -> changes`: facts only the live system can tell about the changes, such
+  as the rows a destructive change would lose (I/O, read-only);
+- `compile(changes, project, live) -> steps`: what carries the changes out, as data: SQL
+  statements or Notion requests (method, path, body). Pure; each step names the changes it
+  carries out and gives the previews the plan shows (`previews()`);
+- `executor(live) -> Executor` whose `run(steps, report)` sends them (I/O).
+
+The plan builder (`plan.build`) and the apply runner (`apply.runner`) only talk to this seam.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from reconciler.model.changes import ChangeBase
+from reconciler.model.content import ContentSummary, LiveRow
+
+#: `report(address, status, **detail)`: status applied / deferred / manual-pending / skipped.
+Report = Callable[..., None]
+
+
+class Step(Protocol):
+    """A compiled step: the addresses of the changes it carries out and, per address, the fields
+    the plan shows for it (`{"sql": (...)}`, `{"requests": (...)}`)."""
+
+    @property
+    def changes(self) -> tuple[str, ...]: ...
+
+    def previews(self) -> Mapping[str, Mapping[str, Any]]: ...
+
+
+@dataclass
+class Live:
+    """What a backend read: its live model (`model`: backend-specific), the live content rows
+    per content set address (`{address: {key: LiveRow}}`) and a fingerprint per resource read
+    (`{address: "sha256:…" | "absent"}`)."""
+
+    model: Any
+    rows: dict[str, dict[str, LiveRow]] = field(default_factory=dict)
+    fingerprints: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Diff:
+    """A backend's changes (in any order) and the summary of each of its content sets."""
+
+    changes: list[ChangeBase] = field(default_factory=list)
+    content: dict[str, ContentSummary] = field(default_factory=dict)
+
+
+class Executor(Protocol):
+    def run(self, steps: Sequence[Step], report: Report) -> None: ...
+
+
+class Backend(Protocol):
+    """One backend, open on its target. `root`: the address root it owns; `description`: where
+    it points, safe to print and to save in a plan (never a token or a password);
+    `content_sets(project)`: the project's content sets whose rows it holds."""
+
+    root: str
+    description: str
+    #: How the address of one of its content rows names it: `page`, `row`.
+    row_noun: str
+
+    def content_sets(self, project: Any) -> tuple[Any, ...]: ...
+
+    def read(self, project: Any, *, since: str | None = None) -> Live: ...
+
+    def diff(self, project: Any, live: Live, *, prune: bool = False) -> Diff: ...
+
+    def assess(self, changes: Sequence[ChangeBase], live: Live) -> list[ChangeBase]: ...
+
+    def compile(self, changes: Sequence[ChangeBase], project: Any, live: Live) -> list[Step]: ...
+
+    def executor(self, live: Live) -> Executor: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,211 @@
+"""The Notion backend: read, diff, compile and execute for the addresses under `notion.`.
+
+Reading costs two calls per known database (`GET /v1/databases/{id}`, `GET /v1/data_sources/{id}`)
+plus ceil(rows/100) queries per content set and one `users.list` when content names people
+(DESIGN.md "Performance, by design"). The desired side is the project's databases with the
+target's defaults: the default parent page, and property ids known from `.reconciler/state.json`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from reconciler.backends.base import Diff, Live, Report
+from reconciler.backends.notion.client import NotionTarget
+from reconciler.backends.notion.compile import CompileContext, compile_changes
+from reconciler.backends.notion.execute import NotionExecutor
+from reconciler.backends.notion.reader import read_notion
+from reconciler.backends.notion.rows import (key_text, load_snapshot, notion_rows, people_ids,
+                                             save_snapshot)
+from reconciler.backends.notion.steps import NotionStep, PageStep, RelateStep
+from reconciler.diff.content import ContentSchema, RowChanges, diff_content
+from reconciler.diff.notion import diff_notion
+from reconciler.errors import ConfigError
+from reconciler.model.changes import ArchivePage, ChangeBase, CreateDatabase, CreatePage, UpdatePage
+from reconciler.model.content import ContentSet
+from reconciler.model.notion import NotionDatabases
+from reconciler.state import DatabaseState, NotionState, State, save_state
+
+__all__ = ["NotionBackend", "NotionLive", "key_text"]
+
+
+@dataclass
+class NotionLive:
+    """The live model of the Notion backend: the desired databases with the target's defaults
+    (`desired`), the live ones found for them (`databases`), and the user ids of the e-mails
+    content names (`people`, None when none is named)."""
+
+    desired: NotionDatabases
+    databases: NotionDatabases
+    people: dict[str, str] | None = None
+
+
+class NotionBackend:
+    """The Notion target open for one command. `state` is the whole `.reconciler/state.json`
+    (saved after every request that changes ids); `parent_page_id` the default parent of new
+    databases."""
+
+    root = "notion"
+    row_noun = "page"
+
+    def __init__(self, project_root: Path, target: NotionTarget, state: State,
+                 parent_page_id: str | None):
+        self.project_root = project_root
+        self.target = target
+        self.state = state
+        self.parent_page_id = parent_page_id
+
+    @property
+    def description(self) -> str:
+        return self.target.description
+
+    @property
+    def client(self):
+        return self.target.client
+
+    @property
+    def notion_state(self) -> NotionState:
+        return self.state.notion.setdefault(self.target.state_key, NotionState())
+
+    def save_state(self) -> None:
+        save_state(self.project_root, self.state)
+
+    def close(self) -> None:
+        """Nothing to close: the HTTP client lives as long as the process."""
+
+    # --- read --------------------------------------------------------------------------------
+    def desired(self, project: Any) -> NotionDatabases:
+        """The project's databases with the default parent on those that name none, and the
+        property ids the state knows."""
+        databases = []
+        for db in project.notion.databases:
+            known = self.notion_state.databases.get(db.name)
+            props = db.properties
+            if known is not None:
+                props = tuple(
+                    p.model_copy(update={"id": known.properties[p.name].id})
+                    if p.name in known.properties and p.id is None else p for p in props)
+            databases.append(db.model_copy(update={
+                "parent_page_id": db.parent_page_id or self.parent_page_id,
+                "properties": props}))
+        return project.notion.model_copy(update={"databases": tuple(databases)})
+
+    def read(self, project: Any, *, since: str | None = None) -> Live:
+        """Databases, content rows and people of the project. Raises `ReadError`."""
+        desired = self.desired(project)
+        found = read_notion(self.client, desired, self.notion_state)
+        self._remember_ids(found.databases)
+        live = Live(NotionLive(desired, found.databases), fingerprints=dict(found.fingerprints))
+        started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        sets = self.content_sets(project)
+        for content in sets:
+            db = found.databases.database(content.address.split(".", 1)[1])
+            known = load_snapshot(self.project_root, content.address, content.hash_field) \
+                if since else None
+            rows, print_ = notion_rows(self.client, content, db,
+                                       since=since if known is not None else None, known=known)
+            save_snapshot(self.project_root, content.address, rows, content.hash_field)
+            live.rows[content.address] = rows
+            live.fingerprints[content.address + ".content"] = print_
+        live.model.people = people_ids(self.client, sets, desired)
+        if sets and since is None:
+            self.state.content_watermark = started
+            self.save_state()
+        return live
+
+    def content_sets(self, project: Any) -> tuple[ContentSet, ...]:
+        return tuple(c for c in project.content if c.address.startswith("notion."))
+
+    def _remember_ids(self, live: NotionDatabases) -> None:
+        """Databases found by their parent page (state lost, or an apply died before saving
+        it) join the state, so apply addresses them by id."""
+        for db in live.databases:
+            known = self.notion_state.databases.get(db.name)
+            if db.id and db.data_source_id and (known is None or known.database_id != db.id):
+                self.notion_state.databases[db.name] = DatabaseState(
+                    database_id=db.id, data_source_id=db.data_source_id)
+
+    # --- diff --------------------------------------------------------------------------------
+    def diff(self, project: Any, live: Live, *, prune: bool = False) -> Diff:
+        """Schema and content changes. Raises `ConfigError` when a database must be created but
+        no parent page is known."""
+        model: NotionLive = live.model
+        out = Diff(diff_notion(model.desired, model.databases))
+        orphans = [c.address for c in out.changes
+                   if isinstance(c, CreateDatabase) and not c.after.parent_page_id]
+        if orphans:
+            raise ConfigError(
+                f"{', '.join(orphans)}: no parent page to create the database in. Set "
+                "NOTION_PARENT_PAGE_ID (or notion.parent_page_id in reconciler.yaml, or parent: "
+                "in the database's file) to a page shared with the integration.")
+        for content in self.content_sets(project):
+            changes, summary = diff_content(content, live.rows.get(content.address, {}),
+                                            self._content_schema(content, live), prune=prune)
+            out.changes += changes
+            out.content[content.address] = summary
+        return out
+
+    def _content_schema(self, content: ContentSet, live: Live) -> ContentSchema:
+        """Relation keys resolve through the live rows of the related database's content set,
+        people e-mails through the live people ids."""
+        model: NotionLive = live.model
+        name = content.address.split(".", 1)[1]
+        want = model.desired.database(name)
+        have = model.databases.database(name)
+        types = {p.name: p.type for p in want.properties} if want else {}
+        targets = {p.name: p.relation.database for p in (want.properties if want else ())
+                   if p.type == "relation" and p.relation}
+        people = model.people
+
+        def resolve(field: str, value: Any) -> Any:
+            if types.get(field) == "people" and value and people is not None:
+                return tuple(people.get(str(e).strip().lower(), e) for e in value)
+            if field not in targets or not value:
+                return value
+            related = live.rows.get(f"notion.{targets[field]}", {})
+            refs = value if isinstance(value, (list, tuple)) else [value]
+            return tuple(related[str(k)].id if str(k) in related else {"key": str(k)}
+                         for k in refs)
+
+        live_names = {p.name for p in have.properties} if have else set()
+        former = {p.name: next((n for n in p.renamed_from if n in live_names), p.name)
+                  for p in (want.properties if want else ()) if p.name not in live_names}
+        spell = RowChanges(CreatePage, UpdatePage, ArchivePage, "page", "property",
+                           {"database": name})
+        return ContentSchema(spell, field_types=types, resolve=resolve,
+                             live_fields=frozenset(live_names) if have else None,
+                             live_name=lambda f: former.get(f, f))
+
+    def assess(self, changes: Sequence[ChangeBase], live: Live) -> list[ChangeBase]:
+        return list(changes)
+
+    # --- compile and execute -----------------------------------------------------------------
+    def compile(self, changes: Sequence[ChangeBase], project: Any, live: Live
+                ) -> list[NotionStep]:
+        model: NotionLive = live.model
+        content = {c.address.split(".", 1)[1]: c for c in self.content_sets(project)}
+        return compile_changes(changes, CompileContext(model.desired, model.databases, content))
+
+    def executor(self, live: Live) -> "NotionRun":
+        return NotionRun(NotionExecutor(self.client, live.model.databases, self.notion_state,
+                                        self.save_state))
+
+
+class NotionRun:
+    """An apply's executor: schema steps in order, page steps a few at a time."""
+
+    def __init__(self, executor: NotionExecutor):
+        self.executor = executor
+
+    def run(self, steps: Sequence[NotionStep], report: Report) -> None:
+        pages = [s for s in steps if isinstance(s, (PageStep, RelateStep))]
+        schema = [s for s in steps if s not in pages]
+        if schema:
+            self.executor.run_schema(schema, report)
+            self.executor.save_state()
+        if pages:
+            self.executor.run_pages(pages, report)

@@ -1,0 +1,128 @@
+"""Live pages of the Notion content sets: read by key, fingerprinted, remembered for `--since`.
+
+Cost: ceil(rows / 100) queries per content set (`pages.query_pages`), plus one
+`GET /v1/pages/{id}/properties/{id}` per truncated value that is compared, plus, on an
+incremental read, one `GET /v1/pages/{id}` per remembered row whose stored hash differs from the
+desired one. The snapshot (`.reconciler/content/<address>.json`) keeps each row's id, stored
+hash, `last_edited_time` and values digest, so an incremental read fingerprints like a full one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from reconciler.backends.notion.convert import row_from_page
+from reconciler.backends.notion.pages import complete_row, read_rows
+from reconciler.errors import ReadError
+from reconciler.model.content import ContentSet, LiveRow, content_hash, rows_fingerprint
+from reconciler.model.notion import Database, NotionDatabases
+
+
+def key_text(value: Any) -> str | None:
+    """A key property's value as the key text content sets use (`12` for `12.0`)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def notion_rows(client, content: ContentSet, live_db: Database | None,
+                since: str | None = None, known: Mapping[str, LiveRow] | None = None
+                ) -> tuple[dict[str, LiveRow], str]:
+    """Live rows of a Notion content set by key, truncated values completed where the stored
+    hash differs from the desired one (only those are compared field by field), and their
+    fingerprint (`"absent"` when the database does not exist).
+
+    Incremental (`since` and `known`, the rows of `load_snapshot`): only pages edited since
+    `since` are queried; the others are `known`'s, except those whose stored hash differs from
+    the desired one, which are fetched (`GET /v1/pages/{id}`) so the diff compares real values
+    (and a trashed one is dropped). Raises `ReadError` when two pages share a key.
+    """
+    if live_db is None or live_db.data_source_id is None:
+        return {}, "absent"
+    wanted = {r.key: content_hash(r.values, exclude=content.hash_field) for r in content.rows}
+    ids = {p.name: p.id for p in live_db.properties if p.id}
+    rows: dict[str, LiveRow] = {}
+    for row in read_rows(client, live_db.data_source_id, since=since):
+        key = key_text(row.values.get(content.key))
+        if key is None:
+            continue
+        if key in rows:
+            raise ReadError(
+                f"{content.address}: two pages have the key {key!r} ({rows[key].id}, {row.id}); "
+                "trash one in Notion so each key names one row")
+        if row.truncated and row.values.get(content.hash_field) != wanted.get(key):
+            row = complete_row(client, row, ids)
+        rows[key] = LiveRow(key, row.id, row.values, stamp=row.last_edited_time)
+    for key, old in (known or {}).items() if since else ():
+        if key in rows:
+            continue
+        if key in wanted and old.values.get(content.hash_field) != wanted[key] and old.id:
+            row = row_from_page(client.pages.retrieve(old.id))
+            if row.in_trash:
+                continue
+            if row.truncated:
+                row = complete_row(client, row, ids)
+            old = LiveRow(key, row.id, row.values, stamp=row.last_edited_time)
+        rows[key] = old
+    return rows, rows_fingerprint(rows)
+
+
+def snapshot_path(root: Path, address: str) -> Path:
+    return root / ".reconciler" / "content" / (address + ".json")
+
+
+def save_snapshot(root: Path, address: str, rows: Mapping[str, LiveRow], hash_field: str) -> None:
+    """Remember each live row's id, stored hash, `last_edited_time` and values digest
+    (`{key: {"id", "hash", "stamp", "digest"}}`)."""
+    path = snapshot_path(root, address)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = {k: {"id": r.id, "hash": r.values.get(hash_field), "stamp": r.stamp,
+                "digest": r.digest or content_hash(r.values)} for k, r in sorted(rows.items())}
+    path.write_text(json.dumps(data, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def load_snapshot(root: Path, address: str, hash_field: str) -> dict[str, LiveRow] | None:
+    """The rows remembered by `save_snapshot`, as `LiveRow`s holding only the hash; None if none."""
+    try:
+        data = json.loads(snapshot_path(root, address).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return {k: LiveRow(k, v.get("id"), {hash_field: v.get("hash")}, stamp=v.get("stamp"),
+                       digest=v.get("digest")) for k, v in data.items()}
+
+
+def people_fields(content: ContentSet, desired: NotionDatabases) -> list[str]:
+    db = desired.database(content.address.split(".", 1)[1])
+    return [p.name for p in (db.properties if db else ()) if p.type == "people"]
+
+
+def people_ids(client, sets: Sequence[ContentSet], desired: NotionDatabases
+               ) -> dict[str, str] | None:
+    """`{e-mail (lower case): user id}` for the people fields of the content sets: one
+    `users.list` (paginated) per plan, and only when some set has a people field with a value
+    (else None, no request).
+
+    Raises `ReadError` naming the e-mail, the row's key and its source (`file[:line]`) when no
+    member of the Notion workspace has an e-mail the content names (every such e-mail, one per
+    line).
+    """
+    wanted = [(content, row, f, email) for content in sets
+              for f in people_fields(content, desired) for row in content.rows
+              for email in row.values.get(f) or ()]
+    if not wanted:
+        return None
+    from reconciler.backends.notion.users import user_id, user_ids_by_email
+
+    users = user_ids_by_email(client)
+    unknown = [f"{row.source}: {content.address} row {row.key!r}, {f}: no member of the Notion "
+               f"workspace has the e-mail {email!r}"
+               for content, row, f, email in wanted if user_id(users, email) is None]
+    if unknown:
+        raise ReadError("\n".join(dict.fromkeys(unknown)) + "\n(invite the person to the "
+                        "workspace, or correct the address in the source)")
+    return users

@@ -1,0 +1,130 @@
+"""Notion requests as data: what `compile` produces, the plan previews and `execute` sends.
+
+Each step is one request (or, for a database update, two) with its method, path and body, the
+addresses of the changes it carries out, and what `execute` needs around it (the object to look
+up after an ambiguous create, the fields that may lag, the state to remember). Ids that only
+exist once an earlier step of the same apply ran (a database created in this apply, a page
+created in this apply, the property a two-way relation creates) are `Ref`s: the plan shows them
+as `(known after apply: <address>)` and `execute` fills them in, Terraform's "known after apply".
+Pure data, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.model.changes import RequestPreview
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A value known once an earlier step has run: `what` of the object at `address`.
+
+    `what`: `data_source_id` (of a database), `page_id` (of a page), `property_key` (the live
+    name or id of the property a two-way relation created; `origin` then names the relation:
+    `(database, property)` of the relation that creates it).
+    """
+
+    address: str
+    what: str
+    origin: tuple[str, str] | None = None
+
+    def __str__(self) -> str:
+        return f"(known after apply: {self.address})"
+
+
+def shown(value: Any) -> str:
+    """An id or a `Ref` as the plan prints it."""
+    return str(value)
+
+
+@dataclass(frozen=True)
+class NotionStep:
+    """One request: `method`, `path` (below `/v1/`; `path_args` fill its `{}`s and may be `Ref`s),
+    `body` (may hold `Ref`s, also as keys), `changes` (addresses it carries out) and `keys`
+    (address → the property names of the body written for that change; previews list them
+    sorted, so a plan read back from its file previews the same)."""
+
+    method: str
+    path: str
+    body: dict[Any, Any]
+    changes: tuple[str, ...]
+    path_args: tuple[Any, ...] = ()
+    keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def preview(self, address: str) -> RequestPreview:
+        path = "/v1/" + self.path.format(*(shown(a) for a in self.path_args))
+        return RequestPreview(method=self.method, path=path,
+                              keys=tuple(sorted(self.keys.get(address, ()))))
+
+    def previews(self) -> dict[str, dict[str, Any]]:
+        """Per change address, the fields the plan shows for it (`requests`)."""
+        return {a: {"requests": (self.preview(a),)} for a in self.changes}
+
+
+@dataclass(frozen=True)
+class CreateDatabaseStep(NotionStep):
+    """`POST /v1/databases`. `database`: logical name; `title`/`parent_page_id`: how to find it
+    after a create that may have committed (NOTION-API.md §4.4)."""
+
+    database: str = ""
+    title: str = ""
+    parent_page_id: str = ""
+
+
+@dataclass(frozen=True)
+class UpdateDatabaseStep(NotionStep):
+    """`PATCH /v1/databases/{id}` (title, description), then `PATCH /v1/data_sources/{id}`
+    (title): the data source keeps the database's title (NOTION-API.md §1.1)."""
+
+    database: str = ""
+    data_source_id: str = ""
+    title: Any = None
+
+    def previews(self) -> dict[str, dict[str, Any]]:
+        second = RequestPreview(method="PATCH", path=f"/v1/data_sources/{self.data_source_id}",
+                                keys=("title",))
+        return {a: {"requests": (self.preview(a), second)} for a in self.changes}
+
+
+@dataclass(frozen=True)
+class PatchPropertiesStep(NotionStep):
+    """`PATCH /v1/data_sources/{id}` with `properties`: every property change of one database in
+    one phase (NOTION-API.md §3: keys are names or ids, `null` deletes, `name` renames).
+    `formulas`: formula text sent per property name, remembered next to what Notion returns."""
+
+    database: str = ""
+    formulas: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PageStep(NotionStep):
+    """A page create (`POST /v1/pages`), update or archive (`PATCH /v1/pages/{id}`).
+
+    - `database`, `key`: the page's database and content key; `key_property`: the property that
+      holds keys, to find a page whose create may have committed.
+    - `values`: the normal-form values of the properties in `body` (to hash what is written when
+      some are deferred); `hash_property` / `desired_hash`: where the content hash goes and its
+      value when every field is written.
+    - `relates`: some relation values name pages created in this apply; a `RelateStep` writes
+      them in pass two.
+    """
+
+    database: str = ""
+    key: str = ""
+    key_property: str = ""
+    values: dict[str, Any] = field(default_factory=dict)
+    hash_property: str | None = None
+    desired_hash: str | None = None
+    archive: bool = False
+    relates: bool = False
+
+
+@dataclass(frozen=True)
+class RelateStep(NotionStep):
+    """Pass two of a content apply: `PATCH /v1/pages/{id}` setting relation `field` once every
+    page of the run exists (`path_args[0]` and the relation's items may be `Ref`s)."""
+
+    database: str = ""
+    field: str = ""

@@ -1,0 +1,113 @@
+"""A project opened on its backends for one command: read, plan, apply.
+
+The library entry points the CLI calls. Sequencing only: reading is the backends'
+(`backends.base`), planning the pure builder's (`plan.build`), applying the runner's
+(`apply.runner`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from reconciler.apply.runner import (ApplyResult, OnApplied, apply_plan, journal_path, read_all,
+                                     record_unchanged)
+from reconciler.backends.base import Backend, Live
+from reconciler.backends.registry import open_backends
+from reconciler.errors import StalePlanError
+from reconciler.model.changes import ArchivePage, DeleteRow
+from reconciler.plan.build import build_plan
+from reconciler.plan.model import Plan
+from reconciler.state import load_state, save_state
+
+
+class Session:
+    """`project` (a loaded `project.Project`) open on every backend it uses; close it (or use
+    it as a context manager) when done. Raises `ConfigError`/`ReadError` when a target cannot be
+    opened."""
+
+    def __init__(self, project: Any, env: Mapping[str, str]):
+        self.project = project
+        self.state = load_state(project.root)
+        self.backends: list[Backend] = open_backends(project, env, self.state)
+        self._read: tuple[dict[str, str], Mapping[str, Live]] | None = None
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for backend in self.backends:
+            backend.close()
+
+    def backend(self, root: str) -> Backend | None:
+        return next((b for b in self.backends if b.root == root), None)
+
+    def save_state(self) -> None:
+        save_state(self.project.root, self.state)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """The project lock (`apply.lock`), with its Postgres part when Postgres is a backend.
+        Raises `LockError` when another apply holds it."""
+        from reconciler.apply.lock import project_lock
+
+        conn = getattr(self.backend("supabase"), "conn", None)
+        with project_lock(self.project.root, postgres=conn):
+            yield
+
+    def plan(self, *, only: tuple[str, ...] = (), prune: bool = False,
+             since: str | None = None) -> Plan:
+        """Read every backend and plan. Raises `ReadError`, `ConfigError`, `PlanError`."""
+        reads = read_all(self.project, self.backends, since=since)
+        plan = build_plan(self.project, self.backends, reads, only=only, prune=prune)
+        assessed = []
+        for backend in self.backends:
+            assessed += backend.assess([c for c in plan.changes if c.root == backend.root],
+                                       reads[backend.root])
+        order = {c.address: i for i, c in enumerate(plan.changes)}
+        plan = plan.model_copy(update={
+            "changes": tuple(sorted(assessed, key=lambda c: order[c.address]))})
+        self._read = (plan.header.fingerprints, reads)
+        return plan
+
+    def apply(self, plan: Plan, *, allow_destroy: bool, content_only: bool = False,
+              on_applied: OnApplied = lambda c, s: None) -> ApplyResult:
+        """Carry out `plan`; the caller holds `locked()`. Uses this session's own read when the
+        plan was just made from it, else reads again (the stale check)."""
+        reads = self._read[1] if self._read and self._read[0] == plan.header.fingerprints \
+            else None
+        return apply_plan(plan, self.project, self.backends, allow_destroy=allow_destroy,
+                          content_only=content_only, on_applied=on_applied, reads=reads)
+
+    def record_unchanged(self, plan: Plan) -> None:
+        """Ledger lines for the rows an apply with nothing to do left as they were."""
+        if not self.project.content:
+            return
+        reads = self._read[1] if self._read else read_all(self.project, self.backends)
+        record_unchanged(plan, self.project, self.backends, reads)
+
+    def resume(self, plan: Plan) -> Plan | None:
+        """The plan that finishes an interrupted apply of `plan`, or None when there is none.
+
+        When the last apply of this same plan (same digest) was interrupted, its partial writes
+        make the saved plan stale; a fresh plan from the live state holds exactly the rest of the
+        work. It is used only if it does nothing the saved plan did not already say (its
+        addresses are a subset), so apply never does more than the reviewed plan. Raises
+        `StalePlanError` otherwise.
+        """
+        from reconciler.apply.journal import interrupted_run, plan_digest
+
+        run = interrupted_run(journal_path(self.project.root))
+        if run is None or run.plan_digest != plan_digest(plan):
+            return None
+        prune = any(isinstance(c, (ArchivePage, DeleteRow)) for c in plan.changes)
+        fresh = self.plan(prune=prune)
+        extra = sorted({c.address for c in fresh.changes} - {c.address for c in plan.changes})
+        if extra:
+            raise StalePlanError(extra)
+        return fresh
+
