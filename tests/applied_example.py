@@ -12,27 +12,26 @@ The fixtures live in `tests/conftest.py` (`applied_example`, `applied_database`,
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import hashlib
 import os
-import secrets
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
-from psycopg import sql
 
 
 @dataclass(frozen=True)
 class AppliedExample:
-    """The template: `root` (a project folder, applied) and `database` (its database's name) on
-    the server `server`. `digest` fingerprints every file under `root` as built."""
+    """The template: `root` (a project folder, applied), `plan` (the plan file `plan --out` saved
+    for the fresh project, which was then applied; beside `root`, not inside) and `database` (its
+    database's name) on the server `server`. `digest` fingerprints every file of the template
+    (`root` and `plan`) as built."""
 
     root: Path
+    plan: Path
     database: str
     server: str
     digest: str
@@ -48,7 +47,7 @@ class AppliedExample:
     def check_unchanged(self) -> None:
         """Raise AssertionError when a file under `root` changed since it was built."""
         gc.collect()  # a store some test left open is closed (and flushed) now, not later
-        now = tree_digest(self.root)
+        now = tree_digest(self.root.parent)
         assert now == self.digest, (
             f"the applied example's template under {self.root} changed during the run: a test "
             "wrote to it instead of to its private copy (use the applied_project fixture)")
@@ -66,7 +65,7 @@ def build_applied_example(root: Path, url: str, server: str) -> AppliedExample:
     from reconciler.cli import app
 
     runner = CliRunner()
-    plan = root.parent / "applied-example-plan.yaml"
+    plan = root.parent / "fresh-plan.yaml"
     for argv in (["plan", "--out", str(plan)], ["apply", str(plan), "--auto-approve"]):
         result = runner.invoke(app, [*argv, "--dir", str(root)], catch_exceptions=False)
         assert result.exit_code == 0, result.output
@@ -76,23 +75,8 @@ def build_applied_example(root: Path, url: str, server: str) -> AppliedExample:
         open_sessions = admin.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)).fetchone()[0]
     assert open_sessions == 0, f"{open_sessions} session(s) still open on {name} after apply"
-    return AppliedExample(root=root, database=name, server=server, digest=tree_digest(root))
-
-
-@contextlib.contextmanager
-def clone_database(server: str, template: str) -> Iterator[str]:
-    """`CREATE DATABASE reconciler_test_<hex> TEMPLATE <template>` on `server`; yields its URL
-    and drops it afterwards. Supabase's roles are cluster-wide, so the template's grants hold."""
-    name = f"reconciler_test_{secrets.token_hex(4)}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            sql.Identifier(name), sql.Identifier(template)))
-    try:
-        yield urlunsplit(urlsplit(server)._replace(path="/" + name))
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
+    return AppliedExample(root=root, plan=plan, database=name, server=server,
+                          digest=tree_digest(root.parent))
 
 
 def tree_digest(root: Path) -> str:

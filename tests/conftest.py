@@ -5,59 +5,42 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 import socketserver
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from reconciler.model.notion import Database, Property, Relation, SelectOption
 from reconciler.project import Project, load_project
-from tests.applied_example import AppliedExample, build_applied_example, clone_database
+from tests.applied_example import AppliedExample, build_applied_example
+from tests.databases import clone_database, drop_deferred, fresh_database
 
 REPO = Path(__file__).resolve().parents[1]
-SUPABASE_ROLES = ("anon", "authenticated", "service_role")
 
 
 @pytest.fixture(scope="session")
 def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A PostgreSQL server tests may create databases on: `DATABASE_URL` when set (CI and the
-    development machines have one on 127.0.0.1:5432), else an embedded `pgserver`."""
+    development machines have one on 127.0.0.1:5432), else an embedded `pgserver`. The
+    databases the tests made on it are dropped when the run ends (`tests/databases.py`)."""
     url = os.environ.get("DATABASE_URL")
     if url:
-        yield url
+        try:
+            yield url
+        finally:
+            drop_deferred()
         return
     import pgserver
 
     server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
-    yield server.get_uri()
-    server.cleanup()
-
-
-@contextlib.contextmanager
-def fresh_database(server: str) -> Iterator[str]:
-    """Create `reconciler_test_<hex>` (with Supabase's roles in the cluster), yield its URL,
-    drop it afterwards. Tests never touch the database `DATABASE_URL` names."""
-    name = f"reconciler_test_{secrets.token_hex(4)}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        for role in SUPABASE_ROLES:
-            admin.execute(sql.SQL(
-                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {}) "
-                "THEN CREATE ROLE {} NOLOGIN; END IF; END $$").format(
-                sql.Literal(role), sql.Identifier(role)))
     try:
-        yield urlunsplit(urlsplit(server)._replace(path="/" + name))
+        yield server.get_uri()
     finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
+        drop_deferred()
+        server.cleanup()
 
 
 @contextlib.contextmanager
@@ -140,9 +123,9 @@ def example_project(tmp_path: Path, example_database: str) -> Path:
 def applied_example(server_url: str, tmp_path_factory: pytest.TempPathFactory
                     ) -> Iterator[AppliedExample]:
     """The bundled example planned (`plan --out`) and applied (`apply <plan> --auto-approve`)
-    through the CLI once per test run: a template that tests never use directly (take
-    `applied_project`). At the end of the run it must be byte for byte as built, or the run
-    fails."""
+    through the CLI once per test run: a template whose project and database tests never use
+    directly (take `applied_project`); tests may read `.plan`, the fresh project's saved plan.
+    At the end of the run it must be byte for byte as built, or the run fails."""
     with fresh_database(server_url) as url:
         mp = pytest.MonkeyPatch()
         try:

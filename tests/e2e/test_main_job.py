@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.local import local_client
+from tests.applied_example import AppliedExample
 
 runner = CliRunner()
 
@@ -164,10 +165,9 @@ def test_losing_local_state_never_duplicates_databases(applied: Path):
     run(applied, "plan", "--detailed-exitcode", code=0)
 
 
-def test_markdown_report_for_review(example_project: Path):
-    out = example_project / "plans" / "x.yaml"
-    run(example_project, "plan", "--out", str(out))
-    md = run(example_project, "show", str(out), "--format", "markdown").output
+def test_markdown_report_for_review(applied_example: AppliedExample):
+    """The saved plan of the fresh example (made once per run by `plan --out`), as markdown."""
+    md = run(applied_example.root, "show", str(applied_example.plan), "--format", "markdown").output
     assert md.startswith("## Reconciler plan")
     assert "notion.secondbrain_tasks" in md or "notion.task_tracking" in md
 

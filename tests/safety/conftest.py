@@ -13,7 +13,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.conftest import fresh_database, serving, write_files
+from tests.conftest import serving, write_files
+from tests.databases import fresh_database
 
 TASKS = ("title: Tasks\nproperties:\n  Name: {type: title}\n"
          "  Status:\n    type: select\n    options: [Todo, Done]\n  Notes: {type: rich_text}\n")
@@ -51,7 +52,7 @@ def secret_database(server_url: str) -> Iterator[str]:
         admin.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
             sql.Identifier(role), sql.Literal(password)))
     try:
-        with fresh_database(server_url) as url:
+        with fresh_database(server_url, drop_now=True) as url:  # before its owner role
             name = urlsplit(url).path.lstrip("/")
             with psycopg.connect(server_url, autocommit=True) as admin:
                 admin.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(

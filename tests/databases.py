@@ -1,0 +1,103 @@
+"""The tests' own PostgreSQL databases: fresh ones, copies of a template, and their dropping.
+
+Every database a test makes is `reconciler_test_<hex>` on the server the `server_url` fixture
+names; tests never touch the database `DATABASE_URL` names. Databases are dropped at the end of
+the run, all at once and concurrently (`drop_deferred`, called by `server_url`): on this
+machine's PostgreSQL 15 each `DROP DATABASE` waits for a checkpoint, and concurrent drops share
+one. Measured with ten 9 MB databases on a busy machine: 12.9 s one after the other, 1.0 s
+together; one drop per test used to cost 0.1 s idle and 1 to 3.5 s under load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+SUPABASE_ROLES = ("anon", "authenticated", "service_role")
+
+_deferred: list[tuple[str, str]] = []  # (server URL, database name), dropped by drop_deferred()
+_deferred_lock = threading.Lock()
+
+
+def database_url(server: str, name: str) -> str:
+    """`server` (a PostgreSQL URL) with its database replaced by `name`."""
+    return urlunsplit(urlsplit(server)._replace(path="/" + name))
+
+
+@contextlib.contextmanager
+def fresh_database(server: str, *, drop_now: bool = False) -> Iterator[str]:
+    """Create `reconciler_test_<hex>` (with Supabase's roles in the cluster) and yield its URL.
+    It is dropped by `drop_deferred()` at the end of the run, or on leaving the block with
+    `drop_now=True` (for a caller that must drop something the database depends on, e.g. its
+    owner role)."""
+    name = f"reconciler_test_{secrets.token_hex(4)}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        for role in SUPABASE_ROLES:
+            admin.execute(sql.SQL(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {}) "
+                "THEN CREATE ROLE {} NOLOGIN; END IF; END $$").format(
+                sql.Literal(role), sql.Identifier(role)))
+    try:
+        yield database_url(server, name)
+    finally:
+        if drop_now:
+            _drop(server, name)
+        else:
+            _defer(server, name)
+
+
+@contextlib.contextmanager
+def clone_database(server: str, template: str) -> Iterator[str]:
+    """`CREATE DATABASE reconciler_test_<hex> TEMPLATE <template>` on `server` (a file-level copy;
+    the template must have no open session: PostgreSQL docs §23.3 "Template Databases"); yields
+    its URL; dropped by `drop_deferred()`. Supabase's roles are cluster-wide, so the template's
+    grants hold."""
+    name = f"reconciler_test_{secrets.token_hex(4)}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(template)))
+    try:
+        yield database_url(server, name)
+    finally:
+        _defer(server, name)
+
+
+def drop_deferred() -> None:
+    """Drop every database made so far (`WITH (FORCE)`: sessions a test left open end), eight at
+    a time. Raises RuntimeError naming those that could not be dropped."""
+    with _deferred_lock:
+        batch, _deferred[:] = list(_deferred), []
+    if not batch:
+        return
+    with ThreadPoolExecutor(max_workers=min(8, len(batch))) as pool:
+        results = list(pool.map(lambda pair: _try_drop(*pair), batch))
+    failed = [f"{name}: {error}" for (_, name), error in zip(batch, results) if error]
+    if failed:
+        raise RuntimeError("could not drop test databases: " + "; ".join(failed))
+
+
+def _defer(server: str, name: str) -> None:
+    with _deferred_lock:
+        _deferred.append((server, name))
+
+
+def _drop(server: str, name: str) -> None:
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+
+
+def _try_drop(server: str, name: str) -> str | None:
+    try:
+        _drop(server, name)
+    except psycopg.Error as exc:
+        return str(exc)
+    return None
