@@ -24,14 +24,26 @@ import psycopg
 
 
 @dataclass(frozen=True)
+class Ran:
+    """One CLI command as it ran: its arguments (without `--dir`), exit code and output."""
+
+    argv: tuple[str, ...]
+    exit_code: int
+    output: str
+
+
+@dataclass(frozen=True)
 class AppliedExample:
-    """The template: `root` (a project folder, applied), `plan` (the plan file `plan --out` saved
-    for the fresh project, which was then applied; beside `root`, not inside) and `database` (its
-    database's name) on the server `server`. `digest` fingerprints every file of the template
-    (`root` and `plan`) as built."""
+    """The template: `root` (a project folder, applied), `plan` (the plan file saved for the fresh
+    project, beside `root`, not inside), `planned` and `applied` (the two commands that made
+    it: `plan --detailed-exitcode --out <plan>`, then `apply <plan> --auto-approve`) and
+    `database` (its database's name) on the server `server`. `digest` fingerprints every file of
+    the template (`root` and `plan`) as built."""
 
     root: Path
     plan: Path
+    planned: Ran
+    applied: Ran
     database: str
     server: str
     digest: str
@@ -54,29 +66,34 @@ class AppliedExample:
 
 
 def build_applied_example(root: Path, url: str, server: str) -> AppliedExample:
-    """Plan the project at `root` to a plan file beside it (not inside: a plan's header names its
-    database, the template's) and apply that plan (the CLI, in process, with `DATABASE_URL=url`
-    already exported by the caller); return the template.
+    """Plan the fresh project at `root` to a plan file beside it (not inside: a plan's header
+    names its database, the template's) and apply that plan (the CLI, in process, with
+    `DATABASE_URL=url` already exported by the caller); return the template.
 
-    Raises AssertionError (with the CLI's output) when a command fails, or when a session is
-    still open on the database afterwards (it could then not serve as a template)."""
+    Raises AssertionError (with the CLI's output) when apply fails, or when a session is still
+    open on the database afterwards (it could then not serve as a template). The plan's exit
+    code is recorded, not checked: tests assert on it."""
     from typer.testing import CliRunner
 
     from reconciler.cli import app
 
     runner = CliRunner()
     plan = root.parent / "fresh-plan.yaml"
-    for argv in (["plan", "--out", str(plan)], ["apply", str(plan), "--auto-approve"]):
+    ran = []
+    for argv in (("plan", "--detailed-exitcode", "--out", str(plan)),
+                 ("apply", str(plan), "--auto-approve")):
         result = runner.invoke(app, [*argv, "--dir", str(root)], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
+        ran.append(Ran(argv, result.exit_code, result.output))
+    planned, applied = ran
+    assert applied.exit_code == 0, planned.output + applied.output
     gc.collect()  # clients and connections the commands dropped are closed now
     name = urlsplit(url).path.lstrip("/")
     with psycopg.connect(server, autocommit=True) as admin:
         open_sessions = admin.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", (name,)).fetchone()[0]
     assert open_sessions == 0, f"{open_sessions} session(s) still open on {name} after apply"
-    return AppliedExample(root=root, plan=plan, database=name, server=server,
-                          digest=tree_digest(root.parent))
+    return AppliedExample(root=root, plan=plan, planned=planned, applied=applied, database=name,
+                          server=server, digest=tree_digest(root.parent))
 
 
 def tree_digest(root: Path) -> str:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.local import local_client
+from tests.applied_example import AppliedExample
 
 runner = CliRunner()
 _ID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
@@ -72,13 +73,15 @@ def synced(applied_project: Path) -> Path:
     return applied_project
 
 
-def test_first_sync_creates_then_a_second_apply_writes_nothing(example_project: Path,
-                                                               calls: Counter):
-    root = example_project
-    doc = plan_doc(root)
+def test_first_sync_creates_then_a_second_apply_writes_nothing(
+        applied_example: AppliedExample, synced: Path, calls: Counter):
+    """The first sync is the run's one plan and apply of the fresh example (`applied_example`);
+    the second apply runs on a private copy of what it left (`synced`)."""
+    root = synced
+    doc = json.loads(run(root, "show", str(applied_example.plan), "--format", "json").output)
     assert doc["content"]["notion.lukhas_modules"]["create"] == \
         len(list((root / "content" / "modules").glob("*.json")))
-    run(root, "apply", "--auto-approve")
+    assert applied_example.applied.exit_code == 0, applied_example.applied.output
     found = modules(root)
     assert set(found) >= {"memory", "consciousness"}
     assert found["memory"]["properties"]["Provenance SHA"]["rich_text"][0]["plain_text"] \

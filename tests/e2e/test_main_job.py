@@ -42,10 +42,12 @@ def applied(applied_project: Path) -> Path:
     return applied_project
 
 
-def test_fresh_workspace_plans_creates_applies_and_replans_clean(example_project: Path):
-    root = example_project
-    out = root / "plans" / "x.yaml"
-    first = run(root, "plan", "--detailed-exitcode", "--out", str(out), code=2)
+def test_fresh_workspace_plans_creates_applies_and_replans_clean(applied_example: AppliedExample,
+                                                                 applied_project: Path):
+    """The run's one `plan --detailed-exitcode --out` and `apply <plan>` of the fresh example
+    (`applied_example`), then a re-plan of a private copy of what they left."""
+    root, out, first = applied_project, applied_example.plan, applied_example.planned
+    assert first.exit_code == 2, first.output
     assert "+ notion.lukhas_modules" in first.output
     assert "+ supabase.public.business_entities" in first.output
     created = re.search(r"Plan: (\d+) to create, \d+ to update, 0 to rename, 0 to delete, 0 manual",
@@ -58,8 +60,8 @@ def test_fresh_workspace_plans_creates_applies_and_replans_clean(example_project
     assert kinds.count("create_database") == len(list((root / "schemas" / "notion").glob("*.yaml")))
     assert kinds.count("create_table") == len(list((root / "schemas" / "supabase").glob("*.yaml")))
 
-    applied = run(root, "apply", str(out), "--auto-approve")
-    assert "Apply complete!" in applied.output
+    applied = applied_example.applied
+    assert applied.exit_code == 0 and "Apply complete!" in applied.output, applied.output
     again = run(root, "plan", "--detailed-exitcode", code=0)
     assert "No changes" in again.output
 
