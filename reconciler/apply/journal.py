@@ -68,7 +68,8 @@ class Journal:
 
 
 def interrupted_run(path: Path) -> InterruptedRun | None:
-    """The last run in the journal if it never ended, else None."""
+    """The last run in the journal if it did not complete (interrupted, or failed part way: both
+    are finished by the next apply), else None."""
     try:
         lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
                  if line.strip()]
@@ -79,7 +80,7 @@ def interrupted_run(path: Path) -> InterruptedRun | None:
         return None
     last = begins[-1]
     mine = [line for line in lines if line.get("run") == last["run"]]
-    if any(line.get("event") == "end" for line in mine):
+    if any(line.get("event") == "end" and line.get("status") == "complete" for line in mine):
         return None
     done = tuple(line["address"] for line in mine if line.get("event") == "done")
     return InterruptedRun(last["run"], last.get("plan", ""), last["time"], last.get("total", 0),

@@ -23,7 +23,7 @@ from reconciler import addresses
 from reconciler.apply.journal import Journal
 from reconciler.apply.ledger import Ledger
 from reconciler.backends.base import Backend, Live
-from reconciler.errors import PlanError, StalePlanError, UnsafePlanError
+from reconciler.errors import ApplyError, PlanError, StalePlanError, UnsafePlanError
 from reconciler.model.changes import ChangeBase, ManualChange, Phase
 from reconciler.model.content import content_hash
 from reconciler.plan.build import with_steps
@@ -117,6 +117,21 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
     runs = {b.root: b.executor(reads[b.root]) for b in backends}
     compiled = {b.root: b.compile([c for c in plan.changes if c.root == b.root], project,
                                   reads[b.root]) for b in backends}
+    try:
+        _steps(plan, backends, compiled, runs, by_address, content_only, report)
+    except ApplyError as exc:
+        journal.end("failed")
+        raise ApplyError(exc.reason, address=exc.address, applied=result.counts.get("applied", 0),
+                         account=_account(plan, result, exc.address)) from None
+    record_unchanged(plan, project, backends, reads, ledger)
+    journal.end("complete")
+    return result
+
+
+def _steps(plan: Plan, backends: Sequence[Backend], compiled: Mapping[str, list],
+           runs: Mapping[str, Any], by_address: Mapping[str, ChangeBase], content_only: bool,
+           report: Any) -> None:
+    """Each backend's schema steps, then each backend's content steps."""
     for content in (False, True):
         for backend in backends:
             steps = [s for s in compiled[backend.root]
@@ -128,9 +143,18 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
                 continue
             if steps:
                 runs[backend.root].run(steps, report)
-    record_unchanged(plan, project, backends, reads, ledger)
-    journal.end("complete")
-    return result
+
+
+def _account(plan: Plan, result: ApplyResult, failed: str) -> str:
+    """What an apply that failed part way did: counts per status, the failed change, what was
+    not attempted, and how to finish."""
+    done = sum(result.counts.values())
+    rest = len(plan.changes) - done - 1
+    made = ", ".join(f"{n} {status}" for status, n in sorted(result.counts.items())) or "none"
+    return (f"Of the plan's {len(plan.changes)} change(s): {made}; 1 failed ({failed}); "
+            f"{max(rest, 0)} not attempted. Each one made is in .reconciler/ledger.ndjson. "
+            "Fix the cause, then run `reconciler apply` again: it finishes the job from the live "
+            "state, without repeating what was made.")
 
 
 def record_unchanged(plan: Plan, project: Any, backends: Sequence[Backend],

@@ -16,14 +16,8 @@ from reconciler.model.changes import (AddOption, AddProperty, ChangeBase, Create
                                       ModifyProperty, NewDatabase, Phase, PropertyRef,
                                       RenameProperty, UpdateDatabase)
 from reconciler.model.notion import (Database, NotionDatabases, Property, Relation, bare_id)
+from reconciler.model.property_types import LOSSLESS_RETYPES, UI_ONLY_TYPES, property_type
 
-#: Retypes that keep every value (NOTION-API.md §3.3, measured by notion-seed).
-LOSSLESS_RETYPES: frozenset[tuple[str, str]] = frozenset(
-    {(t, "rich_text") for t in ("number", "url", "select", "multi_select", "date", "checkbox",
-                                "people")}
-    | {(t, "url") for t in ("rich_text", "number", "select", "multi_select", "checkbox")}
-    | {("select", "multi_select")}
-)
 
 
 
@@ -91,7 +85,7 @@ def create_database(db: Database) -> list[ChangeBase]:
 
 def add_property(db: Database, prop: Property) -> list[ChangeBase]:
     address = addresses.notion_property(db.name, prop.name)
-    if prop.type in ("button", "verification"):
+    if prop.type in UI_ONLY_TYPES:
         return [_manual(address, None, _as_data(prop),
                         f"Add the {prop.type} property {prop.name!r} to database {db.title!r} in "
                         f"the Notion UI: the API cannot create {prop.type} properties.")]
@@ -185,7 +179,7 @@ def retype(db: Database, address: str, want: Property, have: Property) -> Change
                        f"The title property of {db.title!r} cannot change type, and no other "
                        "property can become the title (NOTION-API.md §3.2). Keep the title's type "
                        "in the spec, or rebuild the database in the Notion UI.")
-    if "place" in (want.type, have.type) or want.type in ("button", "verification"):
+    if not all(_retypable(t) for t in (want.type, have.type)) or want.type in UI_ONLY_TYPES:
         return _manual(address, _as_data(have), _as_data(want),
                        f"Notion cannot convert {have.type} to {want.type} through the API: in the "
                        f"Notion UI, create a new {want.type} property, copy the values, then delete "
@@ -196,6 +190,11 @@ def retype(db: Database, address: str, want: Property, have: Property) -> Change
         after=planned(want), destructive=not lossless,
         note=f"retype {have.type} \u2192 {want.type}: "
              + ("every value is kept" if lossless else "values Notion cannot convert are lost"))
+
+
+def _retypable(name: str) -> bool:
+    row = property_type(name)
+    return row is None or row.retypable
 
 
 def compare_options(db: Database, want: Property, have: Property) -> list[ChangeBase]:

@@ -12,6 +12,8 @@ import hashlib
 import re
 from typing import Literal
 
+from pydantic import Field
+
 from reconciler.addresses import child, supabase_table
 from reconciler.model.base import Model
 
@@ -28,7 +30,10 @@ PolicyCommand = Literal["all", "select", "insert", "update", "delete"]
 
 class Column(Model):
     """One column. `type` canonical (`integer`, `numeric(10,2)`, `text[]`, `timestamptz`);
-    `default` a canonical SQL expression; `renamed_from` (desired only) former names."""
+    `default` a canonical SQL expression; `renamed_from` (desired only) former names;
+    `enum_values` (live only) the labels of the column's enum type (of its elements for an
+    array), in their sort order, for checking content before it is written. It is left out of
+    dumps (plans, fingerprints): it describes the type, not the column."""
 
     name: str
     type: str
@@ -36,6 +41,7 @@ class Column(Model):
     default: str | None = None
     comment: str | None = None
     renamed_from: tuple[str, ...] = ()
+    enum_values: tuple[str, ...] | None = Field(None, exclude=True)
 
 
 class ForeignKey(Model):
@@ -216,10 +222,11 @@ def table_address(schema: str, name: str) -> str:
     return child(head, "table", name)
 
 
-def member_address(table: Table | tuple[str, str], kind: str, name: str) -> str:
-    """`supabase.public.tasks.column["status"]` for `kind` column/constraint/index/policy/grant."""
+def member_address(table: Table | tuple[str, str], element: str, name: str) -> str:
+    """`supabase.public.tasks.column["status"]` for `element` column / constraint / index /
+    policy / grant."""
     schema, tname = (table.schema_name, table.name) if isinstance(table, Table) else table
-    return child(table_address(schema, tname), kind, name)
+    return child(table_address(schema, tname), element, name)
 
 
 def object_name(table: str, parts: list[str] | tuple[str, ...], suffix: str) -> str:

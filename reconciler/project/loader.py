@@ -26,7 +26,7 @@ from reconciler.project.config import CONFIG_PATHS, Config, config_paths
 from reconciler.project.documents import DatabaseDoc, VocabularyDoc, explain_error
 from reconciler.project.checks import check_databases, check_vocabulary
 from reconciler.project.resolve import resolve_notion, resolve_vocabulary
-from reconciler.project.supabase import load_supabase
+from reconciler.project.supabase import load_supabase, read_table_docs
 from reconciler.project.yaml import Loaded, environment, load_yaml, validate
 
 D = TypeVar("D", bound=BaseModel)
@@ -118,13 +118,14 @@ def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
         problems += check_vocabulary(item)
     problems += check_databases(dbs, db_names, vocab_names, config)
     notion = _resolve_or_none(dbs, vocabs, config, partial=bool(problems))
-    supabase, more = load_supabase(root, env, notion or NotionDatabases())
+    table_docs = read_table_docs(root, env)
+    supabase, more = load_supabase(root, env, notion or NotionDatabases(), table_docs)
     problems += [p for p in more if notion is not None or not p.message.startswith("mirror:")]
     if problems:
         notion = None
     content: tuple[ContentSet, ...] = ()
     if not problems:
-        content, notion, problems = load_content(root, dbs, notion, supabase, env)
+        content, notion, problems = load_content(root, dbs, notion, supabase, table_docs[0])
     if problems:
         raise SpecError(problems)
     vocabularies = {k: resolve_vocabulary(k, v.doc) for k, v in vocabs.items()}

@@ -56,7 +56,8 @@ def test_plan_since_last_reads_only_edited_pages_and_plans_the_one_update(
     calls.clear()
     doc = plan_doc(root, "--since", "last")
     assert sum(results.values()) == 0  # nothing was edited since the last full read
-    assert calls["GET /v1/pages/{id}"] == 1  # only the row whose source changed is fetched
+    # the row whose source changed, and the database's parent page (is it in the trash?)
+    assert calls["GET /v1/pages/{id}"] == 2
     content = [c for c in doc["changes"] if c["action"] != "no-op"
                and ".page[" in c["address"] or ".row[" in c["address"]]
     assert [(c["action"], c["address"]) for c in content] == [

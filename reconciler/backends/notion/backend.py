@@ -14,6 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from notion_client import APIResponseError
+
 from reconciler.backends.base import Diff, Live, Report
 from reconciler.backends.notion.client import NotionTarget
 from reconciler.backends.notion.compile import CompileContext, compile_changes
@@ -24,8 +26,9 @@ from reconciler.backends.notion.rows import (key_text, load_snapshot, notion_row
 from reconciler.backends.notion.steps import NotionStep, PageStep, RelateStep
 from reconciler.diff.content import ContentSchema, RowChanges, diff_content
 from reconciler.diff.notion import diff_notion
-from reconciler.errors import ConfigError
-from reconciler.model.changes import ArchivePage, ChangeBase, CreateDatabase, CreatePage, UpdatePage
+from reconciler.errors import ConfigError, ReadError
+from reconciler.model.changes import (ArchivePage, ChangeBase, CreateDatabase, CreatePage,
+                                      NotionChange, UpdatePage)
 from reconciler.model.content import ContentSet
 from reconciler.model.notion import NotionDatabases
 from reconciler.state import DatabaseState, NotionState, State, save_state
@@ -181,7 +184,36 @@ class NotionBackend:
                              live_name=lambda f: former.get(f, f))
 
     def assess(self, changes: Sequence[ChangeBase], live: Live) -> list[ChangeBase]:
+        """`changes` as they are, once the parent page of every database they touch is known
+        to be there: one `GET /v1/pages/{id}` per distinct parent page, only when there is
+        something to write. Raises `ConfigError` naming the page when it is in the trash or
+        not shared with the integration, where Notion would answer each write with a 404 that
+        blames sharing (NOTION-API.md §1.4)."""
+        touched = {c.database for c in changes if isinstance(c, NotionChange)}
+        parents: dict[str, list[str]] = {}
+        for db in live.model.desired.databases:
+            if db.name in touched and db.parent_page_id:
+                parents.setdefault(db.parent_page_id, []).append(db.address)
+        for page_id, owners in sorted(parents.items()):
+            self._check_parent(page_id, owners)
         return list(changes)
+
+    def _check_parent(self, page_id: str, owners: list[str]) -> None:
+        try:
+            page = self.client.pages.retrieve(page_id)
+        except APIResponseError as exc:
+            if exc.status == 404:
+                raise ConfigError(
+                    f"{', '.join(owners)}: the parent page {page_id} does not exist or is not "
+                    "shared with the integration: share it (… menu → Connections) or set "
+                    "parent: to a page that is") from None
+            raise ReadError(f"reading the parent page {page_id} failed: {exc.code}: "
+                            f"{exc}") from None
+        if page.get("in_trash") or page.get("archived"):
+            raise ConfigError(
+                f"{', '.join(owners)}: the parent page {page_id} is in the trash, so Notion "
+                "refuses every write under it: restore the page from the trash in Notion, or "
+                "set parent: to another page, then plan again")
 
     # --- compile and execute -----------------------------------------------------------------
     def compile(self, changes: Sequence[ChangeBase], project: Any, live: Live
