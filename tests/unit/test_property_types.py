@@ -19,10 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _recordings() -> list[Path]:
-    for folder in (REPO / "tests" / "recordings", REPO.parent / "shared" / "notion-recordings"):
-        if folder.is_dir():
-            return sorted(folder.rglob("*.yaml"))
-    return []
+    """Every cassette vendored in `tests/recordings/` (a copy of shared/notion-recordings)."""
+    return sorted((REPO / "tests" / "recordings").rglob("*.yaml"))
 
 
 def _property_types_in(value, found: set[str]) -> None:
