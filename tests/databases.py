@@ -23,6 +23,7 @@ from psycopg import sql
 SUPABASE_ROLES = ("anon", "authenticated", "service_role")
 
 _deferred: list[tuple[str, str]] = []  # (server URL, database name), dropped by drop_deferred()
+_deferred_roles: list[tuple[str, str]] = []  # (server URL, role), dropped after the databases
 _deferred_lock = threading.Lock()
 
 
@@ -32,11 +33,9 @@ def database_url(server: str, name: str) -> str:
 
 
 @contextlib.contextmanager
-def fresh_database(server: str, *, drop_now: bool = False) -> Iterator[str]:
+def fresh_database(server: str) -> Iterator[str]:
     """Create `reconciler_test_<hex>` (with Supabase's roles in the cluster) and yield its URL.
-    It is dropped by `drop_deferred()` at the end of the run, or on leaving the block with
-    `drop_now=True` (for a caller that must drop something the database depends on, e.g. its
-    owner role)."""
+    It is dropped by `drop_deferred()` at the end of the run."""
     name = f"reconciler_test_{secrets.token_hex(4)}"
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -48,10 +47,8 @@ def fresh_database(server: str, *, drop_now: bool = False) -> Iterator[str]:
     try:
         yield database_url(server, name)
     finally:
-        if drop_now:
-            _drop(server, name)
-        else:
-            _defer(server, name)
+        with _deferred_lock:
+            _deferred.append((server, name))
 
 
 @contextlib.contextmanager
@@ -67,37 +64,41 @@ def clone_database(server: str, template: str) -> Iterator[str]:
     try:
         yield database_url(server, name)
     finally:
-        _defer(server, name)
+        with _deferred_lock:
+            _deferred.append((server, name))
+
+
+def drop_role_later(server: str, role: str) -> None:
+    """Have `drop_deferred()` drop `role` on `server` once the databases are gone (a role that
+    owns a database cannot be dropped before it)."""
+    with _deferred_lock:
+        _deferred_roles.append((server, role))
 
 
 def drop_deferred() -> None:
     """Drop every database made so far (`WITH (FORCE)`: sessions a test left open end), eight at
-    a time. Raises RuntimeError naming those that could not be dropped."""
+    a time, then the roles given to `drop_role_later`. Raises RuntimeError naming what could not
+    be dropped."""
     with _deferred_lock:
-        batch, _deferred[:] = list(_deferred), []
-    if not batch:
-        return
-    with ThreadPoolExecutor(max_workers=min(8, len(batch))) as pool:
-        results = list(pool.map(lambda pair: _try_drop(*pair), batch))
-    failed = [f"{name}: {error}" for (_, name), error in zip(batch, results) if error]
+        databases, _deferred[:] = list(_deferred), []
+        roles, _deferred_roles[:] = list(_deferred_roles), []
+    failed: list[str] = []
+    if databases:
+        with ThreadPoolExecutor(max_workers=min(8, len(databases))) as pool:
+            failed += [error for error in pool.map(
+                lambda pair: _run(pair[0], "DROP DATABASE IF EXISTS {} WITH (FORCE)", pair[1]),
+                databases) if error]
+    failed += [error for error in (_run(server, "DROP ROLE IF EXISTS {}", role)
+                                   for server, role in roles) if error]
     if failed:
-        raise RuntimeError("could not drop test databases: " + "; ".join(failed))
+        raise RuntimeError("could not drop what the tests made: " + "; ".join(failed))
 
 
-def _defer(server: str, name: str) -> None:
-    with _deferred_lock:
-        _deferred.append((server, name))
-
-
-def _drop(server: str, name: str) -> None:
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
-
-
-def _try_drop(server: str, name: str) -> str | None:
+def _run(server: str, statement: str, name: str) -> str | None:
+    """Run `statement` with `name` as its identifier on `server`; the error text, or None."""
     try:
-        _drop(server, name)
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(sql.SQL(statement).format(sql.Identifier(name)))
     except psycopg.Error as exc:
-        return str(exc)
+        return f"{name}: {exc}"
     return None

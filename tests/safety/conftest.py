@@ -14,7 +14,7 @@ import pytest
 from psycopg import sql
 
 from tests.conftest import serving, write_files
-from tests.databases import fresh_database
+from tests.databases import drop_role_later, fresh_database
 
 TASKS = ("title: Tasks\nproperties:\n  Name: {type: title}\n"
          "  Status:\n    type: select\n    options: [Todo, Done]\n  Notes: {type: rich_text}\n")
@@ -45,26 +45,24 @@ def snapshot(root: Path) -> list[tuple[str, int, int]]:
 @pytest.fixture
 def secret_database(server_url: str) -> Iterator[str]:
     """A fresh database owned by a new LOGIN role with a password; yields a URL that carries
-    that password (`postgresql://role:pw_…@host/db`). The role and database are dropped after."""
+    that password (`postgresql://role:pw_…@host/db`). Both are dropped at the end of the run,
+    the role after the database (`tests/databases.py`)."""
     role = f"reconciler_secret_{secrets.token_hex(3)}"
     password = "pw_RECONCILERSECRET"
     with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
             sql.Identifier(role), sql.Literal(password)))
-    try:
-        with fresh_database(server_url, drop_now=True) as url:  # before its owner role
-            name = urlsplit(url).path.lstrip("/")
-            with psycopg.connect(server_url, autocommit=True) as admin:
-                admin.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
-                    sql.Identifier(name), sql.Identifier(role)))
-            with psycopg.connect(url, autocommit=True) as db:
-                db.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(role)))
-            parts = urlsplit(url)
-            netloc = f"{role}:{password}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-            yield urlunsplit(parts._replace(netloc=netloc))
-    finally:
+    drop_role_later(server_url, role)
+    with fresh_database(server_url) as url:
+        name = urlsplit(url).path.lstrip("/")
         with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+            admin.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                sql.Identifier(name), sql.Identifier(role)))
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(role)))
+        parts = urlsplit(url)
+        netloc = f"{role}:{password}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        yield urlunsplit(parts._replace(netloc=netloc))
 
 
 @pytest.fixture
