@@ -150,8 +150,8 @@ def example_project(tmp_path: Path, example_database: str) -> Path:
 @pytest.fixture(scope="session")
 def applied_example(server_url: str, tmp_path_factory: pytest.TempPathFactory
                     ) -> Iterator[AppliedExample]:
-    """The bundled example planned (`plan --out`) and applied (`apply <plan> --auto-approve`)
-    through the CLI once per test run: a template whose project and database tests never use
+    """The bundled example planned (`plan --detailed-exitcode --out`) and applied (`apply <plan>
+    --auto-approve`) through the CLI once per test run: a template whose project and database tests never use
     directly (take `applied_project`); tests may read `.plan`, the fresh project's saved plan.
     At the end of the run it must be byte for byte as built, or the run fails."""
     with fresh_database(server_url) as url:
@@ -172,7 +172,7 @@ def applied_example(server_url: str, tmp_path_factory: pytest.TempPathFactory
 def applied_database(applied_example: AppliedExample, server_url: str,
                      monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A private database copied from the applied example's (`CREATE DATABASE … TEMPLATE`, about
-    0.1 s), exported as `DATABASE_URL`; dropped after the test."""
+    0.1 s), exported as `DATABASE_URL`; dropped at the end of the run."""
     with clone_database(server_url, applied_example.database) as url:
         monkeypatch.setenv("DATABASE_URL", url)
         yield url

@@ -168,7 +168,7 @@ def test_losing_local_state_never_duplicates_databases(applied: Path):
 
 
 def test_markdown_report_for_review(applied_example: AppliedExample):
-    """The saved plan of the fresh example (made once per run by `plan --out`), as markdown."""
+    """The saved plan of the fresh example (made once per run: `applied_example`), as markdown."""
     md = run(applied_example.root, "show", str(applied_example.plan), "--format", "markdown").output
     assert md.startswith("## Reconciler plan")
     assert "notion.secondbrain_tasks" in md or "notion.task_tracking" in md
