@@ -9,7 +9,6 @@ nothing is created twice).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import uuid
@@ -18,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from reconciler.digests import digest
 from reconciler.plan import planfile
 from reconciler.plan.model import Plan
 
@@ -26,7 +26,7 @@ def plan_digest(plan: Plan) -> str:
     """`sha256:` of the plan document without its creation time: the same plan, the same digest."""
     doc = planfile.to_document(plan)
     doc["header"] = {k: v for k, v in doc["header"].items() if k != "created_at"}
-    return "sha256:" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+    return digest(doc)
 
 
 @dataclass(frozen=True)

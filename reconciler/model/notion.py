@@ -61,12 +61,15 @@ def stable_color(name: str) -> str:
 
 
 class SelectOption(Model):
-    """One option of a select, multi_select or status property. `id` is set on live options."""
+    """One option of a select, multi_select or status property. `id` is set on live options.
+    `default_color` (desired only): the spec gave no colour, so `color` is `stable_color(name)`,
+    used when the option is created and never a reason to plan a recolour."""
 
     name: str
     color: str = "default"
     description: str | None = None
     id: str | None = None
+    default_color: bool = False
 
 
 class Relation(Model):

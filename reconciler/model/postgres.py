@@ -8,13 +8,13 @@ Types are kept in the canonical spelling of `normalise_type` and defaults in tha
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Literal
 
 from pydantic import Field
 
 from reconciler.addresses import child, supabase_table
+from reconciler.digests import short_digest
 from reconciler.model.base import Model
 
 #: Table privileges (Postgres docs, "GRANT": SELECT … TRIGGER on tables); `all` expands to these.
@@ -238,7 +238,7 @@ def object_name(table: str, parts: list[str] | tuple[str, ...], suffix: str) -> 
     name = "_".join([table, *parts, suffix])
     if len(name.encode()) <= MAX_IDENTIFIER:
         return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    digest = short_digest(name)
     keep = MAX_IDENTIFIER - len(suffix) - len(digest) - 2
     head = name.encode()[:keep].decode(errors="ignore")
     return f"{head}_{digest}_{suffix}"
@@ -246,7 +246,7 @@ def object_name(table: str, parts: list[str] | tuple[str, ...], suffix: str) -> 
 
 def check_name(table: str, expression: str) -> str:
     """Name of a check constraint: derived from its expression, so it is stable across plans."""
-    digest = hashlib.sha256(" ".join(expression.split()).encode()).hexdigest()[:8]
+    digest = short_digest(" ".join(expression.split()))
     return object_name(table, [digest], "check")
 
 

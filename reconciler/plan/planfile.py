@@ -52,6 +52,7 @@ def _sorted(value: Any) -> Any:
 #: not what to write) and what only the live reader knows.
 _LEFT_OUT: dict[type, frozenset[str]] = {
     Property: frozenset({"renamed_from", "options_mode"}),
+    SelectOption: frozenset({"default_color"}),
     Column: frozenset({"renamed_from"}),
     Table: frozenset({"renamed_from", "mirror", "primary_key_name"}),
 }

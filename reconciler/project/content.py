@@ -303,7 +303,7 @@ def _with_options(notion: NotionDatabases, added: Mapping[tuple[str, str], list[
     for db in notion.databases:
         props = tuple(
             p.model_copy(update={"options": p.options + tuple(
-                SelectOption(name=n, color=stable_color(n)) for n in added[(db.address, p.name)])})
+                SelectOption(name=n, color=stable_color(n), default_color=True) for n in added[(db.address, p.name)])})
             if (db.address, p.name) in added else p
             for p in db.properties)
         databases.append(db.model_copy(update={"properties": props}))

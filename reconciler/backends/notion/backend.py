@@ -3,7 +3,7 @@
 Reading costs two calls per known database (`GET /v1/databases/{id}`, `GET /v1/data_sources/{id}`)
 plus ceil(rows/100) queries per content set and one `users.list` when content names people
 (DESIGN.md "Performance, by design"). The desired side is the project's databases with the
-target's defaults: the default parent page, and property ids known from `.reconciler/state.json`.
+connection's defaults: the default parent page, and property ids known from `.reconciler/state.json`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from notion_client import APIResponseError
 
 from reconciler.backends.base import Diff, Live, Report
-from reconciler.backends.notion.client import NotionTarget
+from reconciler.backends.notion.client import NotionConnection
 from reconciler.backends.notion.compile import CompileContext, compile_changes
 from reconciler.backends.notion.execute import NotionExecutor
 from reconciler.backends.notion.reader import read_notion
@@ -38,7 +38,7 @@ __all__ = ["NotionBackend", "NotionLive", "key_text"]
 
 @dataclass
 class NotionLive:
-    """The live model of the Notion backend: the desired databases with the target's defaults
+    """The live model of the Notion backend: the desired databases with the connection's defaults
     (`desired`), the live ones found for them (`databases`), and the user ids of the e-mails
     content names (`people`, None when none is named)."""
 
@@ -48,31 +48,31 @@ class NotionLive:
 
 
 class NotionBackend:
-    """The Notion target open for one command. `state` is the whole `.reconciler/state.json`
+    """The Notion backend open on its connection for one command. `state` is the whole `.reconciler/state.json`
     (saved after every request that changes ids); `parent_page_id` the default parent of new
     databases."""
 
     root = "notion"
     row_noun = "page"
 
-    def __init__(self, project_root: Path, target: NotionTarget, state: State,
+    def __init__(self, project_root: Path, connection: NotionConnection, state: State,
                  parent_page_id: str | None):
         self.project_root = project_root
-        self.target = target
+        self.connection = connection
         self.state = state
         self.parent_page_id = parent_page_id
 
     @property
     def description(self) -> str:
-        return self.target.description
+        return self.connection.description
 
     @property
     def client(self):
-        return self.target.client
+        return self.connection.client
 
     @property
     def notion_state(self) -> NotionState:
-        return self.state.notion.setdefault(self.target.state_key, NotionState())
+        return self.state.notion.setdefault(self.connection.state_key, NotionState())
 
     def save_state(self) -> None:
         save_state(self.project_root, self.state)
@@ -160,19 +160,18 @@ class NotionBackend:
         want = model.desired.database(name)
         have = model.databases.database(name)
         types = {p.name: p.type for p in want.properties} if want else {}
-        targets = {p.name: p.relation.database for p in (want.properties if want else ())
+        related = {p.name: p.relation.database for p in (want.properties if want else ())
                    if p.type == "relation" and p.relation}
         people = model.people
 
         def resolve(field: str, value: Any) -> Any:
             if types.get(field) == "people" and value and people is not None:
                 return tuple(people.get(str(e).strip().lower(), e) for e in value)
-            if field not in targets or not value:
+            if field not in related or not value:
                 return value
-            related = live.rows.get(f"notion.{targets[field]}", {})
+            rows = live.rows.get(f"notion.{related[field]}", {})
             refs = value if isinstance(value, (list, tuple)) else [value]
-            return tuple(related[str(k)].id if str(k) in related else {"key": str(k)}
-                         for k in refs)
+            return tuple(rows[str(k)].id if str(k) in rows else {"key": str(k)} for k in refs)
 
         live_names = {p.name for p in have.properties} if have else set()
         former = {p.name: next((n for n in p.renamed_from if n in live_names), p.name)
