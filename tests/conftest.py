@@ -17,13 +17,13 @@ import yaml
 from reconciler.model.notion import Database, Property, Relation, SelectOption
 from reconciler.project import Project, load_project
 from tests.applied_example import AppliedExample, build_applied_example
-from tests.databases import clone_database, drop_deferred, fresh_database
+from tests.databases import clone_database, drop_deferred, embedded_server_folder, fresh_database
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_url() -> Iterator[str]:
     """A PostgreSQL server tests may create databases on: `DATABASE_URL` when set (CI and the
     development machines have one on 127.0.0.1:5432), else an embedded `pgserver`. The
     databases the tests made on it are dropped when the run ends (`tests/databases.py`)."""
@@ -36,12 +36,13 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     import pgserver
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pgdata"), cleanup_mode="stop")
-    try:
-        yield server.get_uri()
-    finally:
-        drop_deferred()
-        server.cleanup()
+    with embedded_server_folder("reconciler-test-pgdata-") as folder:
+        server = pgserver.get_server(folder, cleanup_mode="stop")
+        try:
+            yield server.get_uri()
+        finally:
+            drop_deferred()
+            server.cleanup()
 
 
 @contextlib.contextmanager

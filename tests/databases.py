@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -66,6 +69,20 @@ def clone_database(server: str, template: str) -> Iterator[str]:
     finally:
         with _deferred_lock:
             _deferred.append((server, name))
+
+
+@contextlib.contextmanager
+def embedded_server_folder(prefix: str) -> Iterator[Path]:
+    """A new folder for an embedded `pgserver` under the system's temporary folder, removed on
+    exit. Not under pytest's `tmp_path`: pgserver runs PostgreSQL as another user and opens the
+    folder's parents to it (chmod o+rx), but each pytest session that starts on the machine makes
+    `/tmp/pytest-of-<user>` private again (0700), so initdb fails with "Permission denied" when
+    another run starts meanwhile (seen here with several engineers' runs at once)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def drop_role_later(server: str, role: str) -> None:

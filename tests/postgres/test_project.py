@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,8 @@ from reconciler.backends.postgres.reader import read_tables
 from reconciler.errors import ConfigError, ReadError
 from reconciler.model.notion import Database, NotionDatabases, Property
 from reconciler.project.supabase import load_supabase
+
+from tests.databases import embedded_server_folder
 
 from .conftest import REPO, converge, kinds, plan
 
@@ -77,14 +78,14 @@ def test_connection_errors_never_show_the_password(tmp_path):
 
 
 @pytest.mark.postgres
-def test_embedded_server_under_the_workspace(tmp_path):
-    root = tmp_path / "ws"
-    root.mkdir()
-    try:
-        with connect(root, None) as conn:
-            assert conn.execute("SELECT 1").fetchone() == (1,)
-        assert (root / ".reconciler" / "postgres").is_dir()
-    finally:
-        import pgserver
-        pgserver.get_server(root / ".reconciler" / "postgres").cleanup()
-        shutil.rmtree(root, ignore_errors=True)
+def test_embedded_server_under_the_workspace():
+    with embedded_server_folder("reconciler-embedded-") as folder:
+        root = folder / "ws"
+        root.mkdir()
+        try:
+            with connect(root, None) as conn:
+                assert conn.execute("SELECT 1").fetchone() == (1,)
+            assert (root / ".reconciler" / "postgres").is_dir()
+        finally:
+            import pgserver
+            pgserver.get_server(root / ".reconciler" / "postgres").cleanup()
