@@ -93,15 +93,15 @@ def drop_role_later(server: str, role: str) -> None:
 
 
 def drop_deferred() -> None:
-    """Drop every database made so far (`WITH (FORCE)`: sessions a test left open end), eight at
-    a time, then the roles given to `drop_role_later`. Raises RuntimeError naming what could not
+    """Drop every database made so far (`WITH (FORCE)`: sessions a test left open end), sixteen
+    at a time, then the roles given to `drop_role_later`. Raises RuntimeError naming what could not
     be dropped."""
     with _deferred_lock:
         databases, _deferred[:] = list(_deferred), []
         roles, _deferred_roles[:] = list(_deferred_roles), []
     failed: list[str] = []
     if databases:
-        with ThreadPoolExecutor(max_workers=min(8, len(databases))) as pool:
+        with ThreadPoolExecutor(max_workers=min(16, len(databases))) as pool:
             failed += [error for error in pool.map(
                 lambda pair: _run(pair[0], "DROP DATABASE IF EXISTS {} WITH (FORCE)", pair[1]),
                 databases) if error]
