@@ -110,7 +110,7 @@ def _table_targets(tables: tuple[Table, ...], docs: Sequence[Loaded[TableDoc]]) 
     out = []
     for item in docs:
         doc = item.doc
-        table = by_name.get((doc.schema_, doc.name or item.key))
+        table = by_name.get((doc.schema_, doc.name or item.name))
         if table is None or doc.content is None:
             continue
         unique = {u.columns[0] for u in table.uniques if len(u.columns) == 1}

@@ -2,8 +2,9 @@
 
 Schema steps run one after the other; every response refreshes the cached schema of its
 database and the state's ids (`.reconciler/state.json`, saved after every request, so an
-interrupted apply leaves correct ids behind). Page steps run a few at a time (`WORKERS` in
-flight, NOTION-API.md §4.1: the pacing layer spaces their starts) in two passes: writes, then
+interrupted apply leaves correct ids behind). Page steps run several at a time (as many in
+flight as the rate and the measured latency call for, `inflight.InFlight`; the pacing layer
+spaces their starts, NOTION-API.md §4.1) in two passes: writes, then
 the relations that name pages created in the same run. A create that may have committed (a 5xx
 or a dropped connection on `POST /v1/pages` or `POST /v1/databases`) is looked up before it is
 sent again (`resilience.create_exactly_once`), so a retry never duplicates.
@@ -29,6 +30,7 @@ from notion_client import APIResponseError
 from reconciler.addresses import parse
 from reconciler.backends.notion.convert import value_to_api
 from reconciler.backends.notion.discover import find_database
+from reconciler.backends.notion.inflight import CEILING, InFlight
 from reconciler.backends.notion.resilience import create_exactly_once
 from reconciler.backends.notion.schema import database_from_api
 from reconciler.backends.notion.steps import (CreateDatabaseStep, NotionStep, PageStep,
@@ -39,8 +41,6 @@ from reconciler.model.content import content_hash
 from reconciler.model.notion import Database, NotionDatabases
 from reconciler.state import DatabaseState, NotionState, PropertyState
 
-#: Page writes in flight at once (the token bucket paces their starts).
-WORKERS = 4
 #: `(address, status, detail)`; status is applied / deferred / manual-pending.
 Report = Callable[..., None]
 
@@ -50,8 +50,9 @@ class NotionExecutor:
     target's part of `.reconciler/state.json` and `save_state()` writes it."""
 
     def __init__(self, client, live: NotionDatabases, state: NotionState,
-                 save_state: Callable[[], None]):
+                 save_state: Callable[[], None], *, rate: float | None = None):
         self.client = client
+        self.in_flight = InFlight(rate)
         self.state = state
         self.save_state = save_state
         self.schemas: dict[str, Database] = {d.name: d for d in live.databases}
@@ -190,13 +191,18 @@ class NotionExecutor:
 
     # --- pages -----------------------------------------------------------------------------
     def run_pages(self, steps: Sequence[NotionStep], report: Report) -> None:
-        """Page writes (a few in flight), then the relations that waited for new pages."""
+        """Page writes (as many in flight as the rate and the measured latency call for:
+        `inflight`), then the relations that waited for new pages."""
         first = [s for s in steps if isinstance(s, PageStep)]
         second = [s for s in steps if isinstance(s, RelateStep)]
         for batch, run in ((first, self._page), (second, self._relate)):
-            with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-                for _ in pool.map(lambda s: run(s, report), batch):
+            with ThreadPoolExecutor(max_workers=CEILING) as pool:
+                for _ in pool.map(lambda s: self._gated(run, s, report), batch):
                     pass
+
+    def _gated(self, run: Callable[..., None], step: NotionStep, report: Report) -> None:
+        with self.in_flight:
+            run(step, report)
 
     def _page(self, step: PageStep, report: Report) -> None:
         address = step.changes[0]
