@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from reconciler import __version__
 from reconciler.addresses import matches, parse
+from reconciler.diagram import project_diagram
 from reconciler.diff.preflight import content_problems
 from reconciler.errors import ConfigError, SpecError
 from reconciler.model.changes import ChangeBase
@@ -96,5 +97,6 @@ def build_plan(project: Any, backends: Sequence[Planner], reads: Mapping[str, An
     header = PlanHeader(tool_version=__version__, created_at=created,
                         spec_hash=project.spec_hash,
                         backends={b.root: b.description for b in backends},
-                        fingerprints=fingerprints)
+                        fingerprints=fingerprints,
+                        diagram=project_diagram(project, changes) or None)
     return Plan(header=header, changes=tuple(changes), content=content)

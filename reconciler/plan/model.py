@@ -23,6 +23,8 @@ class PlanHeader(Model):
     - `backends`: where it applies, by address root, e.g.
       `{"notion": "local Notion (.reconciler/notion)"}`; never a token or a password.
     - `fingerprints`: for every live resource read, `sha256:` of its normalised state, or `absent`.
+    - `diagram`: Mermaid ER source of the declared databases, tables and relations, the resources
+      the plan changes marked (`reconciler.diagram`); the markdown report shows it.
     """
 
     format_version: int = FORMAT_VERSION
@@ -31,6 +33,7 @@ class PlanHeader(Model):
     spec_hash: str
     backends: dict[str, str] = Field(default_factory=dict)
     fingerprints: dict[str, str] = Field(default_factory=dict)
+    diagram: str | None = None
 
 
 class Plan(Model):
