@@ -159,7 +159,7 @@ def database_document(db: Database, *, vocabularies: Mapping[tuple, str],
         data["parent"] = db.parent_page_id
     findings: list[Finding] = []
     props: dict[str, Any] = {}
-    for prop in db.properties:
+    for prop in sorted(db.properties, key=lambda p: p.type != "title"):  # the title first
         address = f'notion.{db.name}.property["{prop.name}"]'
         if prop.type not in DOC_BY_TYPE:
             findings.append(Finding(address, f"a {prop.type} property cannot be declared yet; "

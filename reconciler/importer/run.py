@@ -189,7 +189,26 @@ def _live_models(project: Any, raws: list, known: NotionState, result: ImportRes
                 f"as {db.title!r}, which the plan sets in Notion (give it a real title in the "
                 "file or in Notion)"))
         out.append(db)
+    _refuse_shared_titles(out, project)
     return out
+
+
+def _refuse_shared_titles(databases: list[Database], project: Any) -> None:
+    """Databases are found again by title under their parent page, so the spec refuses two
+    with one title under one page (`project.checks.check_unique_titles`): say so before
+    writing anything."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    imported = {db.name for db in databases}
+    declared = [d for d in project.notion.databases if d.name not in imported]
+    for db in [*databases, *declared]:
+        key = (bare_id(db.parent_page_id or ""), db.title.strip().casefold())
+        groups.setdefault(key, []).append(f"{db.title!r} ({db.id or 'schemas/notion/' + db.name + '.yaml'})")
+    shared = [names for names in groups.values() if len(names) > 1]
+    if shared:
+        raise ConfigError(
+            "databases that share a title under one page cannot be declared (they are found "
+            "again by title): " + "; ".join(" and ".join(n) for n in shared) + ". Rename all but "
+            "one in Notion, or import the others by --notion without them (nothing was written)")
 
 
 # --- Postgres --------------------------------------------------------------------------------
