@@ -7,8 +7,10 @@ from reconciler.cli import output
 _MARK = {"ok": "ok", "warn": "warn", "fail": "FAIL"}
 
 
-def _counts(items: dict[str, int]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in sorted(items.items())) or "-"
+def _counts(items: dict[str, int], under: str = "") -> str:
+    """`a 1, b 2`; keys that are addresses under `under` shortened to their last part."""
+    return ", ".join(f"{k[len(under):].lstrip('.') if under and k.startswith(under) else k} {v}"
+                     for k, v in sorted(items.items())) or "-"
 
 
 def _time(stamp: str | None) -> str:
@@ -26,7 +28,7 @@ def print_status(report) -> None:
         state = "in sync" if r.in_sync else "missing" if not r.exists else "differs"
         pending = _counts(r.changes) + (f"; rows {r.rows_to_write}" if r.rows_to_write else "")
         rows.append((r.address, state, "-" if r.rows is None else str(r.rows),
-                     _time(r.latest_edit), pending, _counts(r.lag), _counts(r.deferred),
+                     _time(r.latest_edit), pending, _counts(r.lag, r.address), _counts(r.deferred),
                      _time(r.last_apply) if r.last_apply else "never"))
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     for row in rows:
