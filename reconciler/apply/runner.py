@@ -25,7 +25,6 @@ from reconciler.apply.ledger import Ledger
 from reconciler.backends.base import Backend, Live
 from reconciler.errors import ApplyError, PlanError, StalePlanError, UnsafePlanError
 from reconciler.model.changes import ChangeBase, ManualChange, Phase
-from reconciler.model.content import content_hash
 from reconciler.plan.build import with_steps
 from reconciler.plan.model import Plan
 
@@ -48,10 +47,11 @@ def journal_path(root: Path) -> Path:
     return root / ".reconciler" / "journal.ndjson"
 
 
-def read_all(project: Any, backends: Sequence[Backend], *, since: str | None = None
-             ) -> dict[str, Live]:
-    """Every backend's read of the project, by address root. Raises `ReadError`."""
-    return {b.root: b.read(project, since=since) for b in backends}
+def read_all(project: Any, backends: Sequence[Backend], *, since: str | None = None,
+             check: bool = False) -> dict[str, Live]:
+    """Every backend's read of the project, by address root (`check`: for a stale check,
+    see `backends.base`). Raises `ReadError`."""
+    return {b.root: b.read(project, since=since, check=check) for b in backends}
 
 
 def fingerprints(reads: Mapping[str, Live]) -> dict[str, str]:
@@ -68,7 +68,7 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
     `UnsafePlanError`, `PlanError`.
     """
     if reads is None or fingerprints(reads) != plan.header.fingerprints:
-        reads = read_all(project, backends)
+        reads = read_all(project, backends, check=True)
     now = fingerprints(reads)
     changed = sorted(address for address, print_ in plan.header.fingerprints.items()
                      if now.get(address) != print_)
@@ -167,7 +167,7 @@ def record_unchanged(plan: Plan, project: Any, backends: Sequence[Backend],
         for content in backend.content_sets(project):
             rows = reads[backend.root].rows.get(content.address, {})
             for row in content.rows:
-                want = content_hash(row.values, exclude=content.hash_field)
+                want = content.hashes[row.key]
                 have = rows.get(row.key)
                 address = addresses.child(content.address, backend.row_noun, row.key)
                 if have is not None and address not in planned and \

@@ -11,7 +11,7 @@ from pathlib import Path
 import notion_client
 import pytest
 
-from tests.e2e.test_content import calls, plan_doc, run, synced  # noqa: F401 (fixtures)
+from tests.e2e.test_content import backdate_every_page, calls, plan_doc, run, synced  # noqa: F401
 
 
 @pytest.fixture
@@ -30,23 +30,11 @@ def results(monkeypatch: pytest.MonkeyPatch) -> Counter:
     return counter
 
 
-def _backdate_every_page(root: Path) -> None:
-    """Pretend every page was last edited long before the last full read."""
-    from reconciler.local.store import Store
-
-    store = Store(root / ".reconciler" / "notion")
-    with store.transaction(write=True):
-        for ds in store.data_sources():
-            for page in store.pages_in(ds["id"]):
-                page["last_edited_time"] = "2020-01-01T00:00:00.000Z"
-    store.close()
-
-
 def test_plan_since_last_reads_only_edited_pages_and_plans_the_one_update(
         synced: Path, results: Counter, calls: Counter):  # noqa: F811
     root = synced
     run(root, "plan", "--detailed-exitcode", code=0)  # the last full read
-    _backdate_every_page(root)
+    backdate_every_page(root)
     run(root, "plan", "--detailed-exitcode", code=0)  # full again: snapshot with these stamps
     manifest = root / "content" / "modules" / "memory.module.manifest.json"
     data = json.loads(manifest.read_text())

@@ -50,9 +50,9 @@ class PostgresBackend:
     def content_sets(self, project: Any) -> tuple[ContentSet, ...]:
         return tuple(c for c in project.content if c.address.startswith("supabase."))
 
-    def read(self, project: Any, *, since: str | None = None) -> Live:
-        """Live tables of the declared schemas and the rows of each content set. Raises
-        `ReadError`."""
+    def read(self, project: Any, *, since: str | None = None, check: bool = False) -> Live:
+        """Live tables of the declared schemas and the rows of each content set (one query
+        each, also for a stale check). Raises `ReadError`."""
         from reconciler.backends.postgres.reader import read_tables
 
         tables, prints = read_tables(self.conn, project.supabase)
