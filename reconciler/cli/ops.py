@@ -64,6 +64,9 @@ def import_(
         "without a schema: public).")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Replace spec files that exist with what is live.")] = False,
+    content: Annotated[bool, typer.Option(
+        "--content", help="Also write each Notion database's pages as a content mapping "
+        "(content/notion/<name>.yaml, keyed by title).")] = False,
 ) -> None:
     """Write YAML for existing Notion databases and Postgres tables, and record their ids, so
     the next plan is empty. Databases that imported ones relate to are imported with them."""
@@ -72,7 +75,8 @@ def import_(
 
     root = _root(directory)
     request = ImportRequest(notion=tuple(notion or ()), every_notion=all_notion,
-                            schemas=tuple(schema or ()), tables=tuple(table or ()), force=force)
+                            schemas=tuple(schema or ()), tables=tuple(table or ()), force=force,
+                            content=content)
     result = import_into(root, environment(root), request)
     for rel in result.written:
         output.out.print(f"wrote {rel}")

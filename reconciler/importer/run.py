@@ -35,13 +35,15 @@ class ImportRequest:
     """What to import. `notion`: references (ids, URLs, pages); `every_notion`: every database
     the integration can see; `schemas`: every table of these Postgres schemas; `tables`: name
     patterns (`sot_*`, `app.*`; a pattern without a schema is in `public`); `force`: overwrite
-    files that exist."""
+    files that exist; `content`: also write each Notion database's pages as a content mapping
+    (`importer.notion_content`)."""
 
     notion: tuple[str, ...] = ()
     every_notion: bool = False
     schemas: tuple[str, ...] = ()
     tables: tuple[str, ...] = ()
     force: bool = False
+    content: bool = False
 
     @property
     def wants_notion(self) -> bool:
@@ -144,6 +146,8 @@ def _import_notion(project: Any, env: Mapping[str, str], request: ImportRequest,
     databases = _live_models(project, raws, mine, result)
     docs = notion_documents(databases, default_parent)
     result.findings += docs.findings
+    if request.content:
+        _content(client, databases, docs.databases, files, result)
     for name, doc in docs.vocabularies.items():
         files[f"schemas/vocab/{name}.yaml"] = dump(doc, schema="../.schema/vocabulary.schema.json",
                                                    header=HEADER)
@@ -157,6 +161,47 @@ def _import_notion(project: Any, env: Mapping[str, str], request: ImportRequest,
                 id=p.id or "", formula_applied=docs.formulas.get((db.name, p.name), (None,))[0],
                 formula_live=docs.formulas.get((db.name, p.name), (None, None))[1])
                 for p in db.properties if p.id})
+
+
+def _content(client, databases: list[Database], documents: dict[str, dict],
+             files: dict[str, str], result: ImportResult) -> None:
+    """Each database's pages as a content mapping and a rows file (`import --content`)."""
+    from reconciler.backends.notion.pages import complete_row, read_rows
+    from reconciler.importer.notion_content import HASH_PROPERTY, content_export, page_keys
+
+    rows = {}
+    for db in databases:
+        ids = {p.name: p.id for p in db.properties if p.id}
+        rows[db.name] = [complete_row(client, r, ids) for r in read_rows(client, db.data_source_id)]
+    keys_of = {name: keys for name, keys in ((db.name, page_keys(db, rows[db.name]))
+                                            for db in databases) if keys is not None}
+    emails = _emails(client) if any(p.type == "people" for db in databases
+                                    for p in db.properties) else {}
+    for db in databases:
+        file = f"content/notion/{db.name}.yaml"
+        export, findings = content_export(db, rows[db.name], file, keys_of=keys_of, emails=emails)
+        result.findings += findings
+        if export is None:
+            continue
+        documents[db.name]["content"] = export.section
+        if export.add_hash_property:
+            documents[db.name]["properties"][HASH_PROPERTY] = {
+                "type": "rich_text", "description": "The content hash the reconciler writes"}
+            result.notes.append(f"notion.{db.name}: the next plan adds the property "
+                                f"{HASH_PROPERTY!r} the content mapping needs (pages unchanged)")
+        files[file] = dump(export.rows, header=HEADER + f"\nPages of {db.title!r}, the rows of "
+                           f"schemas/notion/{db.name}.yaml's content mapping")
+
+
+def _emails(client) -> dict[str, str] | None:
+    """User id → e-mail of the workspace's people; None when they cannot be listed."""
+    from reconciler.backends.notion.users import user_ids_by_email
+    from reconciler.errors import ReadError
+
+    try:
+        return {user: email for email, user in user_ids_by_email(client).items()}
+    except ReadError:
+        return None
 
 
 def _title(raw: notion_source.RawDatabase) -> str:

@@ -260,3 +260,56 @@ def test_import_through_the_library_reports_what_it_wrote(tables_db: str, tmp_pa
     root = new_project(tmp_path / "pg")
     result = import_into(root, {"DATABASE_URL": tables_db}, ImportRequest(tables=("teams",)))
     assert result.written == ["schemas/supabase/teams.yaml"] and not result.problems
+
+
+# --- content ---------------------------------------------------------------------------------
+
+
+def _text(content: str, **annotations) -> list[dict]:
+    item = {"type": "text", "text": {"content": content}}
+    return [dict(item, annotations=annotations)] if annotations else [item]
+
+
+def test_content_import_writes_rows_the_next_plan_only_hashes(tmp_path: Path):
+    root, client, people, tasks = _workspace(tmp_path)
+    people_ds, tasks_ds = people["data_sources"][0]["id"], tasks["data_sources"][0]["id"]
+    client.data_sources.update(tasks_ds, properties={
+        "Status": {"select": {"options": [{"name": "Todo", "color": "red"}, {"name": "Done"}]}},
+        "Tags": {"multi_select": {"options": [{"name": "a"}, {"name": "b"}]}},
+        "Due": {"date": {}}, "Notes": {"rich_text": {}}, "Done": {"checkbox": {}},
+        "Estimate": {"number": {"format": "dollar"}}, "Link": {"url": {}}})
+    ada = client.pages.create(parent={"data_source_id": people_ds},
+                              properties={"Name": {"title": _text("Ada")}})
+    client.pages.create(parent={"data_source_id": people_ds},
+                        properties={"Name": {"title": _text("Grace")}})
+    client.pages.create(parent={"data_source_id": tasks_ds}, properties={
+        "Task": {"title": _text("Write the spec")}, "Status": {"select": {"name": "Todo"}},
+        "Tags": {"multi_select": [{"name": "a"}, {"name": "b"}]},
+        "Due": {"date": {"start": "2026-03-01", "end": "2026-03-04"}},
+        "Notes": {"rich_text": _text("see ") + _text("this", bold=True)},
+        "Done": {"checkbox": True}, "Estimate": {"number": 12.5},
+        "Link": {"url": "https://example.org/x"}, "Owner": {"relation": [{"id": ada["id"]}]}})
+    client.pages.create(parent={"data_source_id": tasks_ds},
+                        properties={"Task": {"title": _text("Review")}})
+    out = cli("import", "--notion", tasks["id"], "--content", "--dir", str(root)).output
+    assert "content/notion/tasks.yaml" in out and "content/notion/people.yaml" in out
+    rows = (root / "content" / "notion" / "tasks.yaml").read_text()
+    assert "owner: [Ada]" in rows and "bold: true" in rows and "tags: [a, b]" in rows
+    plan = plan_output(root)
+    assert plan.count('property["Content hash"] will be created') == 2, plan
+    assert "Plan: 2 to create, 0 to update, 0 to rename, 0 to delete, 0 manual." in plan, plan
+    assert "notion.tasks: 0 to create, 0 to update, 0 to archive, 2 unchanged" in plan
+    assert "notion.people: 0 to create, 0 to update, 0 to archive, 2 unchanged" in plan
+    cli("apply", "--auto-approve", "--dir", str(root))
+    assert "No changes" in plan_output(root)
+
+
+def test_content_is_not_written_without_distinct_titles(tmp_path: Path):
+    root, client, people, _ = _workspace(tmp_path)
+    people_ds = people["data_sources"][0]["id"]
+    for _ in range(2):
+        client.pages.create(parent={"data_source_id": people_ds},
+                            properties={"Name": {"title": _text("Same")}})
+    result = cli("import", "--notion", people["id"], "--content", "--dir", str(root))
+    assert "notion.people: content not written" in result.output
+    assert not (root / "content" / "notion" / "people.yaml").exists()
