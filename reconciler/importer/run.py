@@ -27,6 +27,8 @@ from reconciler.state import DatabaseState, NotionState, PropertyState, load_sta
 
 #: Schemas an import never reads unless named: the reconciler's own, and Postgres's.
 INTERNAL_SCHEMAS = ("reconciler", "pg_catalog", "information_schema")
+#: Characters ruamel.yaml treats as line breaks (YAML 1.1 did): a text holding one reads back changed.
+LINE_BREAKS = ("\x85", "\u2028", "\u2029")
 HEADER = "Written by `reconciler import`; edit freely: this file is now the source of truth."
 
 
@@ -110,6 +112,12 @@ def _check_writable(root: Path, files: Mapping[str, str], force: bool) -> None:
             "the live names or texts of " + ", ".join(unsafe) + " contain '${', which the "
             "loader reads as an environment variable: rename them in the live system first "
             "(nothing was written)")
+    breaks = [rel for rel, text in files.items() if any(c in text for c in LINE_BREAKS)]
+    if breaks:
+        raise ConfigError(
+            "the live names or texts of " + ", ".join(breaks) + " contain U+0085, U+2028 or "
+            "U+2029, which the YAML reader takes for a line break: replace them in the live system "
+            "first (nothing was written)")
 
 
 # --- Notion ----------------------------------------------------------------------------------

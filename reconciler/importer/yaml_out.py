@@ -25,10 +25,26 @@ def _scalar(value: Any) -> bool:
     return value is None or isinstance(value, (str, int, float, bool))
 
 
+def _flow_safe(value: Any) -> bool:
+    """A scalar written inside `{…}` / `[…]` without surprises: ruamel.yaml does not always
+    quote what flow context makes special (a text starting with `: ` came back broken), so
+    texts holding flow indicators, `: `, ` #`, a leading indicator, or edge spaces are written
+    in block style instead, where its quoting is sound."""
+    if not isinstance(value, str):
+        return True
+    return not (value != value.strip() or any(c in value for c in ",[]{}\n\t") or ": " in value
+                or " #" in value or value.endswith(":") or value[:1] in _INDICATORS)
+
+
+_INDICATORS = set("-?:,[]{}#&*!|>'\"%@`")
+
+
 def _short(value: Any) -> bool:
     """A flat mapping or list of scalars short enough for one line."""
     items = list(value.values()) if isinstance(value, Mapping) else list(value)
-    if len(items) > FLOW_ITEMS or not all(_scalar(v) for v in items):
+    if len(items) > FLOW_ITEMS or not all(_scalar(v) and _flow_safe(v) for v in items):
+        return False
+    if isinstance(value, Mapping) and not all(_flow_safe(str(k)) for k in value):
         return False
     text = sum(len(str(k)) + len(str(v)) + 4 for k, v in (value.items() if isinstance(value, Mapping)
                                                             else enumerate(items)))

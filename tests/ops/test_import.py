@@ -69,6 +69,19 @@ def test_import_keeps_colours_vocabularies_relations_rollups_and_formulas(applie
                        for p in db.properties if p.type == "rollup"}
 
 
+def test_bundled_content_imports_as_rows_the_plan_leaves_unchanged(applied_bundle,
+                                                                    tmp_path: Path):
+    bundle, env = applied_bundle
+    root = new_project(tmp_path / "mine", workspace=bundle)
+    cli("import", "--all-notion", "--content", "--dir", str(root), env=env)
+    out = plan_output(root, env)
+    databases = len(load_project(root, env).notion.databases)
+    assert f"Plan: {databases} to create, 0 to update, 0 to rename, 0 to delete" in out, out
+    assert out.count('property["Content hash"] will be created') == databases
+    assert "notion.lukhas_modules: 0 to create, 0 to update, 0 to archive, 10 unchanged" in out
+    assert "notion.learning_log: 0 to create, 0 to update, 0 to archive, 5 unchanged" in out
+
+
 @pytest.mark.skipif(RECORDINGS is None, reason="no recorded Notion sessions")
 def test_every_recorded_data_source_round_trips(tmp_path: Path):
     root = new_project(tmp_path / "rec")
