@@ -24,12 +24,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from notion_client import APIResponseError
 
+from reconciler.backends.notion.resilience import RetryPolicy
 from reconciler.errors import ReconcilerError
 
 #: The Notion-Version whose shapes the reconciler reads (NOTION-API.md, title).
 NOTION_VERSION = "2025-09-03"
+#: A check asks, it does not insist: two attempts within 10 s, so an unreachable server is
+#: reported in seconds, not after apply's patient backoff (`resilience.RetryPolicy`).
+DOCTOR_RETRIES = RetryPolicy(max_attempts=2, budget=10.0, base_delay=0.2, max_delay=1.0)
 #: Roles Supabase creates in every project (Supabase docs, "Postgres roles").
 SUPABASE_ROLES = ("anon", "authenticated", "service_role")
 #: Text in a column type or default → the extension that provides it.
@@ -72,7 +77,8 @@ def notion_checks(project: Any, env: Mapping[str, str], state: Any) -> list[Chec
     from reconciler.backends.notion.client import open_notion, token_from
 
     try:
-        connection = open_notion(project.root, env, rate_limit=project.config.notion.rate_limit)
+        connection = open_notion(project.root, env, rate_limit=project.config.notion.rate_limit,
+                                 policy=DOCTOR_RETRIES)
     except ReconcilerError as exc:
         return [fail("Notion connection", str(exc), "fix the Notion settings in .env")]
     client = connection.client
@@ -105,6 +111,9 @@ def notion_checks(project: Any, env: Mapping[str, str], state: Any) -> list[Chec
 def _token(client, where: str, has_token: bool) -> Check:
     try:
         me = client.users.me()
+    except httpx.TransportError as exc:
+        return fail("Notion token", f"cannot reach {where}: {type(exc).__name__}",
+                    "check the network, NOTION_BASE_URL, or that `reconciler local serve` runs")
     except APIResponseError as exc:
         if exc.status == 401:
             return fail("Notion token", f"{where} refused the token (401 {exc.code})",

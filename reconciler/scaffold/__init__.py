@@ -55,24 +55,31 @@ def planned_files() -> dict[str, str]:
 
 def scaffold(root: Path) -> list[str]:
     """Write a new project in `root` (created if missing). Returns the paths written, relative
-    to `root`. Raises `ConfigError`, writing nothing, when one of them exists."""
+    to `root`. Raises `ConfigError`, writing nothing, when one of them exists or `root` is a
+    file; `ConfigError` too when the folder cannot be written."""
     from reconciler.project.jsonschema import SCHEMA_FILES, write_schemas
 
     root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{root} is a file: give init a folder (new or existing)")
     files = planned_files()
     schemas = [f"schemas/.schema/{name}" for name in SCHEMA_FILES]
     exists = [rel for rel in [*files, *schemas] if (root / rel).exists()]
     if exists:
         raise ConfigError(f"{root} already holds {', '.join(exists)}: init writes a new project "
                           "and never overwrites; run it in an empty folder (or remove them)")
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    write_schemas(root / "schemas" / ".schema")
-    written = [*files, *schemas]
-    if _add_gitignore(root / ".gitignore"):
-        written.append(".gitignore")
+    try:
+        for rel, text in files.items():
+            path = root / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        write_schemas(root / "schemas" / ".schema")
+        written = [*files, *schemas]
+        if _add_gitignore(root / ".gitignore"):
+            written.append(".gitignore")
+    except OSError as exc:
+        raise ConfigError(f"cannot write the project in {root}: {exc.strerror} "
+                          f"({exc.filename})") from None
     return written
 
 

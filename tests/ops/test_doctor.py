@@ -119,6 +119,13 @@ def test_unshared_and_unreadable_databases_are_named(served):
     assert "Capabilities" in checks["notion.ideas"].fix
 
 
+def test_an_unreachable_notion_is_a_failed_check(tmp_path: Path):
+    root = write_files(tmp_path / "p", SPEC)
+    result = cli("doctor", "--dir", str(root), code=1,
+                 env={"NOTION_BASE_URL": "http://127.0.0.1:9", "NOTION_TOKEN": "t"})
+    assert "[FAIL] Notion token: cannot reach" in result.output and "Traceback" not in result.output
+
+
 def test_an_unshared_parent_page_fails(served):
     root, env, gate = served
     checks = _by_name(run_checks(root, dict(env, NOTION_PARENT_PAGE_ID="0" * 32), load_project))

@@ -46,6 +46,7 @@ def test_init_never_overwrites_and_keeps_an_existing_gitignore(tmp_path: Path):
     assert "reconciler.yaml" in result.output and "never overwrites" in result.output
     assert (tmp_path / "reconciler.yaml").read_text() == "notion: {}\n"
     assert not (tmp_path / ".env.example").exists()  # nothing written at all
+    assert "is a file" in cli("init", str(tmp_path / "reconciler.yaml"), code=1).output
 
 
 # --- the workflow ----------------------------------------------------------------------------
