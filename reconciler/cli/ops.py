@@ -114,7 +114,7 @@ def status(
     project = load_project(root, env)
     backends = open_backends(project, env, load_state(root))
     try:
-        report = project_status(project, backends, env)
+        report = project_status(project, backends)
     finally:
         for backend in backends:
             backend.close()

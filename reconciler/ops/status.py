@@ -124,8 +124,7 @@ def _table_rows(conn, table) -> tuple[int, str | None]:
     return row[0], row[1]
 
 
-def project_status(project: Any, backends: list, env: Mapping[str, str] | None = None
-                   ) -> StatusReport:
+def project_status(project: Any, backends: list) -> StatusReport:
     """The status of every resource `project` declares, read through the open `backends`
     (`backends.registry.open_backends`). Raises `ReadError`, `SpecError` (content values the
     live database refuses)."""
