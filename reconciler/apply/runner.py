@@ -2,8 +2,10 @@
 change.
 
 Order (STYLE.md §8 rule 9), with the project lock held by the caller from before the read
-apply acts on (`session.Session.locked`): the stale check (every resource the plan read is
-read again and its fingerprint compared; Terraform's "Saved plan is stale"); the destroy guard
+apply acts on (`session.Session.locked`): the target check (each backend is still the system
+the plan was made for: `PlanHeader.identities`); the stale check (every resource the plan read
+is read again and its fingerprint compared; Terraform's "Saved plan is stale"; when the journal
+shows this very plan applied, that is said instead); the destroy guard
 (`--allow-destroy`); the plan's changes compiled again against that read, which must give
 exactly the requests and SQL the plan shows; then the steps: each backend's schema steps (in
 `BACKENDS` order), then each backend's content steps. Every change gets a journal line and a
@@ -20,10 +22,11 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import addresses
-from reconciler.apply.journal import Journal
+from reconciler.apply.journal import Journal, completed_run, plan_digest
 from reconciler.apply.ledger import Ledger
 from reconciler.backends.base import Backend, Live
-from reconciler.errors import ApplyError, PlanError, StalePlanError, UnsafePlanError
+from reconciler.errors import (AlreadyAppliedError, ApplyError, PlanError, StalePlanError,
+                               TargetMismatchError, UnsafePlanError, relative)
 from reconciler.model.changes import ChangeBase, ManualChange, Phase
 from reconciler.plan.build import with_steps
 from reconciler.plan.model import Plan
@@ -64,24 +67,33 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
     a plan whose SQL or requests are not what its changes compile to now.
 
     `reads` is the plan's own read when it was just made in this process; otherwise every
-    backend reads again. Returns the read apply starts from. Raises `StalePlanError`,
-    `UnsafePlanError`, `PlanError`.
+    backend reads again. Returns the read apply starts from. Raises `TargetMismatchError`,
+    `AlreadyAppliedError`, `StalePlanError`, `UnsafePlanError`, `PlanError`.
     """
     if reads is None or fingerprints(reads) != plan.header.fingerprints:
         reads = read_all(project, backends, check=True)
+    for root, planned in sorted(plan.header.identities.items()):
+        live = reads[root].identity if root in reads else {}
+        if live != planned:
+            raise TargetMismatchError(root, planned, live)
     now = fingerprints(reads)
     changed = sorted(address for address, print_ in plan.header.fingerprints.items()
                      if now.get(address) != print_)
     if changed:
+        done = completed_run(journal_path(project.root), plan_digest(plan))
+        if done is not None:
+            raise AlreadyAppliedError(done.ended_at, done.run_id,
+                                      relative(journal_path(project.root), project.root))
         raise StalePlanError(changed)
     if plan.destructive and not allow_destroy:
         raise UnsafePlanError([c.address for c in plan.destructive])
     bare = [c.model_copy(update={"sql": (), "requests": ()}) for c in plan.changes]
     for mine, again in zip(plan.changes, with_steps(bare, backends, project, reads)):
         if (mine.sql, mine.requests) != (again.sql, again.requests):
+            why = "the spec changed since the plan was made" \
+                if plan.header.spec_hash != project.spec_hash else "the plan file was edited"
             raise PlanError(f"{mine.address}: the plan's SQL or requests are not what this change "
-                            "compiles to: the plan file was edited, or made by another "
-                            "reconciler. Run `reconciler plan` again.")
+                            f"compiles to now ({why}). Run `reconciler plan` again.")
     return reads
 
 
