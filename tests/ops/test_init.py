@@ -32,7 +32,7 @@ def test_init_writes_a_project_that_validates_and_says_what_next(tmp_path: Path)
     assert "${NOTION_PARENT_PAGE_ID" in (root / "reconciler.yaml").read_text()
     assert set(GITIGNORE) <= set((root / ".gitignore").read_text().splitlines())
     assert "NOTION_TOKEN=" in (root / ".env.example").read_text()
-    assert "The spec is valid: 0 Notion database(s)" in cli("validate", "--dir", str(root)).output
+    assert "The spec is valid: 0 Notion databases" in cli("validate", "--dir", str(root)).output
 
 
 def test_init_never_overwrites_and_keeps_an_existing_gitignore(tmp_path: Path):
