@@ -8,7 +8,9 @@ relations once, from the side that declares them), a foreign key `||--o{` (one r
 many referencing rows), a `mirror:` table `||..||` its database.
 
 Names that Mermaid does not accept as identifiers (spaces, punctuation, non-ASCII letters) are
-spelled with `_` and the real name is the row's comment. Resources a plan changes are marked:
+spelled with `_` and the real name is the row's comment. A compact diagram keeps only the rows
+that link (for plans of large projects, whose report has a comment's room). Resources a plan
+changes are marked:
 the entity gets a first row `plan changes "~ N change(s)"`, and each changed property or column
 its action symbol in its comment (`+` create, `~` update, `>` rename, `-` delete, `!` manual).
 """
@@ -83,19 +85,27 @@ def _row(kind: str, name: str, marks: Mapping[str, str], key: str = "") -> str:
                                       _comment(note) if note else "") if part)
 
 
+#: Property types a compact diagram keeps (what links databases), besides changed properties.
+LINK_TYPES = ("title", "relation", "rollup")
+#: The longest diagram a plan carries in full; a longer one is made compact (`er_diagram`).
+PLAN_DIAGRAM_CHARS = 20_000
+
+
 def er_diagram(databases: Sequence[Any], tables: Sequence[Any],
-               changes: Iterable[Mapping[str, Any] | Any] = ()) -> str:
+               changes: Iterable[Mapping[str, Any] | Any] = (), *, compact: bool = False) -> str:
     """The Mermaid source (without the code fence) for `databases` (`model.notion.Database`)
     and `tables` (`model.postgres.Table`), with the resources `changes` touch marked. Empty
-    text when there is nothing declared."""
+    text when there is nothing declared. `compact`: only the rows that link (title, relation
+    and rollup properties; key columns) and the changed ones."""
     if not databases and not tables:
         return ""
-    marks = changed_marks(changes)
+    marks = changed_marks(list(changes))
     lines = ["erDiagram"]
     links: list[str] = []
     for db in databases:
         mine = marks.get(f"notion.{db.name}", {})
-        rows = [_row(p.type, p.name, mine) for p in db.properties]
+        rows = [_row(p.type, p.name, mine) for p in db.properties
+                if not compact or p.type in LINK_TYPES or p.name in mine]
         lines += _entity(notion_entity(db.name), rows, mine)
         for prop in db.properties:
             if prop.type == "relation" and prop.relation and not prop.synced_from \
@@ -107,7 +117,8 @@ def er_diagram(databases: Sequence[Any], tables: Sequence[Any],
         pk, fks = set(table.primary_key), {c for fk in table.foreign_keys for c in fk.columns}
         rows = [_row(c.type, c.name, mine, ",".join(k for k, on in (("PK", c.name in pk),
                                                                      ("FK", c.name in fks)) if on))
-                for c in table.columns]
+                for c in table.columns
+                if not compact or c.name in pk or c.name in fks or c.name in mine]
         entity = table_entity(table.schema_name, table.name)
         lines += _entity(entity, rows, mine)
         for fk in table.foreign_keys:
@@ -119,8 +130,14 @@ def er_diagram(databases: Sequence[Any], tables: Sequence[Any],
     return "\n".join(lines + links) + "\n"
 
 
-def project_diagram(project: Any, changes: Iterable[Mapping[str, Any] | Any] = ()) -> str:
-    """`er_diagram` of a loaded project's Notion databases and Supabase tables."""
-    databases = getattr(getattr(project, "notion", None), "databases", ())
-    return er_diagram(tuple(databases or ()), tuple(getattr(project, "supabase", ()) or ()),
-                      changes)
+def project_diagram(project: Any, changes: Iterable[Mapping[str, Any] | Any] = (), *,
+                    max_chars: int | None = None) -> str:
+    """`er_diagram` of a loaded project's Notion databases and Supabase tables; the compact
+    one when the full one is longer than `max_chars`."""
+    databases = tuple(getattr(getattr(project, "notion", None), "databases", ()) or ())
+    tables = tuple(getattr(project, "supabase", ()) or ())
+    changes = list(changes)
+    text = er_diagram(databases, tables, changes)
+    if max_chars is not None and len(text) > max_chars:
+        text = er_diagram(databases, tables, changes, compact=True)
+    return text

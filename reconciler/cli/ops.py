@@ -152,6 +152,9 @@ def graph(
     fmt: Annotated[str, typer.Option(
         "--format", "-f", help="mermaid (the diagram source) or markdown (a fenced block "
         "GitHub renders).")] = "mermaid",
+    compact: Annotated[bool, typer.Option(
+        "--compact", help="Only the rows that link: titles, relations, rollups, key columns "
+        "(and changed ones).")] = False,
 ) -> None:
     """Print a Mermaid ER diagram of the declared databases, tables and relations. Reads no
     live state."""
@@ -165,7 +168,7 @@ def graph(
     root = _root(directory)
     project = load_project(root, environment(root))
     changes = planfile.load(plan_file).changes if plan_file is not None else ()
-    text = project_diagram(project, changes)
+    text = project_diagram(project, changes, max_chars=0 if compact else None)
     if not text:
         output.err.print("Nothing is declared yet: import or write schemas/ first.")
         return

@@ -78,3 +78,23 @@ def test_graph_command_and_the_markdown_report(tmp_path: Path):
     block = report.split("```mermaid\n", 1)[1].split("```", 1)[0]
     _grammar(block)
     assert block == cli("graph", "--plan", str(plan), "--dir", str(root)).output
+    compact = cli("graph", "--compact", "--dir", str(root)).output
+    assert "relation Owner" in compact and "title Name" in compact
+
+
+def test_a_large_project_gets_a_compact_diagram_with_every_entity_and_link():
+    from reconciler.diagram import PLAN_DIAGRAM_CHARS, project_diagram
+    from reconciler.project.loader import load_project
+    from tests.conftest import REPO
+
+    project = load_project(REPO, {})
+    full = project_diagram(project)
+    assert project_diagram(project, max_chars=len(full)) == full
+    fitted = project_diagram(project, max_chars=len(full) - 1)
+    _grammar(fitted)
+    assert len(fitted) < len(full) // 2 and len(fitted) <= PLAN_DIAGRAM_CHARS
+    entities = [line for line in full.splitlines() if line.endswith("{")]
+    assert entities == [line for line in fitted.splitlines() if line.endswith("{")]
+    links = [line for line in full.splitlines() if " : " in line]
+    assert links == [line for line in fitted.splitlines() if " : " in line]
+    assert "rich_text" in full and "rich_text" not in fitted
