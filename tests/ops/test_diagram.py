@@ -78,6 +78,14 @@ def test_graph_command_and_the_markdown_report(tmp_path: Path):
     block = report.split("```mermaid\n", 1)[1].split("```", 1)[0]
     _grammar(block)
     assert block == cli("graph", "--plan", str(plan), "--dir", str(root)).output
+    from reconciler.plan import planfile
+    from reconciler.render import render
+
+    doc = planfile.to_document(planfile.load(plan))
+    doc["header"]["diagram"] = "erDiagram\n" + "    huge_entity {\n    }\n" * 5000
+    crowded = render(doc, "markdown")
+    assert "```mermaid" not in crowded and len(crowded) < 60_000
+    assert "The schema diagram does not fit in this comment: `reconciler graph" in crowded
     compact = cli("graph", "--compact", "--dir", str(root)).output
     assert "relation Owner" in compact and "title Name" in compact
 
