@@ -82,11 +82,24 @@ def check_size(path: Path, limit: int, what: str) -> Issue | None:
 def load_text(yaml: YAML, text: str) -> Parsed:
     """Parse `text` with `yaml` (any ruamel type) once; see the module docstring.
 
-    Broken YAML is a fatal issue at the parser's mark. Never raises for any text.
+    Broken YAML is a fatal issue at the parser's mark. Never raises for any text. When the C
+    parser finds the text broken, the pure-Python parser reads it again for its message, which
+    names what it found (`found character '\\t'`, `undefined alias 'x'`) where libyaml's does not:
+    only broken files are parsed twice.
     """
+    loader = _c_loader(yaml, text)
+    if loader is not None:
+        parsed = _load(yaml, text, loader)
+        if not parsed.fatal or not parsed.issues or not parsed.issues[0].message.startswith(
+                "invalid YAML"):
+            return parsed
+    return _load(yaml, text, None)
+
+
+def _load(yaml: YAML, text: str, loader: tuple[Any, Any] | None) -> Parsed:
     parser = None
     try:
-        constructor, parser = _c_loader(yaml, text) or yaml.get_constructor_parser(text)
+        constructor, parser = loader or yaml.get_constructor_parser(text)
         node = constructor.composer.get_single_node()
         if node is None:
             return Parsed(None)
@@ -113,6 +126,7 @@ def load_text(yaml: YAML, text: str) -> Parsed:
 
 
 _C_LOADERS: dict[tuple[type, type], type] = {}
+_YAML_VERSION = (1, 2)
 
 
 def _c_loader(yaml: YAML, text: str) -> tuple[Any, Any] | None:
@@ -131,6 +145,13 @@ def _c_loader(yaml: YAML, text: str) -> tuple[Any, Any] | None:
                 kinds[0].__init__(self, loader=self)
                 self.allow_duplicate_keys = owner.allow_duplicate_keys
                 kinds[1].__init__(self, version=owner.version, loadumper=self)
+                self._version = getattr(self, "_loader_version", None) or _YAML_VERSION
+
+            @property
+            def processing_version(self) -> Any:
+                """What ruamel's resolver finds for a C-parsed document (the version asked
+                for, else 1.2), without its two caught AttributeErrors per scalar."""
+                return self._version
 
         _C_LOADERS[kinds] = Loader
     loader = _C_LOADERS[kinds](text, yaml)
