@@ -62,7 +62,7 @@ def _stub_client() -> notion_client.Client:
                                 client=httpx.Client(transport=httpx.WSGITransport(app=app)))
 
 
-def _query_seconds(client, ds: str, repeat: int = 3) -> float:
+def _query_seconds(client, ds: str, repeat: int = 7) -> float:
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()

@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from projects import cli, environment, notion_project
+from projects import converged_notion_project, environment
 from saved_plan import NO_TARGETS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,8 +43,8 @@ def hashes_per_row(n: int) -> dict[str, float]:
     from reconciler.session import Session
 
     with tempfile.TemporaryDirectory() as tmp, environment(**NO_TARGETS):
-        root = notion_project(Path(tmp), n)
-        cli(root, "apply", "--auto-approve")
+        root = Path(tmp)
+        converged_notion_project(root, n)
         count = [0]
         original = content.content_hash
 

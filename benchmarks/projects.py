@@ -157,3 +157,37 @@ def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     start = time.perf_counter()
     result = fn()
     return result, time.perf_counter() - start
+
+
+def converged_notion_project(root: Path, n: int) -> dict[str, float]:
+    """`notion_project(root, n)` with its `n` rows already in the local Notion (the database and
+    the first row through `apply`, the others written straight into the local Notion's store:
+    the bodies the plan's own compiled requests would send, through the local Notion's own
+    `create_page`, 5,000 per transaction; N creates through the API would take N ÷ ~700 s).
+    Returns `{"rows", "build_s"}`."""
+    from reconciler.local.app import LocalNotion
+    from reconciler.local.pages import create_page
+    from reconciler.project.loader import load_project
+    from reconciler.session import Session
+    from reconciler.backends.notion.steps import PageStep
+
+    start = time.perf_counter()
+    notion_project(root, 1)
+    cli(root, "apply", "--auto-approve")  # the database and its first row
+    write_csv(root, n)
+    with Session(load_project(root, {}), {}) as session:
+        plan = session.plan()
+        backend = session.backend("notion")
+        steps = backend.compile(plan.changes, session.project, session._read[1]["notion"])
+    bodies = [s.body for s in steps if isinstance(s, PageStep) and s.method == "POST"]
+    app = LocalNotion(root / ".reconciler" / "notion")
+    try:
+        for first in range(0, len(bodies), 5000):
+            with app.store.transaction(write=True):
+                for body in bodies[first:first + 5000]:
+                    create_page(app.context, None, body)
+    finally:
+        app.close()
+    return {"rows": n, "build_s": time.perf_counter() - start}
+
+

@@ -15,8 +15,8 @@ import tempfile
 from pathlib import Path
 
 from calls import calls, count_calls, total
-from projects import (age_pages, cli, environment, local_root_page, notion_project, timed,
-                      write_csv)
+from projects import (age_pages, cli, converged_notion_project, environment, local_root_page,
+                      timed, write_csv)
 
 NO_TARGETS = {"NOTION_TOKEN": None, "NOTION_API_KEY": None, "NOTION_BASE_URL": None,
               "DATABASE_URL": None, "RECONCILER_FAULTS": None}
@@ -32,9 +32,9 @@ def measure(n: int, k: int = 10) -> dict[str, float]:
     """Calls and seconds of the reviewed flow and of the minimum; `ratio` = reviewed ÷ minimum."""
     count_calls()
     with tempfile.TemporaryDirectory() as tmp, environment(**NO_TARGETS):
-        root = notion_project(Path(tmp), n)
+        root = Path(tmp)
         os.environ["NOTION_PARENT_PAGE_ID"] = local_root_page(root)  # as with a real workspace
-        _, built = timed(lambda: cli(root, "apply", "--auto-approve"))
+        built = converged_notion_project(root, n)["build_s"]
         age_pages(root)  # written an hour before the plan, as in a reviewed flow
         first = {i * (n // k): -1 for i in range(k)}
         write_csv(root, n, first)

@@ -214,16 +214,32 @@ def literal_default(value: Any, pg_type: str) -> str:
         text = "{" + ",".join(json.dumps(str(v), ensure_ascii=False) for v in value) + "}"
     else:
         text = str(value)
-    from psycopg import sql  # imported when a default needs quoting (start-up: issue 15.1)
+    return sql_literal(text)
 
-    return sql.Literal(text).as_string(None)
+
+def sql_literal(text: str) -> str:
+    """`text` as a SQL string literal, as psycopg's `sql.Literal(text).as_string(None)` writes
+    it: `'…'` with `'` doubled. Text holding a backslash or a NUL goes to psycopg itself (its
+    `E'…'` form, its error), which is otherwise not imported by `validate` (issue 15 point 1)."""
+    if "\\" in text or "\x00" in text:
+        from psycopg import sql
+
+        return sql.Literal(text).as_string(None)
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_identifier(name: str) -> str:
+    """`name` quoted as psycopg's `sql.Identifier(name).as_string(None)` writes it: `"…"` with
+    `"` doubled (a NUL goes to psycopg, which refuses it)."""
+    if "\x00" in name:
+        from psycopg import sql
+
+        return sql.Identifier(name).as_string(None)
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _enum_check(column: str, values: list[str]) -> str:
-    from psycopg import sql
-
-    items = sql.SQL(", ").join(sql.Literal(v) for v in values)
-    return sql.SQL("{} IN ({})").format(sql.Identifier(column), items).as_string(None)
+    return f"{sql_identifier(column)} IN ({', '.join(sql_literal(v) for v in values)})"
 
 
 def _foreign_key(table: str, schema: str, column: str, ref: str | ReferenceDoc) -> ForeignKey:
