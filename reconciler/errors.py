@@ -76,12 +76,18 @@ class UnsafePlanError(PlanError):
 
 
 class ApplyError(ReconcilerError):
-    """A change failed during apply. `applied` changes were made before it; `address` failed."""
+    """A change failed during apply: `address` failed with `detail`. Executors raise it with
+    what they know (`applied`: changes they made before it); the apply runner, which counts
+    every change reported, raises it again with `applied` made true for the whole apply and
+    `account` saying what was and was not applied."""
 
-    def __init__(self, message: str, *, applied: int, address: str):
+    def __init__(self, message: str, *, applied: int = 0, address: str,
+                 account: str | None = None):
         self.applied = applied
         self.address = address
-        super().__init__(f"{address}: {message} ({applied} change(s) were applied before it)")
+        self.detail = message
+        self.account = account
+        super().__init__(f"{address}: {message}" + (f"\n{account}" if account else ""))
 
 
 class LockError(ReconcilerError):

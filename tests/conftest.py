@@ -82,11 +82,31 @@ def make_database(key: str = "tasks", *props: Property, **fields) -> Database:
     return Database(name=key, properties=tuple(props), **fields)
 
 
+@pytest.fixture(scope="session")
+def dev_database(server_url: str) -> Iterator[str]:
+    """An empty database that plans check their migrations on (the dev database), one per
+    test session: every check runs in a transaction that is rolled back, so it stays empty."""
+    with fresh_database(server_url) as url:
+        yield url
+
+
+@pytest.fixture(autouse=True)
+def _dev_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plans that reach Postgres check migrations on the session's dev database rather than
+    starting an embedded server in each test's project (only when a server is configured, so
+    tests that never touch Postgres start none)."""
+    if os.environ.get("DATABASE_URL") and not os.environ.get("DEV_DATABASE_URL"):
+        monkeypatch.setenv("DEV_DATABASE_URL", request.getfixturevalue("dev_database"))
+
+
 @pytest.fixture
-def example_database(server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh database for one test, exported as `DATABASE_URL` for the CLI to use."""
+def example_database(server_url: str, dev_database: str,
+                     monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh database for one test, exported as `DATABASE_URL` for the CLI to use (and the
+    session's dev database as `DEV_DATABASE_URL`)."""
     with fresh_database(server_url) as url:
         monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("DEV_DATABASE_URL", dev_database)
         yield url
 
 

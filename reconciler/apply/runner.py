@@ -5,10 +5,14 @@ Order (STYLE.md §8 rule 9), with the project lock held by the caller from befor
 apply acts on (`session.Session.locked`): the stale check (every resource the plan read is
 read again and its fingerprint compared; Terraform's "Saved plan is stale"); the destroy guard
 (`--allow-destroy`); the plan's changes compiled again against that read, which must give
-exactly the requests and SQL the plan shows; then the steps: each backend's schema steps (in
-`BACKENDS` order), then each backend's content steps. Every change gets a journal line and a
-ledger line with its status: `applied`, `deferred` (schema lag), `skipped` (`--content-only`),
-`manual-pending` (a step to do by hand).
+exactly the requests and SQL the plan shows; then the steps: each backend's schema steps, then
+each backend's content steps. Within each, a backend whose schema steps run in one transaction
+(`transactional`, Postgres) goes first: nothing another backend does depends on its steps
+having run after theirs (mirrored tables follow the spec's Notion properties, not the live
+ones), so a Postgres failure, rolled back, leaves every other system untouched. Every change
+gets a journal line and a ledger line with its status: `applied`, `deferred` (schema lag),
+`skipped` (`--content-only`), `manual-pending` (a step to do by hand). An apply that fails says
+exactly how many changes were applied before the failure, per backend, and how many were not.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from reconciler import addresses
 from reconciler.apply.journal import Journal
 from reconciler.apply.ledger import Ledger
 from reconciler.backends.base import Backend, Live
-from reconciler.errors import PlanError, StalePlanError, UnsafePlanError
+from reconciler.errors import ApplyError, PlanError, StalePlanError, UnsafePlanError
 from reconciler.model.changes import ChangeBase, ManualChange, Phase
 from reconciler.model.content import content_hash
 from reconciler.plan.build import with_steps
@@ -100,6 +104,7 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
     journal = Journal(journal_path(project.root))
     result = ApplyResult()
     by_address = {c.address: c for c in plan.changes}
+    reported: dict[str, str] = {}
     lock = threading.Lock()
 
     def report(address: str, status: str, **detail: Any) -> None:
@@ -108,6 +113,7 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
             ledger.record(change, status, **detail)
             journal.done(address, status)
             result.counts[status] = result.counts.get(status, 0) + 1
+            reported[address] = status
         on_applied(change, status)
 
     journal.begin(plan)
@@ -117,20 +123,50 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
     runs = {b.root: b.executor(reads[b.root]) for b in backends}
     compiled = {b.root: b.compile([c for c in plan.changes if c.root == b.root], project,
                                   reads[b.root]) for b in backends}
-    for content in (False, True):
-        for backend in backends:
-            steps = [s for s in compiled[backend.root]
-                     if (by_address[s.changes[0]].phase is Phase.CONTENT) is content]
-            if not content and content_only:
-                for step in steps:
-                    for address in step.changes:
-                        report(address, "skipped", reason="--content-only")
-                continue
-            if steps:
-                runs[backend.root].run(steps, report)
+    try:
+        for content in (False, True):
+            for backend in apply_order(backends):
+                steps = [s for s in compiled[backend.root]
+                         if (by_address[s.changes[0]].phase is Phase.CONTENT) is content]
+                if not content and content_only:
+                    for step in steps:
+                        for address in step.changes:
+                            report(address, "skipped", reason="--content-only")
+                    continue
+                if steps:
+                    runs[backend.root].run(steps, report)
+    except ApplyError as exc:
+        raise ApplyError(exc.detail, applied=_done(result), address=exc.address,
+                         account=account(plan, result, reported)) from None
     record_unchanged(plan, project, backends, reads, ledger)
     journal.end("complete")
     return result
+
+
+def apply_order(backends: Sequence[Backend]) -> list[Backend]:
+    """`backends` with those whose schema steps run in one transaction first (a stable sort)."""
+    return sorted(backends, key=lambda b: not getattr(b, "transactional", False))
+
+
+def _done(result: ApplyResult) -> int:
+    return result.counts.get("applied", 0) + result.counts.get("deferred", 0)
+
+
+def account(plan: Plan, result: ApplyResult, reported: Mapping[str, str]) -> str:
+    """What a failed apply did and did not do: `N change(s) applied before the failure (…),
+    M not applied`, per backend, and where the details are."""
+    by_root: dict[str, int] = {}
+    for address, status in reported.items():
+        if status in ("applied", "deferred"):
+            root = address.split(".", 1)[0]
+            by_root[root] = by_root.get(root, 0) + 1
+    applied = _done(result)
+    left = len(plan.changes) - len(reported)
+    where = ", ".join(f"{n} in {root}" for root, n in sorted(by_root.items()))
+    return (f"{applied} change(s) applied before the failure" + (f" ({where})" if where else "")
+            + f"; {left} not applied (the failed change, any rolled back with it, and every "
+            "change after it). Each is listed in .reconciler/journal.ndjson; "
+            "`reconciler plan` shows what is left to do.")
 
 
 def record_unchanged(plan: Plan, project: Any, backends: Sequence[Backend],

@@ -130,8 +130,13 @@ def apply(
     """Make the live systems match the plan (refusing stale plans and unapproved destruction)."""
     saved = planfile.load(plan_file) if plan_file is not None else None
     project, env = _load(directory)
-    with _open(project, env) as session, session.locked():
-        _apply(saved, session, auto_approve, allow_destroy, content_only, prune)
+    with _open(project, env) as session:
+        try:
+            with session.locked():
+                _apply(saved, session, auto_approve, allow_destroy, content_only, prune)
+        finally:
+            for notice in session.notices:
+                output.err.print(notice)
 
 
 def _apply(saved: Plan | None, session, auto_approve: bool, allow_destroy: bool,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -26,7 +26,8 @@ from reconciler.project.config import CONFIG_PATHS, Config, config_paths
 from reconciler.project.documents import DatabaseDoc, VocabularyDoc, explain_error
 from reconciler.project.checks import check_databases, check_vocabulary
 from reconciler.project.resolve import resolve_notion, resolve_vocabulary
-from reconciler.project.supabase import load_supabase
+from reconciler.model.postgres_objects import SchemaObjects
+from reconciler.project.supabase import load_supabase_spec
 from reconciler.project.yaml import Loaded, environment, load_yaml, validate
 
 D = TypeVar("D", bound=BaseModel)
@@ -44,9 +45,11 @@ class Project:
 
     `files` are the absolute paths of every spec file read; `spec_hash` is
     `"sha256:<hex>"` over their sorted (relative path, bytes), recorded in plan headers.
-    `supabase` is filled by the Supabase loader (see `_load_supabase`). `content` holds one
-    `ContentSet` per `content:` section (`project.content`), in file order, and `notion` already
-    carries the values of additive vocabularies that the content uses.
+    `supabase` (tables) and `supabase_objects` (enum types, extensions, sequences, views,
+    functions, default privileges) are filled by the Supabase loader (`project.supabase`);
+    `locations` says where each Supabase resource is declared (`{address: "file:line:col"}`).
+    `content` holds one `ContentSet` per `content:` section (`project.content`), in file order,
+    and `notion` already carries the values of additive vocabularies that the content uses.
     """
 
     root: Path
@@ -57,6 +60,8 @@ class Project:
     spec_hash: str
     supabase: tuple = ()
     content: tuple[ContentSet, ...] = ()
+    supabase_objects: SchemaObjects = SchemaObjects()
+    locations: Mapping[str, str] = field(default_factory=dict)
 
 
 def find_root(start: Path) -> Path:
@@ -118,7 +123,8 @@ def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
         problems += check_vocabulary(item)
     problems += check_databases(dbs, db_names, vocab_names, config)
     notion = _resolve_or_none(dbs, vocabs, config, partial=bool(problems))
-    supabase, more = load_supabase(root, env, notion or NotionDatabases())
+    spec, more = load_supabase_spec(root, env, notion or NotionDatabases())
+    supabase = spec.tables
     problems += [p for p in more if notion is not None or not p.message.startswith("mirror:")]
     if problems:
         notion = None
@@ -131,7 +137,7 @@ def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
     return Project(root=root, config=config, notion=notion,
                      vocabularies=tuple(vocabularies.values()), files=tuple(files),
                      spec_hash=compute_spec_hash(root, files), supabase=supabase,
-                     content=content)
+                     content=content, supabase_objects=spec.objects, locations=spec.locations)
 
 
 def _resolve_or_none(dbs, vocabs, config, *, partial: bool) -> NotionDatabases | None:

@@ -1,6 +1,7 @@
 """Writing a plan's row changes to Postgres: one transaction per table, batched upserts.
 
-Rows are upserted by their key (`INSERT … ON CONFLICT … DO UPDATE`, in batches: see
+New rows are upserted by their key (`INSERT … ON CONFLICT … DO UPDATE`), changed rows updated
+(`UPDATE … FROM (VALUES …)`, only their changed columns), both in batches (see
 `backends.postgres.content.write_rows`), removed rows deleted (only planned with `--prune`),
 and every run is recorded in `reconciler.sync_activity` (seed 002's activity log; in the
 reconciler's own schema, so it is never an undeclared table of a schema the spec manages). Columns the live table lacks are
@@ -18,7 +19,7 @@ from psycopg import sql
 
 from reconciler.backends.postgres.steps import RowsStep
 from reconciler.errors import ApplyError
-from reconciler.model.changes import ChangeBase, DeleteRow
+from reconciler.model.changes import ChangeBase, DeleteRow, UpdateRow
 from reconciler.model.content import content_hash
 
 #: The schema of the reconciler's own tables (the apply lock's table lives there too).
@@ -45,7 +46,7 @@ def apply_rows(conn, steps: Sequence[RowsStep], tables: Sequence,
                 done(change.address, "deferred", reason=f"table {target} does not exist")
             continue
         columns = {c.name for c in table.columns}
-        upserts, deletes, outcomes = [], [], []
+        upserts, updates, deletes, outcomes = [], [], [], []
         for change in step.rows:
             if isinstance(change, DeleteRow):
                 deletes.append(change.before.key)
@@ -57,21 +58,25 @@ def apply_rows(conn, steps: Sequence[RowsStep], tables: Sequence,
             row = {step.key: after.key, **values}
             if step.hash_field in columns:
                 row[step.hash_field] = after.hash if not deferred else content_hash(values)
-            upserts.append(row)
+            (updates if isinstance(change, UpdateRow) else upserts).append(row)
             outcomes.append((change, "deferred" if deferred else "applied",
                              {"hash": after.hash, "deferred": deferred}))
         started = datetime.now(timezone.utc)
         try:
-            write_rows(conn, table, step.key, upserts, deletes)
+            write_rows(conn, table, step.key, upserts, deletes, updates=updates)
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
                 sql.Identifier(ACTIVITY_SCHEMA)))
             ensure_activity_table(conn, ACTIVITY_SCHEMA)
             record_run(conn, run_id=str(uuid.uuid4()), target=target, counts=_counts(step.rows),
                        status="success", error=None, started_at=started, schema=ACTIVITY_SCHEMA)
             conn.commit()
+        except ApplyError:
+            conn.rollback()
+            raise
         except Exception as exc:  # psycopg errors: roll back, report the table
             conn.rollback()
-            raise ApplyError(f"writing rows failed: {exc}", applied=0, address=target) from None
+            raise ApplyError(f"writing rows failed: {exc} (the table's rows were rolled back)",
+                             address=target) from None
         for change, status, detail in outcomes:
             done(change.address, status, **detail)
 

@@ -1,0 +1,157 @@
+"""Every migration checked before it runs (issue 12, points 7 and 8): the dev database, the
+analyzers' codes counted in the live data, and apply's order (Postgres first)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from reconciler.errors import ApplyError, PlanError
+from reconciler.project.loader import load_project
+from reconciler.session import Session
+from tests.postgres.projects import _env, apply, make_project, plan
+
+pytestmark = pytest.mark.postgres
+
+ITEMS = """\
+columns:
+  id: {type: bigint, identity: always, primary_key: true}
+  name: {type: text}
+"""
+
+
+@pytest.fixture
+def items(tmp_path: Path, example_database: str) -> Path:
+    root = make_project(tmp_path / "p", {"schemas/supabase/items.yaml": ITEMS})
+    apply(root, example_database)
+    return root
+
+
+def add_column(root: Path, line: str) -> None:
+    spec = root / "schemas/supabase/items.yaml"
+    spec.write_text(spec.read_text() + line)
+
+
+def rows(url: str, sql: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@pytest.mark.parametrize("line, server_says", [
+    ("  price: {type: numeric, check: 'price >'}\n", "syntax error"),
+    ("  qty: {type: integer, default: many}\n", 'invalid input syntax for type integer: "many"'),
+    ("  owner: {type: uuid, references: nowhere_table}\n", None),
+    ("  at: {type: date, default_sql: now() + 1}\n", "operator does not exist"),
+])
+def test_a_migration_the_server_refuses_is_a_plan_error_at_its_spec_line(
+        items, example_database, line, server_says):
+    add_column(items, line)
+    if server_says is None:  # caught earlier still: by validate
+        with pytest.raises(Exception, match="is not declared"):
+            plan(items, example_database)
+        return
+    with pytest.raises(PlanError) as info:
+        plan(items, example_database)
+    message = str(info.value)
+    assert message.startswith("schemas/supabase/items.yaml:4:"), message
+    assert "DV101" in message and server_says in message and "SQL: ALTER TABLE" in message
+
+
+def test_a_bad_column_in_a_new_table_points_at_that_column(tmp_path, example_database):
+    root = make_project(tmp_path / "p", {"schemas/supabase/t.yaml": """\
+columns:
+  id: {type: uuid, primary_key: true}
+  a: {type: text}
+  n: {type: integer, default_sql: "'x' || 1"}
+"""})
+    with pytest.raises(PlanError) as info:
+        plan(root, example_database)
+    assert str(info.value).startswith('schemas/supabase/t.yaml:4:3: supabase.public.t.column["n"]')
+
+
+def test_a_not_null_column_added_to_a_table_with_rows_fails_at_plan_time(items,
+                                                                          example_database):
+    rows(example_database, "INSERT INTO public.items (name) VALUES ('a'), ('b')")
+    add_column(items, "  sku: {type: text, nullable: false}\n")
+    with pytest.raises(PlanError) as info:
+        plan(items, example_database)
+    message = str(info.value)
+    assert message.startswith('schemas/supabase/items.yaml:4:3: '
+                              'supabase.public.items.column["sku"]: MF103'), message
+    assert "2 row(s)" in message and "give the column a default" in message
+    spec = items / "schemas/supabase/items.yaml"
+    spec.write_text(spec.read_text().replace("nullable: false}", "nullable: false, "
+                                             "default: unknown}"))
+    apply(items, example_database)
+    assert not plan(items, example_database).has_changes
+
+
+@pytest.mark.parametrize("setup, change, code, count", [
+    ("INSERT INTO public.items (name) VALUES (NULL), ('y')",
+     ("name: {type: text}", "name: {type: text, nullable: false}"), "MF104", 1),
+    ("INSERT INTO public.items (name) VALUES ('x'), ('x'), ('y')",
+     ("name: {type: text}", "name: {type: text, unique: true}"), "MF101", 2),
+    ("INSERT INTO public.items (name) VALUES ('12'), ('twelve')",
+     ("name: {type: text}", "name: {type: integer}"), "MF105", 1),
+])
+def test_data_dependent_changes_are_counted_and_refused(items, example_database, setup, change,
+                                                        code, count):
+    rows(example_database, setup)
+    spec = items / "schemas/supabase/items.yaml"
+    spec.write_text(spec.read_text().replace(*change))
+    with pytest.raises(PlanError, match=f"^schemas/supabase/items.yaml:3:.* {code} .*: {count} "):
+        plan(items, example_database)
+
+
+def test_warnings_carry_codes_and_counts(items, example_database):
+    rows(example_database, "INSERT INTO public.items (name) SELECT 'n' || g "
+                           "FROM generate_series(1, 10000) g")
+    spec = items / "schemas/supabase/items.yaml"
+    spec.write_text(spec.read_text().replace("  name: {type: text}\n", """\
+  title: {type: 'varchar(3)', renamed_from: name}
+indexes:
+  - columns: [title]
+""") + "")
+    found = {d.code: d for c in plan(items, example_database).changes for d in c.lint}
+    assert set(found) == {"BC102", "MF106", "PG101", "PG102"}
+    assert found["MF106"].count == 10000 - 99  # n1 … n99 fit in 3 characters
+    assert found["PG101"].count == 10000 and "concurrently: true" in found["PG101"].message
+
+
+def test_an_index_built_concurrently_runs_outside_the_transaction(items, example_database):
+    spec = items / "schemas/supabase/items.yaml"
+    spec.write_text(spec.read_text() + "indexes:\n  - {columns: [name], concurrently: true}\n")
+    planned = apply(items, example_database)
+    (change,) = planned.changes
+    assert any("CREATE INDEX CONCURRENTLY" in s for s in change.sql)
+    assert not plan(items, example_database).has_changes
+
+
+TASKS_DB = "title: Tasks\nproperties:\n  Name: {type: title}\n"
+
+
+def test_a_failing_postgres_change_leaves_notion_untouched(tmp_path, example_database):
+    """Apply runs Postgres's transaction first: when it fails, no Notion change has been made."""
+    root = make_project(tmp_path / "p", {"schemas/notion/tasks.yaml": TASKS_DB,
+                                         "schemas/supabase/items.yaml": ITEMS})
+    apply(root, example_database)
+    (root / "schemas/notion/tasks.yaml").write_text(TASKS_DB + "  Due: {type: date}\n")
+    add_column(root, "  sku: {type: text, nullable: false}\n")
+    env = _env(example_database, {})
+    project = load_project(root, env)
+    with Session(project, env) as session:
+        planned = session.plan()  # the table is empty: the new NOT NULL column is fine
+    assert {c.kind for c in planned.changes} == {"add_property", "add_column"}
+    rows(example_database, "INSERT INTO public.items (name) VALUES ('arrived meanwhile')")
+    with Session(project, env) as session, session.locked():
+        with pytest.raises(ApplyError) as info:
+            session.apply(planned, allow_destroy=False)
+    assert "0 change(s) applied before the failure; 2 not applied" in str(info.value)
+    with Session(project, env) as session:
+        with pytest.raises(PlanError, match="MF103"):  # the row is there now: refused early
+            session.plan()
+    (root / "schemas/supabase/items.yaml").write_text(ITEMS)
+    left = plan(root, example_database)
+    assert [c.kind for c in left.changes] == ["add_property"], "Notion was not changed"
