@@ -25,10 +25,16 @@ def _load(directory: Path | None):
     return load_project(root, env), env
 
 
-def _open(project, env):
+def _open(project, env, dev_url: str | None = None):
     from reconciler.session import Session
 
-    return Session(project, env)
+    return Session(project, {**env, "DEV_DATABASE_URL": dev_url} if dev_url else env)
+
+
+DevUrlOption = Annotated[Optional[str], typer.Option(
+    "--dev-url", help="The dev database every Postgres migration is checked on before it runs "
+    "(empty; e.g. a local Supabase's). Default: $DEV_DATABASE_URL, else a scratch database on "
+    "the embedded server under .reconciler/postgres.")]
 
 
 def _print_plan(plan: Plan) -> None:
@@ -65,13 +71,14 @@ def plan(
     sql_out: Annotated[Optional[Path], typer.Option(
         "--sql-out", help="Also write the plan's Postgres DDL as a Supabase CLI migration "
         "(<YYYYMMDDHHMMSS>_<name>.sql) in this folder, e.g. supabase/migrations.")] = None,
+    dev_url: DevUrlOption = None,
 ) -> None:
     """Show what apply would change, and optionally save the plan for review."""
     from reconciler.plan.build import check_targets
 
     check_targets(target or ())
     project, env = _load(directory)
-    with _open(project, env) as session:
+    with _open(project, env, dev_url) as session:
         result = session.plan(only=tuple(target or ()), prune=prune,
                               since=_since(project, since))
     _print_plan(result)
@@ -126,11 +133,12 @@ def apply(
         "live schema lacks (they are deferred to a later apply).")] = False,
     prune: Annotated[bool, typer.Option(
         "--prune", help="When planning now: archive/delete rows the sources no longer have.")] = False,
+    dev_url: DevUrlOption = None,
 ) -> None:
     """Make the live systems match the plan (refusing stale plans and unapproved destruction)."""
     saved = planfile.load(plan_file) if plan_file is not None else None
     project, env = _load(directory)
-    with _open(project, env) as session:
+    with _open(project, env, dev_url) as session:
         try:
             with session.locked():
                 _apply(saved, session, auto_approve, allow_destroy, content_only, prune)

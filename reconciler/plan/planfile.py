@@ -18,7 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from reconciler.errors import PlanFileError
-from reconciler.model.changes import BY_KIND, ChangeBase
+from reconciler.model.changes import BY_KIND, ChangeBase, Diagnostic
 from reconciler.model.content import RowState
 from reconciler.model.notion import Property, SelectOption
 from reconciler.model.postgres import Column, Constraint, Table
@@ -57,7 +57,7 @@ _LEFT_OUT: dict[type, frozenset[str]] = {
 }
 #: Model classes whose unset (None) fields a plan file leaves out (with Notion's small shapes in
 #: `model.changes`, as the API's own objects do).
-_SPARSE: tuple[type, ...] = (Property, SelectOption, Constraint, RowState)
+_SPARSE: tuple[type, ...] = (Property, SelectOption, Constraint, RowState, Diagnostic)
 
 
 def _data(value: Any, sparse: bool = False) -> Any:
@@ -111,7 +111,7 @@ def to_document(plan: Plan) -> dict[str, Any]:
 
 
 _CHANGE_ORDER = ("address", "action", "kind", "phase", "destructive", "rows_affected", "manual",
-                 "note", "lagging", "database", "table", "property", "referenced_by", "before",
+                 "note", "lint", "lagging", "database", "table", "property", "referenced_by", "before",
                  "after", "sql", "requests")
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
+from reconciler.model.changes import ROW_KINDS
+
 SYMBOLS = {"create": "+", "update": "~", "rename": ">", "delete": "-", "archive": "-",
            "manual": "!", "no-op": " "}
 VERBS = {"create": "will be created", "update": "will be updated in place",
@@ -74,7 +76,7 @@ def _row_fields(change: dict[str, Any]) -> list[dict[str, str]]:
 
 def change_view(change: dict[str, Any]) -> dict[str, Any]:
     action = change["action"]
-    is_row = "values" in (change.get("after") or {})
+    is_row = change["kind"] in ROW_KINDS - {"archive_page", "delete_row"}
     shown = change.get("after") if action != "delete" else change.get("before")
     return {
         "address": change["address"], "action": action, "kind": change["kind"], "is_row": is_row
@@ -89,9 +91,17 @@ def change_view(change: dict[str, Any]) -> dict[str, Any]:
         field_changes(change.get("before"), change.get("after"))
         if action in ("update", "rename", "manual") else [],
         "lagging": list(change.get("lagging") or []),
+        "lint": lint_view(change),
         "sql": list(change.get("sql") or []),
         "requests": [_request_line(r) for r in change.get("requests") or []],
     }
+
+
+def lint_view(change: dict[str, Any]) -> list[dict[str, Any]]:
+    """A change's analyzer findings: `[{"code", "severity", "message", "address"}]`."""
+    return [{"code": d["code"], "severity": d.get("severity", "warning"),
+             "message": d["message"], "address": change["address"]}
+            for d in change.get("lint") or []]
 
 
 def _request_line(request: dict[str, Any]) -> str:
@@ -148,6 +158,7 @@ def plan_view(doc: dict[str, Any]) -> dict[str, Any]:
         "header": doc.get("header", {}), "summary": doc.get("summary", {}),
         "total": len(changes), "changes": changes, "attention": attention,
         "shown": _shown_in_text(changes), "content": content,
+        "lint": [d for c in changes for d in c["lint"]],
         "lag": [dict(item, target=c["target"]) for c in content for item in c["lag"]],
         "groups": [{"resource": k, "changes": v} for k, v in sorted(groups.items())],
     }

@@ -3,6 +3,7 @@ analyzers' codes counted in the live data, and apply's order (Postgres first).""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import psycopg
@@ -155,3 +156,69 @@ def test_a_failing_postgres_change_leaves_notion_untouched(tmp_path, example_dat
     (root / "schemas/supabase/items.yaml").write_text(ITEMS)
     left = plan(root, example_database)
     assert [c.kind for c in left.changes] == ["add_property"], "Notion was not changed"
+
+
+def test_supabase_auth_is_stood_in_for_when_the_target_has_it(tmp_path, example_database):
+    """The target has Supabase's auth schema (outside the declared ones); the dev database does
+    not: `auth.uid()` in a policy is checked against a stand-in, and refused when misused."""
+    rows(example_database, "CREATE SCHEMA auth")
+    rows(example_database, "CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS "
+                           "'SELECT NULL::uuid'")
+    policy = ("rls: true\npolicies:\n  own: {command: select, roles: [authenticated], "
+              "using: \"owner = auth.uid()\"}\n")
+    table = ITEMS + "  owner: {type: uuid}\n" + policy
+    root = make_project(tmp_path / "p", {"schemas/supabase/items.yaml": table})
+    apply(root, example_database)
+    assert not plan(root, example_database).has_changes
+    (root / "schemas/supabase/items.yaml").write_text(table.replace("owner = auth.uid()",
+                                                                    "name = auth.uid()"))
+    with pytest.raises(PlanError, match=r"items.yaml:\d+:\d+: .*policy\[\"own\"\]: DV101 .*"
+                                        r"operator does not exist: text = uuid"):
+        plan(root, example_database)
+
+
+def test_the_cli_shows_lint_codes_and_refuses_at_the_spec_line(tmp_path, example_database):
+    from typer.testing import CliRunner
+
+    from reconciler.cli import app
+
+    root = make_project(tmp_path / "p", {"schemas/supabase/items.yaml": ITEMS})
+    runner = CliRunner()
+    assert runner.invoke(app, ["apply", "--auto-approve", "--dir", str(root)]).exit_code == 0
+    rows(example_database, "INSERT INTO public.items (name) VALUES ('a')")
+    spec = root / "schemas/supabase/items.yaml"
+    spec.write_text(spec.read_text().replace("  name: {type: text}\n",
+                                             "  title: {type: text, renamed_from: name}\n"))
+    shown = runner.invoke(app, ["plan", "--dir", str(root), "--out", str(root / "p.yaml")])
+    assert shown.exit_code == 0, shown.output
+    assert "# BC102 warning: renames a column: name becomes title" in shown.output
+    markdown = runner.invoke(app, ["show", str(root / "p.yaml"), "--format", "markdown"])
+    assert "### Lint" in markdown.output and "| `BC102` | warning |" in markdown.output
+    spec.write_text(spec.read_text() + "  sku: {type: text, nullable: false}\n")
+    refused = runner.invoke(app, ["plan", "--dir", str(root), "--dev-url",
+                                  os.environ["DEV_DATABASE_URL"]])
+    assert refused.exit_code == 1
+    assert 'schemas/supabase/items.yaml:4:3: supabase.public.items.column["sku"]: MF103' \
+        in refused.output
+
+
+def test_a_project_without_an_id_gets_one_from_its_first_apply(tmp_path, example_database):
+    root = make_project(tmp_path / "p", {"schemas/supabase/items.yaml": ITEMS})
+    env = _env(example_database, {})
+    with Session(load_project(root, env), env) as session, session.locked():
+        pass
+    assert session.notices and "Commit it" in session.notices[0]
+    project_id = load_project(root, env).config.project_id
+    assert project_id and project_id in session.notices[0]
+    with Session(load_project(root, env), env) as session, session.locked():
+        pass
+    assert session.notices == [] and load_project(root, env).config.project_id == project_id
+
+
+def test_every_lint_code_is_documented_with_what_to_do():
+    from reconciler.backends.postgres.lint_codes import CODES
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "supabase.md").read_text()
+    table = docs[docs.index("## Lint codes"):]
+    assert all(f"| {code} |" in table for code in CODES), [c for c in CODES
+                                                            if f"| {code} |" not in table]
