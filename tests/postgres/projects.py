@@ -39,8 +39,14 @@ def sot_entry(entry_id: str, title: str, project: str = "autopack") -> str:
             f"title: {title}\n---\nBody of {entry_id}.\n")
 
 
-def make_project(root: Path, files: Mapping[str, str]) -> Path:
-    """A project at `root` with a `reconciler.yaml` and `files` ({relative path: text})."""
+def make_project(root: Path, files: Mapping[str, str], schema: str | None = None) -> Path:
+    """A project at `root` with a `reconciler.yaml` and `files` ({relative path: text}); with
+    `schema`, every table and object file (but extensions') declares it first (`schema: …`: one
+    line more before the rest), and tests share one database, each in a schema of its own."""
+    if schema is not None:
+        files = {rel: text if not rel.startswith("schemas/supabase/")
+                 or "kind: extension" in text else f"schema: {schema}\n{text}"
+                 for rel, text in files.items()}
     return write_files(root, {"reconciler.yaml": CONFIG, **files})
 
 

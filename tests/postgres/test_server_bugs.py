@@ -14,44 +14,44 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def sot(tmp_path: Path) -> Path:
+def sot(tmp_path: Path, schema: str) -> Path:
     return make_project(tmp_path / "sot", {
         "schemas/supabase/sot.yaml": SOT_TABLE,
         "content/sot/a.md": sot_entry("BUILD-001", "First"),
         "content/sot/b.md": sot_entry("BUILD-002", "Second"),
-    })
+    }, schema)
 
 
-def test_editing_a_row_of_a_table_with_not_null_columns_updates_it(sot, example_database):
+def test_editing_a_row_of_a_table_with_not_null_columns_updates_it(sot, database_url, schema):
     """Bug 1: an update sends only the changed fields; as `INSERT … ON CONFLICT` Postgres checked
     NOT NULL on the proposed row (project_id missing) and the apply failed."""
-    apply(sot, example_database)
+    apply(sot, database_url)
     (sot / "content/sot/a.md").write_text(sot_entry("BUILD-001", "First, retitled"))
-    planned = apply(sot, example_database)
+    planned = apply(sot, database_url)
     assert [c.kind for c in planned.changes] == ["update_row"]
     assert planned.changes[0].after.values == {"title": "First, retitled"}
-    with psycopg.connect(example_database) as conn:
-        rows = conn.execute("SELECT entry_id, project_id, title FROM public.sot "
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(f"SELECT entry_id, project_id, title FROM {schema}.sot "
                             "ORDER BY entry_id").fetchall()
     assert rows == [("BUILD-001", "autopack", "First, retitled"),
                     ("BUILD-002", "autopack", "Second")]
-    assert not plan(sot, example_database).has_changes
+    assert not plan(sot, database_url).has_changes
 
 
-def test_a_hand_edit_of_a_synced_value_is_planned_back(sot, example_database):
+def test_a_hand_edit_of_a_synced_value_is_planned_back(sot, database_url, schema):
     """Bug 2: the stored content hash still matched, so the plan said "unchanged"."""
-    apply(sot, example_database)
-    with psycopg.connect(example_database) as conn:
-        conn.execute("UPDATE public.sot SET project_id = 'x' WHERE entry_id = 'BUILD-002'")
-    again = plan(sot, example_database)
-    assert kinds(again.changes) == [("update_row", 'supabase.public.sot.row["BUILD-002"]')]
+    apply(sot, database_url)
+    with psycopg.connect(database_url) as conn:
+        conn.execute(f"UPDATE {schema}.sot SET project_id = 'x' WHERE entry_id = 'BUILD-002'")
+    again = plan(sot, database_url)
+    assert kinds(again.changes) == [("update_row", f'supabase.{schema}.sot.row["BUILD-002"]')]
     assert again.changes[0].after.values == {"project_id": "autopack"}
-    assert again.content["supabase.public.sot"].unchanged == 1
-    apply(sot, example_database)
-    assert not plan(sot, example_database).has_changes
+    assert again.content[f"supabase.{schema}.sot"].unchanged == 1
+    apply(sot, database_url)
+    assert not plan(sot, database_url).has_changes
 
 
-def test_serial_and_identity_columns_get_their_sequences(tmp_path, example_database):
+def test_serial_and_identity_columns_get_their_sequences(tmp_path, database_url, schema):
     """Bug 3: `serial` was a plain alias of integer: the column had no sequence, so an insert
     without an id failed."""
     root = make_project(tmp_path / "p", {"schemas/supabase/counters.yaml": """\
@@ -61,17 +61,17 @@ columns:
   ident: {type: bigint, identity: always}
   soft: {type: integer, identity: by default}
   label: {type: text}
-"""})
-    apply(root, example_database)
-    with psycopg.connect(example_database) as conn:
-        conn.execute("INSERT INTO public.counters (label) VALUES ('a'), ('b')")
-        rows = conn.execute("SELECT id, big, ident, soft FROM public.counters "
+"""}, schema)
+    apply(root, database_url)
+    with psycopg.connect(database_url) as conn:
+        conn.execute(f"INSERT INTO {schema}.counters (label) VALUES ('a'), ('b')")
+        rows = conn.execute(f"SELECT id, big, ident, soft FROM {schema}.counters "
                             "ORDER BY id").fetchall()
     assert rows == [(1, 1, 1, 1), (2, 2, 2, 2)]
-    assert not plan(root, example_database).has_changes
+    assert not plan(root, database_url).has_changes
 
 
-def test_a_disabled_or_rewritten_touch_trigger_is_planned_back(tmp_path, example_database):
+def test_a_disabled_or_rewritten_touch_trigger_is_planned_back(tmp_path, database_url, schema):
     """Bug 4: the updated_at trigger was checked by name only, so a disabled trigger or a
     rewritten trigger function planned nothing and updated_at silently stopped updating."""
     root = make_project(tmp_path / "p", {"schemas/supabase/notes.yaml": """\
@@ -79,25 +79,25 @@ columns:
   id: {type: bigint, identity: always, primary_key: true}
   body: {type: text}
   updated_at: {type: timestamptz, nullable: false, default_sql: now()}
-"""})
-    apply(root, example_database)
-    with psycopg.connect(example_database, autocommit=True) as conn:
-        conn.execute("ALTER TABLE public.notes DISABLE TRIGGER reconciler_touch_updated_at")
-        disabled = plan(root, example_database)
-        assert kinds(disabled.changes) == [("modify_table", "supabase.public.notes")]
-        apply(root, example_database)
-        assert not plan(root, example_database).has_changes
-        conn.execute("CREATE OR REPLACE FUNCTION public.reconciler_touch_updated_at() "
+"""}, schema)
+    apply(root, database_url)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"ALTER TABLE {schema}.notes DISABLE TRIGGER reconciler_touch_updated_at")
+        disabled = plan(root, database_url)
+        assert kinds(disabled.changes) == [("modify_table", f"supabase.{schema}.notes")]
+        apply(root, database_url)
+        assert not plan(root, database_url).has_changes
+        conn.execute(f"CREATE OR REPLACE FUNCTION {schema}.reconciler_touch_updated_at() "
                      "RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$")
-        rewritten = plan(root, example_database)
-        assert kinds(rewritten.changes) == [("modify_table", "supabase.public.notes")]
-        apply(root, example_database)
-        assert not plan(root, example_database).has_changes
-        conn.execute("INSERT INTO public.notes (body, updated_at) VALUES ('a', now() - "
+        rewritten = plan(root, database_url)
+        assert kinds(rewritten.changes) == [("modify_table", f"supabase.{schema}.notes")]
+        apply(root, database_url)
+        assert not plan(root, database_url).has_changes
+        conn.execute(f"INSERT INTO {schema}.notes (body, updated_at) VALUES ('a', now() - "
                      "interval '1 day')")
-        conn.execute("UPDATE public.notes SET body = 'b'")
+        conn.execute(f"UPDATE {schema}.notes SET body = 'b'")
         fresh = conn.execute("SELECT updated_at > now() - interval '1 minute' "
-                             "FROM public.notes").fetchone()[0]
+                             f"FROM {schema}.notes").fetchone()[0]
     assert fresh, "the repaired trigger keeps updated_at current"
 
 
@@ -121,7 +121,7 @@ columns:
     assert f"schemas/supabase/t.yaml:3:" in str(info.value) and message in str(info.value)
 
 
-def test_a_failed_apply_says_what_was_applied_and_what_was_not(sot, example_database):
+def test_a_failed_apply_says_what_was_applied_and_what_was_not(sot, database_url):
     """Bug 6: the message said "(0 change(s) were applied before it)" after other changes had
     been applied; it must say exactly what was and was not."""
     from reconciler.errors import ApplyError
@@ -132,7 +132,7 @@ def test_a_failed_apply_says_what_was_applied_and_what_was_not(sot, example_data
         "project_id: {type: text, nullable: false}",
         "project_id: {type: text, nullable: false, check: \"project_id <> 'xxxxx'\"}"))
     with pytest.raises(ApplyError) as info:
-        apply(sot, example_database, allow_destroy=True)
+        apply(sot, database_url, allow_destroy=True)
     message = str(info.value)
     assert "0 change(s) were applied" not in message
     assert "1 change(s) applied before the failure" in message
