@@ -39,8 +39,7 @@ def _open_postgres(project: Any, env: Mapping[str, str], state: State) -> Backen
 
     url = env.get("DATABASE_URL") or None
     return PostgresBackend(project.root, connect(project.root, url), describe_target(url),
-                           project.supabase, objects=objects,
-                           locations=getattr(project, "locations", None),
+                           project.supabase, locations=getattr(project, "locations", None),
                            dev_url=env.get("DEV_DATABASE_URL") or None)
 
 

@@ -118,7 +118,7 @@ columns:
 """})
     with pytest.raises(SpecError) as info:
         load_project(root, {})
-    assert f"schemas/supabase/t.yaml:3:" in str(info.value) and message in str(info.value)
+    assert "schemas/supabase/t.yaml:3:" in str(info.value) and message in str(info.value)
 
 
 def test_a_failed_apply_says_what_was_applied_and_what_was_not(sot, database_url):

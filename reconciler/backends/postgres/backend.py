@@ -46,7 +46,7 @@ class PostgresLive(Live):
 
 class PostgresBackend:
     """The Postgres target open for one command: `conn` (autocommit off), its `description`
-    (password masked), the project's declared `tables` and `objects`, where each is declared
+    (password masked), the project's declared `tables`, where each resource is declared
     (`locations`, `{address: "file:line:col"}`) and the dev database migrations are checked on
     (`dev_url`; None: a scratch database on the embedded server under `.reconciler/`)."""
 
@@ -57,13 +57,12 @@ class PostgresBackend:
     transactional = True
 
     def __init__(self, project_root: Path, conn: psycopg.Connection, description: str,
-                 tables: Sequence[Table] = (), *, objects: SchemaObjects | None = None,
-                 locations: Mapping[str, str] | None = None, dev_url: str | None = None):
+                 tables: Sequence[Table] = (), *, locations: Mapping[str, str] | None = None,
+                 dev_url: str | None = None):
         self.project_root = project_root
         self.conn = conn
         self.description = description
         self.tables = tuple(tables)
-        self.objects = objects or SchemaObjects()
         self.locations = dict(locations or {})
         self.dev_url = dev_url
 
@@ -155,7 +154,7 @@ class PostgresBackend:
         from reconciler.backends.postgres.reader import count_rows_at_risk
 
         counted = count_rows_at_risk(self.conn, list(changes))
-        linted = lint_changes(self.conn, counted, live.model, self.locations)
+        linted = lint_changes(self.conn, counted, self.locations)
         if not any(c.sql for c in linted):
             return linted
         return check_migration(self.project_root, self.dev_url, live, linted, self.locations,

@@ -178,16 +178,16 @@ def identity_arguments(arguments: str) -> str:
     """`query text, n int DEFAULT 10` → `query text, n int`: the argument list without its
     defaults (commas inside parentheses or quotes do not split)."""
     parts, depth, quoted, current = [], 0, False, ""
-    for ch in arguments:
-        if ch == "'":
+    for char in arguments:
+        if char == "'":
             quoted = not quoted
-        elif not quoted and ch in "()":
-            depth += 1 if ch == "(" else -1
-        if ch == "," and depth == 0 and not quoted:
+        elif not quoted and char in "()":
+            depth += 1 if char == "(" else -1
+        if char == "," and depth == 0 and not quoted:
             parts.append(current)
             current = ""
             continue
-        current += ch
+        current += char
     parts.append(current)
     return ", ".join(_DEFAULT.sub("", p.strip()) for p in parts if p.strip())
 

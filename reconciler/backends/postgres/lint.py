@@ -23,7 +23,7 @@ from reconciler.diff.postgres import is_narrowing
 from reconciler.errors import PlanError, ReadError
 from reconciler.model import changes as ch
 from reconciler.model.changes import ChangeBase, Diagnostic
-from reconciler.model.postgres import SERIAL_TYPES, ColumnOn, Table, TableRef
+from reconciler.model.postgres import SERIAL_TYPES, ColumnOn, TableRef
 from reconciler.model.postgres_types import normalise_type
 
 #: A table with at least this many rows is "large" for the lock-heavy checks (PG1xx).
@@ -50,13 +50,16 @@ class Context:
         self._rows: dict[str, int | None] = {}
 
     def existing(self, ref: TableRef) -> bool:
+        """Whether the table exists live (the plan does not create it)."""
         return ref.address not in self.created
 
     def ident(self, ref: TableRef) -> sql.Identifier:
+        """The table's live name (its former one when the plan renames it)."""
         live = self.tables.get(ref.address, ref)
         return sql.Identifier(live.schema_name, live.table)
 
     def column(self, ref: TableRef, name: str) -> sql.Identifier:
+        """The column's live name (its former one when the plan renames it)."""
         return sql.Identifier(self.columns.get((ref.address, name), name))
 
     def count(self, query: sql.Composable, *setup: str) -> int | None:
@@ -106,8 +109,7 @@ def _rows_text(n: int) -> str:
 
 
 def lint_changes(conn: psycopg.Connection, changes: Sequence[ChangeBase],
-                 live_tables: Sequence[Table], locations: Mapping[str, str]
-                 ) -> list[ChangeBase]:
+                 locations: Mapping[str, str]) -> list[ChangeBase]:
     """`changes` with their findings in `lint`. Raises `PlanError` listing every error
     finding with the spec file and line that declares it; `ReadError` when the live data
     cannot be read."""
