@@ -55,21 +55,22 @@ class Session:
     def locked(self) -> Iterator[None]:
         """The project lock (`apply.lock`), with its Postgres part when Postgres is a backend,
         keyed by the project id in `reconciler.yaml`. A project without one locks the whole
-        database this time and gets one written (`project.config.add_project_id`), with a
-        notice to commit it. Raises `LockError` when another apply holds the lock."""
+        database; once the locked work has succeeded it gets one written
+        (`project.config.add_project_id`), with a notice to commit it (a failed apply changes
+        no file). Raises `LockError` when another apply holds the lock."""
         from reconciler.apply.lock import project_lock
         from reconciler.project.config import add_project_id
 
         conn = getattr(self.backend("supabase"), "conn", None)
         project_id = self.project.config.project_id
         with project_lock(self.project.root, postgres=conn, project_id=project_id):
+            yield
             if conn is not None and project_id is None:
                 added = add_project_id(self.project.root)
                 self.notices.append(
                     f"reconciler.yaml: added project_id {added}. Commit it: applies from clones "
                     "that share it lock each other out on the database (until then, an apply "
                     "without it locks every apply on that database).")
-            yield
 
     def plan(self, *, only: tuple[str, ...] = (), prune: bool = False,
              since: str | None = None) -> Plan:
@@ -94,6 +95,11 @@ class Session:
             else None
         return apply_plan(plan, self.project, self.backends, allow_destroy=allow_destroy,
                           content_only=content_only, on_applied=on_applied, reads=reads)
+
+    def forget_read(self) -> None:
+        """Make the next `apply` read the live state again (e.g. after a prompt: time passed
+        since the plan's read)."""
+        self._read = None
 
     def record_unchanged(self, plan: Plan) -> None:
         """Ledger lines for the rows an apply with nothing to do left as they were."""

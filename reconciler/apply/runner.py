@@ -2,17 +2,18 @@
 change.
 
 Order (STYLE.md §8 rule 9), with the project lock held by the caller from before the read
-apply acts on (`session.Session.locked`): the stale check (every resource the plan read is
-read again and its fingerprint compared; Terraform's "Saved plan is stale"); the destroy guard
+apply acts on (`session.Session.locked`): the target check (each backend is still the system
+the plan was made for: `PlanHeader.identities`); the stale check (every resource the plan read
+is read again and its fingerprint compared; Terraform's "Saved plan is stale"; when the journal
+shows this very plan applied, that is said instead); the destroy guard
 (`--allow-destroy`); the plan's changes compiled again against that read, which must give
 exactly the requests and SQL the plan shows; then the steps: each backend's schema steps, then
 each backend's content steps. Within each, a backend whose schema steps run in one transaction
-(`transactional`, Postgres) goes first: nothing another backend does depends on its steps
-having run after theirs (mirrored tables follow the spec's Notion properties, not the live
-ones), so a Postgres failure, rolled back, leaves every other system untouched. Every change
-gets a journal line and a ledger line with its status: `applied`, `deferred` (schema lag),
-`skipped` (`--content-only`), `manual-pending` (a step to do by hand). An apply that fails says
-exactly how many changes were applied before the failure, per backend, and how many were not.
+(`transactional`: Postgres) goes first (`apply_order`): no other backend's change depends on its
+steps having run after theirs (mirrored tables follow the spec's Notion properties, not the
+live ones), so a Postgres failure, rolled back, leaves every other system untouched. Every
+change gets a journal line and a ledger line with its status: `applied`, `deferred` (schema
+lag), `skipped` (`--content-only`), `manual-pending` (a step to do by hand).
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import addresses
-from reconciler.apply.journal import Journal
+from reconciler.apply.journal import Journal, completed_run, plan_digest
 from reconciler.apply.ledger import Ledger
 from reconciler.backends.base import Backend, Live
-from reconciler.errors import ApplyError, PlanError, StalePlanError, UnsafePlanError
+from reconciler.errors import (AlreadyAppliedError, ApplyError, PlanError, StalePlanError,
+                               TargetMismatchError, UnsafePlanError, relative)
 from reconciler.model.changes import ChangeBase, ManualChange, Phase
-from reconciler.model.content import content_hash
 from reconciler.plan.build import with_steps
 from reconciler.plan.model import Plan
 
@@ -52,10 +53,11 @@ def journal_path(root: Path) -> Path:
     return root / ".reconciler" / "journal.ndjson"
 
 
-def read_all(project: Any, backends: Sequence[Backend], *, since: str | None = None
-             ) -> dict[str, Live]:
-    """Every backend's read of the project, by address root. Raises `ReadError`."""
-    return {b.root: b.read(project, since=since) for b in backends}
+def read_all(project: Any, backends: Sequence[Backend], *, since: str | None = None,
+             check: bool = False) -> dict[str, Live]:
+    """Every backend's read of the project, by address root (`check`: for a stale check,
+    see `backends.base`). Raises `ReadError`."""
+    return {b.root: b.read(project, since=since, check=check) for b in backends}
 
 
 def fingerprints(reads: Mapping[str, Live]) -> dict[str, str]:
@@ -68,24 +70,33 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
     a plan whose SQL or requests are not what its changes compile to now.
 
     `reads` is the plan's own read when it was just made in this process; otherwise every
-    backend reads again. Returns the read apply starts from. Raises `StalePlanError`,
-    `UnsafePlanError`, `PlanError`.
+    backend reads again. Returns the read apply starts from. Raises `TargetMismatchError`,
+    `AlreadyAppliedError`, `StalePlanError`, `UnsafePlanError`, `PlanError`.
     """
     if reads is None or fingerprints(reads) != plan.header.fingerprints:
-        reads = read_all(project, backends)
+        reads = read_all(project, backends, check=True)
+    for root, planned in sorted(plan.header.identities.items()):
+        live = reads[root].identity if root in reads else {}
+        if live != planned:
+            raise TargetMismatchError(root, planned, live)
     now = fingerprints(reads)
     changed = sorted(address for address, print_ in plan.header.fingerprints.items()
                      if now.get(address) != print_)
     if changed:
+        done = completed_run(journal_path(project.root), plan_digest(plan))
+        if done is not None:
+            raise AlreadyAppliedError(done.ended_at, done.run_id,
+                                      relative(journal_path(project.root), project.root))
         raise StalePlanError(changed)
     if plan.destructive and not allow_destroy:
         raise UnsafePlanError([c.address for c in plan.destructive])
     bare = [c.model_copy(update={"sql": (), "requests": ()}) for c in plan.changes]
     for mine, again in zip(plan.changes, with_steps(bare, backends, project, reads)):
         if (mine.sql, mine.requests) != (again.sql, again.requests):
+            why = "the spec changed since the plan was made" \
+                if plan.header.spec_hash != project.spec_hash else "the plan file was edited"
             raise PlanError(f"{mine.address}: the plan's SQL or requests are not what this change "
-                            "compiles to: the plan file was edited, or made by another "
-                            "reconciler. Run `reconciler plan` again.")
+                            f"compiles to now ({why}). Run `reconciler plan` again.")
     return reads
 
 
@@ -104,7 +115,7 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
     journal = Journal(journal_path(project.root))
     result = ApplyResult()
     by_address = {c.address: c for c in plan.changes}
-    reported: dict[str, str] = {}
+    reported: set[str] = set()
     lock = threading.Lock()
 
     def report(address: str, status: str, **detail: Any) -> None:
@@ -113,7 +124,7 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
             ledger.record(change, status, **detail)
             journal.done(address, status)
             result.counts[status] = result.counts.get(status, 0) + 1
-            reported[address] = status
+            reported.add(address)
         on_applied(change, status)
 
     journal.begin(plan)
@@ -124,23 +135,31 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
     compiled = {b.root: b.compile([c for c in plan.changes if c.root == b.root], project,
                                   reads[b.root]) for b in backends}
     try:
-        for content in (False, True):
-            for backend in apply_order(backends):
-                steps = [s for s in compiled[backend.root]
-                         if (by_address[s.changes[0]].phase is Phase.CONTENT) is content]
-                if not content and content_only:
-                    for step in steps:
-                        for address in step.changes:
-                            report(address, "skipped", reason="--content-only")
-                    continue
-                if steps:
-                    runs[backend.root].run(steps, report)
+        _steps(plan, backends, compiled, runs, by_address, content_only, report)
     except ApplyError as exc:
-        raise ApplyError(exc.detail, applied=_done(result), address=exc.address,
-                         account=account(plan, result, reported)) from None
+        journal.end("failed")
+        raise ApplyError(exc.reason, address=exc.address, applied=result.counts.get("applied", 0),
+                         account=_account(plan, result, exc.address, reported)) from None
     record_unchanged(plan, project, backends, reads, ledger)
     journal.end("complete")
     return result
+
+
+def _steps(plan: Plan, backends: Sequence[Backend], compiled: Mapping[str, list],
+           runs: Mapping[str, Any], by_address: Mapping[str, ChangeBase], content_only: bool,
+           report: Any) -> None:
+    """Each backend's schema steps, then each backend's content steps, in `apply_order`."""
+    for content in (False, True):
+        for backend in apply_order(backends):
+            steps = [s for s in compiled[backend.root]
+                     if (by_address[s.changes[0]].phase is Phase.CONTENT) is content]
+            if not content and content_only:
+                for step in steps:
+                    for address in step.changes:
+                        report(address, "skipped", reason="--content-only")
+                continue
+            if steps:
+                runs[backend.root].run(steps, report)
 
 
 def apply_order(backends: Sequence[Backend]) -> list[Backend]:
@@ -148,25 +167,21 @@ def apply_order(backends: Sequence[Backend]) -> list[Backend]:
     return sorted(backends, key=lambda b: not getattr(b, "transactional", False))
 
 
-def _done(result: ApplyResult) -> int:
-    return result.counts.get("applied", 0) + result.counts.get("deferred", 0)
-
-
-def account(plan: Plan, result: ApplyResult, reported: Mapping[str, str]) -> str:
-    """What a failed apply did and did not do: `N change(s) applied before the failure (…),
-    M not applied`, per backend, and where the details are."""
-    by_root: dict[str, int] = {}
-    for address, status in reported.items():
-        if status in ("applied", "deferred"):
-            root = address.split(".", 1)[0]
-            by_root[root] = by_root.get(root, 0) + 1
-    applied = _done(result)
-    left = len(plan.changes) - len(reported)
-    where = ", ".join(f"{n} in {root}" for root, n in sorted(by_root.items()))
-    return (f"{applied} change(s) applied before the failure" + (f" ({where})" if where else "")
-            + f"; {left} not applied (the failed change, any rolled back with it, and every "
-            "change after it). Each is listed in .reconciler/journal.ndjson; "
-            "`reconciler plan` shows what is left to do.")
+def _account(plan: Plan, result: ApplyResult, failed: str, reported: set[str]) -> str:
+    """What an apply that failed part way did: counts per status, the failed change, what was
+    not attempted, and how to finish. `failed` may name a table whose rows were written
+    together and rolled back together (its own creation already reported, or not a change of
+    the plan): every change not reported is then among those not attempted."""
+    pending = failed not in reported and any(c.address == failed for c in plan.changes)
+    rest = len(plan.changes) - len(reported) - (1 if pending else 0)
+    made = ", ".join(f"{n} {status}" for status, n in sorted(result.counts.items())) or "none"
+    what = (f"1 failed ({failed}); {max(rest, 0)} not attempted" if pending else
+            f"failed at {failed}; {max(rest, 0)} not applied (rolled back with it, or not "
+            "attempted)")
+    return (f"Of the plan's {len(plan.changes)} change(s): {made}; {what}. "
+            "Each one made is in .reconciler/ledger.ndjson. "
+            "Fix the cause, then run `reconciler apply` again: it finishes the job from the live "
+            "state, without repeating what was made.")
 
 
 def record_unchanged(plan: Plan, project: Any, backends: Sequence[Backend],
@@ -179,7 +194,7 @@ def record_unchanged(plan: Plan, project: Any, backends: Sequence[Backend],
         for content in backend.content_sets(project):
             rows = reads[backend.root].rows.get(content.address, {})
             for row in content.rows:
-                want = content_hash(row.values, exclude=content.hash_field)
+                want = content.hashes[row.key]
                 have = rows.get(row.key)
                 address = addresses.child(content.address, backend.row_noun, row.key)
                 if have is not None and address not in planned and \

@@ -3,8 +3,10 @@
 Like an Atlas driver (inspector + differ + plan applier), a backend is found by the root of the
 addresses it owns (`notion`, `supabase`) and provides:
 
-- `read(project, since=None) -> Live`: the live side of what the project declares (schema and
-  content rows) and a fingerprint per resource read (I/O);
+- `read(project, since=None, check=False) -> Live`: the live side of what the project declares
+  (schema and content rows) and a fingerprint per resource read (I/O). `check=True` is apply's
+  stale check: the backend may read only what changed since its last full read (the
+  fingerprints must equal a full read's when nothing changed);
 - `diff(project, live, prune=False) -> Diff`: typed changes from live to desired and the
   summary of each content set (pure);
 - `assess(changes, live) -> changes`: facts only the live system can tell about the changes, such
@@ -43,12 +45,16 @@ class Step(Protocol):
 @dataclass
 class Live:
     """What a backend read: its live model (`model`: backend-specific), the live content rows
-    per content set address (`{address: {key: LiveRow}}`) and a fingerprint per resource read
-    (`{address: "sha256:…" | "absent"}`)."""
+    per content set address (`{address: {key: LiveRow}}`), a fingerprint per resource read
+    (`{address: "sha256:…" | "absent"}`) and the `identity` of the system it read: the ids
+    that tell one target from another (the Notion workspace and bot, the Postgres system
+    identifier and database), saved in the plan header so apply can refuse a plan made for
+    another target."""
 
     model: Any
     rows: dict[str, dict[str, LiveRow]] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
+    identity: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -75,7 +81,7 @@ class Backend(Protocol):
 
     def content_sets(self, project: Any) -> tuple[Any, ...]: ...
 
-    def read(self, project: Any, *, since: str | None = None) -> Live: ...
+    def read(self, project: Any, *, since: str | None = None, check: bool = False) -> Live: ...
 
     def diff(self, project: Any, live: Live, *, prune: bool = False) -> Diff: ...
 

@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reconciler import addresses
 from reconciler.model.changes import ChangeBase, Phase
+from reconciler.model.property_types import UNORDERED_TYPES
 from reconciler.model.content import (ContentSet, ContentSummary, LiveRow, RowState, SourceRow,
-                                      content_hash, plain_data)
+                                      plain_data)
 
 #: Types whose values are compared as sets (Notion keeps no meaningful order for them).
-UNORDERED = frozenset({"multi_select", "relation", "people"})
+UNORDERED = UNORDERED_TYPES
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,7 @@ def diff_content(content: ContentSet, live: Mapping[str, LiveRow], schema: Conte
     counts: Counter[str] = Counter()
     lag: Counter[str] = Counter()
     for row in content.rows:
-        want_hash = content_hash(row.values, exclude=content.hash_field)
+        want_hash = content.hashes[row.key]
         have = live.get(row.key)
         same_hash = schema.trust_hash and have is not None and \
             have.values.get(content.hash_field) == want_hash
@@ -144,8 +145,8 @@ def diff_content(content: ContentSet, live: Mapping[str, LiveRow], schema: Conte
             changes.append(spell.create(address=address, phase=Phase.CONTENT, after=after,
                                         lagging=lagging, **spell.where))
         else:
-            before = RowState(id=have.id, values={f: have.values.get(schema.live_name(f))
-                                                  for f in fields})
+            before = RowState(id=have.id, hash=have.values.get(content.hash_field),
+                              values={f: have.values.get(schema.live_name(f)) for f in fields})
             changes.append(spell.update(address=address, phase=Phase.CONTENT, before=before,
                                         after=after, lagging=lagging, **spell.where))
     wanted = {row.key for row in content.rows}

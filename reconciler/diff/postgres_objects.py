@@ -1,11 +1,13 @@
 """Pure diff of the objects beside tables: enum types, extensions, sequences, views, functions
 and default privileges (desired vs live → typed changes).
 
-Objects are matched by schema and name. Live objects of the schemas the project declares that
-the spec does not declare are dropped, as undeclared tables are (Atlas's behaviour); extensions
-are database-wide and shared with the platform (Supabase installs several), so only those
-marked `absent: true` are dropped. Grantees of default privileges the spec does not name are
-left alone, as table grants are.
+Objects are matched by schema and name. A kind of object is managed once the project declares
+one of that kind: then live objects of that kind in the schemas the project declares, that the
+spec does not declare, are dropped, as undeclared tables are (Atlas's behaviour); a project
+that declares no view (say) leaves the live views alone, so adopting the reconciler never
+drops what was made by hand in the dashboard. Extensions are database-wide and shared with
+the platform (Supabase installs several), so only those marked `absent: true` are dropped.
+Grantees of default privileges the spec does not name are left alone, as table grants are.
 """
 
 from __future__ import annotations
@@ -29,8 +31,15 @@ FUNCTION_ATTRS = ("arguments", "returns", "language", "body", "volatility", "sec
                   "search_path", "comment")
 
 
+#: The kinds whose undeclared live objects are dropped once the project declares one of them.
+MANAGED_KINDS = ("enums", "sequences", "views", "functions")
+
+
 def diff_objects(desired: SchemaObjects, live: SchemaObjects) -> list[ChangeBase]:
-    """Every change from `live` to `desired` objects. Pure; never raises for differences."""
+    """Every change from `live` to `desired` objects (of the kinds the project manages, see
+    the module docstring). Pure; never raises for differences."""
+    live = live.model_copy(update={kind: () for kind in MANAGED_KINDS
+                                   if not getattr(desired, kind)})
     changes: list[ChangeBase] = []
     changes += compare_enums(desired.enums, live.enums)
     changes += compare_extensions(desired.extensions, live.extensions)

@@ -91,11 +91,17 @@ def known_type(text: str, declared: frozenset[str] = frozenset()) -> bool:
     return name in BUILTIN_TYPES or name in declared or "." in name or '"' in name
 
 
+#: How alike (difflib's ratio) an unknown name must be to a known type to be taken for a
+#: misspelling of it: `txet`/`text` 0.75, `varchr`/`varchar` 0.92; `mood`/`money` 0.67 is not.
+SUGGEST_CUTOFF = 0.75
+
+
 def suggest_type(text: str, declared: frozenset[str] = frozenset()) -> str | None:
     """The known type closest to a misspelt one, with the original modifiers:
     `varchr(20)` → `varchar(20)`, `txet` → `text`; None when nothing is close."""
     name = base_name(text)
-    found = difflib.get_close_matches(name, sorted(BUILTIN_TYPES | declared), n=1, cutoff=0.6)
+    found = difflib.get_close_matches(name, sorted(BUILTIN_TYPES | declared), n=1,
+                                      cutoff=SUGGEST_CUTOFF)
     if not found:
         return None
     return found[0] + text.strip()[len(name):]

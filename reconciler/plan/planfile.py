@@ -2,8 +2,12 @@
 
 The only module that knows the layout (Terraform's `planfile`). Same plan → same bytes: keys of
 free-form data are sorted, changes keep their (phase, address) order, and only
-`header.created_at` differs between two plans of the same state. A file with another
-`format_version` is refused rather than misread.
+`header.created_at` (and so `digest`) differs between two plans of the same state. A file with
+another `format_version` is refused rather than misread.
+
+Integrity: `digest` is `sha256:` of the rest of the document (`digests.digest`), so a plan
+edited after it was written is refused when read (`from_document`); `load_for_apply` also
+refuses a plan another reconciler version wrote, whose changes could compile differently.
 """
 
 from __future__ import annotations
@@ -15,19 +19,22 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
+from reconciler import __version__
+from reconciler.digests import digest
 from reconciler.errors import PlanFileError
 from reconciler.model.changes import BY_KIND, ChangeBase, Diagnostic
 from reconciler.model.content import RowState
 from reconciler.model.notion import Property, SelectOption
 from reconciler.model.postgres import Column, Constraint, Table
 from reconciler.plan.model import FORMAT_VERSION, Plan
+from reconciler.safe_yaml import MAX_PLAN_BYTES, check_size, load_text
 
 _HEADER_COMMENT = (
     "# Reconciler plan. Review it (reconciler show FILE --format markdown), then apply it with:\n"
     "#   reconciler apply FILE\n"
-    "# Generated; do not edit (apply refuses a plan whose live state changed since).\n"
+    "# Generated; do not edit: apply refuses a plan whose content no longer matches its digest,\n"
+    "# or whose live state changed since it was made.\n"
 )
 
 
@@ -52,6 +59,7 @@ def _sorted(value: Any) -> Any:
 #: not what to write) and what only the live reader knows.
 _LEFT_OUT: dict[type, frozenset[str]] = {
     Property: frozenset({"renamed_from", "options_mode"}),
+    SelectOption: frozenset({"default_color"}),
     Column: frozenset({"renamed_from"}),
     Table: frozenset({"renamed_from", "mirror", "primary_key_name"}),
 }
@@ -96,18 +104,27 @@ def change_data(change: ChangeBase) -> dict[str, Any]:
 
 
 def to_document(plan: Plan) -> dict[str, Any]:
-    """The plan as plain data in file layout: `format_version`, `header`, `summary`, `changes`.
+    """The plan as plain data in file layout: `format_version`, `digest`, `header`, `summary`,
+    `content`, `changes`.
 
     Also what `show --format json` prints, so every view reads the same document.
     """
     header = plan.header.model_dump(mode="json", exclude={"format_version"})
-    header["fingerprints"] = _sorted(header["fingerprints"])
-    header["backends"] = _sorted(header["backends"])
+    for name in ("fingerprints", "backends", "identities"):
+        header[name] = _sorted(header[name])
     changes = [change_data(c) for c in plan.changes]
     content = {target: _sorted(summary.model_dump(mode="json"))
                for target, summary in sorted(plan.content.items())}
-    return {"format_version": plan.header.format_version, "header": header,
+    body = {"format_version": plan.header.format_version, "header": header,
             "summary": plan.summary, "content": content, "changes": changes}
+    return {"format_version": body["format_version"], "digest": document_digest(body),
+            **{k: v for k, v in body.items() if k != "format_version"}}
+
+
+def document_digest(doc: dict[str, Any]) -> str:
+    """`sha256:` of a plan document without its own `digest` (`digests.digest`): what the
+    file's `digest` records."""
+    return digest({k: v for k, v in doc.items() if k != "digest"})
 
 
 _CHANGE_ORDER = ("address", "action", "kind", "phase", "destructive", "rows_affected", "manual",
@@ -136,16 +153,39 @@ def from_document(doc: Any, source: str) -> Plan:
         raise PlanFileError(
             f"{source}: plan format_version {doc['format_version']!r} is not supported by this "
             f"reconciler (it reads version {FORMAT_VERSION}); make the plan again with this version")
+    header = doc.get("header") or {}
+    if not isinstance(header, dict):
+        what = {str: "text", int: "a number", float: "a number", bool: "a boolean",
+                list: "a list"}.get(type(header), type(header).__name__)
+        raise PlanFileError(f"{source}: invalid plan file at header: it is {what}, not a "
+                            "mapping (was the file edited by hand? make the plan again)")
     try:
-        header = dict(doc.get("header") or {}, format_version=doc["format_version"])
         changes = [_without_action(c, i, source) for i, c in enumerate(doc.get("changes") or [])] \
             if isinstance(doc.get("changes"), list) else doc.get("changes")
-        return Plan.model_validate({"header": header, "changes": changes,
+        plan = Plan.model_validate({"header": dict(header, format_version=doc["format_version"]),
+                                    "changes": changes,
                                     "content": doc.get("content") or {}})
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
         raise PlanFileError(f"{source}: invalid plan file at {where}: {first['msg']}") from None
+    check_digest(doc, source)
+    return plan
+
+
+def check_digest(doc: dict[str, Any], source: str) -> None:
+    """Raise `PlanFileError` unless `doc["digest"]` is the digest of the rest of `doc`: a plan
+    is applied exactly as reconciler wrote it and a reviewer read it, or not at all."""
+    recorded = doc.get("digest")
+    if not isinstance(recorded, str):
+        raise PlanFileError(f"{source}: the plan file has no digest, so nothing shows it is the "
+                            "plan reconciler wrote; make the plan again with `reconciler plan "
+                            "--out FILE`")
+    if recorded != document_digest(doc):
+        raise PlanFileError(
+            f"{source}: the plan file was edited after reconciler wrote it (its content no longer "
+            f"matches its digest {recorded[:19]}…). A plan is not edited by hand: change the spec "
+            "and make the plan again with `reconciler plan --out FILE`")
 
 
 def _without_action(change: Any, index: int, source: str) -> Any:
@@ -153,7 +193,8 @@ def _without_action(change: Any, index: int, source: str) -> Any:
     `action` its kind does not imply, is refused (the file was edited by hand)."""
     if not isinstance(change, dict):
         return change
-    cls = BY_KIND.get(change.get("kind"))  # type: ignore[arg-type]
+    kind = change.get("kind")
+    cls = BY_KIND.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise PlanFileError(f"{source}: invalid plan file at changes.{index}.kind: unknown "
                             f"change kind {change.get('kind')!r}")
@@ -164,14 +205,34 @@ def _without_action(change: Any, index: int, source: str) -> Any:
     return {k: v for k, v in change.items() if k != "action"}
 
 
+def load_for_apply(path: Path) -> Plan:
+    """`load`, also refusing a plan written by another reconciler version (its changes may
+    compile to other requests or SQL). Raises `PlanFileError`."""
+    plan = load(path)
+    if plan.header.tool_version != __version__:
+        raise PlanFileError(
+            f"{path}: the plan was made by reconciler {plan.header.tool_version} and this is "
+            f"reconciler {__version__}; apply it with the version that made it, or make the plan "
+            "again with this one")
+    return plan
+
+
 def load(path: Path) -> Plan:
-    """Read a plan file. Raises `PlanFileError` for a missing, malformed or foreign file."""
+    """Read a plan file. Raises `PlanFileError` for a missing, malformed, oversized
+    (`safe_yaml.MAX_PLAN_BYTES`) or foreign file, and for YAML aliases that recurse or expand
+    beyond `safe_yaml.MAX_ALIAS_NODES` (plan files never hold aliases of their own)."""
     try:
-        doc = _yaml().load(path.read_text(encoding="utf-8"))
+        too_big = check_size(path, MAX_PLAN_BYTES, "plan file")
+        text = path.read_text(encoding="utf-8") if too_big is None else ""
     except OSError as exc:
         raise PlanFileError(f"{path}: cannot read the plan file ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise PlanFileError(f"{path}: not a reconciler plan file (not UTF-8 text)") from None
-    except YAMLError as exc:
-        raise PlanFileError(f"{path}: not a valid plan file ({exc})") from None
-    return from_document(doc, str(path))
+    if too_big is not None:
+        raise PlanFileError(f"{path}: {too_big.message}")
+    parsed = load_text(_yaml(), text)
+    if parsed.fatal:
+        issue = parsed.issues[0]
+        raise PlanFileError(f"{path}:{issue.line}:{issue.col}: not a valid plan file "
+                            f"({issue.message})")
+    return from_document(parsed.data, str(path))

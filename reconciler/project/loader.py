@@ -27,7 +27,7 @@ from reconciler.project.documents import DatabaseDoc, VocabularyDoc, explain_err
 from reconciler.project.checks import check_databases, check_vocabulary
 from reconciler.project.resolve import resolve_notion, resolve_vocabulary
 from reconciler.model.postgres_objects import SchemaObjects
-from reconciler.project.supabase import load_supabase_spec
+from reconciler.project.supabase import load_supabase_spec, read_spec_docs
 from reconciler.project.yaml import Loaded, environment, load_yaml, validate
 
 D = TypeVar("D", bound=BaseModel)
@@ -123,14 +123,15 @@ def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
         problems += check_vocabulary(item)
     problems += check_databases(dbs, db_names, vocab_names, config)
     notion = _resolve_or_none(dbs, vocabs, config, partial=bool(problems))
-    spec, more = load_supabase_spec(root, env, notion or NotionDatabases())
+    spec_docs = read_spec_docs(root, env)
+    spec, more = load_supabase_spec(root, env, notion or NotionDatabases(), spec_docs)
     supabase = spec.tables
     problems += [p for p in more if notion is not None or not p.message.startswith("mirror:")]
     if problems:
         notion = None
     content: tuple[ContentSet, ...] = ()
     if not problems:
-        content, notion, problems = load_content(root, dbs, notion, supabase, env)
+        content, notion, problems = load_content(root, dbs, notion, supabase, spec_docs[0])
     if problems:
         raise SpecError(problems)
     vocabularies = {k: resolve_vocabulary(k, v.doc) for k, v in vocabs.items()}

@@ -50,20 +50,57 @@ class SupabaseSpec:
     locations: dict[str, str] = field(default_factory=dict)
 
 
-def load_supabase(root: Path, env: Mapping[str, str], notion: NotionDatabases
+def load_supabase(root: Path, env: Mapping[str, str], notion: NotionDatabases,
+                  docs: "SpecDocs | None" = None
                   ) -> tuple[tuple[Table, ...], list[SpecProblem]]:
     """The tables of `load_supabase_spec`, and every problem."""
-    spec, problems = load_supabase_spec(root, env, notion)
+    spec, problems = load_supabase_spec(root, env, notion, docs)
     return spec.tables, problems
 
 
-def load_supabase_spec(root: Path, env: Mapping[str, str], notion: NotionDatabases
-                       ) -> tuple[SupabaseSpec, list[SpecProblem]]:
+#: What `read_spec_docs` returns: the valid table documents, the valid object documents and the
+#: problems of every file.
+SpecDocs = tuple[list[Loaded[TableDoc]], list[Loaded[Any]], list[SpecProblem]]
+
+
+def load_supabase_spec(root: Path, env: Mapping[str, str], notion: NotionDatabases,
+                       docs: SpecDocs | None = None) -> tuple[SupabaseSpec, list[SpecProblem]]:
     """Read every `<root>/schemas/supabase/*.yaml` (sorted) into tables and objects.
 
     Returns `(spec, problems)`; file names in problems are relative to `root`. `notion` is the
-    desired Notion databases that `mirror:` names resolve against. OSError propagates.
+    desired Notion databases that `mirror:` names resolve against. `docs` is what
+    `read_spec_docs(root, env)` returned, when the caller already read the files (each file is
+    parsed once). OSError propagates.
     """
+    tables_loaded, objects_loaded, problems = docs if docs is not None \
+        else read_spec_docs(root, env)
+    problems = list(problems)
+    tables: list[Table] = []
+    locations: dict[str, str] = {}
+    for item in tables_loaded:
+        table, more, where = resolve_table(item, notion)
+        tables.append(table)
+        problems += more
+        locations.update(where)
+    objects, where, more = resolve_objects(objects_loaded)
+    locations.update(where)
+    problems += more
+    problems += check_tables(tables_loaded, tables)
+    problems += check_types(tables_loaded, tables, objects)
+    return SupabaseSpec(tuple(tables), objects, locations), problems
+
+
+def read_table_docs(root: Path, env: Mapping[str, str]
+                    ) -> tuple[list[Loaded[TableDoc]], list[SpecProblem]]:
+    """The valid table documents of `read_spec_docs` and the problems of every file."""
+    tables, _, problems = read_spec_docs(root, env)
+    return tables, problems
+
+
+def read_spec_docs(root: Path, env: Mapping[str, str]) -> SpecDocs:
+    """The valid `schemas/supabase/*.yaml` documents (sorted by file), each validated against
+    the model of its `kind:` (`table` when absent), split into tables and objects, and the
+    problems of all (an unknown kind gets the closest known one)."""
     problems: list[SpecProblem] = []
     tables_loaded: list[Loaded[TableDoc]] = []
     objects_loaded: list[Loaded[Any]] = []
@@ -87,26 +124,14 @@ def load_supabase_spec(root: Path, env: Mapping[str, str], notion: NotionDatabas
         if valid is not None:
             (tables_loaded if kind == "table" else objects_loaded).append(
                 Loaded(path.stem, file, valid, doc))
-    tables: list[Table] = []
-    locations: dict[str, str] = {}
-    for item in tables_loaded:
-        table, more, where = resolve_table(item, notion)
-        tables.append(table)
-        problems += more
-        locations.update(where)
-    objects, where, more = resolve_objects(objects_loaded)
-    locations.update(where)
-    problems += more
-    problems += check_tables(tables_loaded, tables)
-    problems += check_types(tables_loaded, tables, objects)
-    return SupabaseSpec(tuple(tables), objects, locations), problems
+    return tables_loaded, objects_loaded, problems
 
 
 def resolve_table(item: Loaded[TableDoc], notion: NotionDatabases
                   ) -> tuple[Table, list[SpecProblem], dict[str, str]]:
     """One validated document → `Table` (+ problems found while resolving, and where each of
     its members is declared)."""
-    doc, name = item.doc, item.doc.name or item.key
+    doc, name = item.doc, item.doc.name or item.name
     problems: list[SpecProblem] = []
     derived: dict[str, Column] = {}
     if doc.mirror is not None:

@@ -35,13 +35,13 @@ def _enum(item: Loaded[EnumDoc], problems: list[SpecProblem]) -> EnumType:
     if not names:
         problems.append(item.problem(("values",), "an enum needs at least one value"))
     renames = tuple((old, v.name) for v in values for old in v.renamed_from)
-    return EnumType(schema_name=doc.schema_, name=doc.name or item.key, values=tuple(names),
+    return EnumType(schema_name=doc.schema_, name=doc.name or item.name, values=tuple(names),
                     renamed_values=renames)
 
 
 def _extension(item: Loaded[ExtensionDoc], problems: list[SpecProblem]) -> Extension:
     doc = item.doc
-    return Extension(name=doc.name or item.key, schema_name=doc.schema_, version=doc.version,
+    return Extension(name=doc.name or item.name, schema_name=doc.schema_, version=doc.version,
                      absent=doc.absent)
 
 
@@ -56,7 +56,7 @@ def _sequence(item: Loaded[SequenceDoc], problems: list[SpecProblem]) -> Sequenc
     start = doc.start if doc.start is not None else (lo if up else hi)
     if not lo <= start <= hi:
         problems.append(item.problem(("start",), f"start {start} is outside [{lo}, {hi}]"))
-    return Sequence(schema_name=doc.schema_, name=doc.name or item.key, type=doc.as_,
+    return Sequence(schema_name=doc.schema_, name=doc.name or item.name, type=doc.as_,
                     start=start, increment=doc.increment, min_value=lo, max_value=hi,
                     cache=doc.cache, cycle=doc.cycle)
 
@@ -65,7 +65,7 @@ def _view(item: Loaded[ViewDoc], problems: list[SpecProblem]) -> View:
     doc = item.doc
     if not doc.query.strip():
         problems.append(item.problem(("query",), "the view's query is empty"))
-    return View(schema_name=doc.schema_, name=doc.name or item.key,
+    return View(schema_name=doc.schema_, name=doc.name or item.name,
                 definition=doc.query.strip().rstrip(";").strip(),
                 security_invoker=doc.security_invoker, comment=doc.comment)
 
@@ -74,7 +74,7 @@ def _function(item: Loaded[FunctionDoc], problems: list[SpecProblem]) -> Functio
     doc = item.doc
     if not doc.body.strip():
         problems.append(item.problem(("body",), "the function's body is empty"))
-    return Function(schema_name=doc.schema_, name=doc.name or item.key,
+    return Function(schema_name=doc.schema_, name=doc.name or item.name,
                     arguments=" ".join(doc.arguments.split()), returns=" ".join(doc.returns.split()),
                     language=doc.language.lower(), body=doc.body, volatility=doc.volatility,
                     security_definer=doc.security_definer,

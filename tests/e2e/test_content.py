@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.local import local_client
+from tests.conftest import REPO, write_files
 
 runner = CliRunner()
 _ID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
@@ -31,6 +32,18 @@ def plan_doc(root: Path, *args: str) -> dict:
     out = root / "plans" / "content.yaml"
     run(root, "plan", "--out", str(out), *args, code=None)
     return json.loads(run(root, "show", str(out), "--format", "json").output)
+
+
+def backdate_every_page(root: Path) -> None:
+    """Pretend every page was last edited long before the last full read."""
+    from reconciler.local.store import Store
+
+    store = Store(root / ".reconciler" / "notion")
+    with store.transaction(write=True):
+        for ds in store.data_sources():
+            for page in store.pages_in(ds["id"]):
+                page["last_edited_time"] = "2020-01-01T00:00:00.000Z"
+    store.close()
 
 
 @pytest.fixture
@@ -138,11 +151,24 @@ def test_schema_lag_defers_with_content_only_then_fills_in(synced: Path):
     assert all("Path" not in p["properties"] for p in pages(root, "lukhas_modules"))
     ledger = [json.loads(line) for line in
               (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()]
+    seen = len(ledger)
     deferred = [e for e in ledger if e["status"] == "deferred"]
     assert len(deferred) == n and all(e["deferred"] == ["Path"] for e in deferred)
+    # each line: the hash the page now holds (not the desired one, so the next plan looks again)
+    stored = {p["properties"]["Module"]["title"][0]["plain_text"]:
+              p["properties"]["Provenance SHA"]["rich_text"][0]["plain_text"]
+              for p in pages(root, "lukhas_modules")}
+    for line in deferred:
+        key = line["address"].split('"')[1]
+        assert line["hash"] == stored[key] != line["desired_hash"]
     run(root, "apply", "--auto-approve")
     found = modules(root)
     assert found["memory"]["properties"]["Path"]["rich_text"][0]["plain_text"] == "lukhas/memory"
+    ledger = [json.loads(line) for line in
+              (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()]
+    filled = {e["address"]: e for e in ledger[seen:] if e.get("kind") == "update_page"}
+    assert len(filled) == n and all(e["status"] == "applied" and e["hash"] == e["desired_hash"]
+                                    for e in filled.values())
     run(root, "plan", "--detailed-exitcode", code=0)
 
 
@@ -177,6 +203,44 @@ def test_postgres_rows_are_upserted_and_recorded(synced: Path, example_database:
     assert n == len(list((synced / "content" / "sot").glob("*.md")))
     assert runs >= 1
     run(synced, "plan", "--detailed-exitcode", code=0)
+
+
+def test_postgres_rows_defer_a_missing_column_with_both_hashes_then_fill_it_in(
+        tmp_path: Path, example_database: str):
+    import psycopg
+
+    root = tmp_path / "rows"
+    table = ("columns:\n  slug: {type: text, primary_key: true}\n  title: {type: text}\n"
+             "  sha: {type: text}\n"
+             "content:\n  key: slug\n  hash: sha\n  source:\n    yaml: rows/*.yaml\n"
+             "    fields: {slug: slug, title: title}\n")
+    write_files(root, {"reconciler.yaml": "notion: {}\nsupabase: {}\n",
+                       "schemas/supabase/notes.yaml": table,
+                       "rows/a.yaml": "slug: a\ntitle: A\nnote: one\n",
+                       "rows/b.yaml": "slug: b\ntitle: B\nnote: two\n"})
+    run(root, "apply", "--auto-approve")
+    spec = root / "schemas" / "supabase" / "notes.yaml"
+    spec.write_text(spec.read_text().replace("  sha:", "  note: {type: text}\n  sha:")
+                    .replace("title: title}", "title: title, note: note}"))
+    run(root, "apply", "--auto-approve", "--content-only")
+    ledger = [json.loads(line) for line in
+              (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()]
+    deferred = [e for e in ledger if e["status"] == "deferred" and "row[" in e["address"]]
+    with psycopg.connect(example_database) as conn:
+        stored = dict(conn.execute("SELECT slug, sha FROM public.notes").fetchall())
+    assert len(deferred) == len(stored) == 2
+    for line in deferred:  # the hash the row holds, which is not the desired one
+        assert line["deferred"] == ["note"]
+        assert line["hash"] == stored[line["address"].split('"')[1]] != line["desired_hash"]
+    run(root, "apply", "--auto-approve")
+    later = [json.loads(line) for line in
+             (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()][len(ledger):]
+    filled = [e for e in later if e.get("kind") == "update_row"]
+    assert len(filled) == 2 and all(e["hash"] == e["desired_hash"] for e in filled)
+    with psycopg.connect(example_database) as conn:
+        assert dict(conn.execute("SELECT slug, note FROM public.notes").fetchall()) == {
+            "a": "one", "b": "two"}
+    run(root, "plan", "--detailed-exitcode", code=0)
 
 
 def test_schema_change_without_permission_defers_the_fields_and_content_is_still_written(
@@ -214,3 +278,46 @@ def test_schema_change_without_permission_defers_the_fields_and_content_is_still
     assert modules(root)["memory"]["properties"]["Path"]["rich_text"][0]["plain_text"] == \
         "lukhas/memory"
     run(root, "plan", "--detailed-exitcode", code=0)
+
+
+def test_a_saved_plan_is_checked_at_the_minimum_cost(tmp_path: Path, calls: Counter):
+    """Apply of a reviewed plan re-reads the schema and only the pages edited since the plan's
+    read (one query for 250 rows, where a full read takes three): no page fetched alone."""
+    import shutil
+
+    root = tmp_path / "w"
+    (root / "schemas" / "notion").mkdir(parents=True)
+    shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
+    shutil.copytree(REPO / "schemas" / "vocab", root / "schemas" / "vocab")
+    shutil.copy(REPO / "schemas" / "notion" / "lukhas_modules.yaml", root / "schemas" / "notion")
+    template = json.loads((REPO / "content" / "modules" / "memory.module.manifest.json").read_text())
+    (root / "content" / "modules").mkdir(parents=True)
+    for i in range(250):
+        (root / "content" / "modules" / f"m{i:03d}.module.manifest.json").write_text(
+            json.dumps(dict(template, name=f"m{i:03d}")))
+    run(root, "apply", "--auto-approve")
+    backdate_every_page(root)  # the apply was long ago: the plan's read is later than it
+    for i in (7, 70, 170):
+        path = root / "content" / "modules" / f"m{i:03d}.module.manifest.json"
+        path.write_text(json.dumps(dict(template, name=f"m{i:03d}", coverage=0.5)))
+    calls.clear()
+    plan_doc(root)
+    assert calls["POST /v1/data_sources/{id}/query"] == 3  # the plan's full read
+    calls.clear()
+    run(root, "apply", str(root / "plans" / "content.yaml"), "--auto-approve")
+    assert calls["POST /v1/data_sources/{id}/query"] == 1
+    assert calls["GET /v1/pages/{id}"] == 0
+    assert writes(calls) == 3
+    run(root, "plan", "--detailed-exitcode", code=0)
+
+
+def test_a_page_edited_after_the_plan_makes_the_saved_plan_stale(synced: Path):
+    root = synced
+    manifest = root / "content" / "modules" / "memory.module.manifest.json"
+    manifest.write_text(manifest.read_text().replace('"coverage": ', '"coverage": 0.5, "x": ', 1))
+    plan_doc(root)
+    client = local_client(root / ".reconciler" / "notion")
+    page = modules(root)["consciousness"]
+    client.pages.update(page["id"], properties={"Coverage": {"number": 0.01}})
+    result = run(root, "apply", str(root / "plans" / "content.yaml"), "--auto-approve", code=1)
+    assert "stale" in result.output and "notion.lukhas_modules.content" in result.output

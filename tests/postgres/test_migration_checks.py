@@ -143,7 +143,8 @@ def test_a_failing_postgres_change_leaves_notion_untouched(tmp_path, database_ur
     with Session(project, env) as session, session.locked():
         with pytest.raises(ApplyError) as info:
             session.apply(planned, allow_destroy=False)
-    assert "0 change(s) applied before the failure; 2 not applied" in str(info.value)
+    assert "Of the plan's 2 change(s): none; 1 failed" in str(info.value)
+    assert "; 1 not attempted" in str(info.value)
     with Session(project, env) as session:
         with pytest.raises(PlanError, match="MF103"):  # the row is there now: refused early
             session.plan()

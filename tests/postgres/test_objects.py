@@ -180,16 +180,35 @@ def test_a_removed_enum_value_is_a_manual_step(objects, database_url, schema):
 
 
 def test_objects_the_spec_no_longer_declares_are_dropped(objects, database_url, schema):
+    """Once a project declares an object of a kind, the undeclared ones of that kind in its
+    schemas go (as undeclared tables do)."""
     for name in ("happy_entries", "search_entries", "ticket_numbers"):
         (objects / f"schemas/supabase/{name}.yaml").unlink()
+    (objects / "schemas/supabase/one.yaml").write_text(f"schema: {schema}\nkind: view\n"
+                                                       "query: SELECT 1 AS one\n")
+    (objects / "schemas/supabase/counter.yaml").write_text(f"schema: {schema}\n"
+                                                           "kind: sequence\n")
     spec = objects / "schemas/supabase/entries.yaml"
     spec.write_text(spec.read_text().replace(
         f"  ticket: {{type: integer, default_sql: \"nextval('{schema}.ticket_numbers')\"}}\n",
         ""))
     dropped = plan(objects, database_url)
     by_kind = {c.kind: c for c in dropped.changes}
-    assert set(by_kind) == {"drop_view", "drop_function", "drop_sequence", "drop_column"}
+    assert set(by_kind) == {"drop_view", "drop_function", "drop_sequence", "drop_column",
+                            "add_view", "add_sequence"}
     assert by_kind["drop_sequence"].destructive
     assert [d.code for d in by_kind["drop_view"].lint] == ["BC103"]
     apply(objects, database_url, allow_destroy=True)
     assert not plan(objects, database_url).has_changes
+
+
+def test_a_kind_the_project_does_not_declare_is_left_alone(tmp_path, database_url, schema):
+    """Adopting the reconciler never drops what was made by hand: a project that declares no
+    view or function leaves the live ones in its schemas alone."""
+    root = make_project(tmp_path / "p", {"schemas/supabase/t.yaml":
+                                         "columns:\n  id: {type: uuid, primary_key: true}\n"},
+                        schema)
+    apply(root, database_url)
+    sql(database_url, f"CREATE VIEW {schema}.by_hand AS SELECT 1 AS one",
+        f"CREATE FUNCTION {schema}.by_hand() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+    assert not plan(root, database_url).has_changes

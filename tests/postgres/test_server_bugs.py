@@ -121,19 +121,27 @@ columns:
     assert "schemas/supabase/t.yaml:3:" in str(info.value) and message in str(info.value)
 
 
-def test_a_failed_apply_says_what_was_applied_and_what_was_not(sot, database_url):
+def test_a_failed_apply_says_what_was_applied_and_what_was_not(sot, database_url, schema):
     """Bug 6: the message said "(0 change(s) were applied before it)" after other changes had
-    been applied; it must say exactly what was and was not."""
+    been applied; it must say exactly what was and was not. A trigger refuses one row, which
+    no check before apply can foresee: the table, its function and trigger are applied, the
+    three rows (written together) are not."""
     from reconciler.errors import ApplyError
 
     (sot / "content/sot/c.md").write_text(sot_entry("BUILD-003", "Third", project="x" * 5))
+    (sot / "schemas/supabase/sot_guard.yaml").write_text(f"""\
+schema: {schema}
+kind: function
+returns: trigger
+language: plpgsql
+body: "BEGIN IF NEW.project_id = 'xxxxx' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END"
+""")
     spec = sot / "schemas/supabase/sot.yaml"
-    spec.write_text(spec.read_text().replace(
-        "project_id: {type: text, nullable: false}",
-        "project_id: {type: text, nullable: false, check: \"project_id <> 'xxxxx'\"}"))
+    spec.write_text(spec.read_text() + "triggers:\n  guard: {function: sot_guard, "
+                                       "events: [insert]}\n")
     with pytest.raises(ApplyError) as info:
-        apply(sot, database_url, allow_destroy=True)
+        apply(sot, database_url)
     message = str(info.value)
-    assert "0 change(s) were applied" not in message
-    assert "1 change(s) applied before the failure" in message
-    assert "3 not applied" in message
+    assert "0 change(s) were applied" not in message and "refused" in message
+    assert (f"Of the plan's 6 change(s): 3 applied; failed at supabase.{schema}.sot; 3 not "
+            "applied") in message, message

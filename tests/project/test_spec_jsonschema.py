@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reconciler.model.notion import CREATABLE_TYPES, NUMBER_FORMATS, OPTION_COLORS, ROLLUP_FUNCTIONS
+from reconciler.model.notion import NUMBER_FORMATS, OPTION_COLORS, ROLLUP_FUNCTIONS
+from reconciler.model.property_types import PROPERTY_TYPES
 from reconciler.project import write_schemas
 from reconciler.project.documents import DatabaseDoc, VocabularyDoc
 from reconciler.project.config import Config
@@ -29,9 +30,8 @@ def test_database_schema_offers_every_enum(tmp_path: Path):
     schema = json.loads(write_schemas(tmp_path)[0].read_text())
     text = json.dumps(schema)
     item = schema["properties"]["properties"]["additionalProperties"]
-    assert set(item["properties"]["type"]["enum"]) == CREATABLE_TYPES
-    assert "button" not in item["properties"]["type"]["enum"]
-    assert set(item["discriminator"]["mapping"]) == CREATABLE_TYPES
+    assert set(item["properties"]["type"]["enum"]) == set(PROPERTY_TYPES)
+    assert set(item["discriminator"]["mapping"]) == set(PROPERTY_TYPES)
     for values in (NUMBER_FORMATS, OPTION_COLORS, ROLLUP_FUNCTIONS):
         assert json.dumps(list(values)) in text
     assert schema["$defs"]["SelectDoc"]["title"] == "select property"
@@ -52,3 +52,15 @@ def test_object_schema_offers_every_kind(tmp_path: Path):
     schema = json.loads(write_schemas(tmp_path)[-1].read_text())
     assert set(schema["discriminator"]["mapping"]) == {
         "enum", "extension", "sequence", "view", "function", "default_privileges"}
+
+
+def test_the_committed_schemas_are_current(tmp_path: Path):
+    """Every bundled spec file's first line points at `schemas/.schema/`, so the schemas are
+    committed with them; this fails (in CI too) when the document models changed and they
+    were not written again. Fix: `reconciler schema` at the repository root, and commit."""
+    committed = Path(__file__).resolve().parents[2] / "schemas" / ".schema"
+    for path in write_schemas(tmp_path):
+        assert (committed / path.name).read_text() == path.read_text(), \
+            f"schemas/.schema/{path.name} is out of date: run `reconciler schema` and commit it"
+    assert sorted(p.name for p in committed.iterdir()) == sorted(
+        p.name for p in tmp_path.iterdir())

@@ -19,10 +19,14 @@ from reconciler.backends.notion.pages import complete_row, read_rows
 from reconciler.errors import ReadError
 from reconciler.model.content import ContentSet, LiveRow, content_hash, rows_fingerprint
 from reconciler.model.notion import Database, NotionDatabases
+from reconciler.model.rich_text import plain
 
 
 def key_text(value: Any) -> str | None:
-    """A key property's value as the key text content sets use (`12` for `12.0`)."""
+    """A key property's value as the key text content sets use (`12` for `12.0`; a rich_text
+    key someone styled in Notion by its plain text)."""
+    if isinstance(value, tuple):
+        value = plain(value)
     if value is None or value == "":
         return None
     if isinstance(value, float) and value.is_integer():
@@ -31,8 +35,8 @@ def key_text(value: Any) -> str | None:
 
 
 def notion_rows(client, content: ContentSet, live_db: Database | None,
-                since: str | None = None, known: Mapping[str, LiveRow] | None = None
-                ) -> tuple[dict[str, LiveRow], str]:
+                since: str | None = None, known: Mapping[str, LiveRow] | None = None, *,
+                fetch: bool = True) -> tuple[dict[str, LiveRow], str]:
     """Live rows of a Notion content set by key, truncated values completed where the stored
     hash differs from the desired one (only those are compared field by field), and their
     fingerprint (`"absent"` when the database does not exist).
@@ -40,11 +44,12 @@ def notion_rows(client, content: ContentSet, live_db: Database | None,
     Incremental (`since` and `known`, the rows of `load_snapshot`): only pages edited since
     `since` are queried; the others are `known`'s, except those whose stored hash differs from
     the desired one, which are fetched (`GET /v1/pages/{id}`) so the diff compares real values
-    (and a trashed one is dropped). Raises `ReadError` when two pages share a key.
+    (and a trashed one is dropped) — unless `fetch` is False (a stale check needs only the
+    fingerprint). Raises `ReadError` when two pages share a key.
     """
     if live_db is None or live_db.data_source_id is None:
         return {}, "absent"
-    wanted = {r.key: content_hash(r.values, exclude=content.hash_field) for r in content.rows}
+    wanted = content.hashes
     ids = {p.name: p.id for p in live_db.properties if p.id}
     rows: dict[str, LiveRow] = {}
     for row in read_rows(client, live_db.data_source_id, since=since):
@@ -57,17 +62,20 @@ def notion_rows(client, content: ContentSet, live_db: Database | None,
                 "trash one in Notion so each key names one row")
         if row.truncated and row.values.get(content.hash_field) != wanted.get(key):
             row = complete_row(client, row, ids)
-        rows[key] = LiveRow(key, row.id, row.values, stamp=row.last_edited_time)
+        rows[key] = LiveRow(key, row.id, row.values, stamp=row.last_edited_time,
+                            digest=content_hash(row.values))
     for key, old in (known or {}).items() if since else ():
         if key in rows:
             continue
-        if key in wanted and old.values.get(content.hash_field) != wanted[key] and old.id:
+        if fetch and key in wanted and old.values.get(content.hash_field) != wanted[key] \
+                and old.id:
             row = row_from_page(client.pages.retrieve(old.id))
             if row.in_trash:
                 continue
             if row.truncated:
                 row = complete_row(client, row, ids)
-            old = LiveRow(key, row.id, row.values, stamp=row.last_edited_time)
+            old = LiveRow(key, row.id, row.values, stamp=row.last_edited_time,
+                          digest=content_hash(row.values))
         rows[key] = old
     return rows, rows_fingerprint(rows)
 

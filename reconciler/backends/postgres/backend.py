@@ -30,6 +30,7 @@ from reconciler.model.changes import (ChangeBase, DeleteRow, InsertRow, ManualCh
 from reconciler.model.content import ContentSet, LiveRow, rows_fingerprint
 from reconciler.model.postgres import Table, TableRef
 from reconciler.model.postgres_objects import SchemaObjects
+from reconciler.progress import report
 
 
 def _table(tables: Sequence[Table], address: str) -> Table | None:
@@ -72,16 +73,22 @@ class PostgresBackend:
     def content_sets(self, project: Any) -> tuple[ContentSet, ...]:
         return tuple(c for c in project.content if c.address.startswith("supabase."))
 
-    def read(self, project: Any, *, since: str | None = None) -> PostgresLive:
-        """Live tables and objects of the declared schemas and the rows of each content set.
-        Raises `ReadError`."""
+    def read(self, project: Any, *, since: str | None = None, check: bool = False
+             ) -> PostgresLive:
+        """Live tables and objects of the declared schemas, the rows of each content set (one
+        query each, also for a stale check), and which database this is
+        (`connect.server_identity`). Raises `ReadError`."""
+        from reconciler.backends.postgres.connect import server_identity
         from reconciler.backends.postgres.reader import read_tables
 
         tables, prints = read_tables(self.conn, project.supabase)
         objects, object_prints = self._objects(project)
-        live = PostgresLive(tables, fingerprints={**prints, **object_prints}, objects=objects)
+        live = PostgresLive(tables, fingerprints={**prints, **object_prints},
+                            identity=server_identity(self.conn), objects=objects)
+        report("Read the Postgres tables", counts={"tables": len(tables)})
         for content in self.content_sets(project):
             rows, print_ = self._rows(content, _table(tables, content.address))
+            report("Read %s", content.address, counts={"rows": len(rows)})
             live.rows[content.address] = rows
             live.fingerprints[content.address + ".content"] = print_
         return live

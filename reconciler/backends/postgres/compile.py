@@ -67,6 +67,8 @@ def _create_table(change: ch.CreateTable) -> list[sql.Composable]:
         out += touch_sql(t.schema_name, ident, True, replace=False)
     if t.realtime:
         out += realtime_sql(ident, True)
+    for grant in t.grants:
+        out += grant_sql(ident, grant.role, set(), set(grant.privileges))
     return out
 
 
@@ -241,8 +243,14 @@ def _modify_policy(change: ch.ModifyPolicy) -> list[sql.Composable]:
 
 @compiles(ch.GrantPrivileges, ch.RevokePrivileges)
 def _grant(change: ch.GrantPrivileges | ch.RevokePrivileges) -> list[sql.Composable]:
-    old, new = set(change.before.grant.privileges), set(change.after.grant.privileges)
-    role, table = change.after.grant.role, table_ident(change.after)
+    return grant_sql(table_ident(change.after), change.after.grant.role,
+                     set(change.before.grant.privileges), set(change.after.grant.privileges))
+
+
+def grant_sql(table: sql.Composable, role: str, old: set[str], new: set[str]
+              ) -> list[sql.Composable]:
+    """REVOKE what `role` loses and GRANT what it gains on `table`, each only if the role
+    exists (`guarded`)."""
     privs = lambda s: sql.SQL(", ").join(sql.SQL(p.upper()) for p in PRIVILEGES if p in s)  # noqa
     out: list[sql.Composable] = []
     if old - new:

@@ -42,8 +42,9 @@ def apply_rows(conn, steps: Sequence[RowsStep], tables: Sequence,
         target = step.table.address
         table = by_address.get(target)
         if table is None:
-            for change in step.rows:
-                done(change.address, "deferred", reason=f"table {target} does not exist")
+            for change in step.rows:  # nothing written: no hash is stored yet
+                done(change.address, "deferred", reason=f"table {target} does not exist",
+                     desired_hash=None if isinstance(change, DeleteRow) else change.after.hash)
             continue
         columns = {c.name for c in table.columns}
         upserts, updates, deletes, outcomes = [], [], [], []
@@ -56,11 +57,13 @@ def apply_rows(conn, steps: Sequence[RowsStep], tables: Sequence,
             values = {k: v for k, v in after.values.items() if k in columns}
             deferred = sorted(k for k in after.values if k not in columns)
             row = {step.key: after.key, **values}
+            written = change.before.hash if isinstance(change, UpdateRow) else None  # kept
             if step.hash_field in columns:
-                row[step.hash_field] = after.hash if not deferred else content_hash(values)
+                written = after.hash if not deferred else content_hash(values)
+                row[step.hash_field] = written
             (updates if isinstance(change, UpdateRow) else upserts).append(row)
             outcomes.append((change, "deferred" if deferred else "applied",
-                             {"hash": after.hash, "deferred": deferred}))
+                             {"hash": written, "desired_hash": after.hash, "deferred": deferred}))
         started = datetime.now(timezone.utc)
         try:
             write_rows(conn, table, step.key, upserts, deletes, updates=updates)
@@ -75,8 +78,8 @@ def apply_rows(conn, steps: Sequence[RowsStep], tables: Sequence,
             raise
         except Exception as exc:  # psycopg errors: roll back, report the table
             conn.rollback()
-            raise ApplyError(f"writing rows failed: {exc} (the table's rows were rolled back)",
-                             address=target) from None
+            raise ApplyError(f"writing rows failed: {str(exc).splitlines()[0]} (the table's "
+                             "rows were rolled back)", address=target) from None
         for change, status, detail in outcomes:
             done(change.address, status, **detail)
 

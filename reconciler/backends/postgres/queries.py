@@ -18,8 +18,9 @@ ORDER BY n.nspname, c.relname
 """
 
 #: Columns in declaration order, with the printed type, default, comment, identity (`a`
-#: always, `d` by default) and the sequence the column owns (a serial's `OWNED BY`, deptype
-#: `a`, or an identity's, deptype `i`: docs §53.18 "pg_depend").
+#: always, `d` by default), the sequence the column owns (a serial's `OWNED BY`, deptype `a`, or
+#: an identity's, deptype `i`: docs §53.18 "pg_depend") and, for an enum type (or an array of
+#: one), its labels in sort order (`pg_enum`, docs §53.20).
 COLUMNS = """
 SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
        pg_catalog.pg_get_expr(d.adbin, d.adrelid), pg_catalog.col_description(a.attrelid, a.attnum),
@@ -27,8 +28,12 @@ SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), N
        (SELECT s.oid::regclass::text FROM pg_catalog.pg_depend dep
         JOIN pg_catalog.pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
         WHERE dep.classid = 'pg_catalog.pg_class'::regclass AND dep.refobjid = a.attrelid
-          AND dep.refobjsubid = a.attnum AND dep.deptype IN ('a', 'i') LIMIT 1)
+          AND dep.refobjsubid = a.attnum AND dep.deptype IN ('a', 'i') LIMIT 1),
+       ARRAY(SELECT e.enumlabel FROM pg_catalog.pg_enum e
+             WHERE e.enumtypid = COALESCE(NULLIF(t.typelem, 0), a.atttypid)
+             ORDER BY e.enumsortorder)
 FROM pg_catalog.pg_attribute a
+JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 WHERE a.attrelid = ANY(%s) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum

@@ -114,17 +114,20 @@ def read_catalog(conn: psycopg.Connection, schemas: Sequence[str]) -> tuple[Tabl
 
 
 def live_column(name: str, pg_type: str, nullable: bool, default: str | None,
-                comment: str | None, identity: str, sequence: str | None) -> Column:
+                comment: str | None, identity: str, sequence: str | None,
+                labels: list[str]) -> Column:
     """A catalog column; an integer column whose default is `nextval` of the sequence it owns
-    reads as its serial type (docs §8.1.4), with no default of its own."""
+    reads as its serial type (docs §8.1.4), with no default of its own. `labels`: its enum
+    type's, if any."""
     canonical = normalise_type(pg_type)
+    enum_values = tuple(labels) or None
     if (sequence and not identity and canonical in SERIALS
             and default == f"nextval('{sequence}'::regclass)"):
         return Column(name=name, type=SERIALS[canonical], nullable=nullable, comment=comment,
-                      sequence=sequence)
+                      sequence=sequence, enum_values=enum_values)
     return Column(name=name, type=canonical, nullable=nullable,
                   default=normalise_default(default), comment=comment,
-                  identity=IDENTITY.get(identity), sequence=sequence)
+                  identity=IDENTITY.get(identity), sequence=sequence, enum_values=enum_values)
 
 
 def live_trigger(name: str, tgtype: int, enabled: str, function: str, definition: str) -> Trigger:
