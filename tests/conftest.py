@@ -169,8 +169,8 @@ def example_project(tmp_path: Path, example_database: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def applied_example(server_url: str, tmp_path_factory: pytest.TempPathFactory
-                    ) -> Iterator[AppliedExample]:
+def applied_example(server_url: str, dev_database: str,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppliedExample]:
     """The bundled example planned (`plan --detailed-exitcode --out`) and applied (`apply <plan>
     --auto-approve`) through the CLI once per test run: a template whose project and database tests never use
     directly (take `applied_project`); tests may read `.plan`, the fresh project's saved plan.
@@ -180,6 +180,7 @@ def applied_example(server_url: str, tmp_path_factory: pytest.TempPathFactory
         try:
             without_real_notion(mp)
             mp.setenv("DATABASE_URL", url)
+            mp.setenv("DEV_DATABASE_URL", dev_database)
             template = build_applied_example(
                 copy_bundled_example(tmp_path_factory.mktemp("applied-example") / "project"),
                 url, server_url)
