@@ -19,12 +19,11 @@ are taken in, PostgreSQL docs §9.27.10) and the `project_id` committed in `reco
   `pg_try_advisory_lock_shared(key("*"))`; without one, the exclusive `key("*")`, which covers
   the whole database. So clones sharing an id exclude each other, projects with different ids
   apply side by side, and a project without an id excludes every apply on that database;
-- a row in `reconciler.reconciler_lock` (id, owner, operation, started_at, scope), inserted
-  with `ON CONFLICT (scope) DO NOTHING` under those locks (scope: the project id or `*`), which
-  names the holder to whoever is refused and stays behind when a run dies (until
-  `force-unlock`). The table lives in its own schema `reconciler` so that it is never an
-  "undeclared table" of a schema the spec manages; it is created under a transaction-level
-  advisory lock, so two first runs at once cannot race on `CREATE SCHEMA`.
+- a row in `reconciler.reconciler_lock` (id, owner, operation, started_at, scope: the project
+  id or `*`), inserted with `ON CONFLICT (scope) DO NOTHING` under those locks, naming the
+  holder to whoever is refused. The table lives in its own schema `reconciler` (never an
+  "undeclared table" of a declared schema), created under a transaction-level advisory lock,
+  so two first runs at once cannot race on `CREATE SCHEMA`.
 
 Neither lock holds a secret: the owner is `user@host pid N`.
 """
