@@ -75,13 +75,15 @@ class Session:
         return plan
 
     def apply(self, plan: Plan, *, allow_destroy: bool, content_only: bool = False,
-              on_applied: OnApplied = lambda c, s: None) -> ApplyResult:
+              on_applied: OnApplied = lambda c, s: None, force: bool = False) -> ApplyResult:
         """Carry out `plan`; the caller holds `locked()`. Uses this session's own read when the
-        plan was just made from it, else reads again (the stale check)."""
+        plan was just made from it, else reads again (the stale check). `force` lets a sync
+        that trips a circuit breaker run."""
         reads = self._read[1] if self._read and self._read[0] == plan.header.fingerprints \
             else None
         return apply_plan(plan, self.project, self.backends, allow_destroy=allow_destroy,
-                          content_only=content_only, on_applied=on_applied, reads=reads)
+                          content_only=content_only, on_applied=on_applied, reads=reads,
+                          force=force)
 
     def record_unchanged(self, plan: Plan) -> None:
         """Ledger lines for the rows an apply with nothing to do left as they were."""

@@ -5,10 +5,15 @@ Order (STYLE.md §8 rule 9), with the project lock held by the caller from befor
 apply acts on (`session.Session.locked`): the stale check (every resource the plan read is
 read again and its fingerprint compared; Terraform's "Saved plan is stale"); the destroy guard
 (`--allow-destroy`); the plan's changes compiled again against that read, which must give
-exactly the requests and SQL the plan shows; then the steps: each backend's schema steps (in
-`BACKENDS` order), then each backend's content steps. Every change gets a journal line and a
-ledger line with its status: `applied`, `deferred` (schema lag), `skipped` (`--content-only`),
-`manual-pending` (a step to do by hand).
+exactly the requests and SQL the plan shows; then the steps, stage by stage and in each stage
+backend by backend (`BACKENDS` order): schema steps, steps that must precede content (the sync
+recording the pages it is about to create), content steps, steps that use what content steps
+learnt (the sync writing rows and page ids to Postgres after Notion's pages exist). One table
+of what the apply learnt (`backends.base.Known`: created pages' ids, each change's outcome) is
+shared by every executor. Sync changes whose target a fresh read shows was edited after the plan
+are not carried out (`stale`). A plan whose sync trips a circuit breaker needs `force`. Every
+change gets a journal line and a ledger line with its status: `applied`, `deferred` (schema
+lag), `skipped` (`--content-only`), `manual-pending` (a step to do by hand), `stale`.
 """
 
 from __future__ import annotations
@@ -22,12 +27,15 @@ from typing import Any
 from reconciler import addresses
 from reconciler.apply.journal import Journal
 from reconciler.apply.ledger import Ledger
-from reconciler.backends.base import Backend, Live
-from reconciler.errors import PlanError, StalePlanError, UnsafePlanError
-from reconciler.model.changes import ChangeBase, ManualChange, Phase
+from reconciler.backends.base import Backend, Known, Live
+from reconciler.errors import CircuitBreakerError, PlanError, StalePlanError, UnsafePlanError
+from reconciler.model.changes import Action, ChangeBase, Phase
 from reconciler.model.content import content_hash
-from reconciler.plan.build import with_steps
+from reconciler.plan.build import stale_changes, with_steps
 from reconciler.plan.model import Plan
+
+#: Apply stages: a step's `stage` attribute, else schema or content by its change's phase.
+SCHEMA, BEFORE_CONTENT, CONTENT, AFTER_CONTENT = 0, 1, 2, 3
 
 #: `on_applied(change, status)`: called once per change as it completes.
 OnApplied = Callable[[ChangeBase, str], None]
@@ -50,8 +58,12 @@ def journal_path(root: Path) -> Path:
 
 def read_all(project: Any, backends: Sequence[Backend], *, since: str | None = None
              ) -> dict[str, Live]:
-    """Every backend's read of the project, by address root. Raises `ReadError`."""
-    return {b.root: b.read(project, since=since) for b in backends}
+    """Every backend's read of the project, by address root; a backend with `reads_after`
+    reads after the others and gets their reads. Raises `ReadError`."""
+    reads: dict[str, Live] = {}
+    for backend in sorted(backends, key=lambda b: bool(getattr(b, "reads_after", ()))):
+        reads[backend.root] = backend.read(project, since=since, earlier=dict(reads))
+    return {b.root: reads[b.root] for b in backends}
 
 
 def fingerprints(reads: Mapping[str, Live]) -> dict[str, str]:
@@ -59,13 +71,15 @@ def fingerprints(reads: Mapping[str, Live]) -> dict[str, str]:
 
 
 def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_destroy: bool,
-               reads: Mapping[str, Live] | None = None) -> Mapping[str, Live]:
-    """Refuse a stale plan (a fingerprint changed), destructive changes without permission, or
-    a plan whose SQL or requests are not what its changes compile to now.
+               reads: Mapping[str, Live] | None = None, force: bool = False
+               ) -> Mapping[str, Live]:
+    """Refuse a stale plan (a fingerprint changed), destructive changes without permission, a
+    sync that trips a circuit breaker without `force`, or a plan whose SQL or requests are not
+    what its changes compile to now.
 
     `reads` is the plan's own read when it was just made in this process; otherwise every
     backend reads again. Returns the read apply starts from. Raises `StalePlanError`,
-    `UnsafePlanError`, `PlanError`.
+    `UnsafePlanError`, `CircuitBreakerError`, `PlanError`.
     """
     if reads is None or fingerprints(reads) != plan.header.fingerprints:
         reads = read_all(project, backends)
@@ -76,6 +90,8 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
         raise StalePlanError(changed)
     if plan.destructive and not allow_destroy:
         raise UnsafePlanError([c.address for c in plan.destructive])
+    if plan.breakers and not force:
+        raise CircuitBreakerError(plan.breakers)
     bare = [c.model_copy(update={"sql": (), "requests": ()}) for c in plan.changes]
     for mine, again in zip(plan.changes, with_steps(bare, backends, project, reads)):
         if (mine.sql, mine.requests) != (again.sql, again.requests):
@@ -87,10 +103,11 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
 
 def apply_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_destroy: bool,
                content_only: bool = False, on_applied: OnApplied = lambda c, s: None,
-               reads: Mapping[str, Live] | None = None) -> ApplyResult:
+               reads: Mapping[str, Live] | None = None, force: bool = False) -> ApplyResult:
     """Carry out `plan` (see the module docstring); the caller holds the project lock. Raises
     what `check_plan` raises, and `ApplyError` naming the change that failed."""
-    reads = check_plan(plan, project, backends, allow_destroy=allow_destroy, reads=reads)
+    reads = check_plan(plan, project, backends, allow_destroy=allow_destroy, reads=reads,
+                       force=force)
     return _run(plan, project, backends, reads, content_only, on_applied)
 
 
@@ -102,26 +119,37 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
     by_address = {c.address: c for c in plan.changes}
     lock = threading.Lock()
 
+    known = Known()
+
     def report(address: str, status: str, **detail: Any) -> None:
         change = by_address[address]
+        sync = getattr(change, "sync", None)
+        if sync is not None:
+            detail.setdefault("direction", sync.direction)
+            detail.setdefault("fields", sorted(getattr(change, "after", change).values)
+                              if hasattr(change, "after") else [])
         with lock:
             ledger.record(change, status, **detail)
             journal.done(address, status)
             result.counts[status] = result.counts.get(status, 0) + 1
+            known.status[address] = status
         on_applied(change, status)
 
     journal.begin(plan)
     for change in plan.changes:
-        if isinstance(change, ManualChange):
+        if change.action is Action.MANUAL:
             report(change.address, "manual-pending")
-    runs = {b.root: b.executor(reads[b.root]) for b in backends}
+    for address, why in sorted(stale_changes(plan.changes, project, reads).items()):
+        known.stale.add(address)
+        report(address, "stale", reason=why)
+    runs = {b.root: b.executor(reads[b.root], known) for b in backends}
     compiled = {b.root: b.compile([c for c in plan.changes if c.root == b.root], project,
                                   reads[b.root]) for b in backends}
-    for content in (False, True):
+    for stage in (SCHEMA, BEFORE_CONTENT, CONTENT, AFTER_CONTENT):
         for backend in backends:
-            steps = [s for s in compiled[backend.root]
-                     if (by_address[s.changes[0]].phase is Phase.CONTENT) is content]
-            if not content and content_only:
+            steps = [s for s in compiled[backend.root] if _stage(s, by_address) == stage
+                     and not (s.changes and set(s.changes) <= known.stale)]
+            if stage == SCHEMA and content_only:
                 for step in steps:
                     for address in step.changes:
                         report(address, "skipped", reason="--content-only")
@@ -131,6 +159,13 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
     record_unchanged(plan, project, backends, reads, ledger)
     journal.end("complete")
     return result
+
+
+def _stage(step: Any, by_address: Mapping[str, ChangeBase]) -> int:
+    stage = getattr(step, "stage", None)
+    if stage is not None:
+        return stage
+    return CONTENT if by_address[step.changes[0]].phase is Phase.CONTENT else SCHEMA
 
 
 def record_unchanged(plan: Plan, project: Any, backends: Sequence[Backend],

@@ -12,13 +12,21 @@ addresses it owns (`notion`, `supabase`) and provides:
 - `compile(changes, project, live) -> steps`: what carries the changes out, as data: SQL
   statements or Notion requests (method, path, body). Pure; each step names the changes it
   carries out and gives the previews the plan shows (`previews()`);
-- `executor(live) -> Executor` whose `run(steps, report)` sends them (I/O).
+- `executor(live, known) -> Executor` whose `run(steps, report)` sends them (I/O); `known` is
+  the apply's shared table of what earlier steps learnt (`Known`: ids of pages created, each
+  change's outcome), so one backend's steps can use another's results (a page created in Notion
+  has its id written to a Postgres row in the same apply).
+
+A backend that needs another's read first (the Notion side of a two-way sync reads from the
+watermark the Postgres side keeps) names it in `reads_after`; `read` then gets the reads made so
+far as `earlier`.
 
 The plan builder (`plan.build`) and the apply runner (`apply.runner`) only talk to this seam.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -44,11 +52,34 @@ class Step(Protocol):
 class Live:
     """What a backend read: its live model (`model`: backend-specific), the live content rows
     per content set address (`{address: {key: LiveRow}}`) and a fingerprint per resource read
-    (`{address: "sha256:…" | "absent"}`)."""
+    (`{address: "sha256:…" | "absent"}`); `sync`: its side of each synced table, by the table's
+    address (`model.sync.NotionSide` / `PostgresSide`)."""
 
     model: Any
     rows: dict[str, dict[str, LiveRow]] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
+    sync: dict[str, Any] = field(default_factory=dict)
+
+
+class Known:
+    """What one apply has learnt so far, shared by the executors of every backend (thread-safe):
+    `pages` (address of a page created → its id), `status` (address → the status reported),
+    `stale` (addresses of changes not to carry out: their target was edited after the plan)."""
+
+    def __init__(self) -> None:
+        self.pages: dict[str, str] = {}
+        self.status: dict[str, str] = {}
+        self.stale: set[str] = set()
+        self.lock = threading.Lock()
+
+    def page(self, address: str) -> str | None:
+        with self.lock:
+            return self.pages.get(address)
+
+    def applied(self, address: str) -> bool:
+        """Whether the change at `address` was carried out (applied, or written with deferred
+        fields)."""
+        return self.status.get(address) in ("applied", "deferred")
 
 
 @dataclass
@@ -75,7 +106,8 @@ class Backend(Protocol):
 
     def content_sets(self, project: Any) -> tuple[Any, ...]: ...
 
-    def read(self, project: Any, *, since: str | None = None) -> Live: ...
+    def read(self, project: Any, *, since: str | None = None,
+             earlier: Mapping[str, Live] | None = None) -> Live: ...
 
     def diff(self, project: Any, live: Live, *, prune: bool = False) -> Diff: ...
 
@@ -83,6 +115,6 @@ class Backend(Protocol):
 
     def compile(self, changes: Sequence[ChangeBase], project: Any, live: Live) -> list[Step]: ...
 
-    def executor(self, live: Live) -> Executor: ...
+    def executor(self, live: Live, known: Known | None = None) -> Executor: ...
 
     def close(self) -> None: ...

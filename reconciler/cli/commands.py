@@ -126,16 +126,19 @@ def apply(
         "live schema lacks (they are deferred to a later apply).")] = False,
     prune: Annotated[bool, typer.Option(
         "--prune", help="When planning now: archive/delete rows the sources no longer have.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Apply a sync that trips a table's circuit breaker (it would change or "
+        "delete more than the declared share of the rows).")] = False,
 ) -> None:
     """Make the live systems match the plan (refusing stale plans and unapproved destruction)."""
     saved = planfile.load(plan_file) if plan_file is not None else None
     project, env = _load(directory)
     with _open(project, env) as session, session.locked():
-        _apply(saved, session, auto_approve, allow_destroy, content_only, prune)
+        _apply(saved, session, auto_approve, allow_destroy, content_only, prune, force)
 
 
 def _apply(saved: Plan | None, session, auto_approve: bool, allow_destroy: bool,
-           content_only: bool, prune: bool) -> None:
+           content_only: bool, prune: bool, force: bool = False) -> None:
     """Under the project lock, taken before the read apply acts on and held through the
     prompt, so nothing another apply does can slip in between what was shown and what runs."""
     _explain_interrupted(session.project)
@@ -157,12 +160,14 @@ def _apply(saved: Plan | None, session, auto_approve: bool, allow_destroy: bool,
     if not the_plan.has_changes:
         output.out.print("No changes. Nothing to apply.")
         return
-    result = _apply_with_progress(the_plan, session, allow_destroy, content_only)
+    result = _apply_with_progress(the_plan, session, allow_destroy, content_only, force)
     counts = result.counts
     extra = [f"{counts[k]} {label}" for k, label in (
         ("deferred", "written with deferred fields (schema lag)"),
         ("skipped", "schema change(s) skipped (--content-only)"),
-        ("manual-pending", "manual step(s) still to do by hand")) if counts.get(k)]
+        ("manual-pending", "manual step(s) still to do by hand"),
+        ("stale", "row(s) left alone: edited after the plan (the next plan picks them up)"))
+        if counts.get(k)]
     output.out.print(f"\nApply complete! {counts.get('applied', 0)} change(s) applied"
                      + (", " + ", ".join(extra) if extra else "") + ".")
 
@@ -191,12 +196,12 @@ def _resumed(the_plan: Plan, session) -> Plan:
 
 
 def _apply_with_progress(the_plan: Plan, session, allow_destroy: bool,
-                         content_only: bool = False):
+                         content_only: bool = False, force: bool = False):
     if not output.is_terminal():
         def report(change: ChangeBase, status: str) -> None:
             output.plain(f"{change.address}: {status}\n")
         return session.apply(the_plan, allow_destroy=allow_destroy, content_only=content_only,
-                             on_applied=report)
+                             on_applied=report, force=force)
     from rich.progress import Progress
 
     with Progress(console=output.out, transient=False) as progress:
@@ -206,7 +211,7 @@ def _apply_with_progress(the_plan: Plan, session, allow_destroy: bool,
             progress.update(task, advance=1, description=change.address[:60])
 
         return session.apply(the_plan, allow_destroy=allow_destroy, content_only=content_only,
-                             on_applied=advance)
+                             on_applied=advance, force=force)
 
 
 @app.command()

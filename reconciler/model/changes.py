@@ -23,6 +23,7 @@ from reconciler.model.content import RowState
 from reconciler.model.notion import Property, SelectOption
 from reconciler.model.postgres import (ColumnOn, ConstraintOn, ForeignKeyRef, GrantOn, IndexOn,
                                        PolicyOn, Table, TableAttrs, TableRef)
+from reconciler.model.sync import BasePair, FieldConflict, SyncInfo, Watermarks
 
 
 class Action(StrEnum):
@@ -336,9 +337,11 @@ class RevokePrivileges(ChangeBase):
 
 class PageChange(NotionChange):
     """A page of a database. `lagging`: fields the row sets that the live schema lacks at plan
-    time (schema lag): apply writes them once the schema has them, else defers them."""
+    time (schema lag): apply writes them once the schema has them, else defers them. `sync`: set
+    when the values come from the mirrored table (two-way sync), not from a content source."""
 
     lagging: tuple[str, ...] = ()
+    sync: SyncInfo | None = None
 
 
 class CreatePage(PageChange):
@@ -361,10 +364,12 @@ class ArchivePage(PageChange):
 
 
 class RowChange(ChangeBase):
-    """A row of a Postgres table (`table`); `lagging` as for pages (columns the table lacks)."""
+    """A row of a Postgres table (`table`); `lagging` as for pages (columns the table lacks);
+    `sync` as for pages (the values come from the mirrored Notion database)."""
 
     table: TableRef
     lagging: tuple[str, ...] = ()
+    sync: SyncInfo | None = None
 
 
 class InsertRow(RowChange):
@@ -386,6 +391,40 @@ class DeleteRow(RowChange):
     before: RowState
 
 
+# --- two-way sync (model.sync) -----------------------------------------------------------------
+
+
+class UpdateSyncBase(ChangeBase):
+    """What one apply records for a synced `table` (Notion `database`) in the base
+    (`reconciler.sync_base`) once both sides were written: the `pairs` (their last synced values;
+    page ids written back to rows created from Supabase), the base rows to `drop`, and the
+    `watermarks` the next plan reads from; `moved`: the fields each sync change of the table
+    moves (change address → fields), recorded in `reconciler.sync_activity`. Address:
+    `supabase.<schema>.<table>.sync["base"]`."""
+
+    action: ClassVar[Action] = Action.UPDATE
+    kind: Literal["update_sync_base"] = "update_sync_base"
+    table: TableRef
+    database: str
+    pairs: tuple[BasePair, ...] = ()
+    drop: tuple[str, ...] = ()
+    watermarks: Watermarks = Watermarks()
+    moved: dict[str, tuple[str, ...]] = {}
+
+
+class SyncConflict(ChangeBase):
+    """A field changed on both sides under the `manual` conflict policy: left alone until it is
+    resolved in YAML (`sync.resolve`) or made equal on one side. Address:
+    `supabase.<schema>.<table>.row["<row id>"].column["<column>"]`."""
+
+    action: ClassVar[Action] = Action.MANUAL
+    kind: Literal["sync_conflict"] = "sync_conflict"
+    table: TableRef
+    database: str
+    conflict: FieldConflict
+    manual: str
+
+
 #: Every change class: Notion schema, Postgres schema, content.
 CHANGE_CLASSES: tuple[type[ChangeBase], ...] = (
     CreateDatabase, UpdateDatabase, AddProperty, RenameProperty, ModifyProperty, DropProperty,
@@ -394,6 +433,7 @@ CHANGE_CLASSES: tuple[type[ChangeBase], ...] = (
     ModifyColumn, AddConstraint, DropConstraint, AddIndex, DropIndex, AddPolicy, DropPolicy,
     ModifyPolicy, GrantPrivileges, RevokePrivileges,
     CreatePage, UpdatePage, ArchivePage, InsertRow, UpdateRow, DeleteRow,
+    UpdateSyncBase, SyncConflict,
 )
 
 Change = Annotated[Union[CHANGE_CLASSES], Field(discriminator="kind")]  # type: ignore[valid-type]

@@ -4,6 +4,10 @@ Pure (SQLMesh's plan builder, kept apart from evaluation): the reads come in, a 
 out; the backends' `diff` and `compile` are pure too. Each change carries the previews of the
 steps its backend compiled it to (`sql`, `requests`), so the plan shows exactly what apply
 sends.
+
+Besides each backend's own diff, `CROSS_DIFFS` run differs that need several backends' reads
+(the two-way sync of mirrored tables, `diff.sync_plan`): their changes are compiled by the
+backends like any others, their summaries go into the plan, and their problems stop the plan.
 """
 
 from __future__ import annotations
@@ -14,9 +18,31 @@ from typing import Any, Protocol
 
 from reconciler import __version__
 from reconciler.addresses import matches, parse
-from reconciler.errors import ConfigError
+from reconciler.diff.sync_plan import plan_sync, stale_sync
+from reconciler.errors import ConfigError, PlanError
 from reconciler.model.changes import ChangeBase
+from reconciler.model.sync import PlanCost
 from reconciler.plan.model import Plan, PlanHeader
+
+
+class CrossDiff(Protocol):
+    """A differ over several backends' reads: `diff(project, reads, prune=)` gives an object
+    with `changes`, `summaries` (by address) and `problems` (messages); `stale(changes,
+    project, reads)` names the changes a fresh read shows were overtaken (address → why)."""
+
+    def diff(self, project: Any, reads: Mapping[str, Any], *, prune: bool = False) -> Any: ...
+
+    def stale(self, changes: Sequence[ChangeBase], project: Any,
+              reads: Mapping[str, Any]) -> dict[str, str]: ...
+
+
+class _Sync:
+    diff = staticmethod(plan_sync)
+    stale = staticmethod(stale_sync)
+
+
+#: Differs over several backends' reads, in the order they run.
+CROSS_DIFFS: tuple[CrossDiff, ...] = (_Sync(),)
 
 
 class Planner(Protocol):
@@ -83,6 +109,15 @@ def build_plan(project: Any, backends: Sequence[Planner], reads: Mapping[str, An
         changes += found.changes
         content.update(found.content)
         fingerprints.update(live.fingerprints)
+    synced, problems = {}, []
+    for cross in CROSS_DIFFS:
+        found = cross.diff(project, reads, prune=prune)
+        changes += found.changes
+        synced.update(found.summaries)
+        problems += found.problems
+    if problems:
+        raise PlanError("values that cannot cross between Notion and Supabase (nothing was "
+                        "written; fix them on one side):\n  " + "\n  ".join(problems))
     changes = sorted(select_targets(changes, only), key=lambda c: c.sort_key)
     changes = with_steps(changes, backends, project, reads)
     created = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -90,4 +125,22 @@ def build_plan(project: Any, backends: Sequence[Planner], reads: Mapping[str, An
                         spec_hash=project.spec_hash,
                         backends={b.root: b.description for b in backends},
                         fingerprints=fingerprints)
-    return Plan(header=header, changes=tuple(changes), content=content)
+    return Plan(header=header, changes=tuple(changes), content=content, sync=synced,
+                cost=plan_cost(changes, project) if synced else None)
+
+
+def plan_cost(changes: Sequence[ChangeBase], project: Any) -> PlanCost:
+    """The Notion requests `changes` are sent in, and the seconds they take at the project's
+    configured rate (`notion.rate_limit` requests per second)."""
+    calls = sum(len(c.requests) for c in changes)
+    rate = float(getattr(getattr(project.config, "notion", None), "rate_limit", 3) or 3)
+    return PlanCost(calls=calls, rate=rate, seconds=round(calls / rate, 1))
+
+
+def stale_changes(changes: Sequence[ChangeBase], project: Any, reads: Mapping[str, Any]
+                  ) -> dict[str, str]:
+    """Address → why, for the changes a fresh read shows were overtaken (`CROSS_DIFFS`)."""
+    out: dict[str, str] = {}
+    for cross in CROSS_DIFFS:
+        out.update(cross.stale(changes, project, reads))
+    return out

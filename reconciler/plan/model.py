@@ -9,6 +9,7 @@ from pydantic import Field
 from reconciler.model.base import Model
 from reconciler.model.changes import Action, Change, ChangeBase
 from reconciler.model.content import ContentSummary
+from reconciler.model.sync import PlanCost, SyncSummary
 
 FORMAT_VERSION = 2
 
@@ -34,12 +35,20 @@ class PlanHeader(Model):
 
 
 class Plan(Model):
-    """A header, the changes in apply order (phase, then address), and content summaries by the
-    address of each content set's database or table."""
+    """A header, the changes in apply order (phase, then address), content summaries by the
+    address of each content set's database or table, sync summaries by the address of each
+    synced table, and the cost of its Notion requests (set when the project syncs tables)."""
 
     header: PlanHeader
     changes: tuple[Change, ...] = ()
     content: dict[str, ContentSummary] = Field(default_factory=dict)
+    sync: dict[str, SyncSummary] = Field(default_factory=dict)
+    cost: PlanCost | None = None
+
+    @property
+    def breakers(self) -> list[str]:
+        """The circuit breaker messages of the synced tables that trip it."""
+        return [s.breaker for _, s in sorted(self.sync.items()) if s.breaker]
 
     @property
     def summary(self) -> dict[str, int]:

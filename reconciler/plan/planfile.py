@@ -106,13 +106,17 @@ def to_document(plan: Plan) -> dict[str, Any]:
     changes = [change_data(c) for c in plan.changes]
     content = {target: _sorted(summary.model_dump(mode="json"))
                for target, summary in sorted(plan.content.items())}
-    return {"format_version": plan.header.format_version, "header": header,
-            "summary": plan.summary, "content": content, "changes": changes}
+    doc = {"format_version": plan.header.format_version, "header": header,
+           "summary": plan.summary, "content": content}
+    if plan.sync:  # two-way sync (model.sync): per synced table, and the plan's request cost
+        doc["sync"] = {t: _sorted(s.model_dump(mode="json")) for t, s in sorted(plan.sync.items())}
+        doc["cost"] = plan.cost.model_dump(mode="json") if plan.cost else None
+    return {**doc, "changes": changes}
 
 
 _CHANGE_ORDER = ("address", "action", "kind", "phase", "destructive", "rows_affected", "manual",
-                 "note", "lagging", "database", "table", "property", "referenced_by", "before",
-                 "after", "sql", "requests")
+                 "note", "lagging", "database", "table", "property", "referenced_by", "sync",
+                 "before", "after", "sql", "requests")
 
 
 def dumps(plan: Plan) -> str:
@@ -141,7 +145,8 @@ def from_document(doc: Any, source: str) -> Plan:
         changes = [_without_action(c, i, source) for i, c in enumerate(doc.get("changes") or [])] \
             if isinstance(doc.get("changes"), list) else doc.get("changes")
         return Plan.model_validate({"header": header, "changes": changes,
-                                    "content": doc.get("content") or {}})
+                                    "content": doc.get("content") or {},
+                                    "sync": doc.get("sync") or {}, "cost": doc.get("cost")})
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])

@@ -21,12 +21,14 @@ from pydantic import BaseModel
 from reconciler.errors import ConfigError, SpecError, SpecProblem, relative
 from reconciler.model.content import ContentSet
 from reconciler.model.notion import NotionDatabases, Vocabulary
+from reconciler.model.sync import SyncTable
 from reconciler.project.content import load_content
 from reconciler.project.config import CONFIG_PATHS, Config, config_paths
 from reconciler.project.documents import DatabaseDoc, VocabularyDoc, explain_error
 from reconciler.project.checks import check_databases, check_vocabulary
 from reconciler.project.resolve import resolve_notion, resolve_vocabulary
 from reconciler.project.supabase import load_supabase
+from reconciler.project.sync import load_sync
 from reconciler.project.yaml import Loaded, environment, load_yaml, validate
 
 D = TypeVar("D", bound=BaseModel)
@@ -46,7 +48,8 @@ class Project:
     `"sha256:<hex>"` over their sorted (relative path, bytes), recorded in plan headers.
     `supabase` is filled by the Supabase loader (see `_load_supabase`). `content` holds one
     `ContentSet` per `content:` section (`project.content`), in file order, and `notion` already
-    carries the values of additive vocabularies that the content uses.
+    carries the values of additive vocabularies that the content uses. `sync` holds the mirrored
+    tables kept in step with their Notion databases (`project.sync`).
     """
 
     root: Path
@@ -57,6 +60,7 @@ class Project:
     spec_hash: str
     supabase: tuple = ()
     content: tuple[ContentSet, ...] = ()
+    sync: tuple[SyncTable, ...] = ()
 
 
 def find_root(start: Path) -> Path:
@@ -118,20 +122,24 @@ def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
         problems += check_vocabulary(item)
     problems += check_databases(dbs, db_names, vocab_names, config)
     notion = _resolve_or_none(dbs, vocabs, config, partial=bool(problems))
-    supabase, more = load_supabase(root, env, notion or NotionDatabases())
+    table_files: list = []
+    supabase, more = load_supabase(root, env, notion or NotionDatabases(), table_files)
     problems += [p for p in more if notion is not None or not p.message.startswith("mirror:")]
     if problems:
         notion = None
     content: tuple[ContentSet, ...] = ()
+    sync: tuple[SyncTable, ...] = ()
     if not problems:
         content, notion, problems = load_content(root, dbs, notion, supabase, env)
+        sync, more = load_sync(root, table_files, supabase, notion, dbs, env)
+        problems += more
     if problems:
         raise SpecError(problems)
     vocabularies = {k: resolve_vocabulary(k, v.doc) for k, v in vocabs.items()}
     return Project(root=root, config=config, notion=notion,
                      vocabularies=tuple(vocabularies.values()), files=tuple(files),
                      spec_hash=compute_spec_hash(root, files), supabase=supabase,
-                     content=content)
+                     content=content, sync=sync)
 
 
 def _resolve_or_none(dbs, vocabs, config, *, partial: bool) -> NotionDatabases | None:

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reconciler.project.content_docs import ContentDoc
+from reconciler.project.sync_docs import SyncSpec
 
 OnDelete = Literal["no action", "restrict", "cascade", "set null", "set default"]
 
@@ -101,6 +102,7 @@ class TableDoc(Doc):
     grants: dict[str, list[str]] = {}
     updated_at_trigger: bool | None = None
     content: ContentDoc | None = None
+    sync: SyncSpec | None = None
 
     _listify = field_validator("renamed_from", mode="before")(_names)
 

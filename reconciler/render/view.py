@@ -12,6 +12,8 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
+from reconciler.render.sync_view import sync_view
+
 SYMBOLS = {"create": "+", "update": "~", "rename": ">", "delete": "-", "archive": "-",
            "manual": "!", "no-op": " "}
 VERBS = {"create": "will be created", "update": "will be updated in place",
@@ -144,7 +146,7 @@ def plan_view(doc: dict[str, Any]) -> dict[str, Any]:
     attention = [c for c in changes if c["destructive"]] + \
         [c for c in changes if c["action"] == "manual" and not c["destructive"]]
     content = content_view(doc.get("content", {}))
-    return {
+    return {"sync": sync_view(doc) if doc.get("sync") else None,
         "header": doc.get("header", {}), "summary": doc.get("summary", {}),
         "total": len(changes), "changes": changes, "attention": attention,
         "shown": _shown_in_text(changes), "content": content,

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from reconciler.backends.base import Diff, Live, Report
+from reconciler.backends.base import Diff, Known, Live, Report
 from reconciler.backends.notion.client import NotionTarget
 from reconciler.backends.notion.compile import CompileContext, compile_changes
 from reconciler.backends.notion.execute import NotionExecutor
@@ -51,6 +51,8 @@ class NotionBackend:
 
     root = "notion"
     row_noun = "page"
+    #: The Notion side of a sync reads from the watermark the Postgres side keeps.
+    reads_after = ("supabase",)
 
     def __init__(self, project_root: Path, target: NotionTarget, state: State,
                  parent_page_id: str | None):
@@ -94,8 +96,10 @@ class NotionBackend:
                 "properties": props}))
         return project.notion.model_copy(update={"databases": tuple(databases)})
 
-    def read(self, project: Any, *, since: str | None = None) -> Live:
-        """Databases, content rows and people of the project. Raises `ReadError`."""
+    def read(self, project: Any, *, since: str | None = None, earlier: Any = None) -> Live:
+        """Databases, content rows and people of the project, and the Notion side of each
+        synced table (`sync_read`; `earlier["supabase"]` is the Postgres read). Raises
+        `ReadError`."""
         desired = self.desired(project)
         found = read_notion(self.client, desired, self.notion_state)
         self._remember_ids(found.databases)
@@ -112,6 +116,12 @@ class NotionBackend:
             live.rows[content.address] = rows
             live.fingerprints[content.address + ".content"] = print_
         live.model.people = people_ids(self.client, sets, desired)
+        if getattr(project, "sync", ()):
+            from reconciler.backends.notion.sync_read import read_sync
+
+            postgres = (earlier or {}).get("supabase")
+            live.sync = read_sync(self.client, project.sync, found.databases,
+                                  postgres.sync if postgres is not None else {})
         if sets and since is None:
             self.state.content_watermark = started
             self.save_state()
@@ -190,9 +200,9 @@ class NotionBackend:
         content = {c.address.split(".", 1)[1]: c for c in self.content_sets(project)}
         return compile_changes(changes, CompileContext(model.desired, model.databases, content))
 
-    def executor(self, live: Live) -> "NotionRun":
+    def executor(self, live: Live, known: Known | None = None) -> "NotionRun":
         return NotionRun(NotionExecutor(self.client, live.model.databases, self.notion_state,
-                                        self.save_state))
+                                        self.save_state, known))
 
 
 class NotionRun:

@@ -25,6 +25,7 @@ from typing import Any
 from notion_client import APIResponseError
 
 from reconciler.addresses import parse
+from reconciler.backends.base import Known
 from reconciler.backends.notion.convert import value_to_api
 from reconciler.backends.notion.discover import find_database
 from reconciler.backends.notion.resilience import create_exactly_once
@@ -48,12 +49,13 @@ class NotionExecutor:
     target's part of `.reconciler/state.json` and `save_state()` writes it."""
 
     def __init__(self, client, live: NotionDatabases, state: NotionState,
-                 save_state: Callable[[], None]):
+                 save_state: Callable[[], None], known: Known | None = None):
         self.client = client
         self.state = state
         self.save_state = save_state
         self.schemas: dict[str, Database] = {d.name: d for d in live.databases}
-        self.pages: dict[str, str] = {}
+        self.known = known or Known()
+        self.pages: dict[str, str] = self.known.pages  # shared: Postgres steps read them too
         self.applied = 0
         self._lock = threading.Lock()
 
@@ -211,7 +213,7 @@ class NotionExecutor:
                 page = create_exactly_once(lambda: self._send(step, body),
                                            lambda: self._find_page(step))
                 page_id = page["id"]
-                with self._lock:
+                with self.known.lock:
                     self.pages[address] = page_id
             elif properties:
                 self._send(step, body)
@@ -239,10 +241,12 @@ class NotionExecutor:
         return self.resolve(properties), deferred
 
     def _find_page(self, step: PageStep) -> dict | None:
-        """The page whose key property holds `step.key`, if a create did commit after all."""
+        """The page whose key property holds `step.key`, if a create did commit after all; a
+        page without a key (created by a sync) is the one created in the last minutes that holds
+        its values."""
         prop = self.schemas[step.database].properties_by_name().get(step.key_property)
         if prop is None:
-            return None
+            return self._find_by_values(step)
         kind = {"title": "title", "rich_text": "rich_text", "number": "number",
                 "select": "select", "url": "url", "email": "email"}.get(prop.type, "rich_text")
         value: Any = float(step.key) if kind == "number" else step.key
@@ -251,6 +255,22 @@ class NotionExecutor:
             filter={"property": step.key_property, kind: {"equals": value}}, page_size=2)
         results = found.get("results", [])
         return {"id": results[0]["id"]} if results else None
+
+    def _find_by_values(self, step: PageStep) -> dict | None:
+        from reconciler.backends.notion.sync_read import find_created_page
+        from reconciler.diff.content import comparable
+
+        if not step.values:
+            return None
+        types = self.schemas[step.database].properties_by_name()
+
+        def same(name: str, live: Any, wanted: Any) -> bool:
+            kind = types[name].type if name in types else ""
+            return comparable(kind, live) == comparable(kind, wanted)
+
+        return find_created_page(self.client, self.resolve(step.body["parent"]["data_source_id"]),
+                                 {k: v for k, v in step.values.items()
+                                  if not _names_pages_of_this_run(v)}, same)
 
     def _relate(self, step: RelateStep, report: Report) -> None:
         address = step.changes[0]
@@ -270,3 +290,8 @@ class NotionExecutor:
         if len(ids) < len(items):
             report(address, "deferred", page_id=page_id, deferred=[step.field],
                    reason="a related row does not exist")
+
+
+def _names_pages_of_this_run(value: Any) -> bool:
+    """A relation value naming pages by key (`{"key": k}`), written in pass two."""
+    return isinstance(value, (list, tuple)) and any(isinstance(v, dict) for v in value)
