@@ -66,6 +66,24 @@ def is_ref(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {REF}
 
 
+def plain(value: Any) -> Any:
+    """`value` with every str, int, float, list and dict as the plain built-in type (sources may
+    hand in subclasses, such as ruamel.yaml's scalars, that serialisers refuse)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value
+
+
 def _base(column_type: str) -> str:
     return column_type.split("(")[0].strip()
 
@@ -289,12 +307,12 @@ def kind_of(field: SyncField) -> Kind:
 
 def from_notion(field: SyncField, value: Any) -> Any:
     """A page's normal-form value (`backends.notion.convert`) in sync form."""
-    return kind_of(field).from_notion(value)
+    return kind_of(field).from_notion(plain(value))
 
 
 def from_supabase(field: SyncField, value: Any) -> Any:
     """A row's normal-form value (`backends.postgres.values.to_normal`) in sync form."""
-    return kind_of(field).from_supabase(value)
+    return kind_of(field).from_supabase(plain(value))
 
 
 def to_notion(field: SyncField, value: Any) -> Any:

@@ -227,6 +227,11 @@ def _seeds(root: Path, item: Loaded[TableDoc], sync: SyncDoc, synced: SyncTable,
         problems += more
         if side == "notion":
             problems += vocabulary_gate(target, typed, spots)[1]
+        taken = {r.key: r.source for r in rows}
+        problems += [item.problem(("sync", "seed", side, "key"), (
+            f"seed row {r.key!r} ({r.source}) has the key of the {rows[0].side} seed row at "
+            f"{taken[r.key]}: seed keys are unique across both sides")) for r in typed
+            if r.key in taken]
         rows += [SeedRow(side=side, key=r.key, values=r.values, source=r.source) for r in typed]
     return tuple(rows), keys, problems
 
@@ -241,6 +246,10 @@ def _seed_target(item: Loaded[TableDoc], side: str, seed: SeedDoc, synced: SyncT
         types = {f.column: f.column_type for f in synced.fields}
         fields = {f.column: f for f in synced.fields}
     problems = []
+    if not seed.source.field_specs():  # no `fields`: every synced field, by its own name
+        writable = [n for n, f in fields.items() if side == "supabase" or
+                    f.notion_type not in READ_ONLY]
+        seed.source = seed.source.model_copy(update={"fields": {n: n for n in writable}})
     if types.get(seed.key) not in SEED_KEY_TYPES or seed.key not in fields:
         problems.append(item.problem(loc + ("key",), (
             f"sync.seed.{side}.key: {seed.key!r} must be a synced "

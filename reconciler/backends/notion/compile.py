@@ -251,6 +251,7 @@ def _page_step(change: ChangeBase, ctx: CompileContext) -> tuple[PageStep, list[
                 keys={change.address: (name,)}, database=database, field=name))
             continue
         properties[name] = value_to_api(kind, value)
+    relate.sort(key=lambda r: r.field)  # the plan file sorts values: same order after a reload
     if hash_property and hash_property in types:
         properties[hash_property] = value_to_api("rich_text", after.hash)
     values = dict(after.values)

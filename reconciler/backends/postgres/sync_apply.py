@@ -38,6 +38,8 @@ from reconciler.model.changes import (ChangeBase, DeleteRow, InsertRow, SyncConf
 from reconciler.model.postgres import Table
 from reconciler.model.sync import SyncTable
 
+#: A reference to a page this apply did not create: the base row waits for a later apply.
+_UNRESOLVED: Any = object()
 #: The stage of the apply runner each step runs in (schema 0, content 2).
 BEFORE_CONTENT, AFTER_CONTENT = 1, 3
 
@@ -340,9 +342,12 @@ class TableWrite:
             page = pair.page or (self.known.page(pair.page_ref) if pair.page_ref else None)
             if page is None and pair.state == "linked":
                 continue
+            values = {k: self._resolve(v) for k, v in pair.values.items()}
+            if any(v is _UNRESOLVED for v in values.values()):
+                continue
             if pair.link and page:
                 links.append((pair.row, page))
-            pairs.append((pair.row, page, pair.state, pair.seed, pair.values))
+            pairs.append((pair.row, page, pair.state, pair.seed, values))
         if links:
             self.conn.execute(sql.SQL(
                 "UPDATE {} AS t SET notion_page_id = v.page FROM unnest(%s::uuid[], %s::uuid[]) "
@@ -352,6 +357,15 @@ class TableWrite:
         sync_store.write_watermarks(self.conn, self.spec.address, base.watermarks.notion,
                                     base.watermarks.supabase)
         return len(pairs)
+
+    def _resolve(self, value: Any) -> Any:
+        """A sync-form value with references to created pages replaced by their ids."""
+        if sv.is_ref(value):
+            return self._page(value) or _UNRESOLVED
+        if isinstance(value, list) and any(sv.is_ref(v) for v in value):
+            items = [self._page(v) if sv.is_ref(v) else v for v in value]
+            return _UNRESOLVED if None in items else sorted(items)
+        return value
 
     def _moves(self, base: UpdateSyncBase) -> list[dict[str, Any]]:
         return [{"address": a, "direction": "to_notion" if a.startswith("notion.") else
