@@ -1,6 +1,7 @@
 """Resource addresses, Terraform style: `notion.tasks.property["Status"]`.
 
-Grammar: `<backend>.<name>[.<name>…]` followed by any number of `.<kind>["<name>"]` parts, where
+Grammar: `<backend>.<name>[.<name>…]` followed by any number of `.<element>["<name>"]` parts (an element: `property`, `option`,
+`page`, `column`, …), where
 the quoted name escapes `"` and `\\` with a backslash (JSON string rules). Examples:
 `notion.tasks`, `notion.tasks.property["Status"].option["Done"]`,
 `supabase.public.tasks`, `supabase.public.tasks.column["status"]`.
@@ -15,9 +16,9 @@ _PART = re.compile(r'\.([A-Za-z_][A-Za-z0-9_]*)\[("(?:[^"\\]|\\.)*")\]')
 _HEAD = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*+(?:\.[A-Za-z0-9_][A-Za-z0-9_-]*+(?!\[))*")
 
 
-def child(parent: str, kind: str, name: str) -> str:
-    """`parent.kind["name"]` with `name` quoted as a JSON string."""
-    return f"{parent}.{kind}[{json.dumps(name, ensure_ascii=False)}]"
+def child(parent: str, element: str, name: str) -> str:
+    """`parent.element["name"]` with `name` quoted as a JSON string."""
+    return f"{parent}.{element}[{json.dumps(name, ensure_ascii=False)}]"
 
 
 def notion_database(key: str) -> str:
@@ -37,7 +38,7 @@ def supabase_table(schema: str, table: str) -> str:
 
 
 def parse(address: str) -> tuple[list[str], list[tuple[str, str]]]:
-    """Split an address into its dotted head and its `(kind, name)` parts.
+    """Split an address into its dotted head and its `(element, name)` parts.
 
     `parse('notion.tasks.property["A"]')` → `(["notion", "tasks"], [("property", "A")])`.
     Raises ValueError for a malformed address.

@@ -85,12 +85,21 @@ class CircuitBreakerError(PlanError):
 
 
 class ApplyError(ReconcilerError):
-    """A change failed during apply. `applied` changes were made before it; `address` failed."""
+    """A change failed during apply: `address` failed with `reason`.
 
-    def __init__(self, message: str, *, applied: int, address: str):
+    Raised by a backend with what it knows (`applied`: changes it made in that step group);
+    the apply runner raises it again with the whole apply's account (`account`: what was applied,
+    deferred and skipped, what failed, what was not attempted, and how to finish), so the
+    message says exactly what was done and what was not.
+    """
+
+    def __init__(self, reason: str, *, address: str, applied: int = 0,
+                 account: str | None = None):
+        self.reason = reason
         self.applied = applied
         self.address = address
-        super().__init__(f"{address}: {message} ({applied} change(s) were applied before it)")
+        self.account = account
+        super().__init__(f"{address}: {reason}" + (f"\n{account}" if account else ""))
 
 
 class LockError(ReconcilerError):

@@ -85,6 +85,11 @@ class Session:
                           content_only=content_only, on_applied=on_applied, reads=reads,
                           force=force)
 
+    def forget_read(self) -> None:
+        """Make the next `apply` read the live state again (e.g. after a prompt: time passed
+        since the plan's read)."""
+        self._read = None
+
     def record_unchanged(self, plan: Plan) -> None:
         """Ledger lines for the rows an apply with nothing to do left as they were."""
         if not self.project.content:

@@ -9,7 +9,6 @@ nothing is created twice).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 import uuid
@@ -18,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from reconciler.digests import digest
 from reconciler.plan import planfile
 from reconciler.plan.model import Plan
 
@@ -26,7 +26,7 @@ def plan_digest(plan: Plan) -> str:
     """`sha256:` of the plan document without its creation time: the same plan, the same digest."""
     doc = planfile.to_document(plan)
     doc["header"] = {k: v for k, v in doc["header"].items() if k != "created_at"}
-    return "sha256:" + hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()
+    return digest(doc)
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,8 @@ class Journal:
 
 
 def interrupted_run(path: Path) -> InterruptedRun | None:
-    """The last run in the journal if it never ended, else None."""
+    """The last run in the journal if it did not complete (interrupted, or failed part way: both
+    are finished by the next apply), else None."""
     try:
         lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
                  if line.strip()]
@@ -79,7 +80,7 @@ def interrupted_run(path: Path) -> InterruptedRun | None:
         return None
     last = begins[-1]
     mine = [line for line in lines if line.get("run") == last["run"]]
-    if any(line.get("event") == "end" for line in mine):
+    if any(line.get("event") == "end" and line.get("status") == "complete" for line in mine):
         return None
     done = tuple(line["address"] for line in mine if line.get("event") == "done")
     return InterruptedRun(last["run"], last.get("plan", ""), last["time"], last.get("total", 0),

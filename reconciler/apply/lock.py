@@ -1,9 +1,13 @@
 """One apply at a time per project: a file lock, plus a Postgres lock when a database is a target.
 
 The file lock is `.reconciler/lock.json`, created atomically (`O_CREAT|O_EXCL`), holding
-`{id, owner, operation, started_at}`; it is removed when the apply ends, however it ends. A run
-that died (kill -9, power loss) leaves it behind: `reconciler force-unlock ID` removes it once
-you are sure that run is gone (Terraform's `force-unlock`).
+`{id, owner, operation, started_at, host, pid}`; it is removed when the apply ends, however it
+ends. A run that died (kill -9, power loss) leaves it behind. When its owner ran on this host
+(same host name) and its process no longer exists, the next run takes the lock over and says
+so (git does the same with `gc.pid`: host name and pid); the check and the replacement happen
+under an exclusive `flock` of `.reconciler/lock.json.takeover`, so two runs cannot both take
+over. A lock held by a live process, or by another host, is only removed by
+`reconciler force-unlock ID` once you are sure that run is gone (Terraform's `force-unlock`).
 
 With a Postgres target the same lock is also taken in the database, so a second apply from
 another machine (with its own `.reconciler/`) is refused too:
@@ -21,14 +25,17 @@ Neither lock holds a secret: the owner is `user@host pid N`.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import getpass
 import hashlib
 import json
 import os
+import re
 import socket
+import sys
 import uuid
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,15 +56,30 @@ _CREATE = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
 @dataclass(frozen=True)
 class LockInfo:
     """Who holds the lock: `id` (uuid4), `owner` (`user@host pid N`), `operation`, `started_at`
-    (ISO 8601, UTC)."""
+    (ISO 8601, UTC), and the `host` name and `pid` of the process (None when unknown)."""
 
     id: str
     owner: str
     operation: str
     started_at: str
+    host: str | None = None
+    pid: int | None = None
 
     def describe(self) -> str:
         return f"{self.owner} ({self.operation} started {self.started_at}, lock id {self.id})"
+
+    def is_dead_here(self) -> bool:
+        """True when the owner ran on this host and its process is gone (a pid that was reused
+        since counts as alive: the lock is then kept, the safe side)."""
+        if self.host != socket.gethostname() or self.pid is None or self.pid <= 0:
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return True
+        except OSError:  # PermissionError: the process exists, under another user
+            return False
+        return False
 
 
 def lock_key(root: Path) -> int:
@@ -73,7 +95,8 @@ def new_lock_info(operation: str) -> LockInfo:
         user = "unknown"
     return LockInfo(id=str(uuid.uuid4()), owner=f"{user}@{socket.gethostname()} pid {os.getpid()}",
                     operation=operation,
-                    started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+                    started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    host=socket.gethostname(), pid=os.getpid())
 
 
 def _held(info: LockInfo | None, where: str) -> LockError:
@@ -88,28 +111,79 @@ def _held(info: LockInfo | None, where: str) -> LockError:
 
 def read_file_lock(root: Path) -> LockInfo | None:
     """The lock recorded in `<root>/.reconciler/lock.json`, or None when there is none.
-    A lock file that cannot be parsed is reported as held by an unknown owner."""
+    A lock file that cannot be parsed is reported as held by an unknown owner. Locks written
+    before `host`/`pid` were recorded get them from `owner` (`user@host pid N`)."""
     path = Path(root) / LOCK_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return LockInfo(**{k: str(data[k]) for k in ("id", "owner", "operation", "started_at")})
+        info = LockInfo(**{k: str(data[k]) for k in ("id", "owner", "operation", "started_at")})
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError):
         return LockInfo(id="unknown", owner="an unknown owner", operation="?", started_at="?")
+    return _with_process(info, data.get("host"), data.get("pid"))
 
 
-def _take_file(root: Path, info: LockInfo) -> Path:
+def _with_process(info: LockInfo, host: object = None, pid: object = None) -> LockInfo:
+    """`info` with its `host` and `pid`, from the recorded fields or else from `owner`."""
+    m = _OWNER.match(info.owner)
+    host = host if isinstance(host, str) else m and m.group(1)
+    pid = pid if type(pid) is int else m and int(m.group(2))
+    return replace(info, host=host or None, pid=pid or None)
+
+
+_OWNER = re.compile(r".*@(.+) pid (\d{1,10})\Z")
+
+
+def _take_file(root: Path, info: LockInfo,
+               on_takeover: Callable[[str], None]) -> Path:
     path = Path(root) / LOCK_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        _create(path, info)
     except FileExistsError:
-        raise _held(read_file_lock(root), str(LOCK_FILE)) from None
+        if not _take_over(root, info, on_takeover):
+            raise _held(read_file_lock(root), str(LOCK_FILE)) from None
+    return path
+
+
+def _create(path: Path, info: LockInfo) -> None:
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump(asdict(info), out, indent=2)
         out.write("\n")
-    return path
+
+
+def _take_over(root: Path, info: LockInfo, on_takeover: Callable[[str], None]) -> bool:
+    """Replace a lock whose owner died on this host; False (nothing done) otherwise. Runs under
+    an exclusive flock so that of two runs finding the same dead lock, one takes it over and
+    the other then sees the new, live owner."""
+    path = Path(root) / LOCK_FILE
+    with open(path.with_name(path.name + ".takeover"), "a") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        try:
+            stale = read_file_lock(root)
+            if stale is None or not stale.is_dead_here():
+                return stale is None and _retry_create(path, info)
+            path.unlink()
+            _create(path, info)
+        except FileExistsError:
+            return False
+        finally:
+            fcntl.flock(guard, fcntl.LOCK_UN)
+    on_takeover(f"Took over the lock of a run that is gone: {stale.describe()} (process "
+                f"{stale.pid} no longer exists on {stale.host}).")
+    return True
+
+
+def _retry_create(path: Path, info: LockInfo) -> bool:
+    """The lock vanished between our two looks (its run ended): take it the ordinary way."""
+    _create(path, info)
+    return True
+
+
+def _say(message: str) -> None:
+    sys.stderr.write(f"Warning: {message}\n")
 
 
 def _drop_file(root: Path, lock_id: str) -> None:
@@ -135,10 +209,11 @@ def _rows(conn: "psycopg.Connection") -> list[LockInfo]:
         return []
     rows = conn.execute(f"SELECT id, owner, operation, started_at FROM {SCHEMA}.{TABLE} "
                         "ORDER BY started_at").fetchall()
-    return [LockInfo(*row) for row in rows]
+    return [_with_process(LockInfo(*row)) for row in rows]
 
 
-def _take_postgres(conn: "psycopg.Connection", key: int, info: LockInfo) -> None:
+def _take_postgres(conn: "psycopg.Connection", key: int, info: LockInfo,
+                   on_takeover: Callable[[str], None]) -> None:
     import psycopg
 
     _idle(conn)
@@ -149,6 +224,11 @@ def _take_postgres(conn: "psycopg.Connection", key: int, info: LockInfo) -> None
             raise _held(holders[0] if holders else None, "Postgres advisory lock")
         try:
             holders = _rows(conn)
+            for dead in (h for h in holders if h.is_dead_here()):  # its session ended with it
+                conn.execute(f"DELETE FROM {SCHEMA}.{TABLE} WHERE id = %s", [dead.id])
+                on_takeover(f"Removed the Postgres lock row of a run that is gone: "
+                            f"{dead.describe()}.")
+            holders = [h for h in holders if not h.is_dead_here()]
             if holders:
                 raise _held(holders[0], f"Postgres table {SCHEMA}.{TABLE}")
             for statement in _CREATE:
@@ -189,19 +269,22 @@ def _drop_postgres(conn: "psycopg.Connection", key: int, lock_id: str) -> None:
 
 @contextlib.contextmanager
 def project_lock(root: Path, *, postgres: "psycopg.Connection | None" = None,
-                   operation: str = "apply") -> Iterator[LockInfo]:
+                 operation: str = "apply",
+                 on_takeover: Callable[[str], None] = _say) -> Iterator[LockInfo]:
     """Hold the project lock for the duration of the `with` block; yields its `LockInfo`.
 
     Raises LockError naming the holder (owner, start time, id) when it is held, here or (with
-    `postgres`) by another machine on the same database. Released on exit, even on error.
+    `postgres`) by another machine on the same database. A file lock left by a dead process of
+    this host is taken over, and `on_takeover(message)` says so (default: a `Warning:` line on
+    stderr). Released on exit, even on error.
     """
     root = Path(root)
     info = new_lock_info(operation)
-    _take_file(root, info)
+    _take_file(root, info, on_takeover)
     key = lock_key(root)
     try:
         if postgres is not None:
-            _take_postgres(postgres, key, info)
+            _take_postgres(postgres, key, info, on_takeover)
         try:
             yield info
         finally:

@@ -28,9 +28,9 @@ from reconciler import addresses
 from reconciler.apply.journal import Journal
 from reconciler.apply.ledger import Ledger
 from reconciler.backends.base import Backend, Known, Live
-from reconciler.errors import CircuitBreakerError, PlanError, StalePlanError, UnsafePlanError
+from reconciler.errors import (ApplyError, CircuitBreakerError, PlanError, StalePlanError,
+                               UnsafePlanError)
 from reconciler.model.changes import Action, ChangeBase, Phase
-from reconciler.model.content import content_hash
 from reconciler.plan.build import stale_changes, with_steps
 from reconciler.plan.model import Plan
 
@@ -56,13 +56,15 @@ def journal_path(root: Path) -> Path:
     return root / ".reconciler" / "journal.ndjson"
 
 
-def read_all(project: Any, backends: Sequence[Backend], *, since: str | None = None
-             ) -> dict[str, Live]:
-    """Every backend's read of the project, by address root; a backend with `reads_after`
-    reads after the others and gets their reads. Raises `ReadError`."""
+def read_all(project: Any, backends: Sequence[Backend], *, since: str | None = None,
+             check: bool = False) -> dict[str, Live]:
+    """Every backend's read of the project, by address root (`check`: for a stale check,
+    see `backends.base`); a backend with `reads_after` reads after the others and gets their
+    reads (`earlier`). Raises `ReadError`."""
     reads: dict[str, Live] = {}
     for backend in sorted(backends, key=lambda b: bool(getattr(b, "reads_after", ()))):
-        reads[backend.root] = backend.read(project, since=since, earlier=dict(reads))
+        reads[backend.root] = backend.read(project, since=since, check=check,
+                                           earlier=dict(reads))
     return {b.root: reads[b.root] for b in backends}
 
 
@@ -82,7 +84,7 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
     `UnsafePlanError`, `CircuitBreakerError`, `PlanError`.
     """
     if reads is None or fingerprints(reads) != plan.header.fingerprints:
-        reads = read_all(project, backends)
+        reads = read_all(project, backends, check=True)
     now = fingerprints(reads)
     changed = sorted(address for address, print_ in plan.header.fingerprints.items()
                      if now.get(address) != print_)
@@ -124,7 +126,7 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
     def report(address: str, status: str, **detail: Any) -> None:
         change = by_address[address]
         sync = getattr(change, "sync", None)
-        if sync is not None:
+        if sync is not None:  # every row and field a sync moves is in the ledger
             detail.setdefault("direction", sync.direction)
             detail.setdefault("fields", sorted(getattr(change, "after", change).values)
                               if hasattr(change, "after") else [])
@@ -145,6 +147,22 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
     runs = {b.root: b.executor(reads[b.root], known) for b in backends}
     compiled = {b.root: b.compile([c for c in plan.changes if c.root == b.root], project,
                                   reads[b.root]) for b in backends}
+    try:
+        _steps(backends, compiled, runs, by_address, content_only, report, known)
+    except ApplyError as exc:
+        journal.end("failed")
+        raise ApplyError(exc.reason, address=exc.address, applied=result.counts.get("applied", 0),
+                         account=_account(plan, result, exc.address)) from None
+    record_unchanged(plan, project, backends, reads, ledger)
+    journal.end("complete")
+    return result
+
+
+def _steps(backends: Sequence[Backend], compiled: Mapping[str, list], runs: Mapping[str, Any],
+           by_address: Mapping[str, ChangeBase], content_only: bool, report: Any,
+           known: Known) -> None:
+    """Stage by stage (schema, before content, content, after content), each backend's steps,
+    leaving out those whose changes are all stale."""
     for stage in (SCHEMA, BEFORE_CONTENT, CONTENT, AFTER_CONTENT):
         for backend in backends:
             steps = [s for s in compiled[backend.root] if _stage(s, by_address) == stage
@@ -156,9 +174,6 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
                 continue
             if steps:
                 runs[backend.root].run(steps, report)
-    record_unchanged(plan, project, backends, reads, ledger)
-    journal.end("complete")
-    return result
 
 
 def _stage(step: Any, by_address: Mapping[str, ChangeBase]) -> int:
@@ -166,6 +181,18 @@ def _stage(step: Any, by_address: Mapping[str, ChangeBase]) -> int:
     if stage is not None:
         return stage
     return CONTENT if by_address[step.changes[0]].phase is Phase.CONTENT else SCHEMA
+
+
+def _account(plan: Plan, result: ApplyResult, failed: str) -> str:
+    """What an apply that failed part way did: counts per status, the failed change, what was
+    not attempted, and how to finish."""
+    done = sum(result.counts.values())
+    rest = len(plan.changes) - done - 1
+    made = ", ".join(f"{n} {status}" for status, n in sorted(result.counts.items())) or "none"
+    return (f"Of the plan's {len(plan.changes)} change(s): {made}; 1 failed ({failed}); "
+            f"{max(rest, 0)} not attempted. Each one made is in .reconciler/ledger.ndjson. "
+            "Fix the cause, then run `reconciler apply` again: it finishes the job from the live "
+            "state, without repeating what was made.")
 
 
 def record_unchanged(plan: Plan, project: Any, backends: Sequence[Backend],
@@ -178,7 +205,7 @@ def record_unchanged(plan: Plan, project: Any, backends: Sequence[Backend],
         for content in backend.content_sets(project):
             rows = reads[backend.root].rows.get(content.address, {})
             for row in content.rows:
-                want = content_hash(row.values, exclude=content.hash_field)
+                want = content.hashes[row.key]
                 have = rows.get(row.key)
                 address = addresses.child(content.address, backend.row_noun, row.key)
                 if have is not None and address not in planned and \

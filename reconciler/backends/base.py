@@ -3,8 +3,10 @@
 Like an Atlas driver (inspector + differ + plan applier), a backend is found by the root of the
 addresses it owns (`notion`, `supabase`) and provides:
 
-- `read(project, since=None) -> Live`: the live side of what the project declares (schema and
-  content rows) and a fingerprint per resource read (I/O);
+- `read(project, since=None, check=False) -> Live`: the live side of what the project declares
+  (schema and content rows) and a fingerprint per resource read (I/O). `check=True` is apply's
+  stale check: the backend may read only what changed since its last full read (the
+  fingerprints must equal a full read's when nothing changed);
 - `diff(project, live, prune=False) -> Diff`: typed changes from live to desired and the
   summary of each content set (pure);
 - `assess(changes, live) -> changes`: facts only the live system can tell about the changes, such
@@ -106,7 +108,7 @@ class Backend(Protocol):
 
     def content_sets(self, project: Any) -> tuple[Any, ...]: ...
 
-    def read(self, project: Any, *, since: str | None = None,
+    def read(self, project: Any, *, since: str | None = None, check: bool = False,
              earlier: Mapping[str, Live] | None = None) -> Live: ...
 
     def diff(self, project: Any, live: Live, *, prune: bool = False) -> Diff: ...

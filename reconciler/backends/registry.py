@@ -21,13 +21,13 @@ def _open_notion(project: Any, env: Mapping[str, str], state: State) -> Backend:
     from reconciler.backends.notion.client import open_notion
 
     config = project.config
-    target = open_notion(project.root, env, rate_limit=config.notion.rate_limit)
+    connection = open_notion(project.root, env, rate_limit=config.notion.rate_limit)
     parent = config.notion.parent_page_id or None
-    if parent is None and target.local:
+    if parent is None and connection.local:
         from reconciler.local import root_page_id
 
-        parent = root_page_id(target.client)
-    return NotionBackend(project.root, target, state, parent)
+        parent = root_page_id(connection.client)
+    return NotionBackend(project.root, connection, state, parent)
 
 
 def _open_postgres(project: Any, env: Mapping[str, str], state: State) -> Backend | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -140,7 +139,9 @@ def apply(
 def _apply(saved: Plan | None, session, auto_approve: bool, allow_destroy: bool,
            content_only: bool, prune: bool, force: bool = False) -> None:
     """Under the project lock, taken before the read apply acts on and held through the
-    prompt, so nothing another apply does can slip in between what was shown and what runs."""
+    prompt, so no other apply slips in between what was shown and what runs; after the prompt
+    the live state is read again and a change made meanwhile (by hand, in Notion or Postgres)
+    makes the plan stale instead of being overwritten."""
     _explain_interrupted(session.project)
     if saved is not None:
         the_plan = _resumed(saved, session)
@@ -151,12 +152,13 @@ def _apply(saved: Plan | None, session, auto_approve: bool, allow_destroy: bool,
             session.record_unchanged(the_plan)
             return
         if not auto_approve:
-            if not sys.stdin.isatty():
+            if not output.stdin_is_terminal():
                 raise ConfigError("apply needs confirmation: run it on a terminal, or pass "
                                   "--auto-approve (or apply a saved plan file)")
             if not typer.confirm("\nDo you want to perform these actions?"):
                 output.out.print("Apply cancelled.")
                 raise typer.Exit(1)
+            session.forget_read()
     if not the_plan.has_changes:
         output.out.print("No changes. Nothing to apply.")
         return
@@ -180,7 +182,7 @@ def _explain_interrupted(project) -> None:
     if run is None:
         return
     output.err.print(
-        f"An earlier apply (run {run.run_id}, started {run.started_at}) was interrupted after "
+        f"An earlier apply (run {run.run_id}, started {run.started_at}) stopped after "
         f"{len(run.done)} of {run.total} change(s):" + "".join(f"\n  done: {a}" for a in run.done[:20])
         + (f"\n  … and {len(run.done) - 20} more" if len(run.done) > 20 else "")
         + "\nNothing it wrote is lost or repeated: rows are found again by their key.")

@@ -16,6 +16,11 @@ def is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
+def stdin_is_terminal() -> bool:
+    """True when a person can answer a prompt."""
+    return sys.stdin.isatty()
+
+
 def error(message: str) -> None:
     """`Error: <message>` on stderr, red on a terminal. Never given a token (messages hold none)."""
     err.print(f"[bold red]Error:[/bold red] {escape(message)}", markup=True)

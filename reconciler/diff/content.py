@@ -18,11 +18,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from reconciler import addresses
 from reconciler.model.changes import ChangeBase, Phase
+from reconciler.model.property_types import UNORDERED_TYPES
 from reconciler.model.content import (ContentSet, ContentSummary, LiveRow, RowState, SourceRow,
                                       content_hash, plain_data)
 
 #: Types whose values are compared as sets (Notion keeps no meaningful order for them).
-UNORDERED = frozenset({"multi_select", "relation", "people"})
+UNORDERED = UNORDERED_TYPES
 
 
 @dataclass(frozen=True)

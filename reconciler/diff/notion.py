@@ -15,15 +15,10 @@ from reconciler.model.changes import (AddOption, AddProperty, ChangeBase, Create
                                       DatabaseAttrs, DropOption, DropProperty, ManualChange,
                                       ModifyProperty, NewDatabase, Phase, PropertyRef,
                                       RenameProperty, UpdateDatabase)
-from reconciler.model.notion import (Database, NotionDatabases, Property, Relation, bare_id)
+from reconciler.model.notion import (Database, NotionDatabases, Property, Relation, SelectOption,
+                                     bare_id)
+from reconciler.model.property_types import LOSSLESS_RETYPES, UI_ONLY_TYPES, property_type
 
-#: Retypes that keep every value (NOTION-API.md §3.3, measured by notion-seed).
-LOSSLESS_RETYPES: frozenset[tuple[str, str]] = frozenset(
-    {(t, "rich_text") for t in ("number", "url", "select", "multi_select", "date", "checkbox",
-                                "people")}
-    | {(t, "url") for t in ("rich_text", "number", "select", "multi_select", "checkbox")}
-    | {("select", "multi_select")}
-)
 
 
 
@@ -46,9 +41,11 @@ def settings(prop: Property) -> Property:
 def _as_data(model: Any) -> dict[str, Any]:
     """A model as display data for a manual change (`ManualChange.before/after`)."""
     data = model.model_dump(mode="json", exclude_none=True,
-                            exclude={"renamed_from", "options_mode"})
+                            exclude={"renamed_from", "options_mode", "default_color"})
     if not data.get("options", True):
         data.pop("options")
+    for option in data.get("options", ()):
+        option.pop("default_color", None)
     return data
 
 
@@ -91,7 +88,7 @@ def create_database(db: Database) -> list[ChangeBase]:
 
 def add_property(db: Database, prop: Property) -> list[ChangeBase]:
     address = addresses.notion_property(db.name, prop.name)
-    if prop.type in ("button", "verification"):
+    if prop.type in UI_ONLY_TYPES:
         return [_manual(address, None, _as_data(prop),
                         f"Add the {prop.type} property {prop.name!r} to database {db.title!r} in "
                         f"the Notion UI: the API cannot create {prop.type} properties.")]
@@ -185,7 +182,7 @@ def retype(db: Database, address: str, want: Property, have: Property) -> Change
                        f"The title property of {db.title!r} cannot change type, and no other "
                        "property can become the title (NOTION-API.md §3.2). Keep the title's type "
                        "in the spec, or rebuild the database in the Notion UI.")
-    if "place" in (want.type, have.type) or want.type in ("button", "verification"):
+    if not all(_retypable(t) for t in (want.type, have.type)) or want.type in UI_ONLY_TYPES:
         return _manual(address, _as_data(have), _as_data(want),
                        f"Notion cannot convert {have.type} to {want.type} through the API: in the "
                        f"Notion UI, create a new {want.type} property, copy the values, then delete "
@@ -196,6 +193,11 @@ def retype(db: Database, address: str, want: Property, have: Property) -> Change
         after=planned(want), destructive=not lossless,
         note=f"retype {have.type} \u2192 {want.type}: "
              + ("every value is kept" if lossless else "values Notion cannot convert are lost"))
+
+
+def _retypable(name: str) -> bool:
+    row = property_type(name)
+    return row is None or row.retypable
 
 
 def compare_options(db: Database, want: Property, have: Property) -> list[ChangeBase]:
@@ -212,7 +214,7 @@ def compare_options(db: Database, want: Property, have: Property) -> list[Change
                                      property=owner, after=opt,
                                      note=f"from vocabulary {want.vocabulary!r}"
                                      if want.vocabulary else None))
-        elif found.color != opt.color or found.name != opt.name:
+        elif (found.color != opt.color and not opt.default_color) or found.name != opt.name:
             changes.append(_manual(
                 address, _as_data(found), _as_data(opt),
                 f"In the Notion UI, open {db.title!r} \u2192 {want.name!r} and edit option "
@@ -230,14 +232,20 @@ def compare_options(db: Database, want: Property, have: Property) -> list[Change
 
 def _compare_status(db: Database, address: str, want: Property, have: Property
                     ) -> list[ChangeBase]:
-    names = lambda ps: [(o.name, o.color) for o in ps.options]  # noqa: E731
-    if not want.options or names(want) == names(have):
+    if not want.options or _same_options(want.options, have.options):
         return []
     return [_manual(address, {"options": [_as_data(o) for o in have.options]},
                     {"options": [_as_data(o) for o in want.options]},
                     f"Edit the status options of {want.name!r} in {db.title!r} in the Notion UI: "
                     "status options and groups are not reliably writable through the API "
                     "(NOTION-API.md §3.4).")]
+
+
+def _same_options(want: tuple[SelectOption, ...], have: tuple[SelectOption, ...]) -> bool:
+    """Same names in the same order, and the declared colours (a default colour is not a
+    difference)."""
+    return [o.name for o in want] == [o.name for o in have] and all(
+        w.default_color or w.color == h.color for w, h in zip(want, have))
 
 
 def _manual(address: str, before: dict | None, after: dict | None, what: str) -> ManualChange:

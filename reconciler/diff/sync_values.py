@@ -43,11 +43,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from reconciler.model.property_types import PROPERTY_TYPES
 from reconciler.model.sync import SyncField
 
-#: Notion property types whose values Notion computes: they only flow to Supabase.
-READ_ONLY = frozenset({"formula", "rollup", "created_time", "last_edited_time", "created_by",
-                       "last_edited_by", "unique_id", "verification", "button"})
+#: Notion property types whose values Notion computes (the property-type table's read-only
+#: rows): they only flow to Supabase.
+READ_ONLY = frozenset(name for name, t in PROPERTY_TYPES.items() if t.read_only)
 TEXT_COLUMNS = frozenset({"text", "character varying", "character", "citext"})
 NUMBER_COLUMNS = frozenset({"numeric", "integer", "smallint", "bigint", "real",
                             "double precision"})

@@ -13,24 +13,13 @@ from typing import Literal
 from pydantic import Field
 
 from reconciler.model.base import Model
+from reconciler.model.property_types import CREATABLE_TYPES, UI_ONLY_TYPES  # noqa: F401
 
 #: Option colours the API accepts (notion-sdk-js `SelectColor`; NOTION-API.md §2).
 OPTION_COLORS: tuple[str, ...] = (
     "default", "gray", "brown", "orange", "yellow", "green", "blue", "purple", "pink", "red",
 )
 
-#: Property types the API can create through a schema write (NOTION-API.md §2, column C).
-CREATABLE_TYPES: frozenset[str] = frozenset({
-    "title", "rich_text", "number", "select", "multi_select", "status", "date", "people", "files",
-    "checkbox", "url", "email", "phone_number", "formula", "relation", "rollup", "created_time",
-    "created_by", "last_edited_time", "last_edited_by", "unique_id", "place",
-})
-
-#: Types Notion returns but the API cannot create (they need the Notion UI).
-UI_ONLY_TYPES: frozenset[str] = frozenset({"button", "verification"})
-
-#: Every property type the model knows.
-PROPERTY_TYPES: frozenset[str] = CREATABLE_TYPES | UI_ONLY_TYPES
 
 #: Number formats (DOC26 property-object; NOTION-API.md §2 "Details worth encoding").
 NUMBER_FORMATS: tuple[str, ...] = (
@@ -72,12 +61,15 @@ def stable_color(name: str) -> str:
 
 
 class SelectOption(Model):
-    """One option of a select, multi_select or status property. `id` is set on live options."""
+    """One option of a select, multi_select or status property. `id` is set on live options.
+    `default_color` (desired only): the spec gave no colour, so `color` is `stable_color(name)`,
+    used when the option is created and never a reason to plan a recolour."""
 
     name: str
     color: str = "default"
     description: str | None = None
     id: str | None = None
+    default_color: bool = False
 
 
 class Relation(Model):

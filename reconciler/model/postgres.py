@@ -8,11 +8,13 @@ Types are kept in the canonical spelling of `normalise_type` and defaults in tha
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Literal
 
+from pydantic import Field
+
 from reconciler.addresses import child, supabase_table
+from reconciler.digests import short_digest
 from reconciler.model.base import Model
 
 #: Table privileges (Postgres docs, "GRANT": SELECT … TRIGGER on tables); `all` expands to these.
@@ -28,7 +30,10 @@ PolicyCommand = Literal["all", "select", "insert", "update", "delete"]
 
 class Column(Model):
     """One column. `type` canonical (`integer`, `numeric(10,2)`, `text[]`, `timestamptz`);
-    `default` a canonical SQL expression; `renamed_from` (desired only) former names."""
+    `default` a canonical SQL expression; `renamed_from` (desired only) former names;
+    `enum_values` (live only) the labels of the column's enum type (of its elements for an
+    array), in their sort order, for checking content before it is written. It is left out of
+    dumps (plans, fingerprints): it describes the type, not the column."""
 
     name: str
     type: str
@@ -36,6 +41,7 @@ class Column(Model):
     default: str | None = None
     comment: str | None = None
     renamed_from: tuple[str, ...] = ()
+    enum_values: tuple[str, ...] | None = Field(None, exclude=True)
 
 
 class ForeignKey(Model):
@@ -216,10 +222,11 @@ def table_address(schema: str, name: str) -> str:
     return child(head, "table", name)
 
 
-def member_address(table: Table | tuple[str, str], kind: str, name: str) -> str:
-    """`supabase.public.tasks.column["status"]` for `kind` column/constraint/index/policy/grant."""
+def member_address(table: Table | tuple[str, str], element: str, name: str) -> str:
+    """`supabase.public.tasks.column["status"]` for `element` column / constraint / index /
+    policy / grant."""
     schema, tname = (table.schema_name, table.name) if isinstance(table, Table) else table
-    return child(table_address(schema, tname), kind, name)
+    return child(table_address(schema, tname), element, name)
 
 
 def object_name(table: str, parts: list[str] | tuple[str, ...], suffix: str) -> str:
@@ -231,7 +238,7 @@ def object_name(table: str, parts: list[str] | tuple[str, ...], suffix: str) -> 
     name = "_".join([table, *parts, suffix])
     if len(name.encode()) <= MAX_IDENTIFIER:
         return name
-    digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+    digest = short_digest(name)
     keep = MAX_IDENTIFIER - len(suffix) - len(digest) - 2
     head = name.encode()[:keep].decode(errors="ignore")
     return f"{head}_{digest}_{suffix}"
@@ -239,7 +246,7 @@ def object_name(table: str, parts: list[str] | tuple[str, ...], suffix: str) -> 
 
 def check_name(table: str, expression: str) -> str:
     """Name of a check constraint: derived from its expression, so it is stable across plans."""
-    digest = hashlib.sha256(" ".join(expression.split()).encode()).hexdigest()[:8]
+    digest = short_digest(" ".join(expression.split()))
     return object_name(table, [digest], "check")
 
 

@@ -18,8 +18,9 @@ from typing import Any, Protocol
 
 from reconciler import __version__
 from reconciler.addresses import matches, parse
+from reconciler.diff.preflight import content_problems
 from reconciler.diff.sync_plan import plan_sync, stale_sync
-from reconciler.errors import ConfigError, PlanError
+from reconciler.errors import ConfigError, PlanError, SpecError
 from reconciler.model.changes import ChangeBase
 from reconciler.model.sync import PlanCost
 from reconciler.plan.model import Plan, PlanHeader
@@ -99,7 +100,13 @@ def build_plan(project: Any, backends: Sequence[Planner], reads: Mapping[str, An
                now: datetime | None = None) -> Plan:
     """A `Plan` of every change from the live state (`reads`, by backend root) to `project`,
     sorted by (phase, address), limited to `only` addresses when given, each with the previews
-    of its compiled steps."""
+    of its compiled steps. Raises `SpecError` when content values are outside what the live
+    database accepts (`diff.preflight.content_problems`), before anything is diffed."""
+    preflight = content_problems(getattr(project, "content", ()),
+                                 getattr(reads.get("supabase"), "model", ()),
+                                 getattr(project, "supabase", ()))
+    if preflight:  # values the live database would refuse: before any write (diff.preflight)
+        raise SpecError(preflight)
     changes: list[ChangeBase] = []
     content = {}
     fingerprints: dict[str, str] = {}

@@ -15,7 +15,6 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
 
 from reconciler.errors import PlanFileError
 from reconciler.model.changes import BY_KIND, ChangeBase
@@ -23,6 +22,7 @@ from reconciler.model.content import RowState
 from reconciler.model.notion import Property, SelectOption
 from reconciler.model.postgres import Column, Constraint, Table
 from reconciler.plan.model import FORMAT_VERSION, Plan
+from reconciler.safe_yaml import MAX_PLAN_BYTES, check_size, load_text
 
 _HEADER_COMMENT = (
     "# Reconciler plan. Review it (reconciler show FILE --format markdown), then apply it with:\n"
@@ -52,6 +52,7 @@ def _sorted(value: Any) -> Any:
 #: not what to write) and what only the live reader knows.
 _LEFT_OUT: dict[type, frozenset[str]] = {
     Property: frozenset({"renamed_from", "options_mode"}),
+    SelectOption: frozenset({"default_color"}),
     Column: frozenset({"renamed_from"}),
     Table: frozenset({"renamed_from", "mirror", "primary_key_name"}),
 }
@@ -140,11 +141,17 @@ def from_document(doc: Any, source: str) -> Plan:
         raise PlanFileError(
             f"{source}: plan format_version {doc['format_version']!r} is not supported by this "
             f"reconciler (it reads version {FORMAT_VERSION}); make the plan again with this version")
+    header = doc.get("header") or {}
+    if not isinstance(header, dict):
+        what = {str: "text", int: "a number", float: "a number", bool: "a boolean",
+                list: "a list"}.get(type(header), type(header).__name__)
+        raise PlanFileError(f"{source}: invalid plan file at header: it is {what}, not a "
+                            "mapping (was the file edited by hand? make the plan again)")
     try:
-        header = dict(doc.get("header") or {}, format_version=doc["format_version"])
         changes = [_without_action(c, i, source) for i, c in enumerate(doc.get("changes") or [])] \
             if isinstance(doc.get("changes"), list) else doc.get("changes")
-        return Plan.model_validate({"header": header, "changes": changes,
+        return Plan.model_validate({"header": dict(header, format_version=doc["format_version"]),
+                                    "changes": changes,
                                     "content": doc.get("content") or {},
                                     "sync": doc.get("sync") or {}, "cost": doc.get("cost")})
     except ValidationError as exc:
@@ -158,7 +165,8 @@ def _without_action(change: Any, index: int, source: str) -> Any:
     `action` its kind does not imply, is refused (the file was edited by hand)."""
     if not isinstance(change, dict):
         return change
-    cls = BY_KIND.get(change.get("kind"))  # type: ignore[arg-type]
+    kind = change.get("kind")
+    cls = BY_KIND.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise PlanFileError(f"{source}: invalid plan file at changes.{index}.kind: unknown "
                             f"change kind {change.get('kind')!r}")
@@ -170,13 +178,21 @@ def _without_action(change: Any, index: int, source: str) -> Any:
 
 
 def load(path: Path) -> Plan:
-    """Read a plan file. Raises `PlanFileError` for a missing, malformed or foreign file."""
+    """Read a plan file. Raises `PlanFileError` for a missing, malformed, oversized
+    (`safe_yaml.MAX_PLAN_BYTES`) or foreign file, and for YAML aliases that recurse or expand
+    beyond `safe_yaml.MAX_ALIAS_NODES` (plan files never hold aliases of their own)."""
     try:
-        doc = _yaml().load(path.read_text(encoding="utf-8"))
+        too_big = check_size(path, MAX_PLAN_BYTES, "plan file")
+        text = path.read_text(encoding="utf-8") if too_big is None else ""
     except OSError as exc:
         raise PlanFileError(f"{path}: cannot read the plan file ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise PlanFileError(f"{path}: not a reconciler plan file (not UTF-8 text)") from None
-    except YAMLError as exc:
-        raise PlanFileError(f"{path}: not a valid plan file ({exc})") from None
-    return from_document(doc, str(path))
+    if too_big is not None:
+        raise PlanFileError(f"{path}: {too_big.message}")
+    parsed = load_text(_yaml(), text)
+    if parsed.fatal:
+        issue = parsed.issues[0]
+        raise PlanFileError(f"{path}:{issue.line}:{issue.col}: not a valid plan file "
+                            f"({issue.message})")
+    return from_document(parsed.data, str(path))

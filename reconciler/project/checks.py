@@ -10,9 +10,13 @@ from collections.abc import Iterable, Mapping
 
 from reconciler.errors import SpecProblem
 from reconciler.project.config import Config
+from reconciler.backends.notion.convert import rich_text_problem
 from reconciler.project.documents import (
-    MAX_NAME, DatabaseDoc, OptionDoc, OptionsBase, RelationDoc, RollupDoc, VocabularyDoc,
+    MAX_NAME, DatabaseDoc, FormulaDoc, OptionDoc, OptionsBase, RelationDoc, RollupDoc,
+    VocabularyDoc,
 )
+from reconciler.project.formula import referenced
+from reconciler.project.formula_check import PROPERTY_TYPES, ROLLUP_TYPES, check_formula
 from reconciler.project.resolve import BackReference, back_references, is_matching_back
 from reconciler.project.yaml import Loaded
 
@@ -55,6 +59,8 @@ def check_databases(dbs: Databases, db_names: set[str], vocab_names: set[str],
         problems += check_property_names(item)
         problems += check_renames(item)
         problems += check_property_settings(item, dbs, db_names, vocab_names, refs)
+        problems += check_texts(item)
+        problems += check_formulas(item, refs)
     problems += check_unique_titles(dbs, config)
     problems += check_back_references(dbs, refs)
     return problems
@@ -175,6 +181,66 @@ def _relation_target(item: Loaded[DatabaseDoc], name: str, refs: list[BackRefere
         return prop.database
     back = next((r for r in refs if r.target == item.key and r.name == name), None)
     return back.source if back and prop is None else None
+
+
+def check_texts(item: Loaded[DatabaseDoc]) -> list[SpecProblem]:
+    """The title and description fit one rich text array (100 objects of 2000 characters,
+    NOTION-API.md §4.2), and a two-way relation's synced_property is a property name (≤ 100)."""
+    problems = [item.problem((key,), f"{key}: {problem}")
+                for key, text in (("title", item.doc.title), ("description", item.doc.description))
+                if text and (problem := rich_text_problem(text))]
+    for name, prop in item.doc.properties.items():
+        synced = getattr(prop, "synced_property", None) or ""
+        if len(synced) > MAX_NAME:
+            problems.append(item.problem(("properties", name, "synced_property"), (
+                f"synced_property is {len(synced)} characters long: a property name has at most "
+                f"{MAX_NAME}")))
+    return problems
+
+
+def check_formulas(item: Loaded[DatabaseDoc], refs: list[BackReference]) -> list[SpecProblem]:
+    """Every formula's syntax, the properties it names, its functions and types
+    (`project.formula_check`), located at the character inside `expression`. A formula's type
+    is what `prop()` of it gives other formulas; formulas referring to each other in a circle
+    are refused (Notion cannot compute them)."""
+    props = item.doc.properties
+    formulas = {n: p.expression for n, p in props.items() if isinstance(p, FormulaDoc)}
+    if not formulas:
+        return []
+    types = {n: _formula_type(p) for n, p in props.items() if n not in formulas}
+    types |= {r.name: "list[page]" for r in refs if r.target == item.key and r.name not in props}
+    resolved: dict[str, str] = {}
+    problems: list[SpecProblem] = []
+
+    def resolve(name: str, path: tuple[str, ...]) -> None:
+        for other, index in referenced(formulas[name]):
+            if other in path or other == name:
+                circle = " → ".join(path[path.index(other):] + (name, other)) \
+                    if other in path else f"{name} → {name}"
+                problems.append(_at_char(item, name, index, f"formulas refer to each other in a "
+                                                            f"circle ({circle}): break the circle"))
+            elif other in formulas and other not in resolved:
+                resolve(other, path + (name,))
+        result, found = check_formula(formulas[name], {**types, **{
+            f: resolved.get(f, "any") for f in formulas}})
+        resolved[name] = result
+        problems.extend(_at_char(item, name, p.index, f"formula: {p.message}") for p in found)
+
+    for name in formulas:
+        if name not in resolved:
+            resolve(name, ())
+    return problems
+
+
+def _formula_type(prop) -> str:
+    if isinstance(prop, RollupDoc):
+        return ROLLUP_TYPES.get(prop.function, "any")
+    return PROPERTY_TYPES.get(prop.type, "any")
+
+
+def _at_char(item: Loaded[DatabaseDoc], name: str, index: int, message: str) -> SpecProblem:
+    line, col = item.yaml.locate_in_value(("properties", name, "expression"), index)
+    return SpecProblem(item.file, line, col, message)
 
 
 def check_unique_titles(dbs: Databases, config: Config) -> list[SpecProblem]:

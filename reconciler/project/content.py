@@ -11,13 +11,16 @@ problems naming file, row and value. Never raises for bad content; nothing is wr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.backends.notion.convert import READ_ONLY_TYPES
-from reconciler.errors import SpecProblem, relative
+from reconciler.backends.notion.convert import payload_problem
+from reconciler.errors import SpecProblem
+from reconciler.model.column_values import row_problems, unset_required
+from reconciler.model.property_types import WRITABLE_TYPES
 from reconciler.model.content import ContentSet, SourceRow
 from reconciler.model.notion import NotionDatabases, Property, SelectOption, stable_color
 from reconciler.model.postgres import Table
@@ -26,7 +29,7 @@ from reconciler.project.sources import READERS, ReadContext, Record
 from reconciler.project.sources.paths import MISSING, PathSyntaxError, parse_path
 from reconciler.project.supabase_docs import TableDoc
 from reconciler.project.values import to_notion, to_postgres
-from reconciler.project.yaml import Loaded, load_yaml, validate
+from reconciler.project.yaml import Loaded
 
 #: Types a Notion key property may have; the hash property must be rich_text.
 NOTION_KEY_TYPES = ("title", "rich_text", "number", "select", "status", "url", "email",
@@ -47,6 +50,7 @@ class Target:
     types: dict[str, str]
     notion: dict[str, Property] = field(default_factory=dict)
     unique: set[str] = field(default_factory=set)
+    table: Table | None = None
 
     def problem(self, loc: tuple, message: str) -> SpecProblem:
         return self.item.problem(("content",) + loc, message)
@@ -57,12 +61,13 @@ class Target:
 
 
 def load_content(root: Path, databases: Mapping[str, Loaded], notion: NotionDatabases,
-                 tables: tuple[Table, ...], env: Mapping[str, str]
+                 tables: tuple[Table, ...], table_docs: Sequence[Loaded[TableDoc]]
                  ) -> tuple[tuple[ContentSet, ...], NotionDatabases, list[SpecProblem]]:
-    """Every content set of the project; see the module docstring."""
+    """Every content set of the project; see the module docstring. `table_docs` are the valid
+    Supabase documents `tables` were resolved from (`project.supabase.read_table_docs`)."""
     targets = [_notion_target(k, item, notion) for k, item in databases.items()
                if item.doc.content is not None]
-    targets += _table_targets(root, tables, env)
+    targets += _table_targets(tables, table_docs)
     sets, problems, added = [], [], {}
     for target in targets:
         content, more, new = _content_set(root, target)
@@ -79,22 +84,20 @@ def _notion_target(key: str, item: Loaded, notion: NotionDatabases) -> Target:
                   notion=props)
 
 
-def _table_targets(root: Path, tables: tuple[Table, ...], env: Mapping[str, str]) -> list[Target]:
-    """Targets of the Supabase files with a `content:` (re-read here for their positions)."""
+def _table_targets(tables: tuple[Table, ...], docs: Sequence[Loaded[TableDoc]]) -> list[Target]:
+    """Targets of the Supabase files with a `content:`."""
     by_name = {(t.schema_name, t.name): t for t in tables}
     out = []
-    for path in sorted((Path(root) / "schemas" / "supabase").glob("*.yaml")):
-        ydoc, problems = load_yaml(path, relative(path, Path(root)), dict(env))
-        doc = validate(TableDoc, ydoc)[0] if ydoc is not None and not problems else None
-        table = by_name.get((doc.schema_, doc.name or path.stem)) if doc is not None else None
+    for item in docs:
+        doc = item.doc
+        table = by_name.get((doc.schema_, doc.name or item.key))
         if table is None or doc.content is None:
             continue
         unique = {u.columns[0] for u in table.uniques if len(u.columns) == 1}
         unique |= {i.columns[0] for i in table.indexes if i.unique and len(i.columns) == 1}
         unique |= set(table.primary_key) if len(table.primary_key) == 1 else set()
-        out.append(Target(f"supabase.{table.schema_name}.{table.name}",
-                          Loaded(path.stem, ydoc.file, doc, ydoc), doc.content,
-                          {c.name: c.type for c in table.columns}, unique=unique))
+        out.append(Target(f"supabase.{table.schema_name}.{table.name}", item, doc.content,
+                          {c.name: c.type for c in table.columns}, unique=unique, table=table))
     return out
 
 
@@ -134,6 +137,11 @@ def check_fields(target: Target) -> list[SpecProblem]:
         problems.append(target.problem(loc[:-1], f"fields must map the key {doc.key!r}"))
     for name, spec in specs.items():
         problems += _check_field(target, loc + (name,), name, spec, what)
+    if target.table is not None and not problems:
+        problems += [target.problem(loc, f"column {name!r} is NOT NULL and has no default, but "
+                                    "fields does not map it: every insert would fail; map it, "
+                                    "or give the column a default")
+                     for name in unset_required(target.table, {*specs, doc.key, doc.hash})]
     return problems
 
 
@@ -142,7 +150,7 @@ def _check_named(target: Target, loc: tuple, name: str, allowed: tuple, what: st
         known = ", ".join(target.types) or "none"
         return [target.problem(loc, f"{loc[0]}: {name!r} is not a declared {what} "
                                f"(declared: {known})")]
-    if target.types[name] not in allowed:
+    if re.sub(r"\(.*\)", "", target.types[name]) not in allowed:  # varchar(4) is a varchar
         return [target.problem(loc, f"{loc[0]}: {name!r} is a {target.types[name]} {what}; "
                                f"the {loc[0]} must be one of: {', '.join(allowed)}")]
     return []
@@ -155,7 +163,7 @@ def _check_field(target: Target, loc: tuple, name: str, spec: Any, what: str) ->
     if name == target.doc.hash:
         return [target.problem(loc, f"fields: {name!r} is the hash field, which the sync writes "
                                "itself: remove it from fields")]
-    if target.notion and target.types[name] in READ_ONLY_TYPES:
+    if target.notion and target.types[name] not in WRITABLE_TYPES:
         return [target.problem(loc, f"fields: {name!r} is a {target.types[name]} property, "
                                "which Notion computes: it cannot be written")]
     kind = target.doc.source.kind
@@ -223,9 +231,25 @@ def _row(target: Target, record: Record) -> tuple[SourceRow | None, list[SpecPro
         problems.append(SpecProblem(record.file, record.line or line, col,
                                     f"{label}: no value for the key {target.doc.key!r} "
                                     f"(path {_path(specs[target.doc.key])!r})"))
+    if not problems:
+        problems = _refused(target, record, label, values, where)
     if problems:
         return None, problems, {}
     return SourceRow(key=str(key), values=values, source=record.where), [], where
+
+
+def _refused(target: Target, record: Record, label: str, values: dict[str, Any],
+             where: dict[str, tuple[int, int]]) -> list[SpecProblem]:
+    """What the target would refuse of a typed row, before any write: a Postgres value its
+    declared column refuses or a CHECK the row breaks (`model.column_values`); a Notion page
+    body over the 500 KB a request may carry (`convert.payload_problem`, NOTION-API.md §4.2)."""
+    if target.table is not None:
+        return [SpecProblem(record.file, *where.get(field or "", record.locate(())),
+                            f"{label}: {message}")
+                for field, message in row_problems(target.table, values)]
+    problem = payload_problem(target.types, values) if target.notion else None
+    return [] if problem is None else [
+        SpecProblem(record.file, record.line or 1, 1, f"{label}: {problem}")]
 
 
 def vocabulary_gate(target: Target, rows: list[SourceRow], spots: Mapping[str, tuple[str, dict]]
@@ -279,7 +303,7 @@ def _with_options(notion: NotionDatabases, added: Mapping[tuple[str, str], list[
     for db in notion.databases:
         props = tuple(
             p.model_copy(update={"options": p.options + tuple(
-                SelectOption(name=n, color=stable_color(n)) for n in added[(db.address, p.name)])})
+                SelectOption(name=n, color=stable_color(n), default_color=True) for n in added[(db.address, p.name)])})
             if (db.address, p.name) in added else p
             for p in db.properties)
         databases.append(db.model_copy(update={"properties": props}))

@@ -27,7 +27,7 @@ from reconciler.project.config import CONFIG_PATHS, Config, config_paths
 from reconciler.project.documents import DatabaseDoc, VocabularyDoc, explain_error
 from reconciler.project.checks import check_databases, check_vocabulary
 from reconciler.project.resolve import resolve_notion, resolve_vocabulary
-from reconciler.project.supabase import load_supabase
+from reconciler.project.supabase import load_supabase, read_table_docs
 from reconciler.project.sync import load_sync
 from reconciler.project.yaml import Loaded, environment, load_yaml, validate
 
@@ -122,16 +122,16 @@ def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
         problems += check_vocabulary(item)
     problems += check_databases(dbs, db_names, vocab_names, config)
     notion = _resolve_or_none(dbs, vocabs, config, partial=bool(problems))
-    table_files: list = []
-    supabase, more = load_supabase(root, env, notion or NotionDatabases(), table_files)
+    table_docs = read_table_docs(root, env)
+    supabase, more = load_supabase(root, env, notion or NotionDatabases(), table_docs)
     problems += [p for p in more if notion is not None or not p.message.startswith("mirror:")]
     if problems:
         notion = None
     content: tuple[ContentSet, ...] = ()
     sync: tuple[SyncTable, ...] = ()
     if not problems:
-        content, notion, problems = load_content(root, dbs, notion, supabase, env)
-        sync, more = load_sync(root, table_files, supabase, notion, dbs, env)
+        content, notion, problems = load_content(root, dbs, notion, supabase, table_docs[0])
+        sync, more = load_sync(root, table_docs[0], supabase, notion, dbs, env)
         problems += more
     if problems:
         raise SpecError(problems)

@@ -1,6 +1,7 @@
 """`mirror: <notion database>`: derive a table's columns from a Notion database's properties.
 
-The type mapping (documented in docs/supabase.md) follows the shapes of Notion property values
+The column type of each property type is the `postgres` of its row in
+`model.property_types`; the mapping (documented in docs/supabase.md) follows the shapes of Notion property values
 (Notion API 2025-09-03, "Property values"): plain text for title/rich_text/url/email/phone/select/
 status/unique_id, `text[]` for multi_select names, `uuid[]` of related page ids for relations,
 `numeric` for numbers, `boolean` for checkboxes, `timestamptz` (or `date`) for dates and
@@ -13,22 +14,8 @@ import re
 
 from reconciler.model.notion import Database, Property
 from reconciler.model.postgres import Column
+from reconciler.model.property_types import property_type
 
-#: Notion property type → Postgres column type. `date` is replaced by the mirror's `dates` choice.
-NOTION_TO_POSTGRES: dict[str, str] = {
-    "title": "text", "rich_text": "text", "url": "text", "email": "text", "phone_number": "text",
-    "select": "text", "status": "text", "unique_id": "text",
-    "multi_select": "text[]",
-    "relation": "uuid[]",
-    "number": "numeric",
-    "checkbox": "boolean",
-    "date": "timestamptz",
-    "created_time": "timestamptz", "last_edited_time": "timestamptz",
-    "people": "jsonb", "files": "jsonb", "formula": "jsonb", "rollup": "jsonb",
-    "created_by": "jsonb", "last_edited_by": "jsonb", "place": "jsonb", "verification": "jsonb",
-}
-#: Notion types without a value worth storing (a button has none).
-SKIPPED_TYPES: frozenset[str] = frozenset({"button"})
 
 #: Columns every mirrored table has, in this order (seed 001: id, notion_page_id, timestamps).
 SYSTEM_COLUMNS: tuple[Column, ...] = (
@@ -53,9 +40,10 @@ def column_name(property_name: str) -> str:
 def to_column(prop: Property, dates: str = "timestamptz") -> Column | None:
     """The column mirroring `prop` (None for types without a value). Its comment names the
     property, its `renamed_from` follows the property's."""
-    if prop.type in SKIPPED_TYPES or prop.type not in NOTION_TO_POSTGRES:
+    row = property_type(prop.type)
+    if row is None or row.postgres is None:
         return None
-    pg_type = dates if prop.type == "date" else NOTION_TO_POSTGRES[prop.type]
+    pg_type = dates if prop.type == "date" else row.postgres
     former = tuple(dict.fromkeys(column_name(n) for n in prop.renamed_from))
     return Column(name=column_name(prop.name), type=pg_type, nullable=True,
                   comment=f"Notion property {prop.name!r} ({prop.type})",

@@ -82,7 +82,7 @@ def _is_two_way(prop: PropertyBase) -> bool:
 def to_option(doc: OptionDoc) -> SelectOption:
     """An option with its declared colour, else `stable_color(name)` (DESIGN.md "Vocabulary")."""
     return SelectOption(name=doc.name, color=doc.color or stable_color(doc.name),
-                        description=doc.description)
+                        description=doc.description, default_color=doc.color is None)
 
 
 def resolve_vocabulary(name: str, doc: VocabularyDoc) -> Vocabulary:

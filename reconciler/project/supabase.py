@@ -31,14 +31,29 @@ SPEC_DIR = Path("schemas") / "supabase"
 
 
 def load_supabase(root: Path, env: Mapping[str, str], notion: NotionDatabases,
-                  files: list[Loaded[TableDoc]] | None = None
+                  docs: "tuple[list[Loaded[TableDoc]], list[SpecProblem]] | None" = None
                   ) -> tuple[tuple[Table, ...], list[SpecProblem]]:
     """Read every `<root>/schemas/supabase/*.yaml` (sorted) into tables.
 
     Returns `(tables, problems)`; file names in problems are relative to `root`. `notion` is the
-    desired Notion databases that `mirror:` names resolve against. When `files` is given, the
-    validated documents are appended to it (in the order of `tables`). OSError propagates.
+    desired Notion databases that `mirror:` names resolve against. `docs` is what
+    `read_table_docs(root, env)` returned, when the caller already read the files (each file is
+    parsed once). OSError propagates.
     """
+    loaded, problems = docs if docs is not None else read_table_docs(root, env)
+    problems = list(problems)
+    tables: list[Table] = []
+    for item in loaded:
+        table, more = resolve_table(item, notion)
+        tables.append(table)
+        problems += more
+    problems += check_tables(loaded, tables)
+    return tuple(tables), problems
+
+
+def read_table_docs(root: Path, env: Mapping[str, str]
+                    ) -> tuple[list[Loaded[TableDoc]], list[SpecProblem]]:
+    """The valid `schemas/supabase/*.yaml` documents (sorted by file) and the problems of all."""
     problems: list[SpecProblem] = []
     loaded: list[Loaded[TableDoc]] = []
     for path in sorted((Path(root) / SPEC_DIR).glob("*.yaml")):
@@ -51,15 +66,7 @@ def load_supabase(root: Path, env: Mapping[str, str], notion: NotionDatabases,
         problems += more
         if valid is not None:
             loaded.append(Loaded(path.stem, file, valid, doc))
-    tables: list[Table] = []
-    for item in loaded:
-        table, more = resolve_table(item, notion)
-        tables.append(table)
-        problems += more
-    problems += check_tables(loaded, tables)
-    if files is not None:
-        files += loaded
-    return tuple(tables), problems
+    return loaded, problems
 
 
 def resolve_table(item: Loaded[TableDoc], notion: NotionDatabases

@@ -6,7 +6,8 @@ never lossy: `"42"` → 42 only when it parses; `"true"/"yes"/"1"` → True for 
 date string → `{"start": …}`; numbers become text for text types; a list of scalars becomes
 one line each for rich_text. A comma-separated string is
 NOT split for multi_select (write a list). Long text is kept (the engine splits it into 2000-
-character pieces, NOTION-API.md §4.2); option names follow NOTION-API.md §3.4 (no comma, ≤ 100).
+character pieces, NOTION-API.md §4.2) up to 100 pieces, and refused beyond; option names follow
+NOTION-API.md §3.4 (no comma, ≤ 100); integers beyond ±(2⁵³ − 1) are refused for Notion.
 Postgres types are the canonical spellings of `model.postgres.normalise_type`.
 """
 
@@ -29,7 +30,16 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\Z")
 
 
 def _got(expected: str, value: Any) -> ValueError:
-    return ValueError(f"expects {expected}, got {value!r}")
+    return ValueError(f"expects {expected}, got {_short(value)}")
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """`repr(value)` cut to `limit` characters (values can be megabytes, ints 10⁵ digits)."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"a {len(str(abs(value))) if value.bit_length() < 14_000 else 'huge'}-digit number"
+    text = repr(value) if not isinstance(value, (str, list, dict)) or len(value) < limit \
+        else repr(value[:limit] if not isinstance(value, dict) else dict(list(value.items())[:3]))
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _text(value: Any) -> str | None:
@@ -59,7 +69,8 @@ def _number(value: Any) -> int | float | None:
             value = int(text) if _INT.match(text) else float(text)
         except ValueError:
             raise _got("a number", value) from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+            (isinstance(value, float) and not math.isfinite(value)):  # ints of any size are fine
         raise _got("a number", value)
     return value
 
@@ -170,10 +181,10 @@ NOTION: dict[str, Callable[[Any], Any]] = {
     "email": _email, "phone_number": _text, "place": _place,
 }
 
-#: Types whose normal form `value_to_api` can check further (limits, shapes); text is left out
-#: because long text is fine here (the engine splits it).
-_API_CHECKED = {"number", "select", "status", "multi_select", "date", "files", "url",
-                "email", "phone_number", "place"}
+#: Types whose normal form `value_to_api` checks further (limits, shapes): text is split into
+#: up to 100 pieces of 2000 characters there and refused beyond (NOTION-API.md §4.2).
+_API_CHECKED = {"title", "rich_text", "number", "select", "status", "multi_select", "date",
+                "files", "url", "email", "phone_number", "place"}
 
 
 def to_notion(prop_type: str, value: Any) -> Any:

@@ -17,10 +17,9 @@ from typing import Any, Callable, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
-from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from reconciler.errors import SpecProblem
+from reconciler.safe_yaml import MAX_SPEC_BYTES, check_size, load_text
 
 M = TypeVar("M", bound=BaseModel)
 #: Turns one pydantic error (`errors()` item) into `(data loc, message)`, or None for the default.
@@ -30,11 +29,18 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 @dataclass
 class YamlDocument:
-    """A parsed YAML file: `data` (plain Python) and the positions of its nodes."""
+    """A parsed YAML file: `data` (plain Python) and the positions of its nodes.
+
+    `positions` maps a node path (keys and indexes) to its 1-based (line, col); a mapping
+    value's own start is under `path + ("__value__",)`. `text` is the source (for locating
+    characters inside a string, `locate_in_value`), whose line 1 is line `1 + line_offset`.
+    """
 
     file: str
     data: Any
     positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)
+    text: str = ""
+    line_offset: int = 0
 
     def locate(self, loc: tuple) -> tuple[int, int]:
         """1-based (line, col) of the deepest node of `loc` that exists, else (1, 1)."""
@@ -44,6 +50,47 @@ class YamlDocument:
                 return self.positions[loc]
             loc = loc[:-1]
         return self.positions.get((), (1, 1))
+
+    def locate_in_value(self, loc: tuple, index: int) -> tuple[int, int]:
+        """1-based (line, col) of character `index` of the string value at `loc` (e.g. inside a
+        formula), following how the value is written: plain, quoted (`''`, backslash escapes,
+        folded lines) or a literal block (`|`). The value's start when it cannot tell."""
+        start = self.positions.get(tuple(loc) + ("__value__",))
+        lines = self.text.splitlines()
+        if start is None or not 0 <= start[0] - 1 - self.line_offset < len(lines):
+            return self.locate(loc)
+        row, col = start[0] - 1 - self.line_offset, start[1] - 1
+        first = lines[row][col:col + 1]
+        if first == "|":
+            return self._in_block(lines, row, index)
+        if first in ("'", '"'):
+            return self._in_quoted(lines, row, col, index, first)
+        return start[0], start[1] + index if first not in (">",) else start[1]
+
+    def _in_block(self, lines: list[str], row: int, index: int) -> tuple[int, int]:
+        body = lines[row + 1:]
+        indent = next((len(x) - len(x.lstrip(" ")) for x in body if x.strip()), 0)
+        value = "\n".join(x[indent:] for x in body)
+        before = value[:index]
+        return (row + 2 + before.count("\n") + self.line_offset,
+                indent + len(before) - (before.rfind("\n") + 1) + 1)
+
+    def _in_quoted(self, lines: list[str], row: int, col: int, index: int, quote: str
+                   ) -> tuple[int, int]:
+        i, done = col + 1, 0
+        while row < len(lines):
+            line = lines[row]
+            while i < len(line):
+                if done == index or line[i] == quote and not line.startswith(quote * 2, i):
+                    return row + 1 + self.line_offset, i + 1
+                step = 2 if line[i] == quote or (quote == '"' and line[i] == "\\") else 1
+                if quote == '"' and line[i] == "\\":
+                    step += {"x": 2, "u": 4, "U": 8}.get(line[i + 1:i + 2], 0)
+                i, done = i + step, done + 1
+            row, i, done = row + 1, 0, done + 1  # a line break folds into one space
+            if row < len(lines):
+                i = len(lines[row]) - len(lines[row].lstrip())
+        return self.locate(())
 
 
 @dataclass(frozen=True)
@@ -73,7 +120,7 @@ def _plain(node: Any, path: tuple, positions: dict, env: dict[str, str] | None,
                 positions.setdefault(path + (str(key), "__value__"), (vline + 1, vcol + 1))
             except (KeyError, TypeError, AttributeError):
                 pass
-            if str(key) in out:
+            if str(key) in out:  # `1:` and `"1":` are one key once read as text
                 line, col = positions.get(path + (str(key),), (1, 1))
                 problems.append(SpecProblem(file, line, col, f"duplicate key {key!r}"))
             out[str(key)] = _plain(node[key], path + (str(key),), positions, env, problems, file)
@@ -113,54 +160,43 @@ def _interpolate(text: str, env: dict[str, str], path: tuple, positions: dict,
     return _VAR.sub(sub, text)
 
 
-def load_yaml(path: Path, file: str, env: dict[str, str] | None = None
-              ) -> tuple[YamlDocument | None, list[SpecProblem]]:
+def load_yaml(path: Path, file: str, env: dict[str, str] | None = None, *,
+              max_bytes: int = MAX_SPEC_BYTES) -> tuple[YamlDocument | None, list[SpecProblem]]:
     """Parse `path` (named `file` in messages). `${VAR}` / `${VAR:-default}` are replaced from `env`.
 
-    Returns the document, or None with the problems when the YAML itself is broken.
-    Never raises for bad content; OSError propagates for unreadable files.
+    The text is parsed once (`safe_yaml.load_text`): recursive aliases, alias bombs, integers
+    of more than 4,300 digits and files over `max_bytes` are refused with a located problem,
+    and every duplicate key is reported. Returns the document, or None with the problems when
+    the YAML itself is broken or refused. Never raises for bad content; OSError propagates for
+    unreadable files.
     """
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = True
+    too_big = check_size(path, max_bytes, "file")
+    if too_big is not None:
+        return None, [SpecProblem(file, too_big.line, too_big.col, too_big.message)]
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         return None, [SpecProblem(file, 1, 1, f"not UTF-8 text: {exc.reason}")]
-    try:
-        root = yaml.load(text)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = exc.problem or exc.context or "invalid YAML"
-        return None, [SpecProblem(file, line, col, f"invalid YAML: {what}")]
-    except Exception as exc:  # ruamel raises a few unmarked errors (e.g. bad tokens, recursion)
-        return None, [SpecProblem(file, 1, 1, f"invalid YAML: {exc}")]
+    return parse_yaml(text, file, env)
+
+
+def parse_yaml(text: str, file: str, env: dict[str, str] | None = None, *, line_offset: int = 0
+               ) -> tuple[YamlDocument | None, list[SpecProblem]]:
+    """`load_yaml` for a text already read; `line_offset` is added to every line (e.g. 1 for
+    front matter that starts on a file's second line)."""
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = True
+    parsed = load_text(yaml, text)
+    problems = [SpecProblem(file, i.line + line_offset, i.col, i.message) for i in parsed.issues]
+    if parsed.fatal:
+        return None, problems
     positions: dict[tuple, tuple[int, int]] = {(): (1, 1)}
-    problems: list[SpecProblem] = _duplicate_keys(yaml, text, file)
-    data = _plain(root, (), positions, env, problems, file)
-    return YamlDocument(file, data, positions), problems
-
-
-def _duplicate_keys(yaml: YAML, text: str, file: str) -> list[SpecProblem]:
-    """Keys repeated in one mapping (ruamel keeps only the last one, so find them in the node tree)."""
-    problems: list[SpecProblem] = []
-    stack = [yaml.compose(text)]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, MappingNode):
-            seen: set[str] = set()
-            for key, value in node.value:
-                if isinstance(key, ScalarNode) and key.value != "<<":
-                    if key.value in seen:
-                        problems.append(SpecProblem(
-                            file, key.start_mark.line + 1, key.start_mark.column + 1,
-                            f"duplicate key {key.value!r}: a mapping may hold each key once; "
-                            "remove or rename one"))
-                    seen.add(key.value)
-                stack += [key, value]
-        elif isinstance(node, SequenceNode):
-            stack += list(node.value)
-    return sorted(problems, key=lambda p: (p.line, p.col))
+    more: list[SpecProblem] = []
+    data = _plain(parsed.data, (), positions, env, more, file)
+    if line_offset:
+        positions = {k: (line + line_offset, col) for k, (line, col) in positions.items()}
+        more = [SpecProblem(p.file, p.line + line_offset, p.col, p.message) for p in more]
+    return YamlDocument(file, data, positions, text=text, line_offset=line_offset), problems + more
 
 
 def environment(root: Path) -> dict[str, str]:

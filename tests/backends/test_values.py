@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.backends.notion.convert import (
+    MAX_SAFE_INTEGER,
     MAX_TEXT_LENGTH,
     READ_ONLY_TYPES,
     WRITABLE_TYPES,
@@ -105,7 +106,7 @@ _place = st.fixed_dictionaries(
 VALUES: dict[str, st.SearchStrategy] = {
     "title": st.text(min_size=1, max_size=5000),
     "rich_text": st.text(min_size=1, max_size=5000),
-    "number": st.one_of(st.integers(), _finite),
+    "number": st.one_of(st.integers(-MAX_SAFE_INTEGER, MAX_SAFE_INTEGER), _finite),
     "select": _option_name,
     "status": _option_name,
     "multi_select": st.lists(_option_name, max_size=100, unique=True).map(tuple),
@@ -221,6 +222,8 @@ def test_any_value_is_written_or_refused_with_value_error(kind: str, value: Any)
     ("number", "8", "number"),
     ("number", True, "number"),
     ("number", float("nan"), "finite"),
+    ("number", 2 ** 53, "exactly"),
+    ("number", -10 ** 400, "exactly"),
     ("select", {"name": "x"}, "option name"),
     ("select", "a,b", "commas"),
     ("select", "x" * 101, "100 characters"),
@@ -282,3 +285,20 @@ def test_value_from_api_edge_cases(prop_value: dict, expected: Any) -> None:
 def test_row_from_page_with_archived_only_and_no_parent() -> None:
     row = row_from_page({"object": "page", "id": "p", "archived": True, "properties": {}})
     assert (row.id, row.data_source_id, row.in_trash, row.values) == ("p", None, True, {})
+
+
+def test_long_text_is_split_up_to_100_pieces_and_refused_beyond():
+    from reconciler.backends.notion.convert import (
+        MAX_RICH_TEXT_LENGTH, payload_problem, rich_text_problem)
+
+    fits = "é" * MAX_RICH_TEXT_LENGTH
+    assert rich_text_problem(fits) is None
+    assert len(rich_text_to_api(fits)) == 100
+    assert "need 101 rich text objects" in rich_text_problem(fits + "x")
+    assert "need 101" in rich_text_problem("😀" * 100_001)  # counted in UTF-16 units
+    with pytest.raises(ValueError, match="at most 100 in one value"):
+        rich_text_to_api(fits + "x")
+    types = {"A": "rich_text", "B": "rich_text", "C": "rich_text"}
+    assert payload_problem(types, {"A": "x" * 190_000, "B": "y" * 190_000}) is None
+    assert "Notion accepts request bodies of at most 500,000" in payload_problem(
+        types, {"A": "x" * 190_000, "B": "y" * 190_000, "C": "z" * 190_000})

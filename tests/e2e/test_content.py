@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.local import local_client
+from tests.conftest import REPO
 
 runner = CliRunner()
 _ID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
@@ -31,6 +32,18 @@ def plan_doc(root: Path, *args: str) -> dict:
     out = root / "plans" / "content.yaml"
     run(root, "plan", "--out", str(out), *args, code=None)
     return json.loads(run(root, "show", str(out), "--format", "json").output)
+
+
+def backdate_every_page(root: Path) -> None:
+    """Pretend every page was last edited long before the last full read."""
+    from reconciler.local.store import Store
+
+    store = Store(root / ".reconciler" / "notion")
+    with store.transaction(write=True):
+        for ds in store.data_sources():
+            for page in store.pages_in(ds["id"]):
+                page["last_edited_time"] = "2020-01-01T00:00:00.000Z"
+    store.close()
 
 
 @pytest.fixture
@@ -214,3 +227,46 @@ def test_schema_change_without_permission_defers_the_fields_and_content_is_still
     assert modules(root)["memory"]["properties"]["Path"]["rich_text"][0]["plain_text"] == \
         "lukhas/memory"
     run(root, "plan", "--detailed-exitcode", code=0)
+
+
+def test_a_saved_plan_is_checked_at_the_minimum_cost(tmp_path: Path, calls: Counter):
+    """Apply of a reviewed plan re-reads the schema and only the pages edited since the plan's
+    read (one query for 250 rows, where a full read takes three): no page fetched alone."""
+    import shutil
+
+    root = tmp_path / "w"
+    (root / "schemas" / "notion").mkdir(parents=True)
+    shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
+    shutil.copytree(REPO / "schemas" / "vocab", root / "schemas" / "vocab")
+    shutil.copy(REPO / "schemas" / "notion" / "lukhas_modules.yaml", root / "schemas" / "notion")
+    template = json.loads((REPO / "content" / "modules" / "memory.module.manifest.json").read_text())
+    (root / "content" / "modules").mkdir(parents=True)
+    for i in range(250):
+        (root / "content" / "modules" / f"m{i:03d}.module.manifest.json").write_text(
+            json.dumps(dict(template, name=f"m{i:03d}")))
+    run(root, "apply", "--auto-approve")
+    backdate_every_page(root)  # the apply was long ago: the plan's read is later than it
+    for i in (7, 70, 170):
+        path = root / "content" / "modules" / f"m{i:03d}.module.manifest.json"
+        path.write_text(json.dumps(dict(template, name=f"m{i:03d}", coverage=0.5)))
+    calls.clear()
+    plan_doc(root)
+    assert calls["POST /v1/data_sources/{id}/query"] == 3  # the plan's full read
+    calls.clear()
+    run(root, "apply", str(root / "plans" / "content.yaml"), "--auto-approve")
+    assert calls["POST /v1/data_sources/{id}/query"] == 1
+    assert calls["GET /v1/pages/{id}"] == 0
+    assert writes(calls) == 3
+    run(root, "plan", "--detailed-exitcode", code=0)
+
+
+def test_a_page_edited_after_the_plan_makes_the_saved_plan_stale(synced: Path):
+    root = synced
+    manifest = root / "content" / "modules" / "memory.module.manifest.json"
+    manifest.write_text(manifest.read_text().replace('"coverage": ', '"coverage": 0.5, "x": ', 1))
+    plan_doc(root)
+    client = local_client(root / ".reconciler" / "notion")
+    page = modules(root)["consciousness"]
+    client.pages.update(page["id"], properties={"Coverage": {"number": 0.01}})
+    result = run(root, "apply", str(root / "plans" / "content.yaml"), "--auto-approve", code=1)
+    assert "stale" in result.output and "notion.lukhas_modules.content" in result.output

@@ -11,7 +11,7 @@ from pathlib import Path
 import notion_client
 import pytest
 
-from tests.e2e.test_content import calls, plan_doc, run, synced  # noqa: F401 (fixtures)
+from tests.e2e.test_content import backdate_every_page, calls, plan_doc, run, synced  # noqa: F401
 
 
 @pytest.fixture
@@ -30,23 +30,11 @@ def results(monkeypatch: pytest.MonkeyPatch) -> Counter:
     return counter
 
 
-def _backdate_every_page(root: Path) -> None:
-    """Pretend every page was last edited long before the last full read."""
-    from reconciler.local.store import Store
-
-    store = Store(root / ".reconciler" / "notion")
-    with store.transaction(write=True):
-        for ds in store.data_sources():
-            for page in store.pages_in(ds["id"]):
-                page["last_edited_time"] = "2020-01-01T00:00:00.000Z"
-    store.close()
-
-
 def test_plan_since_last_reads_only_edited_pages_and_plans_the_one_update(
         synced: Path, results: Counter, calls: Counter):  # noqa: F811
     root = synced
     run(root, "plan", "--detailed-exitcode", code=0)  # the last full read
-    _backdate_every_page(root)
+    backdate_every_page(root)
     run(root, "plan", "--detailed-exitcode", code=0)  # full again: snapshot with these stamps
     manifest = root / "content" / "modules" / "memory.module.manifest.json"
     data = json.loads(manifest.read_text())
@@ -56,7 +44,8 @@ def test_plan_since_last_reads_only_edited_pages_and_plans_the_one_update(
     calls.clear()
     doc = plan_doc(root, "--since", "last")
     assert sum(results.values()) == 0  # nothing was edited since the last full read
-    assert calls["GET /v1/pages/{id}"] == 1  # only the row whose source changed is fetched
+    # the row whose source changed, and the database's parent page (is it in the trash?)
+    assert calls["GET /v1/pages/{id}"] == 2
     content = [c for c in doc["changes"] if c["action"] != "no-op"
                and ".page[" in c["address"] or ".row[" in c["address"]]
     assert [(c["action"], c["address"]) for c in content] == [

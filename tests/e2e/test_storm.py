@@ -34,7 +34,7 @@ def converge(root: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch):
         plan = session.plan()
         session.apply(plan, allow_destroy=False)
         again = session.plan()
-    return session.backend("notion").target, plan, again, sum(slept)
+    return session.backend("notion").connection, plan, again, sum(slept)
 
 
 def keys_per_database(root: Path) -> dict[str, Counter]:

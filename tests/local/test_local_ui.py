@@ -107,11 +107,12 @@ def test_a_property_only_the_ui_creates_is_added(applied: Path, kind: str):
     assert live_schema(applied)["Check"]["type"] == kind
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "reconciler, not the local Notion: project/ (the spec checks) refuses a declared button or verification property "
-    "('remove it here and add it in the Notion UI'), and once added in the UI the diff plans to DELETE "
-    "it as undeclared; it should accept the declaration and plan a manual step until it exists "
-    "(diff/notion.py add_property already has that manual branch)"))
+@pytest.mark.parametrize("kind", ["button", "verification"])
+def test_a_property_only_the_ui_creates_is_added(applied: Path, kind: str):
+    cli(applied, "local", "ui", 'notion.tasks.property["Check"]', "--add", kind)
+    assert live_schema(applied)["Check"]["type"] == kind
+
+
 @pytest.mark.parametrize("kind", ["button", "verification"])
 def test_a_declared_property_only_the_ui_creates_is_manual_until_added_then_clean(applied: Path, kind: str):
     respec(applied, "  Stage: {type: status}\n", f"  Stage: {{type: status}}\n  Check: {{type: {kind}}}\n")

@@ -52,10 +52,6 @@ def test_adding_an_option_keeps_the_property_description(tmp_path: Path):
     assert [o["name"] for o in status["select"]["options"]] == ["Todo", "Done"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "reconciler: Notion answers 404 object_not_found (blaming sharing) to every write under a trashed "
-    "page (NOTION-API.md §1.4); apply reports that 404 as is. It should say that the parent page is in "
-    "the trash and name it, before any write (plan can see it: GET /v1/pages/{parent} has in_trash)"))
 def test_apply_under_a_trashed_parent_page_says_the_parent_is_trashed(tmp_path: Path):
     notion = local_client(tmp_path / "ws" / ".reconciler" / "notion")
     parent = notion.pages.create(parent={"page_id": root_page_id(notion)},

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reconciler.model.notion import CREATABLE_TYPES, NUMBER_FORMATS, OPTION_COLORS, ROLLUP_FUNCTIONS
+from reconciler.model.notion import NUMBER_FORMATS, OPTION_COLORS, ROLLUP_FUNCTIONS
+from reconciler.model.property_types import PROPERTY_TYPES
 from reconciler.project import write_schemas
 from reconciler.project.documents import DatabaseDoc, VocabularyDoc
 from reconciler.project.config import Config
@@ -29,9 +30,8 @@ def test_database_schema_offers_every_enum(tmp_path: Path):
     schema = json.loads(write_schemas(tmp_path)[0].read_text())
     text = json.dumps(schema)
     item = schema["properties"]["properties"]["additionalProperties"]
-    assert set(item["properties"]["type"]["enum"]) == CREATABLE_TYPES
-    assert "button" not in item["properties"]["type"]["enum"]
-    assert set(item["discriminator"]["mapping"]) == CREATABLE_TYPES
+    assert set(item["properties"]["type"]["enum"]) == set(PROPERTY_TYPES)
+    assert set(item["discriminator"]["mapping"]) == set(PROPERTY_TYPES)
     for values in (NUMBER_FORMATS, OPTION_COLORS, ROLLUP_FUNCTIONS):
         assert json.dumps(list(values)) in text
     assert schema["$defs"]["SelectDoc"]["title"] == "select property"

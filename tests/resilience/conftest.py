@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.backends.notion.client import LOCAL_DIR, NotionTarget, open_notion
+from reconciler.backends.notion.client import LOCAL_DIR, NotionConnection, open_notion
 from reconciler.backends.notion.resilience import RetryPolicy
 from reconciler.local import local_client, root_page_id
 
@@ -54,16 +54,16 @@ def project(tmp_path: Path) -> dict[str, str]:
     return {"root": root, "database": db["id"], "data_source": db["data_sources"][0]["id"]}
 
 
-OpenFaulty = Callable[..., NotionTarget]
+OpenFaulty = Callable[..., NotionConnection]
 
 
 @pytest.fixture
 def open_faulty(tmp_path: Path, project: dict[str, str], clock: FakeClock) -> Iterator[OpenFaulty]:
     """`open_faulty(spec, **policy)`: `open_notion` on the project with `RECONCILER_FAULTS=spec`,
     the fake clock, a seeded jitter RNG and `RetryPolicy(**policy)`."""
-    opened: list[NotionTarget] = []
+    opened: list[NotionConnection] = []
 
-    def make(spec: str, rate: float = 1000.0, **policy: float) -> NotionTarget:
+    def make(spec: str, rate: float = 1000.0, **policy: float) -> NotionConnection:
         env = {"RECONCILER_FAULTS": spec, "NOTION_RATE_LIMIT": str(rate)}
         target = open_notion(tmp_path, env, policy=RetryPolicy(**policy), clock=clock, sleep=clock.sleep,
                              rng=random.Random(1))

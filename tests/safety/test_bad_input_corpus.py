@@ -54,7 +54,6 @@ CASES = [
     ("type-is-null", "spec", N, 4, "unknown property type"),
     ("type-missing", "spec", N, 4, "property 'Est' has no type"),
     ("property-not-mapping", "spec", N, 4, "must be a mapping"),
-    ("property-button", "spec", N, 4, "add it in the Notion UI"),
     ("two-titles", "spec", N, 4, "second title property"),
     ("unknown-number-format", "spec", N, 4, "unknown number format 'dollars'"),
     ("formula-no-expression", "spec", N, 4, "missing required key 'expression'"),
@@ -128,6 +127,21 @@ CASES = [
     ("target-not-an-address", "target=not an address!", None, None, "is not a resource address"),
     ("target-empty", "target=", None, None, "is not a resource address"),
     ("target-unknown-root", "target=github.repos", None, None, "is not a resource address"),
+    # issue 9: formulas, texts, hostile YAML, malformed plan headers
+    ("formula-syntax", "spec", N, 5, "formula: expected a value, found the end of the formula"),
+    ("formula-unknown-property", "spec", N, 5, "the database has no property 'Estimat'"),
+    ("formula-type-error", "spec", N, 8, "formula: * works on numbers, not on text"),
+    ("formula-circular", "spec", N, 5, "formulas refer to each other in a circle (A → B → A)"),
+    ("description-too-long", "spec", N, 2, "description: 240,000 characters need 120 rich text"),
+    ("yaml-recursive-alias", "spec", N, 4, "recursive alias: &a is used inside itself"),
+    ("yaml-alias-bomb", "spec", N, 11, "aliases expand the file by 1,234,567,880 nodes"),
+    ("yaml-integer-too-long", "spec", N, 4, "a number of 5,000 digits"),
+    ("spec-file-too-big", "spec", N, 1, "reads files of at most 1,048,576 bytes"),
+    ("show-header-string", "show", None, None, "invalid plan file at header: it is text"),
+    ("show-header-number", "show", None, None, "invalid plan file at header: it is a number"),
+    ("show-recursive-alias", "show", None, None, "recursive alias: &c is used inside itself"),
+    ("show-alias-bomb", "show", None, None, "an alias bomb?"),
+    ("apply-header-string", "apply", None, None, "invalid plan file at header: it is text"),
 ]
 CONTENT_CASES = [
     ("content-number-is-text", "spec", C, 3, "Est expects a number, got 'high'"),
@@ -138,7 +152,27 @@ CONTENT_CASES = [
     ("content-field-undeclared", "spec", N, 12, "'Colour' is not a declared property"),
     ("content-no-files", "spec", N, 11, "no files match content/none/*.json"),
     ("content-duplicate-key", "spec", "content/t/b.json", 2, "duplicate key 'a'"),
+    # issue 9: what validate must refuse before any write
+    ("content-rich-text-too-long", "spec", C, 3, "210,000 characters need 105 rich text objects"),
+    ("content-number-too-big", "spec", C, 3, "holds integers up to ±9,007,199,254,740,991"),
+    ("content-json-integer-too-long", "spec", C, 3, "a number has more than 4,300 digits"),
+    ("content-python-exit", "spec", N, 9, "called sys.exit(3)"),
+    ("content-python-base-exception", "spec", N, 9, "failed: Stop: no more rows"),
+    ("content-front-matter-alias-bomb", "spec", "content/t/a.md", 10, "an alias bomb?"),
+    ("content-file-too-big", "spec", C, 1, "reads content files of at most 8,388,608 bytes"),
+    ("content-varchar-too-long", "spec", C, 2, "the column is character varying(4)"),
+    ("content-enum-value", "spec", C, 3, "kind 'release' breaks the check (\"kind\" IN"),
+    ("content-not-null-unmapped", "spec", S, 10, "'owner' is NOT NULL and has no default"),
 ]
+#: Cases whose files are too big to keep in the repository: written when the case is laid out.
+GENERATED = {
+    "description-too-long": {N: "title: Tasks\ndescription: " + "x" * 240_000
+                             + "\nproperties:\n  Name: {type: title}\n"},
+    "content-rich-text-too-long": {C: '{\n "name": "a",\n "notes": "' + "y" * 210_000 + '"\n}\n'},
+    "spec-file-too-big": {N: "title: Tasks\nproperties:\n  Name: {type: title}\n"
+                          + "# padding\n" * 110_000},
+    "content-file-too-big": {C: '{"name": "a", "notes": "' + "z" * (9 << 20) + '"}\n'},
+}
 ALL = CASES + [pytest.param(*c, marks=pytest.mark.skipif(
     not HAS_CONTENT, reason="content sources (reconciler.project.content) not present"))
     for c in CONTENT_CASES]
@@ -150,6 +184,9 @@ def project(case: str, tmp_path: Path) -> Path:
     root = tmp_path / "ws"
     shutil.copytree(CORPUS / "_base", root)
     shutil.copytree(CORPUS / case, root, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".keep"))
+    for rel, text in GENERATED.get(case, {}).items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
     return root
 
 

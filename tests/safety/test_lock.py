@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -23,7 +27,8 @@ def test_file_lock_is_created_with_its_owner_and_removed_on_exit(tmp_path: Path)
     with project_lock(tmp_path) as info:
         data = json.loads((tmp_path / LOCK_FILE).read_text())
         assert data == {"id": info.id, "owner": info.owner, "operation": "apply",
-                        "started_at": info.started_at}
+                        "started_at": info.started_at, "host": socket.gethostname(),
+                        "pid": os.getpid()}
         assert " pid " in info.owner and "@" in info.owner
         assert info.started_at.endswith("+00:00")
     assert not (tmp_path / LOCK_FILE).exists()
@@ -97,6 +102,83 @@ def test_lock_key_is_stable_and_signed_64_bit(tmp_path: Path):
     assert lock_key(tmp_path) == lock_key(tmp_path / "." )
     assert lock_key(tmp_path) != lock_key(tmp_path / "other")
     assert -2**63 <= lock_key(tmp_path) < 2**63
+
+
+# -- a dead owner's lock is taken over, a live or remote one is not -----------------------------
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _leave_lock(root: Path, *, host: str, pid: int, fields: bool = True) -> dict:
+    data = {"id": "dead-run", "owner": f"someone@{host} pid {pid}", "operation": "apply",
+            "started_at": "2026-01-01T00:00:00+00:00"}
+    if fields:
+        data |= {"host": host, "pid": pid}
+    (root / LOCK_FILE).parent.mkdir(parents=True, exist_ok=True)
+    (root / LOCK_FILE).write_text(json.dumps(data))
+    return data
+
+
+@pytest.mark.parametrize("fields", [True, False], ids=["host-and-pid", "owner-text-only"])
+def test_the_lock_of_a_dead_process_on_this_host_is_taken_over_with_a_message(
+        tmp_path: Path, fields: bool):
+    pid = _dead_pid()
+    _leave_lock(tmp_path, host=socket.gethostname(), pid=pid, fields=fields)
+    said: list[str] = []
+    with project_lock(tmp_path, on_takeover=said.append) as info:
+        assert current_lock(tmp_path) == info
+    assert len(said) == 1 and "dead-run" in said[0] and f"process {pid} no longer exists" in said[0]
+    assert not (tmp_path / LOCK_FILE).exists()
+
+
+@pytest.mark.parametrize("owner", ["live", "remote"])
+def test_a_live_or_remote_owner_still_needs_force_unlock(tmp_path: Path, owner: str):
+    host, pid = (socket.gethostname(), os.getppid()) if owner == "live" else \
+        ("another-host.example", _dead_pid())
+    _leave_lock(tmp_path, host=host, pid=pid)
+    said: list[str] = []
+    with pytest.raises(LockError, match="force-unlock dead-run"):
+        with project_lock(tmp_path, on_takeover=said.append):
+            pass  # pragma: no cover
+    assert said == [] and current_lock(tmp_path).id == "dead-run"
+
+
+def test_of_many_runs_finding_one_dead_lock_exactly_one_takes_it_over(tmp_path: Path):
+    _leave_lock(tmp_path, host=socket.gethostname(), pid=_dead_pid())
+    start, hold, results = threading.Barrier(6), threading.Event(), []
+
+    def run() -> None:
+        start.wait()
+        try:
+            with project_lock(tmp_path, on_takeover=lambda m: None):
+                results.append("won")
+                hold.wait(10)  # held until every other run has been refused
+        except LockError as err:
+            results.append(str(err))
+            if sum(r != "won" for r in results) == 5:
+                hold.set()
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("won") == 1, results
+    assert all(f"pid {os.getpid()}" in r for r in results if r != "won")
+
+
+def test_cli_apply_takes_over_a_dead_runs_lock_and_says_so(make_project):
+    root = make_project()
+    out = root / "plans" / "p.yaml"
+    assert runner.invoke(app, ["plan", "--dir", str(root), "--out", str(out)]).exit_code == 0
+    _leave_lock(root, host=socket.gethostname(), pid=_dead_pid())
+    result = runner.invoke(app, ["apply", str(out), "--dir", str(root)])
+    assert result.exit_code == 0, result.output
+    assert "Warning: Took over the lock of a run that is gone" in result.stderr
+    assert not (root / LOCK_FILE).exists()
 
 
 # -- the CLI ------------------------------------------------------------------------------------
@@ -191,3 +273,17 @@ def test_a_dead_sessions_row_is_removed_with_force_unlock(tmp_path: Path, lock_d
         assert _rows(lock_db) == []
         with project_lock(tmp_path / "b", postgres=conn):
             assert len(_rows(lock_db)) == 1
+
+
+@pytest.mark.postgres
+def test_the_postgres_row_of_a_dead_process_on_this_host_is_removed(tmp_path: Path, lock_db: str):
+    with psycopg.connect(lock_db) as conn:
+        with project_lock(tmp_path / "a", postgres=conn):
+            pass  # creates the lock table
+        owner = f"someone@{socket.gethostname()} pid {_dead_pid()}"
+        conn.execute(f"INSERT INTO {SCHEMA}.{TABLE} VALUES ('dead-run', %s, 'apply', 'x')", [owner])
+        conn.commit()
+        said: list[str] = []
+        with project_lock(tmp_path / "b", postgres=conn, on_takeover=said.append) as info:
+            assert _rows(lock_db) == [(info.id, info.owner)]
+        assert len(said) == 1 and "dead-run" in said[0]

@@ -140,3 +140,15 @@ def test_button_cannot_be_created_through_the_api():
     (change,) = [c for c in diff_notion(ws(make_database("t", make_property("B", "button"))), ws())
                  if c.kind == "manual"]
     assert "Notion UI" in change.manual
+
+
+def test_a_default_colour_is_never_a_reason_to_recolour_but_a_declared_one_is():
+    live = make_database("tasks", make_property("Status", "select", id="s", options=[
+        SelectOption(name="Todo", color="red", id="1")]))
+    default = make_database("tasks", make_property("Status", "select", options=[
+        SelectOption(name="Todo", color="blue", default_color=True)]))
+    declared = make_database("tasks", make_property("Status", "select", options=[
+        SelectOption(name="Todo", color="blue")]))
+    assert diff_notion(ws(default), ws(live)) == []
+    (change,) = diff_notion(ws(declared), ws(live))
+    assert change.kind == "manual" and "colour 'blue'" in change.manual

@@ -3,7 +3,7 @@
 Reading costs two calls per known database (`GET /v1/databases/{id}`, `GET /v1/data_sources/{id}`)
 plus ceil(rows/100) queries per content set and one `users.list` when content names people
 (DESIGN.md "Performance, by design"). The desired side is the project's databases with the
-target's defaults: the default parent page, and property ids known from `.reconciler/state.json`.
+connection's defaults: the default parent page, and property ids known from `.reconciler/state.json`.
 """
 
 from __future__ import annotations
@@ -14,18 +14,21 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from notion_client import APIResponseError
+
 from reconciler.backends.base import Diff, Known, Live, Report
-from reconciler.backends.notion.client import NotionTarget
+from reconciler.backends.notion.client import NotionConnection
 from reconciler.backends.notion.compile import CompileContext, compile_changes
 from reconciler.backends.notion.execute import NotionExecutor
 from reconciler.backends.notion.reader import read_notion
 from reconciler.backends.notion.rows import (key_text, load_snapshot, notion_rows, people_ids,
-                                             save_snapshot)
+                                             save_snapshot, snapshot_path)
 from reconciler.backends.notion.steps import NotionStep, PageStep, RelateStep
 from reconciler.diff.content import ContentSchema, RowChanges, diff_content
 from reconciler.diff.notion import diff_notion
-from reconciler.errors import ConfigError
-from reconciler.model.changes import ArchivePage, ChangeBase, CreateDatabase, CreatePage, UpdatePage
+from reconciler.errors import ConfigError, ReadError
+from reconciler.model.changes import (ArchivePage, ChangeBase, CreateDatabase, CreatePage,
+                                      NotionChange, UpdatePage)
 from reconciler.model.content import ContentSet
 from reconciler.model.notion import NotionDatabases
 from reconciler.state import DatabaseState, NotionState, State, save_state
@@ -35,7 +38,7 @@ __all__ = ["NotionBackend", "NotionLive", "key_text"]
 
 @dataclass
 class NotionLive:
-    """The live model of the Notion backend: the desired databases with the target's defaults
+    """The live model of the Notion backend: the desired databases with the connection's defaults
     (`desired`), the live ones found for them (`databases`), and the user ids of the e-mails
     content names (`people`, None when none is named)."""
 
@@ -45,7 +48,7 @@ class NotionLive:
 
 
 class NotionBackend:
-    """The Notion target open for one command. `state` is the whole `.reconciler/state.json`
+    """The Notion backend open on its connection for one command. `state` is the whole `.reconciler/state.json`
     (saved after every request that changes ids); `parent_page_id` the default parent of new
     databases."""
 
@@ -54,24 +57,24 @@ class NotionBackend:
     #: The Notion side of a sync reads from the watermark the Postgres side keeps.
     reads_after = ("supabase",)
 
-    def __init__(self, project_root: Path, target: NotionTarget, state: State,
+    def __init__(self, project_root: Path, connection: NotionConnection, state: State,
                  parent_page_id: str | None):
         self.project_root = project_root
-        self.target = target
+        self.connection = connection
         self.state = state
         self.parent_page_id = parent_page_id
 
     @property
     def description(self) -> str:
-        return self.target.description
+        return self.connection.description
 
     @property
     def client(self):
-        return self.target.client
+        return self.connection.client
 
     @property
     def notion_state(self) -> NotionState:
-        return self.state.notion.setdefault(self.target.state_key, NotionState())
+        return self.state.notion.setdefault(self.connection.state_key, NotionState())
 
     def save_state(self) -> None:
         save_state(self.project_root, self.state)
@@ -96,11 +99,21 @@ class NotionBackend:
                 "properties": props}))
         return project.notion.model_copy(update={"databases": tuple(databases)})
 
-    def read(self, project: Any, *, since: str | None = None, earlier: Any = None) -> Live:
+    def read(self, project: Any, *, since: str | None = None, check: bool = False,
+             earlier: Any = None) -> Live:
         """Databases, content rows and people of the project, and the Notion side of each
         synced table (`sync_read`; `earlier["supabase"]` is the Postgres read). Raises
-        `ReadError`."""
+        `ReadError`.
+
+        With `check` (apply's stale check) and the snapshots of the last full read at hand, the
+        rows are read incrementally: one `last_edited_time` query per content set for the pages
+        edited since that read (a minute of overlap), merged with the snapshot, whose
+        fingerprint equals a full read's when nothing changed; no page is fetched one by one.
+        """
         desired = self.desired(project)
+        fetch = True
+        if check and since is None and self._snapshots_complete(project):
+            since, fetch = self.state.content_watermark, False
         found = read_notion(self.client, desired, self.notion_state)
         self._remember_ids(found.databases)
         live = Live(NotionLive(desired, found.databases), fingerprints=dict(found.fingerprints))
@@ -110,7 +123,7 @@ class NotionBackend:
             db = found.databases.database(content.address.split(".", 1)[1])
             known = load_snapshot(self.project_root, content.address, content.hash_field) \
                 if since else None
-            rows, print_ = notion_rows(self.client, content, db,
+            rows, print_ = notion_rows(self.client, content, db, fetch=fetch,
                                        since=since if known is not None else None, known=known)
             save_snapshot(self.project_root, content.address, rows, content.hash_field)
             live.rows[content.address] = rows
@@ -129,6 +142,12 @@ class NotionBackend:
 
     def content_sets(self, project: Any) -> tuple[ContentSet, ...]:
         return tuple(c for c in project.content if c.address.startswith("notion."))
+
+    def _snapshots_complete(self, project: Any) -> bool:
+        """True when the last full read left its time and a snapshot of every content set."""
+        return self.state.content_watermark is not None and all(
+            snapshot_path(self.project_root, c.address).is_file()
+            for c in self.content_sets(project))
 
     def _remember_ids(self, live: NotionDatabases) -> None:
         """Databases found by their parent page (state lost, or an apply died before saving
@@ -167,19 +186,18 @@ class NotionBackend:
         want = model.desired.database(name)
         have = model.databases.database(name)
         types = {p.name: p.type for p in want.properties} if want else {}
-        targets = {p.name: p.relation.database for p in (want.properties if want else ())
+        related = {p.name: p.relation.database for p in (want.properties if want else ())
                    if p.type == "relation" and p.relation}
         people = model.people
 
         def resolve(field: str, value: Any) -> Any:
             if types.get(field) == "people" and value and people is not None:
                 return tuple(people.get(str(e).strip().lower(), e) for e in value)
-            if field not in targets or not value:
+            if field not in related or not value:
                 return value
-            related = live.rows.get(f"notion.{targets[field]}", {})
+            rows = live.rows.get(f"notion.{related[field]}", {})
             refs = value if isinstance(value, (list, tuple)) else [value]
-            return tuple(related[str(k)].id if str(k) in related else {"key": str(k)}
-                         for k in refs)
+            return tuple(rows[str(k)].id if str(k) in rows else {"key": str(k)} for k in refs)
 
         live_names = {p.name for p in have.properties} if have else set()
         former = {p.name: next((n for n in p.renamed_from if n in live_names), p.name)
@@ -191,7 +209,36 @@ class NotionBackend:
                              live_name=lambda f: former.get(f, f))
 
     def assess(self, changes: Sequence[ChangeBase], live: Live) -> list[ChangeBase]:
+        """`changes` as they are, once the parent page of every database they touch is known
+        to be there: one `GET /v1/pages/{id}` per distinct parent page, only when there is
+        something to write. Raises `ConfigError` naming the page when it is in the trash or
+        not shared with the integration, where Notion would answer each write with a 404 that
+        blames sharing (NOTION-API.md §1.4)."""
+        touched = {c.database for c in changes if isinstance(c, NotionChange)}
+        parents: dict[str, list[str]] = {}
+        for db in live.model.desired.databases:
+            if db.name in touched and db.parent_page_id:
+                parents.setdefault(db.parent_page_id, []).append(db.address)
+        for page_id, owners in sorted(parents.items()):
+            self._check_parent(page_id, owners)
         return list(changes)
+
+    def _check_parent(self, page_id: str, owners: list[str]) -> None:
+        try:
+            page = self.client.pages.retrieve(page_id)
+        except APIResponseError as exc:
+            if exc.status == 404:
+                raise ConfigError(
+                    f"{', '.join(owners)}: the parent page {page_id} does not exist or is not "
+                    "shared with the integration: share it (… menu → Connections) or set "
+                    "parent: to a page that is") from None
+            raise ReadError(f"reading the parent page {page_id} failed: {exc.code}: "
+                            f"{exc}") from None
+        if page.get("in_trash") or page.get("archived"):
+            raise ConfigError(
+                f"{', '.join(owners)}: the parent page {page_id} is in the trash, so Notion "
+                "refuses every write under it: restore the page from the trash in Notion, or "
+                "set parent: to another page, then plan again")
 
     # --- compile and execute -----------------------------------------------------------------
     def compile(self, changes: Sequence[ChangeBase], project: Any, live: Live

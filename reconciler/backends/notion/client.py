@@ -29,7 +29,7 @@ from reconciler.errors import ConfigError
 from .resilience import (DEFAULT_RATE_LIMIT, MaybeCommittedError, ResilientTransport, RetryPolicy,
                          RetryStats, TokenBucket, rate_limit_from)
 
-__all__ = ["LOCAL_DIR", "NotionTarget", "open_notion", "token_from", "MaybeCommittedError", "RetryStats",
+__all__ = ["LOCAL_DIR", "NotionConnection", "open_notion", "token_from", "MaybeCommittedError", "RetryStats",
            "RetryPolicy", "TokenBucket"]
 
 LOCAL_DIR = Path(".reconciler") / "notion"
@@ -37,7 +37,7 @@ _LOG = logging.getLogger("reconciler.notion")
 
 
 @dataclass
-class NotionTarget:
+class NotionConnection:
     """An open Notion target.
 
     - `client`: a `notion_client.Client` (sync), built with `retry=False` over a
@@ -79,7 +79,7 @@ def _proxy_for(base_url: str, env: Mapping[str, str]) -> str | None:
 
 def open_notion(root: Path, env: Mapping[str, str], rate_limit: float | None = DEFAULT_RATE_LIMIT, *,
                 policy: RetryPolicy | None = None, clock=time.monotonic, sleep=time.sleep,
-                rng: random.Random | None = None) -> NotionTarget:
+                rng: random.Random | None = None) -> NotionConnection:
     """Open the Notion target the environment asks for.
 
     With no token and no `NOTION_BASE_URL`: the local Notion stored in `<root>/.reconciler/notion`
@@ -112,7 +112,7 @@ def open_notion(root: Path, env: Mapping[str, str], rate_limit: float | None = D
         client = local_client(root / LOCAL_DIR, logger=_LOG, retry=False, faults=faults,
                               wrap=lambda inner: resilient(inner, bucket))
         where = f"local Notion ({LOCAL_DIR})" + (" with injected faults" if bucket else "")
-        return NotionTarget(client, where, "local", True, stats, bucket)
+        return NotionConnection(client, where, "local", True, stats, bucket)
     base_url = (base_url or "https://api.notion.com").rstrip("/")
     bucket = TokenBucket(rate, clock=clock, sleep=sleep)
     inner = httpx.HTTPTransport(proxy=_proxy_for(base_url, env))
@@ -121,4 +121,4 @@ def open_notion(root: Path, env: Mapping[str, str], rate_limit: float | None = D
                                   logger=_LOG, retry=False)
     parts = urlsplit(base_url)
     where = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return NotionTarget(client, f"Notion API at {where}", where, False, stats, bucket)
+    return NotionConnection(client, f"Notion API at {where}", where, False, stats, bucket)

@@ -35,17 +35,21 @@ any other type                         the raw value as returned
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from reconciler.backends.notion.schema import plain_text
 from reconciler.model.content import Row
+from reconciler.model.property_types import PROPERTY_TYPES
 
 __all__ = [
     "MAX_ARRAY_ITEMS",
     "MAX_TEXT_LENGTH",
     "READ_ONLY_TYPES",
+    "payload_problem",
+    "rich_text_problem",
     "WRITABLE_TYPES",
     "rich_text_to_api",
     "row_from_page",
@@ -64,6 +68,14 @@ MAX_URL_LENGTH = 2000
 MAX_EMAIL_PHONE_LENGTH = 200
 #: Maximum length of a select option name (NOTION-API.md §3.4).
 MAX_OPTION_NAME_LENGTH = 100
+#: Largest text one rich text array can carry: 100 objects of 2000 characters (§4.2).
+MAX_RICH_TEXT_LENGTH = MAX_ARRAY_ITEMS * MAX_TEXT_LENGTH
+#: Largest request body, in bytes of JSON: "500KB" (NOTION-API.md §4.2, "whole payload").
+MAX_PAYLOAD_BYTES = 500_000
+#: Largest integer a number value can hold exactly. Notion's numbers are JSON numbers that its
+#: JavaScript side reads as IEEE-754 doubles (notion-sdk-js types them `number`, JS:common.ts);
+#: a larger integer comes back rounded, so a plan writing it would never converge.
+MAX_SAFE_INTEGER = 2 ** 53 - 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,9 +301,38 @@ def rich_text_to_api(text: str | None) -> list[dict[str, Any]]:
         raise ValueError(f"rich text must be a string, not {type(text).__name__}")
     pieces = _split_text(text)
     if len(pieces) > MAX_ARRAY_ITEMS:
-        raise ValueError(f"text of {_utf16_len(text)} characters needs {len(pieces)} rich text "
-                         f"objects; Notion accepts at most {MAX_ARRAY_ITEMS}")
+        raise ValueError(rich_text_problem(text))
     return [{"type": "text", "text": {"content": piece}} for piece in pieces]
+
+
+def rich_text_problem(text: str) -> str | None:
+    """Why `text` cannot be one rich text array (title, description, rich_text value), or None.
+
+    It fits when its 2000-character pieces (`rich_text_to_api`) are at most 100 (§4.2): about
+    200,000 characters, counted in UTF-16 code units as Notion counts them.
+    """
+    size = _utf16_len(text)
+    if size <= MAX_TEXT_LENGTH:
+        return None
+    pieces = len(_split_text(text))
+    if pieces <= MAX_ARRAY_ITEMS:
+        return None
+    return (f"{size:,} characters need {pieces} rich text objects of {MAX_TEXT_LENGTH:,}; Notion "
+            f"accepts at most {MAX_ARRAY_ITEMS} in one value (NOTION-API.md §4.2), that is "
+            f"{MAX_RICH_TEXT_LENGTH:,} characters: shorten it")
+
+
+def payload_problem(types: Mapping[str, str], values: Mapping[str, Any]) -> str | None:
+    """Why a page write of `values` (property name → normalised value, typed by `types`) would
+    exceed Notion's 500 KB request body (§4.2), or None. Values must be valid for
+    `value_to_api`; the size counted is that of the `properties` JSON (UTF-8 bytes)."""
+    size = len(json.dumps({name: value_to_api(types[name], value)
+                           for name, value in values.items() if types.get(name) in _WRITERS},
+                          ensure_ascii=False).encode())
+    if size <= MAX_PAYLOAD_BYTES:
+        return None
+    return (f"the page's properties are {size:,} bytes of JSON; Notion accepts request bodies "
+            f"of at most {MAX_PAYLOAD_BYTES:,} (NOTION-API.md §4.2): shorten the longest values")
 
 
 def _shape_error(kind: str, expected: str, value: Any) -> ValueError:
@@ -345,6 +386,10 @@ def _write_number(kind: str, value: Any) -> int | float | None:
         raise _shape_error(kind, "a number or None", value)
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"a {kind} value must be finite, not {value!r}")
+    if isinstance(value, int) and abs(value) > MAX_SAFE_INTEGER:
+        raise ValueError(f"a {kind} value holds integers up to ±{MAX_SAFE_INTEGER:,} exactly "
+                         "(Notion keeps numbers as 64-bit floats); write it as a decimal or "
+                         "store it as text")
     return value
 
 
@@ -469,10 +514,10 @@ _WRITERS: dict[str, Callable[[str, Any], Any]] = {
     "place": _write_place,
 }
 
-#: Types `value_to_api` can write (NOTION-API.md §2, column W).
+#: Types `value_to_api` writes: the writable rows of `model.property_types` (§2, column W).
 WRITABLE_TYPES: frozenset[str] = frozenset(_WRITERS)
 #: Types Notion computes or that this tool does not write (§1.4: sending them fails validation).
-READ_ONLY_TYPES: frozenset[str] = frozenset(_READERS) - WRITABLE_TYPES
+READ_ONLY_TYPES: frozenset[str] = frozenset(PROPERTY_TYPES) - WRITABLE_TYPES
 
 
 def value_to_api(type: str, value: Any) -> dict[str, Any]:  # noqa: A002 - the API's own word

@@ -31,8 +31,8 @@ def key_text(value: Any) -> str | None:
 
 
 def notion_rows(client, content: ContentSet, live_db: Database | None,
-                since: str | None = None, known: Mapping[str, LiveRow] | None = None
-                ) -> tuple[dict[str, LiveRow], str]:
+                since: str | None = None, known: Mapping[str, LiveRow] | None = None, *,
+                fetch: bool = True) -> tuple[dict[str, LiveRow], str]:
     """Live rows of a Notion content set by key, truncated values completed where the stored
     hash differs from the desired one (only those are compared field by field), and their
     fingerprint (`"absent"` when the database does not exist).
@@ -40,7 +40,8 @@ def notion_rows(client, content: ContentSet, live_db: Database | None,
     Incremental (`since` and `known`, the rows of `load_snapshot`): only pages edited since
     `since` are queried; the others are `known`'s, except those whose stored hash differs from
     the desired one, which are fetched (`GET /v1/pages/{id}`) so the diff compares real values
-    (and a trashed one is dropped). Raises `ReadError` when two pages share a key.
+    (and a trashed one is dropped) — unless `fetch` is False (a stale check needs only the
+    fingerprint). Raises `ReadError` when two pages share a key.
     """
     if live_db is None or live_db.data_source_id is None:
         return {}, "absent"
@@ -61,7 +62,8 @@ def notion_rows(client, content: ContentSet, live_db: Database | None,
     for key, old in (known or {}).items() if since else ():
         if key in rows:
             continue
-        if key in wanted and old.values.get(content.hash_field) != wanted[key] and old.id:
+        if fetch and key in wanted and old.values.get(content.hash_field) != wanted[key] \
+                and old.id:
             row = row_from_page(client.pages.retrieve(old.id))
             if row.in_trash:
                 continue

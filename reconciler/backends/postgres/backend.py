@@ -50,10 +50,11 @@ class PostgresBackend:
     def content_sets(self, project: Any) -> tuple[ContentSet, ...]:
         return tuple(c for c in project.content if c.address.startswith("supabase."))
 
-    def read(self, project: Any, *, since: str | None = None,
+    def read(self, project: Any, *, since: str | None = None, check: bool = False,
              earlier: Any = None) -> Live:
-        """Live tables of the declared schemas, the rows of each content set, and the Supabase
-        side of each synced table (`sync_read`). Raises `ReadError`."""
+        """Live tables of the declared schemas, the rows of each content set (one query each,
+        also for a stale check), and the Supabase side of each synced table (`sync_read`).
+        Raises `ReadError`."""
         from reconciler.backends.postgres.reader import read_tables
 
         tables, prints = read_tables(self.conn, project.supabase)

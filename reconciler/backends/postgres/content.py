@@ -14,7 +14,6 @@ Identifiers are composed with `psycopg.sql`; values are always bound parameters.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ import psycopg
 from psycopg import sql
 
 from reconciler.backends.postgres.values import from_normal, parse_type, to_normal
+from reconciler.digests import digest_text
 from reconciler.errors import ApplyError, ReadError
 from reconciler.model.postgres import Table
 
@@ -224,4 +224,4 @@ def fingerprint_pairs(pairs: Mapping[str, str | None]) -> str:
     keys that are the key column's text form; for tests and for checking a plan offline."""
     entries = sorted((k.encode(), f"{len(k)}:{k}{'-' if h is None else '=' + h}")
                      for k, h in pairs.items())
-    return "sha256:" + hashlib.sha256("\n".join(e for _, e in entries).encode()).hexdigest()
+    return digest_text("\n".join(e for _, e in entries))

@@ -69,9 +69,13 @@ def apply_rows(conn, steps: Sequence[RowsStep], tables: Sequence,
             record_run(conn, run_id=str(uuid.uuid4()), target=target, counts=_counts(step.rows),
                        status="success", error=None, started_at=started, schema=ACTIVITY_SCHEMA)
             conn.commit()
+        except ApplyError:
+            conn.rollback()
+            raise
         except Exception as exc:  # psycopg errors: roll back, report the table
             conn.rollback()
-            raise ApplyError(f"writing rows failed: {exc}", applied=0, address=target) from None
+            raise ApplyError(f"writing rows failed: {str(exc).splitlines()[0]} (the table's "
+                             "rows were rolled back)", address=target) from None
         for change, status, detail in outcomes:
             done(change.address, status, **detail)
 

@@ -77,7 +77,7 @@ def read_catalog(conn: psycopg.Connection, schemas: Sequence[str]) -> tuple[Tabl
     for row in conn.execute(q.COLUMNS, [oids]):
         parts[row[0]]["columns"].append(Column(
             name=row[1], type=normalise_type(row[2]), nullable=row[3],
-            default=normalise_default(row[4]), comment=row[5]))
+            default=normalise_default(row[4]), comment=row[5], enum_values=tuple(row[6]) or None))
     for row in conn.execute(q.CONSTRAINTS, [oids]):
         _add_constraint(parts[row[0]], row)
     for row in conn.execute(q.INDEXES, [oids]):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from reconciler.errors import SpecProblem, relative
 from reconciler.project.content_docs import SourceDoc
+from reconciler.safe_yaml import MAX_CONTENT_BYTES, check_size
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,12 @@ class ReadContext:
         return files, []
 
     def text(self, path: Path) -> tuple[str | None, list[SpecProblem]]:
-        """The UTF-8 text of `path`, or None with a problem located in that file."""
+        """The UTF-8 text of `path`, or None with a problem located in that file (also when it
+        is larger than `safe_yaml.MAX_CONTENT_BYTES`)."""
         try:
+            too_big = check_size(path, MAX_CONTENT_BYTES, "content file")
+            if too_big is not None:
+                return None, [SpecProblem(self.rel(path), 1, 1, too_big.message)]
             return path.read_text(encoding="utf-8"), []
         except UnicodeDecodeError as exc:
             return None, [SpecProblem(self.rel(path), 1, 1, f"not UTF-8 text: {exc.reason}")]

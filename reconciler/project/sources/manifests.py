@@ -9,6 +9,8 @@ located by file only. YAML files go through `project.yaml.load_yaml` (positions 
 from __future__ import annotations
 
 import json
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from reconciler.errors import SpecProblem
 from reconciler.project.sources.base import ReadContext
 from reconciler.project.sources.paths import MISSING, PathSyntaxError, Record, lookup, parse_path
 from reconciler.project.yaml import _plain, load_yaml
+from reconciler.safe_yaml import MAX_CONTENT_BYTES
 
 
 def read_json(ctx: ReadContext) -> tuple[list[Record], list[SpecProblem]]:
@@ -79,6 +82,13 @@ def _load_json(ctx: ReadContext, path: Path) -> tuple[Any, dict, list[SpecProble
                                       f"invalid JSON: {exc.msg}")]
     except RecursionError:
         return None, {}, [SpecProblem(ctx.rel(path), 1, 1, "invalid JSON: nested too deeply")]
+    except ValueError:  # not a JSONDecodeError: an integer beyond Python's 4,300-digit limit
+        limit = sys.get_int_max_str_digits()
+        found = re.search(rf"\d{{{limit + 1},}}", text)
+        line = text.count("\n", 0, found.start()) + 1 if found else 1
+        col = found.start() - text.rfind("\n", 0, found.start()) if found else 1
+        return None, {}, [SpecProblem(ctx.rel(path), line, col, "invalid JSON: a number has "
+                                      f"more than {limit:,} digits")]
     return data, _json_positions(text), []
 
 
@@ -95,7 +105,7 @@ def _json_positions(text: str) -> dict[tuple, tuple[int, int]]:
 
 def _load_yaml(ctx: ReadContext, path: Path) -> tuple[Any, dict, list[SpecProblem]]:
     try:
-        doc, problems = load_yaml(path, ctx.rel(path), None)
+        doc, problems = load_yaml(path, ctx.rel(path), None, max_bytes=MAX_CONTENT_BYTES)
     except OSError as exc:
         return None, {}, [SpecProblem(ctx.rel(path), 1, 1, f"cannot read the file: {exc.strerror}")]
     except RecursionError:

@@ -11,13 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
-
 from reconciler.errors import SpecProblem
 from reconciler.project.sources.base import ReadContext
 from reconciler.project.sources.paths import Record
-from reconciler.project.yaml import _plain
+from reconciler.project.yaml import parse_yaml
 
 _FENCE, _ENDS = "---", ("---", "...")
 
@@ -65,21 +62,11 @@ def front_matter(text: str, file: str) -> tuple[Any, dict, str | None, list[Spec
 
 
 def _parse_yaml(text: str, file: str, offset: int) -> tuple[Any, dict, list[SpecProblem]]:
-    positions: dict[tuple, tuple[int, int]] = {}
-    try:
-        node = YAML(typ="rt").load(text)
-        problems: list[SpecProblem] = []
-        data = _plain(node, (), positions, None, problems, file)
-    except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1 + offset, mark.column + 1) if mark else (1 + offset, 1)
-        return None, {}, [SpecProblem(file, line, col, f"invalid YAML in front matter: "
-                                      f"{exc.problem or exc.context}")]
-    except Exception as exc:  # noqa: BLE001 - ruamel raises a few unmarked errors
-        return None, {}, [SpecProblem(file, 1 + offset, 1, f"invalid YAML in front matter: {exc}")]
-    moved = {k: (line + offset, col) for k, (line, col) in positions.items()}
-    return ({} if data is None else data), moved, [
-        SpecProblem(p.file, p.line + offset, p.col, p.message) for p in problems]
+    """Front matter through `project.yaml.parse_yaml` (one parse, hostile YAML refused)."""
+    doc, problems = parse_yaml(text, file, None, line_offset=offset)
+    if doc is None:
+        return None, {}, problems
+    return ({} if doc.data is None else doc.data), doc.positions, problems
 
 
 def _strip(text: str) -> str | None:

@@ -4,7 +4,8 @@ The module is imported with the project root first on `sys.path` (removed again 
 the function is called with no arguments; it returns or yields mappings, each a row whose fields
 are dotted paths into it. Anything it raises, or a row that is not a mapping, is a problem
 located at the `python:` line of the spec (rows have no file line: they are named
-`module:function#n`, n counting from 1).
+`module:function#n`, n counting from 1). A function that calls `sys.exit()` or raises any
+`BaseException` other than `KeyboardInterrupt` is a problem too, never the end of the run.
 """
 
 from __future__ import annotations
@@ -30,9 +31,13 @@ def read_python(ctx: ReadContext) -> tuple[list[Record], list[SpecProblem]]:
     module_name, func_name = target.split(":")
     try:
         rows = list(_call(ctx.root, module_name, func_name))
-    except Exception as exc:  # noqa: BLE001 - user code: every failure becomes a located problem
-        return [], [ctx.spec_problem(("python",), f"python: {target} failed: "
-                                     f"{type(exc).__name__}: {exc}")]
+    except KeyboardInterrupt:
+        raise  # Ctrl-C still stops the run
+    except BaseException as exc:  # noqa: BLE001 - user code, sys.exit() too: a located problem
+        what = f"called sys.exit({exc.code!r}) (a content source must return or yield its " \
+            "rows, not end the run)" if isinstance(exc, SystemExit) else \
+            f"failed: {type(exc).__name__}: {exc}"
+        return [], [ctx.spec_problem(("python",), f"python: {target} {what}")]
     bad = [i for i, row in enumerate(rows, 1) if not isinstance(row, Mapping)]
     if bad:
         return [], [ctx.spec_problem(("python",), f"python: {target} row {bad[0]} is a "

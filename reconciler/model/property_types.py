@@ -1,0 +1,110 @@
+"""One table of what every Notion property type can do, read by every layer.
+
+Source: NOTION-API.md §2 (legend C/U/W, recorded for all 24 types in
+REC:UN/fixtures/mod_all_props_db.yaml) and §3.3 (retypes that keep every value, measured by
+notion-seed). The spec (which types may be declared and written), the diff (lossless retypes,
+values compared as sets), `mirror:` (the Postgres column type), the content values (what a
+source value must become) and the Notion backend (the value readers and writers of
+`backends/notion/convert.py`, keyed by the same names) all read this table; a test checks that
+every type in the recorded sessions has a row, that the backend has a reader for every row and a
+writer for every writable row, and that the local Notion knows every type.
+
+Adding a property type: a row here, its value reader/writer in `backends/notion/convert.py`, and
+its support in the local Notion (`local/props.py`) — three files; a type with settings of its own
+also needs its fields on `model.notion.Property` and its document in `project/documents.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Normal forms of values (what `SourceRow.values` and live rows hold; see docs/content.md):
+#: text → str | None; number → int | float | None; option → option name; options → tuple of
+#: names; date → {"start", "end"?, "time_zone"?}; users → tuple of user ids (e-mails in a
+#: source); pages → tuple of page ids (keys in a source); files → tuple of {"name", "url"};
+#: bool → bool; place → {"lat", "lon", …}; computed → whatever Notion computes (read-only).
+ValueForm = str
+
+
+@dataclass(frozen=True)
+class PropertyType:
+    """One Notion property type.
+
+    - `creatable`: a schema write can create it (NOTION-API.md §2 column C); else only the Notion
+      UI can add it (button, verification) and declaring it plans a manual step.
+    - `writable`: page values can be written (column W).
+    - `value`: the normal form of its values (`ValueForm`).
+    - `unordered`: values are compared as sets (Notion keeps no meaningful order).
+    - `postgres`: the column type `mirror:` gives it; None when it holds nothing worth storing.
+    - `lossless_to`: types it can be retyped to keeping every value (§3.3).
+    - `retypable`: the API can change it to or from another type (title and place cannot, §3.2-3.3).
+    """
+
+    name: str
+    creatable: bool
+    writable: bool
+    value: ValueForm
+    postgres: str | None
+    unordered: bool = False
+    lossless_to: frozenset[str] = frozenset()
+    retypable: bool = True
+
+    @property
+    def read_only(self) -> bool:
+        return not self.writable
+
+
+def _row(name: str, creatable: bool, writable: bool, value: ValueForm, postgres: str | None,
+         *, unordered: bool = False, lossless_to: tuple[str, ...] = (),
+         retypable: bool = True) -> PropertyType:
+    return PropertyType(name, creatable, writable, value, postgres, unordered,
+                        frozenset(lossless_to), retypable)
+
+
+#: Every property type of the API (2025-09-03), by name.
+PROPERTY_TYPES: dict[str, PropertyType] = {t.name: t for t in (
+    _row("title", True, True, "text", "text", retypable=False),
+    _row("rich_text", True, True, "text", "text", lossless_to=("url",)),
+    _row("number", True, True, "number", "numeric", lossless_to=("rich_text", "url")),
+    _row("select", True, True, "option", "text",
+         lossless_to=("rich_text", "url", "multi_select")),
+    _row("multi_select", True, True, "options", "text[]", unordered=True,
+         lossless_to=("rich_text", "url")),
+    _row("status", True, True, "option", "text"),
+    _row("date", True, True, "date", "timestamptz", lossless_to=("rich_text",)),
+    _row("people", True, True, "users", "jsonb", unordered=True, lossless_to=("rich_text",)),
+    _row("files", True, True, "files", "jsonb"),
+    _row("checkbox", True, True, "bool", "boolean", lossless_to=("rich_text", "url")),
+    _row("url", True, True, "text", "text", lossless_to=("rich_text",)),
+    _row("email", True, True, "text", "text"),
+    _row("phone_number", True, True, "text", "text"),
+    _row("formula", True, False, "computed", "jsonb"),
+    _row("relation", True, True, "pages", "uuid[]", unordered=True),
+    _row("rollup", True, False, "computed", "jsonb"),
+    _row("created_time", True, False, "computed", "timestamptz"),
+    _row("created_by", True, False, "computed", "jsonb"),
+    _row("last_edited_time", True, False, "computed", "timestamptz"),
+    _row("last_edited_by", True, False, "computed", "jsonb"),
+    _row("unique_id", True, False, "computed", "text"),
+    _row("place", True, True, "place", "jsonb", retypable=False),
+    # writable only in wiki databases (§2, doc only, unrecorded): not written by this tool
+    _row("verification", False, False, "computed", "jsonb"),
+    _row("button", False, False, "computed", None),
+)}
+
+#: Types a schema write can create (§2 column C).
+CREATABLE_TYPES: frozenset[str] = frozenset(n for n, t in PROPERTY_TYPES.items() if t.creatable)
+#: Types Notion returns but only its UI can add.
+UI_ONLY_TYPES: frozenset[str] = frozenset(PROPERTY_TYPES) - CREATABLE_TYPES
+#: Types whose page values the API writes (§2 column W).
+WRITABLE_TYPES: frozenset[str] = frozenset(n for n, t in PROPERTY_TYPES.items() if t.writable)
+#: Types whose values are compared as sets.
+UNORDERED_TYPES: frozenset[str] = frozenset(n for n, t in PROPERTY_TYPES.items() if t.unordered)
+#: `(from, to)` retypes that keep every value (§3.3).
+LOSSLESS_RETYPES: frozenset[tuple[str, str]] = frozenset(
+    (n, to) for n, t in PROPERTY_TYPES.items() for to in t.lossless_to)
+
+
+def property_type(name: str) -> PropertyType | None:
+    """The row of `name`, or None for a type this table does not know (newer than this code)."""
+    return PROPERTY_TYPES.get(name)

@@ -1,0 +1,189 @@
+"""YAML from files a user (or anyone) wrote, parsed once and refused quickly when hostile.
+
+`load_text(yaml, text)` composes the text into ruamel.yaml's node graph (one scan and parse),
+checks the graph, then constructs the data from that same graph, so nothing is parsed twice.
+The checks, all on the node graph before anything is built from it:
+
+- a **recursive alias** (`a: &a [*a]`: an alias inside the node it names) is refused: the data
+  would contain itself;
+- an **alias bomb** (anchors of anchors, "billion laughs") is refused when the aliases would
+  add more than `MAX_ALIAS_NODES` nodes to what the file itself holds; the expanded size is
+  counted once per node (memoised), so the check costs one pass over the file's own nodes;
+- an **integer of more than 4,300 digits** (Python's `sys.get_int_max_str_digits()`, the limit
+  since 3.11 on converting text to int) is refused where it stands instead of failing inside
+  the constructor;
+- **duplicate keys** in a mapping are reported (every one, not only the first), and the data is
+  still built so that other problems of the file are reported too.
+
+Files are also bounded in size before they are read (`check_size`): the limits below are
+documented in README.md ("Limits"). Used by `project.yaml` (spec and content YAML) and
+`plan.planfile` (plan files). Pure: no I/O except `check_size`'s `stat`.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+#: Largest spec file (`reconciler.yaml`, `schemas/**/*.yaml`), in bytes (1 MiB).
+MAX_SPEC_BYTES = 1 << 20
+#: Largest content source file (JSON/YAML manifests, markdown, CSV), in bytes (8 MiB).
+MAX_CONTENT_BYTES = 8 << 20
+#: Largest plan file, in bytes (64 MiB).
+MAX_PLAN_BYTES = 64 << 20
+#: Most nodes that aliases may add to a file beyond the nodes written in it.
+MAX_ALIAS_NODES = 100_000
+_INT_TAG = "tag:yaml.org,2002:int"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem in a YAML text: 1-based `line` and `col`, and what to do about it."""
+
+    line: int
+    col: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """`data` built from the text (None when `fatal`), and every issue found."""
+
+    data: Any
+    issues: tuple[Issue, ...] = ()
+    fatal: bool = False
+
+
+def check_size(path: Path, limit: int, what: str) -> Issue | None:
+    """An issue when the file at `path` is larger than `limit` bytes; OSError propagates."""
+    size = path.stat().st_size
+    if size <= limit:
+        return None
+    return Issue(1, 1, f"the {what} is {size:,} bytes; the reconciler reads {what}s of at most "
+                       f"{limit:,} bytes (README.md, \"Limits\"): split it or make it smaller")
+
+
+def load_text(yaml: YAML, text: str) -> Parsed:
+    """Parse `text` with `yaml` (any ruamel type) once; see the module docstring.
+
+    Broken YAML is a fatal issue at the parser's mark. Never raises for any text.
+    """
+    parser = None
+    try:
+        constructor, parser = yaml.get_constructor_parser(text)
+        node = constructor.composer.get_single_node()
+        if node is None:
+            return Parsed(None)
+        issues, fatal = inspect(node)
+        if fatal:
+            return Parsed(None, tuple(issues), True)
+        return Parsed(constructor.construct_document(node), tuple(issues))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        what = exc.problem or exc.context or "invalid YAML"
+        return Parsed(None, (Issue(line, col, f"invalid YAML: {what}"),), True)
+    except RecursionError:
+        return Parsed(None, (Issue(1, 1, "invalid YAML: nested too deeply"),), True)
+    except Exception as exc:  # noqa: BLE001 - ruamel raises a few unmarked errors (bad tokens)
+        return Parsed(None, (Issue(1, 1, f"invalid YAML: {exc}"),), True)
+    finally:
+        if parser is not None:
+            parser.dispose()
+        for part in ("reader", "scanner"):  # as YAML.load does, so `yaml` can be used again
+            reset = getattr(getattr(yaml, f"_{part}", None), f"reset_{part}", None)
+            if reset is not None:
+                reset()
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _at(node: Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def inspect(root: Node) -> tuple[list[Issue], bool]:
+    """`(issues, fatal)` of a node graph: recursion, alias expansion, huge integers (fatal) and
+    duplicate keys (not fatal). One iterative pass; each node is visited once."""
+    sizes: dict[int, int] = {}  # id(node) -> nodes in its expansion
+    shared: dict[int, Node] = {}  # nodes reached more than once (through aliases)
+    issues: list[Issue] = []
+    on_path = {id(root)}
+    stack = [(root, iter(_children(root)))]
+    issues += _duplicates(root)
+    while stack:
+        node, rest = stack[-1]
+        child = next(rest, None)
+        if child is None:
+            stack.pop()
+            on_path.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(c)] for c in _children(node))
+            continue
+        if id(child) in on_path:
+            return [_recursive(child)], True
+        if id(child) in sizes:
+            shared[id(child)] = child
+            continue
+        if isinstance(child, ScalarNode):
+            problem = _huge_integer(child)
+            if problem is not None:
+                return [problem], True
+            sizes[id(child)] = 1
+            continue
+        issues += _duplicates(child)
+        on_path.add(id(child))
+        stack.append((child, iter(_children(child))))
+    added = sizes[id(root)] - len(sizes)
+    if added > MAX_ALIAS_NODES:
+        biggest = max(shared.values(), key=lambda n: sizes[id(n)])
+        return [_bomb(biggest, sizes[id(biggest)], added)], True
+    return sorted(issues, key=lambda i: (i.line, i.col)), False
+
+
+def _recursive(node: Node) -> Issue:
+    name = f"&{node.anchor}" if getattr(node, "anchor", None) else "an anchor"
+    return Issue(*_at(node), f"recursive alias: {name} is used inside itself, so the data would "
+                             "contain itself; YAML files here cannot be recursive: remove the alias")
+
+
+def _bomb(node: Node, size: int, added: int) -> Issue:
+    name = f"&{node.anchor}" if getattr(node, "anchor", None) else "this anchor"
+    return Issue(*_at(node), f"aliases expand the file by {added:,} nodes ({name} alone holds "
+                             f"{size:,}); at most {MAX_ALIAS_NODES:,} are allowed (an alias bomb?): "
+                             "write the data out instead of nesting aliases")
+
+
+def _huge_integer(node: ScalarNode) -> Issue | None:
+    limit = sys.get_int_max_str_digits()
+    digits = sum(ch.isdigit() for ch in node.value)
+    if str(node.tag) != _INT_TAG or not limit or digits <= limit:
+        return None
+    return Issue(*_at(node), f"a number of {digits:,} digits: integers hold at most {limit:,} "
+                             "digits; quote it if it is text")
+
+
+def _duplicates(node: Node) -> list[Issue]:
+    """Keys repeated in one mapping (ruamel keeps only one of them); `<<` merges excepted."""
+    if not isinstance(node, MappingNode):
+        return []
+    seen: set[str] = set()
+    issues = []
+    for key, _ in node.value:
+        if isinstance(key, ScalarNode) and key.value != "<<":
+            if key.value in seen:
+                issues.append(Issue(*_at(key), f"duplicate key {key.value!r}: a mapping may hold "
+                                               "each key once; remove or rename one"))
+            seen.add(key.value)
+    return issues

@@ -1,0 +1,7 @@
+class Stop(BaseException):
+    pass
+
+
+def rows():
+    yield {"name": "a"}
+    raise Stop("no more rows")

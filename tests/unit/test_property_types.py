@@ -1,0 +1,70 @@
+"""The property-type table (`model.property_types`) covers every type Notion sends, and every
+layer that reads it agrees with it: the Notion backend's value readers and writers, the
+`mirror:` column types, and the local Notion."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from reconciler.backends.notion import convert
+from reconciler.local import props as local_props
+from reconciler.model.notion import Property
+from reconciler.model.property_types import PROPERTY_TYPES, WRITABLE_TYPES
+from reconciler.project.mirror import to_column
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _recordings() -> list[Path]:
+    for folder in (REPO / "tests" / "recordings", REPO.parent / "shared" / "notion-recordings"):
+        if folder.is_dir():
+            return sorted(folder.rglob("*.yaml"))
+    return []
+
+
+def _property_types_in(value, found: set[str]) -> None:
+    """Every `type` of an entry of a data source's `properties` object in a response body."""
+    if isinstance(value, dict):
+        if value.get("object") == "data_source" and isinstance(value.get("properties"), dict):
+            found.update(p.get("type") for p in value["properties"].values()
+                         if isinstance(p, dict) and p.get("type"))
+        for item in value.values():
+            _property_types_in(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _property_types_in(item, found)
+
+
+def test_every_property_type_in_the_recorded_sessions_has_a_row():
+    files = _recordings()
+    assert files, "the recorded Notion sessions are part of the test suite"
+    found: set[str] = set()
+    for path in files:
+        for interaction in (yaml.safe_load(path.read_text()) or {}).get("interactions", []):
+            response = interaction.get("response", {})
+            text = (response.get("body") or {}).get("string") or response.get("content")
+            try:
+                _property_types_in(json.loads(text), found)
+            except (TypeError, ValueError):
+                continue
+    assert len(found) >= 20, found  # every type of mod_all_props_db is recorded
+    assert found <= set(PROPERTY_TYPES), sorted(found - set(PROPERTY_TYPES))
+
+
+def test_the_notion_backend_reads_every_type_and_writes_the_writable_ones():
+    assert set(convert._READERS) == set(PROPERTY_TYPES)
+    assert convert.WRITABLE_TYPES == WRITABLE_TYPES
+    assert convert.READ_ONLY_TYPES == set(PROPERTY_TYPES) - WRITABLE_TYPES
+
+
+def test_mirror_gives_each_type_its_column_type():
+    for name, row in PROPERTY_TYPES.items():
+        column = to_column(Property(name="X", type=name))
+        assert (column.type if column else None) == row.postgres, name
+
+
+def test_the_local_notion_knows_every_type():
+    assert set(local_props.TYPES) == set(PROPERTY_TYPES)

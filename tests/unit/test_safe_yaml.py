@@ -1,0 +1,58 @@
+"""Hostile YAML is refused where it stands, and each file is parsed once (issue 9, point 2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+from ruamel.yaml.composer import Composer
+
+from reconciler.project.yaml import load_yaml
+from reconciler.safe_yaml import MAX_ALIAS_NODES, MAX_SPEC_BYTES, load_text
+
+
+def _bomb(levels: int) -> str:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, levels + 1)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("text", "line", "col", "phrase"), [
+    ("a: &a [*a]\n", 1, 4, "recursive alias: &a is used inside itself"),
+    ("a: &a {b: [1, {c: *a}]}\n", 1, 4, "recursive alias"),
+    (_bomb(8), 8, 5, "aliases expand the file by"),  # at &a7, the biggest anchor reused
+    ("n: " + "1" * 5000 + "\n", 1, 4, "a number of 5,000 digits"),
+    ("a: [1\n", 2, 1, "invalid YAML"),
+])
+def test_hostile_yaml_is_refused_with_a_location(text, line, col, phrase):
+    parsed = load_text(YAML(typ="rt"), text)
+    assert parsed.fatal and parsed.data is None
+    (issue,) = parsed.issues
+    assert (issue.line, issue.col) == (line, col) and phrase in issue.message
+
+
+def test_aliases_within_the_limit_and_every_duplicate_key_are_kept():
+    assert load_text(YAML(typ="rt"), _bomb(3)).data["a3"][0][0][0] == ["x"] * 10
+    yaml = YAML(typ="rt")  # ruamel refuses duplicates unless told not to
+    yaml.allow_duplicate_keys = True
+    parsed = load_text(yaml, "a: 1\nb: {c: 1, c: 2}\na: 3\n")
+    assert not parsed.fatal
+    assert [(i.line, i.col) for i in parsed.issues] == [(2, 11), (3, 1)]
+    assert 10 ** 6 > MAX_ALIAS_NODES
+
+
+def test_a_spec_file_is_parsed_once_and_size_is_checked_first(tmp_path: Path, monkeypatch):
+    calls = []
+    original = Composer.get_single_node
+    monkeypatch.setattr(Composer, "get_single_node",
+                        lambda self: calls.append(1) or original(self))
+    path = tmp_path / "t.yaml"
+    path.write_text("title: T\ntitle: U\nproperties: {a: &x [1], b: *x}\n")
+    doc, problems = load_yaml(path, "t.yaml", {})
+    assert len(calls) == 1
+    assert [p.message.split(":")[0] for p in problems] == ["duplicate key 'title'"]
+    path.write_text("# padding\n" * (MAX_SPEC_BYTES // 10 + 1))
+    doc, problems = load_yaml(path, "t.yaml", {})
+    assert doc is None and "reads files of at most 1,048,576 bytes" in problems[0].message
+    assert len(calls) == 1  # refused before reading
