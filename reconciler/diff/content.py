@@ -20,7 +20,7 @@ from reconciler import addresses
 from reconciler.model.changes import ChangeBase, Phase
 from reconciler.model.property_types import UNORDERED_TYPES
 from reconciler.model.content import (ContentSet, ContentSummary, LiveRow, RowState, SourceRow,
-                                      content_hash, plain_data)
+                                      plain_data)
 
 #: Types whose values are compared as sets (Notion keeps no meaningful order for them).
 UNORDERED = UNORDERED_TYPES
@@ -121,7 +121,7 @@ def diff_content(content: ContentSet, live: Mapping[str, LiveRow], schema: Conte
     counts: Counter[str] = Counter()
     lag: Counter[str] = Counter()
     for row in content.rows:
-        want_hash = content_hash(row.values, exclude=content.hash_field)
+        want_hash = content.hashes[row.key]
         have = live.get(row.key)
         same_hash = have is not None and have.values.get(content.hash_field) == want_hash
         fields = [] if same_hash else _fields(row, content, schema, have)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from pydantic import Field
@@ -70,6 +71,11 @@ class ContentSet(Model):
     hash_field: str
     rows: tuple[SourceRow, ...] = ()
     spec: str = ""
+
+    @cached_property
+    def hashes(self) -> dict[str, str]:
+        """`{row key: content_hash}` of every row (the hash field left out), computed once."""
+        return {r.key: content_hash(r.values, exclude=self.hash_field) for r in self.rows}
 
 
 class RowState(Model):

@@ -45,7 +45,7 @@ def notion_rows(client, content: ContentSet, live_db: Database | None,
     """
     if live_db is None or live_db.data_source_id is None:
         return {}, "absent"
-    wanted = {r.key: content_hash(r.values, exclude=content.hash_field) for r in content.rows}
+    wanted = content.hashes
     ids = {p.name: p.id for p in live_db.properties if p.id}
     rows: dict[str, LiveRow] = {}
     for row in read_rows(client, live_db.data_source_id, since=since):
@@ -58,7 +58,8 @@ def notion_rows(client, content: ContentSet, live_db: Database | None,
                 "trash one in Notion so each key names one row")
         if row.truncated and row.values.get(content.hash_field) != wanted.get(key):
             row = complete_row(client, row, ids)
-        rows[key] = LiveRow(key, row.id, row.values, stamp=row.last_edited_time)
+        rows[key] = LiveRow(key, row.id, row.values, stamp=row.last_edited_time,
+                            digest=content_hash(row.values))
     for key, old in (known or {}).items() if since else ():
         if key in rows:
             continue
@@ -69,7 +70,8 @@ def notion_rows(client, content: ContentSet, live_db: Database | None,
                 continue
             if row.truncated:
                 row = complete_row(client, row, ids)
-            old = LiveRow(key, row.id, row.values, stamp=row.last_edited_time)
+            old = LiveRow(key, row.id, row.values, stamp=row.last_edited_time,
+                          digest=content_hash(row.values))
         rows[key] = old
     return rows, rows_fingerprint(rows)
 
