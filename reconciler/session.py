@@ -8,6 +8,7 @@ The library entry points the CLI calls. Sequencing only: reading is the backends
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime, timezone
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -61,9 +62,12 @@ class Session:
 
     def plan(self, *, only: tuple[str, ...] = (), prune: bool = False,
              since: str | None = None) -> Plan:
-        """Read every backend and plan. Raises `ReadError`, `ConfigError`, `PlanError`."""
+        """Read every backend and plan (its `created_at` is when the read started). Raises
+        `ReadError`, `ConfigError`, `PlanError`."""
+        started = datetime.now(timezone.utc)
         reads = read_all(self.project, self.backends, since=since)
-        plan = build_plan(self.project, self.backends, reads, only=only, prune=prune)
+        plan = build_plan(self.project, self.backends, reads, only=only, prune=prune,
+                          now=started)
         assessed = []
         for backend in self.backends:
             assessed += backend.assess([c for c in plan.changes if c.root == backend.root],

@@ -121,7 +121,7 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
     by_address = {c.address: c for c in plan.changes}
     lock = threading.Lock()
 
-    known = Known()
+    known = Known(read_at=plan.header.created_at)
 
     def report(address: str, status: str, **detail: Any) -> None:
         change = by_address[address]

@@ -31,7 +31,7 @@ from reconciler.diff.sync_rows import RowBuilder
 from reconciler.model.changes import ChangeBase, UpdateSyncBase
 from reconciler.model.postgres import TableRef
 from reconciler.model.sync import (BasePair, FlowCounts, NotionSide, PostgresSide, SideRow,
-                                   SyncSummary, SyncTable, Watermarks)
+                                   SyncSummary, SyncTable)
 
 #: Namespace of the row ids given to rows created from Notion pages and seeds (uuid5).
 ROW_IDS = uuid.UUID("6f1d1a52-58b1-4d35-9a0e-3a1c1c0c5e11")
@@ -396,7 +396,6 @@ class TableDiff:
             self.out.changes.append(UpdateSyncBase(
                 address=base_address(self.t), phase=self.rows.phase, table=self.ref,
                 database=self.t.database, pairs=tuple(self.pairs), drop=tuple(self.drop),
-                watermarks=Watermarks(notion=self.n.read_at, supabase=self.s.read_at),
                 moved=self._moved(),
                 note=f"records the last synced values of {len(self.pairs)} row(s) in "
                      "reconciler.sync_base"))

@@ -23,7 +23,7 @@ from reconciler.model.content import RowState
 from reconciler.model.notion import Property, SelectOption
 from reconciler.model.postgres import (ColumnOn, ConstraintOn, ForeignKeyRef, GrantOn, IndexOn,
                                        PolicyOn, Table, TableAttrs, TableRef)
-from reconciler.model.sync import BasePair, FieldConflict, SyncInfo, Watermarks
+from reconciler.model.sync import BasePair, FieldConflict, SyncInfo
 
 
 class Action(StrEnum):
@@ -394,33 +394,37 @@ class DeleteRow(RowChange):
 # --- two-way sync (model.sync) -----------------------------------------------------------------
 
 
-class UpdateSyncBase(ChangeBase):
+class SyncChange(ChangeBase):
+    """A change of the two-way sync's own bookkeeping for a synced `table` and its Notion
+    `database` (the rows themselves move as page and row changes with `sync` set)."""
+
+    table: TableRef
+    database: str
+
+
+class UpdateSyncBase(SyncChange):
     """What one apply records for a synced `table` (Notion `database`) in the base
     (`reconciler.sync_base`) once both sides were written: the `pairs` (their last synced values;
-    page ids written back to rows created from Supabase), the base rows to `drop`, and the
-    `watermarks` the next plan reads from; `moved`: the fields each sync change of the table
+    page ids written back to rows created from Supabase) and the base rows to `drop`; apply also
+    records the plan's read time (`header.created_at`) as the table's watermark, which the next
+    plan reads from; `moved`: the fields each sync change of the table
     moves (change address → fields), recorded in `reconciler.sync_activity`. Address:
     `supabase.<schema>.<table>.sync["base"]`."""
 
     action: ClassVar[Action] = Action.UPDATE
     kind: Literal["update_sync_base"] = "update_sync_base"
-    table: TableRef
-    database: str
     pairs: tuple[BasePair, ...] = ()
     drop: tuple[str, ...] = ()
-    watermarks: Watermarks = Watermarks()
     moved: dict[str, tuple[str, ...]] = {}
 
 
-class SyncConflict(ChangeBase):
+class SyncConflict(SyncChange):
     """A field changed on both sides under the `manual` conflict policy: left alone until it is
     resolved in YAML (`sync.resolve`) or made equal on one side. Address:
     `supabase.<schema>.<table>.row["<row id>"].column["<column>"]`."""
 
     action: ClassVar[Action] = Action.MANUAL
     kind: Literal["sync_conflict"] = "sync_conflict"
-    table: TableRef
-    database: str
     conflict: FieldConflict
     manual: str
 

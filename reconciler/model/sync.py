@@ -8,7 +8,7 @@ database row by row (issue 11; seed 001's 16 databases and tables). The pieces:
 - `SideRow`, `NotionSide`, `PostgresSide`, `BaseRow`: what the backends read for the merge (the
   rows of each side, the base: the last synced value of every field, kept in the target
   Postgres's `reconciler` schema).
-- `SyncInfo`, `FieldConflict`, `BasePair`, `Watermarks`: what sync changes carry
+- `SyncInfo`, `FieldConflict`, `BasePair`: what sync changes carry
   (`model.changes`), and `SyncSummary`: the per-table summary a plan shows.
 
 Field values in the base and in `FieldConflict` are in *sync form* (`diff.sync_values`): one
@@ -147,12 +147,12 @@ class SideRow:
 @dataclass
 class NotionSide:
     """The Notion side of one synced table: pages read (by page id), pages found in the trash,
-    whether `pages` holds every page (`complete`: a full read) and when the read started."""
+    whether `pages` holds every page (`complete`: a full read), and whether the database
+    exists."""
 
     pages: dict[str, SideRow] = field(default_factory=dict)
     trashed: set[str] = field(default_factory=set)
     complete: bool = True
-    read_at: str | None = None
     exists: bool = False
 
 
@@ -174,8 +174,9 @@ class BaseRow:
 @dataclass
 class PostgresSide:
     """The Supabase side of one synced table: rows read (by row id, changed since the watermark
-    or all), every row's page id (`keys`: row id → page id or None), the base, the watermarks of
-    the last apply, when this read started, whether the table exists and its columns, and
+    or all), every row's page id (`keys`: row id → page id or None), the base, the `watermark`
+    (ISO: when the read of the last applied plan started; both sides read what changed since,
+    minus a minute), whether the table exists and its columns, and
     `check_value(value, column_type)`, which raises ValueError for a normal-form value a column
     cannot hold (the Postgres value converter)."""
 
@@ -183,8 +184,7 @@ class PostgresSide:
     keys: dict[str, str | None] = field(default_factory=dict)
     base: list[BaseRow] = field(default_factory=list)
     complete: bool = True
-    notion_watermark: str | None = None
-    read_at: str | None = None
+    watermark: str | None = None
     exists: bool = False
     columns: frozenset[str] = frozenset()
     check_value: Any = None
@@ -235,14 +235,6 @@ class BasePair(Model):
     after: tuple[str, ...] = ()
     link: bool = False
     intent: bool = False
-
-
-class Watermarks(Model):
-    """The read times an apply records, so the next plan reads only what changed since: Notion's
-    (the start of the Notion read, ISO) and Postgres's (the server's time at its read)."""
-
-    notion: str | None = None
-    supabase: str | None = None
 
 
 # --- what a plan shows -------------------------------------------------------------------------

@@ -19,7 +19,9 @@ class PlanHeader(Model):
 
     - `format_version`: layout of the plan file (`plan.planfile` refuses other versions).
     - `tool_version`: the reconciler that made it.
-    - `created_at`: ISO 8601 UTC time; the only part that differs between two plans of one state.
+    - `created_at`: ISO 8601 UTC time (to the second) the plan's read started; the only part that
+      differs between two plans of one state. A two-way sync reads changes since this time of
+      the last applied plan.
     - `spec_hash`: `sha256:` over the spec files read.
     - `backends`: where it applies, by address root, e.g.
       `{"notion": "local Notion (.reconciler/notion)"}`; never a token or a password.

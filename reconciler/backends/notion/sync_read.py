@@ -29,19 +29,18 @@ def read_sync(client, specs: Sequence[SyncTable], databases: NotionDatabases,
     side already read (its watermark and base). Raises what notion-client raises."""
     out = {}
     for spec in specs:
-        started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         db = databases.database(spec.database)
         if db is None or not db.data_source_id:
-            out[spec.address] = NotionSide(complete=True, read_at=started)
+            out[spec.address] = NotionSide(complete=True)
             continue
-        out[spec.address] = _read(client, db, supabase.get(spec.address), started)
+        out[spec.address] = _read(client, db, supabase.get(spec.address))
     return out
 
 
-def _read(client, db: Database, pg: PostgresSide | None, started: str) -> NotionSide:
-    since = pg.notion_watermark if pg is not None else None
+def _read(client, db: Database, pg: PostgresSide | None) -> NotionSide:
+    since = pg.watermark if pg is not None else None
     ids = {p.name: p.id for p in db.properties if p.id}
-    side = NotionSide(complete=since is None, read_at=started, exists=True)
+    side = NotionSide(complete=since is None, exists=True)
     for row in read_rows(client, db.data_source_id, since=since):
         side.pages[row.id] = _side_row(client, row, ids)
     if since is None:

@@ -33,7 +33,7 @@ from reconciler.backends.postgres.activity import ensure_activity_table, record_
 from reconciler.backends.postgres.values import from_normal, to_normal
 from reconciler.diff import sync_values as sv
 from reconciler.errors import ApplyError
-from reconciler.model.changes import (ChangeBase, DeleteRow, InsertRow, SyncConflict, UpdateRow,
+from reconciler.model.changes import (ChangeBase, DeleteRow, InsertRow, SyncChange, UpdateRow,
                                       UpdateSyncBase)
 from reconciler.model.postgres import Table
 from reconciler.model.sync import SyncTable
@@ -75,8 +75,7 @@ class SyncRowsStep:
 
 
 def is_sync_change(change: ChangeBase) -> bool:
-    return getattr(change, "sync", None) is not None or \
-        isinstance(change, (UpdateSyncBase, SyncConflict))
+    return getattr(change, "sync", None) is not None or isinstance(change, SyncChange)
 
 
 def compile_sync(changes: Sequence[ChangeBase], specs: Sequence[SyncTable]) -> list[Any]:
@@ -354,8 +353,7 @@ class TableWrite:
                 "AS v(id, page) WHERE t.id = v.id").format(self.ident),
                 [[r for r, _ in links], [p for _, p in links]])
         sync_store.write_pairs(self.conn, self.spec.address, pairs, base.drop)
-        sync_store.write_watermarks(self.conn, self.spec.address, base.watermarks.notion,
-                                    base.watermarks.supabase)
+        sync_store.write_watermark(self.conn, self.spec.address, self.known.read_at)
         return len(pairs)
 
     def _resolve(self, value: Any) -> Any:

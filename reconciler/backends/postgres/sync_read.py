@@ -39,17 +39,15 @@ def read_sync(conn: psycopg.Connection, specs: Sequence[SyncTable], live: Sequen
     """Each synced table's `PostgresSide`, by address. Raises `ReadError`; leaves no
     transaction open."""
     try:
-        started = conn.execute("SELECT statement_timestamp()").fetchone()[0]
         base, marks = read_base(conn, [s.address for s in specs])
         by_address = {t.address: t for t in live}
         out = {}
         for spec in specs:
-            notion_mark, supabase_mark = marks.get(spec.address, (None, None))
-            side = PostgresSide(base=base.get(spec.address, []), notion_watermark=notion_mark,
-                                read_at=started.isoformat(), check_value=check_value)
+            side = PostgresSide(base=base.get(spec.address, []),
+                                watermark=marks.get(spec.address), check_value=check_value)
             table = by_address.get(spec.address)
             if table is not None:
-                _read_table(conn, spec, table, side, supabase_mark, by_address)
+                _read_table(conn, spec, table, side, side.watermark, by_address)
             out[spec.address] = side
         return out
     except psycopg.Error as exc:

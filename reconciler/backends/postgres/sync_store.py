@@ -34,8 +34,7 @@ DDL = (
         PRIMARY KEY (table_address, row_id))""",
     f"""CREATE TABLE IF NOT EXISTS {SCHEMA}.sync_state (
         table_address text PRIMARY KEY,
-        notion_watermark text,
-        supabase_watermark timestamptz,
+        watermark timestamptz,
         updated_at timestamptz NOT NULL DEFAULT now())""",
 )
 
@@ -51,9 +50,9 @@ def _exists(conn: psycopg.Connection) -> bool:
 
 
 def read_base(conn: psycopg.Connection, tables: Sequence[str]
-              ) -> tuple[dict[str, list[BaseRow]], dict[str, tuple[str | None, str | None]]]:
-    """The base rows and the watermarks `(notion, supabase)` of `tables` (addresses); empty when
-    nothing was synced yet. One query each."""
+              ) -> tuple[dict[str, list[BaseRow]], dict[str, str]]:
+    """The base rows and the watermark (ISO) of `tables` (addresses); empty when nothing was
+    synced yet. One query each."""
     if not tables or not _exists(conn):
         return {t: [] for t in tables}, {}
     base: dict[str, list[BaseRow]] = {t: [] for t in tables}
@@ -63,10 +62,9 @@ def read_base(conn: psycopg.Connection, tables: Sequence[str]
             [list(tables)]):
         base[address].append(BaseRow(row=row, page=page, state=state, seed=seed,
                                       values=values or {}, synced_at=synced.isoformat()))
-    marks = {address: (notion, supabase.isoformat() if supabase else None)
-             for address, notion, supabase in conn.execute(
-                 f"SELECT table_address, notion_watermark, supabase_watermark "
-                 f"FROM {SCHEMA}.sync_state WHERE table_address = ANY(%s)", [list(tables)])}
+    marks = {address: mark.isoformat() for address, mark in conn.execute(
+        f"SELECT table_address, watermark FROM {SCHEMA}.sync_state "
+        "WHERE table_address = ANY(%s) AND watermark IS NOT NULL", [list(tables)])}
     return base, marks
 
 
@@ -104,10 +102,12 @@ def write_pairs(conn: psycopg.Connection, table: str,
                      "AND row_id = ANY(%s::uuid[])", [table, list(drop)])
 
 
-def write_watermarks(conn: psycopg.Connection, table: str, notion: str | None,
-                     supabase: str | None) -> None:
+def write_watermark(conn: psycopg.Connection, table: str, watermark: str | None) -> None:
+    """Record `watermark` (ISO; None keeps the current one) as the time the next plan of
+    `table` reads changes from."""
+    if watermark is None:
+        return
     conn.execute(
-        f"INSERT INTO {SCHEMA}.sync_state (table_address, notion_watermark, supabase_watermark) "
-        "VALUES (%s, %s, %s) ON CONFLICT (table_address) DO UPDATE SET notion_watermark = "
-        "EXCLUDED.notion_watermark, supabase_watermark = EXCLUDED.supabase_watermark, "
-        "updated_at = now()", [table, notion, supabase])
+        f"INSERT INTO {SCHEMA}.sync_state (table_address, watermark) VALUES (%s, %s) "
+        "ON CONFLICT (table_address) DO UPDATE SET watermark = EXCLUDED.watermark, "
+        "updated_at = now()", [table, watermark.replace("Z", "+00:00")])
