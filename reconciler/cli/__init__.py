@@ -74,7 +74,7 @@ def _global_options(
         ctx.with_resource(debug_logging())
 
 
-from reconciler.cli import commands, admin  # noqa: E402,F401,I001  (registers the commands)
+from reconciler.cli import commands, admin, local_sql  # noqa: E402,F401,I001  (registers the commands)
 
 
 def main() -> None:

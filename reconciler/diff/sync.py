@@ -303,7 +303,7 @@ class TableDiff:
             self.drop.append(row_id)
             return
         if n is GONE and not self.t.to_supabase:  # Notion is a copy: the page comes back
-            self._new_row(row_id, s, relink=True)
+            self._new_row(row_id, s, base=base)
             return
         if s is GONE and not self.t.to_notion:  # Supabase is a copy: the row comes back
             values = self.rows.notion_values(n) if n is not UNREAD else dict(base or {})
@@ -327,12 +327,13 @@ class TableDiff:
         self.count["to_supabase.delete" if n is GONE else "to_notion.delete"] += 1
         self.drop.append(row_id)
 
-    def _new_row(self, row_id: str, row: Any, *, relink: bool = False) -> None:
-        """A row without a page: a page is created for it, its id written back to the row."""
-        if row is UNREAD or not self.t.to_notion:
+    def _new_row(self, row_id: str, row: Any, *, base: Mapping[str, Any] | None = None) -> None:
+        """A row without a page (or whose page is gone from a copy): a page is created for it,
+        its id written back to the row. An unread row holds its `base` values."""
+        if (row is UNREAD and base is None) or not self.t.to_notion:
             self.count["not_in_source"] += 1
             return
-        values = self.rows.supabase_values(row)
+        values = self.rows.supabase_values(row) if row is not UNREAD else dict(base or {})
         create = self.rows.create_page(addresses.child(f"notion.{self.t.database}", "page",
                                                        row_id), values,
                                        source=self._row_address(row_id))

@@ -48,7 +48,9 @@ def sync_view(doc: dict[str, Any]) -> dict[str, Any]:
                               "reason": c.get("reason", "")})
     cost = doc.get("cost")
     if cost:
-        cost = dict(cost, minutes=f"{cost.get('seconds', 0) / 60:.1f}")
+        seconds = cost.get("seconds", 0)
+        cost = dict(cost, rate=f"{cost.get('rate', 3):g}",
+                    time=f"{seconds:g} s" if seconds < 60 else f"{seconds / 60:.1f} min")
     return {"tables": tables, "conflicts": conflicts, "cost": cost,
             "moving": sum(t["moving"] for t in tables),
             "quiet": sum(1 for t in tables if not t["moving"] and not t["conflicts"]

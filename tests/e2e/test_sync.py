@@ -239,3 +239,31 @@ def test_a_one_way_table_reverts_edits_made_on_its_copy(tmp_path: Path, example_
     run(root, "apply", "--auto-approve")
     assert company(example_database, "Acme")["notes"] == "the source"
     run(root, "plan", "--detailed-exitcode")
+
+
+def test_a_relation_kept_in_a_join_table_crosses_both_ways(tmp_path: Path, example_database: str):
+    root = project(tmp_path / "p", extra=", relations: {Partners: {join_table: deal_partners}}")
+    (root / "schemas" / "supabase" / "deal_partners.yaml").write_text(
+        "columns:\n"
+        "  deal: {type: uuid, references: {table: deals, column: notion_page_id}}\n"
+        "  company: {type: uuid, references: {table: companies, column: notion_page_id}}\n"
+        "primary_key: [deal, company]\n")
+    companies = root / "schemas" / "supabase" / "companies.yaml"  # only deals has Partners
+    companies.write_text(companies.read_text().replace(
+        ", relations: {Partners: {join_table: deal_partners}}", ""))
+    run(root, "apply", "--auto-approve")
+    columns = sql(example_database, "SELECT column_name FROM information_schema.columns "
+                                    "WHERE table_name = 'deals'")
+    assert ("partners",) not in columns, "the join table holds the relation"
+    acme = create_page(root, "companies", {"Name": {"title": [{"text": {"content": "Acme"}}]}})
+    globex = create_page(root, "companies", {"Name": {"title": [{"text": {"content": "Globex"}}]}})
+    deal = create_page(root, "deals", {"Deal": {"title": [{"text": {"content": "Big"}}]},
+                                       "Partners": {"relation": [{"id": acme}]}})
+    run(root, "apply", "--auto-approve")
+    assert sql(example_database, "SELECT deal::text, company::text FROM deal_partners") == \
+        [(deal, acme)]
+    sql(example_database, "INSERT INTO deal_partners VALUES (%s, %s)", [deal, globex])
+    run(root, "apply", "--auto-approve")
+    partners = page_named(root, "deals", "Big")["properties"]["Partners"]["relation"]
+    assert sorted(r["id"] for r in partners) == sorted([acme, globex])
+    run(root, "plan", "--detailed-exitcode")

@@ -208,3 +208,17 @@ def test_sync_forms_of_each_kind():
                     relation="companies", single=True)
     assert sv.from_notion(ref, (PAGE.replace("-", ""),)) == PAGE
     assert sv.field_kind("checkbox", "text") is None
+
+
+def test_a_copy_follows_its_source_when_a_row_or_page_is_gone():
+    gone_page = diff(table(direction="supabase_to_notion"),
+                     NotionSide(trashed={PAGE}, exists=True, complete=False),
+                     supabase(stamp="2020-01-01T00:00:00+00:00"))
+    create = next(c for c in gone_page.changes if c.kind == "create_page")
+    assert create.after.values["Name"] == "Acme" and create.sync.direction == "to_notion"
+    assert next(c for c in gone_page.changes if c.kind == "update_sync_base").pairs[0].link
+    s = supabase()
+    s.rows, s.keys = {}, {}
+    gone_row = diff(table(direction="notion_to_supabase"), notion(), s)
+    insert = next(c for c in gone_row.changes if c.kind == "insert_row")
+    assert (insert.after.key, insert.after.values["notion_page_id"]) == (ROW, PAGE)

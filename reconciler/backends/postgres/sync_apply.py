@@ -91,7 +91,8 @@ def compile_sync(changes: Sequence[ChangeBase], specs: Sequence[SyncTable]) -> l
 
 
 def fk_order(specs: Sequence[SyncTable]) -> tuple[SyncTable, ...]:
-    """Synced tables, each after the tables its single references point at (cycles: as given)."""
+    """Synced tables, each after the tables its foreign keys point at (single references and join
+    tables; in a cycle, as given)."""
     by_db = {s.database: s for s in specs}
     done: list[SyncTable] = []
 
@@ -99,7 +100,7 @@ def fk_order(specs: Sequence[SyncTable]) -> tuple[SyncTable, ...]:
         if spec in done or spec.address in path:
             return
         for f in spec.fields:
-            if f.single and f.relation in by_db:
+            if (f.single or f.join) and f.relation in by_db:
                 visit(by_db[f.relation], path + (spec.address,))
         if spec not in done:
             done.append(spec)
