@@ -4,7 +4,7 @@ Input per table (`SyncInput`): the `SyncTable`, the pages the Notion backend rea
 the rows and the base the Postgres backend read (`PostgresSide`). Output (`SyncDiff`): changes
 compiled by the backends as any others (`UpdatePage`/`CreatePage`/`ArchivePage` for Notion,
 `InsertRow`/`UpdateRow`/`DeleteRow` for Postgres, each with `sync` saying where its values come
-from), one `UpdateSyncBase` per table (the base and watermarks apply records once both sides
+from), one `UpdateSyncBase` per table (the base apply records once both sides
 were written), `SyncConflict`s left for manual resolution, a `SyncSummary` per table, and the
 problems that must stop the plan before any write (values that cannot cross, unknown related
 pages), each naming the row and the field.
@@ -28,22 +28,16 @@ from reconciler import addresses
 from reconciler.diff import sync_values as sv
 from reconciler.diff.sync_merge import merge_pair
 from reconciler.diff.sync_rows import RowBuilder
+from reconciler.diff.sync_world import (SyncInput, World, key_column, key_text,
+                                          seed_address)
 from reconciler.model.changes import ChangeBase, UpdateSyncBase
 from reconciler.model.postgres import TableRef
-from reconciler.model.sync import (BasePair, FlowCounts, NotionSide, PostgresSide, SideRow,
-                                   SyncSummary, SyncTable)
+from reconciler.model.sync import BasePair, FlowCounts, SideRow, SyncSummary, SyncTable
 
 #: Namespace of the row ids given to rows created from Notion pages and seeds (uuid5).
 ROW_IDS = uuid.UUID("6f1d1a52-58b1-4d35-9a0e-3a1c1c0c5e11")
 UNREAD: Any = type("Unread", (), {"__repr__": lambda self: "UNREAD"})()
 GONE: Any = type("Gone", (), {"__repr__": lambda self: "GONE"})()
-
-
-@dataclass
-class SyncInput:
-    table: SyncTable
-    notion: NotionSide
-    supabase: PostgresSide
 
 
 @dataclass
@@ -71,82 +65,6 @@ def diff_sync(inputs: Sequence[SyncInput], *, prune: bool = False,
     for item in inputs:
         TableDiff(item, world, prune, check_column, out).run()
     return out
-
-
-@dataclass
-class World:
-    """What one table needs of the others: the page ids each database is known to hold (its
-    pages read and its base), the page ids each mirrored table's rows hold, and where each seed
-    stands (`seeds[database][key]`: a page id, or a reference to the page a plan creates)."""
-
-    pages: dict[str, set[str]] = field(default_factory=dict)
-    rows: dict[str, set[str]] = field(default_factory=dict)
-    synced: set[str] = field(default_factory=set)
-    seeds: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    @classmethod
-    def of(cls, inputs: Sequence[SyncInput]) -> "World":
-        world = cls()
-        for item in inputs:
-            db = item.table.database
-            base = [b for b in item.supabase.base if b.page]
-            world.synced.add(db)
-            world.pages[db] = set(item.notion.pages) | {b.page for b in base} | \
-                {p for p in item.supabase.keys.values() if p}
-            world.pages[db] -= item.notion.trashed
-            world.rows[db] = {p for p in item.supabase.keys.values() if p}
-            world.seeds[db] = _seed_places(item)
-        return world
-
-
-def _seed_places(item: SyncInput) -> dict[str, Any]:
-    """Seed key → the page id of a seed row already present, or a reference to the page the
-    plan will create for it."""
-    table, places = item.table, {}
-    marked = {b.seed: b.page for b in item.supabase.base if b.seed}
-    for seed in table.seeds:
-        page = marked.get(f"{seed.side}:{seed.key}") or _live_page_with_key(item, seed)
-        places[seed.key] = page or sv.ref(seed_address(table, seed.key))
-    return places
-
-
-def seed_address(table: SyncTable, key: str) -> str:
-    return addresses.child(f"notion.{table.database}", "page", key)
-
-
-def _live_page_with_key(item: SyncInput, seed) -> str | None:
-    """The page of a live row holding the seed's key: a page whose key property, or a row whose
-    key column, has it."""
-    table = item.table
-    prop = _key_property(table, seed.side)
-    column = _key_column(table, seed.side)
-    for page in item.notion.pages.values():
-        if prop and _key(page.values.get(prop)) == seed.key:
-            return page.id
-    for row in item.supabase.rows.values():
-        if column and _key(row.values.get(column)) == seed.key and row.page:
-            return row.page
-    return None
-
-
-def _key_property(table: SyncTable, side: str) -> str | None:
-    name = table.seed_keys.get(side)
-    f = next((f for f in table.fields if name in (f.property, f.column)), None)
-    return f.property if f else None
-
-
-def _key_column(table: SyncTable, side: str) -> str | None:
-    name = table.seed_keys.get(side)
-    f = next((f for f in table.fields if name in (f.property, f.column)), None)
-    return f.column if f else None
-
-
-def _key(value: Any) -> str | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 class TableDiff:
@@ -374,8 +292,8 @@ class TableDiff:
     def _seed_mark(self, values: Mapping[str, Any]) -> str | None:
         """`side:key` of the seed a live row holds the key of, if any."""
         for side, name in self.t.seed_keys.items():
-            column = _key_column(self.t, side)
-            key = _key(values.get(column)) if column else None
+            column = key_column(self.t, side)
+            key = key_text(values.get(column)) if column else None
             if key and any(s.side == side and s.key == key for s in self.t.seeds):
                 return f"{side}:{key}"
         return None
