@@ -14,8 +14,12 @@ from reconciler.model.changes import ChangeBase
 class Ledger:
     """Appends `{"time", "address", "action", "kind", "status", …}` lines to `path`.
 
-    Content rows add `hash` (the content hash written), `page_id` and `deferred` (fields the
-    live schema lacked, written by a later apply once it has them).
+    Content rows add `page_id`, `hash` (the content hash the page or row holds after this
+    apply: what was written, or what it already held when nothing could be written; absent when
+    no row exists), `desired_hash` (the hash of the source row) and `deferred` (fields the live
+    schema lacked). On a `deferred` line the two hashes differ, and that is what makes the next
+    plan pick the row up: it finds the stored `hash`, not the desired one, compares the row
+    field by field and writes what the schema now takes (docs/content.md "Schema lag").
     """
 
     def __init__(self, path: Path):

@@ -139,8 +139,8 @@ def diff_content(content: ContentSet, live: Mapping[str, LiveRow], schema: Conte
             changes.append(spell.create(address=address, phase=Phase.CONTENT, after=after,
                                         lagging=lagging, **spell.where))
         else:
-            before = RowState(id=have.id, values={f: have.values.get(schema.live_name(f))
-                                                  for f in fields})
+            before = RowState(id=have.id, hash=have.values.get(content.hash_field),
+                              values={f: have.values.get(schema.live_name(f)) for f in fields})
             changes.append(spell.update(address=address, phase=Phase.CONTENT, before=before,
                                         after=after, lagging=lagging, **spell.where))
     wanted = {row.key for row in content.rows}

@@ -19,10 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 #: Normal forms of values (what `SourceRow.values` and live rows hold; see docs/content.md):
-#: text → str | None; number → int | float | None; option → option name; options → tuple of
-#: names; date → {"start", "end"?, "time_zone"?}; users → tuple of user ids (e-mails in a
-#: source); pages → tuple of page ids (keys in a source); files → tuple of {"name", "url"};
-#: bool → bool; place → {"lat", "lon", …}; computed → whatever Notion computes (read-only).
+#: text → str | None; rich → str | None, or a tuple of styled runs (`model.rich_text`);
+#: number → int | float | None; option → option name; options → tuple of names;
+#: date → {"start", "end"?, "time_zone"?}; users → tuple of user ids (e-mails in a source);
+#: pages → tuple of page ids (keys in a source); files → tuple of {"name", "url"}; bool → bool;
+#: place → {"lat", "lon", …}; computed → whatever Notion computes (read-only).
 ValueForm = str
 
 
@@ -64,7 +65,7 @@ def _row(name: str, creatable: bool, writable: bool, value: ValueForm, postgres:
 #: Every property type of the API (2025-09-03), by name.
 PROPERTY_TYPES: dict[str, PropertyType] = {t.name: t for t in (
     _row("title", True, True, "text", "text", retypable=False),
-    _row("rich_text", True, True, "text", "text", lossless_to=("url",)),
+    _row("rich_text", True, True, "rich", "text", lossless_to=("url",)),
     _row("number", True, True, "number", "numeric", lossless_to=("rich_text", "url")),
     _row("select", True, True, "option", "text",
          lossless_to=("rich_text", "url", "multi_select")),

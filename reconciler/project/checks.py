@@ -26,7 +26,7 @@ Databases = Mapping[str, Loaded[DatabaseDoc]]
 def check_vocabulary(item: Loaded[VocabularyDoc]) -> list[SpecProblem]:
     """A vocabulary has at least one option, unique ignoring case (NOTION-API.md §3.4)."""
     if not item.doc.options:
-        return [item.problem(("options",), f"vocabulary {item.key!r} has no options: "
+        return [item.problem(("options",), f"vocabulary {item.name!r} has no options: "
                                            "list at least one under options:")]
     return check_options(item, ("options",), item.doc.options)
 
@@ -160,7 +160,7 @@ def _check_rollup(item: Loaded, loc: tuple, prop: RollupDoc, dbs: Databases,
     target = _relation_target(item, prop.relation, refs)
     if target is None:
         relations = [n for n, p in item.doc.properties.items() if isinstance(p, RelationDoc)]
-        relations += [r.name for r in refs if r.target == item.key]
+        relations += [r.name for r in refs if r.target == item.name]
         return [item.problem(loc + ("relation",), (
             f"rollup relation {prop.relation!r} is not a relation property of this database: "
             f"use one of {_listing(relations)}"))]
@@ -179,7 +179,7 @@ def _relation_target(item: Loaded[DatabaseDoc], name: str, refs: list[BackRefere
     prop = item.doc.properties.get(name)
     if isinstance(prop, RelationDoc):
         return prop.database
-    back = next((r for r in refs if r.target == item.key and r.name == name), None)
+    back = next((r for r in refs if r.target == item.name and r.name == name), None)
     return back.source if back and prop is None else None
 
 
@@ -208,7 +208,7 @@ def check_formulas(item: Loaded[DatabaseDoc], refs: list[BackReference]) -> list
     if not formulas:
         return []
     types = {n: _formula_type(p) for n, p in props.items() if n not in formulas}
-    types |= {r.name: "list[page]" for r in refs if r.target == item.key and r.name not in props}
+    types |= {r.name: "list[page]" for r in refs if r.target == item.name and r.name not in props}
     resolved: dict[str, str] = {}
     problems: list[SpecProblem] = []
 

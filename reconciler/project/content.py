@@ -2,17 +2,20 @@
 
 `load_content(root, databases, notion, tables, env)` reads the `content:` of every Notion
 database document (already loaded) and of every `schemas/supabase/*.yaml` that has one, checks it
-against the resolved schema, reads its source (`project.sources.READERS`), types every value
-(`project.values`) and returns `(content sets, notion, problems)`. `notion` comes back with the
-values of `additive` select/multi_select/status properties added to their options (stable
-colours), so the plan adds them before content is written. Values outside `exact` options are
+against the resolved schema, reads its source (`project.sources.READERS`), shapes every value as
+its field says (`project.fields`: lists, split, strip, map, default, markdown), types it
+(`project.values`, dates and numbers as the source declares) and returns
+`(content sets, notion, problems)`. Relation values name rows of the related database's content
+set by key; a key it does not have is a problem located where the value is written. `notion`
+comes back with the values of `additive` select/multi_select/status properties added to their
+options (stable colours), so the plan adds them before content is written. Values outside `exact` options are
 problems naming file, row and value. Never raises for bad content; nothing is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,11 +27,13 @@ from reconciler.model.property_types import WRITABLE_TYPES
 from reconciler.model.content import ContentSet, SourceRow
 from reconciler.model.notion import NotionDatabases, Property, SelectOption, stable_color
 from reconciler.model.postgres import Table
-from reconciler.project.content_docs import ContentDoc, FieldDoc
+from reconciler.project.content_docs import UNTIL_WORDS, ContentDoc, FieldDoc
+from reconciler.project.fields import NOTION_LIST_TYPES, Shaper, shaper
 from reconciler.project.sources import READERS, ReadContext, Record
 from reconciler.project.sources.paths import MISSING, PathSyntaxError, parse_path
 from reconciler.project.supabase_docs import TableDoc
 from reconciler.project.values import to_notion, to_postgres
+from reconciler.project.written import Reading, check_reading
 from reconciler.project.yaml import Loaded
 
 #: Types a Notion key property may have; the hash property must be rich_text.
@@ -50,14 +55,27 @@ class Target:
     types: dict[str, str]
     notion: dict[str, Property] = field(default_factory=dict)
     unique: set[str] = field(default_factory=set)
+    shapers: dict[str, Shaper] = field(default_factory=dict)
     table: Table | None = None
 
     def problem(self, loc: tuple, message: str) -> SpecProblem:
         return self.item.problem(("content",) + loc, message)
 
+    @property
+    def reading(self) -> Reading:
+        """How the source writes dates and numbers (`languages`, `date_order`, `locale`)."""
+        doc = self.doc.source
+        return Reading(tuple(doc.languages or ("en",)), doc.date_order, doc.locale)
+
     def coerce(self, name: str, value: Any) -> Any:
         kind = self.types[name]
-        return to_notion(kind, value) if self.notion else to_postgres(kind, value)
+        return to_notion(kind, value, self.reading) if self.notion else \
+            to_postgres(kind, value, self.reading)
+
+    def takes_list(self, name: str) -> bool:
+        """Whether field `name` holds a list (multi_select, people, relation, files; arrays)."""
+        kind = self.types.get(name, "")
+        return kind in NOTION_LIST_TYPES if self.notion else kind.endswith("[]")
 
 
 def load_content(root: Path, databases: Mapping[str, Loaded], notion: NotionDatabases,
@@ -68,12 +86,14 @@ def load_content(root: Path, databases: Mapping[str, Loaded], notion: NotionData
     targets = [_notion_target(k, item, notion) for k, item in databases.items()
                if item.doc.content is not None]
     targets += _table_targets(tables, table_docs)
-    sets, problems, added = [], [], {}
+    sets, problems, added, spots = [], [], {}, {}
     for target in targets:
-        content, more, new = _content_set(root, target)
+        content, more, new, where = _content_set(root, target)
         problems += more
         sets += [content] if content is not None else []
+        spots[target.address] = where
         added |= {(target.address, k): v for k, v in new.items()}
+    problems += relation_keys(targets, sets, spots)
     return tuple(sets), _with_options(notion, added), problems
 
 
@@ -90,7 +110,7 @@ def _table_targets(tables: tuple[Table, ...], docs: Sequence[Loaded[TableDoc]]) 
     out = []
     for item in docs:
         doc = item.doc
-        table = by_name.get((doc.schema_, doc.name or item.key))
+        table = by_name.get((doc.schema_, doc.name or item.name))
         if table is None or doc.content is None:
             continue
         unique = {u.columns[0] for u in table.uniques if len(u.columns) == 1}
@@ -102,22 +122,22 @@ def _table_targets(tables: tuple[Table, ...], docs: Sequence[Loaded[TableDoc]]) 
 
 
 def _content_set(root: Path, target: Target
-                 ) -> tuple[ContentSet | None, list[SpecProblem], dict[str, list[str]]]:
+                 ) -> tuple[ContentSet | None, list[SpecProblem], dict[str, list[str]], dict]:
     problems = check_fields(target)
     if problems:
-        return None, problems, {}
+        return None, problems, {}, {}
     ctx = ReadContext(root, target.doc.source,
                       lambda loc, msg: target.problem(("source",) + loc, msg))
     records, problems = READERS[target.doc.source.kind](ctx)
     if problems:
-        return None, problems, {}
+        return None, problems, {}, {}
     rows, spots, problems = _rows(target, records)
     added, more = vocabulary_gate(target, rows, spots)
     problems += more
     line, _ = target.item.yaml.locate(("content",))
     content = ContentSet(address=target.address, key=target.doc.key, hash_field=target.doc.hash,
                          rows=tuple(rows), spec=f"{target.item.file}:{line}")
-    return (None if problems else content), problems, added
+    return (None if problems else content), problems, added, spots
 
 
 def check_fields(target: Target) -> list[SpecProblem]:
@@ -136,13 +156,34 @@ def check_fields(target: Target) -> list[SpecProblem]:
     if doc.key not in specs:
         problems.append(target.problem(loc[:-1], f"fields must map the key {doc.key!r}"))
     for name, spec in specs.items():
-        problems += _check_field(target, loc + (name,), name, spec, what)
+        more = _check_field(target, loc + (name,), name, spec, what)
+        problems += more or _check_shape(target, loc + (name,), name, spec)
+    problems += [target.problem(("source", key), message) for key, message in
+                 check_reading(doc.source.languages, doc.source.locale).items()]
     if target.table is not None and not problems:
         problems += [target.problem(loc, f"column {name!r} is NOT NULL and has no default, but "
                                     "fields does not map it: every insert would fail; map it, "
                                     "or give the column a default")
                      for name in unset_required(target.table, {*specs, doc.key, doc.hash})]
     return problems
+
+
+def _check_shape(target: Target, loc: tuple, name: str, spec: Any) -> list[SpecProblem]:
+    """The field's value options (split, strip, map, until, format); keeps its `Shaper`."""
+    kind = target.doc.source.kind
+    if isinstance(spec, FieldDoc) and spec.until is not None and kind != "markdown_sections":
+        return [target.problem(loc + ("until",), f"until: only a markdown_sections source has "
+                               f"fields that span lines, not a {kind} source")]
+    found, problems = shaper(spec, target.types[name], target.takes_list(name),
+                             kind in ("markdown", "markdown_sections"))
+    if found is not None:
+        target.shapers[name] = found
+    for n, item in enumerate(spec.until or () if isinstance(spec, FieldDoc) else ()):
+        try:
+            re.compile(item) if item not in UNTIL_WORDS else None
+        except re.error as exc:
+            problems.append((("until", n), f"until: invalid regular expression {item!r}: {exc}"))
+    return [target.problem(loc + at, message) for at, message in problems]
 
 
 def _check_named(target: Target, loc: tuple, name: str, allowed: tuple, what: str) -> list:
@@ -218,11 +259,9 @@ def _row(target: Target, record: Record) -> tuple[SourceRow | None, list[SpecPro
     label = f"row {str(key_raw)!r}" if key_raw not in (MISSING, None, "") else "row"
     for name, spec in specs.items():
         raw, (line, col) = record.get(_path(spec))
-        if raw is MISSING:
-            raw = spec.default if isinstance(spec, FieldDoc) else None
         where[name] = (line, col)
         try:
-            values[name] = target.coerce(name, raw)
+            values[name] = target.coerce(name, target.shapers[name].shape(raw))
         except ValueError as exc:
             problems.append(SpecProblem(record.file, line, col, f"{label}: {name} {exc}"))
     key = values.get(target.doc.key)
@@ -308,3 +347,38 @@ def _with_options(notion: NotionDatabases, added: Mapping[tuple[str, str], list[
             for p in db.properties)
         databases.append(db.model_copy(update={"properties": props}))
     return notion.model_copy(update={"databases": tuple(databases)})
+
+
+def relation_keys(targets: list[Target], sets: list[ContentSet],
+                  spots: Mapping[str, Mapping[str, tuple[str, dict]]]) -> list[SpecProblem]:
+    """Every relation value names a row of the related database's content set, by key.
+
+    A key that set does not have, or a relation to a database without `content:` (its rows have
+    no keys), is a problem at the value's `file:line:col`. Sets that failed to load are skipped
+    (their own problems are reported)."""
+    keys = {c.address: {r.key for r in c.rows} for c in sets}
+    declared = {t.address for t in targets}
+    problems = []
+    for target, content in ((t, c) for t in targets for c in sets if c.address == t.address):
+        for name, prop in target.notion.items():
+            related = f"notion.{prop.relation.database}" if prop.relation else None
+            if prop.type != "relation" or related is None or \
+                    (related in declared and related not in keys):
+                continue  # not a relation, or the related set failed (its problems are out)
+            for row in content.rows:
+                missing = [k for k in row.values.get(name) or () if k not in keys.get(related, ())]
+                if missing:
+                    file, where = spots[target.address][row.key]
+                    line, col = where.get(name, (1, 1))
+                    problems.append(SpecProblem(file, line, col, _unknown_keys(
+                        row.key, name, prop.relation.database, missing, related in keys)))
+    return problems
+
+
+def _unknown_keys(key: str, name: str, database: str, missing: list[str], has_set: bool) -> str:
+    which = ", ".join(repr(k) for k in missing)
+    if not has_set:
+        return (f"row {key!r}: {name} names rows of {database} by key ({which}), but {database} "
+                "has no content: section, so its rows have no keys: give it one")
+    return (f"row {key!r}: {name}: no row of {database} has the key {which} (keys come from "
+            f"{database}'s content source): fix the reference or add the row")

@@ -15,7 +15,7 @@ documents into `model.content.ContentSet`s.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -27,12 +27,43 @@ class _Doc(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class SplitDoc(_Doc):
+    """`split: {regex: '\\s*[,;]\\s*'}`: split at every match of a regular expression."""
+
+    regex: str = Field(description="Regular expression (Python syntax) matching the separators.")
+
+
+#: Where a multi-line field of a `markdown_sections` source ends (besides a custom regex).
+UNTIL_WORDS = ("marker", "blank", "heading", "line")
+
+
 class FieldDoc(_Doc):
-    """`{path: sla.p95_ms, default: 0}`: where a field's value is, and its value when absent."""
+    """`{path: …, split: ',', strip: '^#', map: {Hi: High}, default: …}`: where a field's value
+    is and how the text people wrote becomes the value (docs/content.md "Values as written").
+
+    Steps, in order: the value at `path`; a list (a markdown list, or text cut at `split`);
+    `strip` and `map` applied to each item; `default` when nothing is left.
+    """
 
     path: str = Field(description="Dotted path ([n] indexes allowed), a column name (csv), "
                                   "a special ($body, $stem, $path, $heading.N) or a regex (sections).")
-    default: Any = Field(None, description="Value used when the path is absent in a row.")
+    default: Any = Field(None, description="Value used when the path is absent in a row, or "
+                                           "nothing is left of it after strip and map.")
+    split: str | SplitDoc | None = Field(
+        None, description="Cut text into a list at this separator (or at every match of "
+                          "{regex: …}); items are trimmed and empty ones dropped. For "
+                          "multi_select, people, relation, files and array columns.")
+    strip: str | None = Field(None, description="Regular expression whose matches are removed "
+                                                "from the value (from each item of a list).")
+    map: dict[str, Any] | None = Field(
+        None, description="Value (or item) → what to write instead, matched ignoring case "
+                          "(`{Hi: High}`); null drops the item.")
+    until: list[str] | None = Field(
+        None, description="markdown_sections: where this field's text ends, overriding the "
+                          "source's `until` (marker, blank, heading, line, or a regex).")
+    format: Literal["markdown", "plain"] | None = Field(
+        None, description="Text of a markdown source is markdown (default): rich_text gets "
+                          "bold/italic/code/links as annotations. plain: written as is.")
 
 
 FieldSpec = str | FieldDoc
@@ -47,6 +78,16 @@ class SectionsDoc(_Doc):
     fields: dict[str, FieldSpec] | None = Field(
         None, description="Field → $heading.N, $body, $stem, $path or a regex searched in the "
                           "section (its first group is the value).")
+    end: str | None = Field(None, description="Regex of a line that ends a section (besides the "
+                                              "next heading of the same or a higher level).")
+    until: list[str] | None = Field(
+        None, description="Where a field's text ends when its value runs to the end of its line: "
+                          "any of marker (a line starting with a field marker), blank (a blank "
+                          "line), heading, line (the value is one line), or a regex. "
+                          "Default [marker, blank, heading].")
+    marker: str | None = Field(None, description="Regex of a field marker line (ends a "
+                                                 "multi-line field); default: a line starting "
+                                                 "with **Label**: or **Label:**.")
 
 
 class SourceDoc(_Doc):
@@ -62,6 +103,14 @@ class SourceDoc(_Doc):
     items: str | None = Field(None, description="json/yaml: dotted path to a list; each element "
                                                 "is a row.")
     fields: dict[str, FieldSpec] | None = Field(None, description="Field → path in a row.")
+    languages: list[str] | None = Field(
+        None, description="Languages dates are written in (codes of the dateparser package: "
+                          "en, nb, de, …); default [en]. ISO dates need none.")
+    date_order: Literal["DMY", "MDY", "YMD"] | None = Field(
+        None, description="Order of day, month and year in all-numeric dates (03/04/2025); "
+                          "such dates are refused until it is declared.")
+    locale: str | None = Field(None, description="Locale numbers are written in (nb, de, fr, "
+                                                 "en_US…): `1 234,5`; default: plain 1234.5.")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 

@@ -72,7 +72,7 @@ def read_table_docs(root: Path, env: Mapping[str, str]
 def resolve_table(item: Loaded[TableDoc], notion: NotionDatabases
                   ) -> tuple[Table, list[SpecProblem]]:
     """One validated document → `Table` (+ problems found while resolving)."""
-    doc, name = item.doc, item.doc.name or item.key
+    doc, name = item.doc, item.doc.name or item.name
     problems: list[SpecProblem] = []
     derived: dict[str, Column] = {}
     if doc.mirror is not None:

@@ -1,12 +1,15 @@
 """Source values → *content normal form* (`model.content.SourceRow`), by the target field's type.
 
-`to_notion(type, value)` and `to_postgres(type, value)` return the normal form or raise
-`ValueError("expects …, got …")` (the caller prefixes the field name). Coercion is sensible and
-never lossy: `"42"` → 42 only when it parses; `"true"/"yes"/"1"` → True for a checkbox; an ISO
-date string → `{"start": …}`; numbers become text for text types; a list of scalars becomes
-one line each for rich_text. A comma-separated string is
-NOT split for multi_select (write a list). Long text is kept (the engine splits it into 2000-
-character pieces, NOTION-API.md §4.2) up to 100 pieces, and refused beyond; option names follow
+`to_notion(type, value, reading)` and `to_postgres(type, value, reading)` return the normal form
+or raise `ValueError("expects …, got …")` (the caller prefixes the field name). Coercion is
+sensible and never lossy: `"42"`, `"95%"`, `"120 ms"` and (with a declared locale) `"1 234,5"`
+→ numbers (`project.written`); `"true"/"yes"/"1"` → True for a checkbox; dates as people write
+them (`29. oktober 2025`, under the declared `languages`) → `{"start": ISO}`; numbers become text
+for text types; a list of scalars becomes one line each for rich_text, and styled runs
+(`model.rich_text`) stay runs. A single value where a list is taken (multi_select, people,
+relation, files, arrays) is a one-item list; a string is never split here (the field's `split:`
+does that, `project.fields`). Long text is kept (the engine splits it into 2000-character
+pieces, NOTION-API.md §4.2) up to 100 pieces, and refused beyond; option names follow
 NOTION-API.md §3.4 (no comma, ≤ 100); integers beyond ±(2⁵³ − 1) are refused for Notion.
 Postgres types are the canonical spellings of `model.postgres.normalise_type`.
 """
@@ -22,10 +25,11 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.backends.notion.convert import value_to_api
+from reconciler.model.rich_text import is_runs, normal
 from reconciler.project.documents import check_option_name
+from reconciler.project.written import DEFAULT, Reading, read_date, read_number
 
 _TRUE, _FALSE = {"true", "yes", "y", "on", "1"}, {"false", "no", "n", "off", "0", ""}
-_INT = re.compile(r"[+-]?\d+\Z")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\Z")
 
 
@@ -42,7 +46,7 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def _text(value: Any) -> str | None:
+def _text(value: Any, _: Reading = DEFAULT) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
@@ -52,30 +56,25 @@ def _text(value: Any) -> str | None:
     raise _got("text", value)
 
 
-def _lines(value: Any) -> str | None:
-    """Text, or a list of scalars as one line each (seed 004's "formatted API list")."""
-    if isinstance(value, list) and all(isinstance(v, (str, int, float)) and
-                                       not isinstance(v, bool) for v in value):
+def _lines(value: Any, reading: Reading = DEFAULT) -> Any:
+    """Text, styled runs (`model.rich_text`), or a list of scalars as one line each (seed 004's
+    "formatted API list"). Runs are checked to fit one Notion write (≤ 100 text objects)."""
+    if is_runs(value):
+        return normal(value)  # checked to fit one write by `to_notion`
+    if isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, float)) and
+                                                not isinstance(v, bool) for v in value):
         return "\n".join(str(v) for v in value) or None
     return _text(value)
 
 
-def _number(value: Any) -> int | float | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, str):
-        text = value.strip().replace("_", "")
-        try:
-            value = int(text) if _INT.match(text) else float(text)
-        except ValueError:
-            raise _got("a number", value) from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or \
-            (isinstance(value, float) and not math.isfinite(value)):  # ints of any size are fine
+def _number(value: Any, reading: Reading = DEFAULT) -> int | float | None:
+    number = read_number(value, reading)
+    if isinstance(number, float) and not math.isfinite(number):  # ints of any size are fine
         raise _got("a number", value)
-    return value
+    return number
 
 
-def _checkbox(value: Any) -> bool:
+def _checkbox(value: Any, _: Reading = DEFAULT) -> bool:
     if value is None:
         return False
     if isinstance(value, bool):
@@ -87,7 +86,7 @@ def _checkbox(value: Any) -> bool:
     raise _got("true or false", value)
 
 
-def _option(value: Any) -> str | None:
+def _option(value: Any, _: Reading = DEFAULT) -> str | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
@@ -95,64 +94,67 @@ def _option(value: Any) -> str | None:
     return check_option_name(str(value))
 
 
-def _options(value: Any) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if not isinstance(value, list):
-        hint = " (a string is not split at commas: write a list)" if isinstance(value, str) else ""
-        raise ValueError(f"expects a list of option names, got {value!r}{hint}")
-    names = [_option(v) for v in value]
+def _options(value: Any, _: Reading = DEFAULT) -> tuple[str, ...]:
+    names = []
+    for item in _listed(value):
+        try:
+            names.append(_option(item))
+        except ValueError as exc:
+            hint = " (to cut text into options, give the field `split: ','`)" \
+                if isinstance(item, str) and "," in item else ""
+            raise ValueError(f"{exc}{hint}") from None
     return tuple(dict.fromkeys(n for n in names if n is not None))
 
 
-def _iso(value: Any, what: str = "an ISO date") -> str:
-    if isinstance(value, (_dt.date, _dt.datetime)):
-        return value.isoformat()
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            (_dt.date if len(text) == 10 else _dt.datetime).fromisoformat(text.replace("Z", "+00:00"))
-            return text
-        except ValueError:
-            pass
-    raise _got(f"{what} (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][±HH:MM])", value)
+def _iso(value: Any, reading: Reading = DEFAULT) -> str:
+    if isinstance(value, (_dt.date, _dt.datetime, str)):
+        return read_date(value, reading)
+    raise _got("a date (YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS][±HH:MM], or as declared in "
+               "`languages:`)", value)
 
 
-def _date(value: Any) -> dict[str, Any] | None:
+def _date(value: Any, reading: Reading = DEFAULT) -> dict[str, Any] | None:
     if value is None or value == "":
         return None
     if isinstance(value, dict):
         if "start" not in value or set(value) - {"start", "end", "time_zone"}:
             raise _got('a date or {start, end?, time_zone?}', value)
-        out = {"start": _iso(value["start"])}
-        out |= {"end": _iso(value["end"])} if value.get("end") is not None else {}
+        out = {"start": _iso(value["start"], reading)}
+        out |= {"end": _iso(value["end"], reading)} if value.get("end") is not None else {}
         if value.get("time_zone") is not None:
             out["time_zone"] = _text(value["time_zone"])
         return out
-    return {"start": _iso(value)}
+    return {"start": _iso(value, reading)}
 
 
 def _listed(value: Any) -> list[Any]:
     if value is None or value == "":
         return []
-    return value if isinstance(value, list) else [value]
+    return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
-def _people(value: Any) -> tuple[str, ...]:
+def _each(value: Any, ok: Callable[[Any], bool], expected: str) -> list[Any]:
+    """The items of `value` (one value is a one-item list); the first bad one is named."""
     items = _listed(value)
-    if not all(isinstance(v, str) and _EMAIL.match(v.strip()) for v in items):
-        raise _got("e-mail addresses (one or a list)", value)
+    bad = next((v for v in items if not ok(v)), _each)
+    if bad is not _each:
+        raise _got(expected, bad)
+    return items
+
+
+def _people(value: Any, _: Reading = DEFAULT) -> tuple[str, ...]:
+    items = _each(value, lambda v: isinstance(v, str) and bool(_EMAIL.match(v.strip())),
+                  "e-mail addresses (one or a list)")
     return tuple(v.strip() for v in items)
 
 
-def _relation(value: Any) -> tuple[str, ...]:
-    items = _listed(value)
-    if not all(isinstance(v, (str, int)) and not isinstance(v, bool) and str(v) for v in items):
-        raise _got("keys of rows of the related database (one or a list)", value)
+def _relation(value: Any, _: Reading = DEFAULT) -> tuple[str, ...]:
+    items = _each(value, lambda v: isinstance(v, (str, int)) and not isinstance(v, bool)
+                  and bool(str(v)), "keys of rows of the related database (one or a list)")
     return tuple(dict.fromkeys(str(v) for v in items))
 
 
-def _files(value: Any) -> tuple[dict[str, str], ...]:
+def _files(value: Any, _: Reading = DEFAULT) -> tuple[dict[str, str], ...]:
     out = []
     for item in _listed(value):
         item = {"url": item} if isinstance(item, str) else item
@@ -163,18 +165,18 @@ def _files(value: Any) -> tuple[dict[str, str], ...]:
     return tuple(out)
 
 
-def _email(value: Any) -> str | None:
+def _email(value: Any, _: Reading = DEFAULT) -> str | None:
     text = _text(value)
     if text is not None and not _EMAIL.match(text):
         raise _got("an e-mail address", value)
     return text
 
 
-def _place(value: Any) -> Any:
+def _place(value: Any, _: Reading = DEFAULT) -> Any:
     return None if value is None else value
 
 
-NOTION: dict[str, Callable[[Any], Any]] = {
+NOTION: dict[str, Callable[[Any, Reading], Any]] = {
     "title": _text, "rich_text": _lines, "number": _number, "checkbox": _checkbox,
     "select": _option, "status": _option, "multi_select": _options, "date": _date,
     "people": _people, "relation": _relation, "files": _files, "url": _text,
@@ -187,9 +189,10 @@ _API_CHECKED = {"title", "rich_text", "number", "select", "status", "multi_selec
                 "files", "url", "email", "phone_number", "place"}
 
 
-def to_notion(prop_type: str, value: Any) -> Any:
-    """A source value → normal form for a Notion property of `prop_type`; ValueError if it can't."""
-    out = NOTION[prop_type](value)
+def to_notion(prop_type: str, value: Any, reading: Reading = DEFAULT) -> Any:
+    """A source value → normal form for a Notion property of `prop_type`, dates and numbers read
+    as `reading` declares; ValueError if it can't."""
+    out = NOTION[prop_type](value, reading)
     if prop_type in _API_CHECKED and out is not None:
         try:
             value_to_api(prop_type, list(out) if isinstance(out, tuple) else out)
@@ -202,8 +205,8 @@ def to_notion(prop_type: str, value: Any) -> Any:
 # Postgres
 
 
-def _pg_int(value: Any) -> int | None:
-    number = _number(value)
+def _pg_int(value: Any, reading: Reading = DEFAULT) -> int | None:
+    number = _number(value, reading)
     if isinstance(number, float):
         if not number.is_integer():
             raise _got("an integer", value)
@@ -211,11 +214,11 @@ def _pg_int(value: Any) -> int | None:
     return number
 
 
-def _pg_date(value: Any) -> str | None:
-    return None if value is None or value == "" else _iso(value)
+def _pg_date(value: Any, reading: Reading = DEFAULT) -> str | None:
+    return None if value is None or value == "" else _iso(value, reading)
 
 
-def _pg_uuid(value: Any) -> str | None:
+def _pg_uuid(value: Any, _: Reading = DEFAULT) -> str | None:
     if value is None or value == "":
         return None
     try:
@@ -224,7 +227,7 @@ def _pg_uuid(value: Any) -> str | None:
         raise _got("a UUID", value) from None
 
 
-def _pg_json(value: Any) -> Any:
+def _pg_json(value: Any, _: Reading = DEFAULT) -> Any:
     try:
         json.dumps(value, allow_nan=False)
     except (TypeError, ValueError):
@@ -232,7 +235,7 @@ def _pg_json(value: Any) -> Any:
     return value
 
 
-POSTGRES: dict[str, Callable[[Any], Any]] = {
+POSTGRES: dict[str, Callable[[Any, Reading], Any]] = {
     "text": _text, "character varying": _text, "character": _text, "citext": _text,
     "smallint": _pg_int, "integer": _pg_int, "bigint": _pg_int,
     "numeric": _number, "real": _number, "double precision": _number,
@@ -241,20 +244,19 @@ POSTGRES: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def to_postgres(column_type: str, value: Any) -> Any:
+def to_postgres(column_type: str, value: Any, reading: Reading = DEFAULT) -> Any:
     """A source value → JSON-able value for a column of `column_type` (canonical spelling).
 
-    Arrays (`text[]`) take a list whose items follow the element type; unknown types (enums,
-    domains) take text. Raises ValueError when the value does not fit.
+    Arrays (`text[]`) take a list whose items follow the element type (a single value is a
+    one-item list); unknown types (enums, domains) take text. Raises ValueError when the value
+    does not fit.
     """
     if column_type.endswith("[]"):
         if value is None:
             return None
-        if not isinstance(value, list):
-            raise _got(f"a list ({column_type})", value)
-        return [to_postgres(column_type[:-2], v) for v in value]
+        return [to_postgres(column_type[:-2], v, reading) for v in _listed(value)]
     base = re.sub(r"\(.*\)", "", column_type)
     coerce = POSTGRES.get(base, _text)
     if base == "boolean" and value is None:
         return None
-    return coerce(value)
+    return coerce(value, reading)

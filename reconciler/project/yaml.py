@@ -95,9 +95,10 @@ class YamlDocument:
 
 @dataclass(frozen=True)
 class Loaded(Generic[M]):
-    """A valid document with its logical name (file stem), file (as named in messages) and positions."""
+    """A valid document with its logical name (`name`: the file stem), file (as named in
+    messages) and positions."""
 
-    key: str
+    name: str
     file: str
     doc: M
     yaml: YamlDocument

@@ -15,8 +15,8 @@ from reconciler.project import load_project
 def test_bundled_content_loads(example_project):
     ws = load_project(example_project, env={})
     sets = {c.address: c for c in ws.content}
-    assert list(sets) == ["notion.learning_points", "notion.lukhas_modules",
-                          "supabase.public.sot_entries"]
+    assert list(sets) == ["notion.learning_days", "notion.learning_log", "notion.learning_points",
+                          "notion.lukhas_modules", "supabase.public.sot_entries"]
     modules = sets["notion.lukhas_modules"]
     assert (modules.key, modules.hash_field, len(modules.rows)) == ("Module", "Provenance SHA", 10)
     memory = next(r for r in modules.rows if r.key == "memory")

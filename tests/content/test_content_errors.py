@@ -78,17 +78,19 @@ CASES = [
     ("checkbox-type", spec(json_content("{Module: name, Active: on}"), man(name="m", on="maybe")),
      "content/m/x.json:3:8: row 'm': Active expects true or false, got 'maybe'"),
     ("multi-select-string", spec(json_content("{Module: name, Labels: l}"), man(name="m", l="a, b")),
-     "content/m/x.json:3:7: row 'm': Labels expects a list of option names, got 'a, b' "
-     "(a string is not split at commas: write a list)"),
+     "content/m/x.json:3:7: row 'm': Labels option name 'a, b' contains a comma, which Notion "
+     "refuses (NOTION-API.md §3.4): remove the comma (to cut text into options, give the field "
+     "`split: ','`)"),
     ("option-comma", spec(json_content("{Module: name, Labels: l}"), man(name="m", l=["a,b"])),
      "content/m/x.json:3:7: row 'm': Labels option name 'a,b' contains a comma, which Notion "
-     "refuses (NOTION-API.md §3.4): remove the comma"),
+     "refuses (NOTION-API.md §3.4): remove the comma (to cut text into options, give the field "
+     "`split: ','`)"),
     ("option-too-long", spec(json_content("{Module: name, Labels: l}"), man(name="m", l=["x" * 101])),
      "content/m/x.json:3:7: row 'm': Labels option name is 101 characters long: Notion allows "
      "at most 100 (NOTION-API.md §3.4)"),
     ("date-type", spec(json_content("{Module: name, Released: d}"), man(name="m", d="next week")),
-     "content/m/x.json:3:7: row 'm': Released expects an ISO date (YYYY-MM-DD or "
-     "YYYY-MM-DDTHH:MM[:SS][±HH:MM]), got 'next week'"),
+     "content/m/x.json:3:7: row 'm': Released expects a date (ISO, or a full date written in en), "
+     "got 'next week': declare its language in `languages:` or write YYYY-MM-DD"),
     ("people-type", spec(json_content("{Module: name, Owner: o}"), man(name="m", o="ada")),
      "content/m/x.json:3:7: row 'm': Owner expects e-mail addresses (one or a list), got 'ada'"),
     ("closed-option", spec(json_content("{Module: name, Stage: s}"), man(name="m", s="GA")),

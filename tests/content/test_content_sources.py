@@ -60,8 +60,8 @@ def test_markdown_front_matter_and_specials(make_project):
     assert str(err.value) == "docs/plain.md:1:1: row: no value for the key 'Module' (path 'name')"
     (root / "docs" / "plain.md").unlink()
     (row,) = rows(root).rows
-    assert row.values == {"Module": "memory", "Stage": "ga", "Notes": "# Memory\n\nFolds.",
-                          "Site": "docs/memory.md"}
+    assert row.values == {"Module": "memory", "Stage": "ga", "Site": "docs/memory.md",
+                          "Notes": ({"text": "Memory", "bold": True}, {"text": "\n\nFolds."})}
     assert row.source == "docs/memory.md:1"
 
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.local import local_client
-from tests.conftest import REPO
+from tests.conftest import REPO, write_files
 
 runner = CliRunner()
 _ID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
@@ -154,11 +154,24 @@ def test_schema_lag_defers_with_content_only_then_fills_in(synced: Path):
     assert all("Path" not in p["properties"] for p in pages(root, "lukhas_modules"))
     ledger = [json.loads(line) for line in
               (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()]
+    seen = len(ledger)
     deferred = [e for e in ledger if e["status"] == "deferred"]
     assert len(deferred) == n and all(e["deferred"] == ["Path"] for e in deferred)
+    # each line: the hash the page now holds (not the desired one, so the next plan looks again)
+    stored = {p["properties"]["Module"]["title"][0]["plain_text"]:
+              p["properties"]["Provenance SHA"]["rich_text"][0]["plain_text"]
+              for p in pages(root, "lukhas_modules")}
+    for line in deferred:
+        key = line["address"].split('"')[1]
+        assert line["hash"] == stored[key] != line["desired_hash"]
     run(root, "apply", "--auto-approve")
     found = modules(root)
     assert found["memory"]["properties"]["Path"]["rich_text"][0]["plain_text"] == "lukhas/memory"
+    ledger = [json.loads(line) for line in
+              (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()]
+    filled = {e["address"]: e for e in ledger[seen:] if e.get("kind") == "update_page"}
+    assert len(filled) == n and all(e["status"] == "applied" and e["hash"] == e["desired_hash"]
+                                    for e in filled.values())
     run(root, "plan", "--detailed-exitcode", code=0)
 
 
@@ -193,6 +206,44 @@ def test_postgres_rows_are_upserted_and_recorded(synced: Path, example_database:
     assert n == len(list((synced / "content" / "sot").glob("*.md")))
     assert runs >= 1
     run(synced, "plan", "--detailed-exitcode", code=0)
+
+
+def test_postgres_rows_defer_a_missing_column_with_both_hashes_then_fill_it_in(
+        tmp_path: Path, example_database: str):
+    import psycopg
+
+    root = tmp_path / "rows"
+    table = ("columns:\n  slug: {type: text, primary_key: true}\n  title: {type: text}\n"
+             "  sha: {type: text}\n"
+             "content:\n  key: slug\n  hash: sha\n  source:\n    yaml: rows/*.yaml\n"
+             "    fields: {slug: slug, title: title}\n")
+    write_files(root, {"reconciler.yaml": "notion: {}\nsupabase: {}\n",
+                       "schemas/supabase/notes.yaml": table,
+                       "rows/a.yaml": "slug: a\ntitle: A\nnote: one\n",
+                       "rows/b.yaml": "slug: b\ntitle: B\nnote: two\n"})
+    run(root, "apply", "--auto-approve")
+    spec = root / "schemas" / "supabase" / "notes.yaml"
+    spec.write_text(spec.read_text().replace("  sha:", "  note: {type: text}\n  sha:")
+                    .replace("title: title}", "title: title, note: note}"))
+    run(root, "apply", "--auto-approve", "--content-only")
+    ledger = [json.loads(line) for line in
+              (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()]
+    deferred = [e for e in ledger if e["status"] == "deferred" and "row[" in e["address"]]
+    with psycopg.connect(example_database) as conn:
+        stored = dict(conn.execute("SELECT slug, sha FROM public.notes").fetchall())
+    assert len(deferred) == len(stored) == 2
+    for line in deferred:  # the hash the row holds, which is not the desired one
+        assert line["deferred"] == ["note"]
+        assert line["hash"] == stored[line["address"].split('"')[1]] != line["desired_hash"]
+    run(root, "apply", "--auto-approve")
+    later = [json.loads(line) for line in
+             (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()][len(ledger):]
+    filled = [e for e in later if e.get("kind") == "update_row"]
+    assert len(filled) == 2 and all(e["hash"] == e["desired_hash"] for e in filled)
+    with psycopg.connect(example_database) as conn:
+        assert dict(conn.execute("SELECT slug, note FROM public.notes").fetchall()) == {
+            "a": "one", "b": "two"}
+    run(root, "plan", "--detailed-exitcode", code=0)
 
 
 def test_schema_change_without_permission_defers_the_fields_and_content_is_still_written(

@@ -22,8 +22,9 @@ SEED_001 = ["Business Entities Registry", "Contacts & Profiles", "Community Hub"
 def test_bundled_workspace_has_the_seed_databases(repo: Path):
     ws = load_project(repo, env={})
     titles = [d.title for d in ws.notion.databases]
-    assert len(titles) == 25 and sorted(titles) == sorted(SEED_003_004 + SEED_001 + ["Learning Points"])
-    assert {v.name for v in ws.vocabularies} == {"agents", "features", "priority", "tags"}
+    assert len(titles) == 27 and sorted(titles) == sorted(
+        SEED_003_004 + SEED_001 + ["Learning Points", "Learning Log", "Learning Days"])
+    assert {v.name for v in ws.vocabularies} == {"agents", "features", "log_tags", "priority", "tags"}
     assert ws.config.notion.parent_page_id is None and ws.config.notion.rate_limit == 3
 
 
@@ -72,8 +73,8 @@ def test_rollup_formula_and_one_way_self_relation(repo: Path):
 def test_spec_hash_is_stable_and_follows_the_files(bundled: Path):
     first, second = load_project(bundled, env={}), load_project(bundled, env={})
     assert first.spec_hash == second.spec_hash and first.spec_hash.startswith("sha256:")
-    # reconciler.yaml, 24 databases, 4 vocabularies
-    assert len([f for f in first.files if "supabase" not in f.parts]) == 30
+    # reconciler.yaml, 27 databases, 5 vocabularies
+    assert len([f for f in first.files if "supabase" not in f.parts]) == 33
     path = bundled / "schemas" / "notion" / "tech_debt.yaml"
     path.write_text(path.read_text() + "  Notes: {type: rich_text}\n")
     changed = load_project(bundled, env={})

@@ -145,7 +145,7 @@ CASES = [
 ]
 CONTENT_CASES = [
     ("content-number-is-text", "spec", C, 3, "Est expects a number, got 'high'"),
-    ("content-tags-not-list", "spec", C, 3, "Tags expects a list of option names"),
+    ("content-tags-not-list", "spec", C, 3, "Tags expects an option name, got {'x': 1}"),
     ("content-key-missing", "spec", C, 1, "no value for the key 'Name'"),
     ("content-closed-vocabulary", "spec", C, 3, "'gamma' is not in vocabulary 'tags' (closed)"),
     ("content-bad-json", "spec", C, 4, "invalid JSON"),

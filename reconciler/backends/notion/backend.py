@@ -248,8 +248,10 @@ class NotionBackend:
         return compile_changes(changes, CompileContext(model.desired, model.databases, content))
 
     def executor(self, live: Live, known: Known | None = None) -> "NotionRun":
+        bucket = self.connection.bucket
         return NotionRun(NotionExecutor(self.client, live.model.databases, self.notion_state,
-                                        self.save_state, known))
+                                        self.save_state, known,
+                                        rate=bucket.rate if bucket else None))
 
 
 class NotionRun:

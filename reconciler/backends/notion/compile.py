@@ -6,7 +6,8 @@ a new database with ten properties costs one `POST /v1/databases` and a few PATC
 changes re-send the property's full option list with ids (replace-all, §3.4) and its
 description (a select's description is cleared when its options change without it: NOTION-API.md
 §3.4). Pages: one request each; relation values naming pages created in the same apply go in a
-second pass (`RelateStep`) once every page exists. Manual changes compile to nothing.
+second pass (`RelateStep`, one per page, with its final content hash) once every page exists.
+Manual changes compile to nothing.
 
 The plan builder compiles at plan time (so the plan shows each request) and apply compiles the
 same changes against the same live state (the stale check guarantees it), so apply sends exactly
@@ -235,7 +236,7 @@ def _page_step(change: ChangeBase, ctx: CompileContext) -> tuple[PageStep, list[
     types = {p.name: p.type for p in wanted.properties} if wanted else {}
     after = change.after  # type: ignore[attr-defined]
     properties: dict[str, Any] = {}
-    relate: list[RelateStep] = []
+    waiting: dict[str, tuple] = {}
     page: Any = change.before.id if isinstance(change, UpdatePage) else page_ref(change.address)
     for name, value in after.values.items():
         kind = types.get(name)
@@ -243,15 +244,17 @@ def _page_step(change: ChangeBase, ctx: CompileContext) -> tuple[PageStep, list[
             raise ValueError(f"property {name!r} is not declared on notion.{database}")
         if kind == "relation" and value and any(isinstance(v, dict) for v in value):
             related = _relation_database(wanted, name) or database
-            items = tuple(page_ref(addresses.child(f"notion.{related}", "page", str(v["key"])))
-                          if isinstance(v, dict) else v for v in value)
-            relate.append(RelateStep(
-                method="PATCH", path="pages/{}", path_args=(page,),
-                body={"properties": {name: items}}, changes=(change.address,),
-                keys={change.address: (name,)}, database=database, field=name))
+            waiting[name] = tuple(
+                page_ref(addresses.child(f"notion.{related}", "page", str(v["key"])))
+                if isinstance(v, dict) else v for v in value)
             continue
         properties[name] = value_to_api(kind, value)
-    relate.sort(key=lambda r: r.field)  # the plan file sorts values: same order after a reload
+    sent = (*waiting, hash_property) if hash_property in types else tuple(waiting)
+    relate = [RelateStep(method="PATCH", path="pages/{}", path_args=(page,),
+                         body={"properties": waiting}, changes=(change.address,),
+                         keys={change.address: sent}, database=database,
+                         fields=tuple(waiting), hash_property=hash_property,
+                         desired_hash=after.hash)] if waiting else []
     if hash_property and hash_property in types:
         properties[hash_property] = value_to_api("rich_text", after.hash)
     values = dict(after.values)
@@ -269,7 +272,8 @@ def _page_step(change: ChangeBase, ctx: CompileContext) -> tuple[PageStep, list[
                         body={"properties": properties}, changes=(change.address,),
                         keys={change.address: shown}, database=database, key=after.key or "",
                         key_property=key_property, values=values, hash_property=hash_property,
-                        desired_hash=after.hash, relates=bool(relate))
+                        desired_hash=after.hash, stored_hash=change.before.hash,
+                        relates=bool(relate))
     return step, relate
 
 

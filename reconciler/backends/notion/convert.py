@@ -10,7 +10,9 @@ Normalised values (what `value_from_api` returns and `value_to_api` accepts):
 =====================================  ===========================================================
 type                                   normalised value
 =====================================  ===========================================================
-title, rich_text                       plain text `str`; empty → `None`
+title                                  plain text `str`; empty → `None`
+rich_text                              plain `str`, or a tuple of styled runs when some of the
+                                       text carries annotations or links (`model.rich_text`)
 number                                 `int | float | None`
 select, status                         option name `str | None`
 multi_select                           `tuple[str, ...]` of option names
@@ -40,6 +42,15 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from reconciler.backends.notion.rich_text import (
+    MAX_ARRAY_ITEMS,
+    MAX_RICH_TEXT_LENGTH,
+    MAX_TEXT_LENGTH,
+    rich_text_from_api,
+    rich_text_problem,
+    rich_text_to_api,
+    utf16_len as _utf16_len,
+)
 from reconciler.backends.notion.schema import plain_text
 from reconciler.model.content import Row
 from reconciler.model.property_types import PROPERTY_TYPES
@@ -57,19 +68,11 @@ __all__ = [
     "value_to_api",
 ]
 
-#: Maximum length of one rich text `text.content`, counted like Notion counts it (JavaScript
-#: string length = UTF-16 code units) (NOTION-API.md §4.2).
-MAX_TEXT_LENGTH = 2000
-#: Maximum number of items in any array of a request: rich text objects, multi_select options,
-#: relation pages, people (NOTION-API.md §4.2).
-MAX_ARRAY_ITEMS = 100
 #: Maximum length of a URL / of an email or phone number (NOTION-API.md §4.2).
 MAX_URL_LENGTH = 2000
 MAX_EMAIL_PHONE_LENGTH = 200
 #: Maximum length of a select option name (NOTION-API.md §3.4).
 MAX_OPTION_NAME_LENGTH = 100
-#: Largest text one rich text array can carry: 100 objects of 2000 characters (§4.2).
-MAX_RICH_TEXT_LENGTH = MAX_ARRAY_ITEMS * MAX_TEXT_LENGTH
 #: Largest request body, in bytes of JSON: "500KB" (NOTION-API.md §4.2, "whole payload").
 MAX_PAYLOAD_BYTES = 500_000
 #: Largest integer a number value can hold exactly. Notion's numbers are JSON numbers that its
@@ -84,6 +87,10 @@ MAX_SAFE_INTEGER = 2 ** 53 - 1
 
 def _text(value: Any, _: Mapping) -> str | None:
     return plain_text(value) or None
+
+
+def _rich_text(value: Any, _: Mapping) -> Any:
+    return rich_text_from_api(value)
 
 
 def _identity(value: Any, _: Mapping) -> Any:
@@ -200,7 +207,7 @@ def _nothing(value: Any, _: Mapping) -> None:
 
 _READERS: dict[str, Callable[[Any, Mapping], Any]] = {
     "title": _text,
-    "rich_text": _text,
+    "rich_text": _rich_text,
     "number": _identity,
     "select": _option_name,
     "status": _option_name,
@@ -267,61 +274,6 @@ def row_from_page(page: Mapping[str, Any]) -> Row:
 # writing
 
 
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _split_text(text: str, limit: int = MAX_TEXT_LENGTH) -> list[str]:
-    """Pieces of at most `limit` UTF-16 code units, never splitting a character."""
-    pieces: list[str] = []
-    start = 0
-    size = 0
-    for index, char in enumerate(text):
-        width = 2 if ord(char) > 0xFFFF else 1
-        if size + width > limit:
-            pieces.append(text[start:index])
-            start, size = index, 0
-        size += width
-    if start < len(text):
-        pieces.append(text[start:])
-    return pieces
-
-
-def rich_text_to_api(text: str | None) -> list[dict[str, Any]]:
-    """Plain text as a rich text array: `[{"type":"text","text":{"content": piece}}, …]`.
-
-    Pieces hold at most 2000 characters as Notion counts them (UTF-16 code units, so an emoji
-    counts twice) and are never split inside a character (NOTION-API.md §4.2); joining the pieces
-    gives `text` back. `None` and `""` give `[]` (empty strings are not supported, §2).
-    Raises `ValueError` for a non-string or for text needing more than 100 pieces (§4.2).
-    """
-    if text is None:
-        return []
-    if not isinstance(text, str):
-        raise ValueError(f"rich text must be a string, not {type(text).__name__}")
-    pieces = _split_text(text)
-    if len(pieces) > MAX_ARRAY_ITEMS:
-        raise ValueError(rich_text_problem(text))
-    return [{"type": "text", "text": {"content": piece}} for piece in pieces]
-
-
-def rich_text_problem(text: str) -> str | None:
-    """Why `text` cannot be one rich text array (title, description, rich_text value), or None.
-
-    It fits when its 2000-character pieces (`rich_text_to_api`) are at most 100 (§4.2): about
-    200,000 characters, counted in UTF-16 code units as Notion counts them.
-    """
-    size = _utf16_len(text)
-    if size <= MAX_TEXT_LENGTH:
-        return None
-    pieces = len(_split_text(text))
-    if pieces <= MAX_ARRAY_ITEMS:
-        return None
-    return (f"{size:,} characters need {pieces} rich text objects of {MAX_TEXT_LENGTH:,}; Notion "
-            f"accepts at most {MAX_ARRAY_ITEMS} in one value (NOTION-API.md §4.2), that is "
-            f"{MAX_RICH_TEXT_LENGTH:,} characters: shorten it")
-
-
 def payload_problem(types: Mapping[str, str], values: Mapping[str, Any]) -> str | None:
     """Why a page write of `values` (property name → normalised value, typed by `types`) would
     exceed Notion's 500 KB request body (§4.2), or None. Values must be valid for
@@ -376,6 +328,12 @@ def _option(kind: str, name: Any) -> dict[str, str]:
 def _write_text(kind: str, value: Any) -> list[dict[str, Any]]:
     if value is not None and not isinstance(value, str):
         raise _shape_error(kind, "a string or None", value)
+    return rich_text_to_api(value)
+
+
+def _write_rich_text(kind: str, value: Any) -> list[dict[str, Any]]:
+    if value is not None and not isinstance(value, (str, list, tuple)):
+        raise _shape_error(kind, "a string, a list of runs or None", value)
     return rich_text_to_api(value)
 
 
@@ -498,7 +456,7 @@ def _write_place(kind: str, value: Any) -> dict[str, Any] | None:
 
 _WRITERS: dict[str, Callable[[str, Any], Any]] = {
     "title": _write_text,
-    "rich_text": _write_text,
+    "rich_text": _write_rich_text,
     "number": _write_number,
     "select": _write_select,
     "status": _write_select,
@@ -524,8 +482,8 @@ def value_to_api(type: str, value: Any) -> dict[str, Any]:  # noqa: A002 - the A
     """A normalised value (module table) as a page write `{"type": type, type: payload}`.
 
     Payloads per NOTION-API.md §2 "Page write / clear": title/rich_text → rich text pieces of
-    ≤ 2000 characters (`rich_text_to_api`), number, select/status `{"name"}` (unknown select names
-    create the option, §3.4), multi_select `[{"name"}]`, date `{"start","end"?,"time_zone"?}` (a
+    ≤ 2000 characters (`rich_text_to_api`; rich_text also takes styled runs), number,
+    select/status `{"name"}` (unknown select names create the option, §3.4), multi_select `[{"name"}]`, date `{"start","end"?,"time_zone"?}` (a
     string or `datetime.date` is the start), people/relation `[{"id"}]`, files
     `[{"name","type":"external","external":{"url"}}]` (a bare URL string or a missing name uses the
     URL as name), checkbox bool, url/email/phone_number str, place `{"lat","lon",…}`. `None`

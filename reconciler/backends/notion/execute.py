@@ -2,17 +2,20 @@
 
 Schema steps run one after the other; every response refreshes the cached schema of its
 database and the state's ids (`.reconciler/state.json`, saved after every request, so an
-interrupted apply leaves correct ids behind). Page steps run a few at a time (`WORKERS` in
-flight, NOTION-API.md §4.1: the pacing layer spaces their starts) in two passes: writes, then
+interrupted apply leaves correct ids behind). Page steps run several at a time (as many in
+flight as the rate and the measured latency call for, `inflight.InFlight`; the pacing layer
+spaces their starts, NOTION-API.md §4.1) in two passes: writes, then
 the relations that name pages created in the same run. A create that may have committed (a 5xx
 or a dropped connection on `POST /v1/pages` or `POST /v1/databases`) is looked up before it is
 sent again (`resilience.create_exactly_once`), so a retry never duplicates.
 
 Schema lag (DESIGN.md "Schema lag, explicitly"): a page write leaves out the properties the
 live schema does not have at that moment and reports them `deferred`; the content hash written
-is then the hash of what was written, so the next plan fills them in. A property change the
-integration may not make (403 `restricted_resource`) is deferred too, and the content that
-needs it is still written without it.
+is then the hash of what was written, so the next plan fills them in. Every page's ledger line
+carries `hash` (what the page holds after the apply) and `desired_hash` (the source row's); a
+page whose relations wait for pass two gets its line, and the desired hash, there. A property
+change the integration may not make (403 `restricted_resource`) is deferred too, and the
+content that needs it is still written without it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from reconciler.addresses import parse
 from reconciler.backends.base import Known
 from reconciler.backends.notion.convert import value_to_api
 from reconciler.backends.notion.discover import find_database
+from reconciler.backends.notion.inflight import CEILING, InFlight
 from reconciler.backends.notion.resilience import create_exactly_once
 from reconciler.backends.notion.schema import database_from_api
 from reconciler.backends.notion.steps import (CreateDatabaseStep, NotionStep, PageStep,
@@ -38,8 +42,6 @@ from reconciler.model.content import content_hash
 from reconciler.model.notion import Database, NotionDatabases
 from reconciler.state import DatabaseState, NotionState, PropertyState
 
-#: Page writes in flight at once (the token bucket paces their starts).
-WORKERS = 4
 #: `(address, status, detail)`; status is applied / deferred / manual-pending.
 Report = Callable[..., None]
 
@@ -49,13 +51,17 @@ class NotionExecutor:
     target's part of `.reconciler/state.json` and `save_state()` writes it."""
 
     def __init__(self, client, live: NotionDatabases, state: NotionState,
-                 save_state: Callable[[], None], known: Known | None = None):
+                 save_state: Callable[[], None], known: Known | None = None, *,
+                 rate: float | None = None):
         self.client = client
+        self.in_flight = InFlight(rate)
         self.state = state
         self.save_state = save_state
         self.schemas: dict[str, Database] = {d.name: d for d in live.databases}
         self.known = known or Known()
         self.pages: dict[str, str] = self.known.pages  # shared: Postgres steps read them too
+        #: page address → (hash written, fields deferred) by pass one, for its pass-two step
+        self.written: dict[str, tuple[str | None, list[str]]] = {}
         self.applied = 0
         self._lock = threading.Lock()
 
@@ -188,13 +194,18 @@ class NotionExecutor:
 
     # --- pages -----------------------------------------------------------------------------
     def run_pages(self, steps: Sequence[NotionStep], report: Report) -> None:
-        """Page writes (a few in flight), then the relations that waited for new pages."""
+        """Page writes (as many in flight as the rate and the measured latency call for:
+        `inflight`), then the relations that waited for new pages."""
         first = [s for s in steps if isinstance(s, PageStep)]
         second = [s for s in steps if isinstance(s, RelateStep)]
         for batch, run in ((first, self._page), (second, self._relate)):
-            with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-                for _ in pool.map(lambda s: run(s, report), batch):
+            with ThreadPoolExecutor(max_workers=CEILING) as pool:
+                for _ in pool.map(lambda s: self._gated(run, s, report), batch):
                     pass
+
+    def _gated(self, run: Callable[..., None], step: NotionStep, report: Report) -> None:
+        with self.in_flight:
+            run(step, report)
 
     def _page(self, step: PageStep, report: Report) -> None:
         address = step.changes[0]
@@ -203,10 +214,11 @@ class NotionExecutor:
                 self._send(step)
                 report(address, "applied", page_id=step.path_args[0])
                 return
-            properties, deferred = self._writable(step)
+            properties, deferred, written = self._writable(step)
+            hashes = {"hash": written, "desired_hash": step.desired_hash}
             page_id = self.resolve(step.path_args[0]) if step.path_args else None
             if page_id is not None and not properties and not step.relates:
-                report(address, "deferred", page_id=page_id, deferred=sorted(deferred))
+                report(address, "deferred", page_id=page_id, deferred=sorted(deferred), **hashes)
                 return  # nothing writable yet: the row is left as it is, no request spent
             body = dict(self.resolve(step.body), properties=properties)
             if step.method == "POST":
@@ -217,20 +229,27 @@ class NotionExecutor:
                     self.pages[address] = page_id
             elif properties:
                 self._send(step, body)
+            if step.relates:  # pass two writes the relations, the final hash and the line
+                with self._lock:
+                    self.written[address] = (written, sorted(deferred))
+                return
             report(address, "deferred" if deferred else "applied", page_id=page_id,
-                   hash=step.desired_hash, deferred=sorted(deferred))
+                   deferred=sorted(deferred), **hashes)
         except APIResponseError as exc:
             raise ApplyError(f"Notion refused the write: {exc.code}: {exc}", applied=0,
                              address=address) from None
 
-    def _writable(self, step: PageStep) -> tuple[dict[str, Any], list[str]]:
-        """The step's properties the live schema has now, and the ones it lacks (deferred);
-        the content hash rewritten to the hash of what is written when some are deferred."""
+    def _writable(self, step: PageStep) -> tuple[dict[str, Any], list[str], str | None]:
+        """The step's properties the live schema has now, the ones it lacks (deferred), and the
+        content hash the page holds once they are written: the desired one, the hash of what is
+        written when some are deferred or relations wait for pass two, or the stored one when
+        the hash property itself is missing."""
         schema = self.schemas[step.database].properties_by_name()
         properties = dict(step.body.get("properties", {}))
         deferred = [n for n in properties if n not in schema and n != step.hash_property]
         for name in deferred:
             del properties[name]
+        written = step.stored_hash
         if step.hash_property:
             if step.hash_property not in schema:
                 properties.pop(step.hash_property, None)
@@ -238,7 +257,9 @@ class NotionExecutor:
                 written = content_hash({k: v for k, v in step.values.items()
                                         if k not in deferred})
                 properties[step.hash_property] = value_to_api("rich_text", written)
-        return self.resolve(properties), deferred
+            else:
+                written = step.desired_hash
+        return self.resolve(properties), deferred, written
 
     def _find_page(self, step: PageStep) -> dict | None:
         """The page whose key property holds `step.key`, if a create did commit after all; a
@@ -273,23 +294,36 @@ class NotionExecutor:
                                   if not _names_pages_of_this_run(v)}, same)
 
     def _relate(self, step: RelateStep, report: Report) -> None:
+        """One page's waiting relations in one request, with the desired hash when the page is
+        then complete; reports the page's line (pass one left it to this step)."""
         address = step.changes[0]
         page_id = self.resolve(step.path_args[0])
-        items = list(self.resolve(step.body["properties"][step.field]))
+        written, deferred = self.written.pop(address, (None, []))
+        hashes = {"hash": written, "desired_hash": step.desired_hash}
         if page_id is None:
-            report(address, "deferred", deferred=[step.field],
-                   reason="the page was not written")
+            report(address, "deferred", deferred=sorted({*deferred, *step.fields}),
+                   reason="the page was not written", **hashes)
             return
-        ids = [i for i in items if i]
+        properties, waiting = {}, []
+        for name in step.fields:
+            items = list(self.resolve(step.body["properties"][name]))
+            ids = [i for i in items if i]
+            properties[name] = value_to_api("relation", ids)
+            waiting += [name] if len(ids) < len(items) else []
+        schema = self.schemas[step.database].properties_by_name()
+        if not waiting and not deferred and step.hash_property in schema:
+            hashes["hash"] = step.desired_hash
+            properties[step.hash_property] = value_to_api("rich_text", step.desired_hash)
         try:
-            self.client.request(path=f"pages/{page_id}", method="PATCH", body={
-                "properties": {step.field: value_to_api("relation", ids)}})
+            self.client.request(path=f"pages/{page_id}", method="PATCH",
+                                body={"properties": properties})
         except APIResponseError as exc:
             raise ApplyError(f"Notion refused the write: {exc.code}: {exc}", applied=0,
                              address=address) from None
-        if len(ids) < len(items):
-            report(address, "deferred", page_id=page_id, deferred=[step.field],
-                   reason="a related row does not exist")
+        deferred = sorted({*deferred, *waiting})
+        report(address, "deferred" if deferred else "applied", page_id=page_id,
+               deferred=deferred, **hashes,
+               **({"reason": "a related row does not exist"} if waiting else {}))
 
 
 def _names_pages_of_this_run(value: Any) -> bool:

@@ -19,10 +19,14 @@ from reconciler.backends.notion.pages import complete_row, read_rows
 from reconciler.errors import ReadError
 from reconciler.model.content import ContentSet, LiveRow, content_hash, rows_fingerprint
 from reconciler.model.notion import Database, NotionDatabases
+from reconciler.model.rich_text import plain
 
 
 def key_text(value: Any) -> str | None:
-    """A key property's value as the key text content sets use (`12` for `12.0`)."""
+    """A key property's value as the key text content sets use (`12` for `12.0`; a rich_text
+    key someone styled in Notion by its plain text)."""
+    if isinstance(value, tuple):
+        value = plain(value)
     if value is None or value == "":
         return None
     if isinstance(value, float) and value.is_integer():

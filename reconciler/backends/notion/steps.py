@@ -106,7 +106,7 @@ class PageStep(NotionStep):
       holds keys, to find a page whose create may have committed.
     - `values`: the normal-form values of the properties in `body` (to hash what is written when
       some are deferred); `hash_property` / `desired_hash`: where the content hash goes and its
-      value when every field is written.
+      value when every field is written; `stored_hash`: the hash the live page holds (an update).
     - `relates`: some relation values name pages created in this apply; a `RelateStep` writes
       them in pass two.
     """
@@ -117,14 +117,18 @@ class PageStep(NotionStep):
     values: dict[str, Any] = field(default_factory=dict)
     hash_property: str | None = None
     desired_hash: str | None = None
+    stored_hash: str | None = None
     archive: bool = False
     relates: bool = False
 
 
 @dataclass(frozen=True)
 class RelateStep(NotionStep):
-    """Pass two of a content apply: `PATCH /v1/pages/{id}` setting relation `field` once every
-    page of the run exists (`path_args[0]` and the relation's items may be `Ref`s)."""
+    """Pass two of a content apply: one `PATCH /v1/pages/{id}` setting the page's relation
+    `fields` once every page of the run exists (`path_args[0]` and the relations' items may be
+    `Ref`s), with the desired content hash in `hash_property` when the page is then complete."""
 
     database: str = ""
-    field: str = ""
+    fields: tuple[str, ...] = ()
+    hash_property: str | None = None
+    desired_hash: str | None = None

@@ -18,7 +18,7 @@ from psycopg import sql
 
 from reconciler.backends.postgres.steps import RowsStep
 from reconciler.errors import ApplyError
-from reconciler.model.changes import ChangeBase, DeleteRow
+from reconciler.model.changes import ChangeBase, DeleteRow, UpdateRow
 from reconciler.model.content import content_hash
 
 #: The schema of the reconciler's own tables (the apply lock's table lives there too).
@@ -41,8 +41,9 @@ def apply_rows(conn, steps: Sequence[RowsStep], tables: Sequence,
         target = step.table.address
         table = by_address.get(target)
         if table is None:
-            for change in step.rows:
-                done(change.address, "deferred", reason=f"table {target} does not exist")
+            for change in step.rows:  # nothing written: no hash is stored yet
+                done(change.address, "deferred", reason=f"table {target} does not exist",
+                     desired_hash=None if isinstance(change, DeleteRow) else change.after.hash)
             continue
         columns = {c.name for c in table.columns}
         upserts, deletes, outcomes = [], [], []
@@ -55,11 +56,13 @@ def apply_rows(conn, steps: Sequence[RowsStep], tables: Sequence,
             values = {k: v for k, v in after.values.items() if k in columns}
             deferred = sorted(k for k in after.values if k not in columns)
             row = {step.key: after.key, **values}
+            written = change.before.hash if isinstance(change, UpdateRow) else None  # kept
             if step.hash_field in columns:
-                row[step.hash_field] = after.hash if not deferred else content_hash(values)
+                written = after.hash if not deferred else content_hash(values)
+                row[step.hash_field] = written
             upserts.append(row)
             outcomes.append((change, "deferred" if deferred else "applied",
-                             {"hash": after.hash, "deferred": deferred}))
+                             {"hash": written, "desired_hash": after.hash, "deferred": deferred}))
         started = datetime.now(timezone.utc)
         try:
             write_rows(conn, table, step.key, upserts, deletes)

@@ -52,7 +52,8 @@ class Record:
     - `data`: what paths walk (dict/list/scalars); `specials`: `$name` → value.
     - `file` (relative to the root), `line` (1-based, or None when unknown).
     - `positions`: node path (a tuple of keys/indexes, relative to `data`) → (line, col), when
-      the reader knows them; `finder`: for markdown sections, regex fields are searched with it;
+      the reader knows them; `finder`: for markdown sections, regex fields are searched with it
+      (`pattern → (value or MISSING, line or None, col)`);
       `flat`: paths are literal keys (CSV column names), not dotted paths.
     """
 
@@ -61,7 +62,7 @@ class Record:
     line: int | None = None
     specials: dict[str, Any] = field(default_factory=dict)
     positions: dict[tuple, tuple[int, int]] = field(default_factory=dict)
-    finder: Callable[[str], tuple[Any, int | None]] | None = None
+    finder: Callable[[str], tuple[Any, int | None, int]] | None = None
     flat: bool = False  # paths are literal keys of `data` (CSV column names)
 
     def get(self, path: str) -> tuple[Any, tuple[int, int]]:
@@ -69,10 +70,10 @@ class Record:
 
         Raises `PathSyntaxError` for a malformed dotted path."""
         if path.startswith("$"):
-            return self.specials.get(path, MISSING), (self.line or 1, 1)
+            return self.specials.get(path, MISSING), self.positions.get((path,), (self.line or 1, 1))
         if self.finder is not None:
-            value, line = self.finder(path)
-            return value, (line or self.line or 1, 1)
+            value, line, col = self.finder(path)
+            return value, (line or self.line or 1, col if line else 1)
         parts = (path,) if self.flat else parse_path(path)
         found = self.data.get(path, MISSING) if self.flat and isinstance(self.data, dict) \
             else lookup(self.data, parts)
