@@ -19,6 +19,7 @@ from reconciler.model.notion import Database, NotionDatabases, Property
 from reconciler.model.postgres import Table
 from reconciler.model.sync import JoinTable, SeedRow, SyncField, SyncTable
 from reconciler.project.content import Target, _rows, vocabulary_gate
+from reconciler.project.fields import shaper
 from reconciler.project.mirror import SYSTEM_NAMES, column_name
 from reconciler.project.sources import READERS, ReadContext
 from reconciler.project.supabase_docs import TableDoc
@@ -269,7 +270,14 @@ def _seed_target(item: Loaded[TableDoc], side: str, seed: SeedDoc, synced: SyncT
     target = _SeedTarget(synced.address, item, doc, types,  # type: ignore[arg-type]
                          notion={p.name: p for p in db.properties} if side == "notion" else {})
     target.relations = frozenset(n for n, f in fields.items() if f.relation and n in specs)
-    return target, []
+    markdown = seed.source.kind in ("markdown", "markdown_sections")
+    for name, spec in seed.source.field_specs().items():  # how each value is read (fields.py)
+        found, more = shaper(spec, types[name], target.takes_list(name), markdown)
+        problems += [item.problem(loc + ("source", "fields", name) + at, message)
+                     for at, message in more]
+        if found is not None:
+            target.shapers[name] = found
+    return (None if problems else target), problems
 
 
 class _ContentLike:
