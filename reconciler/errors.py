@@ -51,16 +51,49 @@ class PlanFileError(PlanError):
     """A saved plan file is unreadable, of an unknown format version, or was edited by hand."""
 
 
+#: Addresses named in one refusal; the rest are counted.
+SHOWN_ADDRESSES = 10
+
+
+def _some(addresses: list[str]) -> str:
+    shown = ", ".join(addresses[:SHOWN_ADDRESSES])
+    more = len(addresses) - SHOWN_ADDRESSES
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
 class StalePlanError(PlanError):
     """Live state changed since the plan was made; `changed` lists the resources (addresses)."""
 
     def __init__(self, changed: list[str]):
         self.changed = changed
         super().__init__(
-            "Saved plan is stale: live state changed since it was made ("
-            + ", ".join(changed)
-            + "). Run `reconciler plan` again and review the new plan."
+            f"Saved plan is stale: these resources changed since it was made: {_some(changed)}. "
+            "Run `reconciler plan` again and review the new plan."
         )
+
+
+class TargetMismatchError(PlanError):
+    """The plan was made for another target: `root` (`notion`, `supabase`) was `planned` and is
+    `live` now (identities as `backends.base.Live.identity` gives them)."""
+
+    def __init__(self, root: str, planned: dict[str, str], live: dict[str, str]):
+        self.root, self.planned, self.live = root, planned, live
+        says = lambda ids: ", ".join(f"{k} {v}" for k, v in sorted(ids.items())) or "unknown"  # noqa
+        super().__init__(
+            f"The plan was made for another target: {root} was {says(planned)} when it was "
+            f"planned, and is {says(live)} now. Apply it where it was made, or run "
+            "`reconciler plan` here.")
+
+
+class AlreadyAppliedError(PlanError):
+    """This very plan was applied already (`at`: when that apply ended; `run`: its id in the
+    journal, `where`: the journal's path)."""
+
+    def __init__(self, at: str, run: str, where: str):
+        self.at, self.run = at, run
+        super().__init__(
+            f"The plan was already applied, at {at} (run {run} in {where}). Run "
+            "`reconciler plan` for what is left to do.")
 
 
 class UnsafePlanError(PlanError):
@@ -69,9 +102,8 @@ class UnsafePlanError(PlanError):
     def __init__(self, addresses: list[str]):
         self.addresses = addresses
         super().__init__(
-            "The plan holds destructive changes: "
-            + ", ".join(addresses)
-            + ". Review them and run apply again with --allow-destroy to make them."
+            f"The plan holds destructive changes: {_some(addresses)}. Review them and run "
+            "apply again with --allow-destroy to make them."
         )
 
 

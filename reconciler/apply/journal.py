@@ -23,8 +23,10 @@ from reconciler.plan.model import Plan
 
 
 def plan_digest(plan: Plan) -> str:
-    """`sha256:` of the plan document without its creation time: the same plan, the same digest."""
+    """`sha256:` of the plan document without its creation time (and so without the file's
+    `digest`, which covers it): the same plan of the same state, the same digest."""
     doc = planfile.to_document(plan)
+    doc.pop("digest", None)
     doc["header"] = {k: v for k, v in doc["header"].items() if k != "created_at"}
     return digest(doc)
 
@@ -67,14 +69,36 @@ class Journal:
         self._write({"event": "end", "status": status})
 
 
+def _lines(path: Path) -> list[dict[str, Any]]:
+    try:
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
+                if line.strip()]
+    except (OSError, ValueError):
+        return []
+
+
+@dataclass(frozen=True)
+class CompletedRun:
+    """A run of a plan that ended: its id and when it ended (ISO 8601 UTC)."""
+
+    run_id: str
+    ended_at: str
+
+
+def completed_run(path: Path, digest_: str) -> CompletedRun | None:
+    """The last run of the plan with `plan_digest` `digest_` that ended `complete`, or None."""
+    lines = _lines(path)
+    runs = {line["run"] for line in lines
+            if line.get("event") == "begin" and line.get("plan") == digest_}
+    ends = [line for line in lines if line.get("event") == "end"
+            and line.get("status") == "complete" and line.get("run") in runs]
+    return CompletedRun(ends[-1]["run"], ends[-1]["time"]) if ends else None
+
+
 def interrupted_run(path: Path) -> InterruptedRun | None:
     """The last run in the journal if it did not complete (interrupted, or failed part way: both
     are finished by the next apply), else None."""
-    try:
-        lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()
-                 if line.strip()]
-    except (OSError, ValueError):
-        return None
+    lines = _lines(path)
     begins = [line for line in lines if line.get("event") == "begin"]
     if not begins:
         return None

@@ -2,8 +2,10 @@
 change.
 
 Order (STYLE.md §8 rule 9), with the project lock held by the caller from before the read
-apply acts on (`session.Session.locked`): the stale check (every resource the plan read is
-read again and its fingerprint compared; Terraform's "Saved plan is stale"); the destroy guard
+apply acts on (`session.Session.locked`): the target check (each backend is still the system
+the plan was made for: `PlanHeader.identities`); the stale check (every resource the plan read
+is read again and its fingerprint compared; Terraform's "Saved plan is stale"; when the journal
+shows this very plan applied, that is said instead); the destroy guard
 (`--allow-destroy`); the plan's changes compiled again against that read, which must give
 exactly the requests and SQL the plan shows; then the steps, stage by stage and in each stage
 backend by backend (`BACKENDS` order): schema steps, steps that must precede content (the sync
@@ -25,11 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import addresses
-from reconciler.apply.journal import Journal
+from reconciler.apply.journal import Journal, completed_run, plan_digest
 from reconciler.apply.ledger import Ledger
 from reconciler.backends.base import Backend, Known, Live
-from reconciler.errors import (ApplyError, CircuitBreakerError, PlanError, StalePlanError,
-                               UnsafePlanError)
+from reconciler.errors import (AlreadyAppliedError, ApplyError, CircuitBreakerError, PlanError,
+                               StalePlanError, TargetMismatchError, UnsafePlanError, relative)
 from reconciler.model.changes import Action, ChangeBase, Phase
 from reconciler.plan.build import stale_changes, with_steps
 from reconciler.plan.model import Plan
@@ -80,15 +82,24 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
     what its changes compile to now.
 
     `reads` is the plan's own read when it was just made in this process; otherwise every
-    backend reads again. Returns the read apply starts from. Raises `StalePlanError`,
-    `UnsafePlanError`, `CircuitBreakerError`, `PlanError`.
+    backend reads again. Returns the read apply starts from. Raises `TargetMismatchError`,
+    `AlreadyAppliedError`, `StalePlanError`, `UnsafePlanError`, `CircuitBreakerError`,
+    `PlanError`.
     """
     if reads is None or fingerprints(reads) != plan.header.fingerprints:
         reads = read_all(project, backends, check=True)
+    for root, planned in sorted(plan.header.identities.items()):
+        live = reads[root].identity if root in reads else {}
+        if live != planned:
+            raise TargetMismatchError(root, planned, live)
     now = fingerprints(reads)
     changed = sorted(address for address, print_ in plan.header.fingerprints.items()
                      if now.get(address) != print_)
     if changed:
+        done = completed_run(journal_path(project.root), plan_digest(plan))
+        if done is not None:
+            raise AlreadyAppliedError(done.ended_at, done.run_id,
+                                      relative(journal_path(project.root), project.root))
         raise StalePlanError(changed)
     if plan.destructive and not allow_destroy:
         raise UnsafePlanError([c.address for c in plan.destructive])
@@ -97,9 +108,10 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
     bare = [c.model_copy(update={"sql": (), "requests": ()}) for c in plan.changes]
     for mine, again in zip(plan.changes, with_steps(bare, backends, project, reads)):
         if (mine.sql, mine.requests) != (again.sql, again.requests):
+            why = "the spec changed since the plan was made" \
+                if plan.header.spec_hash != project.spec_hash else "the plan file was edited"
             raise PlanError(f"{mine.address}: the plan's SQL or requests are not what this change "
-                            "compiles to: the plan file was edited, or made by another "
-                            "reconciler. Run `reconciler plan` again.")
+                            f"compiles to now ({why}). Run `reconciler plan` again.")
     return reads
 
 
@@ -120,7 +132,6 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
     result = ApplyResult()
     by_address = {c.address: c for c in plan.changes}
     lock = threading.Lock()
-
     known = Known(read_at=plan.header.created_at)
 
     def report(address: str, status: str, **detail: Any) -> None:

@@ -53,13 +53,17 @@ class Step(Protocol):
 @dataclass
 class Live:
     """What a backend read: its live model (`model`: backend-specific), the live content rows
-    per content set address (`{address: {key: LiveRow}}`) and a fingerprint per resource read
-    (`{address: "sha256:…" | "absent"}`); `sync`: its side of each synced table, by the table's
-    address (`model.sync.NotionSide` / `PostgresSide`)."""
+    per content set address (`{address: {key: LiveRow}}`), a fingerprint per resource read
+    (`{address: "sha256:…" | "absent"}`) and the `identity` of the system it read: the ids
+    that tell one target from another (the Notion workspace and bot, the Postgres system
+    identifier and database), saved in the plan header so apply can refuse a plan made for
+    another target; `sync`: its side of each synced table, by the table's address
+    (`model.sync.NotionSide` / `PostgresSide`)."""
 
     model: Any
     rows: dict[str, dict[str, LiveRow]] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
+    identity: dict[str, str] = field(default_factory=dict)
     sync: dict[str, Any] = field(default_factory=dict)
 
 

@@ -18,14 +18,37 @@ import typer
 from reconciler.cli import output
 from reconciler.errors import ReconcilerError
 
+# rich_markup_mode=None: plain help, like click's; typer's rich help labels every flag `<bool>`
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None,
                   help="Schema-as-code for Notion and Supabase: plan and apply from YAML.")
-local_app = typer.Typer(no_args_is_help=True, help="The local Notion: a Notion-compatible workspace on disk.")
+local_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                        help="The local Notion: a Notion-compatible workspace on disk.")
 app.add_typer(local_app, name="local")
 
 DirOption = Annotated[Optional[Path], typer.Option(
-    "--dir", "-d", help="Project root (holds reconciler.yaml or schemas/). Default: search up "
+    "--dir", "-d", metavar="DIR", help="Project root (holds reconciler.yaml or schemas/). Default: search up "
     "from the current directory.")]
+
+
+def _debug(ctx: typer.Context, value: bool) -> bool:
+    """`--debug`, before or after the command name: DEBUG logging until the command ends."""
+    from reconciler.cli.debug import debug_logging, protect_loggers
+
+    protect_loggers()
+    root = ctx.find_root()
+    if value and not root.meta.get("reconciler.debug"):
+        root.meta["reconciler.debug"] = True
+        root.with_resource(debug_logging())
+    return value
+
+
+#: `--debug` on the app and on every command (`reconciler --debug plan` = `reconciler plan
+#: --debug`); the callback acts on it, the commands never see it.
+DebugOption = Annotated[bool, typer.Option(
+    "--debug", callback=_debug, expose_value=False, is_eager=True,
+    help="Log every HTTP request and SQL statement (with timings) to stderr. Tokens and "
+    "passwords are masked.")]
 
 
 def user_errors(fn: Callable) -> Callable:
@@ -60,21 +83,25 @@ def _has_request(exc: "httpx.TransportError") -> bool:
         return False
 
 
+def _version(value: bool) -> None:
+    if value:
+        from reconciler import __version__
+
+        output.out.print(f"reconciler {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _global_options(
-    ctx: typer.Context,
-    debug: Annotated[bool, typer.Option(
-        "--debug", help="Log every HTTP request and SQL statement (with timings) to stderr. "
-        "Tokens and passwords are masked.")] = False,
+    debug: DebugOption = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, expose_value=False, is_eager=True,
+        help="Print the version and exit.")] = False,
 ) -> None:
-    from reconciler.cli.debug import debug_logging, protect_loggers
-
-    protect_loggers()
-    if debug:
-        ctx.with_resource(debug_logging())
+    """Schema-as-code for Notion and Supabase: plan and apply from YAML."""
 
 
-from reconciler.cli import commands, admin, local_sql  # noqa: E402,F401,I001  (registers the commands)
+from reconciler.cli import commands, apply, admin, local_sql  # noqa: E402,F401,I001  (registers the commands)
 
 
 def main() -> None:

@@ -1,18 +1,31 @@
-"""The commands: parse options, call one library function, hand the result to the output."""
+"""The commands: parse options, call one library function, hand the result to the output.
+
+`apply` lives in `cli.apply`, `force-unlock` in `cli.admin`.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from reconciler.cli import DirOption, app, local_app, output, user_errors
+from reconciler.cli import DebugOption, DirOption, app, local_app, output, user_errors
+from reconciler.cli.progress import screen
 from reconciler.errors import ConfigError
-from reconciler.model.changes import ChangeBase
 from reconciler.plan import planfile
 from reconciler.plan.model import Plan
 from reconciler.render import render
+
+
+class Format(str, Enum):
+    """`show --format`: any case."""
+
+    text = "text"
+    markdown = "markdown"
+    json = "json"
 
 
 def _load(directory: Path | None):
@@ -34,45 +47,52 @@ def _print_plan(plan: Plan) -> None:
     output.plain(render(planfile.to_document(plan), "text", color=output.is_terminal()))
 
 
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
 @app.command()
 @user_errors
-def validate(directory: DirOption = None) -> None:
+def validate(directory: DirOption = None, debug: DebugOption = False) -> None:
     """Check the spec (YAML, types, references) without reading live state."""
     project, _ = _load(directory)
-    n = len(project.notion.databases)
     tables = len(getattr(project, "supabase", ()) or ())
-    output.out.print(f"The spec is valid: {n} Notion database(s), {tables} table(s), "
-                     f"{len(project.vocabularies)} vocabular(ies).")
+    output.out.print(
+        f"The spec is valid: {_count(len(project.notion.databases), 'Notion database', 'Notion databases')}, "
+        f"{_count(tables, 'table', 'tables')}, "
+        f"{_count(len(project.vocabularies), 'vocabulary', 'vocabularies')}.")
 
 
 @app.command()
 @user_errors
 def plan(
     directory: DirOption = None,
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Save the plan to this file.")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="FILE",
+                                                             help="Save the plan to this file.")] = None,
     detailed_exitcode: Annotated[bool, typer.Option(
         "--detailed-exitcode", help="Exit 0 when there are no changes, 2 when there are.")] = False,
     target: Annotated[Optional[list[str]], typer.Option(
-        "--target", help='Only changes at or inside this address, e.g. notion.tasks '
+        "--target", metavar="ADDRESS", help='Only changes at or inside this address, e.g. notion.tasks '
         '(repeatable).')] = None,
     prune: Annotated[bool, typer.Option(
         "--prune", help="Plan archiving (Notion) or deleting (Postgres) rows the content sources "
         "no longer have.")] = False,
     since: Annotated[Optional[str], typer.Option(
-        "--since", help="Read only rows edited since this ISO time (with a minute of overlap), "
+        "--since", metavar="ISO|last", help="Read only rows edited since this ISO time (with a minute of overlap), "
         "or 'last' for the last plan's read time.")] = None,
     sql_out: Annotated[Optional[Path], typer.Option(
-        "--sql-out", help="Also write the plan's Postgres DDL as a Supabase CLI migration "
+        "--sql-out", metavar="DIR", help="Also write the plan's Postgres DDL as a Supabase CLI migration "
         "(<YYYYMMDDHHMMSS>_<name>.sql) in this folder, e.g. supabase/migrations.")] = None,
+    debug: DebugOption = False,
 ) -> None:
     """Show what apply would change, and optionally save the plan for review."""
     from reconciler.plan.build import check_targets
 
     check_targets(target or ())
     project, env = _load(directory)
-    with _open(project, env) as session:
-        result = session.plan(only=tuple(target or ()), prune=prune,
-                              since=_since(project, since))
+    watermark = _since(project, since)
+    with screen(), _open(project, env) as session:
+        result = session.plan(only=tuple(target or ()), prune=prune, since=watermark)
     _print_plan(result)
     if out is not None:
         planfile.save(result, out)
@@ -84,10 +104,18 @@ def plan(
 
 
 def _since(project, value: str | None) -> str | None:
-    """`--since`: an ISO time as given, or `last`: the watermark of the last full read."""
+    """`--since`: an ISO time as given, or `last`: the watermark of the last full read.
+    Raises ConfigError for anything else."""
     from reconciler.state import load_state
 
+    if value is None:
+        return None
     if value != "last":
+        try:
+            datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigError(f"--since {value!r} is not an ISO 8601 time (e.g. "
+                              "2026-01-31 or 2026-01-31T09:00:00Z) nor 'last'") from None
         return value
     watermark = load_state(project.root).content_watermark
     if watermark is None:
@@ -111,122 +139,20 @@ def _write_migration(the_plan: Plan, directory: Path, name: str) -> None:
 
 @app.command()
 @user_errors
-def apply(
-    plan_file: Annotated[Optional[Path], typer.Argument(
-        help="A saved plan. Without it, apply plans now and asks before changing anything.",
-        show_default=False)] = None,
-    directory: DirOption = None,
-    auto_approve: Annotated[bool, typer.Option(
-        "--auto-approve", help="Do not ask for confirmation.")] = False,
-    allow_destroy: Annotated[bool, typer.Option(
-        "--allow-destroy", help="Allow destructive changes (deleting properties, options, columns).")] = False,
-    content_only: Annotated[bool, typer.Option(
-        "--content-only", help="Make no schema change; write content without the fields the "
-        "live schema lacks (they are deferred to a later apply).")] = False,
-    prune: Annotated[bool, typer.Option(
-        "--prune", help="When planning now: archive/delete rows the sources no longer have.")] = False,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Apply a sync that trips a table's circuit breaker (it would change or "
-        "delete more than the declared share of the rows).")] = False,
-) -> None:
-    """Make the live systems match the plan (refusing stale plans and unapproved destruction)."""
-    saved = planfile.load(plan_file) if plan_file is not None else None
-    project, env = _load(directory)
-    with _open(project, env) as session, session.locked():
-        _apply(saved, session, auto_approve, allow_destroy, content_only, prune, force)
-
-
-def _apply(saved: Plan | None, session, auto_approve: bool, allow_destroy: bool,
-           content_only: bool, prune: bool, force: bool = False) -> None:
-    """Under the project lock, taken before the read apply acts on and held through the
-    prompt, so no other apply slips in between what was shown and what runs; after the prompt
-    the live state is read again and a change made meanwhile (by hand, in Notion or Postgres)
-    makes the plan stale instead of being overwritten."""
-    _explain_interrupted(session.project)
-    if saved is not None:
-        the_plan = _resumed(saved, session)
-    else:
-        the_plan = session.plan(prune=prune)
-        _print_plan(the_plan)
-        if not the_plan.has_changes:
-            session.record_unchanged(the_plan)
-            return
-        if not auto_approve:
-            if not output.stdin_is_terminal():
-                raise ConfigError("apply needs confirmation: run it on a terminal, or pass "
-                                  "--auto-approve (or apply a saved plan file)")
-            if not typer.confirm("\nDo you want to perform these actions?"):
-                output.out.print("Apply cancelled.")
-                raise typer.Exit(1)
-            session.forget_read()
-    if not the_plan.has_changes:
-        output.out.print("No changes. Nothing to apply.")
-        return
-    result = _apply_with_progress(the_plan, session, allow_destroy, content_only, force)
-    counts = result.counts
-    extra = [f"{counts[k]} {label}" for k, label in (
-        ("deferred", "written with deferred fields (schema lag)"),
-        ("skipped", "schema change(s) skipped (--content-only)"),
-        ("manual-pending", "manual step(s) still to do by hand"),
-        ("stale", "row(s) left alone: edited after the plan (the next plan picks them up)"))
-        if counts.get(k)]
-    output.out.print(f"\nApply complete! {counts.get('applied', 0)} change(s) applied"
-                     + (", " + ", ".join(extra) if extra else "") + ".")
-
-
-def _explain_interrupted(project) -> None:
-    from reconciler.apply.journal import interrupted_run
-    from reconciler.apply.runner import journal_path
-
-    run = interrupted_run(journal_path(project.root))
-    if run is None:
-        return
-    output.err.print(
-        f"An earlier apply (run {run.run_id}, started {run.started_at}) stopped after "
-        f"{len(run.done)} of {run.total} change(s):" + "".join(f"\n  done: {a}" for a in run.done[:20])
-        + (f"\n  … and {len(run.done) - 20} more" if len(run.done) > 20 else "")
-        + "\nNothing it wrote is lost or repeated: rows are found again by their key.")
-
-
-def _resumed(the_plan: Plan, session) -> Plan:
-    fresh = session.resume(the_plan)
-    if fresh is None:
-        return the_plan
-    output.err.print(f"Finishing the interrupted apply of this plan: {len(fresh.changes)} "
-                     "change(s) left, planned afresh from the live state.")
-    return fresh
-
-
-def _apply_with_progress(the_plan: Plan, session, allow_destroy: bool,
-                         content_only: bool = False, force: bool = False):
-    if not output.is_terminal():
-        def report(change: ChangeBase, status: str) -> None:
-            output.plain(f"{change.address}: {status}\n")
-        return session.apply(the_plan, allow_destroy=allow_destroy, content_only=content_only,
-                             on_applied=report, force=force)
-    from rich.progress import Progress
-
-    with Progress(console=output.out, transient=False) as progress:
-        task = progress.add_task("Applying", total=len(the_plan.changes))
-
-        def advance(change: ChangeBase, status: str) -> None:
-            progress.update(task, advance=1, description=change.address[:60])
-
-        return session.apply(the_plan, allow_destroy=allow_destroy, content_only=content_only,
-                             on_applied=advance, force=force)
-
-
-@app.command()
-@user_errors
 def show(
-    plan_file: Annotated[Path, typer.Argument(help="A saved plan file.", show_default=False)],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text, markdown or json.")] = "text",
+    plan_file: Annotated[Path, typer.Argument(metavar="FILE", help="A saved plan file.",
+                                              show_default=False)],
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="text|markdown|json",
+                                     help="Output format (any case).")] = "text",
+    debug: DebugOption = False,
 ) -> None:
     """Print a saved plan as text, as markdown for a pull request, or as JSON."""
-    if fmt not in ("text", "markdown", "json"):
-        raise ConfigError(f"unknown format {fmt!r}: use text, markdown or json")
+    try:
+        chosen = Format(fmt.lower())
+    except ValueError:
+        raise ConfigError(f"unknown format {fmt!r}: use text, markdown or json") from None
     doc = planfile.to_document(planfile.load(plan_file))
-    output.plain(render(doc, fmt, color=fmt == "text" and output.is_terminal()))
+    output.plain(render(doc, chosen.value, color=chosen is Format.text and output.is_terminal()))
 
 
 @app.command()
@@ -234,7 +160,8 @@ def show(
 def schema(
     directory: DirOption = None,
     out: Annotated[Optional[Path], typer.Option(
-        "--out", "-o", help="Folder for the JSON Schema files. Default: schemas/.schema")] = None,
+        "--out", "-o", metavar="DIR", help="Folder for the JSON Schema files. Default: schemas/.schema")] = None,
+    debug: DebugOption = False,
 ) -> None:
     """Write JSON Schemas of the spec files, for editor completion and checks."""
     from reconciler.project.jsonschema import write_schemas
@@ -268,6 +195,7 @@ def local_serve(
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seed of the fault draws.")] = None,
     search_lag: Annotated[Optional[float], typer.Option(
         "--search-lag", help="Seconds a new page or database stays out of search results.")] = None,
+    debug: DebugOption = False,
 ) -> None:
     """Serve the project's local Notion over HTTP (point NOTION_BASE_URL at it).
 
@@ -322,6 +250,7 @@ def local_ui(
     add: Annotated[Optional[str], typer.Option(
         "--add", help="Property: create it as a button or verification property.")] = None,
     move_to: Annotated[Optional[str], typer.Option("--move-to", help="Database: its new parent page id.")] = None,
+    debug: DebugOption = False,
 ) -> None:
     """Do on the local Notion what only Notion's UI can do: the plan's manual changes.
 

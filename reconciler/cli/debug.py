@@ -2,6 +2,11 @@
 (`reconciler.http`: method, path, status, duration) and per SQL statement (`reconciler.sql`:
 the statement text and duration; bound values are never logged), on stderr.
 
+The lines come from where the libraries let us listen, never from patched library classes: the
+Notion client's httpx event hooks (`backends.notion.client.log_http`) and the cursor class of
+each Postgres connection (`backends.postgres.connect.LoggingCursor`). Both cost one
+`isEnabledFor` check per request or statement while debug logging is off.
+
 Secrets never reach a log line by construction (no headers, no bodies, no connection strings
 are logged); `SecretFilter` masks them anyway as a safety net: `Bearer …`, Notion tokens
 (`secret_…`, `ntn_…`) and connection-string passwords.
@@ -10,11 +15,9 @@ are logged); `SecretFilter` masks them anyway as a safety net: `Bearer …`, Not
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import re
 import sys
-import time
 from collections.abc import Iterator
 
 LOGGER = "reconciler"
@@ -51,72 +54,6 @@ class SecretFilter(logging.Filter):
 
 
 _FILTER = SecretFilter()
-_installed = False
-
-
-def _instrument() -> None:
-    """Wrap `httpx.Client.send` and psycopg's `Cursor.execute` once, to log at DEBUG. The
-    wrappers cost one `isEnabledFor` check when debug logging is off."""
-    global _installed
-    if _installed:
-        return
-    _installed = True
-    http_log = logging.getLogger(f"{LOGGER}.http")
-    sql_log = logging.getLogger(f"{LOGGER}.sql")
-
-    import httpx
-
-    send = httpx.Client.send
-
-    @functools.wraps(send)
-    def logged_send(self, request, *args, **kwargs):
-        if not http_log.isEnabledFor(logging.DEBUG):
-            return send(self, request, *args, **kwargs)
-        start = time.perf_counter()
-        status = "error"
-        try:
-            response = send(self, request, *args, **kwargs)
-            status = str(response.status_code)
-            return response
-        finally:
-            http_log.debug("HTTP %s %s -> %s (%.1f ms)", request.method, request.url.path,
-                           status, (time.perf_counter() - start) * 1000)
-
-    httpx.Client.send = logged_send
-
-    try:
-        import psycopg
-    except ImportError:  # pragma: no cover
-        return
-    execute = psycopg.Cursor.execute
-
-    @functools.wraps(execute)
-    def logged_execute(self, query, params=None, *args, **kwargs):
-        if not sql_log.isEnabledFor(logging.DEBUG):
-            return execute(self, query, params, *args, **kwargs)
-        start = time.perf_counter()
-        status = "error"
-        try:
-            result = execute(self, query, params, *args, **kwargs)
-            status = "ok"
-            return result
-        finally:
-            sql_log.debug("SQL %s (%.1f ms, %s, %d bound value(s))", _text(query, self),
-                          (time.perf_counter() - start) * 1000, status,
-                          len(params) if params is not None else 0)
-
-    psycopg.Cursor.execute = logged_execute
-
-
-def _text(query, cursor) -> str:
-    if isinstance(query, (bytes, bytearray)):
-        query = query.decode("utf-8", "replace")
-    if not isinstance(query, str):
-        try:
-            query = query.as_string(cursor.connection)
-        except Exception:
-            query = repr(query)
-    return " ".join(query.split())
 
 
 def protect_loggers() -> None:
@@ -133,7 +70,6 @@ def protect_loggers() -> None:
 def debug_logging(stream=None) -> Iterator[logging.Handler]:
     """DEBUG logging for the `reconciler` loggers to `stream` (stderr) while the block runs,
     every record masked by `SecretFilter`."""
-    _instrument()
     protect_loggers()
     root = logging.getLogger(LOGGER)
     handler = logging.StreamHandler(stream or sys.stderr)

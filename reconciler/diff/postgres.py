@@ -86,10 +86,11 @@ def _bare(item: Any) -> Any:
 
 
 def create_table(table: Table) -> list[ChangeBase]:
-    """`create_table` with columns, primary key, uniques, checks, comment, RLS and trigger, then
-    one change per foreign key, index, policy and grant (later phases)."""
+    """`create_table` with columns, primary key, uniques, checks, comment, RLS, trigger and
+    grants (a new table's grants are part of its creation, not updates of it), then one change
+    per foreign key, index and policy (later phases)."""
     core = table.model_copy(update={
-        "foreign_keys": (), "indexes": (), "policies": (), "grants": (), "renamed_from": (),
+        "foreign_keys": (), "indexes": (), "policies": (), "renamed_from": (),
         "mirror": None, "primary_key_name": None,
         "columns": tuple(_bare(c) for c in table.columns)})
     note = f"mirrors notion.{table.mirror}" if table.mirror else None
@@ -99,7 +100,6 @@ def create_table(table: Table) -> list[ChangeBase]:
     changes += compare_foreign_keys(table, empty)
     changes += compare_indexes(table, empty)
     changes += compare_policies(table, empty)
-    changes += compare_grants(table, empty)
     return changes
 
 

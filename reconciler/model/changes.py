@@ -214,8 +214,8 @@ class ManualChange(ChangeBase):
 
 
 class CreateTable(ChangeBase):
-    """`after` is the table without its foreign keys, indexes, policies and grants (each is a
-    change of its own, in a later phase)."""
+    """`after` is the table with its grants, without its foreign keys, indexes and policies
+    (each is a change of its own, in a later phase)."""
 
     action: ClassVar[Action] = Action.CREATE
     kind: Literal["create_table"] = "create_table"

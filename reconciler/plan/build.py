@@ -12,16 +12,20 @@ backends like any others, their summaries go into the plan, and their problems s
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import difflib
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, Protocol
 
 from reconciler import __version__
-from reconciler.addresses import matches, parse
+from reconciler.addresses import child, matches, notion_option, notion_property, parse
 from reconciler.diff.preflight import content_problems
 from reconciler.diff.sync_plan import plan_sync, stale_sync
 from reconciler.errors import ConfigError, PlanError, SpecError
-from reconciler.model.changes import ChangeBase
+from reconciler.model.changes import ChangeBase, Phase
+from reconciler.model.content import ContentSummary
+from reconciler.model.postgres import member_address
 from reconciler.model.sync import PlanCost
 from reconciler.plan.model import Plan, PlanHeader
 
@@ -70,13 +74,102 @@ def check_targets(targets: Sequence[str]) -> None:
                               "supabase.public.tasks")
 
 
-def select_targets(changes: Sequence[ChangeBase], targets: Sequence[str]) -> list[ChangeBase]:
+def select_targets(changes: Sequence[ChangeBase], targets: Sequence[str],
+                   known: Iterable[str] | None = None) -> list[ChangeBase]:
     """Only the changes at or inside one of `targets` (Terraform's `-target`); all when empty.
-    Raises ConfigError for a target that is not a resource address."""
+    Raises ConfigError for a target that is not a resource address, or (given the `known`
+    addresses, see `known_addresses`) one that names nothing, with the nearest addresses."""
     if not targets:
         return list(changes)
     check_targets(targets)
+    if known is not None:
+        check_targets_known(targets, set(known))
     return [c for c in changes if any(matches(c.address, t) for t in targets)]
+
+
+#: Member kinds `known_addresses` lists in full; a target below a known database or table
+#: naming another kind is taken on trust.
+LISTED_KINDS = frozenset({"property", "option", "column", "index", "policy", "grant",
+                          "constraint", "page", "row"})
+
+
+def known_addresses(project: Any, reads: Mapping[str, Any], changes: Sequence[ChangeBase],
+                    row_nouns: Mapping[str, str]) -> set[str]:
+    """Every address a `--target` may name: the resources read (databases, tables), the
+    changes, the declared properties, options, columns, indexes, policies, grants and
+    constraints, and the live rows of each content set (`row_nouns`: backend root → `page` /
+    `row`)."""
+    known = {a.removesuffix(".content") for live in reads.values() for a in live.fingerprints}
+    known |= {c.address for c in changes}
+    for db in getattr(getattr(project, "notion", None), "databases", ()):
+        known.add(f"notion.{db.name}")
+        for prop in db.properties:
+            known.add(notion_property(db.name, prop.name))
+            known |= {notion_option(db.name, prop.name, o.name) for o in prop.options}
+    for table in getattr(project, "supabase", None) or ():
+        known.add(table.address)
+        members = [("column", c.name) for c in table.columns] + \
+            [("index", i.name) for i in table.indexes] + \
+            [("policy", p.name) for p in table.policies] + \
+            [("grant", g.role) for g in table.grants] + \
+            [("constraint", getattr(c, "name", None))
+             for c in (*table.uniques, *table.foreign_keys, *table.checks)] + \
+            [("constraint", f"{table.name}_pkey")]
+        known |= {member_address(table, kind, name) for kind, name in members if name}
+    for root, live in reads.items():
+        for address, rows in live.rows.items():
+            known |= {child(address, row_nouns.get(root, "row"), key) for key in rows}
+    return known
+
+
+def check_targets_known(targets: Sequence[str], known: set[str]) -> None:
+    """Raise ConfigError for a target no known address is at or inside, naming the nearest
+    ones (a did-you-mean)."""
+    for target in targets:
+        if any(matches(address, target) for address in known):
+            continue
+        head, parts = parse(target)
+        if parts and ".".join(head) in known and parts[0][0] not in LISTED_KINDS:
+            continue
+        near = nearest(target, known)
+        hint = f"; did you mean {' or '.join(near)}?" if near else \
+            "; run `reconciler plan` without --target to see the addresses"
+        raise ConfigError(f"--target {target}: nothing in this project has this address{hint}")
+
+
+def nearest(target: str, known: set[str], n: int = 3) -> list[str]:
+    """Up to `n` known addresses like `target`: when its parent is known, the siblings with
+    the nearest names (`…property["Statu"]` → `…property["Status"]`); else the nearest
+    addresses of the same shape."""
+    head, parts = parse(target)
+    shape = [kind for kind, _ in parts]
+    same = sorted(a for a in known if [k for k, _ in parse(a)[1]] == shape)
+    parent = target[:target.rindex(f".{parts[-1][0]}[")] if parts else None
+    if parent in known:
+        siblings = {parse(a)[1][-1][1]: a for a in same if a.startswith(parent + ".")}
+        names = difflib.get_close_matches(parts[-1][1], sorted(siblings), n=n, cutoff=0.6)
+        return [siblings[name] for name in names]
+    return difflib.get_close_matches(target, same or sorted(known), n=n, cutoff=0.8)
+
+
+def targeted_content(content: Mapping[str, ContentSummary], changes: Sequence[ChangeBase],
+                     targets: Sequence[str]) -> dict[str, ContentSummary]:
+    """The content summaries `targets` reach: a content set at or inside a target in full; one
+    whose rows only some targets reach (a single row) counted again from the selected
+    `changes`."""
+    if not targets:
+        return dict(content)
+    out: dict[str, ContentSummary] = {}
+    for address, summary in content.items():
+        counts = Counter(c.action.value for c in changes
+                         if c.phase is Phase.CONTENT and matches(c.address, address))
+        if any(matches(address, t) for t in targets):
+            out[address] = summary
+        elif counts:
+            out[address] = ContentSummary(
+                key=summary.key, hash_field=summary.hash_field, create=counts["create"],
+                update=counts["update"], archive=counts["archive"] + counts["delete"])
+    return out
 
 
 def with_steps(changes: Sequence[ChangeBase], backends: Sequence[Planner], project: Any,
@@ -125,14 +218,20 @@ def build_plan(project: Any, backends: Sequence[Planner], reads: Mapping[str, An
     if problems:
         raise PlanError("values that cannot cross between Notion and Supabase (nothing was "
                         "written; fix them on one side):\n  " + "\n  ".join(problems))
-    changes = sorted(select_targets(changes, only), key=lambda c: c.sort_key)
+    known = known_addresses(project, reads, changes,
+                            {b.root: getattr(b, "row_noun", "row") for b in backends}) \
+        if only else None
+    changes = sorted(select_targets(changes, only, known), key=lambda c: c.sort_key)
     changes = with_steps(changes, backends, project, reads)
     created = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
     header = PlanHeader(tool_version=__version__, created_at=created,
-                        spec_hash=project.spec_hash,
+                        spec_hash=project.spec_hash, targets=tuple(only),
                         backends={b.root: b.description for b in backends},
+                        identities={b.root: dict(reads[b.root].identity) for b in backends
+                                    if getattr(reads[b.root], "identity", None)},
                         fingerprints=fingerprints)
-    return Plan(header=header, changes=tuple(changes), content=content, sync=synced,
+    return Plan(header=header, changes=tuple(changes),
+                content=targeted_content(content, changes, only), sync=synced,
                 cost=plan_cost(changes, project) if synced else None)
 
 

@@ -11,7 +11,8 @@ from reconciler.model.changes import Action, Change, ChangeBase
 from reconciler.model.content import ContentSummary
 from reconciler.model.sync import PlanCost, SyncSummary
 
-FORMAT_VERSION = 2
+#: Version 3 added `digest`, `header.targets` and `header.identities`.
+FORMAT_VERSION = 3
 
 
 class PlanHeader(Model):
@@ -23,8 +24,13 @@ class PlanHeader(Model):
       differs between two plans of one state. A two-way sync reads changes since this time of
       the last applied plan.
     - `spec_hash`: `sha256:` over the spec files read.
+    - `targets`: the `--target` addresses it was limited to (empty: the whole project).
     - `backends`: where it applies, by address root, e.g.
       `{"notion": "local Notion (.reconciler/notion)"}`; never a token or a password.
+    - `identities`: who the live systems were, by address root, as each backend's `read` tells
+      it (`backends.base.Live.identity`): e.g. the Notion workspace and bot ids,
+      `{"system_identifier": …, "database": …}` for Postgres. Apply refuses a plan whose
+      identities are not the live systems' now ("made for another target").
     - `fingerprints`: for every live resource read, `sha256:` of its normalised state, or `absent`.
     """
 
@@ -32,7 +38,9 @@ class PlanHeader(Model):
     tool_version: str
     created_at: str
     spec_hash: str
+    targets: tuple[str, ...] = ()
     backends: dict[str, str] = Field(default_factory=dict)
+    identities: dict[str, dict[str, str]] = Field(default_factory=dict)
     fingerprints: dict[str, str] = Field(default_factory=dict)
 
 

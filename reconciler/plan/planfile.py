@@ -2,8 +2,12 @@
 
 The only module that knows the layout (Terraform's `planfile`). Same plan → same bytes: keys of
 free-form data are sorted, changes keep their (phase, address) order, and only
-`header.created_at` differs between two plans of the same state. A file with another
-`format_version` is refused rather than misread.
+`header.created_at` (and so `digest`) differs between two plans of the same state. A file with
+another `format_version` is refused rather than misread.
+
+Integrity: `digest` is `sha256:` of the rest of the document (`digests.digest`), so a plan
+edited after it was written is refused when read (`from_document`); `load_for_apply` also
+refuses a plan another reconciler version wrote, whose changes could compile differently.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 
+from reconciler import __version__
+from reconciler.digests import digest
 from reconciler.errors import PlanFileError
 from reconciler.model.changes import BY_KIND, ChangeBase
 from reconciler.model.content import RowState
@@ -27,7 +33,8 @@ from reconciler.safe_yaml import MAX_PLAN_BYTES, check_size, load_text
 _HEADER_COMMENT = (
     "# Reconciler plan. Review it (reconciler show FILE --format markdown), then apply it with:\n"
     "#   reconciler apply FILE\n"
-    "# Generated; do not edit (apply refuses a plan whose live state changed since).\n"
+    "# Generated; do not edit: apply refuses a plan whose content no longer matches its digest,\n"
+    "# or whose live state changed since it was made.\n"
 )
 
 
@@ -97,22 +104,32 @@ def change_data(change: ChangeBase) -> dict[str, Any]:
 
 
 def to_document(plan: Plan) -> dict[str, Any]:
-    """The plan as plain data in file layout: `format_version`, `header`, `summary`, `changes`.
+    """The plan as plain data in file layout: `format_version`, `digest`, `header`, `summary`,
+    `content`, `changes`.
 
     Also what `show --format json` prints, so every view reads the same document.
     """
     header = plan.header.model_dump(mode="json", exclude={"format_version"})
-    header["fingerprints"] = _sorted(header["fingerprints"])
-    header["backends"] = _sorted(header["backends"])
+    for name in ("fingerprints", "backends", "identities"):
+        header[name] = _sorted(header[name])
     changes = [change_data(c) for c in plan.changes]
     content = {target: _sorted(summary.model_dump(mode="json"))
                for target, summary in sorted(plan.content.items())}
-    doc = {"format_version": plan.header.format_version, "header": header,
-           "summary": plan.summary, "content": content}
+    body = {"format_version": plan.header.format_version, "header": header,
+            "summary": plan.summary, "content": content}
     if plan.sync:  # two-way sync (model.sync): per synced table, and the plan's request cost
-        doc["sync"] = {t: _sorted(s.model_dump(mode="json")) for t, s in sorted(plan.sync.items())}
-        doc["cost"] = plan.cost.model_dump(mode="json") if plan.cost else None
-    return {**doc, "changes": changes}
+        body["sync"] = {t: _sorted(s.model_dump(mode="json"))
+                        for t, s in sorted(plan.sync.items())}
+        body["cost"] = plan.cost.model_dump(mode="json") if plan.cost else None
+    body["changes"] = changes
+    return {"format_version": body["format_version"], "digest": document_digest(body),
+            **{k: v for k, v in body.items() if k != "format_version"}}
+
+
+def document_digest(doc: dict[str, Any]) -> str:
+    """`sha256:` of a plan document without its own `digest` (`digests.digest`): what the
+    file's `digest` records."""
+    return digest({k: v for k, v in doc.items() if k != "digest"})
 
 
 _CHANGE_ORDER = ("address", "action", "kind", "phase", "destructive", "rows_affected", "manual",
@@ -150,7 +167,7 @@ def from_document(doc: Any, source: str) -> Plan:
     try:
         changes = [_without_action(c, i, source) for i, c in enumerate(doc.get("changes") or [])] \
             if isinstance(doc.get("changes"), list) else doc.get("changes")
-        return Plan.model_validate({"header": dict(header, format_version=doc["format_version"]),
+        plan = Plan.model_validate({"header": dict(header, format_version=doc["format_version"]),
                                     "changes": changes,
                                     "content": doc.get("content") or {},
                                     "sync": doc.get("sync") or {}, "cost": doc.get("cost")})
@@ -158,6 +175,23 @@ def from_document(doc: Any, source: str) -> Plan:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
         raise PlanFileError(f"{source}: invalid plan file at {where}: {first['msg']}") from None
+    check_digest(doc, source)
+    return plan
+
+
+def check_digest(doc: dict[str, Any], source: str) -> None:
+    """Raise `PlanFileError` unless `doc["digest"]` is the digest of the rest of `doc`: a plan
+    is applied exactly as reconciler wrote it and a reviewer read it, or not at all."""
+    recorded = doc.get("digest")
+    if not isinstance(recorded, str):
+        raise PlanFileError(f"{source}: the plan file has no digest, so nothing shows it is the "
+                            "plan reconciler wrote; make the plan again with `reconciler plan "
+                            "--out FILE`")
+    if recorded != document_digest(doc):
+        raise PlanFileError(
+            f"{source}: the plan file was edited after reconciler wrote it (its content no longer "
+            f"matches its digest {recorded[:19]}…). A plan is not edited by hand: change the spec "
+            "and make the plan again with `reconciler plan --out FILE`")
 
 
 def _without_action(change: Any, index: int, source: str) -> Any:
@@ -175,6 +209,18 @@ def _without_action(change: Any, index: int, source: str) -> Any:
                             f"{change['kind']} change is a {cls.action.value}, not "
                             f"{change['action']!r}")
     return {k: v for k, v in change.items() if k != "action"}
+
+
+def load_for_apply(path: Path) -> Plan:
+    """`load`, also refusing a plan written by another reconciler version (its changes may
+    compile to other requests or SQL). Raises `PlanFileError`."""
+    plan = load(path)
+    if plan.header.tool_version != __version__:
+        raise PlanFileError(
+            f"{path}: the plan was made by reconciler {plan.header.tool_version} and this is "
+            f"reconciler {__version__}; apply it with the version that made it, or make the plan "
+            "again with this one")
+    return plan
 
 
 def load(path: Path) -> Plan:

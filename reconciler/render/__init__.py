@@ -1,24 +1,33 @@
 """Rendering a plan document as text (terminal), markdown (pull-request review) or JSON.
 
 No I/O besides reading the bundled jinja2 templates. `render(doc, "json")` is the document
-itself (`model_dump`-based), never a template.
+itself (`model_dump`-based), never a template. Colour (text on a terminal) is rich's: each
+action has a rich style (`STYLES`), rendered to ANSI by `rich.style.Style.render`; without
+colour the text is the same, byte for byte, without the codes.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
+from rich.color import ColorSystem
+from rich.style import Style
 
+from reconciler.render.markdown import render_markdown
 from reconciler.render.view import plan_view
 
 Format = Literal["text", "markdown", "json"]
-_TEMPLATES = {"text": "plan.txt.j2", "markdown": "plan.md.j2"}
-_COLORS = {"create": "32", "update": "33", "rename": "36", "delete": "31", "archive": "31",
-           "manual": "35"}
+#: Rich style of each action on a terminal.
+STYLES = {"create": "green", "update": "yellow", "rename": "cyan", "delete": "red",
+          "archive": "red", "manual": "magenta"}
+_KNOWN_AFTER = re.compile(r"\(known after apply: [^)]*\)")
+#: Longest value the markdown report shows in one line, in characters.
+SHORT_VALUE = 200
 
 
 def templates_dir() -> Path:
@@ -35,14 +44,34 @@ def _environment(color: bool) -> jinja2.Environment:
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
 
     def paint(text: str, action: str, bold: bool = False) -> str:
-        if not color or action not in _COLORS:
+        if not color or action not in STYLES:
             return text
-        return f"\x1b[{'1;' if bold else ''}{_COLORS[action]}m{text}\x1b[0m"
+        style = Style.parse(STYLES[action] + (" bold" if bold else ""))
+        return style.render(text, color_system=ColorSystem.STANDARD)
 
     env.filters["paint"] = paint
     env.filters["plural"] = lambda n, word: f"{n} {word}" + ("" if n == 1 else "s")
-    env.filters["md"] = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
+    env.filters["md"] = md_text
+    env.filters["code"] = md_code
+    env.filters["unref"] = lambda s: _KNOWN_AFTER.sub("(known after apply)", str(s))
+    env.filters["short"] = lambda s: s if len(str(s)) <= SHORT_VALUE else \
+        str(s)[:SHORT_VALUE] + "…"
     return env
+
+
+def md_text(text: object) -> str:
+    """Text for markdown on one line: HTML and table pipes escaped."""
+    return " ".join(str(text).split()).replace("&", "&amp;").replace("<", "&lt;") \
+        .replace(">", "&gt;").replace("|", "\\|")
+
+
+def md_code(text: object) -> str:
+    """Inline code on one line, fenced with more backticks than the text holds (CommonMark
+    §6.1 "Code spans")."""
+    text = " ".join(str(text).split())
+    fence = "`" * (max((len(r) for r in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def render(doc: dict[str, Any], fmt: Format = "text", *, color: bool = False) -> str:
@@ -52,6 +81,8 @@ def render(doc: dict[str, Any], fmt: Format = "text", *, color: bool = False) ->
     """
     if fmt == "json":
         return json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
-    if fmt not in _TEMPLATES:
+    if fmt == "markdown":
+        return render_markdown(_environment(False), plan_view(doc))
+    if fmt != "text":
         raise ValueError(f"unknown format {fmt!r}: use text, markdown or json")
-    return _environment(color).get_template(_TEMPLATES[fmt]).render(plan=plan_view(doc))
+    return _environment(color).get_template("plan.txt.j2").render(plan=plan_view(doc))

@@ -1,16 +1,15 @@
 """Plan document → view model for the templates: grouped, ordered, counted. Pure.
 
 Reads the same document the plan file holds (`plan.planfile.to_document`), so `plan` and
-`show FILE` print the same thing. Field-level detail of updates comes from deepdiff.
+`show FILE` print the same thing. Field-level detail of updates comes from `render.fields`.
 """
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from typing import Any
 
-from deepdiff import DeepDiff
+from reconciler.render.fields import field_changes, fmt
 
 from reconciler.render.sync_view import sync_view
 
@@ -19,11 +18,6 @@ SYMBOLS = {"create": "+", "update": "~", "rename": ">", "delete": "-", "archive"
 VERBS = {"create": "will be created", "update": "will be updated in place",
          "rename": "will be renamed", "delete": "will be DELETED", "archive": "will be archived",
          "manual": "needs a manual step", "no-op": "is unchanged"}
-
-
-def fmt(value: Any) -> str:
-    """A value on one line: JSON for data, as Terraform shows attribute values."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def _flat(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -37,36 +31,6 @@ def _flat(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     return rows
 
 
-def _path(diff_path: str) -> str:
-    return diff_path.replace("root", "", 1).replace("']['", ".").replace("['", "").replace("']", "") \
-        .lstrip(".") or "value"
-
-
-def field_changes(before: dict | None, after: dict | None) -> list[dict[str, str]]:
-    """`[{"field", "before", "after"}]` for an update: what differs, field by field.
-
-    The `id` a change carries to address the live resource is not a difference and is left out.
-    """
-    if not before or not after:
-        return []
-    diff = DeepDiff(before, after, ignore_order=False, verbose_level=2)
-    rows = []
-    for kind in ("values_changed", "type_changes"):
-        for path, item in diff.get(kind, {}).items():
-            rows.append({"field": _path(path), "before": fmt(item["old_value"]),
-                         "after": fmt(item["new_value"])})
-    for path, value in diff.get("dictionary_item_added", {}).items():
-        rows.append({"field": _path(path), "before": "(none)", "after": fmt(value)})
-    for path, value in diff.get("dictionary_item_removed", {}).items():
-        rows.append({"field": _path(path), "before": fmt(value), "after": "(none)"})
-    for kind, label in (("iterable_item_added", "after"), ("iterable_item_removed", "before")):
-        for path, value in diff.get(kind, {}).items():
-            other = "(none)"
-            rows.append({"field": _path(path), "before": fmt(value) if label == "before" else other,
-                         "after": fmt(value) if label == "after" else other})
-    return sorted((r for r in rows if r["field"] != "id"), key=lambda r: r["field"])
-
-
 def _row_fields(change: dict[str, Any]) -> list[dict[str, str]]:
     """Field rows of a content update: each written field, live value → source value."""
     before = (change.get("before") or {}).get("values", {})
@@ -74,13 +38,67 @@ def _row_fields(change: dict[str, Any]) -> list[dict[str, str]]:
             for f, v in sorted(((change.get("after") or {}).get("values") or {}).items())]
 
 
+#: Fields besides the key a page or row create shows in the pull-request report.
+ROW_FIELDS_SHOWN = 3
+#: Longest value shown there, in characters.
+ROW_VALUE_CHARS = 40
+
+
+def _row_summary(change: dict[str, Any]) -> list[dict[str, str]]:
+    """A created row in brief: its key, then up to `ROW_FIELDS_SHOWN` set fields, shortened."""
+    after = change.get("after") or {}
+    values = {k: v for k, v in (after.get("values") or {}).items() if v not in (None, "", [], {})}
+    shown = [{"field": "key", "value": str(after.get("key", ""))}]
+    for name, value in list(values.items())[:ROW_FIELDS_SHOWN]:
+        text = value if isinstance(value, str) else fmt(value)
+        text = " ".join(text.split())
+        cut = text[:ROW_VALUE_CHARS] + ("…" if len(text) > ROW_VALUE_CHARS else "")
+        shown.append({"field": name, "value": cut})
+    return shown
+
+
+#: Lines of SQL the pull-request report shows per change; the plan file has them all.
+SQL_LINES_SHOWN = 20
+
+
+def _sql_brief(statements: list[str]) -> tuple[list[str], int]:
+    """The first statements, up to `SQL_LINES_SHOWN` lines (at least one), and how many more."""
+    shown, lines = [], 0
+    for statement in statements:
+        lines += statement.count("\n") + 1
+        if shown and lines > SQL_LINES_SHOWN:
+            break
+        shown.append(statement)
+    return shown, len(statements) - len(shown)
+
+
+#: Settings a created or deleted property, column or table shows in brief, in this order.
+BRIEF = ("type", "number_format", "relation.database", "rollup.function", "formula", "vocabulary")
+
+
+def _brief(data: dict[str, Any]) -> list[dict[str, str]]:
+    """A created or deleted resource's main settings as plain text: `type rich_text`,
+    `options Todo, Done`."""
+    flat = dict(_flat(data))
+    out = [{"field": f, "value": v if isinstance(v, str) else fmt(v)}
+           for f in BRIEF for v in [flat.get(f)] if v not in (None, "", [], ())]
+    options = [o.get("name") for o in data.get("options") or () if isinstance(o, dict)]
+    if options:
+        out.append({"field": "options", "value": ", ".join(str(o) for o in options)})
+    return out
+
+
 def change_view(change: dict[str, Any]) -> dict[str, Any]:
     action = change["action"]
-    is_row = "values" in (change.get("after") or {})
+    is_row = "values" in (change.get("after") or {}) or \
+        change["kind"] in ("archive_page", "delete_row")
     shown = change.get("after") if action != "delete" else change.get("before")
     return {
-        "address": change["address"], "action": action, "kind": change["kind"], "is_row": is_row
-        or change["kind"] in ("archive_page", "delete_row"),
+        "address": change["address"], "action": action, "kind": change["kind"], "is_row": is_row,
+        "description": (shown or {}).get("description") if not is_row and action == "create" else None,
+        "row_summary": _row_summary(change) if is_row and action == "create" else [],
+        "brief": _brief(shown or {}) if not is_row and action in ("create", "delete") else [],
+        "conflict": change.get("conflict"),
         "symbol": SYMBOLS.get(action, "?"), "verb": VERBS.get(action, action),
         "destructive": bool(change.get("destructive")), "rows_affected": change.get("rows_affected"),
         "manual": change.get("manual"), "note": change.get("note"),
@@ -92,6 +110,8 @@ def change_view(change: dict[str, Any]) -> dict[str, Any]:
         if action in ("update", "rename", "manual") else [],
         "lagging": list(change.get("lagging") or []),
         "sql": list(change.get("sql") or []),
+        "sql_brief": _sql_brief(list(change.get("sql") or []))[0],
+        "sql_more": _sql_brief(list(change.get("sql") or []))[1],
         "requests": [_request_line(r) for r in change.get("requests") or []],
     }
 
@@ -136,20 +156,46 @@ def _shown_in_text(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return shown
 
 
+def _groups(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Changes by resource: schema groups first, then the rows of each content set; each
+    with its counts by action (`counts`: `[{"action", "n"}]`, in `SYMBOLS` order)."""
+    groups: dict[tuple[bool, str], list[dict]] = {}
+    for change in changes:
+        groups.setdefault((change["is_row"], resource_of(change["address"])), []).append(change)
+    out = []
+    for (rows, resource), items in sorted(groups.items()):
+        counts = Counter(c["action"] for c in items)
+        out.append({"resource": resource, "rows": rows, "changes": items,
+                    "counts": [{"action": a, "n": counts[a]} for a in SYMBOLS if counts[a]]})
+    return out
+
+
+def _attention(changes: list[dict[str, Any]]) -> tuple[list[dict], list[dict]]:
+    """What a reviewer must see: destructive schema changes, manual steps and conflicts, each
+    in full; destructive row changes counted per content set (`[{"target", "action", "n"}]`)."""
+    rows: Counter[tuple[str, str]] = Counter()
+    listed = []
+    for change in changes:
+        if change["destructive"] and change["is_row"]:
+            rows[(resource_of(change["address"]), change["action"])] += 1
+        elif change["destructive"] or change["action"] == "manual" or change["conflict"]:
+            listed.append(change)
+    listed.sort(key=lambda c: 0 if c["destructive"] else 1 if c["action"] == "manual" else 2)
+    return listed, [{"target": t, "action": a, "n": n} for (t, a), n in sorted(rows.items())]
+
+
 def plan_view(doc: dict[str, Any]) -> dict[str, Any]:
     """Everything the templates print: header, summary, attention list, content summaries and
     schema lag, groups of changes (and, for the terminal, the changes shown)."""
     changes = [change_view(c) for c in doc.get("changes", [])]
-    groups: dict[str, list[dict]] = {}
-    for change in changes:
-        groups.setdefault(resource_of(change["address"]), []).append(change)
-    attention = [c for c in changes if c["destructive"]] + \
-        [c for c in changes if c["action"] == "manual" and not c["destructive"]]
+    attention, attention_rows = _attention(changes)
     content = content_view(doc.get("content", {}))
     return {"sync": sync_view(doc) if doc.get("sync") else None,
         "header": doc.get("header", {}), "summary": doc.get("summary", {}),
-        "total": len(changes), "changes": changes, "attention": attention,
+        "digest": doc.get("digest", ""), "total": len(changes), "changes": changes,
+        "attention": attention, "attention_rows": attention_rows,
+        "attention_count": len(attention) + sum(r["n"] for r in attention_rows),
         "shown": _shown_in_text(changes), "content": content,
         "lag": [dict(item, target=c["target"]) for c in content for item in c["lag"]],
-        "groups": [{"resource": k, "changes": v} for k, v in sorted(groups.items())],
+        "groups": _groups(changes),
     }

@@ -21,7 +21,8 @@ def test_validate_the_bundled_example(example_project: Path):
     assert result.exit_code == 0
     n = len(list((example_project / "schemas" / "notion").glob("*.yaml")))
     tables = len(list((example_project / "schemas" / "supabase").glob("*.yaml")))
-    assert f"{n} Notion database(s), {tables} table(s)" in result.output
+    vocabularies = len(list((example_project / "schemas" / "vocab").glob("*.yaml")))
+    assert f"{n} Notion databases, {tables} tables, {vocabularies} vocabularies." in result.output
 
 
 def test_broken_spec_gives_file_line_col_exit_1_and_writes_nothing(example_project: Path):

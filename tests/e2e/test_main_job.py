@@ -156,7 +156,7 @@ def test_two_plans_of_one_state_are_byte_identical_apart_from_the_time(example_p
     a, b = root / "plans" / "a.yaml", root / "plans" / "b.yaml"
     run(root, "plan", "--out", str(a))
     run(root, "plan", "--out", str(b))
-    strip = lambda p: re.sub(r"created_at: .*", "", p.read_text())  # noqa: E731
+    strip = lambda p: re.sub(r"(created_at|digest): .*", "", p.read_text())  # noqa: E731
     assert strip(a) == strip(b)
 
 
@@ -165,12 +165,24 @@ def test_losing_local_state_never_duplicates_databases(applied: Path):
     run(applied, "plan", "--detailed-exitcode", code=0)
 
 
-def test_markdown_report_for_review(example_project: Path):
+def test_markdown_report_of_the_bundled_example_fits_a_comment_and_reads(example_project: Path):
+    from markdown_it import MarkdownIt
+
     out = example_project / "plans" / "x.yaml"
     run(example_project, "plan", "--out", str(out))
     md = run(example_project, "show", str(out), "--format", "markdown").output
     assert md.startswith("## Reconciler plan")
-    assert "notion.secondbrain_tasks" in md or "notion.task_tracking" in md
+    assert len(md) < 65_536, len(md)  # a GitHub comment holds 65,536 characters
+    html = MarkdownIt("commonmark").enable("table").render(md)
+    assert html.count("<details") == html.count("</details>") > 40  # every resource has a look
+    assert '<code class="language-sql">CREATE TABLE &quot;public&quot;.' in html  # fenced SQL
+    assert "<td>" in html and "CREATE TABLE" not in md.split("### Changes")[0]  # not in cells
+    assert "`notion.lukhas_modules` create: Enriched module manifests" in md  # its description
+    assert re.search(r"`page\[\"api\"\]` create: APIs `GET /v1/health[^`]*` · Coverage `0.93`", md)
+    hidden = re.search(r"\*\*… and (\d+) more change\(s\) not shown here\*\*", md)
+    shown = len(re.findall(r"^- `[-+~>!]` ", md, re.M))
+    doc = json.loads(run(example_project, "show", str(out), "--format", "json").output)
+    assert shown + (int(hidden.group(1)) if hidden else 0) == len(doc["changes"])
 
 
 def test_sql_out_writes_a_supabase_cli_migration(example_project: Path):

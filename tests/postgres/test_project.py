@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from reconciler.backends.postgres.connect import connect, describe_target, mask
+from reconciler.backends.postgres.connect import connect, describe_target, mask, server_identity
 from reconciler.backends.postgres.reader import read_tables
 from reconciler.errors import ConfigError, ReadError
 from reconciler.model.notion import Database, NotionDatabases, Property
@@ -35,7 +39,7 @@ def test_bundled_tables_create_apply_and_replan_empty(conn, schema):
         f.model_copy(update={"ref_schema": schema}) for f in t.foreign_keys)}) for t in tables)
     changes = converge(conn, tables)
     assert sum(c.kind == "create_table" for c in changes) == len(tables) == 17
-    assert {c.kind for c in changes} == {"create_table", "add_constraint", "add_index", "grant"}
+    assert {c.kind for c in changes} == {"create_table", "add_constraint", "add_index"}
     assert plan(conn, tables) == []
     _, fingerprints = read_tables(conn, tables)
     assert len(fingerprints) == 17 and all(v.startswith("sha256:") for v in fingerprints.values())
@@ -87,14 +91,26 @@ def test_connection_errors_never_show_the_password(tmp_path):
 
 
 @pytest.mark.postgres
-def test_embedded_server_under_the_workspace(tmp_path):
-    root = tmp_path / "ws"
-    root.mkdir()
+def test_embedded_server_runs_only_while_a_connection_is_open():
+    # not under pytest's tmp_path: as root, pgserver runs the server as the `pgserver` user,
+    # which must traverse every parent, and pytest resets its own tmp root to mode 0700
+    root = Path(tempfile.mkdtemp(prefix="reconciler-embedded-"))
+    data = root / ".reconciler" / "postgres"
     try:
-        with connect(root, None) as conn:
+        with connect(root, None) as conn, connect(root, None) as other:
             assert conn.execute("SELECT 1").fetchone() == (1,)
-        assert (root / ".reconciler" / "postgres").is_dir()
+            assert server_identity(other)["system_identifier"]
+            other.close()
+            assert (data / "postmaster.pid").exists(), "still used by the first connection"
+        assert data.is_dir()
+        assert not (data / "postmaster.pid").exists(), "stopped when the last one closed"
     finally:
-        import pgserver
-        pgserver.get_server(root / ".reconciler" / "postgres").cleanup()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_embedded_server_is_imported_without_a_runtime_dir_warning():
+    env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
+    done = subprocess.run([sys.executable, "-W", "error::UserWarning", "-c",
+                           "from reconciler.backends.postgres.connect import _pgserver; "
+                           "_pgserver()"], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and "Warning" not in done.stderr, done.stderr

@@ -46,3 +46,15 @@ def test_bundled_files_validate_against_their_models(repo: Path):
         assert not problems, problems
         model.model_validate(doc.data)
         assert model.model_json_schema()["additionalProperties"] is False
+
+
+def test_the_committed_schemas_are_current(tmp_path: Path):
+    """Every bundled spec file's first line points at `schemas/.schema/`, so the schemas are
+    committed with them; this fails (in CI too) when the document models changed and they
+    were not written again. Fix: `reconciler schema` at the repository root, and commit."""
+    committed = Path(__file__).resolve().parents[2] / "schemas" / ".schema"
+    for path in write_schemas(tmp_path):
+        assert (committed / path.name).read_text() == path.read_text(), \
+            f"schemas/.schema/{path.name} is out of date: run `reconciler schema` and commit it"
+    assert sorted(p.name for p in committed.iterdir()) == sorted(
+        p.name for p in tmp_path.iterdir())

@@ -78,13 +78,14 @@ def test_no_command_leaks_a_token_or_password(make_project, notion_server, secre
     t.run("apply", str(plans / "first.yaml"))
     t.run("schema")
 
-    # a stale plan: two plans for the same change, the second applied first
+    # two plans of the same change, the second applied first: the first is the same plan,
+    # already applied (the journal says when)
     spec.write_text(TASKS + "  Due: {type: date}\n")
     t.run("plan", "--out", str(plans / "stale.yaml"))
     t.run("plan", "--out", str(plans / "fresh.yaml"))
     t.run("apply", str(plans / "fresh.yaml"))
     stale = t.run("apply", str(plans / "stale.yaml"), code=1)
-    assert "stale" in stale.stderr
+    assert "already applied" in stale.stderr
 
     # destructive changes refused, in Notion and in Postgres
     spec.write_text(TASKS)

@@ -1,13 +1,21 @@
-"""Rendering: text for terminals, markdown for review (attention first), JSON = the document."""
+"""Rendering: text for terminals, markdown for review (attention first, within a GitHub
+comment), JSON = the document."""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
+
+from markdown_it import MarkdownIt
 
 from reconciler.plan import planfile
 from reconciler.render import render
+from reconciler.render.fields import field_changes
+from reconciler.render.markdown import GITHUB_COMMENT_LIMIT
 from tests.unit.test_planfile import _plan
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _doc():
@@ -23,8 +31,10 @@ def test_text_lists_every_change_and_the_summary():
     assert "\x1b[" not in text
 
 
-def test_text_colours_only_when_asked():
-    assert "\x1b[" in render(_doc(), "text", color=True)
+def test_text_colours_only_when_asked_and_is_otherwise_the_same_bytes():
+    coloured = render(_doc(), "text", color=True)
+    assert "\x1b[1;32m+ notion.tasks.property" in coloured  # rich's bold green
+    assert ANSI.sub("", coloured) == render(_doc(), "text")
 
 
 def test_markdown_puts_destructive_changes_before_the_rest():
@@ -74,5 +84,68 @@ def test_thousands_of_rows_stay_readable():
     assert 'notion.m.property["Owner"]: 3000 rows waiting' in text
     md = render(doc, "markdown")
     assert "| `notion.m` | 3000 | 0 | 0 | 7 | 0 |" in md
-    assert "<details><summary><code>notion.m</code>: 3000 change(s)" in md  # collapsed
+    assert "<details><summary><code>notion.m</code> rows: 3000 to create</summary>" in md  # collapsed
     assert md.index("### Schema lag") < md.index("### Changes")
+    assert len(md) < GITHUB_COMMENT_LIMIT
+    hidden = int(re.search(r"\*\*… and (\d+) more change\(s\) not shown here\*\*", md).group(1))
+    assert md.count("- `+` `page[") + hidden == 3000
+    assert "- `notion.m` rows: " in md  # where the hidden ones are
+
+
+def test_field_paths_name_keys_and_options_not_positions():
+    before = {"name": "Status", "type": "select", "id": "a",
+              "options": [{"name": "Done", "color": "green"}, {"name": "Todo", "color": "red"}]}
+    after = {"name": "Status", "type": "select", "id": "b",
+             "options": [{"name": "Done", "color": "blue"}, {"name": "Todo", "color": "red"},
+                         {"name": "Won't do", "color": "gray"}]}
+    assert field_changes(before, after) == [
+        {"field": 'options["Done"].color', "before": '"green"', "after": '"blue"'},
+        {"field": 'options["Won\'t do"]', "before": "(none)", "after": '{"color": "gray"}'}]
+    reordered = dict(before, options=before["options"][::-1])
+    assert field_changes(before, reordered) == [
+        {"field": "options (order)", "before": '["Done", "Todo"]', "after": '["Todo", "Done"]'}]
+    grant = lambda *p: {"grant": {"role": "anon", "privileges": list(p)}}  # noqa: E731
+    assert field_changes(grant("select"), grant("select", "insert")) == [
+        {"field": "grant.privileges", "before": '["select"]', "after": '["select", "insert"]'}]
+    assert field_changes({"values": {"SLA p95": 1}}, {"values": {"SLA p95": 2}})[0]["field"] \
+        == 'values["SLA p95"]'
+
+
+def _destructive_doc(n: int) -> dict:
+    from reconciler.model.changes import DropProperty, Phase
+    from reconciler.plan.model import Plan, PlanHeader
+    from tests.conftest import make_property
+
+    changes = tuple(DropProperty(address=f'notion.t.property["P{i:05d}"]', phase=Phase.PROPERTY,
+                                 database="t", before=make_property(f"P{i:05d}", id=f"x{i}"),
+                                 destructive=True, note="drops the property and its values")
+                    for i in range(n))
+    plan = Plan(header=PlanHeader(tool_version="t", created_at="c", spec_hash="sha256:s",
+                                  backends={"notion": "local Notion"}), changes=changes)
+    return planfile.to_document(plan)
+
+
+def test_markdown_fits_a_comment_even_when_everything_needs_attention():
+    md = render(_destructive_doc(5000), "markdown")
+    assert len(md) < GITHUB_COMMENT_LIMIT
+    assert md.count("- **Destructive** delete") > 100
+    assert re.search(r"- … and \d+ more; `reconciler show FILE` lists them all", md)
+
+
+def test_markdown_renders_as_sections_lists_and_sql_blocks():
+    from reconciler.model.changes import AddColumn, Phase
+    from reconciler.model.postgres import Column, ColumnOn
+    from reconciler.plan.model import Plan, PlanHeader
+
+    column = AddColumn(address='supabase.public.t.column["x"]', phase=Phase.COLUMN,
+                       after=ColumnOn(schema_name="public", table="t",
+                                      column=Column(name="x", type="text")),
+                       sql=('ALTER TABLE "public"."t" ADD COLUMN "x" text;',))
+    doc = planfile.to_document(Plan(header=PlanHeader(
+        tool_version="t", created_at="c", spec_hash="sha256:s"), changes=(column,)))
+    doc["changes"] += _doc()["changes"]
+    html = MarkdownIt("commonmark").enable("table").render(render(doc, "markdown"))
+    assert '<code class="language-sql">ALTER TABLE &quot;public&quot;.&quot;t&quot; ADD COLUMN' in html
+    assert html.count("<details") == html.count("</details>") == 2
+    assert "<h3>Needs attention</h3>" in html and "<table>" in html
+    assert '<code>+</code> <code>column[&quot;x&quot;]</code> create' in html

@@ -1,8 +1,9 @@
 """The Notion backend: read, diff, compile and execute for the addresses under `notion.`.
 
 Reading costs two calls per known database (`GET /v1/databases/{id}`, `GET /v1/data_sources/{id}`)
-plus ceil(rows/100) queries per content set and one `users.list` when content names people
-(DESIGN.md "Performance, by design"). The desired side is the project's databases with the
+plus ceil(rows/100) queries per content set, one `users.list` when content names people
+(DESIGN.md "Performance, by design") and one `GET /v1/users/me`, who the integration is (the
+plan header's identity, so a plan is never applied to another workspace). The desired side is the project's databases with the
 connection's defaults: the default parent page, and property ids known from `.reconciler/state.json`.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 from notion_client import APIResponseError
 
 from reconciler.backends.base import Diff, Known, Live, Report
-from reconciler.backends.notion.client import NotionConnection
+from reconciler.backends.notion.client import NotionConnection, integration_identity
 from reconciler.backends.notion.compile import CompileContext, compile_changes
 from reconciler.backends.notion.execute import NotionExecutor
 from reconciler.backends.notion.reader import read_notion
@@ -101,9 +102,9 @@ class NotionBackend:
 
     def read(self, project: Any, *, since: str | None = None, check: bool = False,
              earlier: Any = None) -> Live:
-        """Databases, content rows and people of the project, and the Notion side of each
-        synced table (`sync_read`; `earlier["supabase"]` is the Postgres read). Raises
-        `ReadError`.
+        """Databases, content rows and people of the project, who the integration is
+        (`client.integration_identity`, one call), and the Notion side of each synced table
+        (`sync_read`; `earlier["supabase"]` is the Postgres read). Raises `ReadError`.
 
         With `check` (apply's stale check) and the snapshots of the last full read at hand, the
         rows are read incrementally: one `last_edited_time` query per content set for the pages
@@ -116,7 +117,8 @@ class NotionBackend:
             since, fetch = self.state.content_watermark, False
         found = read_notion(self.client, desired, self.notion_state)
         self._remember_ids(found.databases)
-        live = Live(NotionLive(desired, found.databases), fingerprints=dict(found.fingerprints))
+        live = Live(NotionLive(desired, found.databases), fingerprints=dict(found.fingerprints),
+                    identity=integration_identity(self.client))
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         sets = self.content_sets(project)
         for content in sets:

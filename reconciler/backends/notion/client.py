@@ -24,16 +24,41 @@ from urllib.parse import urlsplit
 import httpx
 import notion_client
 
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, ReadError
 
 from .resilience import (DEFAULT_RATE_LIMIT, MaybeCommittedError, ResilientTransport, RetryPolicy,
                          RetryStats, TokenBucket, rate_limit_from)
 
-__all__ = ["LOCAL_DIR", "NotionConnection", "open_notion", "token_from", "MaybeCommittedError", "RetryStats",
-           "RetryPolicy", "TokenBucket"]
+__all__ = ["LOCAL_DIR", "NotionConnection", "open_notion", "token_from", "integration_identity",
+           "MaybeCommittedError", "RetryStats", "RetryPolicy", "TokenBucket"]
 
 LOCAL_DIR = Path(".reconciler") / "notion"
 _LOG = logging.getLogger("reconciler.notion")
+_HTTP_LOG = logging.getLogger("reconciler.http")
+_STARTED = "reconciler.started"
+
+
+def _log_request(request: httpx.Request) -> None:
+    if _HTTP_LOG.isEnabledFor(logging.DEBUG):
+        request.extensions[_STARTED] = time.perf_counter()
+
+
+def _log_response(response: httpx.Response) -> None:
+    started = response.request.extensions.get(_STARTED)
+    if started is not None and _HTTP_LOG.isEnabledFor(logging.DEBUG):
+        _HTTP_LOG.debug("HTTP %s %s -> %s (%.1f ms)", response.request.method,
+                        response.request.url.path, response.status_code,
+                        (time.perf_counter() - started) * 1000)
+
+
+def log_http(http: httpx.Client) -> None:
+    """Log every request `http` sends on `reconciler.http` at DEBUG (`--debug`): method, URL
+    path, status and milliseconds from the request to its response headers, retries and pacing
+    included. Through httpx's event hooks (httpx docs, "Event Hooks"), so nothing is logged,
+    and nearly nothing spent, while DEBUG is off; headers (the token) are never logged."""
+    hooks = http.event_hooks
+    http.event_hooks = {"request": [*hooks.get("request", []), _log_request],
+                        "response": [*hooks.get("response", []), _log_response]}
 
 
 @dataclass
@@ -112,13 +137,28 @@ def open_notion(root: Path, env: Mapping[str, str], rate_limit: float | None = D
         client = local_client(root / LOCAL_DIR, logger=_LOG, retry=False, faults=faults,
                               wrap=lambda inner: resilient(inner, bucket))
         where = f"local Notion ({LOCAL_DIR})" + (" with injected faults" if bucket else "")
+        log_http(client.client)
         return NotionConnection(client, where, "local", True, stats, bucket)
     base_url = (base_url or "https://api.notion.com").rstrip("/")
     bucket = TokenBucket(rate, clock=clock, sleep=sleep)
     inner = httpx.HTTPTransport(proxy=_proxy_for(base_url, env))
     http = httpx.Client(transport=resilient(inner, bucket))
+    log_http(http)
     client = notion_client.Client(auth=token or "local", base_url=base_url, client=http,
                                   logger=_LOG, retry=False)
     parts = urlsplit(base_url)
     where = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
     return NotionConnection(client, f"Notion API at {where}", where, False, stats, bucket)
+
+
+def integration_identity(client: notion_client.Client) -> dict[str, str]:
+    """Who the token is: `{"workspace": <workspace id>, "bot": <bot user id>}`, from one
+    `GET /v1/users/me` (the bot user; its `bot.workspace_id` names the workspace: recording
+    ramnes__notion-sdk-py/tests/cassettes/test_users_me.yaml). Raises `ReadError` when Notion
+    answers with an error."""
+    try:
+        me = client.users.me()
+    except notion_client.APIResponseError as exc:
+        raise ReadError(f"GET /v1/users/me failed: {exc.code}: {exc}") from None
+    bot = me.get("bot") if isinstance(me.get("bot"), dict) else {}
+    return {"workspace": str(bot.get("workspace_id") or ""), "bot": str(me.get("id") or "")}

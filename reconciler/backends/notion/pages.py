@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from reconciler.backends.notion.convert import row_from_page, value_from_api
 from reconciler.model.content import Row
+from reconciler.progress import report
 
 PAGE_SIZE = 100
 #: `last_edited_time` is minute-rounded (NOTION-API.md §1.1): incremental reads overlap by this.
@@ -56,6 +57,7 @@ def _one_query(client, data_source_id: str, *, since: str | None,
     cursor = None
     while True:
         response = client.data_sources.query(data_source_id, start_cursor=cursor, **body)
+        report("Reading rows", counts={"rows": len(response.get("results", []))})
         yield from response.get("results", [])
         cursor = response.get("next_cursor")
         if not response.get("has_more") or not cursor:

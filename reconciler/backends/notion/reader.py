@@ -20,6 +20,7 @@ from reconciler.backends.notion.schema import database_from_api
 from reconciler.digests import digest
 from reconciler.errors import ReadError
 from reconciler.model.notion import Database, NotionDatabases, Property, bare_id
+from reconciler.progress import report
 from reconciler.state import NotionState
 
 ABSENT = "absent"
@@ -47,6 +48,7 @@ def read_notion(client, desired: NotionDatabases, state: NotionState) -> LiveNot
         found = _locate(client, db, state)
         if found is not None:
             raw[db.name] = found
+        report("Reading notion.%s", db.name, counts={"data sources": int(found is not None)})
     by_source = {bare_id(ds["id"]): key for key, (_, ds) in raw.items()}
 
     def key_for(data_source_id: str) -> str | None:

@@ -4,11 +4,14 @@ notion-client's own retry is switched off (`retry=False`, NOTION-API.md §5): it
 and GET/DELETE 500/503, caps `Retry-After` at 60 s and ignores `additional_data.retry_after`. Ours
 sits under notion-client as an `httpx.BaseTransport` wrapper, so every client call benefits:
 
-* `TokenBucket` — thread-safe pacing of request *starts* at a sustained `rate` (requests per
-  second) with a small burst; a 429 pauses it for every thread (NOTION-API.md §4.1).
+* `pacing.TokenBucket` — thread-safe pacing of request *starts* at a sustained `rate`
+  (requests per second) with a small burst; a 429 pauses it for every thread (NOTION-API.md
+  §4.1). Re-exported here with `rate_limit_from` and `DEFAULT_RATE_LIMIT`.
 * `ResilientTransport` — retries 429 `rate_limited`, 529 `service_overload`, 500/502/503/504,
   409 `conflict_error`, timeouts and dropped connections, with exponential backoff and full
-  jitter, honouring `Retry-After` in full (up to `RetryPolicy.retry_after_cap`, default 300 s),
+  jitter (each retry logged at INFO on `reconciler.notion.retry` as `rate limited, retry 2/7 in
+  3 s (GET /v1/…)`, which the CLI shows on a terminal); a refused connection or a host name that
+  does not resolve fails at once (nothing there will answer soon, so waiting only hides it); honouring `Retry-After` in full (up to `RetryPolicy.retry_after_cap`, default 300 s),
   within `max_attempts` and a total time `budget`. Never retries 429
   `public_api_request_blocked`. Creates (`POST /v1/pages`, `/v1/databases`, …) that fail in a
   way that may have committed raise `MaybeCommittedError` instead of being retried blindly.
@@ -24,6 +27,7 @@ import json
 import logging
 import random
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -34,7 +38,9 @@ from typing import Any
 
 import httpx
 
-from reconciler.errors import ConfigError, ReconcilerError
+from reconciler.errors import ReconcilerError
+
+from .pacing import DEFAULT_RATE_LIMIT, TokenBucket, rate_limit_from
 
 __all__ = [
     "DEFAULT_RATE_LIMIT", "MaybeCommittedError", "RetryPolicy", "RetryStats", "TokenBucket",
@@ -42,9 +48,6 @@ __all__ = [
 ]
 
 _LOG = logging.getLogger("reconciler.notion.retry")
-
-#: Notion's average limit: three requests per second per integration (NOTION-API.md §4.1).
-DEFAULT_RATE_LIMIT = 3.0
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -140,81 +143,6 @@ class RetryStats:
 
     def __repr__(self) -> str:
         return f"RetryStats({self.snapshot()})"
-
-
-class TokenBucket:
-    """Thread-safe pacing of request starts: sustained `rate` requests per second, bursts of up to
-    `burst` requests after idle time (NOTION-API.md §4.1: "an average of three requests per second.
-    Some bursts beyond the average rate are allowed").
-
-    The bucket starts with one token, so a cold start is paced from its first request: N requests
-    take at least (N − 1)/rate seconds. It spaces *starts*: several requests may be in flight at
-    once (callers may use threads); `acquire()` reserves a start slot under a lock and sleeps
-    outside it. `pause(seconds)` (on a 429) holds every thread until the pause ends, after which
-    requests resume one at a time at `rate`.
-
-    `clock` (monotonic seconds) and `sleep` are injectable for tests.
-    """
-
-    def __init__(self, rate: float, burst: int = 3, *, clock: Clock = time.monotonic,
-                 sleep: Sleep = time.sleep):
-        if rate <= 0:
-            raise ValueError("rate must be > 0 requests per second")
-        self.rate = float(rate)
-        self.burst = max(1, int(burst))
-        self.interval = 1.0 / self.rate
-        self._clock = clock
-        self._sleep = sleep
-        self._lock = threading.Lock()
-        # GCRA: `_tat` is the theoretical arrival time; a start is allowed at tat − (burst−1)·interval.
-        self._slack = (self.burst - 1) * self.interval
-        self._tat = clock() + self._slack
-        self._paused_until = float("-inf")
-
-    def _reserve(self, now: float) -> float:
-        start = max(now, self._tat - self._slack, self._paused_until)
-        self._tat = max(self._tat, start) + self.interval
-        return start
-
-    def acquire(self) -> float:
-        """Wait for a start slot; returns the slot's time (clock seconds)."""
-        with self._lock:
-            slot = self._reserve(self._clock())
-        while True:
-            wait = slot - self._clock()
-            if wait > 0:
-                self._sleep(wait)
-            with self._lock:
-                if self._paused_until <= slot:
-                    return slot
-                # a 429 paused the bucket while we waited: take a new slot after the pause
-                slot = self._reserve(max(self._clock(), slot))
-
-    def pause(self, seconds: float) -> None:
-        """Hold every thread for `seconds` from now (a 429's Retry-After)."""
-        if seconds <= 0:
-            return
-        with self._lock:
-            until = self._clock() + seconds
-            if until > self._paused_until:
-                self._paused_until = until
-            self._tat = max(self._tat, until + self._slack)
-
-
-def rate_limit_from(env: Mapping[str, str], configured: float | None = None) -> float:
-    """Requests per second: `NOTION_RATE_LIMIT` from the environment, else `configured`
-    (`reconciler.yaml` `notion.rate_limit`), else `DEFAULT_RATE_LIMIT` (3). Raises ConfigError on
-    a value that is not a positive number."""
-    raw = env.get("NOTION_RATE_LIMIT")
-    if raw is None or not raw.strip():
-        return float(configured) if configured else DEFAULT_RATE_LIMIT
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"NOTION_RATE_LIMIT must be a number of requests per second, not {raw!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise ConfigError(f"NOTION_RATE_LIMIT must be > 0 requests per second, not {raw!r}")
-    return value
 
 
 # -- classification -----------------------------------------------------------------------------
@@ -333,6 +261,9 @@ class ResilientTransport(httpx.BaseTransport):
             try:
                 response = self.inner.handle_request(request)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as error:
+                if is_unreachable(error):
+                    self.stats._add("gave_up")
+                    raise
                 # Connect errors and pool/connect timeouts: the request never left, a retry is safe.
                 unsent = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
                 cause = "timeout" if isinstance(error, httpx.TimeoutException) else "connection"
@@ -383,10 +314,33 @@ class ResilientTransport(httpx.BaseTransport):
         return self._clock() + wait - started <= self.policy.budget
 
     def _wait(self, method: str, path: str, cause: int | str, attempt: int, wait: float) -> None:
-        _LOG.info("retrying %s %s after %s (attempt %d, waiting %.2f s)", method, path, cause, attempt + 1, wait)
+        _LOG.info("%s, retry %d/%d in %s s (%s %s)", _CAUSES.get(cause, f"HTTP {cause}"), attempt,
+                  self.policy.max_attempts - 1, f"{wait:.1f}" if wait < 10 else f"{wait:.0f}",
+                  method, path)
         self.stats._retry(cause, wait)
         if wait > 0:
             self._sleep(wait)
+
+
+#: How a retry's cause reads on screen.
+_CAUSES: dict[int | str, str] = {
+    429: "rate limited", 529: "Notion is overloaded (529)", 409: "conflict (409)",
+    500: "server error 500", 502: "bad gateway (502)", 503: "service unavailable (503)",
+    504: "gateway timeout (504)", "timeout": "timed out", "connection": "connection lost"}
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """True when `error` (an httpx transport error) comes from a refused connection or a host
+    name that does not resolve: the OS error httpcore raised it from (its `__cause__` chain) is
+    `ConnectionRefusedError` or `socket.gaierror`. Retrying those only delays the message."""
+    seen: BaseException | None = error
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, (ConnectionRefusedError, socket.gaierror)):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def create_exactly_once(create: Callable[[], dict], find: Callable[[], dict | None], *,

@@ -24,6 +24,7 @@ from reconciler.errors import PlanError
 from reconciler.model.changes import ChangeBase, DeleteRow, InsertRow, Phase, UpdateRow
 from reconciler.model.content import ContentSet, LiveRow, rows_fingerprint
 from reconciler.model.postgres import Table, TableRef
+from reconciler.progress import report
 
 
 def _table(tables: Sequence[Table], address: str) -> Table | None:
@@ -52,15 +53,18 @@ class PostgresBackend:
 
     def read(self, project: Any, *, since: str | None = None, check: bool = False,
              earlier: Any = None) -> Live:
-        """Live tables of the declared schemas, the rows of each content set (one query each,
-        also for a stale check), and the Supabase side of each synced table (`sync_read`).
-        Raises `ReadError`."""
+        """Live tables of the declared schemas, the rows of each content set (one query
+        each, also for a stale check), which database this is (`connect.server_identity`), and
+        the Supabase side of each synced table (`sync_read`). Raises `ReadError`."""
+        from reconciler.backends.postgres.connect import server_identity
         from reconciler.backends.postgres.reader import read_tables
 
         tables, prints = read_tables(self.conn, project.supabase)
-        live = Live(tables, fingerprints=dict(prints))
+        live = Live(tables, fingerprints=dict(prints), identity=server_identity(self.conn))
+        report("Read the Postgres tables", counts={"tables": len(tables)})
         for content in self.content_sets(project):
             rows, print_ = self._rows(content, _table(tables, content.address))
+            report("Read %s", content.address, counts={"rows": len(rows)})
             live.rows[content.address] = rows
             live.fingerprints[content.address + ".content"] = print_
         if getattr(project, "sync", ()):

@@ -129,6 +129,8 @@ def _create_table(change: ch.CreateTable) -> list[sql.Composable]:
         out.append(sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(ident))
     if t.touch_updated_at:
         out += touch_sql(t.schema_name, ident, True)
+    for grant in t.grants:
+        out += grant_sql(ident, grant.role, set(), set(grant.privileges))
     return out
 
 
@@ -306,8 +308,14 @@ def guarded(role: str, stmt: sql.Composable) -> sql.Composable:
 
 @compiles(ch.GrantPrivileges, ch.RevokePrivileges)
 def _grant(change: ch.GrantPrivileges | ch.RevokePrivileges) -> list[sql.Composable]:
-    old, new = set(change.before.grant.privileges), set(change.after.grant.privileges)
-    role, table = change.after.grant.role, table_ident(change.after)
+    return grant_sql(table_ident(change.after), change.after.grant.role,
+                     set(change.before.grant.privileges), set(change.after.grant.privileges))
+
+
+def grant_sql(table: sql.Composable, role: str, old: set[str], new: set[str]
+              ) -> list[sql.Composable]:
+    """REVOKE what `role` loses and GRANT what it gains on `table`, each only if the role
+    exists (`guarded`)."""
     privs = lambda s: sql.SQL(", ").join(sql.SQL(p.upper()) for p in PRIVILEGES if p in s)  # noqa
     out: list[sql.Composable] = []
     if old - new:

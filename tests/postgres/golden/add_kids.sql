@@ -12,6 +12,7 @@ CREATE TABLE "public"."kids" (
 ALTER TABLE "public"."kids" ENABLE ROW LEVEL SECURITY;
 CREATE OR REPLACE FUNCTION "public"."reconciler_touch_updated_at"() RETURNS trigger LANGUAGE plpgsql AS $reconciler$ BEGIN NEW.updated_at := now(); RETURN NEW; END $reconciler$;
 CREATE TRIGGER "reconciler_touch_updated_at" BEFORE UPDATE ON "public"."kids" FOR EACH ROW EXECUTE FUNCTION "public"."reconciler_touch_updated_at"();
+DO $reconciler$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN GRANT SELECT ON "public"."kids" TO "authenticated"; END IF; END $reconciler$;
 
 -- rename_column supabase.public.parents.column["name"]
 ALTER TABLE "public"."parents" RENAME COLUMN "label" TO "name";
@@ -29,8 +30,5 @@ CREATE INDEX "kids_parent_idx" ON "public"."kids" USING btree ("parent");
 
 -- add_policy supabase.public.kids.policy["own rows"]
 CREATE POLICY "own rows" ON "public"."kids" AS PERMISSIVE FOR SELECT TO "authenticated" USING (parent = auth.uid());
-
--- grant supabase.public.kids.grant["authenticated"]
-DO $reconciler$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'authenticated') THEN GRANT SELECT ON "public"."kids" TO "authenticated"; END IF; END $reconciler$;
 
 NOTIFY pgrst, 'reload schema';
