@@ -47,6 +47,15 @@ def local_app(root: Path, faults: Faults | None = None, search_lag: float | None
     return FaultMiddleware(app, faults) if faults is not None and faults.active else app
 
 
+class _LocalTransport(httpx.WSGITransport):
+    """The WSGI transport to the local Notion; closing it closes the local Notion's store, so
+    closing the client (``client.close()``) leaves nothing open."""
+
+    def close(self) -> None:
+        super().close()
+        getattr(self.app, "close", lambda: None)()
+
+
 def local_client(root: Path, *, logger: logging.Logger | None = None,
                  retry: notion_client.client.RetryOptions | bool | None = None,
                  faults: Faults | None = None,
@@ -55,13 +64,13 @@ def local_client(root: Path, *, logger: logging.Logger | None = None,
     """The real ``notion-client`` wired in process to ``LocalNotion(root)`` through ``httpx.WSGITransport``.
 
     Never use it as a context manager: ``with Client(...)`` swaps the injected httpx client for a real
-    network one (NOTION-API.md §5 pitfalls); call ``.close()`` instead. A logger is always passed so that
+    network one (NOTION-API.md §5 pitfalls); call ``.close()`` instead (it closes the local store). A logger is always passed so that
     notion-client does not add a handler per client (§5 "Logging gotcha"). ``retry=None`` keeps
     notion-client's default retry options; ``False`` disables retries. ``faults`` injects faults
     (``faults.Faults``); ``wrap`` wraps the WSGI transport (e.g. in a retrying transport); ``search_lag``
     (seconds) overrides ``faults.search_lag``.
     """
-    transport: httpx.BaseTransport = httpx.WSGITransport(app=local_app(root, faults, search_lag))
+    transport: httpx.BaseTransport = _LocalTransport(app=local_app(root, faults, search_lag))
     if wrap is not None:
         transport = wrap(transport)
     kwargs: dict[str, Any] = {"auth": "local", "base_url": LOCAL_BASE_URL,

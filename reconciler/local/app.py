@@ -102,6 +102,10 @@ class LocalNotion:
         self.store = Store(Path(root))
         self.context = Context(self.store, search_lag)
 
+    def close(self) -> None:
+        """Close the store (its SQLite connection; the write-ahead log is checkpointed)."""
+        self.store.close()
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
         request_id = new_uuid()

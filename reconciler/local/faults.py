@@ -164,6 +164,10 @@ class FaultMiddleware:
     injected, by kind ("429", "blocked", "500", …, "529", "409", "drop", "commit503").
     """
 
+    def close(self) -> None:
+        """Close the app behind the middleware."""
+        getattr(self.app, "close", lambda: None)()
+
     def __init__(self, app: Callable[..., Any], faults: Faults, *, sleep: Callable[[float], None] = time.sleep):
         self.app = app
         self.faults = faults

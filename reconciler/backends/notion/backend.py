@@ -81,7 +81,8 @@ class NotionBackend:
         save_state(self.project_root, self.state)
 
     def close(self) -> None:
-        """Nothing to close: the HTTP client lives as long as the process."""
+        """Close the HTTP client (and, for the local Notion, its store)."""
+        self.client.close()
 
     # --- read --------------------------------------------------------------------------------
     def desired(self, project: Any) -> NotionDatabases:
