@@ -5,6 +5,7 @@ apply killed at any point then run again converges with no duplicate page or row
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -165,24 +166,40 @@ def _converged(root: Path, url: str) -> None:
 
 @pytest.mark.parametrize("after_commit", [False, True], ids=["before-send", "after-commit"])
 def test_a_sync_apply_killed_after_any_call_then_rerun_converges(
-        tmp_path: Path, example_database: str, server_url: str, monkeypatch, after_commit: bool):
-    from tests.conftest import fresh_database
-
-    root = synced_project(tmp_path / "count", example_database)
+        tmp_path: Path, example_database: str, monkeypatch, after_commit: bool):
+    """Every run starts from the same state (a copy of the project folder with its local Notion,
+    and the database's tables restored from a snapshot), killed one call later each time."""
+    root = synced_project(tmp_path / "template", example_database)
     _edits(root, example_database)
-    total = _count_calls(monkeypatch, root)
+    snapshot(example_database)
+    total = _count_calls(monkeypatch, shutil.copytree(root, tmp_path / "count"))
     assert total >= 4
     for calls in range(total):
-        with fresh_database(server_url) as url:
-            monkeypatch.setenv("DATABASE_URL", url)
-            here = synced_project(tmp_path / f"k{calls}", url)
-            _edits(here, url)
-            _kill_after(monkeypatch, calls, after_commit=after_commit)
-            with pytest.raises(Killed):
-                run(here, "apply", "--auto-approve", code=None)
-            monkeypatch.setattr(notion_client.Client, "request", _ORIGINAL)
-            run(here, "apply", "--auto-approve")
-            _converged(here, url)
+        restore(example_database)
+        here = shutil.copytree(root, tmp_path / f"k{calls}")
+        _kill_after(monkeypatch, calls, after_commit=after_commit)
+        with pytest.raises(Killed):
+            run(here, "apply", "--auto-approve", code=None)
+        monkeypatch.setattr(notion_client.Client, "request", _ORIGINAL)
+        run(here, "apply", "--auto-approve")
+        _converged(here, example_database)
+
+
+#: The tables an apply of the small project writes, copied aside and back.
+TABLES = ("public.companies", "reconciler.sync_base", "reconciler.sync_state",
+          "reconciler.reconciler_lock")
+
+
+def snapshot(url: str) -> None:
+    sql(url, "CREATE SCHEMA snapshot")
+    for table in TABLES:
+        sql(url, f"CREATE TABLE snapshot.{table.replace('.', '_')} AS TABLE {table}")
+
+
+def restore(url: str) -> None:
+    sql(url, f"TRUNCATE {', '.join(TABLES)}")
+    for table in TABLES:
+        sql(url, f"INSERT INTO {table} SELECT * FROM snapshot.{table.replace('.', '_')}")
 
 
 _ORIGINAL = notion_client.Client.request
