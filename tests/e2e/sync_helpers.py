@@ -5,17 +5,21 @@ Postgres, and setting the edit stamps of each side (to make `latest` decisions d
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 import notion_client
 import psycopg
+import pytest
 from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.local import local_client
-from tests.conftest import REPO, write_files
+from tests.conftest import REPO, fresh_database, write_files
 
 runner = CliRunner()
 
@@ -40,10 +44,45 @@ properties:
 SYNC = "sync: {{direction: {direction}, conflicts: {conflicts}, deletes: {deletes}{extra}}}\n"
 
 
+# --- one database per test module, one schema per test ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sync_database(server_url: str) -> Iterator[str]:
+    """A database shared by the tests of a module (creating one per test costs seconds)."""
+    with fresh_database(server_url) as url:
+        yield url
+
+
+@pytest.fixture
+def example_database(sync_database: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """This test's Postgres: a schema of its own in the module's database, first on the
+    `search_path` of the URL (exported as `DATABASE_URL`), so the tables of the test project
+    (`project()` puts them in that schema) and the test's own SQL meet there."""
+    schema = f"t_{secrets.token_hex(4)}"
+    sql(sync_database, f"CREATE SCHEMA {schema}")
+    parts = urlsplit(sync_database)
+    url = urlunsplit(parts._replace(query="options=" + quote(f"-csearch_path={schema}")))
+    monkeypatch.setenv("DATABASE_URL", url)
+    return url
+
+
+def schema_of(url: str) -> str:
+    """The schema a URL of `example_database` puts first on the search path."""
+    options = parse_qs(urlsplit(url).query).get("options", ["-csearch_path=public"])[0]
+    return options.split("search_path=", 1)[1]
+
+
 def project(root: Path, *, direction: str = "both", conflicts: str = "latest",
-            deletes: str = "unlink", extra: str = "", deals: bool = True) -> Path:
-    """The project at `root`: companies (and deals) in Notion, mirrored and synced."""
-    sync = SYNC.format(direction=direction, conflicts=conflicts, deletes=deletes, extra=extra)
+            deletes: str = "unlink", extra: str = "", deals: bool = True,
+            schema: str | None = None) -> Path:
+    """The project at `root`: companies (and deals) in Notion, mirrored and synced, the tables
+    in `schema` (default: the `search_path` schema of `DATABASE_URL`)."""
+    import os
+
+    schema = schema or schema_of(os.environ.get("DATABASE_URL", ""))
+    sync = f"schema: {schema}\n" + SYNC.format(direction=direction, conflicts=conflicts,
+                                                deletes=deletes, extra=extra)
     files = {"schemas/notion/companies.yaml": COMPANIES,
              "schemas/supabase/companies.yaml": "mirror: companies\n" + sync}
     if deals:
@@ -69,6 +108,11 @@ def plan_json(root: Path, *args: str) -> dict:
     run(root, "plan", "--out", str(out), *args, code=None)
     shown = runner.invoke(app, ["show", str(out), "--format", "json"], catch_exceptions=False)
     return json.loads(shown.output)
+
+
+def summary(doc: dict, table: str = "companies") -> dict:
+    """The sync summary of `table` in a plan document."""
+    return next(v for k, v in doc["sync"].items() if k.endswith("." + table))
 
 
 def kinds(doc: dict) -> list[tuple[str, str]]:

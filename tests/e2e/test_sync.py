@@ -13,9 +13,10 @@ from pathlib import Path
 import notion_client
 import pytest
 
+from tests.e2e.sync_helpers import example_database, sync_database  # noqa: F401
 from tests.e2e.sync_helpers import (backdate_pages, create_page, edit_page, page_named, pages,
-                                    plan_json, project, run, set_edited, set_updated, sql, text,
-                                    title)
+                                    plan_json, project, run, schema_of, set_edited, set_updated,
+                                    sql, summary, text, title)
 
 
 @pytest.fixture
@@ -48,7 +49,7 @@ def test_rows_created_on_each_side_reach_the_other_with_their_page_ids(synced: P
     assert acme["notion_page_id"] == page_named(synced, "companies", "Acme")["id"]
     assert sorted(title(p) for p in pages(synced, "companies")) == ["Acme", "Globex"]
     base = sql(example_database, "SELECT count(*) FROM reconciler.sync_base "
-                                 "WHERE table_address = 'supabase.public.companies'")
+                                 "WHERE table_address LIKE '%%.companies'")
     assert base == [(2,)]
 
 
@@ -58,7 +59,7 @@ def test_edits_of_different_fields_on_both_sides_merge_without_conflict(synced: 
     edit_page(synced, page["id"], {"Notes": text("from notion")})
     sql(example_database, "UPDATE companies SET score = 9, tags = '{vip}' WHERE name = 'Acme'")
     doc = plan_json(synced)
-    sync = doc["sync"]["supabase.public.companies"]
+    sync = summary(doc)
     assert sync["conflicts"] == [] and sync["to_notion"]["update"] == 1
     moved = {c["kind"]: set(c["after"]["values"]) for c in doc["changes"]
              if c["kind"] in ("update_page", "update_row")}
@@ -87,7 +88,7 @@ def test_a_field_edited_on_both_sides_goes_to_the_later_edit_and_a_tie_to_notion
         synced: Path, example_database: str, notion_at: str, supabase_at: str, winner: str):
     _both_edit_notes(synced, example_database, notion_at, supabase_at)
     doc = plan_json(synced)
-    (conflict,) = doc["sync"]["supabase.public.companies"]["conflicts"]
+    (conflict,) = summary(doc)["conflicts"]
     assert (conflict["field"], conflict["notion"], conflict["supabase"], conflict["base"]) == \
         ("notes", "notion says", "supabase says", None)
     assert conflict["resolution"] == ("notion" if winner == "notion says" else "supabase")
@@ -158,7 +159,7 @@ def test_a_row_edited_between_plan_and_apply_is_stale_and_not_overwritten(
               (synced / ".reconciler" / "ledger.ndjson").read_text().splitlines()]
     assert any(e["status"] == "stale" and e["kind"] == "update_row" for e in ledger)
     doc = plan_json(synced)  # the next plan sees both edits: a conflict, by policy
-    assert doc["sync"]["supabase.public.companies"]["conflicts"][0]["field"] == "notes"
+    assert summary(doc)["conflicts"][0]["field"] == "notes"
 
 
 @pytest.fixture
@@ -195,7 +196,7 @@ def test_a_second_run_writes_nothing_and_reads_only_changed_rows(synced: Path,
     counted.clear()
     doc = plan_json(synced)
     assert counted["pages read"] == 1, counted
-    assert doc["sync"]["supabase.public.companies"]["read"] == {
+    assert summary(doc)["read"] == {
         "notion": "incremental", "supabase": "incremental"}
     assert [c["address"].split(".")[2] for c in doc["changes"] if c["kind"] == "update_row"] \
         == ["companies"]
@@ -206,8 +207,9 @@ def test_a_second_run_writes_nothing_and_reads_only_changed_rows(synced: Path,
     project_ = load_project(synced)
     with Session(project_, dict(os.environ)) as session:
         reads = read_all(project_, session.backends)
-    assert len(reads["supabase"].sync["supabase.public.companies"].rows) == 0  # none edited
-    assert len(reads["notion"].sync["supabase.public.companies"].pages) == 1
+    companies = next(a for a in reads["supabase"].sync if a.endswith(".companies"))
+    assert len(reads["supabase"].sync[companies].rows) == 0  # none edited since
+    assert len(reads["notion"].sync[companies].pages) == 1
 
 
 def test_relations_cross_as_page_ids_and_a_single_reference_as_a_foreign_key(
@@ -244,7 +246,7 @@ def test_a_one_way_table_reverts_edits_made_on_its_copy(tmp_path: Path, example_
 def test_a_relation_kept_in_a_join_table_crosses_both_ways(tmp_path: Path, example_database: str):
     root = project(tmp_path / "p", extra=", relations: {Partners: {join_table: deal_partners}}")
     (root / "schemas" / "supabase" / "deal_partners.yaml").write_text(
-        "columns:\n"
+        f"schema: {schema_of(example_database)}\ncolumns:\n"
         "  deal: {type: uuid, references: {table: deals, column: notion_page_id}}\n"
         "  company: {type: uuid, references: {table: companies, column: notion_page_id}}\n"
         "primary_key: [deal, company]\n")
@@ -253,7 +255,7 @@ def test_a_relation_kept_in_a_join_table_crosses_both_ways(tmp_path: Path, examp
         ", relations: {Partners: {join_table: deal_partners}}", ""))
     run(root, "apply", "--auto-approve")
     columns = sql(example_database, "SELECT column_name FROM information_schema.columns "
-                                    "WHERE table_name = 'deals'")
+                                    "WHERE table_name = 'deals' AND table_schema = current_schema()")
     assert ("partners",) not in columns, "the join table holds the relation"
     acme = create_page(root, "companies", {"Name": {"title": [{"text": {"content": "Acme"}}]}})
     globex = create_page(root, "companies", {"Name": {"title": [{"text": {"content": "Globex"}}]}})

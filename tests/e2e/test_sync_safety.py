@@ -12,8 +12,9 @@ from pathlib import Path
 import notion_client
 import pytest
 
-from tests.e2e.sync_helpers import (create_page, edit_page, page_named, pages, plan_json,
-                                    project, run, sql, text, title)
+from tests.e2e.sync_helpers import example_database, sync_database  # noqa: F401
+from tests.e2e.sync_helpers import (create_page, edit_page, page_named, pages, plan_json, project,
+                                    run, schema_of, sql, summary, text, title)
 from tests.e2e.sync_helpers import notion as notion_of
 
 
@@ -39,7 +40,7 @@ def test_unlink_keeps_both_sides_and_stops_syncing_the_pair(tmp_path: Path,
     notion.pages.update(page_named(root, "companies", "Acme")["id"], in_trash=True)
     sql(example_database, "DELETE FROM companies WHERE name = 'Globex'")
     doc = plan_json(root)
-    assert doc["sync"]["supabase.public.companies"]["unlinked"] == 2
+    assert summary(doc)["unlinked"] == 2
     assert not [c for c in doc["changes"] if c["kind"] in ("delete_row", "archive_page")]
     run(root, "apply", "--auto-approve")
     assert names(example_database) == ["Acme", "Initech"], "the row of the trashed page stays"
@@ -54,7 +55,7 @@ def test_delete_policy_deletes_on_the_other_side_only_with_prune(tmp_path: Path,
     notion.pages.update(page_named(root, "companies", "Acme")["id"], in_trash=True)
     sql(example_database, "DELETE FROM companies WHERE name = 'Globex'")
     doc = plan_json(root)
-    assert doc["sync"]["supabase.public.companies"]["pending_deletes"] == 2
+    assert summary(doc)["pending_deletes"] == 2
     run(root, "apply", "--auto-approve")
     assert names(example_database) == ["Acme", "Initech"]
     doc = plan_json(root, "--prune")
@@ -72,7 +73,7 @@ def test_the_circuit_breaker_stops_a_mass_change_unless_forced(tmp_path: Path,
                           extra=", circuit_breaker: {max_share: 50%, min_rows: 1}")
     sql(example_database, "UPDATE companies SET notes = 'bulk edit'")
     doc = plan_json(root)
-    breaker = doc["sync"]["supabase.public.companies"]["breaker"]
+    breaker = summary(doc)["breaker"]
     assert "3 of 3 row(s) in Notion" in breaker and "--force" in breaker
     refused = run(root, "apply", "--auto-approve", code=1)
     assert "circuit breaker" in refused.output
@@ -186,20 +187,22 @@ def test_a_sync_apply_killed_after_any_call_then_rerun_converges(
 
 
 #: The tables an apply of the small project writes, copied aside and back.
-TABLES = ("public.companies", "reconciler.sync_base", "reconciler.sync_state",
+TABLES = ("companies", "reconciler.sync_base", "reconciler.sync_state",
           "reconciler.reconciler_lock")
 
 
 def snapshot(url: str) -> None:
-    sql(url, "CREATE SCHEMA snapshot")
+    sql(url, f"CREATE SCHEMA snapshot_{schema_of(url)}")
     for table in TABLES:
-        sql(url, f"CREATE TABLE snapshot.{table.replace('.', '_')} AS TABLE {table}")
+        sql(url, f"CREATE TABLE snapshot_{schema_of(url)}.{table.replace('.', '_')} "
+                 f"AS TABLE {table}")
 
 
 def restore(url: str) -> None:
     sql(url, f"TRUNCATE {', '.join(TABLES)}")
     for table in TABLES:
-        sql(url, f"INSERT INTO {table} SELECT * FROM snapshot.{table.replace('.', '_')}")
+        sql(url, f"INSERT INTO {table} SELECT * FROM "
+                 f"snapshot_{schema_of(url)}.{table.replace('.', '_')}")
 
 
 _ORIGINAL = notion_client.Client.request
