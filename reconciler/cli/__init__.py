@@ -102,6 +102,7 @@ def _global_options(
 
 
 from reconciler.cli import commands, apply, admin, local_sql  # noqa: E402,F401,I001  (registers the commands)
+from reconciler.cli import ops  # noqa: E402,F401,I001  (init, import, status, doctor, graph)
 
 
 def main() -> None:

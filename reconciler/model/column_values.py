@@ -63,7 +63,7 @@ def _typed_problem(type_: str, value: Any, labels: tuple[str, ...] | None) -> st
         return _numeric_problem(value, int(a), int(b or 0))
     if base == "real" and isinstance(value, (int, float)) and not isinstance(value, bool):
         return None if abs(value) <= _REAL_MAX else f"is {value!r}, beyond the real range ±3.4e38"
-    if base == "jsonb" and _has_nul(value):
+    if base == "jsonb" and has_nul(value):
         return "holds a NUL character (\\u0000), which jsonb cannot store"
     return _label_problem(type_, value, labels)
 
@@ -105,7 +105,9 @@ def _label_problem(type_: str, value: Any, labels: tuple[str, ...] | None) -> st
             f"{', '.join(labels)}): fix the value, or add it to the type")
 
 
-def _has_nul(value: Any) -> bool:
+def has_nul(value: Any) -> bool:
+    """A NUL character in any string, key or item of JSON data (jsonb cannot store one; a
+    backslash followed by `u0000` is just text)."""
     stack = [value]
     while stack:
         item = stack.pop()

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from reconciler import __version__
 from reconciler.addresses import child, matches, notion_option, notion_property, parse
+from reconciler.diagram import PLAN_DIAGRAM_CHARS, project_diagram
 from reconciler.diff.preflight import content_problems
 from reconciler.diff.sync_plan import plan_sync, stale_sync
 from reconciler.errors import ConfigError, PlanError, SpecError
@@ -229,7 +230,9 @@ def build_plan(project: Any, backends: Sequence[Planner], reads: Mapping[str, An
                         backends={b.root: b.description for b in backends},
                         identities={b.root: dict(reads[b.root].identity) for b in backends
                                     if getattr(reads[b.root], "identity", None)},
-                        fingerprints=fingerprints)
+                        fingerprints=fingerprints,
+                        diagram=project_diagram(project, changes,
+                                                max_chars=PLAN_DIAGRAM_CHARS) or None)
     return Plan(header=header, changes=tuple(changes),
                 content=targeted_content(content, changes, only), sync=synced,
                 cost=plan_cost(changes, project) if synced else None)

@@ -32,6 +32,8 @@ class PlanHeader(Model):
       `{"system_identifier": …, "database": …}` for Postgres. Apply refuses a plan whose
       identities are not the live systems' now ("made for another target").
     - `fingerprints`: for every live resource read, `sha256:` of its normalised state, or `absent`.
+    - `diagram`: Mermaid ER source of the declared databases, tables and relations, the resources
+      the plan changes marked (`reconciler.diagram`); the markdown report shows it.
     """
 
     format_version: int = FORMAT_VERSION
@@ -42,6 +44,7 @@ class PlanHeader(Model):
     backends: dict[str, str] = Field(default_factory=dict)
     identities: dict[str, dict[str, str]] = Field(default_factory=dict)
     fingerprints: dict[str, str] = Field(default_factory=dict)
+    diagram: str | None = None
 
 
 class Plan(Model):

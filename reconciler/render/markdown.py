@@ -6,7 +6,8 @@ shortening only the attention list if it alone would take more than half the roo
 groups of changes, in order: first each group's first `FIRST_SHOWN` changes while they fit
 (so every resource gets a look before any is shown in full), then as many more of each group,
 in order, as the room left holds; then a line saying how many changes are left out and which
-resources they are in (as many as fit); then the foot. Pure.
+resources they are in (as many as fit); then the schema diagram when the room left holds it,
+else a note saying `reconciler graph` prints it; then the foot. Pure.
 """
 
 from __future__ import annotations
@@ -96,4 +97,10 @@ def render_markdown(env: jinja2.Environment, plan: dict[str, Any],
         n = _largest(lambda n: len(str(macros.cut(len(hidden), rest[:n], len(rest) - n))) <= room,
                      len(rest))
         parts.append(str(macros.cut(len(hidden), rest[:n], len(rest) - n)))
+    room = max_chars - sum(len(p) for p in parts) - len(foot)
+    for fits in (True, False):  # the schema diagram in the room left, else a note (issue 17)
+        diagram = str(macros.diagram(plan, fits))
+        if len(diagram) <= room:
+            parts.append(diagram)
+            break
     return "".join(parts) + foot

@@ -1,8 +1,10 @@
 """Fixtures for the Notion backend converters: the real recorded Notion traffic.
 
-The recordings live in `shared/notion-recordings/` next to the repository (see its README): vcrpy
-YAML cassettes in two formats — ramnes/notion-sdk-py keeps the JSON text in
-`response.body.string`, ultimate-notion in `response.content`. Loaded with `yaml.safe_load`.
+The recordings are vendored in `tests/recordings/` (a byte-for-byte copy of the team's
+`shared/notion-recordings/`; see its README for sources, commits and licences) and parsed once
+per run by the `cassettes` fixture of `tests/conftest.py`: vcrpy YAML cassettes in two formats —
+ramnes/notion-sdk-py keeps the JSON text in `response.body.string`, ultimate-notion in
+`response.content`.
 """
 
 from __future__ import annotations
@@ -10,13 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "notion-recordings"
 UN = "ultimate-notion__ultimate-notion/tests/cassettes"
 
 
@@ -67,26 +66,6 @@ def walk(obj: Any) -> Iterator[dict]:
     elif isinstance(obj, list):
         for value in obj:
             yield from walk(value)
-
-
-def load_cassette(path: Path) -> list[dict]:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)["interactions"]  # noqa: S506
-
-
-@pytest.fixture(scope="session")
-def recordings_dir() -> Path:
-    if not RECORDINGS.is_dir():
-        pytest.skip(f"recorded Notion traffic not found at {RECORDINGS} (shared/notion-recordings)")
-    return RECORDINGS
-
-
-@pytest.fixture(scope="session")
-def cassettes(recordings_dir: Path) -> dict[str, list[dict]]:
-    """Every cassette, by path relative to the recordings folder."""
-    files = sorted(recordings_dir.rglob("*.yaml"))
-    assert files, f"no cassettes under {recordings_dir}"
-    return {str(p.relative_to(recordings_dir)): load_cassette(p) for p in files}
 
 
 @pytest.fixture(scope="session")

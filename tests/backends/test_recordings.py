@@ -1,5 +1,5 @@
 """Conformance: every data source and every data-source page in the real recorded Notion traffic
-(shared/notion-recordings, Notion-Version 2025-09-03) converts, and concrete recorded facts hold."""
+(tests/recordings, Notion-Version 2025-09-03) converts, and concrete recorded facts hold."""
 
 from __future__ import annotations
 

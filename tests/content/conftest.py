@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import write_files
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 
@@ -22,17 +19,6 @@ def make_project(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
     def make(files: Mapping[str, str]) -> Path:
         return write_files(tmp_path / f"ws{next(counter)}", files)
     return make
-
-
-@pytest.fixture
-def example_project(tmp_path: Path) -> Path:
-    """A private copy of the bundled example: reconciler.yaml, schemas/ and content/."""
-    root = tmp_path / "example"
-    root.mkdir()
-    shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
-    shutil.copytree(REPO / "schemas", root / "schemas", ignore=shutil.ignore_patterns(".schema"))
-    shutil.copytree(REPO / "content", root / "content")
-    return root
 
 
 @pytest.fixture

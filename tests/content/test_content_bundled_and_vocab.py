@@ -12,8 +12,8 @@ from reconciler.model.notion import stable_color
 from reconciler.project import load_project
 
 
-def test_bundled_content_loads(example_project):
-    ws = load_project(example_project, env={})
+def test_bundled_content_loads(bundled_project):
+    ws = bundled_project
     sets = {c.address: c for c in ws.content}
     assert list(sets) == ["notion.learning_days", "notion.learning_log", "notion.learning_points",
                           "notion.lukhas_modules", "supabase.public.sot_entries"]
@@ -31,9 +31,8 @@ def test_bundled_content_loads(example_project):
     assert sot.rows[0].values["metadata"]["category"] == "build_history"
 
 
-def test_additive_values_become_desired_options_with_stable_colours(example_project):
-    features = load_project(example_project, env={}).notion.database("lukhas_modules") \
-        .property("Features")
+def test_additive_values_become_desired_options_with_stable_colours(bundled_project):
+    features = bundled_project.notion.database("lukhas_modules").property("Features")
     assert features.options_mode == "additive"
     assert features.options[-1].name == "memory.consolidation"
     assert features.options[-1].color == stable_color("memory.consolidation")

@@ -29,13 +29,10 @@ MATCH_ON = ("method", "path", "query", "json_body")
 SINCE = "<since>"
 
 
-def recordings_dir() -> Path | None:
-    """The real recorded Notion sessions: `tests/recordings/` once vendored into the repository,
-    else `shared/notion-recordings/` next to it; None when neither exists."""
-    if (REPO / "tests" / "recordings").is_dir():
-        return REPO / "tests" / "recordings"
-    return next((p / "shared" / "notion-recordings" for p in REPO.parents
-                 if (p / "shared" / "notion-recordings").is_dir()), None)
+def recordings_dir() -> Path:
+    """The real recorded Notion sessions, vendored in `tests/recordings/` (a byte-for-byte copy of
+    shared/notion-recordings; see its README)."""
+    return REPO / "tests" / "recordings"
 
 
 def canonical_body(body: bytes | str | None) -> Any:

@@ -1,6 +1,6 @@
-"""The shapes in the cassettes against the real recorded Notion sessions (tests/recordings/, or
-shared/notion-recordings/: vcrpy cassettes recorded against api.notion.com with Notion-Version
-2025-09-03 by notion-sdk-py and ultimate-notion; see their README).
+"""The shapes in the cassettes against the real recorded Notion sessions (tests/recordings/, a
+copy of shared/notion-recordings/: vcrpy cassettes recorded against api.notion.com with
+Notion-Version 2025-09-03 by notion-sdk-py and ultimate-notion; see their README).
 
 While the cassettes come from `local serve`, this is what ties them to Notion: every object in
 them (page, database, data source, list, block, user), every property schema and every page
@@ -63,8 +63,6 @@ def shapes(response: Any) -> Iterator[tuple[str, frozenset[str]]]:
 def reference() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
     """Per kind: (keys every real one has, keys some real one has)."""
     folder = recordings_dir()
-    if folder is None:
-        pytest.skip("no real recorded Notion sessions (tests/recordings or shared/notion-recordings)")
     seen: dict[str, list[frozenset[str]]] = defaultdict(list)
     for path in sorted(folder.rglob("*.yaml")):
         for item in load(path):

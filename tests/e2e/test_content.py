@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.local import local_client
+from tests.applied_example import AppliedExample
 from tests.conftest import REPO, write_files
 
 runner = CliRunner()
@@ -79,18 +80,21 @@ def modules(root: Path) -> dict[str, dict]:
 
 
 @pytest.fixture
-def synced(example_project: Path) -> Path:
-    run(example_project, "apply", "--auto-approve")
-    return example_project
+def synced(applied_project: Path) -> Path:
+    """The bundled example with schema and content applied: a private copy of the run's one
+    applied example (`tests/conftest.py` `applied_project`), with its own database."""
+    return applied_project
 
 
-def test_first_sync_creates_then_a_second_apply_writes_nothing(example_project: Path,
-                                                               calls: Counter):
-    root = example_project
-    doc = plan_doc(root)
+def test_first_sync_creates_then_a_second_apply_writes_nothing(
+        applied_example: AppliedExample, synced: Path, calls: Counter):
+    """The first sync is the run's one plan and apply of the fresh example (`applied_example`);
+    the second apply runs on a private copy of what it left (`synced`)."""
+    root = synced
+    doc = json.loads(run(root, "show", str(applied_example.plan), "--format", "json").output)
     assert doc["content"]["notion.lukhas_modules"]["create"] == \
         len(list((root / "content" / "modules").glob("*.json")))
-    run(root, "apply", "--auto-approve")
+    assert applied_example.applied.exit_code == 0, applied_example.applied.output
     found = modules(root)
     assert set(found) >= {"memory", "consciousness"}
     assert found["memory"]["properties"]["Provenance SHA"]["rich_text"][0]["plain_text"] \
@@ -197,10 +201,10 @@ def test_losing_local_state_never_duplicates_pages(synced: Path):
     assert len(modules(root)) == len(list((root / "content" / "modules").glob("*.json")))
 
 
-def test_postgres_rows_are_upserted_and_recorded(synced: Path, example_database: str):
+def test_postgres_rows_are_upserted_and_recorded(synced: Path, applied_database: str):
     import psycopg
 
-    with psycopg.connect(example_database) as conn:
+    with psycopg.connect(applied_database) as conn:
         n = conn.execute("SELECT count(*) FROM public.sot_entries").fetchone()[0]
         runs = conn.execute("SELECT count(*) FROM reconciler.sync_activity").fetchone()[0]
     assert n == len(list((synced / "content" / "sot").glob("*.md")))

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.local import local_client
+from tests.applied_example import AppliedExample
 
 runner = CliRunner()
 
@@ -39,14 +40,16 @@ def text(value: list[dict]) -> str:
     return "".join(item["plain_text"] for item in value)
 
 
-def test_the_bundled_log_plans_applies_and_converges(example_project: Path):
-    root = example_project
-    out = root / "plans" / "log.yaml"
-    run(root, "plan", "--out", str(out))
+def test_the_bundled_log_plans_applies_and_converges(applied_example: AppliedExample,
+                                                     applied_project: Path):
+    """The plan and apply are the run's one `plan --out` and `apply <plan>` of the fresh bundled
+    example (`applied_example`); the pages are read back from a private copy of what they left."""
+    root, out = applied_project, applied_example.plan
+    assert applied_example.planned.exit_code in (0, 2), applied_example.planned.output
     doc = json.loads(runner.invoke(app, ["show", str(out), "--format", "json"]).output)
     assert doc["content"]["notion.learning_log"]["create"] == 5
     assert doc["content"]["notion.learning_days"]["create"] == 3
-    run(root, "apply", str(out), "--auto-approve")
+    assert applied_example.applied.exit_code == 0, applied_example.applied.output
 
     days = {text(p["properties"]["Day"]["title"]): p for p in pages(root, "learning_days")}
     entries = {p["properties"]["Entry"]["number"]: p["properties"]

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from reconciler.local import local_client
+from tests.applied_example import AppliedExample
 
 runner = CliRunner()
 
@@ -35,17 +36,18 @@ def data_source(root: Path, key: str) -> dict:
 
 
 @pytest.fixture
-def applied(example_project: Path) -> Path:
-    """The bundled example, planned, saved and applied."""
-    run(example_project, "plan", "--out", str(example_project / "plans" / "x.yaml"), code=None)
-    run(example_project, "apply", str(example_project / "plans" / "x.yaml"), "--auto-approve")
-    return example_project
+def applied(applied_project: Path) -> Path:
+    """The bundled example, planned, saved and applied: a private copy of the run's one applied
+    example (`tests/conftest.py` `applied_project`), with its own database."""
+    return applied_project
 
 
-def test_fresh_workspace_plans_creates_applies_and_replans_clean(example_project: Path):
-    root = example_project
-    out = root / "plans" / "x.yaml"
-    first = run(root, "plan", "--detailed-exitcode", "--out", str(out), code=2)
+def test_fresh_workspace_plans_creates_applies_and_replans_clean(applied_example: AppliedExample,
+                                                                 applied_project: Path):
+    """The run's one `plan --detailed-exitcode --out` and `apply <plan>` of the fresh example
+    (`applied_example`), then a re-plan of a private copy of what they left."""
+    root, out, first = applied_project, applied_example.plan, applied_example.planned
+    assert first.exit_code == 2, first.output
     assert "+ notion.lukhas_modules" in first.output
     assert "+ supabase.public.business_entities" in first.output
     created = re.search(r"Plan: (\d+) to create, \d+ to update, 0 to rename, 0 to delete, 0 manual",
@@ -58,8 +60,8 @@ def test_fresh_workspace_plans_creates_applies_and_replans_clean(example_project
     assert kinds.count("create_database") == len(list((root / "schemas" / "notion").glob("*.yaml")))
     assert kinds.count("create_table") == len(list((root / "schemas" / "supabase").glob("*.yaml")))
 
-    applied = run(root, "apply", str(out), "--auto-approve")
-    assert "Apply complete!" in applied.output
+    applied = applied_example.applied
+    assert applied.exit_code == 0 and "Apply complete!" in applied.output, applied.output
     again = run(root, "plan", "--detailed-exitcode", code=0)
     assert "No changes" in again.output
 
@@ -165,12 +167,13 @@ def test_losing_local_state_never_duplicates_databases(applied: Path):
     run(applied, "plan", "--detailed-exitcode", code=0)
 
 
-def test_markdown_report_of_the_bundled_example_fits_a_comment_and_reads(example_project: Path):
+def test_markdown_report_of_the_bundled_example_fits_a_comment_and_reads(
+        applied_example: AppliedExample):
+    """The saved plan of the fresh example (made once per run: `applied_example`), as markdown."""
     from markdown_it import MarkdownIt
 
-    out = example_project / "plans" / "x.yaml"
-    run(example_project, "plan", "--out", str(out))
-    md = run(example_project, "show", str(out), "--format", "markdown").output
+    out = applied_example.plan
+    md = run(applied_example.root, "show", str(out), "--format", "markdown").output
     assert md.startswith("## Reconciler plan")
     assert len(md) < 65_536, len(md)  # a GitHub comment holds 65,536 characters
     html = MarkdownIt("commonmark").enable("table").render(md)
@@ -181,7 +184,7 @@ def test_markdown_report_of_the_bundled_example_fits_a_comment_and_reads(example
     assert re.search(r"`page\[\"api\"\]` create: APIs `GET /v1/health[^`]*` · Coverage `0.93`", md)
     hidden = re.search(r"\*\*… and (\d+) more change\(s\) not shown here\*\*", md)
     shown = len(re.findall(r"^- `[-+~>!]` ", md, re.M))
-    doc = json.loads(run(example_project, "show", str(out), "--format", "json").output)
+    doc = json.loads(run(applied_example.root, "show", str(out), "--format", "json").output)
     assert shown + (int(hidden.group(1)) if hidden else 0) == len(doc["changes"])
 
 
@@ -197,7 +200,7 @@ def test_sql_out_writes_a_supabase_cli_migration(example_project: Path):
 
 
 def test_table_changed_after_planning_makes_the_saved_plan_stale(applied: Path,
-                                                                 example_database: str):
+                                                                 applied_database: str):
     import psycopg
 
     root = applied
@@ -206,7 +209,7 @@ def test_table_changed_after_planning_makes_the_saved_plan_stale(applied: Path,
     out = root / "plans" / "stale.yaml"
     result = run(root, "plan", "--out", str(out), code=0)
     assert 'supabase.public.tasks.column["owner_note"]' in result.output
-    with psycopg.connect(example_database, autocommit=True) as conn:
+    with psycopg.connect(applied_database, autocommit=True) as conn:
         conn.execute("ALTER TABLE public.tasks ADD COLUMN sneaky integer")
     refused = run(root, "apply", str(out), "--auto-approve", code=1)
     assert "stale" in refused.output and "supabase.public.tasks" in refused.output

@@ -66,7 +66,7 @@ def test_storm_converges_without_loss_or_duplicates_within_budget(
     baseline = calm.stats.requests
 
     # the storm gets its own database for its tables
-    from tests.conftest import fresh_database
+    from tests.databases import fresh_database
 
     with fresh_database(os.environ.get("DATABASE_URL_SERVER", _server(example_database))) as url:
         env = {**base_env, "DATABASE_URL": url, "RECONCILER_FAULTS": STORM}

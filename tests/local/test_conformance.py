@@ -29,8 +29,7 @@ import yaml
 
 from reconciler.local import LocalNotion
 
-RECORDINGS = next((p / "shared" / "notion-recordings" for p in Path(__file__).resolve().parents
-                   if (p / "shared" / "notion-recordings").is_dir()), Path("/nonexistent"))
+RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"  # shared/notion-recordings, vendored
 CASSETTES = sorted(RECORDINGS.rglob("*.yaml")) if RECORDINGS.exists() else []
 UUID = re.compile(r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
 KEEP = re.compile(r"^/v1/(databases|data_sources|pages|users/me|search|blocks/[^/]+$|blocks/[^/]+/children$)")

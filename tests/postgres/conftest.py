@@ -26,7 +26,7 @@ from reconciler.backends.postgres.reader import count_rows_at_risk, read_tables
 from reconciler.diff.postgres import diff_tables
 from reconciler.model.postgres import Column, Table
 from reconciler.model.changes import ChangeBase as Change
-from tests.conftest import SUPABASE_ROLES, fresh_database  # noqa: F401
+from tests.databases import fresh_database
 
 @pytest.fixture(scope="session")
 def database_url(server_url: str) -> Iterator[str]:

@@ -108,6 +108,7 @@ def test_every_type_round_trips(conn, all_types, rows):
     ("numeric(10,2)", 1.5), ("numeric", "0.12345678901234567890123"), ("numeric", 10 ** 30),
     ("timestamptz", "2024-05-01T12:00:00.250000+00:00"), ("date", "2024-02-29"),
     ("text[]", ["a", None]), ("jsonb", {"a": [1, 2.5, None, "x"]}), ("real", 0.1),
+    ("jsonb", {"a": "\\u0000 is text, not a NUL"}),
 ])
 def test_from_normal_then_to_normal_without_server(pg_type, value):
     """The pure part: the Python values from_normal makes normalise back to the input."""

@@ -30,9 +30,8 @@ def notion(*props: Property) -> NotionDatabases:
     return NotionDatabases(databases=(Database(name="tasks", title="Tasks", properties=props),))
 
 
-def test_bundled_seed_001_tables_load_cleanly():
-    from reconciler.project.loader import load_project
-    ws = load_project(REPO, {})
+def test_bundled_seed_001_tables_load_cleanly(bundled_project):
+    ws = bundled_project
     tables, problems = load_supabase(REPO, {}, ws.notion)
     assert problems == []
     tables = [t for t in tables if t.name != "sot_entries"]  # seed 002's table, not a mirror
@@ -47,11 +46,10 @@ def test_bundled_seed_001_tables_load_cleanly():
         assert db is not None and table.comment == f"Mirror of the Notion database {db.title!r}"
 
 
-def test_bundled_tables_mirror_every_notion_property():
+def test_bundled_tables_mirror_every_notion_property(bundled_project):
     """Seed 001: each table holds all fields of its Notion database; relations to another
     mirrored database are the related page's id (an FK to its notion_page_id) or a uuid[]."""
-    from reconciler.project.loader import load_project
-    ws = load_project(REPO, {})
+    ws = bundled_project
     for table in (t for t in ws.supabase if t.mirror):
         db = ws.notion.database(table.mirror)
         for prop in db.properties:

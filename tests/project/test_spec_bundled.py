@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.model.notion import stable_color
-from reconciler.project import load_project
+from reconciler.project import Project, load_project
 
 
 SEED_003_004 = ["CLI Sessions", "Drift Board", "File Catalog", "LUKHAS Modules",
@@ -19,8 +19,8 @@ SEED_001 = ["Business Entities Registry", "Contacts & Profiles", "Community Hub"
             "Workflows Library"]
 
 
-def test_bundled_workspace_has_the_seed_databases(repo: Path):
-    ws = load_project(repo, env={})
+def test_bundled_workspace_has_the_seed_databases(bundled_project: Project):
+    ws = bundled_project
     titles = [d.title for d in ws.notion.databases]
     assert len(titles) == 27 and sorted(titles) == sorted(
         SEED_003_004 + SEED_001 + ["Learning Points", "Learning Log", "Learning Days"])
@@ -28,8 +28,8 @@ def test_bundled_workspace_has_the_seed_databases(repo: Path):
     assert ws.config.notion.parent_page_id is None and ws.config.notion.rate_limit == 3
 
 
-def test_lukhas_modules_has_exactly_the_seed_properties(repo: Path):
-    db = load_project(repo, env={}).notion.database("lukhas_modules")
+def test_lukhas_modules_has_exactly_the_seed_properties(bundled_project: Project):
+    db = bundled_project.notion.database("lukhas_modules")
     assert [(p.name, p.type) for p in db.properties] == [
         ("Module", "title"), ("Description", "rich_text"), ("Features", "multi_select"),
         ("APIs", "rich_text"), ("SLA p95", "number"), ("Coverage", "number"),
@@ -37,8 +37,8 @@ def test_lukhas_modules_has_exactly_the_seed_properties(repo: Path):
     assert db.property("Coverage").number_format == "percent"
 
 
-def test_vocabulary_is_expanded_with_stable_colours(repo: Path):
-    ws = load_project(repo, env={})
+def test_vocabulary_is_expanded_with_stable_colours(bundled_project: Project):
+    ws = bundled_project
     features = ws.notion.database("lukhas_modules").property("Features")
     assert features.vocabulary == "features" and features.options_mode == "additive"
     names = [o.name for o in features.options]
@@ -50,8 +50,8 @@ def test_vocabulary_is_expanded_with_stable_colours(repo: Path):
     assert agents.options_mode == "exact"  # closed vocabulary
 
 
-def test_two_way_relations_add_synced_properties(repo: Path):
-    ws = load_project(repo, env={})
+def test_two_way_relations_add_synced_properties(bundled_project: Project):
+    ws = bundled_project
     back = ws.notion.database("file_catalog").property("Drift Reports")
     assert back.type == "relation" and back.synced_from == 'notion.drift_board.property["File"]'
     assert back.relation.database == "drift_board" and back.relation.synced_property == "File"
@@ -60,8 +60,8 @@ def test_two_way_relations_add_synced_properties(repo: Path):
     assert ws.notion.database("task_tracking").property("Dependencies").synced_from is None
 
 
-def test_rollup_formula_and_one_way_self_relation(repo: Path):
-    ws = load_project(repo, env={})
+def test_rollup_formula_and_one_way_self_relation(bundled_project: Project):
+    ws = bundled_project
     rollup = ws.notion.database("task_tracking").property("Dependency Count").rollup
     assert (rollup.relation_property, rollup.rollup_property, rollup.function) == \
         ("Dependencies", "Task ID", "count")

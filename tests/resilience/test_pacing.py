@@ -11,17 +11,14 @@ from reconciler.backends.notion.client import open_notion
 from reconciler.backends.notion.resilience import DEFAULT_RATE_LIMIT, TokenBucket, rate_limit_from
 from reconciler.errors import ConfigError
 from reconciler.local import make_server
+from tests.conftest import serving
 
 
 @pytest.fixture
 def remote(tmp_path, project):
     """The project's local Notion served over real HTTP (a remote-like target); yields its URL."""
-    server = make_server(tmp_path / ".reconciler" / "notion", "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with serving(make_server(tmp_path / ".reconciler" / "notion", "127.0.0.1", 0)) as url:
+        yield url
 
 
 def test_30_requests_at_rate_10_take_at_least_2_9_seconds(tmp_path, remote, clock):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
-import threading
 
 import httpx
 import notion_client
@@ -18,6 +17,7 @@ from reconciler.backends.notion.resilience import (MaybeCommittedError, Resilien
 from reconciler.errors import ReconcilerError
 from reconciler.local import LocalNotion, make_server, root_page_id
 from reconciler.local.faults import FaultMiddleware, Faults
+from tests.conftest import serving
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -185,33 +185,24 @@ def test_latency_is_injected_with_a_seeded_rng(tmp_path):
 
 
 def test_drop_over_real_http_closes_the_socket_and_is_retried(tmp_path, clock):
-    server = make_server(tmp_path, "127.0.0.1", 0, faults=Faults(drop=0.5, seed=3))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(make_server(tmp_path, "127.0.0.1", 0, faults=Faults(drop=0.5, seed=3))) as url:
         transport = ResilientTransport(httpx.HTTPTransport(), policy=RetryPolicy(max_attempts=30),
                                        clock=clock, sleep=clock.sleep, rng=random.Random(0))
-        client = Client(auth="t", base_url=f"http://127.0.0.1:{server.server_port}", retry=False,
+        client = Client(auth="t", base_url=url, retry=False,
                         client=httpx.Client(transport=transport), logger=logging.getLogger("t"))
         for _ in range(6):
             assert root_page_id(client)
         assert transport.stats.retries["connection"] > 0
         client.close()
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_token_never_appears_in_logs_or_errors(tmp_path, caplog, clock, project, rows):
     server = make_server(tmp_path / ".reconciler" / "notion", "127.0.0.1", 0,
                          faults=Faults(rate_429=0.3, rate_5xx=0.3, drop=0.1, retry_after=0, seed=9))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     secret = "secret_DoNotLeak123"
     caplog.set_level(logging.DEBUG)
-    try:
-        target = open_notion(tmp_path, {"NOTION_TOKEN": secret,
-                                        "NOTION_BASE_URL": f"http://127.0.0.1:{server.server_port}"},
+    with serving(server) as url:
+        target = open_notion(tmp_path, {"NOTION_TOKEN": secret, "NOTION_BASE_URL": url},
                              policy=RetryPolicy(max_attempts=30), clock=clock, sleep=clock.sleep)
         messages = []
         for i in range(8):
@@ -223,9 +214,6 @@ def test_token_never_appears_in_logs_or_errors(tmp_path, caplog, clock, project,
         assert target.stats.total_retries + target.stats.maybe_committed > 0
         assert secret not in caplog.text and all(secret not in m for m in messages)
         target.client.close()
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_is_idempotent():

@@ -5,7 +5,6 @@ local Notion served over HTTP on a thread (so a token really travels in an Autho
 from __future__ import annotations
 
 import secrets
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -14,9 +13,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from tests.conftest import fresh_database
-
-from tests.conftest import write_files
+from tests.conftest import serving, write_files
+from tests.databases import drop_role_later, fresh_database
 
 TASKS = ("title: Tasks\nproperties:\n  Name: {type: title}\n"
          "  Status:\n    type: select\n    options: [Todo, Done]\n  Notes: {type: rich_text}\n")
@@ -47,26 +45,24 @@ def snapshot(root: Path) -> list[tuple[str, int, int]]:
 @pytest.fixture
 def secret_database(server_url: str) -> Iterator[str]:
     """A fresh database owned by a new LOGIN role with a password; yields a URL that carries
-    that password (`postgresql://role:pw_…@host/db`). The role and database are dropped after."""
+    that password (`postgresql://role:pw_…@host/db`). Both are dropped at the end of the run,
+    the role after the database (`tests/databases.py`)."""
     role = f"reconciler_secret_{secrets.token_hex(3)}"
     password = "pw_RECONCILERSECRET"
     with psycopg.connect(server_url, autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
             sql.Identifier(role), sql.Literal(password)))
-    try:
-        with fresh_database(server_url) as url:
-            name = urlsplit(url).path.lstrip("/")
-            with psycopg.connect(server_url, autocommit=True) as admin:
-                admin.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
-                    sql.Identifier(name), sql.Identifier(role)))
-            with psycopg.connect(url, autocommit=True) as db:
-                db.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(role)))
-            parts = urlsplit(url)
-            netloc = f"{role}:{password}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-            yield urlunsplit(parts._replace(netloc=netloc))
-    finally:
+    drop_role_later(server_url, role)
+    with fresh_database(server_url) as url:
+        name = urlsplit(url).path.lstrip("/")
         with psycopg.connect(server_url, autocommit=True) as admin:
-            admin.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
+            admin.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+                sql.Identifier(name), sql.Identifier(role)))
+        with psycopg.connect(url, autocommit=True) as db:
+            db.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(role)))
+        parts = urlsplit(url)
+        netloc = f"{role}:{password}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+        yield urlunsplit(parts._replace(netloc=netloc))
 
 
 @pytest.fixture
@@ -75,13 +71,9 @@ def notion_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     from reconciler.local import local_client, make_server, root_page_id
 
     data = tmp_path / "notion-server"
-    server = make_server(data, port=0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    client = local_client(data)
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", root_page_id(client)
-    finally:
-        client.close()
-        server.shutdown()
-        server.server_close()
+    with serving(make_server(data, port=0)) as url:
+        client = local_client(data)
+        try:
+            yield url, root_page_id(client)
+        finally:
+            client.close()

@@ -218,7 +218,7 @@ def test_cli_apply_is_refused_while_another_apply_holds_the_lock(make_project):
 
 @pytest.fixture
 def lock_db(server_url: str):
-    from tests.conftest import fresh_database
+    from tests.databases import fresh_database
 
     with fresh_database(server_url) as url:
         yield url

@@ -114,6 +114,18 @@ def test_no_command_leaks_a_token_or_password(make_project, notion_server, secre
     monkeypatch.setenv("DATABASE_URL", secret_database)
     monkeypatch.setenv("NOTION_BASE_URL", base_url + "/nowhere")
     t.run("plan", code=1)
+    t.run("doctor", code=1)
+
+    # the operator commands (issue 17), on the working target again
+    monkeypatch.setenv("NOTION_BASE_URL", base_url)
+    t.run("status")
+    t.run("doctor", code=None)
+    t.run("graph")
+    t.run("import", "--all-notion", "--schema", "public", "--force")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://{user}:{password}@127.0.0.1:6543/{dbname}"
+                       .format(**parts))  # Supabase's transaction pooler port: refused
+    pooler = t.run("doctor", code=1)
+    assert "6543" in pooler.stdout
 
     for label, text in t.seen:
         assert not leaks(text), (label, text)

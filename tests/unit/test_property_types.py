@@ -5,24 +5,12 @@ layer that reads it agrees with it: the Notion backend's value readers and write
 from __future__ import annotations
 
 import json
-from pathlib import Path
-
-import yaml
 
 from reconciler.backends.notion import convert
 from reconciler.local import props as local_props
 from reconciler.model.notion import Property
 from reconciler.model.property_types import PROPERTY_TYPES, WRITABLE_TYPES
 from reconciler.project.mirror import to_column
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _recordings() -> list[Path]:
-    for folder in (REPO / "tests" / "recordings", REPO.parent / "shared" / "notion-recordings"):
-        if folder.is_dir():
-            return sorted(folder.rglob("*.yaml"))
-    return []
 
 
 def _property_types_in(value, found: set[str]) -> None:
@@ -38,12 +26,11 @@ def _property_types_in(value, found: set[str]) -> None:
             _property_types_in(item, found)
 
 
-def test_every_property_type_in_the_recorded_sessions_has_a_row():
-    files = _recordings()
-    assert files, "the recorded Notion sessions are part of the test suite"
+def test_every_property_type_in_the_recorded_sessions_has_a_row(cassettes):
+    assert cassettes, "the recorded Notion sessions are part of the test suite"
     found: set[str] = set()
-    for path in files:
-        for interaction in (yaml.safe_load(path.read_text()) or {}).get("interactions", []):
+    for interactions in cassettes.values():
+        for interaction in interactions:
             response = interaction.get("response", {})
             text = (response.get("body") or {}).get("string") or response.get("content")
             try:

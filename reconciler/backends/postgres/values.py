@@ -36,7 +36,6 @@ numeric(10,2), 0.1234567 for real, a naive date-time for timestamptz, "abc" for 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import re
 import struct
@@ -46,6 +45,7 @@ from typing import Any
 
 from psycopg.types.json import Json, Jsonb
 
+from reconciler.model.column_values import has_nul
 from reconciler.model.postgres import normalise_type
 
 _INT_RANGES = {"smallint": 16, "integer": 32, "bigint": 64}
@@ -322,7 +322,7 @@ def _json_value(value: Any, path: str = "$") -> Any:
 
 def _jsonb(value: Any, mods: tuple[int, ...]) -> Jsonb:
     checked = _json_value(value)
-    if "\\u0000" in json.dumps(checked):
+    if has_nul(checked):
         raise ValueError("jsonb cannot contain the NUL character (\\u0000)")
     return Jsonb(checked)
 

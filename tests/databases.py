@@ -1,0 +1,121 @@
+"""The tests' own PostgreSQL databases: fresh ones, copies of a template, and their dropping.
+
+Every database a test makes is `reconciler_test_<hex>` on the server the `server_url` fixture
+names; tests never touch the database `DATABASE_URL` names. Databases are dropped at the end of
+the run, all at once and concurrently (`drop_deferred`, called by `server_url`): on this
+machine's PostgreSQL 15 each `DROP DATABASE` waits for a checkpoint, and concurrent drops share
+one. Measured with ten 9 MB databases on a busy machine: 12.9 s one after the other, 1.0 s
+together; one drop per test used to cost 0.1 s idle and 1 to 3.5 s under load.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+SUPABASE_ROLES = ("anon", "authenticated", "service_role")
+
+_deferred: list[tuple[str, str]] = []  # (server URL, database name), dropped by drop_deferred()
+_deferred_roles: list[tuple[str, str]] = []  # (server URL, role), dropped after the databases
+_deferred_lock = threading.Lock()
+
+
+def database_url(server: str, name: str) -> str:
+    """`server` (a PostgreSQL URL) with its database replaced by `name`."""
+    return urlunsplit(urlsplit(server)._replace(path="/" + name))
+
+
+@contextlib.contextmanager
+def fresh_database(server: str) -> Iterator[str]:
+    """Create `reconciler_test_<hex>` (with Supabase's roles in the cluster) and yield its URL.
+    It is dropped by `drop_deferred()` at the end of the run."""
+    name = f"reconciler_test_{secrets.token_hex(4)}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        for role in SUPABASE_ROLES:
+            admin.execute(sql.SQL(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {}) "
+                "THEN CREATE ROLE {} NOLOGIN; END IF; END $$").format(
+                sql.Literal(role), sql.Identifier(role)))
+    try:
+        yield database_url(server, name)
+    finally:
+        with _deferred_lock:
+            _deferred.append((server, name))
+
+
+@contextlib.contextmanager
+def clone_database(server: str, template: str) -> Iterator[str]:
+    """`CREATE DATABASE reconciler_test_<hex> TEMPLATE <template>` on `server` (a file-level copy;
+    the template must have no open session: PostgreSQL docs §23.3 "Template Databases"); yields
+    its URL; dropped by `drop_deferred()`. Supabase's roles are cluster-wide, so the template's
+    grants hold."""
+    name = f"reconciler_test_{secrets.token_hex(4)}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(template)))
+    try:
+        yield database_url(server, name)
+    finally:
+        with _deferred_lock:
+            _deferred.append((server, name))
+
+
+@contextlib.contextmanager
+def embedded_server_folder(prefix: str) -> Iterator[Path]:
+    """A new folder for an embedded `pgserver` under the system's temporary folder, removed on
+    exit. Not under pytest's `tmp_path`: pgserver runs PostgreSQL as another user and opens the
+    folder's parents to it (chmod o+rx), but each pytest session that starts on the machine makes
+    `/tmp/pytest-of-<user>` private again (0700), so initdb fails with "Permission denied" when
+    another run starts meanwhile (seen here with several engineers' runs at once)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def drop_role_later(server: str, role: str) -> None:
+    """Have `drop_deferred()` drop `role` on `server` once the databases are gone (a role that
+    owns a database cannot be dropped before it)."""
+    with _deferred_lock:
+        _deferred_roles.append((server, role))
+
+
+def drop_deferred() -> None:
+    """Drop every database made so far (`WITH (FORCE)`: sessions a test left open end), sixteen
+    at a time, then the roles given to `drop_role_later`. Raises RuntimeError naming what could not
+    be dropped."""
+    with _deferred_lock:
+        databases, _deferred[:] = list(_deferred), []
+        roles, _deferred_roles[:] = list(_deferred_roles), []
+    failed: list[str] = []
+    if databases:
+        with ThreadPoolExecutor(max_workers=min(16, len(databases))) as pool:
+            failed += [error for error in pool.map(
+                lambda pair: _run(pair[0], "DROP DATABASE IF EXISTS {} WITH (FORCE)", pair[1]),
+                databases) if error]
+    failed += [error for error in (_run(server, "DROP ROLE IF EXISTS {}", role)
+                                   for server, role in roles) if error]
+    if failed:
+        raise RuntimeError("could not drop what the tests made: " + "; ".join(failed))
+
+
+def _run(server: str, statement: str, name: str) -> str | None:
+    """Run `statement` with `name` as its identifier on `server`; the error text, or None."""
+    try:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(sql.SQL(statement).format(sql.Identifier(name)))
+    except psycopg.Error as exc:
+        return f"{name}: {exc}"
+    return None

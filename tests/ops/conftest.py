@@ -1,0 +1,50 @@
+"""Fixtures for the operator commands: the bundled example applied once per session (local
+Notion + a fresh Postgres database), and new projects made by `reconciler init` that point at
+a copy of its workspace."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from reconciler.cli import app
+from tests.conftest import REPO, fresh_database
+
+runner = CliRunner()
+
+
+def cli(*args: str, env: dict | None = None, code: int | None = 0):
+    """Run the CLI in process; assert the exit code (unless None)."""
+    result = runner.invoke(app, list(args), env=env, catch_exceptions=False)
+    if code is not None:
+        assert result.exit_code == code, result.output
+    return result
+
+
+@pytest.fixture(scope="session")
+def applied_bundle(server_url: str, tmp_path_factory: pytest.TempPathFactory
+                   ) -> Iterator[tuple[Path, dict]]:
+    """The bundled example applied: `(project root, env)` where env holds its DATABASE_URL.
+    Read it, never change it (tests that change the live state copy it first)."""
+    root = tmp_path_factory.mktemp("bundle")
+    shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
+    shutil.copytree(REPO / "schemas", root / "schemas", ignore=shutil.ignore_patterns(".schema"))
+    shutil.copytree(REPO / "content", root / "content")
+    with fresh_database(server_url) as url:
+        env = {"DATABASE_URL": url}
+        cli("apply", "--auto-approve", "--dir", str(root), env=env)
+        yield root, env
+
+
+def new_project(where: Path, workspace: Path | None = None) -> Path:
+    """`reconciler init where`; with `workspace`, a copy of that project's local Notion (its
+    `.reconciler/notion`, no state) becomes the new project's, as if it were an existing
+    workspace the new project is pointed at."""
+    cli("init", str(where))
+    if workspace is not None:
+        shutil.copytree(workspace / ".reconciler" / "notion", where / ".reconciler" / "notion")
+    return where

@@ -1,0 +1,128 @@
+"""`reconciler init` and the GitHub Actions workflow it writes.
+
+The workflow cannot run here (no GitHub): its structure is checked (triggers, jobs, steps,
+secrets, the one updated PR comment, the artifact handed from the PR to the merge) and every
+`reconciler` command line in it is parsed by the real CLI, so it keeps to the CLI's flags."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import typer
+from ruamel.yaml import YAML
+
+from reconciler.cli import app
+from reconciler.scaffold import GITIGNORE, WORKFLOW, workflow_text
+from tests.conftest import REPO
+from tests.ops.conftest import cli
+
+
+def test_init_writes_a_project_that_validates_and_says_what_next(tmp_path: Path):
+    root = tmp_path / "new"
+    out = cli("init", str(root)).output
+    for rel in ("reconciler.yaml", ".env.example", WORKFLOW, "schemas/notion/.gitkeep",
+                "schemas/supabase/.gitkeep", "schemas/vocab/.gitkeep", "plans/.gitkeep",
+                "schemas/.schema/notion-database.schema.json", ".gitignore"):
+        assert (root / rel).is_file(), rel
+        assert f"wrote {rel}" in out
+    assert "reconciler import" in out and "reconciler doctor" in out
+    assert "${NOTION_PARENT_PAGE_ID" in (root / "reconciler.yaml").read_text()
+    assert set(GITIGNORE) <= set((root / ".gitignore").read_text().splitlines())
+    assert "NOTION_TOKEN=" in (root / ".env.example").read_text()
+    assert "The spec is valid: 0 Notion databases" in cli("validate", "--dir", str(root)).output
+
+
+def test_init_never_overwrites_and_keeps_an_existing_gitignore(tmp_path: Path):
+    (tmp_path / ".gitignore").write_text("node_modules/\n.env")
+    cli("init", str(tmp_path))
+    assert (tmp_path / ".gitignore").read_text() == \
+        "node_modules/\n.env\n# reconciler: local state and secrets\n.reconciler/\n"
+    (tmp_path / "reconciler.yaml").write_text("notion: {}\n")
+    (tmp_path / ".env.example").unlink()
+    result = cli("init", str(tmp_path), code=1)
+    assert "reconciler.yaml" in result.output and "never overwrites" in result.output
+    assert (tmp_path / "reconciler.yaml").read_text() == "notion: {}\n"
+    assert not (tmp_path / ".env.example").exists()  # nothing written at all
+    assert "is a file" in cli("init", str(tmp_path / "reconciler.yaml"), code=1).output
+
+
+# --- the workflow ----------------------------------------------------------------------------
+
+
+def _workflow(text: str) -> dict:
+    return YAML(typ="safe", pure=True).load(text)
+
+
+@pytest.fixture(params=["scaffold", "repository"])
+def workflow(request, tmp_path: Path) -> dict:
+    if request.param == "repository":
+        text = (REPO / WORKFLOW).read_text()
+        assert text == workflow_text(install="."), "regenerate it from reconciler.scaffold"
+    else:
+        cli("init", str(tmp_path))
+        text = (tmp_path / WORKFLOW).read_text()
+    return _workflow(text)
+
+
+def _commands(workflow: dict) -> list[list[str]]:
+    """Every `reconciler …` command of the workflow's `run:` scripts, split like a shell."""
+    found = []
+    for job in workflow["jobs"].values():
+        for step in job["steps"]:
+            for line in step.get("run", "").splitlines():
+                line = re.sub(r"\$\{\{[^}]*\}\}", "", line).split(">")[0].strip()
+                if line.startswith("reconciler "):
+                    found.append(shlex.split(line)[1:])
+    return found
+
+
+def test_workflow_triggers_jobs_and_secrets(workflow: dict):
+    on = workflow["on"]
+    assert {"pull_request", "push", "schedule"} <= set(on)
+    assert on["push"]["branches"] == ["main"] and on["schedule"][0]["cron"]
+    jobs = workflow["jobs"]
+    assert jobs["plan"]["if"] == "github.event_name == 'pull_request'"
+    assert jobs["apply"]["if"] == "github.event_name == 'push'"
+    assert "schedule" in jobs["drift"]["if"]
+    for name, job in jobs.items():
+        assert job["runs-on"] and job["steps"], name
+        assert all(("uses" in s) != ("run" in s) for s in job["steps"]), name
+    assert {k: v for k, v in workflow["env"].items() if "secrets." in v} == {
+        "NOTION_TOKEN": "${{ secrets.NOTION_TOKEN }}",
+        "NOTION_PARENT_PAGE_ID": "${{ secrets.NOTION_PARENT_PAGE_ID }}",
+        "DATABASE_URL": "${{ secrets.DATABASE_URL }}"}
+    assert workflow["permissions"]["pull-requests"] == "write"
+
+
+def test_workflow_posts_one_comment_and_applies_the_reviewed_plan(workflow: dict):
+    plan_steps = workflow["jobs"]["plan"]["steps"]
+    script = next(s["with"]["script"] for s in plan_steps if "github-script" in s.get("uses", ""))
+    assert "<!-- reconciler-plan -->" in script and "updateComment" in script
+    upload = next(s for s in plan_steps if "upload-artifact" in s.get("uses", ""))
+    apply_steps = workflow["jobs"]["apply"]["steps"]
+    download = next(s for s in apply_steps if "download-artifact" in s.get("uses", ""))
+    assert download["with"]["name"] == upload["with"]["name"]
+    assert download["with"]["run-id"] == "${{ steps.reviewed.outputs.run_id }}"
+    applied = [c for c in _commands(workflow) if c[0] == "apply"]
+    assert applied == [["apply", "plans/reviewed.yaml", "--auto-approve"]]
+    assert upload["with"]["path"] == "plans/reviewed.yaml"
+    drift = workflow["jobs"]["drift"]["steps"]
+    assert any("issues.create" in s.get("with", {}).get("script", "") for s in drift)
+
+
+def test_every_reconciler_command_in_the_workflow_parses_with_the_real_cli(workflow: dict):
+    group = typer.main.get_command(app)
+    commands = _commands(workflow)
+    assert {c[0] for c in commands} == {"validate", "plan", "show", "apply"}
+    for args in commands:
+        ctx = group.make_context("reconciler", list(args), resilient_parsing=False)
+        name, command, rest = group.resolve_command(ctx, list(args))
+        try:
+            command.make_context(name, rest, parent=ctx)
+        except Exception as exc:  # noqa: BLE001  (click's UsageError: an unknown option or argument)
+            pytest.fail(f"reconciler {' '.join(args)}: {exc}")
+    assert ["plan", "--detailed-exitcode", "--out", "plans/drift.yaml"] in commands
+    assert ["show", "plans/reviewed.yaml", "--format", "markdown"] in commands
