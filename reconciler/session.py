@@ -8,6 +8,7 @@ The library entry points the CLI calls. Sequencing only: reading is the backends
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime, timezone
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -74,9 +75,12 @@ class Session:
 
     def plan(self, *, only: tuple[str, ...] = (), prune: bool = False,
              since: str | None = None) -> Plan:
-        """Read every backend and plan. Raises `ReadError`, `ConfigError`, `PlanError`."""
+        """Read every backend and plan (its `created_at` is when the read started). Raises
+        `ReadError`, `ConfigError`, `PlanError`."""
+        started = datetime.now(timezone.utc)
         reads = read_all(self.project, self.backends, since=since)
-        plan = build_plan(self.project, self.backends, reads, only=only, prune=prune)
+        plan = build_plan(self.project, self.backends, reads, only=only, prune=prune,
+                          now=started)
         assessed = []
         for backend in self.backends:
             assessed += backend.assess([c for c in plan.changes if c.root == backend.root],
@@ -88,13 +92,15 @@ class Session:
         return plan
 
     def apply(self, plan: Plan, *, allow_destroy: bool, content_only: bool = False,
-              on_applied: OnApplied = lambda c, s: None) -> ApplyResult:
+              on_applied: OnApplied = lambda c, s: None, force: bool = False) -> ApplyResult:
         """Carry out `plan`; the caller holds `locked()`. Uses this session's own read when the
-        plan was just made from it, else reads again (the stale check)."""
+        plan was just made from it, else reads again (the stale check). `force` lets a sync
+        that trips a circuit breaker run."""
         reads = self._read[1] if self._read and self._read[0] == plan.header.fingerprints \
             else None
         return apply_plan(plan, self.project, self.backends, allow_destroy=allow_destroy,
-                          content_only=content_only, on_applied=on_applied, reads=reads)
+                          content_only=content_only, on_applied=on_applied, reads=reads,
+                          force=force)
 
     def forget_read(self) -> None:
         """Make the next `apply` read the live state again (e.g. after a prompt: time passed

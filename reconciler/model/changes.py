@@ -32,6 +32,7 @@ from reconciler.model.postgres_changes import (  # noqa: F401  (re-exported)
     DropSequence, ModifySequence, AddView, DropView, ModifyView, AddFunction, DropFunction,
     ModifyFunction, ModifyDefaultPrivileges, POSTGRES_CHANGES,
 )
+from reconciler.model.sync import BasePair, FieldConflict, SyncInfo
 
 
 # --- Notion schema -----------------------------------------------------------------------------
@@ -142,9 +143,11 @@ class ManualChange(ChangeBase):
 
 class PageChange(NotionChange):
     """A page of a database. `lagging`: fields the row sets that the live schema lacks at plan
-    time (schema lag): apply writes them once the schema has them, else defers them."""
+    time (schema lag): apply writes them once the schema has them, else defers them. `sync`: set
+    when the values come from the mirrored table (two-way sync), not from a content source."""
 
     lagging: tuple[str, ...] = ()
+    sync: SyncInfo | None = None
 
 
 class CreatePage(PageChange):
@@ -167,10 +170,12 @@ class ArchivePage(PageChange):
 
 
 class RowChange(ChangeBase):
-    """A row of a Postgres table (`table`); `lagging` as for pages (columns the table lacks)."""
+    """A row of a Postgres table (`table`); `lagging` as for pages (columns the table lacks);
+    `sync` as for pages (the values come from the mirrored Notion database)."""
 
     table: TableRef
     lagging: tuple[str, ...] = ()
+    sync: SyncInfo | None = None
 
 
 class InsertRow(RowChange):
@@ -192,12 +197,51 @@ class DeleteRow(RowChange):
     before: RowState
 
 
+# --- two-way sync (model.sync) -----------------------------------------------------------------
+
+
+class SyncChange(ChangeBase):
+    """A change of the two-way sync's own bookkeeping for a synced `table` and its Notion
+    `database` (the rows themselves move as page and row changes with `sync` set)."""
+
+    table: TableRef
+    database: str
+
+
+class UpdateSyncBase(SyncChange):
+    """What one apply records for a synced `table` (Notion `database`) in the base
+    (`reconciler.sync_base`) once both sides were written: the `pairs` (their last synced values;
+    page ids written back to rows created from Supabase) and the base rows to `drop`; apply also
+    records the plan's read time (`header.created_at`) as the table's watermark, which the next
+    plan reads from; `moved`: the fields each sync change of the table
+    moves (change address → fields), recorded in `reconciler.sync_activity`. Address:
+    `supabase.<schema>.<table>.sync["base"]`."""
+
+    action: ClassVar[Action] = Action.UPDATE
+    kind: Literal["update_sync_base"] = "update_sync_base"
+    pairs: tuple[BasePair, ...] = ()
+    drop: tuple[str, ...] = ()
+    moved: dict[str, tuple[str, ...]] = {}
+
+
+class SyncConflict(SyncChange):
+    """A field changed on both sides under the `manual` conflict policy: left alone until it is
+    resolved in YAML (`sync.resolve`) or made equal on one side. Address:
+    `supabase.<schema>.<table>.row["<row id>"].column["<column>"]`."""
+
+    action: ClassVar[Action] = Action.MANUAL
+    kind: Literal["sync_conflict"] = "sync_conflict"
+    conflict: FieldConflict
+    manual: str
+
+
 #: Every change class: Notion schema, Postgres schema, content.
 CHANGE_CLASSES: tuple[type[ChangeBase], ...] = (
     CreateDatabase, UpdateDatabase, AddProperty, RenameProperty, ModifyProperty, DropProperty,
     AddOption, DropOption, ManualChange,
     *POSTGRES_CHANGES,
     CreatePage, UpdatePage, ArchivePage, InsertRow, UpdateRow, DeleteRow,
+    UpdateSyncBase, SyncConflict,
 )
 
 Change = Annotated[Union[CHANGE_CLASSES], Field(discriminator="kind")]  # type: ignore[valid-type]

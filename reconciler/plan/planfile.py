@@ -116,7 +116,12 @@ def to_document(plan: Plan) -> dict[str, Any]:
     content = {target: _sorted(summary.model_dump(mode="json"))
                for target, summary in sorted(plan.content.items())}
     body = {"format_version": plan.header.format_version, "header": header,
-            "summary": plan.summary, "content": content, "changes": changes}
+            "summary": plan.summary, "content": content}
+    if plan.sync:  # two-way sync (model.sync): per synced table, and the plan's request cost
+        body["sync"] = {t: _sorted(s.model_dump(mode="json"))
+                        for t, s in sorted(plan.sync.items())}
+        body["cost"] = plan.cost.model_dump(mode="json") if plan.cost else None
+    body["changes"] = changes
     return {"format_version": body["format_version"], "digest": document_digest(body),
             **{k: v for k, v in body.items() if k != "format_version"}}
 
@@ -128,8 +133,8 @@ def document_digest(doc: dict[str, Any]) -> str:
 
 
 _CHANGE_ORDER = ("address", "action", "kind", "phase", "destructive", "rows_affected", "manual",
-                 "note", "lint", "lagging", "database", "table", "property", "referenced_by", "before",
-                 "after", "sql", "requests")
+                 "note", "lint", "lagging", "database", "table", "property", "referenced_by",
+                 "sync", "before", "after", "sql", "requests")
 
 
 def dumps(plan: Plan) -> str:
@@ -164,7 +169,8 @@ def from_document(doc: Any, source: str) -> Plan:
             if isinstance(doc.get("changes"), list) else doc.get("changes")
         plan = Plan.model_validate({"header": dict(header, format_version=doc["format_version"]),
                                     "changes": changes,
-                                    "content": doc.get("content") or {}})
+                                    "content": doc.get("content") or {},
+                                    "sync": doc.get("sync") or {}, "cost": doc.get("cost")})
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from reconciler.errors import ConfigError, SpecError, SpecProblem, relative
 from reconciler.model.content import ContentSet
 from reconciler.model.notion import NotionDatabases, Vocabulary
+from reconciler.model.sync import SyncTable
 from reconciler.project.content import load_content
 from reconciler.project.config import CONFIG_PATHS, Config, config_paths
 from reconciler.project.documents import DatabaseDoc, VocabularyDoc, explain_error
@@ -28,6 +29,7 @@ from reconciler.project.checks import check_databases, check_vocabulary
 from reconciler.project.resolve import resolve_notion, resolve_vocabulary
 from reconciler.model.postgres_objects import SchemaObjects
 from reconciler.project.supabase import load_supabase_spec, read_spec_docs
+from reconciler.project.sync import load_sync
 from reconciler.project.yaml import Loaded, environment, load_yaml, validate
 
 D = TypeVar("D", bound=BaseModel)
@@ -50,6 +52,7 @@ class Project:
     `locations` says where each Supabase resource is declared (`{address: "file:line:col"}`).
     `content` holds one `ContentSet` per `content:` section (`project.content`), in file order,
     and `notion` already carries the values of additive vocabularies that the content uses.
+    `sync` holds the mirrored tables kept in step with their Notion databases (`project.sync`).
     """
 
     root: Path
@@ -60,6 +63,7 @@ class Project:
     spec_hash: str
     supabase: tuple = ()
     content: tuple[ContentSet, ...] = ()
+    sync: tuple[SyncTable, ...] = ()
     supabase_objects: SchemaObjects = SchemaObjects()
     locations: Mapping[str, str] = field(default_factory=dict)
 
@@ -130,15 +134,19 @@ def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
     if problems:
         notion = None
     content: tuple[ContentSet, ...] = ()
+    sync: tuple[SyncTable, ...] = ()
     if not problems:
         content, notion, problems = load_content(root, dbs, notion, supabase, spec_docs[0])
+        sync, more = load_sync(root, spec_docs[0], supabase, notion, dbs, env)
+        problems += more
     if problems:
         raise SpecError(problems)
     vocabularies = {k: resolve_vocabulary(k, v.doc) for k, v in vocabs.items()}
     return Project(root=root, config=config, notion=notion,
                      vocabularies=tuple(vocabularies.values()), files=tuple(files),
                      spec_hash=compute_spec_hash(root, files), supabase=supabase,
-                     content=content, supabase_objects=spec.objects, locations=spec.locations)
+                     content=content, sync=sync, supabase_objects=spec.objects,
+                     locations=spec.locations)
 
 
 def _resolve_or_none(dbs, vocabs, config, *, partial: bool) -> NotionDatabases | None:

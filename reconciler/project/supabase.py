@@ -28,12 +28,13 @@ from reconciler.model.postgres import (
     Table, Trigger, Unique, check_name, normalise_default, normalise_type, object_name,
 )
 from reconciler.model.postgres_objects import SchemaObjects
-from reconciler.project.mirror import mirror_columns
-from reconciler.project.supabase_docs import (DOC_KINDS, ColumnDoc, MirrorDoc, ReferenceDoc,
-                                              TableDoc)
+from reconciler.project.mirror import column_name, mirror_columns
 from reconciler.project.supabase_checks import (check_tables, check_types, enum_check,
                                                table_locations)
+from reconciler.project.supabase_docs import (DOC_KINDS, ColumnDoc, MirrorDoc, ReferenceDoc,
+                                              TableDoc)
 from reconciler.project.supabase_objects import resolve_objects
+from reconciler.project.sync_docs import sync_doc
 from reconciler.project.yaml import Loaded, load_yaml, validate
 
 SPEC_DIR = Path("schemas") / "supabase"
@@ -228,10 +229,24 @@ def _mirrored(item: Loaded[TableDoc], notion: NotionDatabases
         return {}, [item.problem(("mirror",), f"mirror: no Notion database named "
                                  f"{mirror.database!r} is declared (declared: {known})")]
     columns, clashes = mirror_columns(db, mirror.dates)
+    columns = _synced_columns(item.doc, db, columns)
     problems = [item.problem(("mirror",), f"mirror: property {p!r} maps to a column name another "
                              "property already has; rename it or declare the column explicitly")
                 for p in clashes]
     return {c.name: c for c in columns}, problems
+
+
+def _synced_columns(doc: TableDoc, db, columns: list[Column]) -> list[Column]:
+    """A table synced to Notion (`sync:` carrying rows from Supabase) takes rows without a page
+    yet: its `notion_page_id` is nullable (the sync writes it back); a relation kept in a join
+    table (`sync.relations`) has no column of its own."""
+    if doc.sync is None:
+        return columns
+    sync = sync_doc(doc.sync)
+    joined = {column_name(p) for p in sync.relations}
+    nullable = sync.direction != "notion_to_supabase"
+    return [c.model_copy(update={"nullable": True}) if c.name == "notion_page_id" and nullable
+            else c for c in columns if c.name not in joined]
 
 
 def _column(item: Loaded[TableDoc], name: str, doc: ColumnDoc, base: Column | None,

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from reconciler.project.content_docs import ContentDoc
+from reconciler.project.sync_docs import SyncSpec
 
 OnDelete = Literal["no action", "restrict", "cascade", "set null", "set default"]
 
@@ -122,6 +123,7 @@ class TableDoc(Doc):
     triggers: dict[str, TriggerDoc] = {}
     updated_at_trigger: bool | None = None
     content: ContentDoc | None = None
+    sync: SyncSpec | None = None
 
     _listify = field_validator("renamed_from", mode="before")(_names)
 

@@ -12,6 +12,8 @@ from typing import Any
 from reconciler.model.changes import ROW_KINDS
 from reconciler.render.fields import field_changes, fmt
 
+from reconciler.render.sync_view import sync_view
+
 SYMBOLS = {"create": "+", "update": "~", "rename": ">", "delete": "-", "archive": "-",
            "manual": "!", "no-op": " "}
 VERBS = {"create": "will be created", "update": "will be updated in place",
@@ -196,7 +198,7 @@ def plan_view(doc: dict[str, Any]) -> dict[str, Any]:
     changes = [change_view(c) for c in doc.get("changes", [])]
     attention, attention_rows = _attention(changes)
     content = content_view(doc.get("content", {}))
-    return {
+    return {"sync": sync_view(doc) if doc.get("sync") else None,
         "header": doc.get("header", {}), "summary": doc.get("summary", {}),
         "digest": doc.get("digest", ""), "total": len(changes), "changes": changes,
         "attention": attention, "attention_rows": attention_rows,

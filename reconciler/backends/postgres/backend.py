@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 
-from reconciler.backends.base import Diff, Live, Report
+from reconciler.backends.base import Diff, Known, Live, Report
 from reconciler.backends.postgres.compile import outside_transaction, statements
 from reconciler.backends.postgres.steps import RowsStep, SqlStep
 from reconciler.diff.content import ContentSchema, RowChanges, diff_content
@@ -73,11 +73,12 @@ class PostgresBackend:
     def content_sets(self, project: Any) -> tuple[ContentSet, ...]:
         return tuple(c for c in project.content if c.address.startswith("supabase."))
 
-    def read(self, project: Any, *, since: str | None = None, check: bool = False
-             ) -> PostgresLive:
+    def read(self, project: Any, *, since: str | None = None, check: bool = False,
+             earlier: Any = None) -> PostgresLive:
         """Live tables and objects of the declared schemas, the rows of each content set (one
-        query each, also for a stale check), and which database this is
-        (`connect.server_identity`). Raises `ReadError`."""
+        query each, also for a stale check), which database this is
+        (`connect.server_identity`), and the Supabase side of each synced table (`sync_read`).
+        Raises `ReadError`."""
         from reconciler.backends.postgres.connect import server_identity
         from reconciler.backends.postgres.reader import read_tables
 
@@ -91,6 +92,10 @@ class PostgresBackend:
             report("Read %s", content.address, counts={"rows": len(rows)})
             live.rows[content.address] = rows
             live.fingerprints[content.address + ".content"] = print_
+        if getattr(project, "sync", ()):
+            from reconciler.backends.postgres.sync_read import read_sync
+
+            live.sync = read_sync(self.conn, project.sync, tables)
         return live
 
     def _objects(self, project: Any) -> tuple[SchemaObjects, dict[str, str]]:
@@ -169,9 +174,14 @@ class PostgresBackend:
 
     def compile(self, changes: Sequence[ChangeBase], project: Any, live: Live
                 ) -> list[SqlStep | RowsStep]:
-        """One `SqlStep` per schema change; one `RowsStep` per table for its row changes.
-        Raises `PlanError` for a change that cannot be compiled (an unsafe type name)."""
-        steps: list[SqlStep | RowsStep] = []
+        """One `SqlStep` per schema change; one `RowsStep` per table for its row changes; the
+        sync changes' steps (`sync_apply.compile_sync`). Raises `PlanError` for a change that
+        cannot be compiled (an unsafe type name)."""
+        from reconciler.backends.postgres.sync_apply import compile_sync, is_sync_change
+
+        synced = [c for c in changes if is_sync_change(c)]
+        changes = [c for c in changes if not is_sync_change(c)]
+        steps: list[Any] = compile_sync(synced, getattr(project, "sync", ()))
         for change in changes:
             if change.phase is Phase.CONTENT or isinstance(change, ManualChange):
                 continue
@@ -191,20 +201,31 @@ class PostgresBackend:
                                   content.hash_field if content else "", batch))
         return steps
 
-    def executor(self, live: Live) -> "PostgresRun":
-        return PostgresRun(self)
+    def executor(self, live: Live, known: Known | None = None) -> "PostgresRun":
+        return PostgresRun(self, known or Known())
 
 
 class PostgresRun:
-    """An apply's executor: schema steps in one transaction, then rows table by table."""
+    """An apply's executor: schema steps in one transaction, then rows table by table; the sync
+    steps (`sync_apply`) with what the apply learnt so far (`known`)."""
 
-    def __init__(self, backend: PostgresBackend):
+    def __init__(self, backend: PostgresBackend, known: Known):
         self.backend = backend
+        self.known = known
 
-    def run(self, steps: Sequence[SqlStep | RowsStep], report: Report) -> None:
+    def run(self, steps: Sequence[Any], report: Report) -> None:
+        from reconciler.backends.postgres import sync_apply
         from reconciler.backends.postgres.content_apply import apply_rows
         from reconciler.backends.postgres.executor import run_statements
         from reconciler.backends.postgres.reader import read_tables
+
+        for step in steps:
+            if isinstance(step, sync_apply.SyncIntentStep):
+                sync_apply.run_intents(self.backend.conn, step)
+            elif isinstance(step, sync_apply.SyncRowsStep):
+                live, _ = read_tables(self.backend.conn, self.backend.tables)
+                sync_apply.run_rows(self.backend.conn, step, live, self.known, report)
+        steps = [s for s in steps if isinstance(s, (SqlStep, RowsStep))]
 
         sql_steps = [s for s in steps if isinstance(s, SqlStep)]
         row_steps = [s for s in steps if isinstance(s, RowsStep)]
