@@ -107,6 +107,15 @@ class UnsafePlanError(PlanError):
         )
 
 
+class CircuitBreakerError(PlanError):
+    """A sync would change or delete more of a table's rows than its circuit breaker allows, and
+    `--force` was not given; `messages` says which tables and how many rows."""
+
+    def __init__(self, messages: list[str]):
+        self.messages = messages
+        super().__init__("The circuit breaker stopped the sync:\n  " + "\n  ".join(messages))
+
+
 class ApplyError(ReconcilerError):
     """A change failed during apply: `address` failed with `reason`.
 

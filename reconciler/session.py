@@ -8,6 +8,7 @@ The library entry points the CLI calls. Sequencing only: reading is the backends
 from __future__ import annotations
 
 import contextlib
+from datetime import datetime, timezone
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -32,6 +33,8 @@ class Session:
         self.state = load_state(project.root)
         self.backends: list[Backend] = open_backends(project, env, self.state)
         self._read: tuple[dict[str, str], Mapping[str, Live]] | None = None
+        #: Things the user should know that are not errors (for the CLI to print).
+        self.notices: list[str] = []
 
     def __enter__(self) -> "Session":
         return self
@@ -51,19 +54,33 @@ class Session:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """The project lock (`apply.lock`), with its Postgres part when Postgres is a backend.
-        Raises `LockError` when another apply holds it."""
+        """The project lock (`apply.lock`), with its Postgres part when Postgres is a backend,
+        keyed by the project id in `reconciler.yaml`. A project without one locks the whole
+        database; once the locked work has succeeded it gets one written
+        (`project.config.add_project_id`), with a notice to commit it (a failed apply changes
+        no file). Raises `LockError` when another apply holds the lock."""
         from reconciler.apply.lock import project_lock
+        from reconciler.project.config import add_project_id
 
         conn = getattr(self.backend("supabase"), "conn", None)
-        with project_lock(self.project.root, postgres=conn):
+        project_id = self.project.config.project_id
+        with project_lock(self.project.root, postgres=conn, project_id=project_id):
             yield
+            if conn is not None and project_id is None:
+                added = add_project_id(self.project.root)
+                self.notices.append(
+                    f"reconciler.yaml: added project_id {added}. Commit it: applies from clones "
+                    "that share it lock each other out on the database (until then, an apply "
+                    "without it locks every apply on that database).")
 
     def plan(self, *, only: tuple[str, ...] = (), prune: bool = False,
              since: str | None = None) -> Plan:
-        """Read every backend and plan. Raises `ReadError`, `ConfigError`, `PlanError`."""
+        """Read every backend and plan (its `created_at` is when the read started). Raises
+        `ReadError`, `ConfigError`, `PlanError`."""
+        started = datetime.now(timezone.utc)
         reads = read_all(self.project, self.backends, since=since)
-        plan = build_plan(self.project, self.backends, reads, only=only, prune=prune)
+        plan = build_plan(self.project, self.backends, reads, only=only, prune=prune,
+                          now=started)
         assessed = []
         for backend in self.backends:
             assessed += backend.assess([c for c in plan.changes if c.root == backend.root],
@@ -75,13 +92,15 @@ class Session:
         return plan
 
     def apply(self, plan: Plan, *, allow_destroy: bool, content_only: bool = False,
-              on_applied: OnApplied = lambda c, s: None) -> ApplyResult:
+              on_applied: OnApplied = lambda c, s: None, force: bool = False) -> ApplyResult:
         """Carry out `plan`; the caller holds `locked()`. Uses this session's own read when the
-        plan was just made from it, else reads again (the stale check)."""
+        plan was just made from it, else reads again (the stale check). `force` lets a sync
+        that trips a circuit breaker run."""
         reads = self._read[1] if self._read and self._read[0] == plan.header.fingerprints \
             else None
         return apply_plan(plan, self.project, self.backends, allow_destroy=allow_destroy,
-                          content_only=content_only, on_applied=on_applied, reads=reads)
+                          content_only=content_only, on_applied=on_applied, reads=reads,
+                          force=force)
 
     def forget_read(self) -> None:
         """Make the next `apply` read the live state again (e.g. after a prompt: time passed

@@ -7,10 +7,19 @@ the plan was made for: `PlanHeader.identities`); the stale check (every resource
 is read again and its fingerprint compared; Terraform's "Saved plan is stale"; when the journal
 shows this very plan applied, that is said instead); the destroy guard
 (`--allow-destroy`); the plan's changes compiled again against that read, which must give
-exactly the requests and SQL the plan shows; then the steps: each backend's schema steps (in
-`BACKENDS` order), then each backend's content steps. Every change gets a journal line and a
-ledger line with its status: `applied`, `deferred` (schema lag), `skipped` (`--content-only`),
-`manual-pending` (a step to do by hand).
+exactly the requests and SQL the plan shows; then the steps, stage by stage and in each stage
+backend by backend: schema steps, steps that must precede content (the sync recording the
+pages it is about to create), content steps, steps that use what content steps learnt (the sync
+writing rows and page ids to Postgres after Notion's pages exist). In each stage a backend
+whose schema steps run in one transaction (`transactional`: Postgres) goes first
+(`apply_order`): no other backend's step of that stage depends on its steps having run after
+theirs (mirrored tables follow the spec's Notion properties, not the live ones), so a Postgres
+failure, rolled back, leaves every other system untouched. One table of what the apply learnt
+(`backends.base.Known`: created pages' ids, each change's outcome) is shared by every executor.
+Sync changes whose target a fresh read shows was edited after the plan are not carried out
+(`stale`). A plan whose sync trips a circuit breaker needs `force`. Every change gets a journal
+line and a ledger line with its status: `applied`, `deferred` (schema lag), `skipped`
+(`--content-only`), `manual-pending` (a step to do by hand), `stale`.
 """
 
 from __future__ import annotations
@@ -24,12 +33,15 @@ from typing import Any
 from reconciler import addresses
 from reconciler.apply.journal import Journal, completed_run, plan_digest
 from reconciler.apply.ledger import Ledger
-from reconciler.backends.base import Backend, Live
-from reconciler.errors import (AlreadyAppliedError, ApplyError, PlanError, StalePlanError,
-                               TargetMismatchError, UnsafePlanError, relative)
-from reconciler.model.changes import ChangeBase, ManualChange, Phase
-from reconciler.plan.build import with_steps
+from reconciler.backends.base import Backend, Known, Live
+from reconciler.errors import (AlreadyAppliedError, ApplyError, CircuitBreakerError, PlanError,
+                               StalePlanError, TargetMismatchError, UnsafePlanError, relative)
+from reconciler.model.changes import Action, ChangeBase, Phase
+from reconciler.plan.build import stale_changes, with_steps
 from reconciler.plan.model import Plan
+
+#: Apply stages: a step's `stage` attribute, else schema or content by its change's phase.
+SCHEMA, BEFORE_CONTENT, CONTENT, AFTER_CONTENT = 0, 1, 2, 3
 
 #: `on_applied(change, status)`: called once per change as it completes.
 OnApplied = Callable[[ChangeBase, str], None]
@@ -53,8 +65,13 @@ def journal_path(root: Path) -> Path:
 def read_all(project: Any, backends: Sequence[Backend], *, since: str | None = None,
              check: bool = False) -> dict[str, Live]:
     """Every backend's read of the project, by address root (`check`: for a stale check,
-    see `backends.base`). Raises `ReadError`."""
-    return {b.root: b.read(project, since=since, check=check) for b in backends}
+    see `backends.base`); a backend with `reads_after` reads after the others and gets their
+    reads (`earlier`). Raises `ReadError`."""
+    reads: dict[str, Live] = {}
+    for backend in sorted(backends, key=lambda b: bool(getattr(b, "reads_after", ()))):
+        reads[backend.root] = backend.read(project, since=since, check=check,
+                                           earlier=dict(reads))
+    return {b.root: reads[b.root] for b in backends}
 
 
 def fingerprints(reads: Mapping[str, Live]) -> dict[str, str]:
@@ -62,13 +79,16 @@ def fingerprints(reads: Mapping[str, Live]) -> dict[str, str]:
 
 
 def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_destroy: bool,
-               reads: Mapping[str, Live] | None = None) -> Mapping[str, Live]:
-    """Refuse a stale plan (a fingerprint changed), destructive changes without permission, or
-    a plan whose SQL or requests are not what its changes compile to now.
+               reads: Mapping[str, Live] | None = None, force: bool = False
+               ) -> Mapping[str, Live]:
+    """Refuse a stale plan (a fingerprint changed), destructive changes without permission, a
+    sync that trips a circuit breaker without `force`, or a plan whose SQL or requests are not
+    what its changes compile to now.
 
     `reads` is the plan's own read when it was just made in this process; otherwise every
     backend reads again. Returns the read apply starts from. Raises `TargetMismatchError`,
-    `AlreadyAppliedError`, `StalePlanError`, `UnsafePlanError`, `PlanError`.
+    `AlreadyAppliedError`, `StalePlanError`, `UnsafePlanError`, `CircuitBreakerError`,
+    `PlanError`.
     """
     if reads is None or fingerprints(reads) != plan.header.fingerprints:
         reads = read_all(project, backends, check=True)
@@ -87,6 +107,8 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
         raise StalePlanError(changed)
     if plan.destructive and not allow_destroy:
         raise UnsafePlanError([c.address for c in plan.destructive])
+    if plan.breakers and not force:
+        raise CircuitBreakerError(plan.breakers)
     bare = [c.model_copy(update={"sql": (), "requests": ()}) if c.sql or c.requests else c
             for c in plan.changes]
     for mine, again in zip(plan.changes, with_steps(bare, backends, project, reads)):
@@ -100,10 +122,11 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
 
 def apply_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_destroy: bool,
                content_only: bool = False, on_applied: OnApplied = lambda c, s: None,
-               reads: Mapping[str, Live] | None = None) -> ApplyResult:
+               reads: Mapping[str, Live] | None = None, force: bool = False) -> ApplyResult:
     """Carry out `plan` (see the module docstring); the caller holds the project lock. Raises
     what `check_plan` raises, and `ApplyError` naming the change that failed."""
-    reads = check_plan(plan, project, backends, allow_destroy=allow_destroy, reads=reads)
+    reads = check_plan(plan, project, backends, allow_destroy=allow_destroy, reads=reads,
+                       force=force)
     return _run(plan, project, backends, reads, content_only, on_applied)
 
 
@@ -114,30 +137,40 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
     result = ApplyResult()
     by_address = {c.address: c for c in plan.changes}
     lock = threading.Lock()
+    known = Known(read_at=plan.header.created_at)
 
     def report(address: str, status: str, **detail: Any) -> None:
         change = by_address[address]
+        sync = getattr(change, "sync", None)
+        if sync is not None:  # every row and field a sync moves is in the ledger
+            detail.setdefault("direction", sync.direction)
+            detail.setdefault("fields", sorted(getattr(change, "after", change).values)
+                              if hasattr(change, "after") else [])
         with lock:
             ledger.record(change, status, **detail)
             journal.done(address, status)
             result.counts[status] = result.counts.get(status, 0) + 1
+            known.status[address] = status
         on_applied(change, status)
 
     journal.begin(plan)
     try:
         for change in plan.changes:
-            if isinstance(change, ManualChange):
+            if change.action is Action.MANUAL:
                 report(change.address, "manual-pending")
-        runs = {b.root: b.executor(reads[b.root]) for b in backends}
+        for address, why in sorted(stale_changes(plan.changes, project, reads).items()):
+            known.stale.add(address)
+            report(address, "stale", reason=why)
+        runs = {b.root: b.executor(reads[b.root], known) for b in backends}
         compiled = {b.root: b.compile([c for c in plan.changes if c.root == b.root], project,
                                       reads[b.root]) for b in backends}
         try:
-            _steps(plan, backends, compiled, runs, by_address, content_only, report)
+            _steps(backends, compiled, runs, by_address, content_only, report, known)
         except ApplyError as exc:
             journal.end("failed")
             raise ApplyError(exc.reason, address=exc.address,
                              applied=result.counts.get("applied", 0),
-                             account=_account(plan, result, exc.address)) from None
+                             account=_account(plan, result, exc.address, known.status)) from None
         record_unchanged(plan, project, backends, reads, ledger)
         journal.end("complete")
     finally:  # whatever stops the run: what is buffered reaches the files
@@ -146,15 +179,16 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
     return result
 
 
-def _steps(plan: Plan, backends: Sequence[Backend], compiled: Mapping[str, list],
-           runs: Mapping[str, Any], by_address: Mapping[str, ChangeBase], content_only: bool,
-           report: Any) -> None:
-    """Each backend's schema steps, then each backend's content steps."""
-    for content in (False, True):
-        for backend in backends:
-            steps = [s for s in compiled[backend.root]
-                     if (by_address[s.changes[0]].phase is Phase.CONTENT) is content]
-            if not content and content_only:
+def _steps(backends: Sequence[Backend], compiled: Mapping[str, list], runs: Mapping[str, Any],
+           by_address: Mapping[str, ChangeBase], content_only: bool, report: Any,
+           known: Known) -> None:
+    """Stage by stage (schema, before content, content, after content), each backend's steps
+    in `apply_order`, leaving out those whose changes are all stale."""
+    for stage in (SCHEMA, BEFORE_CONTENT, CONTENT, AFTER_CONTENT):
+        for backend in apply_order(backends):
+            steps = [s for s in compiled[backend.root] if _stage(s, by_address) == stage
+                     and not (s.changes and set(s.changes) <= known.stale)]
+            if stage == SCHEMA and content_only:
                 for step in steps:
                     for address in step.changes:
                         report(address, "skipped", reason="--content-only")
@@ -163,14 +197,31 @@ def _steps(plan: Plan, backends: Sequence[Backend], compiled: Mapping[str, list]
                 runs[backend.root].run(steps, report)
 
 
-def _account(plan: Plan, result: ApplyResult, failed: str) -> str:
+def _stage(step: Any, by_address: Mapping[str, ChangeBase]) -> int:
+    stage = getattr(step, "stage", None)
+    if stage is not None:
+        return stage
+    return CONTENT if by_address[step.changes[0]].phase is Phase.CONTENT else SCHEMA
+
+
+def apply_order(backends: Sequence[Backend]) -> list[Backend]:
+    """`backends` with those whose schema steps run in one transaction first (a stable sort)."""
+    return sorted(backends, key=lambda b: not getattr(b, "transactional", False))
+
+
+def _account(plan: Plan, result: ApplyResult, failed: str, reported: Mapping[str, str]) -> str:
     """What an apply that failed part way did: counts per status, the failed change, what was
-    not attempted, and how to finish."""
-    done = sum(result.counts.values())
-    rest = len(plan.changes) - done - 1
+    not attempted, and how to finish. `failed` may name a table whose rows were written
+    together and rolled back together (its own creation already reported, or not a change of
+    the plan): every change not reported is then among those not attempted."""
+    pending = failed not in reported and any(c.address == failed for c in plan.changes)
+    rest = len(plan.changes) - len(reported) - (1 if pending else 0)
     made = ", ".join(f"{n} {status}" for status, n in sorted(result.counts.items())) or "none"
-    return (f"Of the plan's {len(plan.changes)} change(s): {made}; 1 failed ({failed}); "
-            f"{max(rest, 0)} not attempted. Each one made is in .reconciler/ledger.ndjson. "
+    what = (f"1 failed ({failed}); {max(rest, 0)} not attempted" if pending else
+            f"failed at {failed}; {max(rest, 0)} not applied (rolled back with it, or not "
+            "attempted)")
+    return (f"Of the plan's {len(plan.changes)} change(s): {made}; {what}. "
+            "Each one made is in .reconciler/ledger.ndjson. "
             "Fix the cause, then run `reconciler apply` again: it finishes the job from the live "
             "state, without repeating what was made.")
 

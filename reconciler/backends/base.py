@@ -14,13 +14,21 @@ addresses it owns (`notion`, `supabase`) and provides:
 - `compile(changes, project, live) -> steps`: what carries the changes out, as data: SQL
   statements or Notion requests (method, path, body). Pure; each step names the changes it
   carries out and gives the previews the plan shows (`previews()`);
-- `executor(live) -> Executor` whose `run(steps, report)` sends them (I/O).
+- `executor(live, known) -> Executor` whose `run(steps, report)` sends them (I/O); `known` is
+  the apply's shared table of what earlier steps learnt (`Known`: ids of pages created, each
+  change's outcome), so one backend's steps can use another's results (a page created in Notion
+  has its id written to a Postgres row in the same apply).
+
+A backend that needs another's read first (the Notion side of a two-way sync reads from the
+watermark the Postgres side keeps) names it in `reads_after`; `read` then gets the reads made so
+far as `earlier`.
 
 The plan builder (`plan.build`) and the apply runner (`apply.runner`) only talk to this seam.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -49,12 +57,37 @@ class Live:
     (`{address: "sha256:…" | "absent"}`) and the `identity` of the system it read: the ids
     that tell one target from another (the Notion workspace and bot, the Postgres system
     identifier and database), saved in the plan header so apply can refuse a plan made for
-    another target."""
+    another target; `sync`: its side of each synced table, by the table's address
+    (`model.sync.NotionSide` / `PostgresSide`)."""
 
     model: Any
     rows: dict[str, dict[str, LiveRow]] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
     identity: dict[str, str] = field(default_factory=dict)
+    sync: dict[str, Any] = field(default_factory=dict)
+
+
+class Known:
+    """What one apply has learnt so far, shared by the executors of every backend (thread-safe):
+    `pages` (address of a page created → its id), `status` (address → the status reported),
+    `stale` (addresses of changes not to carry out: their target was edited after the plan),
+    `read_at` (when the read the plan was made from started, ISO)."""
+
+    def __init__(self, read_at: str | None = None) -> None:
+        self.read_at = read_at
+        self.pages: dict[str, str] = {}
+        self.status: dict[str, str] = {}
+        self.stale: set[str] = set()
+        self.lock = threading.Lock()
+
+    def page(self, address: str) -> str | None:
+        with self.lock:
+            return self.pages.get(address)
+
+    def applied(self, address: str) -> bool:
+        """Whether the change at `address` was carried out (applied, or written with deferred
+        fields)."""
+        return self.status.get(address) in ("applied", "deferred")
 
 
 @dataclass
@@ -81,7 +114,8 @@ class Backend(Protocol):
 
     def content_sets(self, project: Any) -> tuple[Any, ...]: ...
 
-    def read(self, project: Any, *, since: str | None = None, check: bool = False) -> Live: ...
+    def read(self, project: Any, *, since: str | None = None, check: bool = False,
+             earlier: Mapping[str, Live] | None = None) -> Live: ...
 
     def diff(self, project: Any, live: Live, *, prune: bool = False) -> Diff: ...
 
@@ -89,6 +123,6 @@ class Backend(Protocol):
 
     def compile(self, changes: Sequence[ChangeBase], project: Any, live: Live) -> list[Step]: ...
 
-    def executor(self, live: Live) -> Executor: ...
+    def executor(self, live: Live, known: Known | None = None) -> Executor: ...
 
     def close(self) -> None: ...

@@ -109,7 +109,7 @@ def _global_options(
     """Schema-as-code for Notion and Supabase: plan and apply from YAML."""
 
 
-from reconciler.cli import commands, apply, admin  # noqa: E402,F401,I001  (registers the commands)
+from reconciler.cli import commands, apply, admin, local_sql  # noqa: E402,F401,I001  (registers the commands)
 from reconciler.cli import ops  # noqa: E402,F401,I001  (init, import, status, doctor, graph)
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import typer
 
 from reconciler.cli import DebugOption, DirOption, app, output, user_errors
-from reconciler.cli.commands import _load, _open, _print_plan
+from reconciler.cli.commands import DevUrlOption, _load, _open, _print_plan
 from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:  # imported by the command when it runs (start-up: issue 15 point 1)
@@ -38,6 +38,8 @@ OTHER = {
                  "written with deferred fields (schema lag)"),
     "skipped": ("skipped (--content-only)", "schema change(s) skipped (--content-only)"),
     "manual-pending": ("needs a manual step (see the plan)", "manual step(s) still to do by hand"),
+    "stale": ("left alone: edited after the plan (the next plan picks it up)",
+              "row(s) left alone: edited after the plan"),
 }
 
 
@@ -95,6 +97,10 @@ def apply(
         "live schema lacks (they are deferred to a later apply).")] = False,
     prune: Annotated[bool, typer.Option(
         "--prune", help="When planning now: archive/delete rows the sources no longer have.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Apply a sync that trips a table's circuit breaker (it would change or "
+        "delete more than the declared share of the rows).")] = False,
+    dev_url: DevUrlOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Make the live systems match the plan (refusing edited, foreign, stale or already applied
@@ -108,12 +114,18 @@ def apply(
         output.err.print("Note: the spec changed since this plan was made; apply makes the "
                          "changes of the plan as reviewed. Run `reconciler plan` afterwards for "
                          "what the spec asks for now.")
-    with screen() as shown, _open(project, env) as session, session.locked():
-        _apply(saved, session, shown, auto_approve, allow_destroy, content_only, prune)
+    with screen() as shown, _open(project, env, dev_url) as session:
+        try:
+            with session.locked():
+                _apply(saved, session, shown, auto_approve, allow_destroy, content_only, prune,
+                       force)
+        finally:
+            for notice in session.notices:
+                output.err.print(notice)
 
 
 def _apply(saved: Plan | None, session, shown: Screen, auto_approve: bool, allow_destroy: bool,
-           content_only: bool, prune: bool) -> None:
+           content_only: bool, prune: bool, force: bool = False) -> None:
     """Under the project lock, taken before the read apply acts on and held through the
     prompt, so no other apply slips in between what was shown and what runs; after the prompt
     the live state is read again and a change made meanwhile (by hand, in Notion or Postgres)
@@ -147,7 +159,7 @@ def _apply(saved: Plan | None, session, shown: Screen, auto_approve: bool, allow
 
     shown.bar(len(the_plan.changes))
     session.apply(the_plan, allow_destroy=allow_destroy, content_only=content_only,
-                  on_applied=applied)
+                  on_applied=applied, force=force)
     output.out.print("\n" + tally.summary())
 
 

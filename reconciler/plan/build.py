@@ -4,6 +4,10 @@ Pure (SQLMesh's plan builder, kept apart from evaluation): the reads come in, a 
 out; the backends' `diff` and `compile` are pure too. Each change carries the previews of the
 steps its backend compiled it to (`sql`, `requests`), so the plan shows exactly what apply
 sends.
+
+Besides each backend's own diff, `CROSS_DIFFS` run differs that need several backends' reads
+(the two-way sync of mirrored tables, `diff.sync_plan`): their changes are compiled by the
+backends like any others, their summaries go into the plan, and their problems stop the plan.
 """
 
 from __future__ import annotations
@@ -18,11 +22,33 @@ from reconciler import __version__
 from reconciler.addresses import child, matches, notion_option, notion_property, parse
 from reconciler.diagram import PLAN_DIAGRAM_CHARS, project_diagram
 from reconciler.diff.preflight import content_problems
-from reconciler.errors import ConfigError, SpecError
+from reconciler.diff.sync_plan import plan_sync, stale_sync
+from reconciler.errors import ConfigError, PlanError, SpecError
 from reconciler.model.changes import ChangeBase, Phase
 from reconciler.model.content import ContentSummary
 from reconciler.model.postgres import member_address
+from reconciler.model.sync import PlanCost
 from reconciler.plan.model import Plan, PlanHeader
+
+
+class CrossDiff(Protocol):
+    """A differ over several backends' reads: `diff(project, reads, prune=)` gives an object
+    with `changes`, `summaries` (by address) and `problems` (messages); `stale(changes,
+    project, reads)` names the changes a fresh read shows were overtaken (address → why)."""
+
+    def diff(self, project: Any, reads: Mapping[str, Any], *, prune: bool = False) -> Any: ...
+
+    def stale(self, changes: Sequence[ChangeBase], project: Any,
+              reads: Mapping[str, Any]) -> dict[str, str]: ...
+
+
+class _Sync:
+    diff = staticmethod(plan_sync)
+    stale = staticmethod(stale_sync)
+
+
+#: Differs over several backends' reads, in the order they run.
+CROSS_DIFFS: tuple[CrossDiff, ...] = (_Sync(),)
 
 
 class Planner(Protocol):
@@ -149,18 +175,28 @@ def targeted_content(content: Mapping[str, ContentSummary], changes: Sequence[Ch
 
 def with_steps(changes: Sequence[ChangeBase], backends: Sequence[Planner], project: Any,
                reads: Mapping[str, Any]) -> list[ChangeBase]:
-    """`changes` with the previews of the steps each backend compiles them to. Raises
-    `PlanError` when a change cannot be compiled."""
-    previews: dict[str, dict[str, tuple]] = {}
+    """`changes` with the previews of the steps each backend compiles them to. When several
+    changes share an address (a column renamed and retyped; a primary key dropped and added
+    again) and the backend compiles each into a step of its own, in order, each change gets its
+    own step's previews, never its neighbours'. Raises `PlanError` when a change cannot be
+    compiled."""
+    shown: dict[int, dict[str, tuple]] = {}
+    at: dict[str, list[int]] = {}
+    for index, change in enumerate(changes):
+        at.setdefault(change.address, []).append(index)
+    pending = {address: list(indexes) for address, indexes in at.items()}
     for backend in backends:
         mine = [c for c in changes if c.root == backend.root]
         for step in backend.compile(mine, project, reads[backend.root]):
             for address, fields in step.previews().items():
-                shown = previews.setdefault(address, {})
-                for name, items in fields.items():
-                    shown[name] = shown.get(name, ()) + tuple(items)
-    return [c.model_copy(update=previews[c.address]) if c.address in previews else c
-            for c in changes]
+                owners = at.get(address, [])
+                if len(owners) > 1 and len(step.changes) == 1 and pending[address]:
+                    owners = [pending[address].pop(0)]
+                for index in owners:
+                    target = shown.setdefault(index, {})
+                    for name, items in fields.items():
+                        target[name] = target.get(name, ()) + tuple(items)
+    return [c.model_copy(update=shown[i]) if i in shown else c for i, c in enumerate(changes)]
 
 
 def build_plan(project: Any, backends: Sequence[Planner], reads: Mapping[str, Any], *,
@@ -184,6 +220,15 @@ def build_plan(project: Any, backends: Sequence[Planner], reads: Mapping[str, An
         changes += found.changes
         content.update(found.content)
         fingerprints.update(live.fingerprints)
+    synced, problems = {}, []
+    for cross in CROSS_DIFFS:
+        found = cross.diff(project, reads, prune=prune)
+        changes += found.changes
+        synced.update(found.summaries)
+        problems += found.problems
+    if problems:
+        raise PlanError("values that cannot cross between Notion and Supabase (nothing was "
+                        "written; fix them on one side):\n  " + "\n  ".join(problems))
     known = known_addresses(project, reads, changes,
                             {b.root: getattr(b, "row_noun", "row") for b in backends}) \
         if only else None
@@ -199,4 +244,22 @@ def build_plan(project: Any, backends: Sequence[Planner], reads: Mapping[str, An
                         diagram=project_diagram(project, changes,
                                                 max_chars=PLAN_DIAGRAM_CHARS) or None)
     return Plan(header=header, changes=tuple(changes),
-                content=targeted_content(content, changes, only))
+                content=targeted_content(content, changes, only), sync=synced,
+                cost=plan_cost(changes, project) if synced else None)
+
+
+def plan_cost(changes: Sequence[ChangeBase], project: Any) -> PlanCost:
+    """The Notion requests `changes` are sent in, and the seconds they take at the project's
+    configured rate (`notion.rate_limit` requests per second)."""
+    calls = sum(len(c.requests) for c in changes)
+    rate = float(getattr(getattr(project.config, "notion", None), "rate_limit", 3) or 3)
+    return PlanCost(calls=calls, rate=rate, seconds=round(calls / rate, 1))
+
+
+def stale_changes(changes: Sequence[ChangeBase], project: Any, reads: Mapping[str, Any]
+                  ) -> dict[str, str]:
+    """Address → why, for the changes a fresh read shows were overtaken (`CROSS_DIFFS`)."""
+    out: dict[str, str] = {}
+    for cross in CROSS_DIFFS:
+        out.update(cross.stale(changes, project, reads))
+    return out

@@ -9,6 +9,7 @@ from pydantic import Field
 from reconciler.model.base import Model
 from reconciler.model.changes import Action, Change, ChangeBase
 from reconciler.model.content import ContentSummary
+from reconciler.model.sync import PlanCost, SyncSummary
 
 #: Version 3 added `digest`, `header.targets` and `header.identities`.
 FORMAT_VERSION = 3
@@ -19,7 +20,9 @@ class PlanHeader(Model):
 
     - `format_version`: layout of the plan file (`plan.planfile` refuses other versions).
     - `tool_version`: the reconciler that made it.
-    - `created_at`: ISO 8601 UTC time; the only part that differs between two plans of one state.
+    - `created_at`: ISO 8601 UTC time (to the second) the plan's read started; the only part that
+      differs between two plans of one state. A two-way sync reads changes since this time of
+      the last applied plan.
     - `spec_hash`: `sha256:` over the spec files read.
     - `targets`: the `--target` addresses it was limited to (empty: the whole project).
     - `backends`: where it applies, by address root, e.g.
@@ -45,12 +48,20 @@ class PlanHeader(Model):
 
 
 class Plan(Model):
-    """A header, the changes in apply order (phase, then address), and content summaries by the
-    address of each content set's database or table."""
+    """A header, the changes in apply order (phase, then address), content summaries by the
+    address of each content set's database or table, sync summaries by the address of each
+    synced table, and the cost of its Notion requests (set when the project syncs tables)."""
 
     header: PlanHeader
     changes: tuple[Change, ...] = ()
     content: dict[str, ContentSummary] = Field(default_factory=dict)
+    sync: dict[str, SyncSummary] = Field(default_factory=dict)
+    cost: PlanCost | None = None
+
+    @property
+    def breakers(self) -> list[str]:
+        """The circuit breaker messages of the synced tables that trip it."""
+        return [s.breaker for _, s in sorted(self.sync.items()) if s.breaker]
 
     @property
     def summary(self) -> dict[str, int]:

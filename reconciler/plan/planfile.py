@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 from reconciler import __version__
 from reconciler.digests import digest
 from reconciler.errors import PlanFileError
-from reconciler.model.changes import BY_KIND, ChangeBase
+from reconciler.model.changes import BY_KIND, ChangeBase, Diagnostic
 from reconciler.model.content import RowState
 from reconciler.model.notion import Property, SelectOption
 from reconciler.model.postgres import Column, Constraint, Table
@@ -70,7 +70,7 @@ _LEFT_OUT: dict[type, frozenset[str]] = {
 }
 #: Model classes whose unset (None) fields a plan file leaves out (with Notion's small shapes in
 #: `model.changes`, as the API's own objects do).
-_SPARSE: tuple[type, ...] = (Property, SelectOption, Constraint, RowState)
+_SPARSE: tuple[type, ...] = (Property, SelectOption, Constraint, RowState, Diagnostic)
 
 
 _SHAPES: dict[type, tuple[tuple[str, ...], bool]] = {}
@@ -158,8 +158,14 @@ def _body(plan: Plan, ordered: bool = True) -> dict[str, Any]:
     changes = [change_data(c, ordered) for c in plan.changes]
     content = {target: _sorted(summary.model_dump(mode="json"))
                for target, summary in sorted(plan.content.items())}
-    return {"format_version": plan.header.format_version, "header": header,
-            "summary": plan.summary, "content": content, "changes": changes}
+    body = {"format_version": plan.header.format_version, "header": header,
+            "summary": plan.summary, "content": content}
+    if plan.sync:  # two-way sync (model.sync): per synced table, and the plan's request cost
+        body["sync"] = {t: _sorted(s.model_dump(mode="json"))
+                        for t, s in sorted(plan.sync.items())}
+        body["cost"] = plan.cost.model_dump(mode="json") if plan.cost else None
+    body["changes"] = changes
+    return body
 
 
 def content_digest(plan: Plan) -> str:
@@ -178,8 +184,8 @@ def document_digest(doc: dict[str, Any]) -> str:
 
 
 _CHANGE_ORDER = ("address", "action", "kind", "phase", "destructive", "rows_affected", "manual",
-                 "note", "lagging", "database", "table", "property", "referenced_by", "before",
-                 "after", "sql", "requests")
+                 "note", "lint", "lagging", "database", "table", "property", "referenced_by",
+                 "sync", "before", "after", "sql", "requests")
 
 
 def dumps(plan: Plan) -> str:
@@ -227,7 +233,8 @@ def from_document(doc: Any, source: str) -> Plan:
             if isinstance(doc.get("changes"), list) else doc.get("changes")
         plan = Plan.model_validate({"header": dict(header, format_version=doc["format_version"]),
                                     "changes": changes,
-                                    "content": doc.get("content") or {}})
+                                    "content": doc.get("content") or {},
+                                    "sync": doc.get("sync") or {}, "cost": doc.get("cost")})
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,12 +21,15 @@ from pydantic import BaseModel
 from reconciler.errors import ConfigError, SpecError, SpecProblem, relative
 from reconciler.model.content import ContentSet
 from reconciler.model.notion import NotionDatabases, Vocabulary
+from reconciler.model.sync import SyncTable
 from reconciler.project.content import load_content
 from reconciler.project.config import CONFIG_PATHS, Config, config_paths
 from reconciler.project.documents import DatabaseDoc, VocabularyDoc, explain_error
 from reconciler.project.checks import check_databases, check_vocabulary
 from reconciler.project.resolve import resolve_notion, resolve_vocabulary
-from reconciler.project.supabase import load_supabase, read_table_docs
+from reconciler.model.postgres_objects import SchemaObjects
+from reconciler.project.supabase import load_supabase_spec, read_spec_docs
+from reconciler.project.sync import load_sync
 from reconciler.project.yaml import Loaded, environment, load_yaml, validate
 
 D = TypeVar("D", bound=BaseModel)
@@ -44,9 +47,12 @@ class Project:
 
     `files` are the absolute paths of every spec file read; `spec_hash` is
     `"sha256:<hex>"` over their sorted (relative path, bytes), recorded in plan headers.
-    `supabase` is filled by the Supabase loader (see `_load_supabase`). `content` holds one
-    `ContentSet` per `content:` section (`project.content`), in file order, and `notion` already
-    carries the values of additive vocabularies that the content uses.
+    `supabase` (tables) and `supabase_objects` (enum types, extensions, sequences, views,
+    functions, default privileges) are filled by the Supabase loader (`project.supabase`);
+    `locations` says where each Supabase resource is declared (`{address: "file:line:col"}`).
+    `content` holds one `ContentSet` per `content:` section (`project.content`), in file order,
+    and `notion` already carries the values of additive vocabularies that the content uses.
+    `sync` holds the mirrored tables kept in step with their Notion databases (`project.sync`).
     """
 
     root: Path
@@ -57,6 +63,9 @@ class Project:
     spec_hash: str
     supabase: tuple = ()
     content: tuple[ContentSet, ...] = ()
+    sync: tuple[SyncTable, ...] = ()
+    supabase_objects: SchemaObjects = SchemaObjects()
+    locations: Mapping[str, str] = field(default_factory=dict)
 
 
 def find_root(start: Path) -> Path:
@@ -118,21 +127,26 @@ def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
         problems += check_vocabulary(item)
     problems += check_databases(dbs, db_names, vocab_names, config)
     notion = _resolve_or_none(dbs, vocabs, config, partial=bool(problems))
-    table_docs = read_table_docs(root, env)
-    supabase, more = load_supabase(root, env, notion or NotionDatabases(), table_docs)
+    spec_docs = read_spec_docs(root, env)
+    spec, more = load_supabase_spec(root, env, notion or NotionDatabases(), spec_docs)
+    supabase = spec.tables
     problems += [p for p in more if notion is not None or not p.message.startswith("mirror:")]
     if problems:
         notion = None
     content: tuple[ContentSet, ...] = ()
+    sync: tuple[SyncTable, ...] = ()
     if not problems:
-        content, notion, problems = load_content(root, dbs, notion, supabase, table_docs[0])
+        content, notion, problems = load_content(root, dbs, notion, supabase, spec_docs[0])
+        sync, more = load_sync(root, spec_docs[0], supabase, notion, dbs, env)
+        problems += more
     if problems:
         raise SpecError(problems)
     vocabularies = {k: resolve_vocabulary(k, v.doc) for k, v in vocabs.items()}
     return Project(root=root, config=config, notion=notion,
                      vocabularies=tuple(vocabularies.values()), files=tuple(files),
                      spec_hash=compute_spec_hash(root, files), supabase=supabase,
-                     content=content)
+                     content=content, sync=sync, supabase_objects=spec.objects,
+                     locations=spec.locations)
 
 
 def _resolve_or_none(dbs, vocabs, config, *, partial: bool) -> NotionDatabases | None:

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from reconciler.model.changes import ROW_KINDS
 from reconciler.render.fields import field_changes, fmt
+
+from reconciler.render.sync_view import sync_view
 
 SYMBOLS = {"create": "+", "update": "~", "rename": ">", "delete": "-", "archive": "-",
            "manual": "!", "no-op": " "}
@@ -88,8 +91,7 @@ def _brief(data: dict[str, Any]) -> list[dict[str, str]]:
 
 def change_view(change: dict[str, Any]) -> dict[str, Any]:
     action = change["action"]
-    is_row = "values" in (change.get("after") or {}) or \
-        change["kind"] in ("archive_page", "delete_row")
+    is_row = change["kind"] in ROW_KINDS
     shown = change.get("after") if action != "delete" else change.get("before")
     return {
         "address": change["address"], "action": action, "kind": change["kind"], "is_row": is_row,
@@ -107,11 +109,19 @@ def change_view(change: dict[str, Any]) -> dict[str, Any]:
         field_changes(change.get("before"), change.get("after"))
         if action in ("update", "rename", "manual") else [],
         "lagging": list(change.get("lagging") or []),
+        "lint": lint_view(change),
         "sql": list(change.get("sql") or []),
         "sql_brief": _sql_brief(list(change.get("sql") or []))[0],
         "sql_more": _sql_brief(list(change.get("sql") or []))[1],
         "requests": [_request_line(r) for r in change.get("requests") or []],
     }
+
+
+def lint_view(change: dict[str, Any]) -> list[dict[str, Any]]:
+    """A change's analyzer findings: `[{"code", "severity", "message", "address"}]`."""
+    return [{"code": d["code"], "severity": d.get("severity", "warning"),
+             "message": d["message"], "address": change["address"]}
+            for d in change.get("lint") or []]
 
 
 def _request_line(request: dict[str, Any]) -> str:
@@ -188,12 +198,13 @@ def plan_view(doc: dict[str, Any]) -> dict[str, Any]:
     changes = [change_view(c) for c in doc.get("changes", [])]
     attention, attention_rows = _attention(changes)
     content = content_view(doc.get("content", {}))
-    return {
+    return {"sync": sync_view(doc) if doc.get("sync") else None,
         "header": doc.get("header", {}), "summary": doc.get("summary", {}),
         "digest": doc.get("digest", ""), "total": len(changes), "changes": changes,
         "attention": attention, "attention_rows": attention_rows,
         "attention_count": len(attention) + sum(r["n"] for r in attention_rows),
         "shown": _shown_in_text(changes), "content": content,
+        "lint": [d for c in changes for d in c["lint"]],
         "lag": [dict(item, target=c["target"]) for c in content for item in c["lag"]],
         "groups": _groups(changes),
     }

@@ -28,7 +28,7 @@ def test_status_after_apply_counts_rows_and_names_the_last_apply(applied_bundle)
     assert modules["last_apply"] and not modules["lag"] and not modules["deferred"]
     sot = status["supabase.public.sot_entries"]
     assert sot["rows"] == 4 and sot["latest_edit"] and sot["in_sync"]
-    assert status["notion.master_tasks"]["rows"] == 0
+    assert status["notion.master_tasks"]["rows"] == 2  # the sync's example rows (content/sync)
     assert status["_"]["backends"]["notion"].startswith("local Notion")
     assert (root / ".reconciler" / "ledger.ndjson").read_text() == before  # read-only
     text = cli("status", "--dir", str(root), env=env).output

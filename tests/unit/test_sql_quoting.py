@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from psycopg import sql
 
-from reconciler.project.supabase import sql_identifier, sql_literal
+from reconciler.project.supabase_checks import sql_identifier, sql_literal
 
 
 @given(st.text())

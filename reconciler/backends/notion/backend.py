@@ -17,7 +17,7 @@ from typing import Any
 
 from notion_client import APIResponseError
 
-from reconciler.backends.base import Diff, Live, Report
+from reconciler.backends.base import Diff, Known, Live, Report
 from reconciler.backends.notion.client import NotionConnection, integration_identity
 from reconciler.backends.notion.compile import CompileContext, compile_changes
 from reconciler.backends.notion.execute import NotionExecutor
@@ -55,6 +55,8 @@ class NotionBackend:
 
     root = "notion"
     row_noun = "page"
+    #: The Notion side of a sync reads from the watermark the Postgres side keeps.
+    reads_after = ("supabase",)
 
     def __init__(self, project_root: Path, connection: NotionConnection, state: State,
                  parent_page_id: str | None):
@@ -99,9 +101,11 @@ class NotionBackend:
                 "properties": props}))
         return project.notion.model_copy(update={"databases": tuple(databases)})
 
-    def read(self, project: Any, *, since: str | None = None, check: bool = False) -> Live:
-        """Databases, content rows and people of the project, and who the integration is
-        (`client.integration_identity`, one call). Raises `ReadError`.
+    def read(self, project: Any, *, since: str | None = None, check: bool = False,
+             earlier: Any = None) -> Live:
+        """Databases, content rows and people of the project, who the integration is
+        (`client.integration_identity`, one call), and the Notion side of each synced table
+        (`sync_read`; `earlier["supabase"]` is the Postgres read). Raises `ReadError`.
 
         With `check` (apply's stale check) and the snapshots of the last full read at hand, the
         rows are read incrementally: one `last_edited_time` query per content set for the pages
@@ -128,6 +132,12 @@ class NotionBackend:
             live.rows[content.address] = rows
             live.fingerprints[content.address + ".content"] = print_
         live.model.people = people_ids(self.client, sets, desired)
+        if getattr(project, "sync", ()):
+            from reconciler.backends.notion.sync_read import read_sync
+
+            postgres = (earlier or {}).get("supabase")
+            live.sync = read_sync(self.client, project.sync, found.databases,
+                                  postgres.sync if postgres is not None else {})
         if sets and since is None:
             self.state.content_watermark = started
             self.save_state()
@@ -240,10 +250,11 @@ class NotionBackend:
         content = {c.address.split(".", 1)[1]: c for c in self.content_sets(project)}
         return compile_changes(changes, CompileContext(model.desired, model.databases, content))
 
-    def executor(self, live: Live) -> "NotionRun":
+    def executor(self, live: Live, known: Known | None = None) -> "NotionRun":
         bucket = self.connection.bucket
         return NotionRun(NotionExecutor(self.client, live.model.databases, self.notion_state,
-                                        self.save_state, rate=bucket.rate if bucket else None))
+                                        self.save_state, known,
+                                        rate=bucket.rate if bucket else None))
 
 
 class NotionRun:

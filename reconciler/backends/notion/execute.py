@@ -28,6 +28,7 @@ from typing import Any
 from notion_client import APIResponseError
 
 from reconciler.addresses import parse
+from reconciler.backends.base import Known
 from reconciler.backends.notion.convert import value_to_api
 from reconciler.backends.notion.discover import find_database
 from reconciler.backends.notion.inflight import CEILING, InFlight
@@ -50,13 +51,15 @@ class NotionExecutor:
     target's part of `.reconciler/state.json` and `save_state()` writes it."""
 
     def __init__(self, client, live: NotionDatabases, state: NotionState,
-                 save_state: Callable[[], None], *, rate: float | None = None):
+                 save_state: Callable[[], None], known: Known | None = None, *,
+                 rate: float | None = None):
         self.client = client
         self.in_flight = InFlight(rate)
         self.state = state
         self.save_state = save_state
         self.schemas: dict[str, Database] = {d.name: d for d in live.databases}
-        self.pages: dict[str, str] = {}
+        self.known = known or Known()
+        self.pages: dict[str, str] = self.known.pages  # shared: Postgres steps read them too
         #: page address → (hash written, fields deferred) by pass one, for its pass-two step
         self.written: dict[str, tuple[str | None, list[str]]] = {}
         self.applied = 0
@@ -222,7 +225,7 @@ class NotionExecutor:
                 page = create_exactly_once(lambda: self._send(step, body),
                                            lambda: self._find_page(step))
                 page_id = page["id"]
-                with self._lock:
+                with self.known.lock:
                     self.pages[address] = page_id
             elif properties:
                 self._send(step, body)
@@ -259,10 +262,12 @@ class NotionExecutor:
         return self.resolve(properties), deferred, written
 
     def _find_page(self, step: PageStep) -> dict | None:
-        """The page whose key property holds `step.key`, if a create did commit after all."""
+        """The page whose key property holds `step.key`, if a create did commit after all; a
+        page without a key (created by a sync) is the one created in the last minutes that holds
+        its values."""
         prop = self.schemas[step.database].properties_by_name().get(step.key_property)
         if prop is None:
-            return None
+            return self._find_by_values(step)
         kind = {"title": "title", "rich_text": "rich_text", "number": "number",
                 "select": "select", "url": "url", "email": "email"}.get(prop.type, "rich_text")
         value: Any = float(step.key) if kind == "number" else step.key
@@ -271,6 +276,22 @@ class NotionExecutor:
             filter={"property": step.key_property, kind: {"equals": value}}, page_size=2)
         results = found.get("results", [])
         return {"id": results[0]["id"]} if results else None
+
+    def _find_by_values(self, step: PageStep) -> dict | None:
+        from reconciler.backends.notion.sync_read import find_created_page
+        from reconciler.diff.content import comparable
+
+        if not step.values:
+            return None
+        types = self.schemas[step.database].properties_by_name()
+
+        def same(name: str, live: Any, wanted: Any) -> bool:
+            kind = types[name].type if name in types else ""
+            return comparable(kind, live) == comparable(kind, wanted)
+
+        return find_created_page(self.client, self.resolve(step.body["parent"]["data_source_id"]),
+                                 {k: v for k, v in step.values.items()
+                                  if not _names_pages_of_this_run(v)}, same)
 
     def _relate(self, step: RelateStep, report: Report) -> None:
         """One page's waiting relations in one request, with the desired hash when the page is
@@ -303,3 +324,8 @@ class NotionExecutor:
         report(address, "deferred" if deferred else "applied", page_id=page_id,
                deferred=deferred, **hashes,
                **({"reason": "a related row does not exist"} if waiting else {}))
+
+
+def _names_pages_of_this_run(value: Any) -> bool:
+    """A relation value naming pages by key (`{"key": k}`), written in pass two."""
+    return isinstance(value, (list, tuple)) and any(isinstance(v, dict) for v in value)

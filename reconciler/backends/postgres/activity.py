@@ -15,6 +15,7 @@ from datetime import datetime
 
 import psycopg
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 TABLE = "sync_activity"
 #: Column → type, in table order (id first; `finished_at` defaults to the insert time).
@@ -31,6 +32,7 @@ COLUMNS: dict[str, str] = {
     "error_message": "text",
     "started_at": "timestamptz",
     "finished_at": "timestamptz DEFAULT now()",
+    "details": "jsonb",
 }
 #: Outcome names accepted in `record_run(counts=…)`, with or without the `rows_` prefix.
 OUTCOMES = ("created", "updated", "deleted", "unchanged", "deferred")
@@ -53,11 +55,13 @@ def ensure_activity_table(conn: psycopg.Connection, schema: str = "public") -> N
 
 def record_run(conn: psycopg.Connection, *, run_id: str, target: str, counts: Mapping[str, int],
                status: str, error: str | None, started_at: datetime,
-               sync_type: str = "content", schema: str = "public") -> None:
+               sync_type: str = "content", schema: str = "public",
+               details: object = None) -> None:
     """Insert one `sync_activity` row for `target` (an address such as
     `supabase.public.sot_entries` or `notion.lukhas_modules`). `counts` maps outcomes
     (`OUTCOMES`, optionally `rows_`-prefixed) to numbers; missing ones are 0. `finished_at` is
-    the server's `now()` (the transaction's start time). Does not commit: after a failed run,
+    the server's `now()` (the transaction's start time). `details` (JSON data, e.g. every row
+    and field a sync moved) goes into the `details` column. Does not commit: after a failed run,
     call it in a new transaction (the failed one was rolled back). Raises ValueError for an
     unknown outcome, a negative count, a run_id that is not a UUID or a naive `started_at`."""
     numbers = dict.fromkeys(OUTCOMES, 0)
@@ -72,7 +76,8 @@ def record_run(conn: psycopg.Connection, *, run_id: str, target: str, counts: Ma
         raise ValueError("started_at must be timezone-aware")
     values = {"run_id": uuid.UUID(str(run_id)), "target": target, "sync_type": sync_type,
               **{f"rows_{k}": v for k, v in numbers.items()},
-              "status": status, "error_message": error, "started_at": started_at}
+              "status": status, "error_message": error, "started_at": started_at,
+              "details": Jsonb(details) if details is not None else None}
     conn.execute(sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
         sql.Identifier(schema, TABLE), sql.SQL(", ").join(map(sql.Identifier, values)),
         sql.SQL(", ").join(sql.Placeholder() * len(values))), list(values.values()))

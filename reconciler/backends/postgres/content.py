@@ -119,7 +119,7 @@ def write_rows(conn: psycopg.Connection, table: Table, key: str,
     live = live_columns(conn, table)
 
     def fail(message: str) -> ApplyError:
-        return ApplyError(message, applied=0, address=table.address)
+        return ApplyError(message, address=table.address)
 
     if not live:
         raise fail("table does not exist")

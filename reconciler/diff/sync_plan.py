@@ -1,0 +1,95 @@
+"""The two-way sync as the plan builder and the apply runner use it: a differ over two backends'
+reads, and the check of a plan's sync changes against a fresh read. Pure.
+
+`plan_sync(project, reads, prune)` gathers each synced table's sides from the reads (the Notion
+backend's `Live.sync` and the Postgres backend's, by table address) and runs `diff.sync`.
+`stale_sync(changes, project, reads)` names the sync changes whose target was edited after the
+plan was made (point 5 of issue 11: reported as stale and not overwritten): a page or row the
+fresh read holds with values other than the ones the plan saw, a row inserted or linked
+meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from reconciler.diff import sync_values as sv
+from reconciler.diff.sync import SyncDiff, SyncInput, diff_sync
+from reconciler.model.changes import (ArchivePage, ChangeBase, CreatePage, InsertRow, UpdatePage,
+                                      UpdateRow)
+from reconciler.model.sync import NotionSide, PostgresSide, SyncTable
+
+
+def sync_inputs(project: Any, reads: Mapping[str, Any]) -> list[SyncInput]:
+    """Each synced table with the two sides the backends read for it."""
+    notion = getattr(reads.get("notion"), "sync", {}) or {}
+    postgres = getattr(reads.get("supabase"), "sync", {}) or {}
+    return [SyncInput(t, notion.get(t.address) or NotionSide(),
+                      postgres.get(t.address) or PostgresSide())
+            for t in getattr(project, "sync", ())]
+
+
+def plan_sync(project: Any, reads: Mapping[str, Any], *, prune: bool = False) -> SyncDiff:
+    """The sync changes, summaries and problems of the project (`diff.sync.diff_sync`)."""
+    inputs = sync_inputs(project, reads)
+    if not inputs:
+        return SyncDiff()
+    check = next((i.supabase.check_value for i in inputs if i.supabase.check_value), None)
+    return diff_sync(inputs, prune=prune, check_column=check or (lambda v, t: v))
+
+
+def stale_sync(changes: Sequence[ChangeBase], project: Any, reads: Mapping[str, Any]
+               ) -> dict[str, str]:
+    """Address → why, for each sync change whose target changed since the plan read it."""
+    inputs = {i.table.address: i for i in sync_inputs(project, reads)}
+    by_db = {i.table.database: i for i in inputs.values()}
+    out = {}
+    for change in changes:
+        if getattr(change, "sync", None) is None:
+            continue
+        item = by_db.get(getattr(change, "database", "")) or \
+            inputs.get(getattr(getattr(change, "table", None), "address", ""))
+        why = _stale(change, item) if item is not None else None
+        if why:
+            out[change.address] = why
+    return out
+
+
+def _stale(change: ChangeBase, item: SyncInput) -> str | None:
+    table, n, s = item.table, item.notion, item.supabase
+    if isinstance(change, (UpdatePage, ArchivePage)):
+        page = n.pages.get(change.before.id or "")
+        if page is None:
+            return "trashed in Notion after the plan" if change.before.id in n.trashed else None
+        if isinstance(change, ArchivePage):
+            return None
+        return "edited in Notion after the plan" if _differs(
+            table, change.before.values, page.values, notion=True) else None
+    if isinstance(change, UpdateRow):
+        row = s.rows.get(change.before.key or "")
+        if row is None:
+            return None if change.before.key in s.keys else "deleted in Supabase after the plan"
+        return "edited in Supabase after the plan" if _differs(
+            table, change.before.values, row.values, notion=False) else None
+    if isinstance(change, InsertRow):
+        page = change.after.values.get("notion_page_id")
+        if change.after.key in s.keys or (isinstance(page, str) and page in s.keys.values()):
+            return "a row for this page was inserted in Supabase after the plan"
+    if isinstance(change, CreatePage) and change.sync.source.startswith(table.address):
+        row = change.after.key or ""
+        if s.keys.get(row):
+            return "the row was linked to a page after the plan"
+    return None
+
+
+def _differs(table: SyncTable, planned: Mapping[str, Any], now: Mapping[str, Any], *,
+             notion: bool) -> bool:
+    for name, value in planned.items():
+        f = next((f for f in table.fields if name == (f.property if notion else f.column)), None)
+        if f is None:
+            continue
+        convert = sv.from_notion if notion else sv.from_supabase
+        if convert(f, value) != convert(f, now.get(name)):
+            return True
+    return False

@@ -1,0 +1,101 @@
+"""What one synced table's diff needs of the others. Pure.
+
+`World.of(inputs)` gathers, over every synced table: the page ids each database is known to hold,
+the page ids each mirrored table's rows hold, and where each seed row stands (present: its page
+id; not yet: a reference to the page the plan creates for it), so relations between synced
+tables and between seed rows resolve across tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler import addresses
+from reconciler.diff import sync_values as sv
+from reconciler.model.sync import NotionSide, PostgresSide, SeedRow, SyncTable
+
+
+@dataclass
+class SyncInput:
+    table: SyncTable
+    notion: NotionSide
+    supabase: PostgresSide
+
+
+@dataclass
+class World:
+    """What one table needs of the others: the page ids each database is known to hold (its
+    pages read and its base), the page ids each mirrored table's rows hold, and where each seed
+    stands (`seeds[database][key]`: a page id, or a reference to the page a plan creates)."""
+
+    pages: dict[str, set[str]] = field(default_factory=dict)
+    rows: dict[str, set[str]] = field(default_factory=dict)
+    synced: set[str] = field(default_factory=set)
+    seeds: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, inputs: Sequence[SyncInput]) -> "World":
+        world = cls()
+        for item in inputs:
+            db = item.table.database
+            base = [b for b in item.supabase.base if b.page]
+            world.synced.add(db)
+            world.pages[db] = set(item.notion.pages) | {b.page for b in base} | \
+                {p for p in item.supabase.keys.values() if p}
+            world.pages[db] -= item.notion.trashed
+            world.rows[db] = {p for p in item.supabase.keys.values() if p}
+            world.seeds[db] = _seed_places(item)
+        return world
+
+
+def _seed_places(item: SyncInput) -> dict[str, Any]:
+    """Seed key → the page id of a seed row already present, or a reference to the page the
+    plan will create for it."""
+    table, places = item.table, {}
+    marked = {b.seed: b.page for b in item.supabase.base if b.seed}
+    for seed in table.seeds:
+        page = marked.get(f"{seed.side}:{seed.key}") or _live_page_with_key(item, seed)
+        places[seed.key] = page or sv.ref(seed_address(table, seed.key))
+    return places
+
+
+def seed_address(table: SyncTable, key: str) -> str:
+    return addresses.child(f"notion.{table.database}", "page", key)
+
+
+def _live_page_with_key(item: SyncInput, seed: SeedRow) -> str | None:
+    """The page of a live row holding the seed's key: a page whose key property, or a row whose
+    key column, has it."""
+    table = item.table
+    prop = key_property(table, seed.side)
+    column = key_column(table, seed.side)
+    for page in item.notion.pages.values():
+        if prop and key_text(page.values.get(prop)) == seed.key:
+            return page.id
+    for row in item.supabase.rows.values():
+        if column and key_text(row.values.get(column)) == seed.key and row.page:
+            return row.page
+    return None
+
+
+def key_property(table: SyncTable, side: str) -> str | None:
+    name = table.seed_keys.get(side)
+    f = next((f for f in table.fields if name in (f.property, f.column)), None)
+    return f.property if f else None
+
+
+def key_column(table: SyncTable, side: str) -> str | None:
+    name = table.seed_keys.get(side)
+    f = next((f for f in table.fields if name in (f.property, f.column)), None)
+    return f.column if f else None
+
+
+def key_text(value: Any) -> str | None:
+    """A key field's value as the text seed keys are compared with (`12` for `12.0`)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
