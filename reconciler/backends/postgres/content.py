@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from reconciler.backends.postgres.staging import insert_from, stage, update_from
+from reconciler.backends.postgres.staging import Groups, write_groups
 from reconciler.backends.postgres.values import column_writer, parse_type, to_normal
 from reconciler.digests import digest_text
 from reconciler.errors import ApplyError, ReadError
@@ -136,7 +136,7 @@ def write_rows(conn: psycopg.Connection, table: Table, key: str,
     written = 0
     try:
         if inserts or changes:
-            written += _staged(conn, table, key, inserts, changes)
+            written += write_groups(conn, _ident(table), key, inserts, changes)
         if deletes:
             keys = [_key_param(k, writers.get(key) or column_writer(live[key][0]), live[key][0])
                     for k in deletes]
@@ -148,9 +148,6 @@ def write_rows(conn: psycopg.Connection, table: Table, key: str,
     except psycopg.Error as exc:
         raise fail(f"{str(exc).splitlines()[0]} (the transaction was rolled back)") from exc
     return written
-
-
-Groups = dict[tuple[str, ...], list[list[Any]]]
 
 
 def _grouped(rows: Sequence[Mapping[str, Any]], key: str, live: dict[str, tuple[str, bool]],
@@ -184,29 +181,6 @@ def _grouped(rows: Sequence[Mapping[str, Any]], key: str, live: dict[str, tuple[
             raise fail(f"row {shown!r}: {exc}") from None
         groups.setdefault(columns, []).append(values)
     return groups
-
-
-def _staged(conn: psycopg.Connection, table: Table, key: str, inserts: Groups,
-            changes: Groups) -> int:
-    """Every group into one staging table (one COPY), then one statement per group."""
-    ordered = [(insert_from, columns, rows) for columns, rows in inserts.items()]
-    ordered += [(update_from, columns, rows) for columns, rows in changes.items()]
-    everything = list(dict.fromkeys(c for _, columns, _ in ordered for c in columns))
-    where = {c: i for i, c in enumerate(everything)}
-
-    def lines():
-        for group, (_, columns, rows) in enumerate(ordered):
-            spots = [where[c] for c in columns]
-            for values in rows:
-                line: list[Any] = [None] * (len(everything) + 1)
-                for spot, value in zip(spots, values):
-                    line[spot] = value
-                line[-1] = group
-                yield line
-
-    staged = stage(conn, _ident(table), everything, lines())
-    return sum(move(conn, _ident(table), staged, key, columns, group)
-               for group, (move, columns, _) in enumerate(ordered))
 
 
 def _key_param(text: str, writer, pg_type: str) -> Any:
