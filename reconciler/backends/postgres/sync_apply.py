@@ -12,9 +12,8 @@ go through a staging table filled by one `COPY` and are written by one `INSERT �
 `UPDATE … FROM` per set of columns the rows set (`staging.write_groups`, content's path too);
 deletes are one `DELETE … = ANY`; page ids of pages created by this apply (`Known.pages`) are
 written back to their rows in one `UPDATE`; join tables get one `DELETE` and one `INSERT`; the
-base rows whose changes were all carried out,
-the watermarks and one `reconciler.sync_activity` row (every row and field moved) follow. So
-writing N rows costs a constant number of statements per table, never one per row.
+base rows whose changes were all carried out, the watermarks and one `reconciler.sync_activity`
+row (every row and field moved) follow. So writing N rows costs a constant number of statements per table, never one per row.
 """
 
 from __future__ import annotations
