@@ -13,7 +13,8 @@ go through a staging table filled by one `COPY` and are written by one `INSERT â
 deletes are one `DELETE â€¦ = ANY`; page ids of pages created by this apply (`Known.pages`) are
 written back to their rows in one `UPDATE`; join tables get one `DELETE` and one `INSERT`; the
 base rows whose changes were all carried out, the watermarks and one `reconciler.sync_activity`
-row (every row and field moved) follow. So writing N rows costs a constant number of statements per table, never one per row.
+row (every row and field moved) follow. So writing N rows costs a constant number of statements
+per table, never one per row.
 """
 
 from __future__ import annotations
