@@ -1,5 +1,5 @@
 """The plan at N rows (issue 15): seconds, CPU seconds and peak memory (the process's peak
-resident set, `getrusage`) of a converged plan of N rows on the local Notion, and of a first plan
+resident set, `VmHWM`) of a converged plan of N rows on the local Notion, and of a first plan
 (every row to create), each in a process of its own so the peak is the plan's.
 
 The converged rows are built by `projects.converged_notion_project` (straight into the local
@@ -26,6 +26,18 @@ for _name in ("NOTION_TOKEN", "NOTION_API_KEY", "NOTION_BASE_URL", "DATABASE_URL
     os.environ.pop(_name, None)
 
 
+def _peak_mb() -> float:
+    """This process's peak resident set in MB: `VmHWM` (reset by exec, unlike `ru_maxrss`,
+    which a child started by a large parent inherits), else `getrusage`."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _plan(root: Path) -> dict[str, float]:
     from reconciler.project.loader import load_project
     from reconciler.session import Session
@@ -34,7 +46,7 @@ def _plan(root: Path) -> dict[str, float]:
     with Session(load_project(root, {}), {}) as session:
         plan = session.plan()
     return {"seconds": time.perf_counter() - start, "cpu": time.process_time() - cpu,
-            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_mb": _peak_mb(),
             "changes": len(plan.changes)}
 
 
