@@ -20,6 +20,10 @@ from tests.applied_example import AppliedExample, build_applied_example
 from tests.databases import clone_database, drop_deferred, embedded_server_folder, fresh_database
 
 REPO = Path(__file__).resolve().parents[1]
+#: The tests run as on a developer's machine, in CI too: each test project makes its own digest
+#: key in its `.reconciler/` (CI refuses to make one: `reconciler.digest_key`); the tests of that
+#: rule set `CI` themselves.
+os.environ.pop("CI", None)
 
 
 @pytest.fixture(scope="session")
@@ -87,6 +91,17 @@ def make_database(key: str = "tasks", *props: Property, **fields) -> Database:
         props = (Property(name="Name", type="title", id="title"),) + props
     fields.setdefault("title", key.replace("_", " ").title())
     return Database(name=key, properties=tuple(props), **fields)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redactions() -> Iterator[None]:
+    """Each test starts with no sensitive value remembered (`reconciler.redact` is process-wide:
+    what one test's project held must not mask another test's messages)."""
+    from reconciler import redact
+
+    redact.forget_all()
+    yield
+    redact.forget_all()
 
 
 @pytest.fixture

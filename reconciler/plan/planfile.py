@@ -58,14 +58,16 @@ def _sorted(value: Any) -> Any:
 #: Fields of a model class that a plan file leaves out: the spec's bookkeeping (how to diff,
 #: not what to write) and what only the live reader knows.
 _LEFT_OUT: dict[type, frozenset[str]] = {
-    Property: frozenset({"renamed_from", "options_mode"}),
+    Property: frozenset({"renamed_from", "options_mode", "sensitive"}),
     SelectOption: frozenset({"default_color"}),
-    Column: frozenset({"renamed_from"}),
+    Column: frozenset({"renamed_from", "sensitive"}),
     Table: frozenset({"renamed_from", "mirror", "primary_key_name"}),
 }
 #: Model classes whose unset (None) fields a plan file leaves out (with Notion's small shapes in
 #: `model.changes`, as the API's own objects do).
 _SPARSE: tuple[type, ...] = (Property, SelectOption, Constraint, RowState)
+#: The marks of personal data (`plan.seal`): written only when set.
+_QUIET: frozenset[str] = frozenset({"sensitive", "sensitive_key", "sensitive_seed", "sealed"})
 
 
 def _data(value: Any, sparse: bool = False) -> Any:
@@ -76,7 +78,8 @@ def _data(value: Any, sparse: bool = False) -> Any:
             type(value).__module__ == "reconciler.model.changes"
         left_out = next((v for k, v in _LEFT_OUT.items() if isinstance(value, k)), frozenset())
         out = {name: _data(getattr(value, name), sparse) for name in type(value).model_fields
-               if name not in left_out and not (sparse and getattr(value, name) is None)}
+               if name not in left_out and not (sparse and getattr(value, name) is None)
+               and not (name in _QUIET and not getattr(value, name))}
         if isinstance(value, Property) and not out.get("options"):
             out.pop("options", None)
         return out

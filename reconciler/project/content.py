@@ -136,8 +136,20 @@ def _content_set(root: Path, target: Target
     problems += more
     line, _ = target.item.yaml.locate(("content",))
     content = ContentSet(address=target.address, key=target.doc.key, hash_field=target.doc.hash,
-                         rows=tuple(rows), spec=f"{target.item.file}:{line}")
+                         rows=tuple(rows), spec=f"{target.item.file}:{line}",
+                         sensitive=sensitive_fields(target))
     return (None if problems else content), problems, added, spots
+
+
+def sensitive_fields(target: Target) -> tuple[str, ...]:
+    """The fields of `target`'s rows that are personal data: all of them (but the hash) for a
+    `content:` declared `sensitive: true`, else those of sensitive properties or columns."""
+    if target.doc.sensitive:
+        return tuple(sorted(n for n in target.types if n != target.doc.hash))
+    if target.notion:
+        return tuple(sorted(n for n, p in target.notion.items() if p.sensitive))
+    columns = target.table.columns if target.table is not None else ()
+    return tuple(sorted(c.name for c in columns if c.sensitive))
 
 
 def check_fields(target: Target) -> list[SpecProblem]:

@@ -18,9 +18,12 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from reconciler import redact
+from reconciler.digest_key import load_digest_key
 from reconciler.errors import ConfigError, SpecError, SpecProblem, relative
 from reconciler.model.content import ContentSet
 from reconciler.model.notion import NotionDatabases, Vocabulary
+from reconciler.model.sensitive import Sealer
 from reconciler.model.sync import SyncTable
 from reconciler.project.content import load_content
 from reconciler.project.config import CONFIG_PATHS, Config, config_paths
@@ -49,7 +52,9 @@ class Project:
     `supabase` is filled by the Supabase loader (see `_load_supabase`). `content` holds one
     `ContentSet` per `content:` section (`project.content`), in file order, and `notion` already
     carries the values of additive vocabularies that the content uses. `sync` holds the mirrored
-    tables kept in step with their Notion databases (`project.sync`).
+    tables kept in step with their Notion databases (`project.sync`). `sealer` digests its
+    sensitive values under the project's digest key (`model.sensitive`, `digest_key`), read or
+    made the first time a digest is needed.
     """
 
     root: Path
@@ -61,6 +66,7 @@ class Project:
     supabase: tuple = ()
     content: tuple[ContentSet, ...] = ()
     sync: tuple[SyncTable, ...] = ()
+    sealer: Sealer | None = None
 
 
 def find_root(start: Path) -> Path:
@@ -136,10 +142,24 @@ def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
     if problems:
         raise SpecError(problems)
     vocabularies = {k: resolve_vocabulary(k, v.doc) for k, v in vocabs.items()}
+    remember_sensitive(content, sync)
     return Project(root=root, config=config, notion=notion,
                      vocabularies=tuple(vocabularies.values()), files=tuple(files),
                      spec_hash=compute_spec_hash(root, files), supabase=supabase,
-                     content=content, sync=sync)
+                     content=content, sync=sync,
+                     sealer=Sealer(lambda: load_digest_key(root, env), remember=redact.remember))
+
+
+def remember_sensitive(content: tuple[ContentSet, ...], sync: tuple[SyncTable, ...]) -> None:
+    """Tell `redact` the sensitive values the content sources and seeds hold, so a message
+    that would quote one masks it instead."""
+    for item in content:
+        for row in item.rows:
+            redact.remember([v for f, v in row.values.items() if f in item.sensitive])
+    for table in sync:
+        names = {n for f in table.fields if f.sensitive for n in (f.property, f.column)}
+        for seed in table.seeds:
+            redact.remember([v for f, v in seed.values.items() if f in names])
 
 
 def _resolve_or_none(dbs, vocabs, config, *, partial: bool) -> NotionDatabases | None:

@@ -136,7 +136,8 @@ def _field(sync: SyncDoc, prop: Property, name: str, column_type: str, column: A
         nullable=column.nullable if column is not None else True,
         options=tuple(o.name for o in prop.options) if closed else None,
         values=tuple(declared.values) if declared is not None and declared.values else None,
-        relation=related, single=column_type == "uuid", join=join)
+        relation=related, single=column_type == "uuid", join=join,
+        sensitive=prop.sensitive or bool(column is not None and column.sensitive))
 
 
 def _join(item: Loaded[TableDoc], prop: Property, name: str, table: Table,

@@ -24,6 +24,7 @@ from reconciler.errors import PlanError
 from reconciler.model.changes import ChangeBase, DeleteRow, InsertRow, Phase, UpdateRow
 from reconciler.model.content import ContentSet, LiveRow, rows_fingerprint
 from reconciler.model.postgres import Table, TableRef
+from reconciler.model.sensitive import row_namer
 from reconciler.progress import report
 
 
@@ -99,7 +100,8 @@ class PostgresBackend:
                                remove_is_destructive=True)
             schema = ContentSchema(
                 spell, field_types={c.name: c.type for c in desired.columns} if desired else {},
-                live_fields=frozenset(c.name for c in have.columns) if have else None)
+                live_fields=frozenset(c.name for c in have.columns) if have else None,
+                row_name=row_namer(getattr(project, "sealer", None), content.address, content.sensitive_key))
             changes, summary = diff_content(content, live.rows.get(content.address, {}), schema,
                                             prune=prune)
             out.changes += changes
