@@ -47,6 +47,22 @@ def open_plan(plan: Plan, project: Any, backends: Sequence[Any], reads: Mapping[
     return opened
 
 
+def reveal_plan(plan: Plan, project: Any, backends: Sequence[Any], reads: Mapping[str, Any]
+                ) -> Plan:
+    """`plan` with every sealed value whose source still holds it read from there (`show
+    --reveal`); a value changed since the plan stays sealed. Raises `DigestKeyError` for a plan
+    sealed under another key."""
+    sealer = getattr(project, "sealer", None)
+    if sealer is None or not any(is_sealed(c) for c in plan.changes):
+        return plan
+    if plan.header.digest_key != sealer.key_id:
+        raise DigestKeyError(plan.header.digest_key, sealer.key_id)
+    prune = any(isinstance(c, (ArchivePage, DeleteRow)) for c in plan.changes)
+    opened = open_changes(plan.changes, fresh_changes(project, backends, reads, prune=prune),
+                          sealer)
+    return plan.model_copy(update={"changes": tuple(opened.changes)})
+
+
 def _sensitive(change: ChangeBase) -> bool:
     rows = [getattr(change, n, None) for n in ("before", "after")]
     return any(isinstance(r, RowState) and r.has_sensitive for r in rows) or \

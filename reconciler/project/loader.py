@@ -142,24 +142,12 @@ def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
     if problems:
         raise SpecError(problems)
     vocabularies = {k: resolve_vocabulary(k, v.doc) for k, v in vocabs.items()}
-    remember_sensitive(content, sync)
     return Project(root=root, config=config, notion=notion,
                      vocabularies=tuple(vocabularies.values()), files=tuple(files),
                      spec_hash=compute_spec_hash(root, files), supabase=supabase,
                      content=content, sync=sync,
                      sealer=Sealer(lambda: load_digest_key(root, env), remember=redact.remember))
 
-
-def remember_sensitive(content: tuple[ContentSet, ...], sync: tuple[SyncTable, ...]) -> None:
-    """Tell `redact` the sensitive values the content sources and seeds hold, so a message
-    that would quote one masks it instead."""
-    for item in content:
-        for row in item.rows:
-            redact.remember([v for f, v in row.values.items() if f in item.sensitive])
-    for table in sync:
-        names = {n for f in table.fields if f.sensitive for n in (f.property, f.column)}
-        for seed in table.seeds:
-            redact.remember([v for f, v in seed.values.items() if f in names])
 
 
 def _resolve_or_none(dbs, vocabs, config, *, partial: bool) -> NotionDatabases | None:

@@ -269,7 +269,8 @@ def _seed_target(item: Loaded[TableDoc], side: str, seed: SeedDoc, synced: SyncT
         return None, problems
     doc = _ContentLike(key=seed.key, source=seed.source)
     target = _SeedTarget(synced.address, item, doc, types,  # type: ignore[arg-type]
-                         notion={p.name: p for p in db.properties} if side == "notion" else {})
+                         notion={p.name: p for p in db.properties} if side == "notion" else {},
+                         sensitive=frozenset(n for n, f in fields.items() if f.sensitive))
     target.relations = frozenset(n for n, f in fields.items() if f.relation and n in specs)
     markdown = seed.source.kind in ("markdown", "markdown_sections")
     for name, spec in seed.source.field_specs().items():  # how each value is read (fields.py)
