@@ -33,6 +33,8 @@ class Session:
         self.state = load_state(project.root)
         self.backends: list[Backend] = open_backends(project, env, self.state)
         self._read: tuple[dict[str, str], Mapping[str, Live]] | None = None
+        #: Things the user should know that are not errors (for the CLI to print).
+        self.notices: list[str] = []
 
     def __enter__(self) -> "Session":
         return self
@@ -52,13 +54,24 @@ class Session:
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
-        """The project lock (`apply.lock`), with its Postgres part when Postgres is a backend.
-        Raises `LockError` when another apply holds it."""
+        """The project lock (`apply.lock`), with its Postgres part when Postgres is a backend,
+        keyed by the project id in `reconciler.yaml`. A project without one locks the whole
+        database; once the locked work has succeeded it gets one written
+        (`project.config.add_project_id`), with a notice to commit it (a failed apply changes
+        no file). Raises `LockError` when another apply holds the lock."""
         from reconciler.apply.lock import project_lock
+        from reconciler.project.config import add_project_id
 
         conn = getattr(self.backend("supabase"), "conn", None)
-        with project_lock(self.project.root, postgres=conn):
+        project_id = self.project.config.project_id
+        with project_lock(self.project.root, postgres=conn, project_id=project_id):
             yield
+            if conn is not None and project_id is None:
+                added = add_project_id(self.project.root)
+                self.notices.append(
+                    f"reconciler.yaml: added project_id {added}. Commit it: applies from clones "
+                    "that share it lock each other out on the database (until then, an apply "
+                    "without it locks every apply on that database).")
 
     def plan(self, *, only: tuple[str, ...] = (), prune: bool = False,
              since: str | None = None) -> Plan:

@@ -93,6 +93,23 @@ def make_database(key: str = "tasks", *props: Property, **fields) -> Database:
     return Database(name=key, properties=tuple(props), **fields)
 
 
+@pytest.fixture(scope="session")
+def dev_database(server_url: str) -> Iterator[str]:
+    """An empty database that plans check their migrations on (the dev database), one per
+    test session: every check runs in a transaction that is rolled back, so it stays empty."""
+    with fresh_database(server_url) as url:
+        yield url
+
+
+@pytest.fixture(autouse=True)
+def _dev_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plans that reach Postgres check migrations on the session's dev database rather than
+    starting an embedded server in each test's project (only when a server is configured, so
+    tests that never touch Postgres start none)."""
+    if os.environ.get("DATABASE_URL") and not os.environ.get("DEV_DATABASE_URL"):
+        monkeypatch.setenv("DEV_DATABASE_URL", request.getfixturevalue("dev_database"))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_redactions() -> Iterator[None]:
     """Each test starts with no sensitive value remembered (`reconciler.redact` is process-wide:
@@ -105,10 +122,13 @@ def _fresh_redactions() -> Iterator[None]:
 
 
 @pytest.fixture
-def example_database(server_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A fresh database for one test, exported as `DATABASE_URL` for the CLI to use."""
+def example_database(server_url: str, dev_database: str,
+                     monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh database for one test, exported as `DATABASE_URL` for the CLI to use (and the
+    session's dev database as `DEV_DATABASE_URL`)."""
     with fresh_database(server_url) as url:
         monkeypatch.setenv("DATABASE_URL", url)
+        monkeypatch.setenv("DEV_DATABASE_URL", dev_database)
         yield url
 
 
@@ -164,8 +184,8 @@ def example_project(tmp_path: Path, example_database: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def applied_example(server_url: str, tmp_path_factory: pytest.TempPathFactory
-                    ) -> Iterator[AppliedExample]:
+def applied_example(server_url: str, dev_database: str,
+                    tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppliedExample]:
     """The bundled example planned (`plan --detailed-exitcode --out`) and applied (`apply <plan>
     --auto-approve`) through the CLI once per test run: a template whose project and database tests never use
     directly (take `applied_project`); tests may read `.plan`, the fresh project's saved plan.
@@ -175,6 +195,7 @@ def applied_example(server_url: str, tmp_path_factory: pytest.TempPathFactory
         try:
             without_real_notion(mp)
             mp.setenv("DATABASE_URL", url)
+            mp.setenv("DEV_DATABASE_URL", dev_database)
             template = build_applied_example(
                 copy_bundled_example(tmp_path_factory.mktemp("applied-example") / "project"),
                 url, server_url)

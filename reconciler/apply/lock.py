@@ -10,14 +10,20 @@ over. A lock held by a live process, or by another host, is only removed by
 `reconciler force-unlock ID` once you are sure that run is gone (Terraform's `force-unlock`).
 
 With a Postgres target the same lock is also taken in the database, so a second apply from
-another machine (with its own `.reconciler/`) is refused too:
+another clone or machine (with its own `.reconciler/`) is refused too. It is keyed by what every
+clone of the project shares: the target database (advisory locks belong to the database they
+are taken in, PostgreSQL docs §9.27.10) and the `project_id` committed in `reconciler.yaml`:
 
-- a session-level advisory lock, `pg_try_advisory_lock(key)` (PostgreSQL docs §9.27.10), where
-  `key` is a stable 64-bit hash of the project root path; the server drops it when the
-  session ends, so it never outlives a dead process;
-- a row in `reconciler.reconciler_lock` (id, owner, operation, started_at), which names the
-  holder to whoever is refused, whatever its project path. The table lives in its own schema
-  `reconciler` so that it is never an "undeclared table" of a schema the spec manages.
+- session-level advisory locks (the server drops them when the session ends, so they never
+  outlive a dead process): with a project id, `pg_try_advisory_lock(key(id))` and a shared
+  `pg_try_advisory_lock_shared(key("*"))`; without one, the exclusive `key("*")`, which covers
+  the whole database. So clones sharing an id exclude each other, projects with different ids
+  apply side by side, and a project without an id excludes every apply on that database;
+- a row in `reconciler.reconciler_lock` (id, owner, operation, started_at, scope: the project
+  id or `*`), inserted with `ON CONFLICT (scope) DO NOTHING` under those locks, naming the
+  holder to whoever is refused. The table lives in its own schema `reconciler` (never an
+  "undeclared table" of a declared schema), created under a transaction-level advisory lock,
+  so two first runs at once cannot race on `CREATE SCHEMA`.
 
 Neither lock holds a secret: the owner is `user@host pid N`.
 """
@@ -48,9 +54,13 @@ if TYPE_CHECKING:
 LOCK_FILE = Path(".reconciler") / "lock.json"
 SCHEMA = "reconciler"
 TABLE = "reconciler_lock"
+#: The scope of a project without a project id: the whole database.
+DATABASE_SCOPE = "*"
 _CREATE = (f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}",
            f"CREATE TABLE IF NOT EXISTS {SCHEMA}.{TABLE} (id text PRIMARY KEY, owner text NOT NULL,"
-           " operation text NOT NULL, started_at text NOT NULL)")
+           " operation text NOT NULL, started_at text NOT NULL, scope text)",
+           f"ALTER TABLE {SCHEMA}.{TABLE} ADD COLUMN IF NOT EXISTS scope text",
+           f"CREATE UNIQUE INDEX IF NOT EXISTS {TABLE}_scope_key ON {SCHEMA}.{TABLE} (scope)")
 
 
 @dataclass(frozen=True)
@@ -82,10 +92,21 @@ class LockInfo:
         return False
 
 
-def lock_key(root: Path) -> int:
-    """A stable signed 64-bit advisory lock key for the project at `root`."""
-    digest = hashlib.sha256(f"reconciler:{Path(root).resolve()}".encode()).digest()
+def lock_key(scope: str | None) -> int:
+    """A stable signed 64-bit advisory lock key for a project id (None: the whole database)."""
+    digest = hashlib.sha256(f"reconciler:{scope or DATABASE_SCOPE}".encode()).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
+
+
+#: Serialises creating the lock table (`pg_advisory_xact_lock`), whatever the project.
+SETUP_KEY = lock_key("reconciler.setup")
+
+
+def advisory_locks(project_id: str | None) -> list[tuple[int, bool]]:
+    """The advisory locks a project takes, as (key, shared)."""
+    if not project_id:
+        return [(lock_key(None), False)]
+    return [(lock_key(None), True), (lock_key(project_id), False)]
 
 
 def new_lock_info(operation: str) -> LockInfo:
@@ -202,44 +223,82 @@ def _idle(conn: "psycopg.Connection") -> None:
         conn.rollback()
 
 
-def _rows(conn: "psycopg.Connection") -> list[LockInfo]:
+def _rows(conn: "psycopg.Connection") -> list[tuple[LockInfo, str]]:
+    """Every lock row with its scope (a row from before scopes existed counts as `*`)."""
     exists = conn.execute("SELECT pg_catalog.to_regclass(%s) IS NOT NULL",
                           [f"{SCHEMA}.{TABLE}"]).fetchone()[0]
     if not exists:
         return []
-    rows = conn.execute(f"SELECT id, owner, operation, started_at FROM {SCHEMA}.{TABLE} "
+    has_scope = conn.execute(
+        "SELECT count(*) FROM pg_catalog.pg_attribute WHERE attrelid = %s::regclass "
+        "AND attname = 'scope' AND NOT attisdropped", [f"{SCHEMA}.{TABLE}"]).fetchone()[0]
+    scope = "coalesce(scope, '*')" if has_scope else "'*'"
+    rows = conn.execute(f"SELECT id, owner, operation, started_at, {scope} FROM {SCHEMA}.{TABLE} "
                         "ORDER BY started_at").fetchall()
-    return [_with_process(LockInfo(*row)) for row in rows]
+    return [(_with_process(LockInfo(*row[:4])), row[4]) for row in rows]
 
 
-def _take_postgres(conn: "psycopg.Connection", key: int, info: LockInfo,
+def _setup(conn: "psycopg.Connection") -> None:
+    """Create the lock table once, serialised so that first runs never race on it."""
+    with conn.transaction():
+        conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(%s)", [SETUP_KEY])
+        for statement in _CREATE:
+            conn.execute(statement)
+
+
+def _try(conn: "psycopg.Connection", keys: list[tuple[int, bool]]) -> list[tuple[int, bool]]:
+    """Take each advisory lock in turn; the ones taken (all of them, or fewer on refusal)."""
+    taken = []
+    for key, shared in keys:
+        fn = "pg_try_advisory_lock_shared" if shared else "pg_try_advisory_lock"
+        if not conn.execute(f"SELECT pg_catalog.{fn}(%s)", [key]).fetchone()[0]:
+            break
+        taken.append((key, shared))
+    return taken
+
+
+def _unlock(conn: "psycopg.Connection", keys: list[tuple[int, bool]]) -> None:
+    for key, shared in keys:
+        fn = "pg_advisory_unlock_shared" if shared else "pg_advisory_unlock"
+        conn.execute(f"SELECT pg_catalog.{fn}(%s)", [key])
+
+
+def _take_postgres(conn: "psycopg.Connection", project_id: str | None, info: LockInfo,
                    on_takeover: Callable[[str], None]) -> None:
     import psycopg
 
+    scope = project_id or DATABASE_SCOPE
+    keys = advisory_locks(project_id)
     _idle(conn)
     try:
-        if not conn.execute("SELECT pg_catalog.pg_try_advisory_lock(%s)", [key]).fetchone()[0]:
-            holders = _rows(conn)
-            conn.rollback()
+        _setup(conn)
+        conn.commit()
+        taken = _try(conn, keys)
+        if taken != keys:
+            _unlock(conn, taken)
+            holders = [i for i, s in _rows(conn) if project_id is None or s in (scope, "*")]
+            conn.commit()
             raise _held(holders[0] if holders else None, "Postgres advisory lock")
         try:
-            holders = _rows(conn)
-            for dead in (h for h in holders if h.is_dead_here()):  # its session ended with it
+            held = [i for i, s in _rows(conn) if project_id is None or s in (scope, "*")]
+            for dead in (h for h in held if h.is_dead_here()):  # its session ended with it
                 conn.execute(f"DELETE FROM {SCHEMA}.{TABLE} WHERE id = %s", [dead.id])
                 on_takeover(f"Removed the Postgres lock row of a run that is gone: "
                             f"{dead.describe()}.")
-            holders = [h for h in holders if not h.is_dead_here()]
-            if holders:
-                raise _held(holders[0], f"Postgres table {SCHEMA}.{TABLE}")
-            for statement in _CREATE:
-                conn.execute(statement)
-            conn.execute(f"INSERT INTO {SCHEMA}.{TABLE} (id, owner, operation, started_at) "
-                         "VALUES (%s, %s, %s, %s)",
-                         [info.id, info.owner, info.operation, info.started_at])
+            held = [h for h in held if not h.is_dead_here()]
+            if held:
+                raise _held(held[0], f"Postgres table {SCHEMA}.{TABLE}")
+            row = conn.execute(
+                f"INSERT INTO {SCHEMA}.{TABLE} (id, owner, operation, started_at, scope) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (scope) DO NOTHING RETURNING id",
+                [info.id, info.owner, info.operation, info.started_at, scope]).fetchone()
+            if row is None:
+                raise _held(next((i for i, s in _rows(conn) if s == scope), None),
+                            f"Postgres table {SCHEMA}.{TABLE}")
             conn.commit()
         except BaseException:
             _idle(conn)
-            conn.execute("SELECT pg_catalog.pg_advisory_unlock(%s)", [key])
+            _unlock(conn, keys)
             conn.commit()
             raise
     except psycopg.Error as exc:
@@ -248,7 +307,7 @@ def _take_postgres(conn: "psycopg.Connection", key: int, info: LockInfo,
                         f"{(exc.diag.message_primary or 'error').strip()}") from None
 
 
-def _drop_postgres(conn: "psycopg.Connection", key: int, lock_id: str) -> None:
+def _drop_postgres(conn: "psycopg.Connection", project_id: str | None, lock_id: str) -> None:
     import psycopg
 
     if conn.closed:
@@ -258,7 +317,7 @@ def _drop_postgres(conn: "psycopg.Connection", key: int, lock_id: str) -> None:
         if conn.execute("SELECT pg_catalog.to_regclass(%s) IS NOT NULL",
                         [f"{SCHEMA}.{TABLE}"]).fetchone()[0]:
             conn.execute(f"DELETE FROM {SCHEMA}.{TABLE} WHERE id = %s", [lock_id])
-        conn.execute("SELECT pg_catalog.pg_advisory_unlock(%s)", [key])
+        _unlock(conn, advisory_locks(project_id))
         conn.commit()
     except psycopg.Error:
         with contextlib.suppress(psycopg.Error):
@@ -269,27 +328,27 @@ def _drop_postgres(conn: "psycopg.Connection", key: int, lock_id: str) -> None:
 
 @contextlib.contextmanager
 def project_lock(root: Path, *, postgres: "psycopg.Connection | None" = None,
-                 operation: str = "apply",
+                 operation: str = "apply", project_id: str | None = None,
                  on_takeover: Callable[[str], None] = _say) -> Iterator[LockInfo]:
     """Hold the project lock for the duration of the `with` block; yields its `LockInfo`.
 
-    Raises LockError naming the holder (owner, start time, id) when it is held, here or (with
-    `postgres`) by another machine on the same database. A file lock left by a dead process of
+    `project_id` is the project's id from `reconciler.yaml` (None: the lock covers every apply
+    on the database). Raises LockError naming the holder (owner, start time, id) when it is
+    held, here or (with `postgres`) by another clone or machine on the same database. A file lock left by a dead process of
     this host is taken over, and `on_takeover(message)` says so (default: a `Warning:` line on
     stderr). Released on exit, even on error.
     """
     root = Path(root)
     info = new_lock_info(operation)
     _take_file(root, info, on_takeover)
-    key = lock_key(root)
     try:
         if postgres is not None:
-            _take_postgres(postgres, key, info, on_takeover)
+            _take_postgres(postgres, project_id, info, on_takeover)
         try:
             yield info
         finally:
             if postgres is not None:
-                _drop_postgres(postgres, key, info.id)
+                _drop_postgres(postgres, project_id, info.id)
     finally:
         _drop_file(root, info.id)
 
@@ -305,7 +364,7 @@ def _held_locks(root: Path, postgres: "psycopg.Connection | None") -> tuple[Lock
     rows: list[LockInfo] = []
     if postgres is not None:
         _idle(postgres)
-        rows = _rows(postgres)
+        rows = [info for info, _ in _rows(postgres)]
         postgres.rollback()
     return read_file_lock(root), rows
 

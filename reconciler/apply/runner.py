@@ -8,14 +8,18 @@ is read again and its fingerprint compared; Terraform's "Saved plan is stale"; w
 shows this very plan applied, that is said instead); the destroy guard
 (`--allow-destroy`); the plan's changes compiled again against that read, which must give
 exactly the requests and SQL the plan shows; then the steps, stage by stage and in each stage
-backend by backend (`BACKENDS` order): schema steps, steps that must precede content (the sync
-recording the pages it is about to create), content steps, steps that use what content steps
-learnt (the sync writing rows and page ids to Postgres after Notion's pages exist). One table
-of what the apply learnt (`backends.base.Known`: created pages' ids, each change's outcome) is
-shared by every executor. Sync changes whose target a fresh read shows was edited after the plan
-are not carried out (`stale`). A plan whose sync trips a circuit breaker needs `force`. Every
-change gets a journal line and a ledger line with its status: `applied`, `deferred` (schema
-lag), `skipped` (`--content-only`), `manual-pending` (a step to do by hand), `stale`.
+backend by backend: schema steps, steps that must precede content (the sync recording the
+pages it is about to create), content steps, steps that use what content steps learnt (the sync
+writing rows and page ids to Postgres after Notion's pages exist). In each stage a backend
+whose schema steps run in one transaction (`transactional`: Postgres) goes first
+(`apply_order`): no other backend's step of that stage depends on its steps having run after
+theirs (mirrored tables follow the spec's Notion properties, not the live ones), so a Postgres
+failure, rolled back, leaves every other system untouched. One table of what the apply learnt
+(`backends.base.Known`: created pages' ids, each change's outcome) is shared by every executor.
+Sync changes whose target a fresh read shows was edited after the plan are not carried out
+(`stale`). A plan whose sync trips a circuit breaker needs `force`. Every change gets a journal
+line and a ledger line with its status: `applied`, `deferred` (schema lag), `skipped`
+(`--content-only`), `manual-pending` (a step to do by hand), `stale`.
 """
 
 from __future__ import annotations
@@ -186,7 +190,7 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], checked: Checked
         journal.end("failed")
         raise ApplyError(redact(exc.reason), address=exc.address,
                          applied=result.counts.get("applied", 0),
-                         account=_account(plan, result, exc.address)) from None
+                         account=_account(plan, result, exc.address, known.status)) from None
     record_unchanged(plan, project, backends, reads, ledger)
     journal.end("complete")
     return result
@@ -195,10 +199,10 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], checked: Checked
 def _steps(backends: Sequence[Backend], compiled: Mapping[str, list], runs: Mapping[str, Any],
            by_address: Mapping[str, ChangeBase], content_only: bool, report: Any,
            known: Known) -> None:
-    """Stage by stage (schema, before content, content, after content), each backend's steps,
-    leaving out those whose changes are all stale."""
+    """Stage by stage (schema, before content, content, after content), each backend's steps
+    in `apply_order`, leaving out those whose changes are all stale."""
     for stage in (SCHEMA, BEFORE_CONTENT, CONTENT, AFTER_CONTENT):
-        for backend in backends:
+        for backend in apply_order(backends):
             steps = [s for s in compiled[backend.root] if _stage(s, by_address) == stage
                      and not (s.changes and set(s.changes) <= known.stale)]
             if stage == SCHEMA and content_only:
@@ -217,14 +221,24 @@ def _stage(step: Any, by_address: Mapping[str, ChangeBase]) -> int:
     return CONTENT if by_address[step.changes[0]].phase is Phase.CONTENT else SCHEMA
 
 
-def _account(plan: Plan, result: ApplyResult, failed: str) -> str:
+def apply_order(backends: Sequence[Backend]) -> list[Backend]:
+    """`backends` with those whose schema steps run in one transaction first (a stable sort)."""
+    return sorted(backends, key=lambda b: not getattr(b, "transactional", False))
+
+
+def _account(plan: Plan, result: ApplyResult, failed: str, reported: Mapping[str, str]) -> str:
     """What an apply that failed part way did: counts per status, the failed change, what was
-    not attempted, and how to finish."""
-    done = sum(result.counts.values())
-    rest = len(plan.changes) - done - 1
+    not attempted, and how to finish. `failed` may name a table whose rows were written
+    together and rolled back together (its own creation already reported, or not a change of
+    the plan): every change not reported is then among those not attempted."""
+    pending = failed not in reported and any(c.address == failed for c in plan.changes)
+    rest = len(plan.changes) - len(reported) - (1 if pending else 0)
     made = ", ".join(f"{n} {status}" for status, n in sorted(result.counts.items())) or "none"
-    return (f"Of the plan's {len(plan.changes)} change(s): {made}; 1 failed ({failed}); "
-            f"{max(rest, 0)} not attempted. Each one made is in .reconciler/ledger.ndjson. "
+    what = (f"1 failed ({failed}); {max(rest, 0)} not attempted" if pending else
+            f"failed at {failed}; {max(rest, 0)} not applied (rolled back with it, or not "
+            "attempted)")
+    return (f"Of the plan's {len(plan.changes)} change(s): {made}; {what}. "
+            "Each one made is in .reconciler/ledger.ndjson. "
             "Fix the cause, then run `reconciler apply` again: it finishes the job from the live "
             "state, without repeating what was made.")
 

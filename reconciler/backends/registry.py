@@ -31,14 +31,16 @@ def _open_notion(project: Any, env: Mapping[str, str], state: State) -> Backend:
 
 
 def _open_postgres(project: Any, env: Mapping[str, str], state: State) -> Backend | None:
-    if not project.supabase:
+    objects = getattr(project, "supabase_objects", None)
+    if not project.supabase and (objects is None or objects.empty):
         return None
     from reconciler.backends.postgres.backend import PostgresBackend
     from reconciler.backends.postgres.connect import connect, describe_target
 
     url = env.get("DATABASE_URL") or None
     return PostgresBackend(project.root, connect(project.root, url), describe_target(url),
-                           project.supabase)
+                           project.supabase, locations=getattr(project, "locations", None),
+                           dev_url=env.get("DEV_DATABASE_URL") or None)
 
 
 #: Address root → opener, in apply order.

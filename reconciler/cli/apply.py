@@ -19,7 +19,7 @@ from typing import Annotated, Optional
 import typer
 
 from reconciler.cli import DebugOption, DirOption, app, output, user_errors
-from reconciler.cli.commands import _load, _open, _print_plan
+from reconciler.cli.commands import DevUrlOption, _load, _open, _print_plan
 from reconciler.cli.progress import Screen, screen
 from reconciler.errors import ConfigError
 from reconciler.model.changes import ChangeBase, Phase
@@ -97,6 +97,7 @@ def apply(
     force: Annotated[bool, typer.Option(
         "--force", help="Apply a sync that trips a table's circuit breaker (it would change or "
         "delete more than the declared share of the rows).")] = False,
+    dev_url: DevUrlOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Make the live systems match the plan (refusing edited, foreign, stale or already applied
@@ -107,8 +108,14 @@ def apply(
         output.err.print("Note: the spec changed since this plan was made; apply makes the "
                          "changes of the plan as reviewed. Run `reconciler plan` afterwards for "
                          "what the spec asks for now.")
-    with screen() as shown, _open(project, env) as session, session.locked():
-        _apply(saved, session, shown, auto_approve, allow_destroy, content_only, prune, force)
+    with screen() as shown, _open(project, env, dev_url) as session:
+        try:
+            with session.locked():
+                _apply(saved, session, shown, auto_approve, allow_destroy, content_only, prune,
+                       force)
+        finally:
+            for notice in session.notices:
+                output.err.print(notice)
 
 
 def _apply(saved: Plan | None, session, shown: Screen, auto_approve: bool, allow_destroy: bool,

@@ -37,10 +37,16 @@ def _load(directory: Path | None):
     return load_project(root, env), env
 
 
-def _open(project, env):
+def _open(project, env, dev_url: str | None = None):
     from reconciler.session import Session
 
-    return Session(project, env)
+    return Session(project, {**env, "DEV_DATABASE_URL": dev_url} if dev_url else env)
+
+
+DevUrlOption = Annotated[Optional[str], typer.Option(
+    "--dev-url", metavar="URL", help="The dev database every Postgres migration is checked on "
+    "before it runs (empty; e.g. a local Supabase's). Default: $DEV_DATABASE_URL, else a "
+    "scratch database on the embedded server under .reconciler/postgres.")]
 
 
 def _print_plan(plan: Plan) -> None:
@@ -83,6 +89,7 @@ def plan(
     sql_out: Annotated[Optional[Path], typer.Option(
         "--sql-out", metavar="DIR", help="Also write the plan's Postgres DDL as a Supabase CLI migration "
         "(<YYYYMMDDHHMMSS>_<name>.sql) in this folder, e.g. supabase/migrations.")] = None,
+    dev_url: DevUrlOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Show what apply would change, and optionally save the plan for review."""
@@ -91,7 +98,7 @@ def plan(
     check_targets(target or ())
     project, env = _load(directory)
     watermark = _since(project, since)
-    with screen(), _open(project, env) as session:
+    with screen(), _open(project, env, dev_url) as session:
         result = session.plan(only=tuple(target or ()), prune=prune, since=watermark)
     _print_plan(result)
     if out is not None:

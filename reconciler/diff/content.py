@@ -56,6 +56,10 @@ class ContentSchema:
       rewritten.
     - `row_name(key)`: how a row is named in its address: its key, or a keyed digest of it when
       the key is sensitive (`model.sensitive.Sealer.name`).
+    - `trust_hash`: a live row whose stored content hash matches is taken as unchanged without
+      comparing its values. Only for backends where reading the values would cost more calls;
+      where the read brings every value anyway (Postgres) it is False, so a value edited by
+      hand (which leaves the stored hash as it was) is planned back.
     """
 
     changes: RowChanges
@@ -64,6 +68,7 @@ class ContentSchema:
     resolve: Callable[[str, Any], Any] = lambda f, v: v
     live_name: Callable[[str], str] = lambda f: f
     row_name: Callable[[str], str] = lambda k: k
+    trust_hash: bool = True
 
 
 def comparable(type_: str, value: Any) -> Any:
@@ -127,7 +132,8 @@ def diff_content(content: ContentSet, live: Mapping[str, LiveRow], schema: Conte
     for row in content.rows:
         want_hash = content.hashes[row.key]
         have = live.get(row.key)
-        same_hash = have is not None and have.values.get(content.hash_field) == want_hash
+        same_hash = schema.trust_hash and have is not None and \
+            have.values.get(content.hash_field) == want_hash
         fields = [] if same_hash else _fields(row, content, schema, have)
         if have is not None and not fields:
             counts["unchanged"] += 1

@@ -16,15 +16,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from reconciler.diff.match import match
-from reconciler.model.changes import (AddColumn, AddConstraint, AddIndex, AddPolicy, ChangeBase,
-                                      CreateTable, DropColumn, DropConstraint, DropIndex,
-                                      DropPolicy, DropTable, GrantPrivileges, ModifyColumn,
-                                      ModifyPolicy, ModifyTable, Phase, RenameColumn, RenameTable,
+from reconciler.model.changes import (AddColumn, AddConstraint, AddIndex, AddPolicy, AddTrigger,
+                                      ChangeBase, CreateTable, DropColumn, DropConstraint,
+                                      DropIndex, DropPolicy, DropTable, DropTrigger,
+                                      GrantPrivileges, ModifyColumn, ModifyPolicy, ModifyTable,
+                                      ModifyTrigger, Phase, RenameColumn, RenameTable,
                                       RevokePrivileges)
 from reconciler.model.postgres import (
-    PRIVILEGES, Column, ColumnOn, Constraint, ConstraintOn, ForeignKeyRef, Grant, GrantOn, IndexOn,
-    Policy, PolicyOn, Table, TableAttrs, TableRef, member_address, normalise_default,
-    normalise_type,
+    PRIVILEGES, SERIAL_TYPES, Column, ColumnOn, Constraint, ConstraintOn, ForeignKeyRef, Grant,
+    GrantOn, IndexOn, Policy, PolicyOn, Table, TableAttrs, TableRef, TriggerOn, member_address,
+    normalise_default, normalise_type,
 )
 
 #: (from, to) type changes that keep every value (Postgres docs §8: the wider type holds the
@@ -36,8 +37,8 @@ WIDENING: frozenset[tuple[str, str]] = frozenset({
     ("date", "timestamptz"), ("date", "timestamp"), ("timestamp", "timestamptz"),
     ("json", "jsonb"),
 })
-TABLE_ATTRS = ("comment", "rls", "touch_updated_at")
-COLUMN_ATTRS = ("type", "nullable", "default", "comment")
+TABLE_ATTRS = ("comment", "rls", "force_rls", "realtime", "touch_updated_at")
+COLUMN_ATTRS = ("type", "nullable", "default", "comment", "identity")
 
 
 def diff_tables(desired: Sequence[Table], live: Sequence[Table]) -> list[ChangeBase]:
@@ -88,9 +89,9 @@ def _bare(item: Any) -> Any:
 def create_table(table: Table) -> list[ChangeBase]:
     """`create_table` with columns, primary key, uniques, checks, comment, RLS, trigger and
     grants (a new table's grants are part of its creation, not updates of it), then one change
-    per foreign key, index and policy (later phases)."""
+    per foreign key, index, policy and trigger (later phases)."""
     core = table.model_copy(update={
-        "foreign_keys": (), "indexes": (), "policies": (), "renamed_from": (),
+        "foreign_keys": (), "indexes": (), "policies": (), "triggers": (), "renamed_from": (),
         "mirror": None, "primary_key_name": None,
         "columns": tuple(_bare(c) for c in table.columns)})
     note = f"mirrors notion.{table.mirror}" if table.mirror else None
@@ -100,6 +101,7 @@ def create_table(table: Table) -> list[ChangeBase]:
     changes += compare_foreign_keys(table, empty)
     changes += compare_indexes(table, empty)
     changes += compare_policies(table, empty)
+    changes += compare_triggers(table, empty)
     return changes
 
 
@@ -130,6 +132,7 @@ def compare_table(want: Table, have: Table) -> list[ChangeBase]:
     changes += compare_indexes(want, have)
     changes += compare_policies(want, have)
     changes += compare_grants(want, have)
+    changes += compare_triggers(want, have)
     return changes
 
 
@@ -156,13 +159,21 @@ def with_renamed_columns(table: Table, renames: dict[str, str]) -> Table:
 
 
 def compare_table_attrs(want: Table, have: Table) -> list[ChangeBase]:
-    """`modify_table` for comment, row level security and the updated_at trigger."""
-    before, after = _attrs(want, have), _attrs(want, want)
+    """`modify_table` for comment, row level security (and FORCE), membership in Supabase's
+    realtime publication (when the spec manages it) and the updated_at trigger (which the live
+    side only has when it is present, enabled and runs the reconciler's own body)."""
+    before = _attrs(want, have)
+    after = _attrs(want, want).model_copy(update={
+        "realtime": before.realtime if want.realtime is None else want.realtime})
     if before == after:
         return []
     changed = [k for k in TABLE_ATTRS if getattr(before, k) != getattr(after, k)]
+    note = "changes " + ", ".join(changed)
+    if after.touch_updated_at and not before.touch_updated_at and want.name == have.name:
+        note += ("; the updated_at trigger is missing, disabled or its function was rewritten: "
+                 "it is created again")
     return [ModifyTable(address=want.address, phase=Phase.TABLE, before=before, after=after,
-                        note="changes " + ", ".join(changed))]
+                        note=note)]
 
 
 def _attrs(table: Table, source: Table) -> TableAttrs:
@@ -224,6 +235,7 @@ def is_narrowing(old: str, new: str) -> bool:
     """True unless `old` → `new` keeps every value: a `WIDENING` pair, a longer varchar, an
     unconstrained numeric/varchar, or anything to text."""
     old, new = normalise_type(old), normalise_type(new)
+    old, new = SERIAL_TYPES.get(old, old), SERIAL_TYPES.get(new, new)
     base = lambda t: t.split("(")[0]  # noqa: E731
     if new == "text" or (base(old), base(new)) in WIDENING:
         return False
@@ -335,3 +347,22 @@ def compare_grants(want: Table, have: Table) -> list[ChangeBase]:
 
 def _ordered(privileges: set[str]) -> tuple[str, ...]:
     return tuple(p for p in PRIVILEGES if p in privileges)
+
+
+def _trigger_on(table: Table, trigger: Any) -> TriggerOn:
+    return TriggerOn(schema_name=table.schema_name, table=table.name, trigger=trigger)
+
+
+def compare_triggers(want: Table, have: Table) -> list[ChangeBase]:
+    """add / drop / modify_trigger by name (the reconciler's own updated_at trigger is a table
+    attribute, not in `triggers`). Drops go first (Phase.TABLE); adds after the functions."""
+    changes = _members(want, have, "trigger", want.triggers, have.triggers, lambda t: t.name,
+                       _trigger_on, AddTrigger, DropTrigger, Phase.TRIGGER)
+    live = {t.name: t for t in have.triggers}
+    for trigger in want.triggers:
+        old = live.get(trigger.name)
+        if old is not None and old != trigger:
+            changes.append(ModifyTrigger(
+                address=member_address(want, "trigger", trigger.name), phase=Phase.TRIGGER,
+                before=_trigger_on(want, old), after=_trigger_on(want, trigger)))
+    return changes

@@ -16,7 +16,8 @@ from typing import Any
 
 from reconciler.importer.names import slug, unique_name
 from reconciler.importer.notion_docs import Finding
-from reconciler.model.postgres import PRIVILEGES, Column, ForeignKey, Index, Policy, Table, object_name
+from reconciler.model.postgres import (PRIVILEGES, SERIAL_TYPES, Column, ForeignKey, Index, Policy,
+                                       Table, Trigger, object_name)
 
 
 def table_file_name(table: Table, taken: Iterable[str]) -> str:
@@ -28,7 +29,10 @@ def table_file_name(table: Table, taken: Iterable[str]) -> str:
 
 def _column(column: Column, primary: bool) -> dict[str, Any]:
     data: dict[str, Any] = {"type": column.type}
-    if not column.nullable and not primary:
+    if column.identity is not None:
+        data["identity"] = column.identity
+    generated = column.identity is not None or column.type in SERIAL_TYPES
+    if not column.nullable and not primary and not generated:
         data["nullable"] = False
     if column.default is not None:
         data["default_sql"] = column.default
@@ -74,6 +78,17 @@ def _policy(policy: Policy) -> dict[str, Any]:
     return data
 
 
+def _trigger(trigger: Trigger, schema: str) -> dict[str, Any]:
+    """A trigger as `triggers:` declares it, defaults left out."""
+    data: dict[str, Any] = {"function": trigger.function.removeprefix(f"{schema}.")}
+    defaults = Trigger(name=trigger.name, function=trigger.function)
+    for field in ("timing", "events", "for_each", "when", "enabled"):
+        value = getattr(trigger, field)
+        if value != getattr(defaults, field):
+            data[field] = list(value) if isinstance(value, tuple) else value
+    return data
+
+
 def table_document(table: Table, file_name: str, *, owner: str | None = None
                    ) -> tuple[dict[str, Any], list[Finding]]:
     """`schemas/supabase/<file_name>.yaml` for the live `table`. Grants of `owner` (who holds
@@ -110,6 +125,12 @@ def table_document(table: Table, file_name: str, *, owner: str | None = None
         data["indexes"] = [_index(table, i) for i in table.indexes]
     if table.rls:
         data["rls"] = True
+    if table.force_rls:
+        data["force_rls"] = True
+    if table.realtime:
+        data["realtime"] = True
+    if table.triggers:
+        data["triggers"] = {t.name: _trigger(t, table.schema_name) for t in table.triggers}
     if table.policies:
         data["policies"] = {p.name: _policy(p) for p in table.policies}
     grants = {g.role: ["all"] if set(g.privileges) == set(PRIVILEGES) else list(g.privileges)

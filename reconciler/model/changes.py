@@ -13,98 +13,26 @@ Notion requests) is attached by the plan builder as `sql` / `requests` previews.
 
 from __future__ import annotations
 
-from enum import IntEnum, StrEnum
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import Field
 
 from reconciler.model.base import Model
+from reconciler.model.change_base import (  # noqa: F401  (re-exported: one entry point)
+    Action, ChangeBase, Diagnostic, Phase, RequestPreview,
+)
 from reconciler.model.content import RowState
 from reconciler.model.notion import Property, SelectOption
-from reconciler.model.postgres import (ColumnOn, ConstraintOn, ForeignKeyRef, GrantOn, IndexOn,
-                                       PolicyOn, Table, TableAttrs, TableRef)
+from reconciler.model.postgres import TableRef
+from reconciler.model.postgres_changes import (  # noqa: F401  (re-exported)
+    CreateTable, DropTable, RenameTable, ModifyTable, AddColumn, DropColumn, RenameColumn,
+    ModifyColumn, AddConstraint, DropConstraint, AddIndex, DropIndex, AddPolicy, DropPolicy,
+    ModifyPolicy, GrantPrivileges, RevokePrivileges, AddTrigger, DropTrigger, ModifyTrigger,
+    AddEnum, DropEnum, ModifyEnum, AddExtension, DropExtension, ModifyExtension, AddSequence,
+    DropSequence, ModifySequence, AddView, DropView, ModifyView, AddFunction, DropFunction,
+    ModifyFunction, ModifyDefaultPrivileges, POSTGRES_CHANGES,
+)
 from reconciler.model.sync import BasePair, FieldConflict, SyncInfo
-
-
-class Action(StrEnum):
-    """What a change does to its resource (Terraform's action words)."""
-
-    CREATE = "create"
-    UPDATE = "update"
-    RENAME = "rename"
-    DELETE = "delete"
-    ARCHIVE = "archive"
-    NOOP = "no-op"
-    MANUAL = "manual"
-
-
-class Phase(IntEnum):
-    """Dependency order of apply: databases, then properties, then relations, then options.
-
-    The property a two-way relation creates on the other database (SYNCED) exists only once the
-    relation does. Rollups and formulas follow relations because they may refer to them; Postgres
-    work comes after Notion's so mirrored tables see the final Notion schema. Content (pages and
-    rows) comes last: the schema it needs is in place by then (DESIGN.md "Schema lag,
-    explicitly").
-    """
-
-    DATABASE = 10
-    PROPERTY = 20
-    RELATION = 30
-    SYNCED = 35
-    DERIVED = 40
-    OPTION = 50
-    MANUAL = 60
-    TABLE = 110
-    COLUMN = 120
-    CONSTRAINT = 130
-    INDEX = 140
-    POLICY = 150
-    GRANT = 160
-    CONTENT = 200
-
-
-class RequestPreview(Model):
-    """The Notion request a change is sent in, as the plan shows it: `method`, `path` (with
-    `(known after apply: <address>)` for an id that only exists once an earlier step ran) and
-    `keys`, the property names the body writes for this change (empty for bodies without
-    properties)."""
-
-    method: str
-    path: str
-    keys: tuple[str, ...] = ()
-
-
-class ChangeBase(Model):
-    """Fields every change has.
-
-    - `address`: the resource, e.g. `notion.tasks.property["Status"]`.
-    - `phase`: its place in apply's dependency order (`Phase`).
-    - `destructive`: data may be lost; apply refuses it without `--allow-destroy`.
-      `rows_affected` counts the rows holding data that would be lost, where it can be known.
-    - `note`: one line of context for reviewers (why the change exists).
-    - `sql` / `requests`: what the backend compiled it to (Postgres statements; the Notion
-      requests it is sent in), attached by the plan builder so the plan shows exactly what apply
-      sends.
-    """
-
-    action: ClassVar[Action]
-    address: str
-    phase: Phase
-    destructive: bool = False
-    rows_affected: int | None = None
-    note: str | None = None
-    sql: tuple[str, ...] = ()
-    requests: tuple[RequestPreview, ...] = ()
-
-    @property
-    def root(self) -> str:
-        """The backend the change belongs to: the address's first part (`notion`, `supabase`)."""
-        return self.address.split(".", 1)[0]
-
-    @property
-    def sort_key(self) -> tuple[int, str, str]:
-        return (int(self.phase), self.address, self.kind)  # type: ignore[attr-defined]
 
 
 # --- Notion schema -----------------------------------------------------------------------------
@@ -210,128 +138,6 @@ class ManualChange(ChangeBase):
     after: dict[str, Any] | None = None
 
 
-# --- Postgres schema ---------------------------------------------------------------------------
-
-
-class CreateTable(ChangeBase):
-    """`after` is the table with its grants, without its foreign keys, indexes and policies
-    (each is a change of its own, in a later phase)."""
-
-    action: ClassVar[Action] = Action.CREATE
-    kind: Literal["create_table"] = "create_table"
-    after: Table
-
-
-class DropTable(ChangeBase):
-    """`referenced_by`: live foreign keys of other tables that point at it (dropped first)."""
-
-    action: ClassVar[Action] = Action.DELETE
-    kind: Literal["drop_table"] = "drop_table"
-    before: Table
-    referenced_by: tuple[ForeignKeyRef, ...] = ()
-
-
-class RenameTable(ChangeBase):
-    action: ClassVar[Action] = Action.RENAME
-    kind: Literal["rename_table"] = "rename_table"
-    before: TableRef
-    after: TableRef
-
-
-class ModifyTable(ChangeBase):
-    action: ClassVar[Action] = Action.UPDATE
-    kind: Literal["modify_table"] = "modify_table"
-    before: TableAttrs
-    after: TableAttrs
-
-
-class AddColumn(ChangeBase):
-    action: ClassVar[Action] = Action.CREATE
-    kind: Literal["add_column"] = "add_column"
-    after: ColumnOn
-
-
-class DropColumn(ChangeBase):
-    action: ClassVar[Action] = Action.DELETE
-    kind: Literal["drop_column"] = "drop_column"
-    before: ColumnOn
-
-
-class RenameColumn(ChangeBase):
-    action: ClassVar[Action] = Action.RENAME
-    kind: Literal["rename_column"] = "rename_column"
-    before: ColumnOn
-    after: ColumnOn
-
-
-class ModifyColumn(ChangeBase):
-    action: ClassVar[Action] = Action.UPDATE
-    kind: Literal["modify_column"] = "modify_column"
-    before: ColumnOn
-    after: ColumnOn
-
-
-class AddConstraint(ChangeBase):
-    action: ClassVar[Action] = Action.CREATE
-    kind: Literal["add_constraint"] = "add_constraint"
-    after: ConstraintOn
-
-
-class DropConstraint(ChangeBase):
-    action: ClassVar[Action] = Action.DELETE
-    kind: Literal["drop_constraint"] = "drop_constraint"
-    before: ConstraintOn
-
-
-class AddIndex(ChangeBase):
-    action: ClassVar[Action] = Action.CREATE
-    kind: Literal["add_index"] = "add_index"
-    after: IndexOn
-
-
-class DropIndex(ChangeBase):
-    action: ClassVar[Action] = Action.DELETE
-    kind: Literal["drop_index"] = "drop_index"
-    before: IndexOn
-
-
-class AddPolicy(ChangeBase):
-    action: ClassVar[Action] = Action.CREATE
-    kind: Literal["add_policy"] = "add_policy"
-    after: PolicyOn
-
-
-class DropPolicy(ChangeBase):
-    action: ClassVar[Action] = Action.DELETE
-    kind: Literal["drop_policy"] = "drop_policy"
-    before: PolicyOn
-
-
-class ModifyPolicy(ChangeBase):
-    action: ClassVar[Action] = Action.UPDATE
-    kind: Literal["modify_policy"] = "modify_policy"
-    before: PolicyOn
-    after: PolicyOn
-
-
-class GrantPrivileges(ChangeBase):
-    """A role gains privileges (and maybe loses some)."""
-
-    action: ClassVar[Action] = Action.UPDATE
-    kind: Literal["grant"] = "grant"
-    before: GrantOn
-    after: GrantOn
-
-
-class RevokePrivileges(ChangeBase):
-    """A role only loses privileges."""
-
-    action: ClassVar[Action] = Action.UPDATE
-    kind: Literal["revoke"] = "revoke"
-    before: GrantOn
-    after: GrantOn
-
-
 # --- content -----------------------------------------------------------------------------------
 
 
@@ -433,9 +239,7 @@ class SyncConflict(SyncChange):
 CHANGE_CLASSES: tuple[type[ChangeBase], ...] = (
     CreateDatabase, UpdateDatabase, AddProperty, RenameProperty, ModifyProperty, DropProperty,
     AddOption, DropOption, ManualChange,
-    CreateTable, DropTable, RenameTable, ModifyTable, AddColumn, DropColumn, RenameColumn,
-    ModifyColumn, AddConstraint, DropConstraint, AddIndex, DropIndex, AddPolicy, DropPolicy,
-    ModifyPolicy, GrantPrivileges, RevokePrivileges,
+    *POSTGRES_CHANGES,
     CreatePage, UpdatePage, ArchivePage, InsertRow, UpdateRow, DeleteRow,
     UpdateSyncBase, SyncConflict,
 )

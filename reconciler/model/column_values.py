@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal, localcontext
 from functools import lru_cache
 from typing import Any
 
-from reconciler.model.postgres import Column, Table
+from reconciler.model.postgres import SERIAL_TYPES, Column, Table
 from reconciler.model.sql_check import UNKNOWN, columns_of, compile_check
 
 _TYPE = re.compile(r"(?P<base>[a-z][a-z ]*?)(?:\((?P<a>\d+)(?:,(?P<b>\d+))?\))?(?P<arr>(?:\[\])*)\Z")
@@ -158,7 +158,9 @@ def _comparable(column: Column | None, value: Any) -> bool:
 
 def unset_required(table: Table, written: Iterable[str]) -> list[str]:
     """NOT NULL columns with no default that are not in `written`: an INSERT leaving them out
-    fails (PostgreSQL docs §5.4.2), whatever the values."""
+    fails (PostgreSQL docs §5.4.2), whatever the values. Serial and identity columns draw
+    their values from their sequence (§8.1.4, "CREATE TABLE"), like a default."""
     written = set(written)
     return [c.name for c in table.columns
-            if not c.nullable and c.default is None and c.name not in written]
+            if not c.nullable and c.default is None and c.identity is None
+            and c.type not in SERIAL_TYPES and c.name not in written]

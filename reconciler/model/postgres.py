@@ -16,6 +16,9 @@ from pydantic import Field
 from reconciler.addresses import child, supabase_table
 from reconciler.digests import short_digest
 from reconciler.model.base import Model
+from reconciler.model.postgres_types import (  # noqa: F401  (the canonical spellings live there)
+    SERIAL_TYPES, TYPE_ALIASES, normalise_default, normalise_sql, normalise_type,
+)
 
 #: Table privileges (Postgres docs, "GRANT": SELECT … TRIGGER on tables); `all` expands to these.
 PRIVILEGES: tuple[str, ...] = (
@@ -28,21 +31,30 @@ _PLAIN = re.compile(r"[a-z_][a-z0-9_]*\Z")
 PolicyCommand = Literal["all", "select", "insert", "update", "delete"]
 
 
+Identity = Literal["always", "by default"]
+
+
 class Column(Model):
-    """One column. `type` canonical (`integer`, `numeric(10,2)`, `text[]`, `timestamptz`);
-    `default` a canonical SQL expression; `renamed_from` (desired only) former names;
-    `enum_values` (live only) the labels of the column's enum type (of its elements for an
-    array), in their sort order, for checking content before it is written. It is left out of
-    dumps (plans, fingerprints): it describes the type, not the column. `sensitive` (desired
-    only): the column holds personal data (declared, or carried from the property a `mirror:`
-    column mirrors), so plans, ledgers and reports hold a keyed digest of its values
-    (`model.sensitive`); Postgres never hears of it and the diff does not compare it."""
+    """One column. `type` canonical (`integer`, `numeric(10,2)`, `text[]`, `timestamptz`, or
+    `serial` / `bigserial` / `smallserial` for an integer column that owns the sequence its
+    default draws from); `default` a canonical SQL expression; `identity` for a `GENERATED
+    ALWAYS | BY DEFAULT AS IDENTITY` column (Postgres docs, "CREATE TABLE"); `sequence` (live
+    only, never compared) the sequence a serial or identity column owns; `renamed_from` (desired
+    only) former names; `enum_values` (live only) the labels of the column's enum type (of its
+    elements for an array), in their sort order, for checking content before it is written. It
+    is left out of dumps (plans, fingerprints): it describes the type, not the column.
+    `sensitive` (desired only): the column holds personal data (declared, or carried from the
+    property a `mirror:` column mirrors), so plans, ledgers and reports hold a keyed digest of
+    its values (`model.sensitive`); Postgres never hears of it and the diff does not compare
+    it."""
 
     name: str
     type: str
     nullable: bool = True
     default: str | None = None
     comment: str | None = None
+    identity: Identity | None = None
+    sequence: str | None = None
     renamed_from: tuple[str, ...] = ()
     enum_values: tuple[str, ...] | None = Field(None, exclude=True)
     sensitive: bool = False
@@ -85,13 +97,16 @@ class Check(Model):
 
 
 class Index(Model):
-    """A non-constraint index. `columns` are column names or parenthesised expressions."""
+    """A non-constraint index. `columns` are column names or parenthesised expressions.
+    `concurrently` (desired only, not compared): create it with `CREATE INDEX CONCURRENTLY`,
+    outside apply's transaction, so writes to the table are not blocked meanwhile."""
 
     name: str
     columns: tuple[str, ...]
     unique: bool = False
     method: str = "btree"
     where: str | None = None
+    concurrently: bool = False
 
     @property
     def signature(self) -> tuple:
@@ -116,13 +131,34 @@ class Grant(Model):
     privileges: tuple[str, ...]
 
 
+TriggerEvent = Literal["insert", "update", "delete", "truncate"]
+
+
+class Trigger(Model):
+    """A trigger on a table (Postgres docs, "CREATE TRIGGER"): `timing` before / after /
+    instead of, `events` (sorted), `for_each` row / statement, the `function` it executes
+    (`schema.name`), an optional `when` condition and whether it is `enabled` (`ALTER TABLE …
+    DISABLE TRIGGER` turns it off)."""
+
+    name: str
+    function: str
+    timing: Literal["before", "after", "instead of"] = "before"
+    events: tuple[TriggerEvent, ...] = ("update",)
+    for_each: Literal["row", "statement"] = "row"
+    when: str | None = None
+    enabled: bool = True
+
+
 class Table(Model):
     """A table and everything the reconciler manages on it.
 
     `schema_name`/`name` identify it; `primary_key_name` is the live constraint's name (set by
     the reader, never compared); `touch_updated_at` is the trigger that keeps `updated_at`
-    current; `mirror` names the Notion database the columns were derived from (desired only);
-    `renamed_from` former names (desired only).
+    current (live: present, enabled and calling the reconciler's own function body);
+    `force_rls` is `FORCE ROW LEVEL SECURITY` (the owner obeys the policies too); `realtime`
+    membership in Supabase's `supabase_realtime` publication (None: not managed); `triggers`
+    the table's other triggers; `mirror` names the Notion database the columns were derived
+    from (desired only); `renamed_from` former names (desired only).
     """
 
     schema_name: str = "public"
@@ -136,8 +172,11 @@ class Table(Model):
     indexes: tuple[Index, ...] = ()
     comment: str | None = None
     rls: bool = False
+    force_rls: bool = False
+    realtime: bool | None = None
     policies: tuple[Policy, ...] = ()
     grants: tuple[Grant, ...] = ()
+    triggers: tuple[Trigger, ...] = ()
     touch_updated_at: bool = False
     mirror: str | None = None
     renamed_from: tuple[str, ...] = ()
@@ -166,6 +205,8 @@ class TableAttrs(TableRef):
 
     comment: str | None = None
     rls: bool = False
+    force_rls: bool = False
+    realtime: bool | None = None
     touch_updated_at: bool = False
 
 
@@ -211,6 +252,10 @@ class GrantOn(TableRef):
     grant: Grant
 
 
+class TriggerOn(TableRef):
+    trigger: Trigger
+
+
 class ForeignKeyRef(TableRef):
     """The foreign key `name` of the table `schema_name.table`."""
 
@@ -228,7 +273,7 @@ def table_address(schema: str, name: str) -> str:
 
 def member_address(table: Table | tuple[str, str], element: str, name: str) -> str:
     """`supabase.public.tasks.column["status"]` for `element` column / constraint / index /
-    policy / grant."""
+    policy / grant / trigger."""
     schema, tname = (table.schema_name, table.name) if isinstance(table, Table) else table
     return child(table_address(schema, tname), element, name)
 
@@ -252,81 +297,3 @@ def check_name(table: str, expression: str) -> str:
     """Name of a check constraint: derived from its expression, so it is stable across plans."""
     digest = short_digest(" ".join(expression.split()))
     return object_name(table, [digest], "check")
-
-
-# --- canonical spellings ---------------------------------------------------------------------
-
-#: Aliases → canonical type names (Postgres docs §8 "Data Types", table 8.1 lists the aliases).
-TYPE_ALIASES: dict[str, str] = {
-    "int": "integer", "int4": "integer", "integer": "integer", "serial": "integer",
-    "int8": "bigint", "bigint": "bigint", "bigserial": "bigint",
-    "int2": "smallint", "smallint": "smallint",
-    "bool": "boolean", "boolean": "boolean",
-    "float8": "double precision", "double precision": "double precision",
-    "float4": "real", "real": "real",
-    "decimal": "numeric", "numeric": "numeric",
-    "varchar": "character varying", "character varying": "character varying",
-    "char": "character", "character": "character", "bpchar": "character",
-    "timestamptz": "timestamptz", "timestamp with time zone": "timestamptz",
-    "timestamp": "timestamp", "timestamp without time zone": "timestamp",
-    "timetz": "timetz", "time with time zone": "timetz",
-    "time": "time", "time without time zone": "time",
-    "text": "text", "uuid": "uuid", "jsonb": "jsonb", "json": "json", "date": "date",
-    "bytea": "bytea", "interval": "interval", "inet": "inet", "citext": "citext",
-}
-_TYPE = re.compile(r"^(?P<base>[a-z][a-z0-9_ ]*?)\s*(?P<mod>\(\s*\d+(?:\s*,\s*\d+)?\s*\))?"
-                   r"(?P<arr>(?:\s*\[\s*\])*)$")
-
-
-def normalise_type(text: str) -> str:
-    """The canonical spelling of a type: `INT4` → `integer`, `decimal(10, 2)` → `numeric(10,2)`,
-    `timestamp with time zone` → `timestamptz`, `_text`/`text ARRAY` → `text[]`.
-
-    Unknown names (enums, domains, quoted user types) are returned with whitespace collapsed."""
-    raw = " ".join(text.strip().split())
-    lowered = raw.lower().replace(" array", "[]")
-    if lowered.startswith("_") and lowered[1:] in TYPE_ALIASES:
-        lowered = lowered[1:] + "[]"
-    m = _TYPE.match(lowered)
-    if not m or m.group("base") not in TYPE_ALIASES:
-        return raw
-    base = TYPE_ALIASES[m.group("base")]
-    mod = (m.group("mod") or "").replace(" ", "")
-    dims = "[]" * m.group("arr").count("[")
-    return f"{base}{mod}{dims}"
-
-
-_CAST = re.compile(r"^(?P<lit>'(?:[^']|'')*')::[a-z][a-z0-9_ ]*(?:\(\d+(?:,\d+)?\))?(?:\[\])*$",
-                   re.IGNORECASE)
-_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
-_FUNCTIONS = {"now()": "now()", "current_timestamp": "CURRENT_TIMESTAMP",
-              "current_date": "CURRENT_DATE", "gen_random_uuid()": "gen_random_uuid()",
-              "true": "true", "false": "false"}
-
-
-def normalise_default(expr: str | None) -> str | None:
-    """The canonical spelling of a default expression, as `pg_get_expr` would print it modulo
-    casts: `'Active'::text` → `'Active'`, `'-1'::integer` → `-1`, `NOW()` → `now()`.
-
-    Anything else is returned with whitespace collapsed; the reader also spells a live default the
-    way the spec does when the server finds them equivalent (see reader `canonicalise`)."""
-    if expr is None:
-        return None
-    text = " ".join(expr.strip().split())
-    while text.startswith("(") and text.endswith(")") and _balanced(text[1:-1]):
-        text = text[1:-1].strip()
-    m = _CAST.match(text)
-    if m:
-        text = m.group("lit")
-    if text.startswith("'") and _NUMBER.match(text[1:-1]):
-        text = text[1:-1]
-    return _FUNCTIONS.get(text.lower(), text)
-
-
-def _balanced(text: str) -> bool:
-    depth = 0
-    for ch in text:
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if depth < 0:
-            return False
-    return depth == 0

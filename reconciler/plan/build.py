@@ -180,18 +180,28 @@ def targeted_content(content: Mapping[str, ContentSummary], changes: Sequence[Ch
 
 def with_steps(changes: Sequence[ChangeBase], backends: Sequence[Planner], project: Any,
                reads: Mapping[str, Any]) -> list[ChangeBase]:
-    """`changes` with the previews of the steps each backend compiles them to. Raises
-    `PlanError` when a change cannot be compiled."""
-    previews: dict[str, dict[str, tuple]] = {}
+    """`changes` with the previews of the steps each backend compiles them to. When several
+    changes share an address (a column renamed and retyped; a primary key dropped and added
+    again) and the backend compiles each into a step of its own, in order, each change gets its
+    own step's previews, never its neighbours'. Raises `PlanError` when a change cannot be
+    compiled."""
+    shown: dict[int, dict[str, tuple]] = {}
+    at: dict[str, list[int]] = {}
+    for index, change in enumerate(changes):
+        at.setdefault(change.address, []).append(index)
+    pending = {address: list(indexes) for address, indexes in at.items()}
     for backend in backends:
         mine = [c for c in changes if c.root == backend.root]
         for step in backend.compile(mine, project, reads[backend.root]):
             for address, fields in step.previews().items():
-                shown = previews.setdefault(address, {})
-                for name, items in fields.items():
-                    shown[name] = shown.get(name, ()) + tuple(items)
-    return [c.model_copy(update=previews[c.address]) if c.address in previews else c
-            for c in changes]
+                owners = at.get(address, [])
+                if len(owners) > 1 and len(step.changes) == 1 and pending[address]:
+                    owners = [pending[address].pop(0)]
+                for index in owners:
+                    target = shown.setdefault(index, {})
+                    for name, items in fields.items():
+                        target[name] = target.get(name, ()) + tuple(items)
+    return [c.model_copy(update=shown[i]) if i in shown else c for i, c in enumerate(changes)]
 
 
 def build_plan(project: Any, backends: Sequence[Planner], reads: Mapping[str, Any], *,

@@ -23,7 +23,7 @@ from ruamel.yaml import YAML
 from reconciler import __version__
 from reconciler.digests import digest
 from reconciler.errors import PlanFileError
-from reconciler.model.changes import BY_KIND, ChangeBase
+from reconciler.model.changes import BY_KIND, ChangeBase, Diagnostic
 from reconciler.model.content import RowState
 from reconciler.model.notion import Property, SelectOption
 from reconciler.model.postgres import Column, Constraint, Table
@@ -65,7 +65,7 @@ _LEFT_OUT: dict[type, frozenset[str]] = {
 }
 #: Model classes whose unset (None) fields a plan file leaves out (with Notion's small shapes in
 #: `model.changes`, as the API's own objects do).
-_SPARSE: tuple[type, ...] = (Property, SelectOption, Constraint, RowState)
+_SPARSE: tuple[type, ...] = (Property, SelectOption, Constraint, RowState, Diagnostic)
 #: The marks of personal data (`plan.seal`): written only when set.
 _QUIET: frozenset[str] = frozenset({"sensitive", "sensitive_key", "sensitive_seed", "sealed"})
 
@@ -136,8 +136,8 @@ def document_digest(doc: dict[str, Any]) -> str:
 
 
 _CHANGE_ORDER = ("address", "action", "kind", "phase", "destructive", "rows_affected", "manual",
-                 "note", "lagging", "database", "table", "property", "referenced_by", "sync",
-                 "before", "after", "sql", "requests")
+                 "note", "lint", "lagging", "database", "table", "property", "referenced_by",
+                 "sync", "before", "after", "sql", "requests")
 
 
 def dumps(plan: Plan) -> str:

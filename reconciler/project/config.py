@@ -49,10 +49,19 @@ class SupabaseConfig(BaseModel):
 
 
 class Config(BaseModel):
-    """The whole `reconciler.yaml` (every section optional)."""
+    """The whole `reconciler.yaml` (every section optional).
+
+    `project_id` names the project for everything its clones share: the apply lock on a
+    database is keyed by it (`apply.lock`). The first apply that locks a database writes a new
+    one (`add_project_id`) for the project to commit.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="reconciler.yaml")
 
+    project_id: str | None = Field(
+        None, min_length=1, max_length=200,
+        description="Identifies the project across clones (the apply lock on a database is "
+                    "keyed by it). Written by the first apply; commit it.")
     notion: NotionConfig = Field(default_factory=NotionConfig)
     supabase: SupabaseConfig = Field(default_factory=SupabaseConfig)
 
@@ -60,3 +69,30 @@ class Config(BaseModel):
 def config_paths(root: Path) -> list[Path]:
     """The config files that exist under `root`, in the order of `CONFIG_PATHS`."""
     return [root / rel for rel in CONFIG_PATHS if (root / rel).is_file()]
+
+
+PROJECT_ID_COMMENT = ("identifies this project across clones: applies of clones that share it "
+                      "lock each other out (commit it)")
+
+
+def add_project_id(root: Path) -> str:
+    """Write a new `project_id` (a uuid4) at the top of the project's `reconciler.yaml`, keeping
+    its comments (created when the project has none); returns it. Raises OSError."""
+    import uuid
+
+    from ruamel.yaml import YAML
+
+    project_id = str(uuid.uuid4())
+    paths = config_paths(root)
+    path = paths[0] if paths else root / CONFIG_PATHS[0]
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    data = yaml.load(path.read_text(encoding="utf-8")) if path.is_file() else None
+    if not hasattr(data, "insert"):
+        from ruamel.yaml.comments import CommentedMap
+        data = CommentedMap()
+    data.insert(0, "project_id", project_id, comment=PROJECT_ID_COMMENT)
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(data, out)
+    return project_id

@@ -25,6 +25,7 @@ SCHEMA_FILES = {
     "vocabulary.schema.json": "vocabulary_schema",
     "reconciler.schema.json": "config_schema",
     "supabase-table.schema.json": "supabase_table_schema",
+    "supabase-object.schema.json": "supabase_object_schema",
 }
 
 
@@ -72,6 +73,23 @@ def supabase_table_schema() -> dict:
     schema = TableDoc.model_json_schema(by_alias=True)
     return {"$schema": DRAFT, **schema, "title": "Supabase table",
             "description": "One PostgreSQL table: columns, keys, indexes, RLS, grants; or mirror:"}
+
+
+def supabase_object_schema() -> dict:
+    """Schema of `schemas/supabase/<name>.yaml` files that declare an object beside tables,
+    chosen by `kind:` (enum, extension, sequence, view, function, default_privileges)."""
+    from typing import Annotated, Union
+
+    from pydantic import Field, TypeAdapter
+
+    from reconciler.project.supabase_docs import DOC_KINDS
+
+    kinds = tuple(model for kind, model in DOC_KINDS.items() if kind != "table")
+    union = Annotated[Union[kinds], Field(discriminator="kind")]  # type: ignore[valid-type]
+    schema = TypeAdapter(union).json_schema(by_alias=True)
+    return {"$schema": DRAFT, **schema, "title": "Supabase object",
+            "description": "One enum type, extension, sequence, view, function (RPC) or set of "
+                           "default privileges, chosen by `kind:`."}
 
 
 def write_schemas(directory: Path) -> list[Path]:

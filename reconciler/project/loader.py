@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,7 +30,8 @@ from reconciler.project.config import CONFIG_PATHS, Config, config_paths
 from reconciler.project.documents import DatabaseDoc, VocabularyDoc, explain_error
 from reconciler.project.checks import check_databases, check_vocabulary
 from reconciler.project.resolve import resolve_notion, resolve_vocabulary
-from reconciler.project.supabase import load_supabase, read_table_docs
+from reconciler.model.postgres_objects import SchemaObjects
+from reconciler.project.supabase import load_supabase_spec, read_spec_docs
 from reconciler.project.sync import load_sync
 from reconciler.project.yaml import Loaded, environment, load_yaml, validate
 
@@ -49,12 +50,14 @@ class Project:
 
     `files` are the absolute paths of every spec file read; `spec_hash` is
     `"sha256:<hex>"` over their sorted (relative path, bytes), recorded in plan headers.
-    `supabase` is filled by the Supabase loader (see `_load_supabase`). `content` holds one
-    `ContentSet` per `content:` section (`project.content`), in file order, and `notion` already
-    carries the values of additive vocabularies that the content uses. `sync` holds the mirrored
-    tables kept in step with their Notion databases (`project.sync`). `sealer` digests its
-    sensitive values under the project's digest key (`model.sensitive`, `digest_key`), read or
-    made the first time a digest is needed.
+    `supabase` (tables) and `supabase_objects` (enum types, extensions, sequences, views,
+    functions, default privileges) are filled by the Supabase loader (`project.supabase`);
+    `locations` says where each Supabase resource is declared (`{address: "file:line:col"}`).
+    `content` holds one `ContentSet` per `content:` section (`project.content`), in file order,
+    and `notion` already carries the values of additive vocabularies that the content uses.
+    `sync` holds the mirrored tables kept in step with their Notion databases (`project.sync`).
+    `sealer` digests its sensitive values under the project's digest key (`model.sensitive`,
+    `digest_key`), read or made the first time a digest is needed.
     """
 
     root: Path
@@ -66,6 +69,8 @@ class Project:
     supabase: tuple = ()
     content: tuple[ContentSet, ...] = ()
     sync: tuple[SyncTable, ...] = ()
+    supabase_objects: SchemaObjects = SchemaObjects()
+    locations: Mapping[str, str] = field(default_factory=dict)
     sealer: Sealer | None = None
 
 
@@ -128,16 +133,17 @@ def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
         problems += check_vocabulary(item)
     problems += check_databases(dbs, db_names, vocab_names, config)
     notion = _resolve_or_none(dbs, vocabs, config, partial=bool(problems))
-    table_docs = read_table_docs(root, env)
-    supabase, more = load_supabase(root, env, notion or NotionDatabases(), table_docs)
+    spec_docs = read_spec_docs(root, env)
+    spec, more = load_supabase_spec(root, env, notion or NotionDatabases(), spec_docs)
+    supabase = spec.tables
     problems += [p for p in more if notion is not None or not p.message.startswith("mirror:")]
     if problems:
         notion = None
     content: tuple[ContentSet, ...] = ()
     sync: tuple[SyncTable, ...] = ()
     if not problems:
-        content, notion, problems = load_content(root, dbs, notion, supabase, table_docs[0])
-        sync, more = load_sync(root, table_docs[0], supabase, notion, dbs, env)
+        content, notion, problems = load_content(root, dbs, notion, supabase, spec_docs[0])
+        sync, more = load_sync(root, spec_docs[0], supabase, notion, dbs, env)
         problems += more
     if problems:
         raise SpecError(problems)
@@ -145,9 +151,9 @@ def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
     return Project(root=root, config=config, notion=notion,
                      vocabularies=tuple(vocabularies.values()), files=tuple(files),
                      spec_hash=compute_spec_hash(root, files), supabase=supabase,
-                     content=content, sync=sync,
+                     content=content, sync=sync, supabase_objects=spec.objects,
+                     locations=spec.locations,
                      sealer=Sealer(lambda: load_digest_key(root, env), remember=redact.remember))
-
 
 
 def _resolve_or_none(dbs, vocabs, config, *, partial: bool) -> NotionDatabases | None:

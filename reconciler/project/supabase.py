@@ -1,77 +1,137 @@
-"""Load `schemas/supabase/*.yaml` into `model.postgres.Table`s, with every problem located.
+"""Load `schemas/supabase/*.yaml` into tables and the objects beside them, with every problem
+located.
 
-`load_supabase(root, env, notion)` validates each file against `TableDoc`, resolves shorthands
-(enums as CHECKs, `references:`, literal defaults, `grants: {role: all}`), derives mirrored
-columns from the `NotionDatabases` (`project.mirror`) and checks references between tables.
-Never raises for bad content: problems come back as `SpecProblem`s (`file:line:col`).
+`load_supabase_spec(root, env, notion)` validates each file against the document model of its
+`kind:` (`table` by default; `project.supabase_docs.DOC_KINDS`), resolves shorthands (enums as
+CHECKs, `references:`, literal defaults, `grants: {role: all}`), derives mirrored columns from
+the `NotionDatabases` (`project.mirror`), checks references between tables and that every
+column type exists, and records where each resource is declared. Never raises for bad content:
+problems come back as `SpecProblem`s (`file:line:col`).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from psycopg import sql
 
-from reconciler.backends.postgres.compile import type_sql
+from reconciler.backends.postgres.ddl import type_sql
 from reconciler.errors import SpecProblem, relative
 from reconciler.model.notion import NotionDatabases
 from reconciler.model.postgres import (
-    MAX_IDENTIFIER, PRIVILEGES, Check, Column, ForeignKey, Grant, Index, Policy, Table, Unique,
-    check_name, normalise_default, normalise_type, object_name,
+    MAX_IDENTIFIER, PRIVILEGES, SERIAL_TYPES, Check, Column, ForeignKey, Grant, Index, Policy,
+    Table, Trigger, Unique, check_name, normalise_default, normalise_type, object_name,
 )
+from reconciler.model.postgres_objects import SchemaObjects
 from reconciler.project.mirror import column_name, mirror_columns
-from reconciler.project.supabase_docs import ColumnDoc, MirrorDoc, ReferenceDoc, TableDoc
+from reconciler.project.supabase_checks import (check_tables, check_types, enum_check,
+                                               table_locations)
+from reconciler.project.supabase_docs import (DOC_KINDS, ColumnDoc, MirrorDoc, ReferenceDoc,
+                                              TableDoc)
+from reconciler.project.supabase_objects import resolve_objects
 from reconciler.project.sync_docs import sync_doc
 from reconciler.project.yaml import Loaded, load_yaml, validate
 
 SPEC_DIR = Path("schemas") / "supabase"
+_EVENTS = ("insert", "update", "delete", "truncate")
+
+
+@dataclass(frozen=True)
+class SupabaseSpec:
+    """The Supabase side of a project: `tables`, the `objects` beside them, and where each
+    resource is declared (`{address: "file:line:col"}`, for messages about it)."""
+
+    tables: tuple[Table, ...] = ()
+    objects: SchemaObjects = SchemaObjects()
+    locations: dict[str, str] = field(default_factory=dict)
 
 
 def load_supabase(root: Path, env: Mapping[str, str], notion: NotionDatabases,
-                  docs: "tuple[list[Loaded[TableDoc]], list[SpecProblem]] | None" = None
+                  docs: "SpecDocs | None" = None
                   ) -> tuple[tuple[Table, ...], list[SpecProblem]]:
-    """Read every `<root>/schemas/supabase/*.yaml` (sorted) into tables.
+    """The tables of `load_supabase_spec`, and every problem."""
+    spec, problems = load_supabase_spec(root, env, notion, docs)
+    return spec.tables, problems
 
-    Returns `(tables, problems)`; file names in problems are relative to `root`. `notion` is the
+
+#: What `read_spec_docs` returns: the valid table documents, the valid object documents and the
+#: problems of every file.
+SpecDocs = tuple[list[Loaded[TableDoc]], list[Loaded[Any]], list[SpecProblem]]
+
+
+def load_supabase_spec(root: Path, env: Mapping[str, str], notion: NotionDatabases,
+                       docs: SpecDocs | None = None) -> tuple[SupabaseSpec, list[SpecProblem]]:
+    """Read every `<root>/schemas/supabase/*.yaml` (sorted) into tables and objects.
+
+    Returns `(spec, problems)`; file names in problems are relative to `root`. `notion` is the
     desired Notion databases that `mirror:` names resolve against. `docs` is what
-    `read_table_docs(root, env)` returned, when the caller already read the files (each file is
+    `read_spec_docs(root, env)` returned, when the caller already read the files (each file is
     parsed once). OSError propagates.
     """
-    loaded, problems = docs if docs is not None else read_table_docs(root, env)
+    tables_loaded, objects_loaded, problems = docs if docs is not None \
+        else read_spec_docs(root, env)
     problems = list(problems)
     tables: list[Table] = []
-    for item in loaded:
-        table, more = resolve_table(item, notion)
+    locations: dict[str, str] = {}
+    for item in tables_loaded:
+        table, more, where = resolve_table(item, notion)
         tables.append(table)
         problems += more
-    problems += check_tables(loaded, tables)
-    return tuple(tables), problems
+        locations.update(where)
+    objects, where, more = resolve_objects(objects_loaded)
+    locations.update(where)
+    problems += more
+    problems += check_tables(tables_loaded, tables)
+    problems += check_types(tables_loaded, tables, objects)
+    return SupabaseSpec(tuple(tables), objects, locations), problems
 
 
 def read_table_docs(root: Path, env: Mapping[str, str]
                     ) -> tuple[list[Loaded[TableDoc]], list[SpecProblem]]:
-    """The valid `schemas/supabase/*.yaml` documents (sorted by file) and the problems of all."""
+    """The valid table documents of `read_spec_docs` and the problems of every file."""
+    tables, _, problems = read_spec_docs(root, env)
+    return tables, problems
+
+
+def read_spec_docs(root: Path, env: Mapping[str, str]) -> SpecDocs:
+    """The valid `schemas/supabase/*.yaml` documents (sorted by file), each validated against
+    the model of its `kind:` (`table` when absent), split into tables and objects, and the
+    problems of all (an unknown kind gets the closest known one)."""
     problems: list[SpecProblem] = []
-    loaded: list[Loaded[TableDoc]] = []
+    tables_loaded: list[Loaded[TableDoc]] = []
+    objects_loaded: list[Loaded[Any]] = []
     for path in sorted((Path(root) / SPEC_DIR).glob("*.yaml")):
         file = relative(path, Path(root))
         doc, more = load_yaml(path, file, dict(env))
         problems += more
         if doc is None:
             continue
-        valid, more = validate(TableDoc, doc)
+        kind = doc.data.get("kind", "table") if isinstance(doc.data, dict) else "table"
+        model = DOC_KINDS.get(kind) if isinstance(kind, str) else None
+        if model is None:
+            line, col = doc.locate(("kind",))
+            close = difflib.get_close_matches(str(kind), DOC_KINDS, n=1)
+            problems.append(SpecProblem(file, line, col, f"unknown kind {kind!r}"
+                                        + (f": did you mean {close[0]}?" if close else "")
+                                        + f" (one of: {', '.join(DOC_KINDS)})"))
+            continue
+        valid, more = validate(model, doc)
         problems += more
         if valid is not None:
-            loaded.append(Loaded(path.stem, file, valid, doc))
-    return loaded, problems
+            (tables_loaded if kind == "table" else objects_loaded).append(
+                Loaded(path.stem, file, valid, doc))
+    return tables_loaded, objects_loaded, problems
 
 
 def resolve_table(item: Loaded[TableDoc], notion: NotionDatabases
-                  ) -> tuple[Table, list[SpecProblem]]:
-    """One validated document → `Table` (+ problems found while resolving)."""
+                  ) -> tuple[Table, list[SpecProblem], dict[str, str]]:
+    """One validated document → `Table` (+ problems found while resolving, and where each of
+    its members is declared)."""
     doc, name = item.doc, item.doc.name or item.name
     problems: list[SpecProblem] = []
     derived: dict[str, Column] = {}
@@ -94,12 +154,21 @@ def resolve_table(item: Loaded[TableDoc], notion: NotionDatabases
                      for e in dict.fromkeys(checks + doc.checks)),
         indexes=tuple(_index(name, i) for i in doc.indexes),
         comment=doc.comment or _mirror_comment(doc, notion), rls=doc.rls,
+        force_rls=doc.force_rls, realtime=doc.realtime,
         policies=tuple(_policy(n, p) for n, p in doc.policies.items()),
         grants=_grants(item, problems),
+        triggers=tuple(_trigger(n, t, doc.schema_) for n, t in doc.triggers.items()),
         touch_updated_at=has_updated if doc.updated_at_trigger is None else doc.updated_at_trigger,
         mirror=_mirror_doc(doc.mirror).database if doc.mirror is not None else None,
         renamed_from=tuple(doc.renamed_from))
-    return table, problems
+    return table, problems, table_locations(item, table)
+
+
+def _trigger(name: str, doc: Any, schema: str) -> Trigger:
+    function = doc.function if "." in doc.function else f"{schema}.{doc.function}"
+    return Trigger(name=name, function=function, timing=doc.timing,
+                   events=tuple(e for e in _EVENTS if e in doc.events), for_each=doc.for_each,
+                   when=doc.when, enabled=doc.enabled)
 
 
 def _long_names(item: Loaded[TableDoc], table: str, columns: tuple[Column, ...]
@@ -133,7 +202,7 @@ def _columns(item: Loaded[TableDoc], name: str, derived: dict[str, Column],
         columns[col_name] = column
         pk += [col_name] if cdoc.primary_key and col_name not in pk else []
         uniques += [[col_name]] if cdoc.unique else []
-        checks += [_enum_check(col_name, cdoc.values)] if cdoc.values else []
+        checks += [enum_check(col_name, cdoc.values)] if cdoc.values else []
         checks += [cdoc.check] if cdoc.check else []
         if cdoc.references is not None:
             fks.append(_foreign_key(name, doc.schema_, col_name, cdoc.references))
@@ -205,9 +274,25 @@ def _column(item: Loaded[TableDoc], name: str, doc: ColumnDoc, base: Column | No
     except ValueError as exc:
         problems.append(item.problem(loc + ("type",), f"column {name!r}: {exc}"))
         return None
+    generated = pg_type in SERIAL_TYPES or doc.identity is not None
+    if generated and (doc.default is not None or doc.default_sql is not None):
+        problems.append(item.problem(loc, f"column {name!r}: a serial or identity column draws "
+                                     "its values from its sequence: remove the default"))
+        return None
+    if doc.identity is not None and pg_type not in ("smallint", "integer", "bigint"):
+        problems.append(item.problem(loc + ("identity",), f"column {name!r}: an identity "
+                                     "column is smallint, integer or bigint"))
+        return None
     fields: dict[str, Any] = {"name": name, "type": pg_type}
+    if doc.identity is not None:
+        fields["identity"] = doc.identity
+    if generated:
+        fields["nullable"] = False
     if doc.nullable is not None:
-        fields["nullable"] = doc.nullable
+        if generated and doc.nullable:
+            problems.append(item.problem(loc + ("nullable",), f"column {name!r}: a serial or "
+                                         "identity column is never null"))
+        fields["nullable"] = doc.nullable and not generated
     if doc.default is not None:
         fields["default"] = normalise_default(literal_default(doc.default, pg_type))
     if doc.default_sql is not None:
@@ -237,11 +322,6 @@ def literal_default(value: Any, pg_type: str) -> str:
     return sql.Literal(text).as_string(None)
 
 
-def _enum_check(column: str, values: list[str]) -> str:
-    items = sql.SQL(", ").join(sql.Literal(v) for v in values)
-    return sql.SQL("{} IN ({})").format(sql.Identifier(column), items).as_string(None)
-
-
 def _foreign_key(table: str, schema: str, column: str, ref: str | ReferenceDoc) -> ForeignKey:
     if isinstance(ref, str):
         target, _, ref_col = ref.partition(".")
@@ -254,7 +334,8 @@ def _foreign_key(table: str, schema: str, column: str, ref: str | ReferenceDoc) 
 def _index(table: str, doc) -> Index:
     parts = ["".join(ch if ch.isalnum() else "_" for ch in c).strip("_") for c in doc.columns]
     return Index(name=doc.name or object_name(table, parts, "idx"), columns=tuple(doc.columns),
-                 unique=doc.unique, method=doc.method, where=doc.where)
+                 unique=doc.unique, method=doc.method, where=doc.where,
+                 concurrently=doc.concurrently)
 
 
 def _policy(name: str, doc) -> Policy:
@@ -280,40 +361,3 @@ def _dedupe(groups: list[list[str]]) -> list[list[str]]:
     return [list(g) for g in dict.fromkeys(tuple(g) for g in groups)]
 
 
-def check_tables(loaded: list[Loaded[TableDoc]], tables: list[Table]) -> list[SpecProblem]:
-    """Cross-file checks: unique table names, known columns in keys and indexes, and foreign
-    keys that point at declared tables and columns."""
-    problems: list[SpecProblem] = []
-    by_name = {(t.schema_name, t.name): t for t in tables}
-    seen: dict[tuple[str, str], str] = {}
-    for item, table in zip(loaded, tables):
-        key = (table.schema_name, table.name)
-        if key in seen:
-            problems.append(item.problem(("name",), f"table {table.schema_name}.{table.name} is "
-                                         f"already declared in {seen[key]}"))
-        seen.setdefault(key, item.file)
-        problems += _check_members(item, table, by_name)
-    return problems
-
-
-def _check_members(item: Loaded[TableDoc], table: Table,
-                   by_name: dict[tuple[str, str], Table]) -> list[SpecProblem]:
-    names = {c.name for c in table.columns}
-    problems = []
-    groups = [("primary_key", table.primary_key)] + [("unique", u.columns) for u in table.uniques]
-    groups += [("indexes", tuple(c for c in i.columns if not c.startswith("(")))
-               for i in table.indexes]
-    for where, cols in groups:
-        for col in cols:
-            if col not in names:
-                problems.append(item.problem((where,), f"{where}: unknown column {col!r}"))
-    for fk in table.foreign_keys:
-        target = by_name.get((fk.ref_schema, fk.ref_table))
-        loc = ("columns", fk.columns[0], "references")
-        if target is None:
-            problems.append(item.problem(loc, f"references: table {fk.ref_schema}.{fk.ref_table} "
-                                         "is not declared in schemas/supabase"))
-        elif target.column(fk.ref_columns[0]) is None:
-            problems.append(item.problem(loc, f"references: {fk.ref_table} has no column "
-                                         f"{fk.ref_columns[0]!r}"))
-    return problems

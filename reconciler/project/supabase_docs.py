@@ -48,6 +48,7 @@ class ColumnDoc(Doc):
     unique: bool = False
     references: str | ReferenceDoc | None = None
     check: str | None = None
+    identity: Literal["always", "by default"] | None = None
     renamed_from: list[str] = []
     sensitive: bool | None = Field(
         None, description="Its values are personal data: plans, the ledger and reports show a "
@@ -65,6 +66,7 @@ class IndexDoc(Doc):
     unique: bool = False
     method: Literal["btree", "hash", "gin", "gist", "brin", "spgist"] = "btree"
     where: str | None = None
+    concurrently: bool = False
 
     _listify = field_validator("columns", mode="before")(_names)
 
@@ -81,6 +83,20 @@ class PolicyDoc(Doc):
     _listify = field_validator("roles", mode="before")(_names)
 
 
+class TriggerDoc(Doc):
+    """`{function: set_owner, timing: before, events: [insert, update], for_each: row,
+    when: "…", enabled: true}`; `function` may be schema-qualified (default: the table's)."""
+
+    function: str
+    timing: Literal["before", "after", "instead of"] = "before"
+    events: list[Literal["insert", "update", "delete", "truncate"]] = ["update"]
+    for_each: Literal["row", "statement"] = "row"
+    when: str | None = None
+    enabled: bool = True
+
+    _listify = field_validator("events", mode="before")(_names)
+
+
 class MirrorDoc(Doc):
     """`mirror: {database: tasks, dates: date}`; `mirror: tasks` is the short form."""
 
@@ -89,8 +105,10 @@ class MirrorDoc(Doc):
 
 
 class TableDoc(Doc):
-    """One table file. `name` defaults to the file's stem, `schema` to `public`."""
+    """One table file (`kind: table`, the default). `name` defaults to the file's stem,
+    `schema` to `public`."""
 
+    kind: Literal["table"] = "table"
     schema_: str = Field("public", alias="schema")
     name: str | None = None
     comment: str | None = None
@@ -102,8 +120,11 @@ class TableDoc(Doc):
     checks: list[str] = []
     indexes: list[IndexDoc] = []
     rls: bool = False
+    force_rls: bool = False
+    realtime: bool | None = None
     policies: dict[str, PolicyDoc] = {}
     grants: dict[str, list[str]] = {}
+    triggers: dict[str, TriggerDoc] = {}
     updated_at_trigger: bool | None = None
     content: ContentDoc | None = None
     sync: SyncSpec | None = None
@@ -121,3 +142,104 @@ class TableDoc(Doc):
     @classmethod
     def _unique_lists(cls, value: Any) -> Any:
         return [_names(v) for v in value] if isinstance(value, list) else value
+
+
+# --- objects beside tables (one per file, chosen by `kind:`) ----------------------------------
+
+
+class EnumValueDoc(Doc):
+    """`{name: shipped, renamed_from: [sent]}`: a value that had another name."""
+
+    name: str
+    renamed_from: list[str] = []
+
+    _listify = field_validator("renamed_from", mode="before")(_names)
+
+
+class EnumDoc(Doc):
+    """`kind: enum`: `CREATE TYPE <name> AS ENUM (values…)`."""
+
+    kind: Literal["enum"]
+    schema_: str = Field("public", alias="schema")
+    name: str | None = None
+    values: list[str | EnumValueDoc]
+
+
+class ExtensionDoc(Doc):
+    """`kind: extension` (the file stem is the extension's name unless `name:` says otherwise);
+    `absent: true` drops it."""
+
+    kind: Literal["extension"]
+    name: str | None = None
+    schema_: str | None = Field(None, alias="schema")
+    version: str | None = None
+    absent: bool = False
+
+
+class SequenceDoc(Doc):
+    """`kind: sequence`; bounds default to those of its type (docs, "CREATE SEQUENCE")."""
+
+    kind: Literal["sequence"]
+    schema_: str = Field("public", alias="schema")
+    name: str | None = None
+    as_: Literal["smallint", "integer", "bigint"] = Field("bigint", alias="as")
+    start: int | None = None
+    increment: int = 1
+    min: int | None = None
+    max: int | None = None
+    cache: int = 1
+    cycle: bool = False
+
+
+class ViewDoc(Doc):
+    """`kind: view`: `query` is the SELECT; `security_invoker: true` makes it obey the
+    caller's row level security."""
+
+    kind: Literal["view"]
+    schema_: str = Field("public", alias="schema")
+    name: str | None = None
+    query: str
+    security_invoker: bool = False
+    comment: str | None = None
+
+
+class FunctionDoc(Doc):
+    """`kind: function`: a function PostgREST serves at `/rest/v1/rpc/<name>`."""
+
+    kind: Literal["function"]
+    schema_: str = Field("public", alias="schema")
+    name: str | None = None
+    arguments: str = ""
+    returns: str
+    language: str = "sql"
+    body: str
+    volatility: Literal["volatile", "stable", "immutable"] = "volatile"
+    security_definer: bool = False
+    search_path: str | None = None
+    comment: str | None = None
+
+
+class DefaultPrivilegesDoc(Doc):
+    """`kind: default_privileges`: what roles get on the objects `owner` creates in `schema`
+    from now on (`{role: [privilege, …]}` or `{role: all}` per kind of object)."""
+
+    kind: Literal["default_privileges"]
+    schema_: str = Field("public", alias="schema")
+    owner: str = "postgres"
+    tables: dict[str, list[str]] = {}
+    sequences: dict[str, list[str]] = {}
+    functions: dict[str, list[str]] = {}
+
+    @field_validator("tables", "sequences", "functions", mode="before")
+    @classmethod
+    def _grant_lists(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: _names(v) for k, v in value.items()}
+        return value
+
+
+#: The document model of each `kind:` a file under schemas/supabase may have.
+DOC_KINDS: dict[str, type[Doc]] = {
+    "table": TableDoc, "enum": EnumDoc, "extension": ExtensionDoc, "sequence": SequenceDoc,
+    "view": ViewDoc, "function": FunctionDoc, "default_privileges": DefaultPrivilegesDoc,
+}

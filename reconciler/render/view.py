@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from reconciler.model.changes import ROW_KINDS
 from reconciler.model.sensitive import SHOWN
 from reconciler.render.fields import field_changes, fmt
 
@@ -108,8 +109,7 @@ def _brief(data: dict[str, Any]) -> list[dict[str, str]]:
 
 def change_view(change: dict[str, Any]) -> dict[str, Any]:
     action = change["action"]
-    is_row = "values" in (change.get("after") or {}) or \
-        change["kind"] in ("archive_page", "delete_row")
+    is_row = change["kind"] in ROW_KINDS
     shown = change.get("after") if action != "delete" else change.get("before")
     return {
         "address": change["address"], "action": action, "kind": change["kind"], "is_row": is_row,
@@ -125,6 +125,7 @@ def change_view(change: dict[str, Any]) -> dict[str, Any]:
         field_changes(change.get("before"), change.get("after"))
         if action in ("update", "rename", "manual") else [],
         "lagging": list(change.get("lagging") or []),
+        "lint": lint_view(change),
         "sql": list(change.get("sql") or []),
         "sql_brief": _sql_brief(list(change.get("sql") or []))[0],
         "sql_more": _sql_brief(list(change.get("sql") or []))[1],
@@ -148,6 +149,13 @@ def _attributes(shown: dict[str, Any], is_row: bool) -> list[dict[str, str]]:
     hidden = _hidden(shown)
     return [{"field": k, "value": SHOWN if k.split(".")[0] in hidden else fmt(v)}
             for k, v in _flat(shown.get("values", {}))]
+
+
+def lint_view(change: dict[str, Any]) -> list[dict[str, Any]]:
+    """A change's analyzer findings: `[{"code", "severity", "message", "address"}]`."""
+    return [{"code": d["code"], "severity": d.get("severity", "warning"),
+             "message": d["message"], "address": change["address"]}
+            for d in change.get("lint") or []]
 
 
 def _request_line(request: dict[str, Any]) -> str:
@@ -230,6 +238,7 @@ def plan_view(doc: dict[str, Any]) -> dict[str, Any]:
         "attention": attention, "attention_rows": attention_rows,
         "attention_count": len(attention) + sum(r["n"] for r in attention_rows),
         "shown": _shown_in_text(changes), "content": content,
+        "lint": [d for c in changes for d in c["lint"]],
         "lag": [dict(item, target=c["target"]) for c in content for item in c["lag"]],
         "groups": _groups(changes),
     }

@@ -20,6 +20,9 @@ CONFIG = """\
 # yaml-language-server: $schema=schemas/.schema/reconciler.schema.json
 # Targets and defaults of this project. No secrets here: NOTION_TOKEN and DATABASE_URL come
 # from the environment or .env (see .env.example).
+# project_id names this project in every clone: applies of clones that share it lock each other
+# out on a database. Keep it committed; a copy that becomes another project needs a new one.
+project_id: @PROJECT_ID@
 notion:
   # The page new databases are created in; empty: the local Notion's root page.
   parent_page_id: "${NOTION_PARENT_PAGE_ID:-}"
@@ -46,8 +49,12 @@ def workflow_text(install: str | None = None) -> str:
 
 
 def planned_files() -> dict[str, str]:
-    """Relative path → text of every file `scaffold` writes (the JSON Schemas aside)."""
-    files = {"reconciler.yaml": CONFIG, ".env.example": package_file("env.example"),
+    """Relative path → text of every file `scaffold` writes (the JSON Schemas aside); the
+    config carries a new `project_id` (a uuid4) each call."""
+    import uuid
+
+    config = CONFIG.replace("@PROJECT_ID@", str(uuid.uuid4()))
+    files = {"reconciler.yaml": config, ".env.example": package_file("env.example"),
              WORKFLOW: workflow_text()}
     files.update({path: "" for path in KEEP})
     return files

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 from typer.testing import CliRunner
 
 from reconciler.cli import app
@@ -128,7 +129,7 @@ def test_a_plan_made_for_another_database_is_refused(project: Path, server_url: 
         plan = saved_plan(project)
         monkeypatch.setenv("DATABASE_URL", second)
         refused = run(project, "apply", str(plan), "--auto-approve", code=1)
-    was, now = first.rsplit("/", 1)[1], second.rsplit("/", 1)[1]
+    was, now = (conninfo_to_dict(url)["dbname"] for url in (first, second))
     assert f"supabase was database {was}, system_identifier " in refused.output
     assert f"is database {now}, system_identifier " in refused.output
 

@@ -61,7 +61,8 @@ def test_storm_converges_without_loss_or_duplicates_within_budget(
 
     calm_root = tmp_path / "calm"
     shutil.copytree(example_project, calm_root)
-    base_env = {"NOTION_RATE_LIMIT": "1000", "DATABASE_URL": example_database}
+    base_env = {"NOTION_RATE_LIMIT": "1000", "DATABASE_URL": example_database,
+                "DEV_DATABASE_URL": os.environ["DEV_DATABASE_URL"]}
     calm, calm_plan, _, _ = converge(calm_root, base_env, monkeypatch)
     baseline = calm.stats.requests
 

@@ -126,3 +126,15 @@ def test_every_reconciler_command_in_the_workflow_parses_with_the_real_cli(workf
             pytest.fail(f"reconciler {' '.join(args)}: {exc}")
     assert ["plan", "--detailed-exitcode", "--out", "plans/drift.yaml"] in commands
     assert ["show", "plans/reviewed.yaml", "--format", "markdown"] in commands
+
+
+def test_init_gives_the_project_an_id_for_the_apply_lock(tmp_path):
+    """Every clone of the project shares its `project_id`: the apply lock on a database is keyed
+    by it (issue 12, bug 5). Two projects made by init get two ids."""
+    from reconciler.project.loader import load_project
+    from reconciler.scaffold import scaffold
+
+    scaffold(tmp_path / "a")
+    scaffold(tmp_path / "b")
+    ids = [load_project(tmp_path / name, {}).config.project_id for name in ("a", "b")]
+    assert all(ids) and ids[0] != ids[1]

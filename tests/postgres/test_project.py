@@ -108,6 +108,30 @@ def test_embedded_server_runs_only_while_a_connection_is_open():
         shutil.rmtree(root, ignore_errors=True)
 
 
+@pytest.mark.postgres
+def test_bundled_sot_entries_keeps_supabases_defaults_safe(conn, schema):
+    """Seed 002's table: RLS on (no policy: the API roles read nothing), the seed's
+    UNIQUE (project_id, file_type, entry_id) and its serial id."""
+    tables, _ = load_supabase(REPO, {}, bundled_notion())
+    (sot,) = [t.model_copy(update={"schema_name": schema}) for t in tables
+              if t.name == "sot_entries"]
+    assert sot.rls and not sot.policies
+    assert ("project_id", "file_type", "entry_id") in [u.columns for u in sot.uniques]
+    assert sot.column("id").type == "serial"
+    converge(conn, [sot])
+    table = f'"{schema}".sot_entries'
+    conn.execute(f"INSERT INTO {table} (project_id, file_type, entry_id) VALUES ('p', 'build', 'B-1')")
+    conn.execute(f"GRANT USAGE ON SCHEMA \"{schema}\" TO anon")
+    conn.execute(f"GRANT SELECT ON {table} TO anon")  # as Supabase's default privileges do
+    conn.execute("SET ROLE anon")
+    assert conn.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
+    conn.execute("RESET ROLE")
+    conn.rollback()
+    (live,), _ = read_tables(conn, [sot])
+    assert ("project_id", "file_type", "entry_id") in [u.columns for u in live.uniques]
+    assert live.rls and live.column("id").type == "serial"
+
+
 def test_the_embedded_server_is_imported_without_a_runtime_dir_warning():
     env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
     done = subprocess.run([sys.executable, "-W", "error::UserWarning", "-c",

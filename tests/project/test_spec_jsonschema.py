@@ -21,7 +21,7 @@ def test_write_schemas_writes_one_deterministic_file_per_spec_kind(tmp_path: Pat
     paths = write_schemas(tmp_path / "out")
     assert [p.name for p in paths] == [
         "notion-database.schema.json", "vocabulary.schema.json", "reconciler.schema.json",
-        "supabase-table.schema.json"]
+        "supabase-table.schema.json", "supabase-object.schema.json"]
     first = [p.read_bytes() for p in paths]
     assert [p.read_bytes() for p in write_schemas(tmp_path / "out")] == first
 
@@ -46,6 +46,12 @@ def test_bundled_files_validate_against_their_models(repo: Path):
         assert not problems, problems
         model.model_validate(doc.data)
         assert model.model_json_schema()["additionalProperties"] is False
+
+
+def test_object_schema_offers_every_kind(tmp_path: Path):
+    schema = json.loads(write_schemas(tmp_path)[-1].read_text())
+    assert set(schema["discriminator"]["mapping"]) == {
+        "enum", "extension", "sequence", "view", "function", "default_privileges"}
 
 
 def test_the_committed_schemas_are_current(tmp_path: Path):

@@ -237,7 +237,7 @@ def test_bad_input_fails_cleanly_and_writes_nothing(case, command, file, line, p
         return
     # apply and --target read live state: start from a project that has planned once
     assert runner.invoke(app, ["plan", "--dir", str(root)]).exit_code == 0
-    before = snapshot(root)
+    before = snapshot(root)  # the plan closed its local Notion store: nothing is left to settle
     if command == "apply":
         argv = ["apply", plan_file, "--dir", str(root), "--auto-approve"]
     else:

@@ -98,10 +98,11 @@ def test_a_corrupt_lock_file_still_locks_and_can_be_forced(tmp_path: Path):
     assert current_lock(tmp_path) is None
 
 
-def test_lock_key_is_stable_and_signed_64_bit(tmp_path: Path):
-    assert lock_key(tmp_path) == lock_key(tmp_path / "." )
-    assert lock_key(tmp_path) != lock_key(tmp_path / "other")
-    assert -2**63 <= lock_key(tmp_path) < 2**63
+def test_lock_key_is_stable_and_signed_64_bit():
+    project = "6b1f0c1e-93a2-4c55-9d5e-0a4d2c8f1b77"
+    assert lock_key(project) == lock_key(project) != lock_key("another project")
+    assert lock_key(None) == lock_key("*"), "no project id: the whole database"
+    assert -2**63 <= lock_key(project) < 2**63
 
 
 # -- a dead owner's lock is taken over, a live or remote one is not -----------------------------
@@ -273,6 +274,59 @@ def test_a_dead_sessions_row_is_removed_with_force_unlock(tmp_path: Path, lock_d
         assert _rows(lock_db) == []
         with project_lock(tmp_path / "b", postgres=conn):
             assert len(_rows(lock_db)) == 1
+
+
+def _race(lock_db: str, roots: list[Path], **kwargs) -> tuple[list, list]:
+    """Every root tries to take the lock at the same moment on its own session; winners hold it
+    until every taker has tried. Returns (won, lost) as lists of roots / errors."""
+    start, tried = threading.Barrier(len(roots)), threading.Barrier(len(roots))
+    won, lost = [], []
+
+    def take(root: Path, extra: dict) -> None:
+        with psycopg.connect(lock_db) as conn:
+            start.wait()
+            try:
+                with project_lock(root, postgres=conn, **extra):
+                    won.append(root)
+                    tried.wait()
+            except Exception as exc:  # noqa: BLE001 - the test looks at what was raised
+                lost.append(exc)
+                tried.wait()
+
+    threads = [threading.Thread(target=take, args=(root, kwargs.get(str(root), {})))
+               for root in roots]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    return won, lost
+
+
+@pytest.mark.postgres
+def test_clones_of_one_project_on_a_fresh_database_never_both_hold_the_lock(tmp_path, lock_db):
+    """Bug 5: the advisory key was a hash of the clone's path and the lock row check-then-insert,
+    so two clones both held the lock, and two first runs failed on CREATE SCHEMA's race."""
+    clones = [tmp_path / f"clone{i}" for i in range(4)]
+    won, lost = _race(lock_db, clones)
+    assert len(won) == 1, lost
+    assert len(lost) == 3 and all(isinstance(e, LockError) for e in lost), lost
+    assert all("locked" in str(e) or "holds the lock" in str(e) for e in lost)
+
+
+@pytest.mark.postgres
+def test_clones_sharing_a_project_id_exclude_each_other_and_other_projects_do_not(tmp_path,
+                                                                                  lock_db):
+    clones = [tmp_path / "a", tmp_path / "b", tmp_path / "c"]
+    same = {str(c): {"project_id": "p-1"} for c in clones}
+    won, lost = _race(lock_db, clones, **same)
+    assert len(won) == 1 and len(lost) == 2 and all(isinstance(e, LockError) for e in lost)
+    others = {str(clones[0]): {"project_id": "p-1"}, str(clones[1]): {"project_id": "p-2"}}
+    won, lost = _race(lock_db, clones[:2], **others)
+    assert len(won) == 2 and lost == [], "two projects on one database apply side by side"
+    mixed = {str(clones[0]): {"project_id": "p-1"}}  # clones[1] has no id: the whole database
+    won, lost = _race(lock_db, clones[:2], **mixed)
+    assert len(won) == 1 and len(lost) == 1
+    assert _rows(lock_db) == []
 
 
 @pytest.mark.postgres

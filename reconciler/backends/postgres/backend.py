@@ -1,14 +1,17 @@
 """The Postgres (Supabase) backend: read, diff, compile and execute for `supabase.` addresses.
 
-Reading costs a few catalog queries for the schemas the project declares tables in, plus one
-query per content set (`content.read_rows`) and one server-side fingerprint of its rows. Schema
-changes compile to SQL text run in one transaction; row changes compile to one `RowsStep` per
-table, written in batches.
+Reading costs a few catalog queries for the schemas the project declares anything in, plus one
+query per content set (`content.read_rows`). Planning checks every migration before anything is
+written (`assess`): analyzers with stable codes (`lint`) count what the change would meet in the
+live data, and the planned SQL runs on a copy of the live schema in a dev database (`devdb`).
+Schema changes compile to SQL text run in one transaction; row changes compile to one
+`RowsStep` per table, written in batches.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -16,15 +19,18 @@ from typing import Any
 import psycopg
 
 from reconciler.backends.base import Diff, Known, Live, Report
-from reconciler.backends.postgres.compile import statements
+from reconciler.backends.postgres.compile import outside_transaction, statements
 from reconciler.backends.postgres.steps import RowsStep, SqlStep
 from reconciler.diff.content import ContentSchema, RowChanges, diff_content
 from reconciler.diff.postgres import diff_tables
-from reconciler.errors import PlanError
-from reconciler.model.changes import ChangeBase, DeleteRow, InsertRow, Phase, UpdateRow
+from reconciler.diff.postgres_objects import diff_objects
+from reconciler.errors import PlanError, ReadError
+from reconciler.model.changes import (ChangeBase, DeleteRow, InsertRow, ManualChange, Phase,
+                                      UpdateRow)
 from reconciler.model.content import ContentSet, LiveRow, rows_fingerprint
 from reconciler.model.postgres import Table, TableRef
 from reconciler.model.sensitive import row_namer
+from reconciler.model.postgres_objects import SchemaObjects
 from reconciler.progress import report
 
 
@@ -32,19 +38,35 @@ def _table(tables: Sequence[Table], address: str) -> Table | None:
     return next((t for t in tables if t.address == address), None)
 
 
+@dataclass
+class PostgresLive(Live):
+    """What the Postgres backend read: `model` the live tables (as before), `objects` the live
+    enum types, extensions, sequences, views, functions and default privileges."""
+
+    objects: SchemaObjects = field(default_factory=SchemaObjects)
+
+
 class PostgresBackend:
     """The Postgres target open for one command: `conn` (autocommit off), its `description`
-    (password masked) and the project's declared `tables`."""
+    (password masked), the project's declared `tables`, where each resource is declared
+    (`locations`, `{address: "file:line:col"}`) and the dev database migrations are checked on
+    (`dev_url`; None: a scratch database on the embedded server under `.reconciler/`)."""
 
     root = "supabase"
     row_noun = "row"
+    #: Its schema steps run in one transaction: apply runs them before other backends' steps,
+    #: so a failure here leaves every other system untouched (`apply.runner`).
+    transactional = True
 
     def __init__(self, project_root: Path, conn: psycopg.Connection, description: str,
-                 tables: Sequence[Table] = ()):
+                 tables: Sequence[Table] = (), *, locations: Mapping[str, str] | None = None,
+                 dev_url: str | None = None):
         self.project_root = project_root
         self.conn = conn
         self.description = description
         self.tables = tuple(tables)
+        self.locations = dict(locations or {})
+        self.dev_url = dev_url
 
     def close(self) -> None:
         self.conn.close()
@@ -53,15 +75,18 @@ class PostgresBackend:
         return tuple(c for c in project.content if c.address.startswith("supabase."))
 
     def read(self, project: Any, *, since: str | None = None, check: bool = False,
-             earlier: Any = None) -> Live:
-        """Live tables of the declared schemas, the rows of each content set (one query
-        each, also for a stale check), which database this is (`connect.server_identity`), and
-        the Supabase side of each synced table (`sync_read`). Raises `ReadError`."""
+             earlier: Any = None) -> PostgresLive:
+        """Live tables and objects of the declared schemas, the rows of each content set (one
+        query each, also for a stale check), which database this is
+        (`connect.server_identity`), and the Supabase side of each synced table (`sync_read`).
+        Raises `ReadError`."""
         from reconciler.backends.postgres.connect import server_identity
         from reconciler.backends.postgres.reader import read_tables
 
         tables, prints = read_tables(self.conn, project.supabase)
-        live = Live(tables, fingerprints=dict(prints), identity=server_identity(self.conn))
+        objects, object_prints = self._objects(project)
+        live = PostgresLive(tables, fingerprints={**prints, **object_prints},
+                            identity=server_identity(self.conn), objects=objects)
         report("Read the Postgres tables", counts={"tables": len(tables)})
         for content in self.content_sets(project):
             rows, print_ = self._rows(content, _table(tables, content.address))
@@ -74,9 +99,29 @@ class PostgresBackend:
             live.sync = read_sync(self.conn, project.sync, tables)
         return live
 
+    def _objects(self, project: Any) -> tuple[SchemaObjects, dict[str, str]]:
+        """The live objects of the schemas the project declares anything in (as the server
+        prints the desired ones, where alike), and their fingerprints. Raises `ReadError`."""
+        from reconciler.backends.postgres.canonical_objects import canonicalise_objects
+        from reconciler.backends.postgres.reader_objects import object_fingerprints, read_objects
+
+        desired: SchemaObjects = getattr(project, "supabase_objects", None) or SchemaObjects()
+        schemas = {t.schema_name for t in project.supabase} | desired.schemas
+        try:
+            raw = read_objects(self.conn, sorted(schemas), [e.name for e in desired.extensions])
+            prints = object_fingerprints(raw, desired)
+            return canonicalise_objects(self.conn, desired, raw), prints
+        except psycopg.Error as exc:
+            raise ReadError(f"reading the Postgres catalog failed: {exc}") from None
+        finally:
+            if not self.conn.autocommit:
+                self.conn.rollback()
+
     def _rows(self, content: ContentSet, table: Table | None) -> tuple[dict[str, LiveRow], str]:
-        """Live rows of a content set by key (one query), and their fingerprint."""
-        from reconciler.backends.postgres.content import content_fingerprint, read_rows
+        """Live rows of a content set by key (one query), and their fingerprint: over every
+        value read (not only the stored hashes), so a hand edit of a synced value after the plan
+        makes the plan stale."""
+        from reconciler.backends.postgres.content import read_rows
 
         if table is None:
             return {}, "absent"
@@ -85,12 +130,15 @@ class PostgresBackend:
                         & columns)
         found = read_rows(self.conn, table, content.key, fields)
         rows = {k: LiveRow(k, None, v) for k, v in found.items()}
-        if content.hash_field in columns:
-            return rows, content_fingerprint(self.conn, table, content.key, content.hash_field)
         return rows, rows_fingerprint(rows)
 
     def diff(self, project: Any, live: Live, *, prune: bool = False) -> Diff:
-        out = Diff(diff_tables(project.supabase, live.model))
+        """Schema changes of tables and objects, then row changes. Rows are compared by value,
+        never skipped by their stored hash: the read brought every value anyway, and a value
+        edited by hand leaves the stored hash as it was (issue 12, bug 2)."""
+        desired = getattr(project, "supabase_objects", None) or SchemaObjects()
+        out = Diff(diff_tables(project.supabase, live.model)
+                   + diff_objects(desired, getattr(live, "objects", SchemaObjects())))
         for content in self.content_sets(project):
             desired = _table(project.supabase, content.address)
             have = _table(live.model, content.address)
@@ -101,7 +149,9 @@ class PostgresBackend:
             schema = ContentSchema(
                 spell, field_types={c.name: c.type for c in desired.columns} if desired else {},
                 live_fields=frozenset(c.name for c in have.columns) if have else None,
-                row_name=row_namer(getattr(project, "sealer", None), content.address, content.sensitive_key))
+                trust_hash=False,
+                row_name=row_namer(getattr(project, "sealer", None), content.address,
+                                   content.sensitive_key))
             changes, summary = diff_content(content, live.rows.get(content.address, {}), schema,
                                             prune=prune)
             out.changes += changes
@@ -109,10 +159,21 @@ class PostgresBackend:
         return out
 
     def assess(self, changes: Sequence[ChangeBase], live: Live) -> list[ChangeBase]:
-        """`changes` with the rows each destructive one would lose counted."""
+        """`changes` checked before anything is written: the rows each destructive one would
+        lose counted; the analyzers' findings (`lint`) attached; the planned SQL run on a copy
+        of the live schema in the dev database (`devdb`). Raises `PlanError` naming the spec
+        file and line of every change that cannot work (an analyzer's error, or the dev
+        database's), `ReadError` when the live data cannot be counted."""
+        from reconciler.backends.postgres.devdb import check_migration, target_outside
+        from reconciler.backends.postgres.lint import lint_changes
         from reconciler.backends.postgres.reader import count_rows_at_risk
 
-        return count_rows_at_risk(self.conn, list(changes))
+        counted = count_rows_at_risk(self.conn, list(changes))
+        linted = lint_changes(self.conn, counted, self.locations)
+        if not any(c.sql for c in linted):
+            return linted
+        return check_migration(self.project_root, self.dev_url, live, linted, self.locations,
+                               target_outside(self.conn))
 
     def compile(self, changes: Sequence[ChangeBase], project: Any, live: Live
                 ) -> list[SqlStep | RowsStep]:
@@ -125,10 +186,11 @@ class PostgresBackend:
         changes = [c for c in changes if not is_sync_change(c)]
         steps: list[Any] = compile_sync(synced, getattr(project, "sync", ()))
         for change in changes:
-            if change.phase is Phase.CONTENT:
+            if change.phase is Phase.CONTENT or isinstance(change, ManualChange):
                 continue
             try:
-                steps.append(SqlStep((change.address,), statements(change)))
+                steps.append(SqlStep((change.address,), statements(change),
+                                     transaction=not outside_transaction(change)))
             except (KeyError, ValueError) as exc:
                 raise PlanError(f"{change.address}: cannot compile "
                                 f"{change.kind}: {exc}") from None  # type: ignore[attr-defined]

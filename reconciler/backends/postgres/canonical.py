@@ -19,9 +19,8 @@ import psycopg
 from psycopg import sql
 
 from reconciler.backends.postgres import queries as q
-from reconciler.backends.postgres.compile import column_def, create_policy
-from reconciler.model.postgres import PolicyOn
-from reconciler.model.postgres import Grant, Table, normalise_default
+from reconciler.backends.postgres.ddl import column_def, create_policy, create_trigger
+from reconciler.model.postgres import Grant, PolicyOn, Table, TableRef, normalise_default
 
 PROBE = "reconciler_probe"
 
@@ -55,7 +54,8 @@ def probe(conn: psycopg.Connection, want: Table) -> dict[str, Any]:
     """How the server prints `want`'s expressions: `{"defaults": {column: text}, "checks":
     {printed: desired}, "policies": {name: (using, with_check)}, "indexes": {name: (columns,
     where)}}`; empty parts when the scratch table cannot be made (e.g. a missing type)."""
-    forms: dict[str, Any] = {"defaults": {}, "checks": {}, "policies": {}, "indexes": {}}
+    forms: dict[str, Any] = {"defaults": {}, "checks": {}, "policies": {}, "indexes": {},
+                             "triggers": {}}
     target = sql.Identifier(PROBE)
     try:
         with conn.transaction() as tx:
@@ -70,6 +70,8 @@ def probe(conn: psycopg.Connection, want: Table) -> dict[str, Any]:
             forms["policies"] = {n: (u, w) for n, u, w in conn.execute(q.PROBE_POLICIES, [oid])}
             forms["indexes"] = {n: (tuple(index_item(c) for c in cols), where)
                                 for n, cols, where in conn.execute(q.PROBE_INDEXES, [oid])}
+            forms["triggers"] = {n: m.group("when") for n, d in conn.execute(
+                q.PROBE_TRIGGERS, [oid]) if (m := q.TRIGGER_WHEN.search(d))}
             raise psycopg.Rollback(tx)
     except (psycopg.Error, ValueError):
         pass
@@ -90,6 +92,9 @@ def _try_each(conn: psycopg.Connection, want: Table, target: sql.Identifier) -> 
         if i.where:
             stmt = sql.SQL("{} WHERE {}").format(stmt, sql.SQL(i.where))
         statements.append(stmt)
+    probe_table = TableRef(schema_name="pg_temp", table=PROBE)
+    statements += [create_trigger(probe_table, t.model_copy(update={"enabled": True}))[0]
+                   for t in want.triggers if t.when]
     for stmt in statements:
         try:
             with conn.transaction():
@@ -120,9 +125,15 @@ def translate(live: Table, want: Table, forms: dict[str, Any]) -> Table:
     checks = tuple(c.model_copy(update={"expression": forms["checks"].get(c.expression,
                                                                           c.expression)})
                    for c in live.checks)
+    wanted = {t.name: t for t in want.triggers}
+    triggers = tuple(
+        t.model_copy(update={"when": wanted[t.name].when})
+        if t.name in wanted and t.when is not None and forms["triggers"].get(t.name) == t.when
+        else t for t in live.triggers)
     return live.model_copy(update={"columns": tuple(columns), "checks": checks,
                                    "policies": _policies(live, want, forms),
-                                   "indexes": _indexes(live, want, forms)})
+                                   "indexes": _indexes(live, want, forms),
+                                   "triggers": triggers})
 
 
 def _policies(live: Table, want: Table, forms: dict[str, Any]) -> tuple:

@@ -1,41 +1,27 @@
-"""Change → SQL statements (pure; Atlas `sql/postgres/migrate.go`).
+"""Change → SQL statements (pure; Atlas `sql/postgres/migrate.go`): tables and their members.
 
 `compile_change(change)` returns `psycopg.sql.Composed` statements built from the typed change;
 `statements(change)` renders them as the text the plan shows and apply runs (`as_string(None)`),
-so what is reviewed is exactly what runs. Names are always `sql.Identifier`s and literal values
-`sql.Literal`s (quoted by psycopg); expressions (defaults, checks, policies, index predicates)
-and types are SQL the spec author wrote, inserted as written after a safety check of types.
+so what is reviewed is exactly what runs. The pieces statements are built from, and the
+registry, are in `ddl.py`; the objects beside tables compile in `compile_objects.py`.
 Dispatch is a registry keyed by change class; a class without a compiler raises `KeyError`.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Sequence
-from typing import Any
-
 from psycopg import sql
 
+from reconciler.backends.postgres import compile_objects  # noqa: F401  (registers compilers)
+from reconciler.backends.postgres.ddl import (  # noqa: F401  (re-exported for callers)
+    COMPILERS, REALTIME, TOUCH, TOUCH_BODY, column_def, comment_on, compiles, constraint_body,
+    create_policy, create_trigger, drop_policy, drop_trigger, enable_trigger, guarded,
+    realtime_sql, role_sql, table_ident, touch_sql, type_sql,
+)
 from reconciler.model import changes as ch
 from reconciler.model.changes import ChangeBase
-from reconciler.model.postgres import PRIVILEGES, Column, ColumnOn, Constraint, PolicyOn, TableRef
+from reconciler.model.postgres import PRIVILEGES, SERIAL_TYPES, ColumnOn, Constraint
 
-Compiler = Callable[[Any], list[sql.Composable]]
-COMPILERS: dict[type, Compiler] = {}
-#: Trigger and function that keep `updated_at` current (Postgres docs, "CREATE TRIGGER").
-TOUCH = "reconciler_touch_updated_at"
-_SAFE_TYPE = re.compile(r'^[A-Za-z_][A-Za-z0-9_ ."]*(\(\s*\d+(\s*,\s*\d+)?\s*\))?(\[\])*$')
-_ON_DELETE = {"no action", "restrict", "cascade", "set null", "set default"}
-_COMMANDS = {"all", "select", "insert", "update", "delete"}
 _METHODS = {"btree", "hash", "gin", "gist", "brin", "spgist"}
-
-
-def compiles(*classes: type) -> Callable[[Compiler], Compiler]:
-    def register(fn: Compiler) -> Compiler:
-        for cls in classes:
-            COMPILERS[cls] = fn
-        return fn
-    return register
 
 
 def compile_change(change: ChangeBase) -> list[sql.Composable]:
@@ -50,62 +36,10 @@ def statements(change: ChangeBase) -> tuple[str, ...]:
     return tuple(s.as_string(None) + ";" for s in compile_change(change))
 
 
-def table_ident(ref: TableRef) -> sql.Identifier:
-    return sql.Identifier(ref.schema_name, ref.table)
-
-
-def type_sql(text: str) -> sql.SQL:
-    """A type as SQL. Raises ValueError unless it looks like `name[(p[,s])][[]…]`."""
-    if not _SAFE_TYPE.match(text) or "--" in text or text.count('"') % 2:
-        raise ValueError(f"not a plain type name: {text!r}")
-    return sql.SQL(text)
-
-
-def column_def(col: Column) -> sql.Composed:
-    parts = [sql.Identifier(col.name), type_sql(col.type)]
-    if not col.nullable:
-        parts.append(sql.SQL("NOT NULL"))
-    if col.default is not None:
-        parts.append(sql.SQL("DEFAULT {}").format(sql.SQL(col.default)))
-    return sql.SQL(" ").join(parts)
-
-
-def comment_on(what: str, target: sql.Composable, text: str | None) -> sql.Composed:
-    value = sql.Literal(text) if text is not None else sql.SQL("NULL")
-    return sql.SQL("COMMENT ON {} {} IS {}").format(sql.SQL(what), target, value)
-
-
-def _names(names: Sequence[str]) -> sql.Composed:
-    return sql.SQL(", ").join(sql.Identifier(n) for n in names)
-
-
-def constraint_body(c: Constraint) -> sql.Composed:
-    """`UNIQUE (…)`, `CHECK (…)`, `PRIMARY KEY (…)` or `FOREIGN KEY (…) REFERENCES …`."""
-    if c.type == "unique":
-        return sql.SQL("UNIQUE ({})").format(_names(c.columns or ()))
-    if c.type == "primary_key":
-        return sql.SQL("PRIMARY KEY ({})").format(_names(c.columns or ()))
-    if c.type == "check":
-        return sql.SQL("CHECK ({})").format(sql.SQL(c.expression or ""))
-    if c.on_delete not in _ON_DELETE:
-        raise ValueError(f"unknown ON DELETE action {c.on_delete!r}")
-    return sql.SQL("FOREIGN KEY ({}) REFERENCES {} ({}) ON DELETE {}").format(
-        _names(c.columns or ()), sql.Identifier(c.ref_schema or "", c.ref_table or ""),
-        _names(c.ref_columns or ()), sql.SQL((c.on_delete or "").upper()))
-
-
-def touch_sql(schema: str, table: sql.Identifier, on: bool) -> list[sql.Composable]:
-    """Create (or drop) the trigger that sets `updated_at = now()` before each UPDATE."""
-    fn = sql.Identifier(schema, TOUCH)
-    if not on:
-        return [sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(sql.Identifier(TOUCH), table)]
-    return [
-        sql.SQL("CREATE OR REPLACE FUNCTION {}() RETURNS trigger LANGUAGE plpgsql AS "
-                "$reconciler$ BEGIN NEW.updated_at := now(); RETURN NEW; END $reconciler$"
-                ).format(fn),
-        sql.SQL("CREATE TRIGGER {} BEFORE UPDATE ON {} FOR EACH ROW EXECUTE FUNCTION {}()"
-                ).format(sql.Identifier(TOUCH), table, fn),
-    ]
+def outside_transaction(change: ChangeBase) -> bool:
+    """True for a change whose statements cannot run in a transaction block (`CREATE INDEX
+    CONCURRENTLY`, Postgres docs "CREATE INDEX"): apply runs them after the transaction."""
+    return isinstance(change, ch.AddIndex) and change.after.index.concurrently
 
 
 @compiles(ch.CreateTable)
@@ -127,8 +61,12 @@ def _create_table(change: ch.CreateTable) -> list[sql.Composable]:
             for c in t.columns if c.comment is not None]
     if t.rls:
         out.append(sql.SQL("ALTER TABLE {} ENABLE ROW LEVEL SECURITY").format(ident))
+    if t.force_rls:
+        out.append(sql.SQL("ALTER TABLE {} FORCE ROW LEVEL SECURITY").format(ident))
     if t.touch_updated_at:
-        out += touch_sql(t.schema_name, ident, True)
+        out += touch_sql(t.schema_name, ident, True, replace=False)
+    if t.realtime:
+        out += realtime_sql(ident, True)
     for grant in t.grants:
         out += grant_sql(ident, grant.role, set(), set(grant.privileges))
     return out
@@ -159,8 +97,13 @@ def _modify_table(change: ch.ModifyTable) -> list[sql.Composable]:
     if before.rls != after.rls:
         word = "ENABLE" if after.rls else "DISABLE"
         out.append(sql.SQL("ALTER TABLE {} {} ROW LEVEL SECURITY").format(ident, sql.SQL(word)))
+    if before.force_rls != after.force_rls:
+        word = "FORCE" if after.force_rls else "NO FORCE"
+        out.append(sql.SQL("ALTER TABLE {} {} ROW LEVEL SECURITY").format(ident, sql.SQL(word)))
     if before.touch_updated_at != after.touch_updated_at:
         out += touch_sql(after.schema_name, ident, after.touch_updated_at)
+    if after.realtime is not None and bool(before.realtime) != after.realtime:
+        out += realtime_sql(ident, after.realtime)
     return out
 
 
@@ -193,25 +136,51 @@ def _rename_column(change: ch.RenameColumn) -> list[sql.Composable]:
 
 @compiles(ch.ModifyColumn)
 def _modify_column(change: ch.ModifyColumn) -> list[sql.Composable]:
-    """Drop a changing default first, change the type (`USING col::type`), then set default,
-    nullability and comment (Postgres docs, "ALTER TABLE … ALTER COLUMN")."""
+    """Drop a changing default or identity first, change the type (`USING col::type`), then
+    set default, identity, nullability and comment (Postgres docs, "ALTER TABLE … ALTER
+    COLUMN"). A serial type is its integer type plus an owned sequence as default."""
     old, new, table = change.before.column, change.after.column, table_ident(change.after)
     col = sql.Identifier(new.name)
     alter = lambda text, *args: sql.SQL("ALTER TABLE {} ALTER COLUMN {} " + text).format(  # noqa
         table, col, *args)
     out: list[sql.Composable] = []
-    default_changes = old.default != new.default
-    if default_changes and old.default is not None:
+    old_type, new_type = SERIAL_TYPES.get(old.type, old.type), SERIAL_TYPES.get(new.type, new.type)
+    to_serial, from_serial = new.type in SERIAL_TYPES, old.type in SERIAL_TYPES
+    default_changes = old.default != new.default or to_serial != from_serial
+    if old.identity is not None and new.identity is None:
+        out.append(alter("DROP IDENTITY IF EXISTS"))
+    if default_changes and (old.default is not None or from_serial):
         out.append(alter("DROP DEFAULT"))
-    if old.type != new.type:
-        out.append(alter("TYPE {} USING {}::{}", type_sql(new.type), col, type_sql(new.type)))
+    if old_type != new_type:
+        out.append(alter("TYPE {} USING {}::{}", type_sql(new_type), col, type_sql(new_type)))
+    if to_serial and not from_serial:
+        out += _own_sequence(change.after, new_type)
     if default_changes and new.default is not None:
         out.append(alter("SET DEFAULT {}", sql.SQL(new.default)))
+    if new.identity is not None and old.identity is None:
+        out.append(alter(f"ADD GENERATED {new.identity.upper()} AS IDENTITY"))
+    elif new.identity is not None and old.identity != new.identity:
+        out.append(alter(f"SET GENERATED {new.identity.upper()}"))
     if old.nullable != new.nullable:
         out.append(alter("DROP NOT NULL" if new.nullable else "SET NOT NULL"))
     if old.comment != new.comment:
         out.append(comment_on("COLUMN", _column_ident(change.after), new.comment))
     return out
+
+
+def _own_sequence(on: ColumnOn, int_type: str) -> list[sql.Composable]:
+    """What `serial` does to an existing column: a sequence it owns, started after the largest
+    value, as its default (Postgres docs §8.1.4 spells out the equivalent statements)."""
+    seq = sql.Identifier(on.schema_name, f"{on.table}_{on.column.name}_seq")
+    col, table = sql.Identifier(on.column.name), table_ident(on)
+    return [
+        sql.SQL("CREATE SEQUENCE {} AS {} OWNED BY {}").format(
+            seq, type_sql(int_type), _column_ident(on)),
+        sql.SQL("SELECT pg_catalog.setval({}, coalesce(max({}), 0) + 1, false) FROM {}").format(
+            sql.Literal(seq.as_string(None)), col, table),
+        sql.SQL("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT nextval({}::regclass)").format(
+            table, col, sql.Literal(seq.as_string(None))),
+    ]
 
 
 @compiles(ch.AddConstraint)
@@ -233,47 +202,27 @@ def _index_item(text: str) -> sql.Composable:
 
 @compiles(ch.AddIndex)
 def _add_index(change: ch.AddIndex) -> list[sql.Composable]:
+    """`CREATE [UNIQUE] INDEX`; with `concurrently`, `CREATE INDEX CONCURRENTLY` after dropping
+    an invalid leftover of an earlier failed attempt (docs, "Building Indexes Concurrently")."""
     i = change.after.index
     if i.method not in _METHODS:
         raise ValueError(f"unknown index method {i.method!r}")
-    stmt = sql.SQL("CREATE {}INDEX {} ON {} USING {} ({})").format(
-        sql.SQL("UNIQUE " if i.unique else ""), sql.Identifier(i.name),
-        table_ident(change.after), sql.SQL(i.method),
+    stmt = sql.SQL("CREATE {}INDEX {}{} ON {} USING {} ({})").format(
+        sql.SQL("UNIQUE " if i.unique else ""), sql.SQL("CONCURRENTLY " if i.concurrently else ""),
+        sql.Identifier(i.name), table_ident(change.after), sql.SQL(i.method),
         sql.SQL(", ").join(_index_item(c) for c in i.columns))
     if i.where:
         stmt = sql.SQL("{} WHERE {}").format(stmt, sql.SQL(i.where))
-    return [stmt]
+    if not i.concurrently:
+        return [stmt]
+    return [sql.SQL("DROP INDEX CONCURRENTLY IF EXISTS {}").format(
+        sql.Identifier(change.after.schema_name, i.name)), stmt]
 
 
 @compiles(ch.DropIndex)
 def _drop_index(change: ch.DropIndex) -> list[sql.Composable]:
     return [sql.SQL("DROP INDEX IF EXISTS {}").format(
         sql.Identifier(change.before.schema_name, change.before.index.name))]
-
-
-def role_sql(role: str) -> sql.Composable:
-    """`PUBLIC` is a key word in role lists, not a role name (docs, "GRANT")."""
-    return sql.SQL("PUBLIC") if role == "public" else sql.Identifier(role)
-
-
-def create_policy(on: PolicyOn) -> sql.Composed:
-    p = on.policy
-    if p.command not in _COMMANDS:
-        raise ValueError(f"unknown policy command {p.command!r}")
-    stmt = sql.SQL("CREATE POLICY {} ON {} AS {} FOR {} TO {}").format(
-        sql.Identifier(p.name), table_ident(on),
-        sql.SQL("PERMISSIVE" if p.permissive else "RESTRICTIVE"),
-        sql.SQL(p.command.upper()), sql.SQL(", ").join(role_sql(r) for r in p.roles))
-    if p.using is not None:
-        stmt = sql.SQL("{} USING ({})").format(stmt, sql.SQL(p.using))
-    if p.with_check is not None:
-        stmt = sql.SQL("{} WITH CHECK ({})").format(stmt, sql.SQL(p.with_check))
-    return stmt
-
-
-def drop_policy(on: PolicyOn) -> sql.Composed:
-    return sql.SQL("DROP POLICY IF EXISTS {} ON {}").format(sql.Identifier(on.policy.name),
-                                                            table_ident(on))
 
 
 @compiles(ch.AddPolicy)
@@ -290,20 +239,6 @@ def _drop_policy(change: ch.DropPolicy) -> list[sql.Composable]:
 def _modify_policy(change: ch.ModifyPolicy) -> list[sql.Composable]:
     """Drop and re-create: ALTER POLICY cannot change the command or permissiveness."""
     return [drop_policy(change.before), create_policy(change.after)]
-
-
-def guarded(role: str, stmt: sql.Composable) -> sql.Composable:
-    """`stmt` run only when `role` exists (`DO` block; Supabase roles may be absent elsewhere).
-    The dollar-quote tag is chosen so that it cannot occur in the statement."""
-    if role == "public":
-        return stmt
-    body = stmt.as_string(None)
-    tag = "reconciler"
-    while f"${tag}$" in body:
-        tag += "_"
-    return sql.SQL("DO ${tag}$ BEGIN IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {role}) "
-                   "THEN {body}; END IF; END ${tag}$").format(
-        tag=sql.SQL(tag), role=sql.Literal(role), body=sql.SQL(body))
 
 
 @compiles(ch.GrantPrivileges, ch.RevokePrivileges)
@@ -325,3 +260,22 @@ def grant_sql(table: sql.Composable, role: str, old: set[str], new: set[str]
         out.append(guarded(role, sql.SQL("GRANT {} ON {} TO {}").format(
             privs(new - old), table, role_sql(role))))
     return out
+
+
+@compiles(ch.AddTrigger)
+def _add_trigger(change: ch.AddTrigger) -> list[sql.Composable]:
+    return create_trigger(change.after, change.after.trigger)
+
+
+@compiles(ch.DropTrigger)
+def _drop_trigger(change: ch.DropTrigger) -> list[sql.Composable]:
+    return [drop_trigger(change.before, change.before.trigger.name)]
+
+
+@compiles(ch.ModifyTrigger)
+def _modify_trigger(change: ch.ModifyTrigger) -> list[sql.Composable]:
+    """Only `ENABLE` / `DISABLE` when that is all that changed; else drop and create again."""
+    old, new = change.before.trigger, change.after.trigger
+    if old.model_copy(update={"enabled": new.enabled}) == new:
+        return [enable_trigger(change.after, new.name, new.enabled)]
+    return [drop_trigger(change.before, old.name), *create_trigger(change.after, new)]

@@ -2,9 +2,10 @@
 
 Rows are dicts in content normal form (`backends.postgres.values`); keys are strings (the
 content set's key column, whatever its type). Writes never make a round trip per row (DESIGN.md
-"Performance"): upserts go as multi-row `INSERT … VALUES (…), (…) ON CONFLICT (key) DO UPDATE`
-statements of up to `batch_size` rows, deletes as `DELETE … WHERE key = ANY(%s)` per batch, so
-writing N rows and deleting D costs 1 catalog query + ⌈N/batch⌉ + ⌈D/batch⌉ statements.
+"Performance"): new rows go as multi-row `INSERT … VALUES (…), (…) ON CONFLICT (key) DO UPDATE`
+statements of up to `batch_size` rows, changed rows as multi-row `UPDATE … FROM (VALUES …)`,
+deletes as `DELETE … WHERE key = ANY(%s)` per batch, so writing N rows and deleting D costs
+1 catalog query + ⌈N/batch⌉ (per set of columns written) + ⌈D/batch⌉ statements.
 
 Sources: Postgres docs "INSERT" (§ ON CONFLICT Clause: the conflict target must match a unique
 index or constraint, non-partial unless a WHERE is given, and not deferrable; a row may not be
@@ -93,30 +94,34 @@ def read_rows(conn: psycopg.Connection, table: Table, key: str,
 
 def write_rows(conn: psycopg.Connection, table: Table, key: str,
                upserts: Sequence[Mapping[str, Any]], deletes: Sequence[str] = (), *,
-               batch_size: int = 500) -> int:
-    """Upsert `upserts` and delete the rows whose key is in `deletes`; returns rows written
-    (inserted + updated + deleted).
+               updates: Sequence[Mapping[str, Any]] = (), batch_size: int = 500) -> int:
+    """Upsert `upserts`, update `updates` and delete the rows whose key is in `deletes`;
+    returns rows written (inserted + updated + deleted).
 
-    Each upsert is a normal-form row that has `key`; rows are grouped by their set of columns and
-    sent as `INSERT INTO t (cols) VALUES (…), … ON CONFLICT (key) DO UPDATE SET c = EXCLUDED.c`
-    for exactly those columns (others keep their values), `batch_size` rows per statement (fewer
-    when rows × columns would pass 65535 parameters). A row whose values already equal the live
-    ones is not updated (a `WHERE … IS DISTINCT FROM` on the row's text), so triggers such as
-    `touch_updated_at` fire only for real changes. Runs inside the caller's transaction and does
-    not commit.
+    Each row is a normal-form row that has `key`; rows are grouped by their set of columns.
+    Upserts (rows to create) go as `INSERT INTO t (cols) VALUES (…), … ON CONFLICT (key) DO
+    UPDATE SET c = EXCLUDED.c`; updates (rows that exist, with only the columns that change) as
+    `UPDATE t SET c = v.c FROM (VALUES (…), …) AS v (key, cols) WHERE t.key = v.key`, so a NOT
+    NULL column the row does not set is never checked on a proposed insert row (Postgres checks
+    the insert row of ON CONFLICT first: issue 12, bug 1). `batch_size` rows per statement
+    (fewer when rows × columns would pass 65535 parameters). A row whose values already equal
+    the live ones is not updated (a `WHERE … IS DISTINCT FROM` on the row's text), so triggers
+    such as `touch_updated_at` fire only for real changes. Runs inside the caller's transaction
+    and does not commit.
 
     Raises ApplyError (address: the table) when the table or a column is missing, when `key` has
-    no single-column unique constraint or index (ON CONFLICT needs one), when a value does not
-    fit its column (`from_normal`'s message, naming the row's key), when a key appears twice, or
-    when the server rejects a statement (the transaction is then aborted)."""
+    no single-column unique constraint or index and there are upserts (ON CONFLICT needs one),
+    when a value does not fit its column (`from_normal`'s message, naming the row's key), when a
+    key appears twice, or when the server rejects a statement (the transaction is then
+    aborted)."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
-    if not upserts and not deletes:
+    if not upserts and not deletes and not updates:
         return 0
     live = live_columns(conn, table)
 
     def fail(message: str) -> ApplyError:
-        return ApplyError(message, applied=0, address=table.address)
+        return ApplyError(message, address=table.address)
 
     if not live:
         raise fail("table does not exist")
@@ -126,9 +131,40 @@ def write_rows(conn: psycopg.Connection, table: Table, key: str,
         raise fail(f"key column {key!r} has no unique constraint or unique index (non-partial, "
                    "not deferrable), which INSERT … ON CONFLICT needs; add `unique: true` to "
                    "the column or make it the primary key")
-    groups: dict[tuple[str, ...], list[list[Any]]] = {}
     seen: set[str] = set()
-    for row in upserts:
+    inserts = _grouped(upserts, key, live, seen, fail)
+    changes = _grouped(updates, key, live, seen, fail)
+    written = 0
+    try:
+        for build, groups in ((_upsert_sql, inserts), (_update_sql, changes)):
+            for columns, rows in groups.items():
+                size = max(1, min(batch_size, MAX_PARAMETERS // len(columns)))
+                types = [live[c][0] for c in columns]
+                for start in range(0, len(rows), size):
+                    batch = rows[start:start + size]
+                    query = build(table, key, columns, len(batch), types)
+                    cur = conn.execute(query, [v for r in batch for v in r])
+                    written += max(cur.rowcount, 0)
+        if deletes:
+            keys = [_key_param(k, live[key][0]) for k in deletes]
+            query = sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(
+                _ident(table), sql.Identifier(key))
+            for start in range(0, len(keys), batch_size):
+                cur = conn.execute(query, (keys[start:start + batch_size],))
+                written += max(cur.rowcount, 0)
+    except ValueError as exc:
+        raise fail(f"delete: {exc}") from None
+    except psycopg.Error as exc:
+        raise fail(f"{str(exc).splitlines()[0]} (the transaction was rolled back)") from exc
+    return written
+
+
+def _grouped(rows: Sequence[Mapping[str, Any]], key: str, live: dict[str, tuple[str, bool]],
+             seen: set[str], fail) -> dict[tuple[str, ...], list[list[Any]]]:
+    """Rows as parameter lists grouped by their columns (key first). Raises what `fail` makes
+    for a row without a key, a key seen twice, a missing column or a value that does not fit."""
+    groups: dict[tuple[str, ...], list[list[Any]]] = {}
+    for row in rows:
         if key not in row or row[key] is None:
             raise fail(f"a content row has no value for the key column {key!r}")
         shown = str(row[key])
@@ -144,30 +180,31 @@ def write_rows(conn: psycopg.Connection, table: Table, key: str,
                 [from_normal(row[c], live[c][0]) for c in columns])
         except ValueError as exc:
             raise fail(f"row {shown!r}: {exc}") from None
-    written = 0
-    try:
-        for columns, rows in groups.items():
-            size = max(1, min(batch_size, MAX_PARAMETERS // len(columns)))
-            for start in range(0, len(rows), size):
-                batch = rows[start:start + size]
-                query = _upsert_sql(table, key, columns, len(batch))
-                cur = conn.execute(query, [v for r in batch for v in r])
-                written += max(cur.rowcount, 0)
-        if deletes:
-            keys = [_key_param(k, live[key][0]) for k in deletes]
-            query = sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(
-                _ident(table), sql.Identifier(key))
-            for start in range(0, len(keys), batch_size):
-                cur = conn.execute(query, (keys[start:start + batch_size],))
-                written += max(cur.rowcount, 0)
-    except ValueError as exc:
-        raise fail(f"delete: {exc}") from None
-    except psycopg.Error as exc:
-        raise fail(f"{str(exc).splitlines()[0]} (the transaction was rolled back)") from exc
-    return written
+    return groups
 
 
-def _upsert_sql(table: Table, key: str, columns: Sequence[str], count: int) -> sql.Composed:
+def _update_sql(table: Table, key: str, columns: Sequence[str], count: int,
+                types: Sequence[str]) -> sql.Composed:
+    """`UPDATE t SET a = v.a FROM (VALUES (%s::k_type, %s::a_type), …) AS v (k, a) WHERE
+    t.k = v.k AND ROW(t.a)::text IS DISTINCT FROM ROW(v.a)::text` (Postgres docs, "UPDATE":
+    `FROM` a `VALUES` list). Each parameter is cast to its column's type, which VALUES cannot
+    infer from the target."""
+    row = sql.SQL("({})").format(sql.SQL(", ").join(
+        sql.SQL("%s::{}").format(sql.SQL(t)) for t in types))
+    rest = [c for c in columns if c != key]
+    sets = sql.SQL(", ").join(
+        sql.SQL("{} = v.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in rest)
+    old = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in rest)
+    new = sql.SQL(", ").join(sql.SQL("v.{}").format(sql.Identifier(c)) for c in rest)
+    return sql.SQL("UPDATE {} AS t SET {} FROM (VALUES {}) AS v ({}) WHERE t.{} = v.{} "
+                   "AND ROW({})::text IS DISTINCT FROM ROW({})::text").format(
+        _ident(table), sets, sql.SQL(", ").join([row] * count),
+        sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(key),
+        sql.Identifier(key), old, new)
+
+
+def _upsert_sql(table: Table, key: str, columns: Sequence[str], count: int,
+                types: Sequence[str] = ()) -> sql.Composed:
     """`INSERT INTO t (k, a) VALUES (%s, %s), … ON CONFLICT (k) DO UPDATE SET a = EXCLUDED.a
     WHERE ROW(t.a)::text IS DISTINCT FROM ROW(EXCLUDED.a)::text` (DO NOTHING with only k)."""
     row = sql.SQL("({})").format(sql.SQL(", ").join(sql.Placeholder() * len(columns)))

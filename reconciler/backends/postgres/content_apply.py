@@ -1,6 +1,7 @@
 """Writing a plan's row changes to Postgres: one transaction per table, batched upserts.
 
-Rows are upserted by their key (`INSERT … ON CONFLICT … DO UPDATE`, in batches: see
+New rows are upserted by their key (`INSERT … ON CONFLICT … DO UPDATE`), changed rows updated
+(`UPDATE … FROM (VALUES …)`, only their changed columns), both in batches (see
 `backends.postgres.content.write_rows`), removed rows deleted (only planned with `--prune`),
 and every run is recorded in `reconciler.sync_activity` (seed 002's activity log; in the
 reconciler's own schema, so it is never an undeclared table of a schema the spec manages). Columns the live table lacks are
@@ -46,7 +47,7 @@ def apply_rows(conn, steps: Sequence[RowsStep], tables: Sequence,
                      desired_hash=None if isinstance(change, DeleteRow) else change.after.hash)
             continue
         columns = {c.name for c in table.columns}
-        upserts, deletes, outcomes = [], [], []
+        upserts, updates, deletes, outcomes = [], [], [], []
         for change in step.rows:
             if isinstance(change, DeleteRow):
                 deletes.append(change.before.key)
@@ -60,12 +61,12 @@ def apply_rows(conn, steps: Sequence[RowsStep], tables: Sequence,
             if step.hash_field in columns:
                 written = after.hash if not deferred else content_hash(values)
                 row[step.hash_field] = written
-            upserts.append(row)
+            (updates if isinstance(change, UpdateRow) else upserts).append(row)
             outcomes.append((change, "deferred" if deferred else "applied",
                              {"hash": written, "desired_hash": after.hash, "deferred": deferred}))
         started = datetime.now(timezone.utc)
         try:
-            write_rows(conn, table, step.key, upserts, deletes)
+            write_rows(conn, table, step.key, upserts, deletes, updates=updates)
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
                 sql.Identifier(ACTIVITY_SCHEMA)))
             ensure_activity_table(conn, ACTIVITY_SCHEMA)

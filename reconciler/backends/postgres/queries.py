@@ -5,20 +5,30 @@ All read `pg_catalog` directly (Postgres docs, chapter 53 "System Catalogs"); `f
 Functions". Parameters are bound (`%s`), never formatted in.
 """
 
+import re
+
 #: Ordinary and partitioned tables of the given schemas.
 TABLES = """
-SELECT c.oid, n.nspname, c.relname, obj_description(c.oid, 'pg_class'), c.relrowsecurity
+SELECT c.oid, n.nspname, c.relname, obj_description(c.oid, 'pg_class'), c.relrowsecurity,
+       c.relforcerowsecurity
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(%s)
 ORDER BY n.nspname, c.relname
 """
 
-#: Columns in declaration order, with the printed type, default, comment and, for an enum type
-#: (or an array of one), its labels in sort order (`pg_enum`, docs §53.20).
+#: Columns in declaration order, with the printed type, default, comment, identity (`a`
+#: always, `d` by default), the sequence the column owns (a serial's `OWNED BY`, deptype `a`, or
+#: an identity's, deptype `i`: docs §53.18 "pg_depend") and, for an enum type (or an array of
+#: one), its labels in sort order (`pg_enum`, docs §53.20).
 COLUMNS = """
 SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod), NOT a.attnotnull,
        pg_catalog.pg_get_expr(d.adbin, d.adrelid), pg_catalog.col_description(a.attrelid, a.attnum),
+       a.attidentity,
+       (SELECT s.oid::regclass::text FROM pg_catalog.pg_depend dep
+        JOIN pg_catalog.pg_class s ON s.oid = dep.objid AND s.relkind = 'S'
+        WHERE dep.classid = 'pg_catalog.pg_class'::regclass AND dep.refobjid = a.attrelid
+          AND dep.refobjsubid = a.attnum AND dep.deptype IN ('a', 'i') LIMIT 1),
        ARRAY(SELECT e.enumlabel FROM pg_catalog.pg_enum e
              WHERE e.enumtypid = COALESCE(NULLIF(t.typelem, 0), a.atttypid)
              ORDER BY e.enumsortorder)
@@ -84,10 +94,27 @@ WHERE c.oid = ANY(%s)
 ORDER BY 1, 2, 3
 """
 
-#: Tables that carry the reconciler's updated_at trigger.
+#: User triggers of the tables: name, `tgtype` bits (docs: `pg_trigger.tgtype`; ROW 1,
+#: BEFORE 2, INSERT 4, DELETE 8, UPDATE 16, TRUNCATE 32, INSTEAD 64), `tgenabled` (`D`
+#: disabled), the function and its source, and the definition as the server prints it (for the
+#: WHEN condition).
 TRIGGERS = """
-SELECT tgrelid FROM pg_catalog.pg_trigger
-WHERE tgrelid = ANY(%s) AND tgname = %s AND NOT tgisinternal
+SELECT t.tgrelid, t.tgname, t.tgtype, t.tgenabled, fn.nspname || '.' || p.proname, p.prosrc,
+       pg_catalog.pg_get_triggerdef(t.oid, true)
+FROM pg_catalog.pg_trigger t
+JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid
+JOIN pg_catalog.pg_namespace fn ON fn.oid = p.pronamespace
+WHERE t.tgrelid = ANY(%s) AND NOT t.tgisinternal
+ORDER BY t.tgrelid, t.tgname
+"""
+
+#: Tables in Supabase Realtime's publication (or every table, for a FOR ALL TABLES one).
+REALTIME = """
+SELECT c.oid FROM pg_catalog.pg_class c
+WHERE c.oid = ANY(%s) AND EXISTS (
+  SELECT 1 FROM pg_catalog.pg_publication p
+  WHERE p.pubname = %s AND (p.puballtables OR EXISTS (
+    SELECT 1 FROM pg_catalog.pg_publication_rel r WHERE r.prpubid = p.oid AND r.prrelid = c.oid)))
 """
 
 #: Which of the given roles exist in the cluster.
@@ -116,6 +143,12 @@ SELECT ic.relname,
        pg_catalog.pg_get_expr(i.indpred, i.indrelid, true)
 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 WHERE i.indrelid = %s::regclass
+"""
+#: The WHEN condition in a trigger definition as `pg_get_triggerdef` prints it.
+TRIGGER_WHEN = re.compile(r" WHEN \((?P<when>.*)\) EXECUTE (?:FUNCTION|PROCEDURE) ", re.DOTALL)
+PROBE_TRIGGERS = """
+SELECT tgname, pg_catalog.pg_get_triggerdef(oid, true)
+FROM pg_catalog.pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal
 """
 
 #: Session-independent key of the apply lock: hashtext('reconciler.apply') would do, but a

@@ -15,12 +15,12 @@ from psycopg import sql
 
 from reconciler.backends.postgres import queries as q
 from reconciler.backends.postgres.canonical import canonicalise, index_item
-from reconciler.backends.postgres.compile import TOUCH
+from reconciler.backends.postgres.ddl import REALTIME, TOUCH, TOUCH_BODY
 from reconciler.digests import digest
 from reconciler.errors import ReadError
 from reconciler.model.postgres import (
-    PRIVILEGES, Check, Column, ForeignKey, Grant, Index, Policy, Table, Unique, normalise_default,
-    normalise_type,
+    PRIVILEGES, Check, Column, ForeignKey, Grant, Index, Policy, Table, Trigger, Unique,
+    normalise_default, normalise_sql, normalise_type,
 )
 from reconciler.model.changes import ChangeBase, DropColumn, DropTable, ModifyColumn
 
@@ -28,6 +28,12 @@ ON_DELETE = {"a": "no action", "r": "restrict", "c": "cascade", "n": "set null",
              "d": "set default"}
 COMMANDS = {"*": "all", "r": "select", "a": "insert", "w": "update", "d": "delete"}
 ABSENT = "absent"
+IDENTITY = {"a": "always", "d": "by default"}
+#: The serial type of an integer type whose default draws from the column's own sequence.
+SERIALS = {"integer": "serial", "bigint": "bigserial", "smallint": "smallserial"}
+#: `pg_trigger.tgtype` bits (src/include/catalog/pg_trigger.h).
+TG_ROW, TG_BEFORE, TG_INSTEAD = 1, 2, 64
+TG_EVENTS = (("insert", 4), ("update", 16), ("delete", 8), ("truncate", 32))
 
 
 def read_tables(conn: psycopg.Connection, desired: Sequence[Table]
@@ -70,14 +76,13 @@ def fingerprint(table: Table | None) -> str:
 
 
 def read_catalog(conn: psycopg.Connection, schemas: Sequence[str]) -> tuple[Table, ...]:
-    """Every table in `schemas` with its columns, keys, checks, indexes, policies, grants."""
+    """Every table in `schemas` with its columns, keys, checks, indexes, policies, grants,
+    triggers and realtime membership."""
     tables = conn.execute(q.TABLES, [list(schemas)]).fetchall()
     oids = [row[0] for row in tables]
     parts: dict[int, dict] = {oid: defaultdict(list) for oid in oids}
     for row in conn.execute(q.COLUMNS, [oids]):
-        parts[row[0]]["columns"].append(Column(
-            name=row[1], type=normalise_type(row[2]), nullable=row[3],
-            default=normalise_default(row[4]), comment=row[5], enum_values=tuple(row[6]) or None))
+        parts[row[0]]["columns"].append(live_column(*row[1:]))
     for row in conn.execute(q.CONSTRAINTS, [oids]):
         _add_constraint(parts[row[0]], row)
     for row in conn.execute(q.INDEXES, [oids]):
@@ -89,12 +94,51 @@ def read_catalog(conn: psycopg.Connection, schemas: Sequence[str]) -> tuple[Tabl
             name=row[1], command=COMMANDS[row[2]], permissive=row[3], roles=tuple(row[4]),
             using=row[5], with_check=row[6]))
     _add_grants(conn, oids, parts)
-    touched = {row[0] for row in conn.execute(q.TRIGGERS, [oids, TOUCH])}
+    schema_of = {oid: schema for oid, schema, *_ in tables}
+    for oid, name, tgtype, enabled, function, source, definition in conn.execute(q.TRIGGERS,
+                                                                                 [oids]):
+        if name == TOUCH:
+            parts[oid]["touch_updated_at"] = (
+                tgtype == TG_ROW | TG_BEFORE | 16 and enabled != "D"
+                and function == f"{schema_of[oid]}.{TOUCH}"
+                and normalise_sql(source) == normalise_sql(TOUCH_BODY))
+        else:
+            parts[oid]["triggers"].append(live_trigger(name, tgtype, enabled, function,
+                                                       definition))
+    realtime = {row[0] for row in conn.execute(q.REALTIME, [oids, REALTIME])}
     return tuple(
-        Table(schema_name=schema, name=name, comment=comment, rls=rls,
-              touch_updated_at=oid in touched, **{k: tuple(v) if isinstance(v, list) else v
-                                                   for k, v in parts[oid].items()})
-        for oid, schema, name, comment, rls in tables)
+        Table(schema_name=schema, name=name, comment=comment, rls=rls, force_rls=force,
+              realtime=oid in realtime, **{k: tuple(v) if isinstance(v, list) else v
+                                           for k, v in parts[oid].items()})
+        for oid, schema, name, comment, rls, force in tables)
+
+
+def live_column(name: str, pg_type: str, nullable: bool, default: str | None,
+                comment: str | None, identity: str, sequence: str | None,
+                labels: list[str]) -> Column:
+    """A catalog column; an integer column whose default is `nextval` of the sequence it owns
+    reads as its serial type (docs §8.1.4), with no default of its own. `labels`: its enum
+    type's, if any."""
+    canonical = normalise_type(pg_type)
+    enum_values = tuple(labels) or None
+    if (sequence and not identity and canonical in SERIALS
+            and default == f"nextval('{sequence}'::regclass)"):
+        return Column(name=name, type=SERIALS[canonical], nullable=nullable, comment=comment,
+                      sequence=sequence, enum_values=enum_values)
+    return Column(name=name, type=canonical, nullable=nullable,
+                  default=normalise_default(default), comment=comment,
+                  identity=IDENTITY.get(identity), sequence=sequence, enum_values=enum_values)
+
+
+def live_trigger(name: str, tgtype: int, enabled: str, function: str, definition: str) -> Trigger:
+    """A trigger from its `pg_trigger` row: timing and events decoded from `tgtype`, the WHEN
+    condition taken from the printed definition."""
+    timing = "instead of" if tgtype & TG_INSTEAD else "before" if tgtype & TG_BEFORE else "after"
+    when = q.TRIGGER_WHEN.search(definition)
+    return Trigger(name=name, function=function, timing=timing,
+                   events=tuple(e for e, bit in TG_EVENTS if tgtype & bit),
+                   for_each="row" if tgtype & TG_ROW else "statement",
+                   when=when.group("when") if when else None, enabled=enabled != "D")
 
 
 def _add_constraint(part: dict, row: tuple) -> None:

@@ -1,7 +1,8 @@
 """Postgres steps: what `compile` produces, the plan shows and `execute` runs. Pure data.
 
 A `SqlStep` holds the statements of one schema change as text, exactly as the plan shows them
-and apply runs them. A `RowsStep` holds the row changes of one table: their statements are
+and apply runs them; `transaction=False` marks one that cannot run in a transaction block
+(`CREATE INDEX CONCURRENTLY`), which apply runs after the transaction has committed. A `RowsStep` holds the row changes of one table: their statements are
 built when they run, from the table's columns at that moment (a column added by the same apply
 is written; one still missing is deferred), as batched upserts and deletes
 (`backends.postgres.content.write_rows`).
@@ -18,10 +19,12 @@ from reconciler.model.postgres import TableRef
 
 @dataclass(frozen=True)
 class SqlStep:
-    """The `statements` (each ending with `;`) of the change at `changes[0]`."""
+    """The `statements` (each ending with `;`) of the change at `changes[0]`; `transaction`:
+    whether they run inside apply's transaction."""
 
     changes: tuple[str, ...]
     statements: tuple[str, ...]
+    transaction: bool = True
 
     def previews(self) -> dict[str, dict[str, Any]]:
         return {a: {"sql": self.statements} for a in self.changes}

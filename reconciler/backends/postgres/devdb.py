@@ -1,0 +1,222 @@
+"""Every migration checked before it runs: Atlas's "dev database".
+
+`check_migration` replays the live schema (the tables and objects the plan read) into a dev
+database, then runs the plan's SQL there, statement by statement, all inside one transaction
+that is always rolled back. A type, default, check, cast or reference the server refuses is a
+`PlanError` naming the spec file and line of the change, before anything is written to Notion
+or Postgres. Rows are not copied (the analyzers in `lint` count what the live data would do).
+
+The dev database is `--dev-url` / `DEV_DATABASE_URL` when given (it must hold nothing in the
+schemas the project declares: point it at an empty database, or at a local Supabase from
+`supabase start`, whose `auth` schema and roles the checks then use), else the database
+`reconciler_dev` on the embedded server under `.reconciler/postgres` (created on first use).
+What the live database has outside the declared schemas is stood in for where the dev database
+lacks it, in the rolled-back transaction: Supabase's roles (`anon`, `authenticated`,
+`service_role`) that the target has, and when the target has Supabase's `auth` schema,
+`auth.uid()`, `auth.role()`, `auth.jwt()`, `auth.email()` and `auth.users (id, email)`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from reconciler.backends.postgres.compile import outside_transaction, statements
+from reconciler.backends.postgres.connect import describe_target, embedded_url, mask
+from reconciler.backends.postgres.lint import finding, locate
+from reconciler.diff.postgres import diff_tables
+from reconciler.diff.postgres_objects import diff_objects
+from reconciler.errors import PlanError
+from reconciler.model.changes import ChangeBase
+from reconciler.model.postgres import member_address
+from reconciler.model.postgres_objects import SchemaObjects
+
+DEV_DATABASE = "reconciler_dev"
+ROLES = ("anon", "authenticated", "service_role")
+AUTH_SHIM = (
+    "CREATE SCHEMA auth",
+    "CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS 'SELECT NULL::uuid'",
+    "CREATE FUNCTION auth.role() RETURNS text LANGUAGE sql STABLE AS 'SELECT NULL::text'",
+    "CREATE FUNCTION auth.jwt() RETURNS jsonb LANGUAGE sql STABLE AS 'SELECT NULL::jsonb'",
+    "CREATE FUNCTION auth.email() RETURNS text LANGUAGE sql STABLE AS 'SELECT NULL::text'",
+    "CREATE TABLE auth.users (id uuid PRIMARY KEY, email text)",
+)
+_NOT_EMPTY = """
+SELECT n.nspname || '.' || c.relname FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+LIMIT 3
+"""
+_COLUMN_LINE = re.compile(r'^\s*"((?:[^"]|"")+)"')
+_NAMED_COLUMN = re.compile(r'column "([^"]+)"')
+
+
+class Replayed(Exception):
+    """The live schema could not be replayed into the dev database (`str`: why)."""
+
+
+def target_outside(conn: psycopg.Connection) -> tuple[frozenset[str], bool]:
+    """What the target has that the dev database stands in for: which of Supabase's roles, and
+    whether it has an `auth` schema. Leaves no transaction open."""
+    try:
+        roles = frozenset(r for (r,) in conn.execute(
+            "SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY(%s)", [list(ROLES)]))
+        auth = conn.execute("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'auth'"
+                            ).fetchone() is not None
+    finally:
+        if not conn.autocommit:
+            conn.rollback()
+    return roles, auth
+
+
+def check_migration(root: Path, dev_url: str | None, live: Any, changes: Sequence[ChangeBase],
+                    locations: Mapping[str, str],
+                    outside: tuple[frozenset[str], bool] = (frozenset(ROLES), True)
+                    ) -> list[ChangeBase]:
+    """Run the SQL of `changes` on a copy of `live` in the dev database (rolled back), with
+    stand-ins for what the target has `outside` the declared schemas (`target_outside`).
+
+    Returns `changes`, the first schema change carrying a DV102 warning when the live schema
+    could not be copied there (the check then did not run). Raises `PlanError` (DV101) naming
+    the spec file and line of the first change the server refuses, with its statement and the
+    server's message; `PlanError` when the dev database is not empty or cannot be reached."""
+    ddl = [c for c in changes if c.sql]
+    if not ddl:
+        return list(changes)
+    objects = getattr(live, "objects", SchemaObjects())
+    schemas = sorted({t.schema_name for t in live.model} | objects.schemas
+                     | {_schema_of(c.address) for c in ddl} - {None})
+    skipped: str | None = None
+    with _dev_connection(root, dev_url) as conn, conn.transaction() as tx:
+        _ensure_empty(conn, schemas, dev_url)
+        _stand_ins(conn, *outside)
+        try:
+            _replay(conn, live.model, objects, schemas)
+        except Replayed as exc:
+            skipped = str(exc)
+            raise psycopg.Rollback(tx) from None
+        for change in ddl:
+            _run(conn, change, locations)
+        raise psycopg.Rollback(tx)
+    if skipped is None:
+        return list(changes)
+    note = finding("DV102", skipped)
+    return [c.model_copy(update={"lint": c.lint + (note,)}) if c is ddl[0] else c
+            for c in changes]
+
+
+def _schema_of(address: str) -> str | None:
+    parts = address.split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "supabase" and "[" not in parts[1] else None
+
+
+@contextlib.contextmanager
+def _dev_connection(root: Path, dev_url: str | None) -> Iterator[psycopg.Connection]:
+    """A connection to the dev database (see the module docstring). Raises PlanError."""
+    url = dev_url or _embedded_dev(root)
+    try:
+        conn = psycopg.connect(url, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise PlanError(f"cannot connect to the dev database {describe_target(dev_url)}: "
+                        f"{mask(str(exc), dev_url)}") from None
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _embedded_dev(root: Path) -> str:
+    """The URL of `reconciler_dev` on the embedded server (started and created on first use)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    server = embedded_url(Path(root))
+    with psycopg.connect(server, autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                             [DEV_DATABASE]).fetchone():
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DEV_DATABASE)))
+    parts = urlsplit(server)
+    return urlunsplit(parts._replace(path="/" + DEV_DATABASE))
+
+
+def _ensure_empty(conn: psycopg.Connection, schemas: Sequence[str], dev_url: str | None) -> None:
+    found = [r[0] for r in conn.execute(_NOT_EMPTY, [list(schemas)])]
+    if found:
+        raise PlanError(
+            f"the dev database {describe_target(dev_url) if dev_url else DEV_DATABASE} is not "
+            f"empty ({', '.join(found)} …): migrations are checked on a copy of the live schema "
+            "there, so it must hold nothing in the declared schemas. Point --dev-url at an "
+            "empty database (e.g. a local Supabase's, `supabase start`).")
+
+
+def _stand_ins(conn: psycopg.Connection, roles: frozenset[str], auth: bool) -> None:
+    """The target's Supabase roles and `auth` functions, where the dev database lacks them."""
+    for role in sorted(roles):
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
+            with contextlib.suppress(psycopg.Error), conn.transaction():
+                conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+    if auth and not conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = 'auth'").fetchone():
+        with contextlib.suppress(psycopg.Error), conn.transaction():
+            for statement in AUTH_SHIM:
+                conn.execute(statement)
+
+
+def _replay(conn: psycopg.Connection, tables: Sequence[Any], objects: SchemaObjects,
+            schemas: Sequence[str]) -> None:
+    """Create the live schema: what creating every live table and object from nothing runs."""
+    creates = sorted(diff_tables(list(tables), []) + diff_objects(objects, SchemaObjects()),
+                     key=lambda c: c.sort_key)
+    script = [sql.SQL("CREATE SCHEMA IF NOT EXISTS {};").format(sql.Identifier(s)).as_string(None)
+              for s in schemas] + [s for change in creates for s in statements(change)]
+    try:
+        with conn.transaction():
+            conn.execute("\n".join(script).encode())  # one round trip: no parameters
+    except psycopg.Error as exc:
+        raise Replayed(f"the live schema could not be copied into the dev database "
+                       f"({(exc.diag.message_primary or str(exc)).strip()}): the migration was "
+                       "not checked before apply") from None
+
+
+def _run(conn: psycopg.Connection, change: ChangeBase, locations: Mapping[str, str]) -> None:
+    """Run one change's statements (CONCURRENTLY dropped: a transaction block cannot run it).
+    Raises PlanError (DV101) at the first one the server refuses (the transaction is then
+    aborted, and rolled back by the caller)."""
+    for statement in change.sql:
+        text = statement.replace("INDEX CONCURRENTLY ", "INDEX ") \
+            if outside_transaction(change) else statement
+        try:
+            conn.execute(text.encode())
+        except psycopg.Error as exc:
+            address = _refused(change, text, exc)
+            message = (exc.diag.message_primary or str(exc)).strip()
+            detail = f"; {exc.diag.message_detail}" if exc.diag.message_detail else ""
+            raise PlanError(
+                f"{locate(address, locations)}: {address}: DV101 the migration fails on a copy "
+                f"of the live schema (the dev database): {message}{detail}\n  SQL: {text}\n"
+                "Fix the spec at that line; nothing was written.") from None
+
+
+def _refused(change: ChangeBase, statement: str, exc: psycopg.Error) -> str:
+    """The address the server's error points at: in a new table, the column on the statement
+    line the error position falls on (CREATE TABLE lists one column per line) or the column the
+    message names; else the change's own."""
+    after = getattr(change, "after", None)
+    if not hasattr(after, "columns"):
+        return change.address
+    position = exc.diag.statement_position
+    name = None
+    if position and position.isdigit():
+        m = _COLUMN_LINE.match(statement[:int(position)].rsplit("\n", 1)[-1])
+        name = m.group(1).replace('""', '"') if m else None
+    if name is None:
+        m = _NAMED_COLUMN.search(exc.diag.message_primary or "")
+        name = m.group(1) if m else None
+    if name is None or after.column(name) is None:
+        return change.address
+    return member_address(after, "column", name)

@@ -1,0 +1,241 @@
+"""What Supabase projects use beyond tables (issue 12, point 9), as code: each kind plans,
+applies, plans empty; drift made by hand is planned back; and the plan's SQL, written as a
+Supabase CLI migration (`plan --sql-out`), builds the same catalog in an empty database."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from reconciler.backends.postgres.migrations import write_migration
+from tests.conftest import fresh_database
+from tests.postgres.projects import apply, kinds, make_project, plan
+
+pytestmark = pytest.mark.postgres
+
+TEMPLATES = {
+    "schemas/supabase/citext.yaml": "kind: extension\n",
+    "schemas/supabase/mood.yaml": "kind: enum\nvalues: [happy, sad]\n",
+    "schemas/supabase/ticket_numbers.yaml": "kind: sequence\nas: integer\nstart: 100\n",
+    "schemas/supabase/entries.yaml": """\
+columns:
+  id: {type: bigserial, primary_key: true}
+  email: {type: citext, comment: Who wrote it}
+  mood: {type: "{schema}.mood", nullable: false, default: happy}
+  code: {type: text}
+  ticket: {type: integer, default_sql: "nextval('{schema}.ticket_numbers')"}
+rls: true
+force_rls: true
+realtime: true
+triggers:
+  entries_code:
+    function: entries_set_code
+    events: [insert, update]
+    when: "NEW.code IS NULL"
+policies:
+  read own: {command: select, roles: [authenticated], using: "email = current_user"}
+""",
+    "schemas/supabase/entries_set_code.yaml": """\
+kind: function
+returns: trigger
+language: plpgsql
+body: |
+  BEGIN
+    NEW.code := upper(left(NEW.email::text, 3));
+    RETURN NEW;
+  END
+""",
+    "schemas/supabase/search_entries.yaml": """\
+kind: function
+arguments: "query text, max_rows int DEFAULT 10"
+returns: setof {schema}.entries
+volatility: stable
+search_path: {schema}
+body: select * from entries where email::text ilike '%' || query || '%' limit max_rows
+comment: Full-text-ish search, called as /rest/v1/rpc/search_entries
+""",
+    "schemas/supabase/happy_entries.yaml": """\
+kind: view
+security_invoker: true
+query: SELECT id, email FROM {schema}.entries WHERE mood = 'happy'
+""",
+    "schemas/supabase/public_defaults.yaml": """\
+kind: default_privileges
+tables: {anon: [select], authenticated: [select, insert]}
+functions: {authenticated: [execute]}
+""",
+}
+
+
+def files(schema: str) -> dict[str, str]:
+    """The project's files for objects in `schema` (names that tables and views refer to are
+    schema-qualified: the test's schema is not on the search path)."""
+    return {rel: text.replace("{schema}", schema) for rel, text in TEMPLATES.items()}
+
+
+@pytest.fixture
+def objects(tmp_path: Path, database_url: str, schema: str) -> Path:
+    root = make_project(tmp_path / "p", files(schema), schema)
+    first = apply(root, database_url)
+    assert {c.kind for c in first.changes} >= {  # citext is database-wide: the first test adds it
+        "add_enum", "add_sequence", "create_table", "add_trigger", "add_function", "add_view",
+        "modify_default_privileges", "add_policy"}
+    return root
+
+
+def sql(url: str, *statements: str) -> list:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return [conn.execute(s).fetchall() if s.lstrip().upper().startswith("SELECT")
+                else conn.execute(s) for s in statements]
+
+
+def test_every_kind_applies_then_plans_empty_and_works(objects, database_url, schema):
+    assert not plan(objects, database_url).has_changes
+    sql(database_url, f"INSERT INTO {schema}.entries (email) VALUES ('Ada@example.org')")
+    (row,), (search,), (members,), (forced,) = (r for r in sql(
+        database_url,
+        f"SELECT code, ticket, mood::text FROM {schema}.entries",
+        f"SELECT count(*) FROM {schema}.search_entries('ada')",
+        "SELECT count(*) FROM pg_publication_tables WHERE pubname = 'supabase_realtime' "
+        f"AND schemaname = '{schema}' AND tablename = 'entries'",
+        f"SELECT relforcerowsecurity FROM pg_class WHERE oid = '{schema}.entries'::regclass"))
+    assert row == ("ADA", 100, "happy")
+    assert search == (1,) and members == (1,) and forced == (True,)
+
+
+def test_changes_to_each_kind_are_planned_applied_and_converge(objects, database_url, schema):
+    edits = {
+        "schemas/supabase/mood.yaml": "kind: enum\nvalues: [happy, meh, {name: blue, "
+                                      "renamed_from: sad}]\n",
+        "schemas/supabase/ticket_numbers.yaml": "kind: sequence\nas: integer\nstart: 100\n"
+                                                "increment: 10\n",
+        "schemas/supabase/happy_entries.yaml": files(schema)["schemas/supabase/happy_entries.yaml"]
+        .replace("SELECT id, email", "SELECT id, email, code"),
+        "schemas/supabase/search_entries.yaml": files(schema)["schemas/supabase/search_entries.yaml"]
+        .replace("limit max_rows", "order by id limit max_rows"),
+    }
+    for rel, text in edits.items():
+        (objects / rel).write_text(f"schema: {schema}\n{text}")
+    changed = apply(objects, database_url)
+    assert sorted(c.kind for c in changed.changes) == [
+        "modify_enum", "modify_function", "modify_sequence", "modify_view"]
+    enum = next(c for c in changed.changes if c.kind == "modify_enum")
+    assert enum.sql == (f"ALTER TYPE \"{schema}\".\"mood\" RENAME VALUE 'sad' TO 'blue';",
+                        f"ALTER TYPE \"{schema}\".\"mood\" ADD VALUE 'meh' AFTER 'happy';")
+    assert not plan(objects, database_url).has_changes
+    (labels,) = sql(database_url, f"SELECT enum_range(NULL::{schema}.mood)::text")
+    assert labels == [("{happy,meh,blue}",)]
+
+
+def test_drift_made_by_hand_is_planned_back(objects, database_url, schema):
+    sql(database_url,
+        f"ALTER TABLE {schema}.entries DISABLE TRIGGER entries_code",
+        f"COMMENT ON COLUMN {schema}.entries.email IS 'edited in the dashboard'",
+        f"ALTER PUBLICATION supabase_realtime DROP TABLE {schema}.entries",
+        f"ALTER TABLE {schema}.entries NO FORCE ROW LEVEL SECURITY",
+        f"CREATE OR REPLACE FUNCTION {schema}.entries_set_code() RETURNS trigger "
+        "LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$",
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE postgres IN SCHEMA {schema} REVOKE SELECT ON TABLES "
+        "FROM anon")
+    drift = plan(objects, database_url)
+    assert kinds(drift.changes) == [
+        ("modify_table", f"supabase.{schema}.entries"),
+        ("modify_column", f'supabase.{schema}.entries.column["email"]'),
+        ("modify_function", f'supabase.{schema}.function["entries_set_code"]'),
+        ("modify_trigger", f'supabase.{schema}.entries.trigger["entries_code"]'),
+        ("modify_default_privileges",
+         f'supabase.{schema}.default_privileges["postgres"].tables["anon"]'),
+    ]
+    assert "force_rls" in drift.changes[0].note and "realtime" in drift.changes[0].note
+    apply(objects, database_url)
+    assert not plan(objects, database_url).has_changes
+
+
+def test_the_migration_file_builds_the_same_catalog_in_an_empty_database(
+        tmp_path, database_url, schema, server_url):
+    """`plan --sql-out`: the migration, run by itself on an empty database, leaves nothing for
+    the next plan to do."""
+    trgm = {"schemas/supabase/pg_trgm.yaml": "kind: extension\nschema: extensions\n"}
+    root = make_project(tmp_path / "p", {**files(schema), **trgm}, schema)
+    planned = plan(root, database_url)
+    assert "add_extension" in {c.kind for c in planned.changes}
+    path = write_migration([c for c in planned.changes if c.sql], tmp_path / "migrations",
+                           "objects", datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
+    with fresh_database(server_url) as empty:
+        with psycopg.connect(empty, autocommit=True) as conn:
+            conn.execute(f'CREATE SCHEMA "{schema}"')  # the project's schema, as Supabase's public
+            conn.execute("CREATE EXTENSION IF NOT EXISTS citext")  # live already when planned
+            conn.execute(path.read_text().encode())
+        assert not plan(root, empty).has_changes
+
+
+def test_a_removed_enum_value_is_a_manual_step(objects, database_url, schema):
+    (objects / "schemas/supabase/mood.yaml").write_text(f"schema: {schema}\nkind: enum\n"
+                                                        "values: [happy]\n")
+    (manual,) = plan(objects, database_url).changes
+    assert manual.kind == "manual" and "cannot remove the value 'sad'" in manual.manual
+
+
+def test_objects_the_spec_no_longer_declares_are_dropped(objects, database_url, schema):
+    """Once a project declares an object of a kind, the undeclared ones of that kind in its
+    schemas go (as undeclared tables do)."""
+    for name in ("happy_entries", "search_entries", "ticket_numbers"):
+        (objects / f"schemas/supabase/{name}.yaml").unlink()
+    (objects / "schemas/supabase/one.yaml").write_text(f"schema: {schema}\nkind: view\n"
+                                                       "query: SELECT 1 AS one\n")
+    (objects / "schemas/supabase/counter.yaml").write_text(f"schema: {schema}\n"
+                                                           "kind: sequence\n")
+    spec = objects / "schemas/supabase/entries.yaml"
+    spec.write_text(spec.read_text().replace(
+        f"  ticket: {{type: integer, default_sql: \"nextval('{schema}.ticket_numbers')\"}}\n",
+        ""))
+    dropped = plan(objects, database_url)
+    by_kind = {c.kind: c for c in dropped.changes}
+    assert set(by_kind) == {"drop_view", "drop_function", "drop_sequence", "drop_column",
+                            "add_view", "add_sequence"}
+    assert by_kind["drop_sequence"].destructive
+    assert [d.code for d in by_kind["drop_view"].lint] == ["BC103"]
+    apply(objects, database_url, allow_destroy=True)
+    assert not plan(objects, database_url).has_changes
+
+
+def test_a_kind_the_project_does_not_declare_is_left_alone(tmp_path, database_url, schema):
+    """Adopting the reconciler never drops what was made by hand: a project that declares no
+    view or function leaves the live ones in its schemas alone."""
+    root = make_project(tmp_path / "p", {"schemas/supabase/t.yaml":
+                                         "columns:\n  id: {type: uuid, primary_key: true}\n"},
+                        schema)
+    apply(root, database_url)
+    sql(database_url, f"CREATE VIEW {schema}.by_hand AS SELECT 1 AS one",
+        f"CREATE FUNCTION {schema}.by_hand() RETURNS int LANGUAGE sql AS 'SELECT 1'")
+    assert not plan(root, database_url).has_changes
+
+
+def test_import_keeps_identity_triggers_force_rls_and_realtime(tmp_path, database_url, schema):
+    """`reconciler import` writes what this issue added to tables, so the next plan is empty."""
+    from reconciler.importer.run import ImportRequest, import_into
+
+    sql(database_url,
+        f"CREATE FUNCTION {schema}.stamp() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RETURN NEW; END $$",
+        f"CREATE TABLE {schema}.events (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, "
+        "n serial, note text)",
+        f"CREATE TRIGGER stamp AFTER INSERT OR DELETE ON {schema}.events FOR EACH STATEMENT "
+        f"EXECUTE FUNCTION {schema}.stamp()",
+        f"ALTER TABLE {schema}.events DISABLE TRIGGER stamp",
+        f"ALTER TABLE {schema}.events ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {schema}.events FORCE ROW LEVEL SECURITY",
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = "
+        "'supabase_realtime') THEN CREATE PUBLICATION supabase_realtime; END IF; END $$",
+        f"ALTER PUBLICATION supabase_realtime ADD TABLE {schema}.events")
+    root = make_project(tmp_path / "p", {})
+    env = {"DATABASE_URL": database_url}
+    result = import_into(root, env, ImportRequest(tables=(f"{schema}.events",)))
+    assert not result.problems, result.problems
+    text = (root / result.written[0]).read_text()
+    assert "identity: by default" in text and "type: serial" in text and "force_rls: true" in text
+    assert "realtime: true" in text and "enabled: false" in text
+    assert not plan(root, database_url).has_changes
