@@ -32,11 +32,6 @@ NAME_PREFIX = "sensitive:"
 NAME_DIGITS = 16
 
 
-def is_digest(value: Any) -> bool:
-    """Whether `value` is a keyed digest (`hmac-sha256:<hex>`), as sealed values are."""
-    return isinstance(value, str) and value.startswith(KEYED_PREFIX)
-
-
 class Sealer:
     """Keyed digests under one project's digest key.
 
@@ -53,6 +48,7 @@ class Sealer:
 
     @property
     def key(self) -> bytes:
+        """The digest key (read or made on first use)."""
         if callable(self._key):
             self._key = self._key()
         return self._key
