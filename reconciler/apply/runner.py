@@ -124,8 +124,9 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
     if plan.breakers and not force:
         raise CircuitBreakerError(plan.breakers)
     opened = open_plan(plan, project, backends, reads)
-    bare = [c.model_copy(update={"sql": (), "requests": ()}) for c in opened.changes]
-    for mine, again in zip(opened.changes, with_steps(bare, backends, project, reads)):
+    runnable = [c for c in opened.changes if c.address not in opened.stale]
+    bare = [c.model_copy(update={"sql": (), "requests": ()}) for c in runnable]
+    for mine, again in zip(runnable, with_steps(bare, backends, project, reads)):
         if (mine.sql, mine.requests) != (again.sql, again.requests):
             why = "the spec changed since the plan was made" \
                 if plan.header.spec_hash != project.spec_hash else "the plan file was edited"
@@ -182,7 +183,8 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], checked: Checked
         known.stale.add(address)
         report(address, "stale", reason=why)
     runs = {b.root: b.executor(reads[b.root], known) for b in backends}
-    compiled = {b.root: b.compile([c for c in opened if c.root == b.root], project,
+    runnable = [c for c in opened if c.address not in checked.opened.stale]  # (still sealed)
+    compiled = {b.root: b.compile([c for c in runnable if c.root == b.root], project,
                                   reads[b.root]) for b in backends}
     try:
         _steps(backends, compiled, runs, by_address, content_only, report, known)

@@ -246,3 +246,29 @@ def _assert_found_nowhere(t: Transcript, root: Path, url: str, caplog) -> None:
         assert CANARY not in path.read_text(errors="replace"), path
     activity = sql(url, "SELECT row_to_json(a)::text FROM reconciler.sync_activity a")
     assert activity and not any(CANARY in row[0] for row in activity)
+
+
+@pytest.mark.postgres
+def test_a_sensitive_field_edited_between_plan_and_apply_is_stale_not_refused(
+        tmp_path: Path, example_database: str):
+    """The target of a sync change edited after the plan: its sealed `before` no longer
+    matches, so the change is left alone (`stale`), as for any field; the rest is applied."""
+    root = _project(tmp_path / "p", schema_of(example_database))
+    t = Transcript(root)
+    t.run("apply", "--auto-approve")
+    sql(example_database, "INSERT INTO members (name, email, level, points) VALUES "
+                          f"('Grace', '{CANARY}.a@example.org', 'Free', 1)")
+    t.run("apply", "--auto-approve")
+    grace = page_named(root, "members", "Grace")
+    edit_page(root, grace["id"], {"Email": {"email": f"{CANARY}.b@example.org"},
+                                  "Points": {"number": 2}})
+    plan = t.plan("edited")
+    sql(example_database, f"UPDATE members SET email = '{CANARY}.c@example.org'")
+    applied = t.run("apply", str(plan))
+    assert "left alone: edited after the plan" in applied.stdout
+    assert sql(example_database, "SELECT email, points FROM members") == [
+        (f"{CANARY}.c@example.org", 1)], "the edit made after the plan is not overwritten"
+    ledger = [json.loads(line) for line in
+              (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()]
+    assert any(e["status"] == "stale" and e["kind"] == "update_row" for e in ledger)
+    assert not [text for _, text in t.seen if CANARY in text]
