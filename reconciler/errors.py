@@ -72,6 +72,32 @@ class StalePlanError(PlanError):
         )
 
 
+class SensitiveValueError(PlanError):
+    """Sensitive values the plan would write changed at their source since it was made: their
+    keyed digests are not the plan's (`changed`: `address: field` of each)."""
+
+    def __init__(self, changed: list[str]):
+        self.changed = changed
+        super().__init__(
+            f"Sensitive values changed since the plan was made: {_some(changed)}. The plan holds "
+            "their digests, not the values, so apply reads each one again from its source and "
+            "writes it only if it is the value reviewed. Run `reconciler plan` again and review "
+            "the new plan.")
+
+
+class DigestKeyError(PlanError):
+    """The plan's sensitive values were sealed under another digest key (`planned`: the key id
+    the plan records, `here`: this project's), so none of them can be checked."""
+
+    def __init__(self, planned: str | None, here: str):
+        self.planned, self.here = planned, here
+        super().__init__(
+            f"The plan was made with another digest key ({planned or 'none'}; the key here is "
+            f"{here}), so its sensitive values cannot be checked. Apply it where the key it was "
+            "made with is set (RECONCILER_DIGEST_KEY, or .reconciler/digest.key of the machine "
+            "that made it), or run `reconciler plan` here.")
+
+
 class TargetMismatchError(PlanError):
     """The plan was made for another target: `root` (`notion`, `supabase`) was `planned` and is
     `live` now (identities as `backends.base.Live.identity` gives them)."""

@@ -102,6 +102,14 @@ class Session:
                           content_only=content_only, on_applied=on_applied, reads=reads,
                           force=force)
 
+    def reveal(self, plan: Plan) -> Plan:
+        """`plan` with its sealed sensitive values read from their sources (the live state is
+        read now; `apply.sealed.reveal_plan`). Raises `ReadError`, `DigestKeyError`."""
+        from reconciler.apply.sealed import reveal_plan
+
+        return reveal_plan(plan, self.project, self.backends,
+                           read_all(self.project, self.backends))
+
     def forget_read(self) -> None:
         """Make the next `apply` read the live state again (e.g. after a prompt: time passed
         since the plan's read)."""

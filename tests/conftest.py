@@ -20,6 +20,10 @@ from tests.applied_example import AppliedExample, build_applied_example
 from tests.databases import clone_database, drop_deferred, embedded_server_folder, fresh_database
 
 REPO = Path(__file__).resolve().parents[1]
+#: The tests run as on a developer's machine, in CI too: each test project makes its own digest
+#: key in its `.reconciler/` (CI refuses to make one: `reconciler.digest_key`); the tests of that
+#: rule set `CI` themselves.
+os.environ.pop("CI", None)
 
 
 @pytest.fixture(scope="session")
@@ -104,6 +108,17 @@ def _dev_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatc
     tests that never touch Postgres start none)."""
     if os.environ.get("DATABASE_URL") and not os.environ.get("DEV_DATABASE_URL"):
         monkeypatch.setenv("DEV_DATABASE_URL", request.getfixturevalue("dev_database"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_redactions() -> Iterator[None]:
+    """Each test starts with no sensitive value remembered (`reconciler.redact` is process-wide:
+    what one test's project held must not mask another test's messages)."""
+    from reconciler import redact
+
+    redact.forget_all()
+    yield
+    redact.forget_all()
 
 
 @pytest.fixture

@@ -36,9 +36,13 @@ from reconciler.apply.ledger import Ledger
 from reconciler.backends.base import Backend, Known, Live
 from reconciler.errors import (AlreadyAppliedError, ApplyError, CircuitBreakerError, PlanError,
                                StalePlanError, TargetMismatchError, UnsafePlanError, relative)
+from reconciler.apply.sealed import ledger_detail, open_plan
 from reconciler.model.changes import Action, ChangeBase, Phase
+from reconciler.model.sensitive import row_namer
 from reconciler.plan.build import stale_changes, with_steps
 from reconciler.plan.model import Plan
+from reconciler.plan.seal import Opened
+from reconciler.redact import redact
 
 #: Apply stages: a step's `stage` attribute, else schema or content by its change's phase.
 SCHEMA, BEFORE_CONTENT, CONTENT, AFTER_CONTENT = 0, 1, 2, 3
@@ -78,16 +82,26 @@ def fingerprints(reads: Mapping[str, Live]) -> dict[str, str]:
     return {k: v for live in reads.values() for k, v in live.fingerprints.items()}
 
 
+@dataclass
+class Checked:
+    """A plan checked for apply: the read apply starts from, and the plan's changes opened
+    (`plan.seal.Opened`: sensitive values read again from their sources, sync changes whose
+    target a sensitive edit overtook)."""
+
+    reads: Mapping[str, Live]
+    opened: Opened
+
+
 def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_destroy: bool,
-               reads: Mapping[str, Live] | None = None, force: bool = False
-               ) -> Mapping[str, Live]:
+               reads: Mapping[str, Live] | None = None, force: bool = False) -> Checked:
     """Refuse a stale plan (a fingerprint changed), destructive changes without permission, a
-    sync that trips a circuit breaker without `force`, or a plan whose SQL or requests are not
-    what its changes compile to now.
+    sync that trips a circuit breaker without `force`, a plan sealed under another digest key
+    or whose sensitive values changed at their source since it was made (`apply.sealed`), or a
+    plan whose SQL or requests are not what its changes compile to now.
 
     `reads` is the plan's own read when it was just made in this process; otherwise every
-    backend reads again. Returns the read apply starts from. Raises `TargetMismatchError`,
-    `AlreadyAppliedError`, `StalePlanError`, `UnsafePlanError`, `CircuitBreakerError`,
+    backend reads again. Raises `TargetMismatchError`, `AlreadyAppliedError`,
+    `StalePlanError`, `UnsafePlanError`, `CircuitBreakerError`, `SensitiveValueError`,
     `PlanError`.
     """
     if reads is None or fingerprints(reads) != plan.header.fingerprints:
@@ -109,15 +123,17 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
         raise UnsafePlanError([c.address for c in plan.destructive])
     if plan.breakers and not force:
         raise CircuitBreakerError(plan.breakers)
+    opened = open_plan(plan, project, backends, reads)
+    runnable = [c for c in opened.changes if c.address not in opened.stale]
     bare = [c.model_copy(update={"sql": (), "requests": ()}) if c.sql or c.requests else c
-            for c in plan.changes]
-    for mine, again in zip(plan.changes, with_steps(bare, backends, project, reads)):
+            for c in runnable]
+    for mine, again in zip(runnable, with_steps(bare, backends, project, reads)):
         if (mine.sql, mine.requests) != (again.sql, again.requests):
             why = "the spec changed since the plan was made" \
                 if plan.header.spec_hash != project.spec_hash else "the plan file was edited"
             raise PlanError(f"{mine.address}: the plan's SQL or requests are not what this change "
                             f"compiles to now ({why}). Run `reconciler plan` again.")
-    return reads
+    return Checked(reads, opened)
 
 
 def apply_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_destroy: bool,
@@ -125,19 +141,24 @@ def apply_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
                reads: Mapping[str, Live] | None = None, force: bool = False) -> ApplyResult:
     """Carry out `plan` (see the module docstring); the caller holds the project lock. Raises
     what `check_plan` raises, and `ApplyError` naming the change that failed."""
-    reads = check_plan(plan, project, backends, allow_destroy=allow_destroy, reads=reads,
-                       force=force)
-    return _run(plan, project, backends, reads, content_only, on_applied)
+    checked = check_plan(plan, project, backends, allow_destroy=allow_destroy, reads=reads,
+                         force=force)
+    return _run(plan, project, backends, checked, content_only, on_applied)
 
 
-def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[str, Live],
+def _run(plan: Plan, project: Any, backends: Sequence[Backend], checked: Checked,
          content_only: bool, on_applied: OnApplied) -> ApplyResult:
+    """Carry out `checked.opened.changes` (values in full); the journal, the ledger and
+    `on_applied` get the plan's own changes (sensitive values sealed), never a value."""
+    reads = checked.reads
     ledger = Ledger(ledger_path(project.root))
     journal = Journal(journal_path(project.root))
     result = ApplyResult()
     by_address = {c.address: c for c in plan.changes}
     lock = threading.Lock()
     known = Known(read_at=plan.header.created_at)
+    opened = checked.opened.changes
+    sealer = getattr(project, "sealer", None)
 
     def report(address: str, status: str, **detail: Any) -> None:
         change = by_address[address]
@@ -146,6 +167,7 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
             detail.setdefault("direction", sync.direction)
             detail.setdefault("fields", sorted(getattr(change, "after", change).values)
                               if hasattr(change, "after") else [])
+        detail = ledger_detail(change, detail, sealer)
         with lock:
             ledger.record(change, status, **detail)
             journal.done(address, status)
@@ -158,17 +180,19 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
         for change in plan.changes:
             if change.action is Action.MANUAL:
                 report(change.address, "manual-pending")
-        for address, why in sorted(stale_changes(plan.changes, project, reads).items()):
+        stale = {**stale_changes(opened, project, reads), **checked.opened.stale}
+        for address, why in sorted(stale.items()):
             known.stale.add(address)
             report(address, "stale", reason=why)
         runs = {b.root: b.executor(reads[b.root], known) for b in backends}
-        compiled = {b.root: b.compile([c for c in plan.changes if c.root == b.root], project,
+        runnable = [c for c in opened if c.address not in checked.opened.stale]
+        compiled = {b.root: b.compile([c for c in runnable if c.root == b.root], project,
                                       reads[b.root]) for b in backends}
         try:
             _steps(backends, compiled, runs, by_address, content_only, report, known)
         except ApplyError as exc:
             journal.end("failed")
-            raise ApplyError(exc.reason, address=exc.address,
+            raise ApplyError(redact(exc.reason), address=exc.address,
                              applied=result.counts.get("applied", 0),
                              account=_account(plan, result, exc.address, known.status)) from None
         record_unchanged(plan, project, backends, reads, ledger)
@@ -233,17 +257,21 @@ def record_unchanged(plan: Plan, project: Any, backends: Sequence[Backend],
     mine = ledger is None
     ledger = ledger or Ledger(ledger_path(project.root))
     planned = {c.address for c in plan.changes}
+    sealer = getattr(project, "sealer", None)
     try:
         for backend in backends:
             for content in backend.content_sets(project):
                 rows = reads[backend.root].rows.get(content.address, {})
+                name = row_namer(sealer, content.address, content.sensitive_key)
                 for row in content.rows:
                     want = content.hashes[row.key]
                     have = rows.get(row.key)
-                    address = addresses.child(content.address, backend.row_noun, row.key)
+                    address = addresses.child(content.address, backend.row_noun, name(row.key))
                     if have is not None and address not in planned and \
                             have.values.get(content.hash_field) == want:
-                        ledger.record_row(address, "skipped", hash=want, reason="unchanged")
+                        shown = sealer.hash_digest(address, want) \
+                            if sealer is not None and content.sensitive else want
+                        ledger.record_row(address, "skipped", hash=shown, reason="unchanged")
     finally:
         if mine:
             ledger.close()

@@ -51,14 +51,17 @@ DebugOption = Annotated[bool, typer.Option(
 
 
 def user_errors(fn: Callable) -> Callable:
-    """Turn `ReconcilerError` into `Error: …` on stderr and exit code 1."""
+    """Turn `ReconcilerError` into `Error: …` on stderr and exit code 1 (sensitive values the
+    message would quote masked: `reconciler.redact`)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except ReconcilerError as exc:
-            output.error(str(exc))
+            from reconciler.redact import redact
+
+            output.error(redact(str(exc)))
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
             output.error("interrupted")
@@ -70,7 +73,10 @@ def user_errors(fn: Callable) -> Callable:
 
             where = exc.request.url.copy_with(username=None, password=None, query=None) \
                 if _has_request(exc) else "the server"
-            output.error(mask_secrets(f"cannot reach {where}: {type(exc).__name__}: {exc}"))
+            from reconciler.redact import redact
+
+            output.error(redact(mask_secrets(f"cannot reach {where}: {type(exc).__name__}: "
+                                             f"{exc}")))
             raise typer.Exit(1) from None
 
     return wrapper

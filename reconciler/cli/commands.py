@@ -158,6 +158,10 @@ def show(
                                               show_default=False)],
     fmt: Annotated[str, typer.Option("--format", "-f", metavar="text|markdown|json",
                                      help="Output format (any case).")] = "text",
+    reveal: Annotated[bool, typer.Option(
+        "--reveal", help="Show sensitive values (the plan holds only their digests: they are "
+        "read from the project's sources and the live systems). Refused in CI.")] = False,
+    directory: DirOption = None,
     debug: DebugOption = False,
 ) -> None:
     """Print a saved plan as text, as markdown for a pull request, or as JSON."""
@@ -168,8 +172,27 @@ def show(
         chosen = Format(fmt.lower())
     except ValueError:
         raise ConfigError(f"unknown format {fmt!r}: use text, markdown or json") from None
-    doc = planfile.to_document(planfile.load(plan_file))
+    the_plan = planfile.load(plan_file)
+    if reveal:
+        the_plan = _revealed(the_plan, directory)
+    doc = planfile.to_document(the_plan)
     output.plain(render(doc, chosen.value, color=chosen is Format.text and output.is_terminal()))
+
+
+def _revealed(the_plan: Plan, directory: Path | None) -> Plan:
+    """`show --reveal`: the plan with its sensitive values read from their sources, never in CI
+    (its output would land in a build log)."""
+    from reconciler.cli.progress import screen
+    from reconciler.digest_key import in_ci
+
+    project, env = _load(directory)
+    if in_ci(env):
+        raise ConfigError("show --reveal prints sensitive values, so it is refused in CI "
+                          "(CI=true): run it on your own machine")
+    output.err.print("Note: --reveal shows sensitive values (personal data): keep this output "
+                     "out of pull requests, issues and logs.")
+    with screen(), _open(project, env) as session:
+        return session.reveal(the_plan)
 
 
 @app.command()

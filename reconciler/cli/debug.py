@@ -9,7 +9,10 @@ each Postgres connection (`backends.postgres.connect.LoggingCursor`). Both cost 
 
 Secrets never reach a log line by construction (no headers, no bodies, no connection strings
 are logged); `SecretFilter` masks them anyway as a safety net: `Bearer …`, Notion tokens
-(`secret_…`, `ntn_…`) and connection-string passwords.
+(`secret_…`, `ntn_…`) and connection-string passwords. Sensitive values (personal data,
+`model.sensitive`) are not logged either: request bodies and bound SQL values never are, and the
+filter masks every sensitive value the process has met in whatever a log line says
+(`reconciler.redact`).
 """
 
 from __future__ import annotations
@@ -30,10 +33,13 @@ _SECRETS = (
 
 
 def mask_secrets(text: str) -> str:
-    """`text` with tokens and connection-string passwords replaced by `***`."""
+    """`text` with tokens and connection-string passwords replaced by `***`, and the sensitive
+    values the process has met by `(sensitive)` (`reconciler.redact`)."""
+    from reconciler.redact import redact
+
     for pattern, replacement in _SECRETS:
         text = pattern.sub(replacement, text)
-    return text
+    return redact(text)
 
 
 class SecretFilter(logging.Filter):

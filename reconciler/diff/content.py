@@ -54,6 +54,8 @@ class ContentSchema:
     - `live_name(field)`: the name the field has live now (its former name while a rename is
       still to be applied), so a property renamed in the same plan is neither lagging nor
       rewritten.
+    - `row_name(key)`: how a row is named in its address: its key, or a keyed digest of it when
+      the key is sensitive (`model.sensitive.Sealer.name`).
     - `trust_hash`: a live row whose stored content hash matches is taken as unchanged without
       comparing its values. Only for backends where reading the values would cost more calls;
       where the read brings every value anyway (Postgres) it is False, so a value edited by
@@ -65,6 +67,7 @@ class ContentSchema:
     live_fields: frozenset[str] | None
     resolve: Callable[[str, Any], Any] = lambda f, v: v
     live_name: Callable[[str], str] = lambda f: f
+    row_name: Callable[[str], str] = lambda k: k
     trust_hash: bool = True
 
 
@@ -125,6 +128,7 @@ def diff_content(content: ContentSet, live: Mapping[str, LiveRow], schema: Conte
     changes: list[ChangeBase] = []
     counts: Counter[str] = Counter()
     lag: Counter[str] = Counter()
+    marks = {"sensitive": content.sensitive, "sensitive_key": content.sensitive_key}
     for row in content.rows:
         want_hash = content.hashes[row.key]
         have = live.get(row.key)
@@ -138,22 +142,26 @@ def diff_content(content: ContentSet, live: Mapping[str, LiveRow], schema: Conte
                                and schema.live_name(f) not in schema.live_fields))
         lag.update(addresses.child(content.address, spell.field_noun, f) for f in lagging)
         after = RowState(key=row.key, hash=want_hash, source=row.source,
-                         values={f: schema.resolve(f, row.values.get(f)) for f in fields})
-        address = addresses.child(content.address, spell.row_noun, row.key)
+                         values={f: schema.resolve(f, row.values.get(f)) for f in fields},
+                         **marks)
+        address = addresses.child(content.address, spell.row_noun, schema.row_name(row.key))
         counts["create" if have is None else "update"] += 1
         if have is None:
             changes.append(spell.create(address=address, phase=Phase.CONTENT, after=after,
                                         lagging=lagging, **spell.where))
         else:
             before = RowState(id=have.id, hash=have.values.get(content.hash_field),
-                              values={f: have.values.get(schema.live_name(f)) for f in fields})
+                              values={f: have.values.get(schema.live_name(f)) for f in fields},
+                              **marks)
             changes.append(spell.update(address=address, phase=Phase.CONTENT, before=before,
                                         after=after, lagging=lagging, **spell.where))
     wanted = {row.key for row in content.rows}
     gone = sorted((r for k, r in live.items() if k not in wanted), key=lambda r: r.key)
     if prune:
-        changes += [spell.remove(address=addresses.child(content.address, spell.row_noun, r.key),
-                                 phase=Phase.CONTENT, before=RowState(id=r.id, key=r.key),
+        changes += [spell.remove(address=addresses.child(content.address, spell.row_noun,
+                                                         schema.row_name(r.key)),
+                                 phase=Phase.CONTENT, before=RowState(id=r.id, key=r.key,
+                                                                      **marks),
                                  destructive=spell.remove_is_destructive,
                                  note="gone from the source (--prune)", **spell.where)
                     for r in gone]

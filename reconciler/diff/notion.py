@@ -31,11 +31,13 @@ def planned(prop: Property) -> Property:
 def settings(prop: Property) -> Property:
     """The settings of `prop` a settings change compares and shows: type, description and the
     type's own config, without options (compared one by one), the vocabulary they came from, or
-    the synced property's name (compared on the other database, as its own rename)."""
+    the synced property's name (compared on the other database, as its own rename), nor whether
+    it is `sensitive` (how the reconciler shows its values; Notion does not know it)."""
     relation = prop.relation and Relation(database=prop.relation.database,
                                           two_way=prop.relation.two_way)
     return planned(prop).model_copy(update={"options": (), "vocabulary": None,
-                                            "synced_from": None, "relation": relation})
+                                            "synced_from": None, "relation": relation,
+                                            "sensitive": False})
 
 
 def _as_data(model: Any) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from reconciler.diff import sync_values as sv
 from reconciler.diff.sync_merge import merge_pair
 from reconciler.diff.sync_rows import RowBuilder
 from reconciler.diff.sync_world import (SyncInput, World, key_column, key_text,
-                                          seed_address)
+                                          seed_key_sensitive)
 from reconciler.model.changes import ChangeBase, UpdateSyncBase
 from reconciler.model.postgres import TableRef
 from reconciler.model.sync import BasePair, FlowCounts, SideRow, SyncSummary, SyncTable
@@ -57,11 +57,13 @@ def base_address(table: SyncTable) -> str:
 
 
 def diff_sync(inputs: Sequence[SyncInput], *, prune: bool = False,
-              check_column: Callable[[Any, str], Any] = lambda v, t: v) -> SyncDiff:
+              check_column: Callable[[Any, str], Any] = lambda v, t: v,
+              name: Callable[[str, str], str] | None = None) -> SyncDiff:
     """Every synced table's changes, summaries and problems (see the module docstring).
-    `check_column(value, type)` raises ValueError for a value a column cannot hold."""
+    `check_column(value, type)` raises ValueError for a value a column cannot hold;
+    `name(scope, key)` names seed rows whose key is sensitive (`Sealer.name`)."""
     out = SyncDiff()
-    world = World.of(inputs)
+    world = World.of(inputs, name)
     for item in inputs:
         TableDiff(item, world, prune, check_column, out).run()
     return out
@@ -274,11 +276,12 @@ class TableDiff:
         for seed in self.t.seeds:
             if not sv.is_ref(places.get(seed.key)):
                 continue  # present already
-            address = seed_address(self.t, seed.key)
+            address = self.world.seed_address(self.t, seed.side, seed.key)
             row_id = row_id_for(address)
             values = self.rows.seed_values(seed)
             create = self.rows.create_page(address, values, source=f"seed {seed.source}",
-                                           key=seed.key)
+                                           key=seed.key,
+                                           sensitive_key=seed_key_sensitive(self.t, seed.side))
             insert = self.rows.insert_row(row_id, sv.ref(address), values,
                                           source=f"seed {seed.source}")
             self.out.changes += [create, insert]
@@ -314,11 +317,19 @@ class TableDiff:
         if self.pairs or self.drop:
             self.out.changes.append(UpdateSyncBase(
                 address=base_address(self.t), phase=self.rows.phase, table=self.ref,
-                database=self.t.database, pairs=tuple(self.pairs), drop=tuple(self.drop),
+                database=self.t.database, pairs=tuple(self._marked(p) for p in self.pairs),
+                drop=tuple(self.drop),
                 moved=self._moved(),
                 note=f"records the last synced values of {len(self.pairs)} row(s) in "
                      "reconciler.sync_base"))
         self.out.summaries[self.t.address] = summary
+
+    def _marked(self, pair: BasePair) -> BasePair:
+        """`pair` with its personal data marked: the sensitive columns, and the seed key."""
+        side = (pair.seed or "").split(":", 1)[0]
+        return pair.model_copy(update={
+            "sensitive": self.rows.row_sensitive,
+            "sensitive_seed": bool(pair.seed) and seed_key_sensitive(self.t, side)})
 
     def _moved(self) -> dict[str, tuple[str, ...]]:
         """Change address → the fields it moves, for this table's sync changes."""

@@ -112,7 +112,7 @@ def _winner(table: SyncTable, f: SyncField, before: Any, n: Any, s: Any,
     conflict = FieldConflict(field=f.column, notion=n, supabase=s,
                              base=None if before is MISSING else before,
                              notion_edited=stamps[0], supabase_edited=stamps[1],
-                             resolution=side, reason=reason)
+                             resolution=side, reason=reason, sensitive=f.sensitive)
     return side, conflict
 
 

@@ -36,7 +36,9 @@ def plan_sync(project: Any, reads: Mapping[str, Any], *, prune: bool = False) ->
     if not inputs:
         return SyncDiff()
     check = next((i.supabase.check_value for i in inputs if i.supabase.check_value), None)
-    return diff_sync(inputs, prune=prune, check_column=check or (lambda v, t: v))
+    sealer = getattr(project, "sealer", None)
+    return diff_sync(inputs, prune=prune, check_column=check or (lambda v, t: v),
+                     name=sealer.name if sealer is not None else None)
 
 
 def stale_sync(changes: Sequence[ChangeBase], project: Any, reads: Mapping[str, Any]

@@ -18,6 +18,7 @@ from reconciler.model.changes import (ArchivePage, CreatePage, DeleteRow, Insert
                                       SyncConflict, UpdatePage, UpdateRow)
 from reconciler.model.content import RowState
 from reconciler.model.postgres import TableRef
+from reconciler.model.sensitive import SHOWN, masked
 from reconciler.model.sync import FieldConflict, SeedRow, SideRow, SyncField, SyncInfo, SyncTable
 
 
@@ -33,6 +34,9 @@ class RowBuilder:
             problems
         self.ref = TableRef(schema_name=table.schema_name, table=table.name)
         self.database = f"notion.{table.database}"
+        #: The personal-data fields, by property (pages) and by column (rows).
+        self.page_sensitive = tuple(sorted(f.property for f in table.fields if f.sensitive))
+        self.row_sensitive = tuple(sorted(f.column for f in table.fields if f.sensitive))
 
     # --- values ----------------------------------------------------------------------------
     def notion_values(self, page: SideRow) -> dict[str, Any]:
@@ -94,7 +98,7 @@ class RowBuilder:
     def _check_notion(self, f: SyncField, value: Any, address: str) -> None:
         message = sv.problem_to_notion(f, value)
         if message:
-            self._problem(address, f.property, message)
+            self._problem(address, f.property, masked(message, value) if f.sensitive else message)
         if f.relation and f.relation in self.world.synced:
             known = self.world.pages.get(f.relation, set())
             items = value if isinstance(value, list) else [value] if value else []
@@ -108,7 +112,7 @@ class RowBuilder:
     def _check_supabase(self, f: SyncField, value: Any, address: str) -> None:
         message = sv.problem_to_supabase(f, value, self.check_column)
         if message:
-            self._problem(address, f.column, message)
+            self._problem(address, f.column, masked(message, value) if f.sensitive else message)
         if f.single and isinstance(value, str) and f.relation in self.world.synced:
             known = self.world.rows.get(f.relation, set()) | self.world.pages.get(f.relation,
                                                                                   set())
@@ -144,9 +148,10 @@ class RowBuilder:
             f.property: sv.to_notion(f, (base or {}).get(f.column)) for f in self.t.fields}
         before = {p: current.get(p) for p in after}
         info = self._info(self.row_address(row), "to_notion", conflicts)
+        marks = {"sensitive": self.page_sensitive}
         return UpdatePage(address=address, phase=self.phase, database=self.t.database,
-                          before=RowState(id=page, values=before),
-                          after=RowState(key=page, id=page, values=after), sync=info,
+                          before=RowState(id=page, values=before, **marks),
+                          after=RowState(key=page, id=page, values=after, **marks), sync=info,
                           note=self._note(info))
 
     def update_row(self, row: str, live: Any, values: Mapping[str, Any], page: str | None,
@@ -156,10 +161,11 @@ class RowBuilder:
         current = live.values if isinstance(live, SideRow) else {
             f.column: sv.to_supabase(f, (base or {}).get(f.column)) for f in self.t.fields}
         info = self._info(self.page_address(page), "to_supabase", conflicts)
+        marks = {"sensitive": self.row_sensitive}
         return UpdateRow(address=address, phase=self.phase, table=self.ref,
                          before=RowState(key=row, id=row, values={c: current.get(c)
-                                                                  for c in after}),
-                         after=RowState(key=row, id=row, values=after), sync=info,
+                                                                  for c in after}, **marks),
+                         after=RowState(key=row, id=row, values=after, **marks), sync=info,
                          note=self._note(info))
 
     def insert_row(self, row: str, page: Any, values: Mapping[str, Any], *, source: str
@@ -168,17 +174,22 @@ class RowBuilder:
         after = self._supabase(values, address)
         info = self._info(source, "to_supabase")
         return InsertRow(address=address, phase=self.phase, table=self.ref,
-                         after=RowState(key=row, id=row, values={**after, "notion_page_id": page}),
+                         after=RowState(key=row, id=row, values={**after, "notion_page_id": page},
+                                        sensitive=self.row_sensitive),
                          sync=info, note=self._note(info))
 
     def create_page(self, address: str, values: Mapping[str, Any], *, source: str,
-                    key: str | None = None) -> CreatePage:
+                    key: str | None = None, sensitive_key: bool = False) -> CreatePage:
+        """`key`: the seed key of a seed row (`sensitive_key`: it is personal data, and the
+        address names the page by a digest of it); else the key is the address's."""
         after = {p: v for p, v in self._notion(values, address).items()
                  if not (v is None or v is False or v == () or v == [])}
         info = self._info(source, "to_notion")
         return CreatePage(address=address, phase=self.phase, database=self.t.database,
                           after=RowState(key=key or addresses.parse(address)[1][-1][1],
-                                         values=after), sync=info, note=self._note(info))
+                                         values=after, sensitive=self.page_sensitive,
+                                         sensitive_key=sensitive_key and key is not None),
+                          sync=info, note=self._note(info))
 
     def delete_row(self, row: str, page: str | None) -> DeleteRow:
         return DeleteRow(address=self.row_address(row), phase=self.phase, table=self.ref,
@@ -199,21 +210,25 @@ class RowBuilder:
         return SyncConflict(
             address=address, phase=self.phase, table=self.ref, database=self.t.database,
             conflict=conflict, note=f"page {page}: edited on both sides",
-            manual=(f"{conflict.field} is {_shown(conflict.notion)} in Notion and "
-                    f"{_shown(conflict.supabase)} in Supabase (was {_shown(conflict.base)}): make "
+            manual=(f"{conflict.field} is {_shown(conflict.notion, conflict.sensitive)} in Notion "
+                    f"and {_shown(conflict.supabase, conflict.sensitive)} in Supabase (was "
+                    f"{_shown(conflict.base, conflict.sensitive)}): make "
                     "them equal on one side, or add `resolve: {" + f"{row}: {{{conflict.field}: "
                     "notion|supabase}}` under sync: in " + self.t.spec.split(":")[0]))
 
     def shown_conflict(self, row: str, page: str | None, c: FieldConflict) -> dict[str, Any]:
         """A conflict as the plan's summary lists it."""
-        return {"row": row, "page": page, "field": c.field, "notion": c.notion,
-                "supabase": c.supabase, "base": c.base, "resolution": c.resolution,
-                "reason": c.reason}
+        shown = {"row": row, "page": page, "field": c.field, "notion": c.notion,
+                 "supabase": c.supabase, "base": c.base, "resolution": c.resolution,
+                 "reason": c.reason}
+        return {**shown, "sensitive": True} if c.sensitive else shown
 
 
 def _has_key(value: Any) -> bool:
     return isinstance(value, list) and any(isinstance(v, dict) and "key" in v for v in value)
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, sensitive: bool = False) -> str:
+    if sensitive:
+        return "empty" if value is None else SHOWN
     return "empty" if value is None else repr(value)

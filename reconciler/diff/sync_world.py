@@ -8,7 +8,7 @@ tables and between seed rows resolve across tables.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,16 +28,20 @@ class SyncInput:
 class World:
     """What one table needs of the others: the page ids each database is known to hold (its
     pages read and its base), the page ids each mirrored table's rows hold, and where each seed
-    stands (`seeds[database][key]`: a page id, or a reference to the page a plan creates)."""
+    stands (`seeds[database][key]`: a page id, or a reference to the page a plan creates).
+    `name(scope, key)` names a seed row whose key is sensitive in addresses
+    (`model.sensitive.Sealer.name`)."""
 
     pages: dict[str, set[str]] = field(default_factory=dict)
     rows: dict[str, set[str]] = field(default_factory=dict)
     synced: set[str] = field(default_factory=set)
     seeds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    name: Callable[[str, str], str] | None = None
 
     @classmethod
-    def of(cls, inputs: Sequence[SyncInput]) -> "World":
-        world = cls()
+    def of(cls, inputs: Sequence[SyncInput],
+           name: Callable[[str, str], str] | None = None) -> "World":
+        world = cls(name=name)
         for item in inputs:
             db = item.table.database
             base = [b for b in item.supabase.base if b.page]
@@ -46,23 +50,37 @@ class World:
                 {p for p in item.supabase.keys.values() if p}
             world.pages[db] -= item.notion.trashed
             world.rows[db] = {p for p in item.supabase.keys.values() if p}
-            world.seeds[db] = _seed_places(item)
+            world.seeds[db] = _seed_places(item, world)
         return world
 
+    def seed_address(self, table: SyncTable, side: str, key: str) -> str:
+        """The address of the page a seed row gets: `notion.<db>.page["<key>"]`, or named by a
+        keyed digest when the seed key is sensitive."""
+        scope = f"notion.{table.database}"
+        if not seed_key_sensitive(table, side):
+            return addresses.child(scope, "page", key)
+        if self.name is None:
+            raise ValueError(f"{table.address}: seeds keyed by a sensitive field need the "
+                             "project's digest key")
+        return addresses.child(scope, "page", self.name(scope, key))
 
-def _seed_places(item: SyncInput) -> dict[str, Any]:
+
+def seed_key_sensitive(table: SyncTable, side: str) -> bool:
+    """Whether the field `side`'s seeds are keyed by holds personal data."""
+    name = table.seed_keys.get(side)
+    f = next((f for f in table.fields if name in (f.property, f.column)), None)
+    return bool(f and f.sensitive)
+
+
+def _seed_places(item: SyncInput, world: World) -> dict[str, Any]:
     """Seed key → the page id of a seed row already present, or a reference to the page the
     plan will create for it."""
     table, places = item.table, {}
     marked = {b.seed: b.page for b in item.supabase.base if b.seed}
     for seed in table.seeds:
         page = marked.get(f"{seed.side}:{seed.key}") or _live_page_with_key(item, seed)
-        places[seed.key] = page or sv.ref(seed_address(table, seed.key))
+        places[seed.key] = page or sv.ref(world.seed_address(table, seed.side, seed.key))
     return places
-
-
-def seed_address(table: SyncTable, key: str) -> str:
-    return addresses.child(f"notion.{table.database}", "page", key)
 
 
 def _live_page_with_key(item: SyncInput, seed: SeedRow) -> str | None:

@@ -64,6 +64,10 @@ class ContentSet(Model):
       holding the content hash written with the row (seed 004's "Provenance SHA").
     - `rows`: in source order, keys unique.
     - `spec`: `file:line` of the `content:` section that declared it.
+    - `sensitive`: the fields whose values are personal data (every field of a set declared
+      `sensitive: true`; else those of sensitive properties / columns). When the key field is
+      one of them, rows are named in addresses by a keyed digest of their key
+      (`model.sensitive.Sealer.name`), never by the key.
     """
 
     address: str
@@ -71,6 +75,12 @@ class ContentSet(Model):
     hash_field: str
     rows: tuple[SourceRow, ...] = ()
     spec: str = ""
+    sensitive: tuple[str, ...] = ()
+
+    @property
+    def sensitive_key(self) -> bool:
+        """Whether the key is personal data (rows are then named by a digest of it)."""
+        return self.key in self.sensitive
 
     @cached_property
     def hashes(self) -> dict[str, str]:
@@ -82,13 +92,28 @@ class RowState(Model):
     """A row as a content change shows it: `key`, the live `id` (Notion page id; None for a
     Postgres row or a page to create), the content `hash` written with it, the `source` it came
     from (`file[:line]`) and `values` (field → normal-form value; only the fields the change
-    writes)."""
+    writes).
+
+    Personal data (`model.sensitive`): `sensitive` names the row's fields that hold it (the
+    diff sets it, whether or not `values` writes them), `sensitive_key` says the key is one of
+    them. In a plan the row is `sealed`: the values of those fields, the key (when
+    `sensitive_key`) and the content hash (which is computed over them) are keyed digests
+    (`hmac-sha256:…`); apply opens it again from the sources (`plan.seal`).
+    """
 
     key: str | None = None
     id: str | None = None
     hash: str | None = None
     source: str | None = None
     values: dict[str, Any] = Field(default_factory=dict)
+    sensitive: tuple[str, ...] = ()
+    sensitive_key: bool = False
+    sealed: bool = False
+
+    @property
+    def has_sensitive(self) -> bool:
+        """Whether anything of the row is personal data (its hash then is sealed too)."""
+        return bool(self.sensitive) or self.sensitive_key
 
 
 @dataclass(frozen=True)

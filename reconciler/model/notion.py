@@ -102,7 +102,10 @@ class Property(Model):
     `options` (+ `options_mode`), `relation`, `rollup`, `formula` (expression text as last applied),
     `unique_id_prefix`. Desired-only fields: `renamed_from` (former names, newest first),
     `vocabulary` (shared vocabulary name the options came from) and `synced_from` (the address of
-    the two-way relation on another database that creates this property).
+    the two-way relation on another database that creates this property). `sensitive`: its values
+    are personal data (declared, or by default for the types of
+    `property_types.SENSITIVE_TYPES`): plans, ledgers and reports hold a keyed digest of them
+    (`model.sensitive`); Notion never hears of it, so the diff does not compare it.
     """
 
     name: str
@@ -119,6 +122,7 @@ class Property(Model):
     renamed_from: tuple[str, ...] = ()
     vocabulary: str | None = None
     synced_from: str | None = None
+    sensitive: bool = False
 
     def config(self) -> dict:
         """The type-specific settings that the diff compares, as plain JSON data."""

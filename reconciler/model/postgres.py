@@ -42,7 +42,11 @@ class Column(Model):
     only, never compared) the sequence a serial or identity column owns; `renamed_from` (desired
     only) former names; `enum_values` (live only) the labels of the column's enum type (of its
     elements for an array), in their sort order, for checking content before it is written. It
-    is left out of dumps (plans, fingerprints): it describes the type, not the column."""
+    is left out of dumps (plans, fingerprints): it describes the type, not the column.
+    `sensitive` (desired only): the column holds personal data (declared, or carried from the
+    property a `mirror:` column mirrors), so plans, ledgers and reports hold a keyed digest of
+    its values (`model.sensitive`); Postgres never hears of it and the diff does not compare
+    it."""
 
     name: str
     type: str
@@ -53,6 +57,7 @@ class Column(Model):
     sequence: str | None = None
     renamed_from: tuple[str, ...] = ()
     enum_values: tuple[str, ...] | None = Field(None, exclude=True)
+    sensitive: bool = False
 
 
 class ForeignKey(Model):

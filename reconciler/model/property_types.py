@@ -39,6 +39,10 @@ class PropertyType:
     - `postgres`: the column type `mirror:` gives it; None when it holds nothing worth storing.
     - `lossless_to`: types it can be retyped to keeping every value (§3.3).
     - `retypable`: the API can change it to or from another type (title and place cannot, §3.2-3.3).
+    - `sensitive`: its values are personal data (people: `people`, `created_by`,
+      `last_edited_by`; e-mail addresses; phone numbers), so a property of this type is
+      sensitive unless it says `sensitive: false` (plans, ledgers and reports then hold a keyed
+      digest of its values, never the values: `model.sensitive`).
     """
 
     name: str
@@ -49,6 +53,7 @@ class PropertyType:
     unordered: bool = False
     lossless_to: frozenset[str] = frozenset()
     retypable: bool = True
+    sensitive: bool = False
 
     @property
     def read_only(self) -> bool:
@@ -57,9 +62,9 @@ class PropertyType:
 
 def _row(name: str, creatable: bool, writable: bool, value: ValueForm, postgres: str | None,
          *, unordered: bool = False, lossless_to: tuple[str, ...] = (),
-         retypable: bool = True) -> PropertyType:
+         retypable: bool = True, sensitive: bool = False) -> PropertyType:
     return PropertyType(name, creatable, writable, value, postgres, unordered,
-                        frozenset(lossless_to), retypable)
+                        frozenset(lossless_to), retypable, sensitive)
 
 
 #: Every property type of the API (2025-09-03), by name.
@@ -73,19 +78,20 @@ PROPERTY_TYPES: dict[str, PropertyType] = {t.name: t for t in (
          lossless_to=("rich_text", "url")),
     _row("status", True, True, "option", "text"),
     _row("date", True, True, "date", "timestamptz", lossless_to=("rich_text",)),
-    _row("people", True, True, "users", "jsonb", unordered=True, lossless_to=("rich_text",)),
+    _row("people", True, True, "users", "jsonb", unordered=True, lossless_to=("rich_text",),
+         sensitive=True),
     _row("files", True, True, "files", "jsonb"),
     _row("checkbox", True, True, "bool", "boolean", lossless_to=("rich_text", "url")),
     _row("url", True, True, "text", "text", lossless_to=("rich_text",)),
-    _row("email", True, True, "text", "text"),
-    _row("phone_number", True, True, "text", "text"),
+    _row("email", True, True, "text", "text", sensitive=True),
+    _row("phone_number", True, True, "text", "text", sensitive=True),
     _row("formula", True, False, "computed", "jsonb"),
     _row("relation", True, True, "pages", "uuid[]", unordered=True),
     _row("rollup", True, False, "computed", "jsonb"),
     _row("created_time", True, False, "computed", "timestamptz"),
-    _row("created_by", True, False, "computed", "jsonb"),
+    _row("created_by", True, False, "computed", "jsonb", sensitive=True),
     _row("last_edited_time", True, False, "computed", "timestamptz"),
-    _row("last_edited_by", True, False, "computed", "jsonb"),
+    _row("last_edited_by", True, False, "computed", "jsonb", sensitive=True),
     _row("unique_id", True, False, "computed", "text"),
     _row("place", True, True, "place", "jsonb", retypable=False),
     # writable only in wiki databases (§2, doc only, unrecorded): not written by this tool
@@ -101,6 +107,8 @@ UI_ONLY_TYPES: frozenset[str] = frozenset(PROPERTY_TYPES) - CREATABLE_TYPES
 WRITABLE_TYPES: frozenset[str] = frozenset(n for n, t in PROPERTY_TYPES.items() if t.writable)
 #: Types whose values are compared as sets.
 UNORDERED_TYPES: frozenset[str] = frozenset(n for n, t in PROPERTY_TYPES.items() if t.unordered)
+#: Types whose values are personal data: a property of one is sensitive unless it opts out.
+SENSITIVE_TYPES: frozenset[str] = frozenset(n for n, t in PROPERTY_TYPES.items() if t.sensitive)
 #: `(from, to)` retypes that keep every value (§3.3).
 LOSSLESS_RETYPES: frozenset[tuple[str, str]] = frozenset(
     (n, to) for n, t in PROPERTY_TYPES.items() for to in t.lossless_to)

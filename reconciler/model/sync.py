@@ -54,6 +54,8 @@ class SyncField(Model):
       closed (a value outside them cannot cross to Notion); `values`: the column's enum values.
     - `relation`: the logical name of the related Notion database; `single`: kept as one uuid
       (a foreign key) instead of `uuid[]`; `join`: kept in a join table instead of a column.
+    - `sensitive`: its values are personal data (the property or the column is sensitive), so
+      plans and reports hold keyed digests of them (`model.sensitive`).
     """
 
     column: str
@@ -68,6 +70,7 @@ class SyncField(Model):
     relation: str | None = None
     single: bool = False
     join: JoinTable | None = None
+    sensitive: bool = False
 
 
 class SeedRow(Model):
@@ -195,7 +198,10 @@ class PostgresSide:
 
 class FieldConflict(Model):
     """A field changed on both sides since the last sync: both values, the base, when each side
-    was edited, and the `resolution` (`notion`, `supabase`, or `manual`: left alone)."""
+    was edited, and the `resolution` (`notion`, `supabase`, or `manual`: left alone).
+    `sensitive`: the field holds personal data; in a plan (`sealed`) the three values are then
+    keyed digests (`model.sensitive`), so a reviewer sees which of them are equal, not what
+    they are."""
 
     field: str
     notion: Any = None
@@ -205,6 +211,8 @@ class FieldConflict(Model):
     supabase_edited: str | None = None
     resolution: str
     reason: str = ""
+    sensitive: bool = False
+    sealed: bool = False
 
 
 class SyncInfo(Model):
@@ -224,6 +232,8 @@ class BasePair(Model):
     apply (`page_ref`: the address of that create; apply writes its id back to the row's
     `notion_page_id` when `link`); `state`: `linked` or `unlinked`; `values`: column → sync form;
     `intent`: record the create before sending it (a rerun after a kill finds the page again).
+    `sensitive`: the columns of `values` that hold personal data; `sensitive_seed`: the seed key
+    in `seed` is personal data. In a plan (`sealed`) those are keyed digests (`plan.seal`).
     """
 
     row: str
@@ -235,6 +245,9 @@ class BasePair(Model):
     after: tuple[str, ...] = ()
     link: bool = False
     intent: bool = False
+    sensitive: tuple[str, ...] = ()
+    sensitive_seed: bool = False
+    sealed: bool = False
 
 
 # --- what a plan shows -------------------------------------------------------------------------

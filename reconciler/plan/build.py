@@ -27,8 +27,10 @@ from reconciler.errors import ConfigError, PlanError, SpecError
 from reconciler.model.changes import ChangeBase, Phase
 from reconciler.model.content import ContentSummary
 from reconciler.model.postgres import member_address
+from reconciler.model.sensitive import row_namer
 from reconciler.model.sync import PlanCost
 from reconciler.plan.model import Plan, PlanHeader
+from reconciler.plan.seal import needs_sealing, seal_changes, seal_summaries
 
 
 class CrossDiff(Protocol):
@@ -117,9 +119,12 @@ def known_addresses(project: Any, reads: Mapping[str, Any], changes: Sequence[Ch
              for c in (*table.uniques, *table.foreign_keys, *table.checks)] + \
             [("constraint", f"{table.name}_pkey")]
         known |= {member_address(table, kind, name) for kind, name in members if name}
+    sets = {c.address: c for c in getattr(project, "content", ())}
     for root, live in reads.items():
         for address, rows in live.rows.items():
-            known |= {child(address, row_nouns.get(root, "row"), key) for key in rows}
+            name = row_namer(getattr(project, "sealer", None), address,
+                             sets[address].sensitive_key if address in sets else False)
+            known |= {child(address, row_nouns.get(root, "row"), name(key)) for key in rows}
     return known
 
 
@@ -234,6 +239,13 @@ def build_plan(project: Any, backends: Sequence[Planner], reads: Mapping[str, An
         if only else None
     changes = sorted(select_targets(changes, only, known), key=lambda c: c.sort_key)
     changes = with_steps(changes, backends, project, reads)
+    key_id = None
+    if needs_sealing(changes, synced):  # personal data: digests in the plan (plan.seal)
+        sealer = getattr(project, "sealer", None)
+        if sealer is None:
+            raise PlanError("the plan holds sensitive values and the project has no digest key")
+        changes, synced, key_id = seal_changes(changes, sealer), \
+            seal_summaries(synced, sealer), sealer.key_id
     created = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%dT%H:%M:%SZ")
     header = PlanHeader(tool_version=__version__, created_at=created,
                         spec_hash=project.spec_hash, targets=tuple(only),
@@ -242,7 +254,8 @@ def build_plan(project: Any, backends: Sequence[Planner], reads: Mapping[str, An
                                     if getattr(reads[b.root], "identity", None)},
                         fingerprints=fingerprints,
                         diagram=project_diagram(project, changes,
-                                                max_chars=PLAN_DIAGRAM_CHARS) or None)
+                                                max_chars=PLAN_DIAGRAM_CHARS) or None,
+                        digest_key=key_id)
     return Plan(header=header, changes=tuple(changes),
                 content=targeted_content(content, changes, only), sync=synced,
                 cost=plan_cost(changes, project) if synced else None)
@@ -254,6 +267,18 @@ def plan_cost(changes: Sequence[ChangeBase], project: Any) -> PlanCost:
     calls = sum(len(c.requests) for c in changes)
     rate = float(getattr(getattr(project.config, "notion", None), "rate_limit", 3) or 3)
     return PlanCost(calls=calls, rate=rate, seconds=round(calls / rate, 1))
+
+
+def fresh_changes(project: Any, backends: Sequence[Planner], reads: Mapping[str, Any], *,
+                  prune: bool = False) -> dict[str, ChangeBase]:
+    """Every change a diff of `reads` and the project's sources gives now, by address, with
+    its values (unsealed): what apply opens a plan's sealed values with (`plan.seal`)."""
+    changes: list[ChangeBase] = []
+    for backend in backends:
+        changes += backend.diff(project, reads[backend.root], prune=prune).changes
+    for cross in CROSS_DIFFS:
+        changes += cross.diff(project, reads, prune=prune).changes
+    return {c.address: c for c in changes}
 
 
 def stale_changes(changes: Sequence[ChangeBase], project: Any, reads: Mapping[str, Any]

@@ -11,8 +11,9 @@ from reconciler.model.changes import Action, Change, ChangeBase
 from reconciler.model.content import ContentSummary
 from reconciler.model.sync import PlanCost, SyncSummary
 
-#: Version 3 added `digest`, `header.targets` and `header.identities`.
-FORMAT_VERSION = 3
+#: Version 3 added `digest`, `header.targets` and `header.identities`; version 4 sealed values
+#: (`sensitive`, `sealed` on rows, conflicts and base pairs) and `header.digest_key`.
+FORMAT_VERSION = 4
 
 
 class PlanHeader(Model):
@@ -34,6 +35,8 @@ class PlanHeader(Model):
     - `fingerprints`: for every live resource read, `sha256:` of its normalised state, or `absent`.
     - `diagram`: Mermaid ER source of the declared databases, tables and relations, the resources
       the plan changes marked (`reconciler.diagram`); the markdown report shows it.
+    - `digest_key`: which digest key sealed the plan's sensitive values (`Sealer.key_id`; None
+      when it holds none); apply refuses the plan under another key.
     """
 
     format_version: int = FORMAT_VERSION
@@ -45,6 +48,7 @@ class PlanHeader(Model):
     identities: dict[str, dict[str, str]] = Field(default_factory=dict)
     fingerprints: dict[str, str] = Field(default_factory=dict)
     diagram: str | None = None
+    digest_key: str | None = None
 
 
 class Plan(Model):

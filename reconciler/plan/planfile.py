@@ -63,14 +63,16 @@ def _sorted(value: Any) -> Any:
 #: Fields of a model class that a plan file leaves out: the spec's bookkeeping (how to diff,
 #: not what to write) and what only the live reader knows.
 _LEFT_OUT: dict[type, frozenset[str]] = {
-    Property: frozenset({"renamed_from", "options_mode"}),
+    Property: frozenset({"renamed_from", "options_mode", "sensitive"}),
     SelectOption: frozenset({"default_color"}),
-    Column: frozenset({"renamed_from"}),
+    Column: frozenset({"renamed_from", "sensitive"}),
     Table: frozenset({"renamed_from", "mirror", "primary_key_name"}),
 }
 #: Model classes whose unset (None) fields a plan file leaves out (with Notion's small shapes in
 #: `model.changes`, as the API's own objects do).
 _SPARSE: tuple[type, ...] = (Property, SelectOption, Constraint, RowState, Diagnostic)
+#: The marks of personal data (`plan.seal`): written only when set.
+_QUIET: frozenset[str] = frozenset({"sensitive", "sensitive_key", "sensitive_seed", "sealed"})
 
 
 _SHAPES: dict[type, tuple[tuple[str, ...], bool]] = {}
@@ -95,7 +97,7 @@ def _data(value: Any, sparse: bool = False) -> Any:
         out = {}
         for name in names:
             item = getattr(value, name)
-            if item is None and sparse:
+            if (item is None and sparse) or (name in _QUIET and not item):
                 continue
             out[name] = _data(item, sparse) if isinstance(item, _NESTED) else item
         if isinstance(value, Property) and not out.get("options"):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler import redact
 from reconciler.backends.notion.convert import payload_problem
 from reconciler.errors import SpecProblem
 from reconciler.model.column_values import row_problems, unset_required
@@ -57,6 +58,9 @@ class Target:
     unique: set[str] = field(default_factory=set)
     shapers: dict[str, Shaper] = field(default_factory=dict)
     table: Table | None = None
+    #: The fields holding personal data, when the target says so itself (seeds); else they
+    #: follow from the document, the properties or the columns (`sensitive_fields`).
+    sensitive: frozenset[str] | None = None
 
     def problem(self, loc: tuple, message: str) -> SpecProblem:
         return self.item.problem(("content",) + loc, message)
@@ -136,8 +140,22 @@ def _content_set(root: Path, target: Target
     problems += more
     line, _ = target.item.yaml.locate(("content",))
     content = ContentSet(address=target.address, key=target.doc.key, hash_field=target.doc.hash,
-                         rows=tuple(rows), spec=f"{target.item.file}:{line}")
+                         rows=tuple(rows), spec=f"{target.item.file}:{line}",
+                         sensitive=sensitive_fields(target))
     return (None if problems else content), problems, added, spots
+
+
+def sensitive_fields(target: Target) -> tuple[str, ...]:
+    """The fields of `target`'s rows that are personal data: all of them (but the hash) for a
+    `content:` declared `sensitive: true`, else those of sensitive properties or columns."""
+    if target.sensitive is not None:
+        return tuple(sorted(target.sensitive))
+    if target.doc.sensitive:
+        return tuple(sorted(n for n in target.types if n != target.doc.hash))
+    if target.notion:
+        return tuple(sorted(n for n, p in target.notion.items() if p.sensitive))
+    columns = target.table.columns if target.table is not None else ()
+    return tuple(sorted(c.name for c in columns if c.sensitive))
 
 
 def check_fields(target: Target) -> list[SpecProblem]:
@@ -252,9 +270,13 @@ def _path(spec: Any) -> str:
 
 
 def _row(target: Target, record: Record) -> tuple[SourceRow | None, list[SpecProblem], dict]:
-    """One record typed into a `SourceRow`, with `(line, col)` of each field's value."""
+    """One record typed into a `SourceRow`, with `(line, col)` of each field's value. The
+    values of sensitive fields, as written and as typed, are remembered by `redact`, so no
+    message about them (here or later) quotes them."""
     values, problems, where = {}, [], {}
     specs = target.doc.source.field_specs()
+    sensitive = set(sensitive_fields(target))
+    redact.remember([record.get(_path(s))[0] for n, s in specs.items() if n in sensitive])
     key_raw = record.get(_path(specs[target.doc.key]))[0]
     label = f"row {str(key_raw)!r}" if key_raw not in (MISSING, None, "") else "row"
     for name, spec in specs.items():
@@ -264,6 +286,7 @@ def _row(target: Target, record: Record) -> tuple[SourceRow | None, list[SpecPro
             values[name] = target.coerce(name, target.shapers[name].shape(raw))
         except ValueError as exc:
             problems.append(SpecProblem(record.file, line, col, f"{label}: {name} {exc}"))
+    redact.remember([values[n] for n in sensitive if n in values])
     key = values.get(target.doc.key)
     if not problems and key in (None, ""):
         line, col = record.locate(())

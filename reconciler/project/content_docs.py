@@ -143,8 +143,14 @@ class SourceDoc(_Doc):
 
 
 class ContentDoc(_Doc):
-    """The `content:` section: `key`, `hash` and `source`."""
+    """The `content:` section: `key`, `hash`, `source`, and whether every field is personal
+    data (`sensitive`)."""
 
     key: str = Field(description="Field (property/column) whose value identifies a row.")
     hash: str = Field(description="Field (rich_text / text) holding the content hash.")
     source: SourceDoc
+    sensitive: bool = Field(
+        False, description="Every field of these rows, the key included, is personal data: "
+                           "plans, the ledger and reports show keyed digests and name rows by a "
+                           "digest of their key. Without it, the sensitive properties or columns "
+                           "are.")

@@ -86,6 +86,10 @@ class PropertyBase(Doc):
         default_factory=list,
         description="Former names, newest first: a rename in YAML renames the live property "
                     "instead of dropping and re-adding it.")
+    sensitive: bool | None = Field(
+        None, description="Its values are personal data: plans, the ledger and reports show a "
+                          "keyed digest, never the value. Default: true for email, phone_number, "
+                          "people, created_by and last_edited_by, false otherwise.")
 
 
 def _plain(type_name: str) -> type[PropertyBase]:

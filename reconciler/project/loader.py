@@ -18,9 +18,12 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
+from reconciler import redact
+from reconciler.digest_key import load_digest_key
 from reconciler.errors import ConfigError, SpecError, SpecProblem, relative
 from reconciler.model.content import ContentSet
 from reconciler.model.notion import NotionDatabases, Vocabulary
+from reconciler.model.sensitive import Sealer
 from reconciler.model.sync import SyncTable
 from reconciler.project.content import load_content
 from reconciler.project.config import CONFIG_PATHS, Config, config_paths
@@ -53,6 +56,8 @@ class Project:
     `content` holds one `ContentSet` per `content:` section (`project.content`), in file order,
     and `notion` already carries the values of additive vocabularies that the content uses.
     `sync` holds the mirrored tables kept in step with their Notion databases (`project.sync`).
+    `sealer` digests its sensitive values under the project's digest key (`model.sensitive`,
+    `digest_key`), read or made the first time a digest is needed.
     """
 
     root: Path
@@ -66,6 +71,7 @@ class Project:
     sync: tuple[SyncTable, ...] = ()
     supabase_objects: SchemaObjects = SchemaObjects()
     locations: Mapping[str, str] = field(default_factory=dict)
+    sealer: Sealer | None = None
 
 
 def find_root(start: Path) -> Path:
@@ -146,7 +152,8 @@ def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
                      vocabularies=tuple(vocabularies.values()), files=tuple(files),
                      spec_hash=compute_spec_hash(root, files), supabase=supabase,
                      content=content, sync=sync, supabase_objects=spec.objects,
-                     locations=spec.locations)
+                     locations=spec.locations,
+                     sealer=Sealer(lambda: load_digest_key(root, env), remember=redact.remember))
 
 
 def _resolve_or_none(dbs, vocabs, config, *, partial: bool) -> NotionDatabases | None:

@@ -39,7 +39,8 @@ def column_name(property_name: str) -> str:
 
 def to_column(prop: Property, dates: str = "timestamptz") -> Column | None:
     """The column mirroring `prop` (None for types without a value). Its comment names the
-    property, its `renamed_from` follows the property's."""
+    property, its `renamed_from` follows the property's, and it is as `sensitive` as the
+    property."""
     row = property_type(prop.type)
     if row is None or row.postgres is None:
         return None
@@ -47,7 +48,8 @@ def to_column(prop: Property, dates: str = "timestamptz") -> Column | None:
     former = tuple(dict.fromkeys(column_name(n) for n in prop.renamed_from))
     return Column(name=column_name(prop.name), type=pg_type, nullable=True,
                   comment=f"Notion property {prop.name!r} ({prop.type})",
-                  renamed_from=tuple(n for n in former if n != column_name(prop.name)))
+                  renamed_from=tuple(n for n in former if n != column_name(prop.name)),
+                  sensitive=prop.sensitive)
 
 
 def mirror_columns(database: Database, dates: str = "timestamptz") -> tuple[list[Column], list[str]]:

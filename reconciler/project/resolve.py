@@ -19,6 +19,7 @@ from reconciler import addresses
 from reconciler.model.notion import (
     Database, NotionDatabases, Property, Relation, Rollup, SelectOption, Vocabulary, stable_color,
 )
+from reconciler.model.property_types import SENSITIVE_TYPES
 from reconciler.project.documents import (
     DatabaseDoc, FormulaDoc, NumberDoc, OptionDoc, OptionsBase, PropertyBase, RelationDoc,
     RollupDoc, UniqueIdDoc, VocabularyDoc,
@@ -134,9 +135,13 @@ class _Context:
 
 def to_property(name: str, doc: PropertyBase, database_title: str,
                 vocabularies: Mapping[str, Vocabulary]) -> Property:
-    """One declared property of the database titled `database_title` → `Property`."""
+    """One declared property of the database titled `database_title` → `Property`; it is
+    `sensitive` as declared, else as its type is by default (`SENSITIVE_TYPES`)."""
+    sensitive = doc.sensitive if doc.sensitive is not None else \
+        doc.type in SENSITIVE_TYPES  # type: ignore[attr-defined]
     return Property(name=name, type=doc.type,  # type: ignore[attr-defined]
                     description=doc.description, renamed_from=tuple(doc.renamed_from),
+                    sensitive=sensitive,
                     **_settings(doc, _Context(database_title, name, vocabularies)))
 
 

@@ -299,6 +299,8 @@ def _column(item: Loaded[TableDoc], name: str, doc: ColumnDoc, base: Column | No
         fields["comment"] = doc.comment
     if doc.renamed_from:
         fields["renamed_from"] = tuple(doc.renamed_from)
+    if doc.sensitive is not None:
+        fields["sensitive"] = doc.sensitive
     return base.model_copy(update=fields) if base is not None else Column(**fields)
 
 

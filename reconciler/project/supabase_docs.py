@@ -50,6 +50,10 @@ class ColumnDoc(Doc):
     check: str | None = None
     identity: Literal["always", "by default"] | None = None
     renamed_from: list[str] = []
+    sensitive: bool | None = Field(
+        None, description="Its values are personal data: plans, the ledger and reports show a "
+                          "keyed digest, never the value. A mirrored column is as sensitive as "
+                          "its property unless this says otherwise.")
 
     _listify = field_validator("renamed_from", mode="before")(_names)
 

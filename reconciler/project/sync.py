@@ -136,7 +136,8 @@ def _field(sync: SyncDoc, prop: Property, name: str, column_type: str, column: A
         nullable=column.nullable if column is not None else True,
         options=tuple(o.name for o in prop.options) if closed else None,
         values=tuple(declared.values) if declared is not None and declared.values else None,
-        relation=related, single=column_type == "uuid", join=join)
+        relation=related, single=column_type == "uuid", join=join,
+        sensitive=prop.sensitive or bool(column is not None and column.sensitive))
 
 
 def _join(item: Loaded[TableDoc], prop: Property, name: str, table: Table,
@@ -268,7 +269,8 @@ def _seed_target(item: Loaded[TableDoc], side: str, seed: SeedDoc, synced: SyncT
         return None, problems
     doc = _ContentLike(key=seed.key, source=seed.source)
     target = _SeedTarget(synced.address, item, doc, types,  # type: ignore[arg-type]
-                         notion={p.name: p for p in db.properties} if side == "notion" else {})
+                         notion={p.name: p for p in db.properties} if side == "notion" else {},
+                         sensitive=frozenset(n for n, f in fields.items() if f.sensitive))
     target.relations = frozenset(n for n, f in fields.items() if f.relation and n in specs)
     markdown = seed.source.kind in ("markdown", "markdown_sections")
     for name, spec in seed.source.field_specs().items():  # how each value is read (fields.py)

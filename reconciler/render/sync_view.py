@@ -10,10 +10,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reconciler.model.sensitive import SHOWN
+
 
 def fmt(value: Any) -> str:
     """A value on one line, as the rest of the plan shows values (JSON)."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _hidden(value: Any) -> str:
+    """A sealed value of a conflict on a sensitive field (`plan.seal`): never the value."""
+    return "null" if value is None else SHOWN
 
 
 def _flow(counts: dict[str, int], verbs: tuple[str, str, str]) -> str:
@@ -42,9 +49,11 @@ def sync_view(doc: dict[str, Any]) -> dict[str, Any]:
             "waiting": ", ".join(waiting), "read": s.get("read", {}),
             "breaker": s.get("breaker")})
         for c in s.get("conflicts") or ():
+            show = _hidden if c.get("sealed") else fmt
             conflicts.append({"table": address, "row": c.get("row"), "field": c.get("field"),
-                              "notion": fmt(c.get("notion")), "supabase": fmt(c.get("supabase")),
-                              "base": fmt(c.get("base")), "resolution": c.get("resolution"),
+                              "notion": show(c.get("notion")),
+                              "supabase": show(c.get("supabase")),
+                              "base": show(c.get("base")), "resolution": c.get("resolution"),
                               "reason": c.get("reason", "")})
     cost = doc.get("cost")
     if cost:

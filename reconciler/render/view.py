@@ -2,6 +2,9 @@
 
 Reads the same document the plan file holds (`plan.planfile.to_document`), so `plan` and
 `show FILE` print the same thing. Field-level detail of updates comes from `render.fields`.
+A sealed row's sensitive values (keyed digests in the document, `plan.seal`) show as
+`(sensitive)`, an update's as `(sensitive) -> (sensitive, changed)` (or `unchanged`, when the
+two digests are equal).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from collections import Counter
 from typing import Any
 
 from reconciler.model.changes import ROW_KINDS
+from reconciler.model.sensitive import SHOWN
 from reconciler.render.fields import field_changes, fmt
 
 from reconciler.render.sync_view import sync_view
@@ -32,11 +36,23 @@ def _flat(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     return rows
 
 
+def _hidden(row: dict[str, Any]) -> set[str]:
+    """The fields of a row (a `RowState` in the document) whose values are sealed digests."""
+    return set(row.get("sensitive") or ()) if row.get("sealed") else set()
+
+
 def _row_fields(change: dict[str, Any]) -> list[dict[str, str]]:
     """Field rows of a content update: each written field, live value → source value."""
-    before = (change.get("before") or {}).get("values", {})
-    return [{"field": f, "before": fmt(before.get(f)), "after": fmt(v)}
-            for f, v in sorted(((change.get("after") or {}).get("values") or {}).items())]
+    before_row, after_row = change.get("before") or {}, change.get("after") or {}
+    before, hidden = before_row.get("values", {}), _hidden(after_row) | _hidden(before_row)
+    out = []
+    for f, v in sorted((after_row.get("values") or {}).items()):
+        if f in hidden:
+            same = "unchanged" if before.get(f) == v else "changed"
+            out.append({"field": f, "before": SHOWN, "after": f"{SHOWN[:-1]}, {same})"})
+        else:
+            out.append({"field": f, "before": fmt(before.get(f)), "after": fmt(v)})
+    return out
 
 
 #: Fields besides the key a page or row create shows in the pull-request report.
@@ -49,9 +65,11 @@ def _row_summary(change: dict[str, Any]) -> list[dict[str, str]]:
     """A created row in brief: its key, then up to `ROW_FIELDS_SHOWN` set fields, shortened."""
     after = change.get("after") or {}
     values = {k: v for k, v in (after.get("values") or {}).items() if v not in (None, "", [], {})}
-    shown = [{"field": "key", "value": str(after.get("key", ""))}]
+    hidden = _hidden(after)
+    key = SHOWN if after.get("sealed") and after.get("sensitive_key") else after.get("key", "")
+    shown = [{"field": "key", "value": str(key)}]
     for name, value in list(values.items())[:ROW_FIELDS_SHOWN]:
-        text = value if isinstance(value, str) else fmt(value)
+        text = SHOWN if name in hidden else value if isinstance(value, str) else fmt(value)
         text = " ".join(text.split())
         cut = text[:ROW_VALUE_CHARS] + ("…" if len(text) > ROW_VALUE_CHARS else "")
         shown.append({"field": name, "value": cut})
@@ -98,13 +116,11 @@ def change_view(change: dict[str, Any]) -> dict[str, Any]:
         "description": (shown or {}).get("description") if not is_row and action == "create" else None,
         "row_summary": _row_summary(change) if is_row and action == "create" else [],
         "brief": _brief(shown or {}) if not is_row and action in ("create", "delete") else [],
-        "conflict": change.get("conflict"),
+        "conflict": _conflict(change.get("conflict")),
         "symbol": SYMBOLS.get(action, "?"), "verb": VERBS.get(action, action),
         "destructive": bool(change.get("destructive")), "rows_affected": change.get("rows_affected"),
         "manual": change.get("manual"), "note": change.get("note"),
-        "attributes": [{"field": k, "value": fmt(v)} for k, v in
-                       _flat((shown or {}).get("values", {}) if is_row else (shown or {}))]
-        if action in ("create", "delete") else [],
+        "attributes": _attributes(shown or {}, is_row) if action in ("create", "delete") else [],
         "fields": _row_fields(change) if is_row and action == "update" else
         field_changes(change.get("before"), change.get("after"))
         if action in ("update", "rename", "manual") else [],
@@ -115,6 +131,24 @@ def change_view(change: dict[str, Any]) -> dict[str, Any]:
         "sql_more": _sql_brief(list(change.get("sql") or []))[1],
         "requests": [_request_line(r) for r in change.get("requests") or []],
     }
+
+
+def _conflict(conflict: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A manual conflict as shown: a sealed one's values as `(sensitive)`."""
+    if not conflict or not conflict.get("sealed"):
+        return conflict
+    return {k: SHOWN if k in ("notion", "supabase", "base") and v is not None else v
+            for k, v in conflict.items() if k not in ("sensitive", "sealed")}
+
+
+def _attributes(shown: dict[str, Any], is_row: bool) -> list[dict[str, str]]:
+    """`field = value` lines of a created or deleted resource (a row: its values, sealed ones
+    as `(sensitive)`)."""
+    if not is_row:
+        return [{"field": k, "value": fmt(v)} for k, v in _flat(shown)]
+    hidden = _hidden(shown)
+    return [{"field": k, "value": SHOWN if k.split(".")[0] in hidden else fmt(v)}
+            for k, v in _flat(shown.get("values", {}))]
 
 
 def lint_view(change: dict[str, Any]) -> list[dict[str, Any]]:

@@ -93,7 +93,9 @@ def test_workflow_triggers_jobs_and_secrets(workflow: dict):
     assert {k: v for k, v in workflow["env"].items() if "secrets." in v} == {
         "NOTION_TOKEN": "${{ secrets.NOTION_TOKEN }}",
         "NOTION_PARENT_PAGE_ID": "${{ secrets.NOTION_PARENT_PAGE_ID }}",
-        "DATABASE_URL": "${{ secrets.DATABASE_URL }}"}
+        "DATABASE_URL": "${{ secrets.DATABASE_URL }}",
+        # the digest key of sensitive values: the plan job and the apply job share it
+        "RECONCILER_DIGEST_KEY": "${{ secrets.RECONCILER_DIGEST_KEY }}"}
     assert workflow["permissions"]["pull-requests"] == "write"
 
 

@@ -32,6 +32,7 @@ from reconciler.model.changes import (ArchivePage, ChangeBase, CreateDatabase, C
                                       NotionChange, UpdatePage)
 from reconciler.model.content import ContentSet
 from reconciler.model.notion import NotionDatabases
+from reconciler.model.sensitive import row_namer
 from reconciler.state import DatabaseState, NotionState, State, save_state
 
 __all__ = ["NotionBackend", "NotionLive", "key_text"]
@@ -176,15 +177,21 @@ class NotionBackend:
                 "in the database's file) to a page shared with the integration.")
         for content in self.content_sets(project):
             changes, summary = diff_content(content, live.rows.get(content.address, {}),
-                                            self._content_schema(content, live), prune=prune)
+                                            self._content_schema(content, live, project),
+                                            prune=prune)
             out.changes += changes
             out.content[content.address] = summary
         return out
 
-    def _content_schema(self, content: ContentSet, live: Live) -> ContentSchema:
-        """Relation keys resolve through the live rows of the related database's content set,
-        people e-mails through the live people ids."""
+    def _content_schema(self, content: ContentSet, live: Live, project: Any = None
+                        ) -> ContentSchema:
+        """Relation keys resolve through the live rows of the related database's content set
+        (a key no live row has becomes `{"key": <row name>}`, named as the related set names its
+        rows), people e-mails through the live people ids."""
         model: NotionLive = live.model
+        sealer = getattr(project, "sealer", None)
+        sets = {c.address: c for c in self.content_sets(project)} if project else {}
+        namers = {a: row_namer(sealer, a, c.sensitive_key) for a, c in sets.items()}
         name = content.address.split(".", 1)[1]
         want = model.desired.database(name)
         have = model.databases.database(name)
@@ -200,7 +207,9 @@ class NotionBackend:
                 return value
             rows = live.rows.get(f"notion.{related[field]}", {})
             refs = value if isinstance(value, (list, tuple)) else [value]
-            return tuple(rows[str(k)].id if str(k) in rows else {"key": str(k)} for k in refs)
+            name = namers.get(f"notion.{related[field]}", str)
+            return tuple(rows[str(k)].id if str(k) in rows else {"key": name(str(k))}
+                         for k in refs)
 
         live_names = {p.name for p in have.properties} if have else set()
         former = {p.name: next((n for n in p.renamed_from if n in live_names), p.name)
@@ -209,7 +218,9 @@ class NotionBackend:
                            {"database": name})
         return ContentSchema(spell, field_types=types, resolve=resolve,
                              live_fields=frozenset(live_names) if have else None,
-                             live_name=lambda f: former.get(f, f))
+                             live_name=lambda f: former.get(f, f),
+                             row_name=namers.get(content.address) or
+                             row_namer(sealer, content.address, content.sensitive_key))
 
     def assess(self, changes: Sequence[ChangeBase], live: Live) -> list[ChangeBase]:
         """`changes` as they are, once the parent page of every database they touch is known

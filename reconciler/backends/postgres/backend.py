@@ -29,6 +29,7 @@ from reconciler.model.changes import (ChangeBase, DeleteRow, InsertRow, ManualCh
                                       UpdateRow)
 from reconciler.model.content import ContentSet, LiveRow, rows_fingerprint
 from reconciler.model.postgres import Table, TableRef
+from reconciler.model.sensitive import row_namer
 from reconciler.model.postgres_objects import SchemaObjects
 from reconciler.progress import report
 
@@ -148,7 +149,9 @@ class PostgresBackend:
             schema = ContentSchema(
                 spell, field_types={c.name: c.type for c in desired.columns} if desired else {},
                 live_fields=frozenset(c.name for c in have.columns) if have else None,
-                trust_hash=False)
+                trust_hash=False,
+                row_name=row_namer(getattr(project, "sealer", None), content.address,
+                                   content.sensitive_key))
             changes, summary = diff_content(content, live.rows.get(content.address, {}), schema,
                                             prune=prune)
             out.changes += changes
