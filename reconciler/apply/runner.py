@@ -106,11 +106,8 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
     """
     if reads is None or fingerprints(reads) != plan.header.fingerprints:
         reads = read_all(project, backends, check=True)
-    for root, planned in sorted(plan.header.identities.items()):
-        live = reads[root].identity if root in reads else {}
-        if live != planned:
-            raise TargetMismatchError(root, planned, live)
     now = fingerprints(reads)
+    check_target(plan, backends, reads, now)
     changed = sorted(address for address, print_ in plan.header.fingerprints.items()
                      if now.get(address) != print_)
     if changed:
@@ -134,6 +131,27 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
             raise PlanError(f"{mine.address}: the plan's SQL or requests are not what this change "
                             f"compiles to now ({why}). Run `reconciler plan` again.")
     return Checked(reads, opened)
+
+
+def check_target(plan: Plan, backends: Sequence[Backend], reads: Mapping[str, Live],
+                 now: Mapping[str, str]) -> None:
+    """Refuse a plan made for another target (`TargetMismatchError`). A backend's identity is
+    read only when its fingerprints do not prove the target already: every resource the plan
+    read that existed has the same fingerprint, ids included, which no other workspace or
+    database can have (so a saved plan's apply spends no call on `users/me`)."""
+    for root, planned in sorted(plan.header.identities.items()):
+        live = reads[root].identity if root in reads else {}
+        if not live:
+            mine = {a: p for a, p in plan.header.fingerprints.items()
+                    if a.split(".", 1)[0] == root}
+            proven = any(p != "absent" for p in mine.values()) and \
+                all(now.get(a) == p for a, p in mine.items())
+            backend = next((b for b in backends if b.root == root), None)
+            if proven or backend is None or not hasattr(backend, "identify"):
+                continue
+            live = backend.identify()
+        if live != planned:
+            raise TargetMismatchError(root, planned, live)
 
 
 def apply_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_destroy: bool,

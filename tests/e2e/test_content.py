@@ -314,6 +314,7 @@ def test_a_saved_plan_is_checked_at_the_minimum_cost(tmp_path: Path, calls: Coun
     run(root, "apply", str(root / "plans" / "content.yaml"), "--auto-approve")
     assert calls["POST /v1/data_sources/{id}/query"] == 1
     assert calls["GET /v1/pages/{id}"] == 0
+    assert calls["GET /v1/users/me"] == 0  # the fingerprints prove the target
     assert writes(calls) == 3
     run(root, "plan", "--detailed-exitcode", code=0)
 

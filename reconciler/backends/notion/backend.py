@@ -108,8 +108,9 @@ class NotionBackend:
         (`client.integration_identity`, one call), and the Notion side of each synced table
         (`sync_read`; `earlier["supabase"]` is the Postgres read). Raises `ReadError`.
 
-        With `check` (apply's stale check) and the snapshots of the last full read at hand, the
-        rows are read incrementally: one `last_edited_time` query per content set for the pages
+        With `check` (apply's stale check) the identity is not read (`identify()` reads it when
+        the fingerprints do not already prove the target: `apply.runner.check_target`), and,
+        with the snapshots of the last full read at hand, the rows are read incrementally: one `last_edited_time` query per content set for the pages
         edited since that read (a minute of overlap), merged with the snapshot, whose
         fingerprint equals a full read's when nothing changed; no page is fetched one by one.
         """
@@ -120,7 +121,7 @@ class NotionBackend:
         found = read_notion(self.client, desired, self.notion_state)
         self._remember_ids(found.databases)
         live = Live(NotionLive(desired, found.databases), fingerprints=dict(found.fingerprints),
-                    identity=integration_identity(self.client))
+                    identity={} if check else integration_identity(self.client))
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         sets = self.content_sets(project)
         for content in sets:
@@ -143,6 +144,10 @@ class NotionBackend:
             self.state.content_watermark = started
             self.save_state()
         return live
+
+    def identify(self) -> dict[str, str]:
+        """Who the integration is and in which workspace (`GET /v1/users/me`, one call)."""
+        return integration_identity(self.client)
 
     def content_sets(self, project: Any) -> tuple[ContentSet, ...]:
         return tuple(c for c in project.content if c.address.startswith("notion."))
