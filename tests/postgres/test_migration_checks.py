@@ -3,7 +3,6 @@ analyzers' codes counted in the live data, and apply's order (Postgres first).""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import psycopg
@@ -173,7 +172,7 @@ def test_supabase_auth_is_stood_in_for_when_the_target_has_it(tmp_path, database
 
 
 def test_the_cli_shows_lint_codes_and_refuses_at_the_spec_line(tmp_path, database_url, schema,
-                                                               monkeypatch):
+                                                               dev_database, monkeypatch):
     from typer.testing import CliRunner
 
     from reconciler.cli import app
@@ -192,8 +191,7 @@ def test_the_cli_shows_lint_codes_and_refuses_at_the_spec_line(tmp_path, databas
     markdown = runner.invoke(app, ["show", str(root / "p.yaml"), "--format", "markdown"])
     assert "### Lint" in markdown.output and "| `BC102` | warning |" in markdown.output
     spec.write_text(spec.read_text() + "  sku: {type: text, nullable: false}\n")
-    refused = runner.invoke(app, ["plan", "--dir", str(root), "--dev-url",
-                                  os.environ["DEV_DATABASE_URL"]])
+    refused = runner.invoke(app, ["plan", "--dir", str(root), "--dev-url", dev_database])
     assert refused.exit_code == 1
     assert (f'schemas/supabase/items.yaml:5:3: supabase.{schema}.items.column["sku"]: MF103'
             in refused.output)
