@@ -62,7 +62,7 @@ def _stub_client() -> notion_client.Client:
                                 client=httpx.Client(transport=httpx.WSGITransport(app=app)))
 
 
-def _query_seconds(client, ds: str, repeat: int = 3) -> float:
+def _query_seconds(client, ds: str, repeat: int = 7) -> float:
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
@@ -71,16 +71,15 @@ def _query_seconds(client, ds: str, repeat: int = 3) -> float:
     return best
 
 
-def main(n: int = 1000, q: int = 200, b: int = 5000) -> int:
+def measure(n: int = 1000, q: int = 200, b: int = 5000) -> dict[str, float]:
+    """`rate` (creates per second), `floor_rate`, `alone_s`/`crowded_s` (seconds for a full read
+    of the q-row data source alone and beside b other rows) and their ratios."""
     with tempfile.TemporaryDirectory() as tmp:
         client = local_client(Path(tmp) / "creates", retry=False)
         ds = _database(client, "Creates")
         local = _fill(client, ds, n)
+        client.close()
         floor = _fill(_stub_client(), ds, n)
-        rate, floor_rate = n / local, n / floor
-        print(f"creates: {n} in {local:.2f} s = {rate:.0f}/s (goal >= 200/s: {'met' if rate >= 200 else 'NOT met'}); "
-              f"client+transport floor {floor_rate:.0f}/s; local/floor = {rate / floor_rate:.2f}")
-
         alone = local_client(Path(tmp) / "alone", retry=False)
         crowded = local_client(Path(tmp) / "crowded", retry=False)
         wanted = {}
@@ -90,11 +89,25 @@ def main(n: int = 1000, q: int = 200, b: int = 5000) -> int:
         start = time.perf_counter()
         for k in range(2):
             _fill(crowded, _database(crowded, f"Other {k}"), b // 2)
-        print(f"    (filled {b} rows in other data sources in {time.perf_counter() - start:.1f} s)")
+        filled = time.perf_counter() - start
         t_alone = _query_seconds(alone, wanted["alone"])
         t_crowded = _query_seconds(crowded, wanted["crowded"])
-        print(f"query of {q} rows: alone {t_alone * 1000:.1f} ms, beside {b} other rows "
-              f"{t_crowded * 1000:.1f} ms; crowded/alone = {t_crowded / t_alone:.2f} (goal ~1)")
+        alone.close()
+        crowded.close()
+    return {"creates": n, "rate": n / local, "floor_rate": n / floor,
+            "rate_ratio": (n / local) / (n / floor), "fill_s": filled, "query_rows": q,
+            "other_rows": b, "alone_s": t_alone, "crowded_s": t_crowded,
+            "query_ratio": t_crowded / t_alone}
+
+
+def main(n: int = 1000, q: int = 200, b: int = 5000) -> int:
+    got = measure(n, q, b)
+    rate = got["rate"]
+    print(f"creates: {n} at {rate:.0f}/s (goal >= 200/s: {'met' if rate >= 200 else 'NOT met'}); "
+          f"client+transport floor {got['floor_rate']:.0f}/s; local/floor = {got['rate_ratio']:.2f}")
+    print(f"    (filled {b} rows in other data sources in {got['fill_s']:.1f} s)")
+    print(f"query of {q} rows: alone {got['alone_s'] * 1000:.1f} ms, beside {b} other rows "
+          f"{got['crowded_s'] * 1000:.1f} ms; crowded/alone = {got['query_ratio']:.2f} (goal ~1)")
     return 0
 
 

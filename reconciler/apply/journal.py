@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from reconciler.digests import digest
+from reconciler.apply.lines import JsonLines
 from reconciler.plan import planfile
 from reconciler.plan.model import Plan
 
@@ -25,10 +25,7 @@ from reconciler.plan.model import Plan
 def plan_digest(plan: Plan) -> str:
     """`sha256:` of the plan document without its creation time (and so without the file's
     `digest`, which covers it): the same plan of the same state, the same digest."""
-    doc = planfile.to_document(plan)
-    doc.pop("digest", None)
-    doc["header"] = {k: v for k, v in doc["header"].items() if k != "created_at"}
-    return digest(doc)
+    return planfile.content_digest(plan)
 
 
 @dataclass(frozen=True)
@@ -44,29 +41,38 @@ class InterruptedRun:
 
 @dataclass
 class Journal:
-    """Appends journal lines to `path` (thread-safe)."""
+    """Appends journal lines to `path` (thread-safe). `begin` and `end` reach the file at once;
+    `done` lines are buffered (`apply.lines`: at most `FLUSH_SECONDS` behind); `end` closes."""
 
     path: Path
     run_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lines: JsonLines | None = None
 
-    def _write(self, line: dict[str, Any]) -> None:
+    def _write(self, line: dict[str, Any], flush: bool = False) -> None:
         line = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
                 "run": self.run_id, **line}
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as out:
-                out.write(json.dumps(line, ensure_ascii=False) + "\n")
-                out.flush()
+            if self._lines is None:
+                self._lines = JsonLines(self.path)
+            self._lines.write(line, flush=flush)
 
     def begin(self, plan: Plan) -> None:
-        self._write({"event": "begin", "plan": plan_digest(plan), "total": len(plan.changes)})
+        self._write({"event": "begin", "plan": plan_digest(plan), "total": len(plan.changes)},
+                    flush=True)
 
     def done(self, address: str, status: str) -> None:
         self._write({"event": "done", "address": address, "status": status})
 
     def end(self, status: str) -> None:
-        self._write({"event": "end", "status": status})
+        self._write({"event": "end", "status": status}, flush=True)
+        self.close()
+
+    def close(self) -> None:
+        """Write what is buffered and close the file (a run that stops without `end`)."""
+        with self._lock:
+            if self._lines is not None:
+                self._lines.close()
 
 
 def _lines(path: Path) -> list[dict[str, Any]]:

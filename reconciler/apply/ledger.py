@@ -1,13 +1,14 @@
 """The ledger: one JSON line per change made, skipped or left pending, in
-`.reconciler/ledger.ndjson` (append-only; never holds a token)."""
+`.reconciler/ledger.ndjson` (append-only; never holds a token). Lines are buffered
+(`apply.lines`): `close()` the ledger when the apply is done."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from reconciler.apply.lines import JsonLines
 from reconciler.model.changes import ChangeBase
 
 
@@ -24,6 +25,7 @@ class Ledger:
 
     def __init__(self, path: Path):
         self.path = path
+        self._lines = JsonLines(path)
 
     def record(self, change: ChangeBase, status: str, **detail: Any) -> None:
         self._write({"address": change.address, "action": change.action.value,
@@ -34,8 +36,10 @@ class Ledger:
         """A line for a row no change was needed for (e.g. `skipped`, hash equal)."""
         self._write({"address": address, "action": "no-op", "status": status, **detail})
 
+    def close(self) -> None:
+        """Write what is buffered and close the file."""
+        self._lines.close()
+
     def _write(self, line: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        line = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), **line}
-        with self.path.open("a", encoding="utf-8") as out:
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
+        self._lines.write({"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                           **line})

@@ -109,7 +109,8 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
         raise UnsafePlanError([c.address for c in plan.destructive])
     if plan.breakers and not force:
         raise CircuitBreakerError(plan.breakers)
-    bare = [c.model_copy(update={"sql": (), "requests": ()}) for c in plan.changes]
+    bare = [c.model_copy(update={"sql": (), "requests": ()}) if c.sql or c.requests else c
+            for c in plan.changes]
     for mine, again in zip(plan.changes, with_steps(bare, backends, project, reads)):
         if (mine.sql, mine.requests) != (again.sql, again.requests):
             why = "the spec changed since the plan was made" \
@@ -153,23 +154,28 @@ def _run(plan: Plan, project: Any, backends: Sequence[Backend], reads: Mapping[s
         on_applied(change, status)
 
     journal.begin(plan)
-    for change in plan.changes:
-        if change.action is Action.MANUAL:
-            report(change.address, "manual-pending")
-    for address, why in sorted(stale_changes(plan.changes, project, reads).items()):
-        known.stale.add(address)
-        report(address, "stale", reason=why)
-    runs = {b.root: b.executor(reads[b.root], known) for b in backends}
-    compiled = {b.root: b.compile([c for c in plan.changes if c.root == b.root], project,
-                                  reads[b.root]) for b in backends}
     try:
-        _steps(backends, compiled, runs, by_address, content_only, report, known)
-    except ApplyError as exc:
-        journal.end("failed")
-        raise ApplyError(exc.reason, address=exc.address, applied=result.counts.get("applied", 0),
-                         account=_account(plan, result, exc.address, known.status)) from None
-    record_unchanged(plan, project, backends, reads, ledger)
-    journal.end("complete")
+        for change in plan.changes:
+            if change.action is Action.MANUAL:
+                report(change.address, "manual-pending")
+        for address, why in sorted(stale_changes(plan.changes, project, reads).items()):
+            known.stale.add(address)
+            report(address, "stale", reason=why)
+        runs = {b.root: b.executor(reads[b.root], known) for b in backends}
+        compiled = {b.root: b.compile([c for c in plan.changes if c.root == b.root], project,
+                                      reads[b.root]) for b in backends}
+        try:
+            _steps(backends, compiled, runs, by_address, content_only, report, known)
+        except ApplyError as exc:
+            journal.end("failed")
+            raise ApplyError(exc.reason, address=exc.address,
+                             applied=result.counts.get("applied", 0),
+                             account=_account(plan, result, exc.address, known.status)) from None
+        record_unchanged(plan, project, backends, reads, ledger)
+        journal.end("complete")
+    finally:  # whatever stops the run: what is buffered reaches the files
+        journal.close()
+        ledger.close()
     return result
 
 
@@ -224,15 +230,20 @@ def record_unchanged(plan: Plan, project: Any, backends: Sequence[Backend],
                      reads: Mapping[str, Live], ledger: Ledger | None = None) -> None:
     """One ledger line (`skipped`, reason `unchanged`) per source row whose live row already
     matches: the rows an apply left as they were."""
+    mine = ledger is None
     ledger = ledger or Ledger(ledger_path(project.root))
     planned = {c.address for c in plan.changes}
-    for backend in backends:
-        for content in backend.content_sets(project):
-            rows = reads[backend.root].rows.get(content.address, {})
-            for row in content.rows:
-                want = content.hashes[row.key]
-                have = rows.get(row.key)
-                address = addresses.child(content.address, backend.row_noun, row.key)
-                if have is not None and address not in planned and \
-                        have.values.get(content.hash_field) == want:
-                    ledger.record_row(address, "skipped", hash=want, reason="unchanged")
+    try:
+        for backend in backends:
+            for content in backend.content_sets(project):
+                rows = reads[backend.root].rows.get(content.address, {})
+                for row in content.rows:
+                    want = content.hashes[row.key]
+                    have = rows.get(row.key)
+                    address = addresses.child(content.address, backend.row_noun, row.key)
+                    if have is not None and address not in planned and \
+                            have.values.get(content.hash_field) == want:
+                        ledger.record_row(address, "skipped", hash=want, reason="unchanged")
+    finally:
+        if mine:
+            ledger.close()

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
-import httpx
 import typer
 
 from reconciler.cli import output
@@ -64,8 +63,10 @@ def user_errors(fn: Callable) -> Callable:
         except KeyboardInterrupt:
             output.error("interrupted")
             raise typer.Exit(130) from None
-        except httpx.TransportError as exc:  # the network failed past every retry
-            from reconciler.cli.debug import mask_secrets
+        except Exception as exc:
+            if not _is_transport_error(exc):
+                raise
+            from reconciler.cli.debug import mask_secrets  # the network failed past every retry
 
             where = exc.request.url.copy_with(username=None, password=None, query=None) \
                 if _has_request(exc) else "the server"
@@ -75,7 +76,14 @@ def user_errors(fn: Callable) -> Callable:
     return wrapper
 
 
-def _has_request(exc: "httpx.TransportError") -> bool:
+def _is_transport_error(exc: Exception) -> bool:
+    """An `httpx.TransportError`, without importing httpx for it: when no command has
+    imported httpx, no exception can be one (start-up stays cheap: issue 15 point 1)."""
+    httpx = sys.modules.get("httpx")
+    return httpx is not None and isinstance(exc, httpx.TransportError)
+
+
+def _has_request(exc) -> bool:
     try:
         exc.request  # noqa: B018  (raises RuntimeError when the error has no request)
         return True

@@ -14,17 +14,18 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from reconciler.cli import DebugOption, DirOption, app, output, user_errors
 from reconciler.cli.commands import DevUrlOption, _load, _open, _print_plan
-from reconciler.cli.progress import Screen, screen
 from reconciler.errors import ConfigError
-from reconciler.model.changes import ChangeBase, Phase
-from reconciler.plan import planfile
-from reconciler.plan.model import Plan
+
+if TYPE_CHECKING:  # imported by the command when it runs (start-up: issue 15 point 1)
+    from reconciler.cli.progress import Screen
+    from reconciler.model.changes import ChangeBase
+    from reconciler.plan.model import Plan
 
 #: What a change applied did, by its action, for its line and for the closing count.
 DONE = {"create": "created", "update": "updated", "rename": "renamed", "delete": "destroyed",
@@ -59,6 +60,8 @@ class Tally:
         self._lock = threading.Lock()
 
     def add(self, change: ChangeBase, status: str) -> None:
+        from reconciler.model.changes import Phase
+
         with self._lock:
             if status in ("applied", "deferred") and change.action.value in TALLY:
                 rows = self.rows if change.phase is Phase.CONTENT else self.resources
@@ -102,6 +105,9 @@ def apply(
 ) -> None:
     """Make the live systems match the plan (refusing edited, foreign, stale or already applied
     plans and unapproved destruction)."""
+    from reconciler.cli.progress import screen
+    from reconciler.plan import planfile
+
     saved = planfile.load_for_apply(plan_file) if plan_file is not None else None
     project, env = _load(directory)
     if saved is not None and saved.header.spec_hash != project.spec_hash:
@@ -160,6 +166,8 @@ def _apply(saved: Plan | None, session, shown: Screen, auto_approve: bool, allow
 def content_preview(plan: Plan) -> Plan:
     """What `apply --content-only` will do of `plan`: its content changes only, each request
     without the fields the live schema lacks (they are deferred, not sent)."""
+    from reconciler.model.changes import Phase
+
     changes = []
     for change in plan.changes:
         if change.phase is not Phase.CONTENT:

@@ -1,23 +1,23 @@
 """The commands: parse options, call one library function, hand the result to the output.
 
-`apply` lives in `cli.apply`, `force-unlock` in `cli.admin`.
+`apply` lives in `cli.apply`, `force-unlock` in `cli.admin`. Only typer and the option
+declarations are imported with the module: each command imports what it runs, so `--help` and
+`validate` do not pay for plans, rendering, HTTP or Postgres (issue 15 point 1).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from reconciler.cli import DebugOption, DirOption, app, local_app, output, user_errors
-from reconciler.cli.progress import screen
 from reconciler.errors import ConfigError
-from reconciler.plan import planfile
-from reconciler.plan.model import Plan
-from reconciler.render import render
+
+if TYPE_CHECKING:
+    from reconciler.plan.model import Plan
 
 
 class Format(str, Enum):
@@ -50,6 +50,9 @@ DevUrlOption = Annotated[Optional[str], typer.Option(
 
 
 def _print_plan(plan: Plan) -> None:
+    from reconciler.plan import planfile
+    from reconciler.render import render
+
     output.plain(render(planfile.to_document(plan), "text", color=output.is_terminal()))
 
 
@@ -63,10 +66,10 @@ def validate(directory: DirOption = None, debug: DebugOption = False) -> None:
     """Check the spec (YAML, types, references) without reading live state."""
     project, _ = _load(directory)
     tables = len(getattr(project, "supabase", ()) or ())
-    output.out.print(
+    output.plain(  # plain text: no rich console to import for one line
         f"The spec is valid: {_count(len(project.notion.databases), 'Notion database', 'Notion databases')}, "
         f"{_count(tables, 'table', 'tables')}, "
-        f"{_count(len(project.vocabularies), 'vocabulary', 'vocabularies')}.")
+        f"{_count(len(project.vocabularies), 'vocabulary', 'vocabularies')}.\n")
 
 
 @app.command()
@@ -93,6 +96,8 @@ def plan(
     debug: DebugOption = False,
 ) -> None:
     """Show what apply would change, and optionally save the plan for review."""
+    from reconciler.cli.progress import screen
+    from reconciler.plan import planfile
     from reconciler.plan.build import check_targets
 
     check_targets(target or ())
@@ -113,6 +118,8 @@ def plan(
 def _since(project, value: str | None) -> str | None:
     """`--since`: an ISO time as given, or `last`: the watermark of the last full read.
     Raises ConfigError for anything else."""
+    from datetime import datetime
+
     from reconciler.state import load_state
 
     if value is None:
@@ -154,6 +161,9 @@ def show(
     debug: DebugOption = False,
 ) -> None:
     """Print a saved plan as text, as markdown for a pull request, or as JSON."""
+    from reconciler.plan import planfile
+    from reconciler.render import render
+
     try:
         chosen = Format(fmt.lower())
     except ValueError:

@@ -28,15 +28,25 @@ def page_size(value: Any, where: str) -> int:
     return value
 
 
+def cursor_id(cursor: Any) -> Any:
+    """The item id a cursor names (an opaque Notion cursor's trailing id, or the cursor itself)."""
+    found = _UUID.findall(cursor) if isinstance(cursor, str) else []
+    return found[-1] if found else cursor
+
+
+def bad_cursor(cursor: Any) -> Exception:
+    """The 400 for a cursor that names no item of the list."""
+    return validation(f"body failed validation: body.start_cursor should be a valid cursor, instead was `\"{cursor}\"`.")
+
+
 def paginate(items: list[Any], cursor: Any, size: int, ident: Callable[[Any], str]) -> tuple[list[Any], str | None]:
     """``size`` items from the one ``cursor`` names (the first when None) and the next cursor, or None."""
     start = 0
     if cursor is not None:
         ids = [ident(i) for i in items]
-        found = _UUID.findall(cursor) if isinstance(cursor, str) else []
-        cursor = found[-1] if found else cursor
+        cursor = cursor_id(cursor)
         if cursor not in ids:
-            raise validation(f"body failed validation: body.start_cursor should be a valid cursor, instead was `\"{cursor}\"`.")
+            raise bad_cursor(cursor)
         start = ids.index(cursor)
     chunk = items[start:start + size]
     nxt = ident(items[start + size]) if start + size < len(items) else None

@@ -229,6 +229,17 @@ class Store:
         return self._rows("pages", "SELECT id, data FROM pages WHERE ds_id = ? AND in_trash = ? ORDER BY seq",
                           (ds_id, int(in_trash)))
 
+    def iter_pages_in(self, ds_id: str, in_trash: bool, from_seq: int = 0) -> Iterator[Obj]:
+        """Pages of one data source from creation number ``from_seq`` on, in creation order, read
+        lazily (a page of a query reads its rows, not the whole data source)."""
+        rows = self._db.execute("SELECT id, data FROM pages WHERE ds_id = ? AND in_trash = ? AND seq >= ? "
+                                "ORDER BY seq", (ds_id, int(in_trash), from_seq))
+        for ident, text in rows:
+            entry = self._loaded.get(("pages", ident))
+            if entry is None:
+                entry = self._loaded[("pages", ident)] = [json.loads(text), text]
+            yield entry[0]
+
     def pages_under(self, page_id: str) -> list[Obj]:
         """Pages whose parent is page ``page_id``, in creation order."""
         return self._rows("pages", "SELECT id, data FROM pages WHERE parent_id = ? ORDER BY seq", (page_id,))

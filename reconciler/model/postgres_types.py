@@ -60,6 +60,17 @@ _TYPE = re.compile(r"^(?P<base>[a-z][a-z0-9_ ]*?)\s*(?P<mod>\(\s*\d+(?:\s*,\s*\d
                    r"(?P<arr>(?:\s*\[\s*\d*\s*\])*)$")
 
 
+_PLAIN_TYPE = re.compile(r'^[A-Za-z_][A-Za-z0-9_ ."]*(\(\s*\d+(\s*,\s*\d+)?\s*\))?(\[\])*$')
+
+
+def plain_type(text: str) -> str:
+    """`text` when it is a plain type name (`name[(p[,s])][[]…]`, safe to write into SQL as
+    it is); raises ValueError otherwise."""
+    if not _PLAIN_TYPE.match(text) or "--" in text or text.count('"') % 2:
+        raise ValueError(f"not a plain type name: {text!r}")
+    return text
+
+
 def normalise_type(text: str) -> str:
     """The canonical spelling of a type: `INT4` → `integer`, `decimal(10, 2)` → `numeric(10,2)`,
     `timestamp with time zone` → `timestamptz`, `_text`/`text ARRAY` → `text[]`.

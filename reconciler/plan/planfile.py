@@ -30,6 +30,11 @@ from reconciler.model.postgres import Column, Constraint, Table
 from reconciler.plan.model import FORMAT_VERSION, Plan
 from reconciler.safe_yaml import MAX_PLAN_BYTES, check_size, load_text
 
+try:  # ruamel.yaml[libyaml]: the C emitter
+    from ruamel.yaml.cyaml import CSafeDumper
+except ImportError:  # pragma: no cover - pure Python then
+    CSafeDumper = None
+
 _HEADER_COMMENT = (
     "# Reconciler plan. Review it (reconciler show FILE --format markdown), then apply it with:\n"
     "#   reconciler apply FILE\n"
@@ -68,34 +73,65 @@ _LEFT_OUT: dict[type, frozenset[str]] = {
 _SPARSE: tuple[type, ...] = (Property, SelectOption, Constraint, RowState, Diagnostic)
 
 
+_SHAPES: dict[type, tuple[tuple[str, ...], bool]] = {}
+
+
+def _shape(kind: type) -> tuple[tuple[str, ...], bool]:
+    """The fields a model class writes (`_LEFT_OUT` dropped) and whether it is sparse, worked
+    out once per class (a 100,000-row plan has as many models of a few classes)."""
+    if kind not in _SHAPES:
+        left_out = next((v for k, v in _LEFT_OUT.items() if issubclass(kind, k)), frozenset())
+        _SHAPES[kind] = (tuple(n for n in kind.model_fields if n not in left_out),
+                         issubclass(kind, _SPARSE) or kind.__module__ == "reconciler.model.changes")
+    return _SHAPES[kind]
+
+
 def _data(value: Any, sparse: bool = False) -> Any:
     """A model, recursively, as plan data: `_LEFT_OUT` fields dropped, and unset (None) fields
     dropped in `_SPARSE` models and everything inside them; enums as their values."""
     if isinstance(value, BaseModel):
-        sparse = sparse or isinstance(value, _SPARSE) or \
-            type(value).__module__ == "reconciler.model.changes"
-        left_out = next((v for k, v in _LEFT_OUT.items() if isinstance(value, k)), frozenset())
-        out = {name: _data(getattr(value, name), sparse) for name in type(value).model_fields
-               if name not in left_out and not (sparse and getattr(value, name) is None)}
+        names, own = _shape(type(value))
+        sparse = sparse or own
+        out = {}
+        for name in names:
+            item = getattr(value, name)
+            if item is None and sparse:
+                continue
+            out[name] = _data(item, sparse) if isinstance(item, _NESTED) else item
         if isinstance(value, Property) and not out.get("options"):
             out.pop("options", None)
         return out
     if isinstance(value, (list, tuple)):
-        return [_data(v, sparse) for v in value]
+        return [_data(v, sparse) if isinstance(v, _NESTED) else v for v in value]
     if isinstance(value, dict):
-        return {k: _data(v, sparse) for k, v in value.items()}
+        return {k: _data(v, sparse) if isinstance(v, _NESTED) else v for k, v in value.items()}
     return value.value if isinstance(value, Enum) else value
 
 
-def change_data(change: ChangeBase) -> dict[str, Any]:
+#: Values `_data` must look into (anything else is written as it is).
+_NESTED = (BaseModel, list, tuple, dict, Enum)
+_DEFAULTS: dict[type, dict[str, Any]] = {}
+
+
+def _defaults(kind: type) -> dict[str, Any]:
+    """Each field's default, made once per change class (`change_data` leaves defaults out)."""
+    if kind not in _DEFAULTS:
+        _DEFAULTS[kind] = {name: field.get_default(call_default_factory=True)
+                           for name, field in kind.model_fields.items()}
+    return _DEFAULTS[kind]
+
+
+def change_data(change: ChangeBase, ordered: bool = True) -> dict[str, Any]:
     """One change as plan data: its own fields without defaults, `action` added, in the file's
-    key order."""
+    key order (`ordered`; a digest, whose JSON sorts every key, does without)."""
     data = {"action": change.action.value}
-    for name, field in type(change).model_fields.items():
+    for name, default in _defaults(type(change)).items():
         item = getattr(change, name)
-        if name != "kind" and item == field.get_default(call_default_factory=True):
+        if name != "kind" and item == default:
             continue
         data[name] = _data(item)
+    if not ordered:
+        return data
     for key in ("before", "after"):
         if isinstance(data.get(key), dict):
             data[key] = _sorted(data[key])
@@ -109,10 +145,17 @@ def to_document(plan: Plan) -> dict[str, Any]:
 
     Also what `show --format json` prints, so every view reads the same document.
     """
+    body = _body(plan)
+    return {"format_version": body["format_version"], "digest": document_digest(body),
+            **{k: v for k, v in body.items() if k != "format_version"}}
+
+
+def _body(plan: Plan, ordered: bool = True) -> dict[str, Any]:
+    """The document without its `digest` (`ordered`: keys in file order; see `change_data`)."""
     header = plan.header.model_dump(mode="json", exclude={"format_version"})
     for name in ("fingerprints", "backends", "identities"):
         header[name] = _sorted(header[name])
-    changes = [change_data(c) for c in plan.changes]
+    changes = [change_data(c, ordered) for c in plan.changes]
     content = {target: _sorted(summary.model_dump(mode="json"))
                for target, summary in sorted(plan.content.items())}
     body = {"format_version": plan.header.format_version, "header": header,
@@ -122,8 +165,16 @@ def to_document(plan: Plan) -> dict[str, Any]:
                         for t, s in sorted(plan.sync.items())}
         body["cost"] = plan.cost.model_dump(mode="json") if plan.cost else None
     body["changes"] = changes
-    return {"format_version": body["format_version"], "digest": document_digest(body),
-            **{k: v for k, v in body.items() if k != "format_version"}}
+    return body
+
+
+def content_digest(plan: Plan) -> str:
+    """`sha256:` of the plan document without its `digest` and its creation time: equal for the
+    same plan of the same state, whenever it was made (the journal's plan identity). Computed
+    once, without laying the document out for a file."""
+    body = _body(plan, ordered=False)
+    body["header"].pop("created_at", None)
+    return digest(body)
 
 
 def document_digest(doc: dict[str, Any]) -> str:
@@ -138,9 +189,22 @@ _CHANGE_ORDER = ("address", "action", "kind", "phase", "destructive", "rows_affe
 
 
 def dumps(plan: Plan) -> str:
-    """The plan file's text."""
+    """The plan file's text: emitted by libyaml when ruamel's C emitter is installed (a
+    10,000-row plan in about half the time of ruamel's own emitter, which is used otherwise);
+    the same data either way (the digest is of the data)."""
     buf = io.StringIO()
-    _yaml().dump(to_document(plan), buf)
+    doc = to_document(plan)
+    if CSafeDumper is None:
+        _yaml().dump(doc, buf)
+    else:
+        dumper = CSafeDumper(buf, default_flow_style=False, allow_unicode=True, width=4096)
+        dumper.sort_base_mapping_type_on_output = False  # the document's own key order
+        try:
+            dumper.open()
+            dumper.represent(doc)
+            dumper.close()
+        finally:
+            dumper.dispose()
     return _HEADER_COMMENT + buf.getvalue()
 
 

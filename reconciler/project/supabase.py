@@ -18,9 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from psycopg import sql
-
-from reconciler.backends.postgres.ddl import type_sql
 from reconciler.errors import SpecProblem, relative
 from reconciler.model.notion import NotionDatabases
 from reconciler.model.postgres import (
@@ -29,7 +26,8 @@ from reconciler.model.postgres import (
 )
 from reconciler.model.postgres_objects import SchemaObjects
 from reconciler.project.mirror import column_name, mirror_columns
-from reconciler.project.supabase_checks import (check_tables, check_types, enum_check,
+from reconciler.model.postgres_types import plain_type
+from reconciler.project.supabase_checks import (check_tables, check_types, enum_check, sql_literal,
                                                table_locations)
 from reconciler.project.supabase_docs import (DOC_KINDS, ColumnDoc, MirrorDoc, ReferenceDoc,
                                               TableDoc)
@@ -270,7 +268,7 @@ def _column(item: Loaded[TableDoc], name: str, doc: ColumnDoc, base: Column | No
         return None
     pg_type = "text" if doc.type == "enum" else normalise_type(doc.type) if doc.type else base.type
     try:
-        type_sql(pg_type)
+        plain_type(pg_type)
     except ValueError as exc:
         problems.append(item.problem(loc + ("type",), f"column {name!r}: {exc}"))
         return None
@@ -306,7 +304,8 @@ def _column(item: Loaded[TableDoc], name: str, doc: ColumnDoc, base: Column | No
 
 def literal_default(value: Any, pg_type: str) -> str:
     """A YAML value as a SQL literal: bools and numbers as written, lists/dicts as JSON text for
-    json(b) and as an array literal for arrays, strings quoted by psycopg (`sql.Literal`)."""
+    json(b) and as an array literal for arrays, strings quoted as psycopg's `sql.Literal`
+    quotes them (`supabase_checks.sql_literal`)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -317,7 +316,7 @@ def literal_default(value: Any, pg_type: str) -> str:
         text = "{" + ",".join(json.dumps(str(v), ensure_ascii=False) for v in value) + "}"
     else:
         text = str(value)
-    return sql.Literal(text).as_string(None)
+    return sql_literal(text)
 
 
 def _foreign_key(table: str, schema: str, column: str, ref: str | ReferenceDoc) -> ForeignKey:

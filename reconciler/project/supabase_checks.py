@@ -14,10 +14,28 @@ from reconciler.project.yaml import Loaded
 
 def enum_check(column: str, values: list[str]) -> str:
     """The CHECK a `type: enum` column gets: `"col" IN ('a', 'b')`."""
-    from psycopg import sql
+    return f"{sql_identifier(column)} IN ({', '.join(sql_literal(v) for v in values)})"
 
-    items = sql.SQL(", ").join(sql.Literal(v) for v in values)
-    return sql.SQL("{} IN ({})").format(sql.Identifier(column), items).as_string(None)
+
+def sql_literal(text: str) -> str:
+    """`text` as a SQL string literal, as psycopg's `sql.Literal(text).as_string(None)` writes
+    it: `'…'` with `'` doubled. Text holding a backslash or a NUL goes to psycopg itself (its
+    `E'…'` form, its error), which is otherwise not imported by `validate` (issue 15 point 1)."""
+    if "\\" in text or "\x00" in text:
+        from psycopg import sql
+
+        return sql.Literal(text).as_string(None)
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_identifier(name: str) -> str:
+    """`name` quoted as psycopg's `sql.Identifier(name).as_string(None)` writes it: `"…"` with
+    `"` doubled (a NUL goes to psycopg, which refuses it)."""
+    if "\x00" in name:
+        from psycopg import sql
+
+        return sql.Identifier(name).as_string(None)
+    return '"' + name.replace('"', '""') + '"'
 
 
 def check_tables(loaded: list[Loaded[TableDoc]], tables: list[Table]) -> list[SpecProblem]:

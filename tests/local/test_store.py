@@ -8,6 +8,9 @@ import multiprocessing
 import threading
 from pathlib import Path
 
+import pytest
+from notion_client import APIResponseError
+
 from reconciler.local import local_client, make_server, root_page_id
 from reconciler.local.store import DB_FILE, Store
 from tests.local.test_local_notion import make_db, text
@@ -120,4 +123,39 @@ def test_a_write_touches_only_what_changed(tmp_path: Path):
     after = snapshot()
     assert {k for k in before if before[k] != after[k]} == {rows[2]["id"]}
     store.close()
+    client.close()
+
+
+def test_reading_a_data_source_page_by_page_loads_each_page_once(tmp_path: Path, monkeypatch):
+    """A query in creation order (no sorts, or `created_time` ascending as the reconciler asks)
+    reads from its cursor on and stops when the page is full, so reading N rows 100 at a time
+    loads each stored page once, not once per page of results (issue 15: a 10,000-row read
+    loaded 1,000,000). Filters and cursors page as before."""
+    import reconciler.local.store as store_module
+
+    client = local_client(tmp_path)
+    _, ds = make_db(client, root_page_id(client), props={"Name": {"title": {}}, "N": {"number": {}}})
+    for i in range(250):
+        client.pages.create(parent={"data_source_id": ds}, properties={"N": {"number": i}})
+    decoded = [0]
+    loads = json.loads
+    monkeypatch.setattr(store_module.json, "loads", lambda text: decoded.__setitem__(0, decoded[0] + 1) or loads(text))
+
+    def read(**body) -> list[int]:
+        numbers, cursor = [], None
+        while True:
+            page = client.data_sources.query(ds, **body, **({"start_cursor": cursor} if cursor else {}))
+            numbers += [r["properties"]["N"]["number"] for r in page["results"]]
+            cursor = page["next_cursor"]
+            if not page["has_more"]:
+                return numbers
+
+    assert read(sorts=[{"timestamp": "created_time", "direction": "ascending"}]) == list(range(250))
+    assert decoded[0] <= 250 + 3 * 10  # each page once, plus the data source and cursors per request
+    odd = {"property": "N", "number": {"greater_than": 120}}
+    assert read(filter=odd, page_size=50) == list(range(121, 250))
+    assert read(sorts=[{"property": "N", "direction": "descending"}], page_size=100) == list(range(249, -1, -1))
+    first = client.data_sources.query(ds, page_size=10)
+    with pytest.raises(APIResponseError):  # a cursor naming a page the filter leaves out
+        client.data_sources.query(ds, start_cursor=first["results"][0]["id"], filter=odd)
     client.close()

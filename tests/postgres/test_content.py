@@ -57,24 +57,46 @@ def _rows(n: int, prefix: str = "e") -> list[dict]:
              "content_hash": f"h{i}"} for i in range(n)]
 
 
-@pytest.mark.parametrize("batch_size", [500, 333, 2000])
-def test_2000_rows_take_one_statement_per_batch(conn, entries, batch_size):
-    conn.cursor_factory = CountingCursor
-    CountingCursor.statements = 0
-    assert write_rows(conn, entries, "entry_id", _rows(2000), batch_size=batch_size) == 2000
-    assert CountingCursor.statements <= math.ceil(2000 / batch_size) + 1  # + the catalog query
-    CountingCursor.statements = 0
-    assert len(read_rows(conn, entries, "entry_id", ["title"])) == 2000
+class CountingCopy(CountingCursor):
+    """Counts statements and COPY streams separately."""
+
+    copies = 0
+
+    def copy(self, *args, **kwargs):
+        type(self).copies += 1
+        return super().copy(*args, **kwargs)
+
+
+@pytest.mark.parametrize("n", [1, 2000, 20_000])
+def test_any_number_of_rows_is_one_copy_and_a_few_statements(conn, entries, n):
+    """Rows to create and rows to update go through one COPY into a staging table, then one
+    statement per set of columns (issue 15 point 3): the count does not grow with the rows."""
+    conn.cursor_factory = CountingCopy
+    CountingCopy.statements = CountingCopy.copies = 0
+    assert write_rows(conn, entries, "entry_id", _rows(n)) == n
+    # the catalog query, the staging table, the INSERT … SELECT (COPY is not an `execute`)
+    assert (CountingCopy.statements, CountingCopy.copies) == (3, 1)
+    changed = [{"entry_id": r["entry_id"], "title": "changed"} for r in _rows(n)]
+    CountingCopy.statements = CountingCopy.copies = 0
+    assert write_rows(conn, entries, "entry_id", _rows(n, "new"), updates=changed) == 2 * n
+    assert (CountingCopy.statements, CountingCopy.copies) == (4, 1)  # + the UPDATE … FROM
+    CountingCopy.statements = 0
+    assert len(read_rows(conn, entries, "entry_id", ["title"])) == 2 * n
     assert content_fingerprint(conn, entries, "entry_id", "content_hash").startswith("sha256:")
-    assert CountingCursor.statements == 2
+    assert CountingCopy.statements == 2
 
 
-def test_batches_respect_the_parameter_limit(conn, entries):
-    conn.cursor_factory = CountingCursor
-    CountingCursor.statements = 0
-    # 4 columns x 20,000 rows would be 80,000 parameters in one statement: split in two.
-    assert write_rows(conn, entries, "entry_id", _rows(20_000), batch_size=20_000) == 20_000
-    assert CountingCursor.statements == 1 + 2
+def test_rows_setting_different_columns_keep_the_others(conn, entries):
+    """One COPY, one statement per set of columns: a row that does not set a column leaves it at
+    its default (created) or its value (updated), never NULL because another row set it."""
+    write_rows(conn, entries, "entry_id", [{"entry_id": "a", "title": "A", "content": "body"}])
+    conn.commit()
+    assert write_rows(conn, entries, "entry_id", [{"entry_id": "b", "title": "B"}],
+                      updates=[{"entry_id": "a", "content_hash": "h"}]) == 2
+    rows = read_rows(conn, entries, "entry_id", ["title", "content", "content_hash", "updated_at"])
+    assert {k: (v["title"], v["content"], v["content_hash"]) for k, v in rows.items()} == {
+        "a": ("A", "body", "h"), "b": ("B", None, None)}
+    assert rows["b"]["updated_at"] is not None  # its default, not a NULL from the stage
 
 
 def test_upsert_updates_only_the_given_columns(conn, entries):
@@ -110,7 +132,7 @@ def test_unchanged_rows_are_not_rewritten(conn, entries):
 def test_deletes_by_key_in_the_same_call(conn, entries):
     write_rows(conn, entries, "entry_id", _rows(5))
     written = write_rows(conn, entries, "entry_id", [{"entry_id": "new", "title": "N"}],
-                         deletes=["e00001", "e00003", "missing"], batch_size=2)
+                         deletes=["e00001", "e00003", "missing"])
     assert written == 1 + 2
     assert sorted(read_rows(conn, entries, "entry_id", [])) == ["e00000", "e00002", "e00004",
                                                                "new"]

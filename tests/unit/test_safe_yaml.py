@@ -8,6 +8,7 @@ import pytest
 from ruamel.yaml import YAML
 from ruamel.yaml.composer import Composer
 
+from reconciler import safe_yaml
 from reconciler.project.yaml import load_yaml
 from reconciler.safe_yaml import MAX_ALIAS_NODES, MAX_SPEC_BYTES, load_text
 
@@ -25,7 +26,10 @@ def _bomb(levels: int) -> str:
     ("n: " + "1" * 5000 + "\n", 1, 4, "a number of 5,000 digits"),
     ("a: [1\n", 2, 1, "invalid YAML"),
 ])
-def test_hostile_yaml_is_refused_with_a_location(text, line, col, phrase):
+@pytest.mark.parametrize("c_parser", [True, False], ids=["libyaml", "pure"])
+def test_hostile_yaml_is_refused_with_a_location(text, line, col, phrase, c_parser, monkeypatch):
+    if not c_parser:
+        monkeypatch.setattr(safe_yaml, "CParser", None)
     parsed = load_text(YAML(typ="rt"), text)
     assert parsed.fatal and parsed.data is None
     (issue,) = parsed.issues
@@ -43,10 +47,13 @@ def test_aliases_within_the_limit_and_every_duplicate_key_are_kept():
 
 
 def test_a_spec_file_is_parsed_once_and_size_is_checked_first(tmp_path: Path, monkeypatch):
-    calls = []
+    calls = []  # one per node graph composed, by the pure-Python composer or the C one
     original = Composer.get_single_node
     monkeypatch.setattr(Composer, "get_single_node",
                         lambda self: calls.append(1) or original(self))
+    c_loader = safe_yaml._c_loader
+    monkeypatch.setattr(safe_yaml, "_c_loader", lambda yaml, text: (
+        lambda made: made and calls.append(1) or made)(c_loader(yaml, text)))
     path = tmp_path / "t.yaml"
     path.write_text("title: T\ntitle: U\nproperties: {a: &x [1], b: *x}\n")
     doc, problems = load_yaml(path, "t.yaml", {})
@@ -56,3 +63,19 @@ def test_a_spec_file_is_parsed_once_and_size_is_checked_first(tmp_path: Path, mo
     doc, problems = load_yaml(path, "t.yaml", {})
     assert doc is None and "reads files of at most 1,048,576 bytes" in problems[0].message
     assert len(calls) == 1  # refused before reading
+
+
+def test_the_c_parser_gives_the_same_data_and_positions_as_the_pure_one(monkeypatch):
+    """libyaml composes the nodes when installed; what is built from them, and where each key
+    and item stands, is what the pure-Python parser gives (every bundled spec file)."""
+    from reconciler.project.yaml import parse_yaml
+
+    assert safe_yaml.CParser is not None, "ruamel.yaml[libyaml] is a dependency"
+    root = Path(__file__).resolve().parents[2]
+    texts = [p.read_text() for p in sorted((root / "schemas").rglob("*.yaml"))]
+    texts.append("a: 2026-01-02\nb: [0o17, 1_000, .inf, ~, 'x', yes]\nc: |\n  line\n")
+    fast = [parse_yaml(t, "f.yaml", {}) for t in texts]
+    monkeypatch.setattr(safe_yaml, "CParser", None)
+    for text, (doc, problems) in zip(texts, fast):
+        pure, pure_problems = parse_yaml(text, "f.yaml", {})
+        assert (doc.data, doc.positions, problems) == (pure.data, pure.positions, pure_problems)

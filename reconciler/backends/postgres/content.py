@@ -2,10 +2,10 @@
 
 Rows are dicts in content normal form (`backends.postgres.values`); keys are strings (the
 content set's key column, whatever its type). Writes never make a round trip per row (DESIGN.md
-"Performance"): new rows go as multi-row `INSERT … VALUES (…), (…) ON CONFLICT (key) DO UPDATE`
-statements of up to `batch_size` rows, changed rows as multi-row `UPDATE … FROM (VALUES …)`,
-deletes as `DELETE … WHERE key = ANY(%s)` per batch, so writing N rows and deleting D costs
-1 catalog query + ⌈N/batch⌉ (per set of columns written) + ⌈D/batch⌉ statements.
+"Performance"): every row written goes through one COPY into a staging table, then one
+`INSERT … SELECT … ON CONFLICT (key) DO UPDATE` (new rows) or `UPDATE … FROM` (changed rows) per
+set of columns; deletes are one `DELETE … WHERE key = ANY(%s)`. So writing N rows and deleting D
+costs a constant number of statements, whatever N and D (`write_rows`).
 
 Sources: Postgres docs "INSERT" (§ ON CONFLICT Clause: the conflict target must match a unique
 index or constraint, non-partial unless a WHERE is given, and not deferrable; a row may not be
@@ -21,13 +21,12 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from reconciler.backends.postgres.values import from_normal, parse_type, to_normal
+from reconciler.backends.postgres.staging import Groups, write_groups
+from reconciler.backends.postgres.values import column_writer, parse_type, to_normal
 from reconciler.digests import digest_text
 from reconciler.errors import ApplyError, ReadError
 from reconciler.model.postgres import Table
 
-#: Postgres accepts at most 65535 bind parameters per statement (the protocol's Int16 count).
-MAX_PARAMETERS = 65535
 _KNOWN = {"text", "character varying", "character", "citext", "smallint", "integer", "bigint",
           "numeric", "real", "double precision", "boolean", "date", "timestamptz", "timestamp",
           "time", "timetz", "uuid", "jsonb", "json", "bytea", "interval"}
@@ -94,28 +93,27 @@ def read_rows(conn: psycopg.Connection, table: Table, key: str,
 
 def write_rows(conn: psycopg.Connection, table: Table, key: str,
                upserts: Sequence[Mapping[str, Any]], deletes: Sequence[str] = (), *,
-               updates: Sequence[Mapping[str, Any]] = (), batch_size: int = 500) -> int:
-    """Upsert `upserts`, update `updates` and delete the rows whose key is in `deletes`;
-    returns rows written (inserted + updated + deleted).
+               updates: Sequence[Mapping[str, Any]] = ()) -> int:
+    """Write `upserts` (rows to create), `updates` (rows that exist, with the columns that
+    change) and delete the rows whose key is in `deletes`; returns rows written (inserted +
+    updated + deleted).
 
-    Each row is a normal-form row that has `key`; rows are grouped by their set of columns.
-    Upserts (rows to create) go as `INSERT INTO t (cols) VALUES (…), … ON CONFLICT (key) DO
-    UPDATE SET c = EXCLUDED.c`; updates (rows that exist, with only the columns that change) as
-    `UPDATE t SET c = v.c FROM (VALUES (…), …) AS v (key, cols) WHERE t.key = v.key`, so a NOT
-    NULL column the row does not set is never checked on a proposed insert row (Postgres checks
-    the insert row of ON CONFLICT first: issue 12, bug 1). `batch_size` rows per statement
-    (fewer when rows × columns would pass 65535 parameters). A row whose values already equal
-    the live ones is not updated (a `WHERE … IS DISTINCT FROM` on the row's text), so triggers
-    such as `touch_updated_at` fire only for real changes. Runs inside the caller's transaction
-    and does not commit.
+    Each row is a normal-form row that has `key`; its values are converted for their live column
+    (`values.column_writer`: each column's type parsed once) and every row goes into one staging
+    table through one COPY (`staging.stage`). Rows are grouped by their set of columns; each group
+    is moved into the table by one statement: new rows by `INSERT … SELECT … ON CONFLICT (key) DO
+    UPDATE` (a row that exists already is updated), changed rows by `UPDATE … FROM`, only their
+    columns (a NOT NULL column a row does not set is never checked: issue 12, bug 1). A row whose
+    values already equal the live ones is not written, so triggers such as `touch_updated_at`
+    fire only for real changes. Deletes are one `DELETE … WHERE key = ANY(%s)`. So N rows cost a
+    catalog query, the staging table and its COPY, one statement per group and one for deletes,
+    whatever N. Runs inside the caller's transaction and does not commit.
 
     Raises ApplyError (address: the table) when the table or a column is missing, when `key` has
-    no single-column unique constraint or index and there are upserts (ON CONFLICT needs one),
-    when a value does not fit its column (`from_normal`'s message, naming the row's key), when a
-    key appears twice, or when the server rejects a statement (the transaction is then
+    no single-column unique constraint or index and there are rows to create (ON CONFLICT needs
+    one), when a value does not fit its column (`from_normal`'s message, naming the row's key),
+    when a key appears twice, or when the server rejects a statement (the transaction is then
     aborted)."""
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
     if not upserts and not deletes and not updates:
         return 0
     live = live_columns(conn, table)
@@ -131,27 +129,20 @@ def write_rows(conn: psycopg.Connection, table: Table, key: str,
         raise fail(f"key column {key!r} has no unique constraint or unique index (non-partial, "
                    "not deferrable), which INSERT … ON CONFLICT needs; add `unique: true` to "
                    "the column or make it the primary key")
+    writers: dict[str, Any] = {}
     seen: set[str] = set()
-    inserts = _grouped(upserts, key, live, seen, fail)
-    changes = _grouped(updates, key, live, seen, fail)
+    inserts = _grouped(upserts, key, live, writers, seen, fail)
+    changes = _grouped(updates, key, live, writers, seen, fail)
     written = 0
     try:
-        for build, groups in ((_upsert_sql, inserts), (_update_sql, changes)):
-            for columns, rows in groups.items():
-                size = max(1, min(batch_size, MAX_PARAMETERS // len(columns)))
-                types = [live[c][0] for c in columns]
-                for start in range(0, len(rows), size):
-                    batch = rows[start:start + size]
-                    query = build(table, key, columns, len(batch), types)
-                    cur = conn.execute(query, [v for r in batch for v in r])
-                    written += max(cur.rowcount, 0)
+        if inserts or changes:
+            written += write_groups(conn, _ident(table), key, inserts, changes)
         if deletes:
-            keys = [_key_param(k, live[key][0]) for k in deletes]
+            keys = [_key_param(k, writers.get(key) or column_writer(live[key][0]), live[key][0])
+                    for k in deletes]
             query = sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(
                 _ident(table), sql.Identifier(key))
-            for start in range(0, len(keys), batch_size):
-                cur = conn.execute(query, (keys[start:start + batch_size],))
-                written += max(cur.rowcount, 0)
+            written += max(conn.execute(query, (keys,)).rowcount, 0)
     except ValueError as exc:
         raise fail(f"delete: {exc}") from None
     except psycopg.Error as exc:
@@ -160,76 +151,45 @@ def write_rows(conn: psycopg.Connection, table: Table, key: str,
 
 
 def _grouped(rows: Sequence[Mapping[str, Any]], key: str, live: dict[str, tuple[str, bool]],
-             seen: set[str], fail) -> dict[tuple[str, ...], list[list[Any]]]:
-    """Rows as parameter lists grouped by their columns (key first). Raises what `fail` makes
-    for a row without a key, a key seen twice, a missing column or a value that does not fit."""
-    groups: dict[tuple[str, ...], list[list[Any]]] = {}
+             writers: dict[str, Any], seen: set[str], fail) -> Groups:
+    """Rows as lists of converted values grouped by their columns (key first). Raises what
+    `fail` makes for a row without a key, a key seen twice, a missing column or a value that
+    does not fit its column."""
+    groups: Groups = {}
+    shapes: dict[tuple[str, ...], tuple[tuple[str, ...], list]] = {}  # row's own key order →
     for row in rows:
-        if key not in row or row[key] is None:
+        if row.get(key) is None:
             raise fail(f"a content row has no value for the key column {key!r}")
         shown = str(row[key])
         if shown in seen:
             raise fail(f"key {shown!r} appears twice in one write")
         seen.add(shown)
-        columns = (key, *sorted(c for c in row if c != key))
-        missing = [c for c in columns if c not in live]
-        if missing:
-            raise fail(f"column(s) {', '.join(map(repr, missing))} do not exist")
+        order = tuple(row)
+        if order not in shapes:
+            columns = (key, *sorted(c for c in row if c != key))
+            missing = [c for c in columns if c not in live]
+            if missing:
+                raise fail(f"column(s) {', '.join(map(repr, missing))} do not exist")
+            for c in columns:
+                if c not in writers:
+                    writers[c] = column_writer(live[c][0])
+            shapes[order] = (columns, [writers[c] for c in columns])
+        columns, convert = shapes[order]
         try:
-            groups.setdefault(columns, []).append(
-                [from_normal(row[c], live[c][0]) for c in columns])
+            values = [write(row[c]) for c, write in zip(columns, convert)]
         except ValueError as exc:
             raise fail(f"row {shown!r}: {exc}") from None
+        groups.setdefault(columns, []).append(values)
     return groups
 
 
-def _update_sql(table: Table, key: str, columns: Sequence[str], count: int,
-                types: Sequence[str]) -> sql.Composed:
-    """`UPDATE t SET a = v.a FROM (VALUES (%s::k_type, %s::a_type), …) AS v (k, a) WHERE
-    t.k = v.k AND ROW(t.a)::text IS DISTINCT FROM ROW(v.a)::text` (Postgres docs, "UPDATE":
-    `FROM` a `VALUES` list). Each parameter is cast to its column's type, which VALUES cannot
-    infer from the target."""
-    row = sql.SQL("({})").format(sql.SQL(", ").join(
-        sql.SQL("%s::{}").format(sql.SQL(t)) for t in types))
-    rest = [c for c in columns if c != key]
-    sets = sql.SQL(", ").join(
-        sql.SQL("{} = v.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in rest)
-    old = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in rest)
-    new = sql.SQL(", ").join(sql.SQL("v.{}").format(sql.Identifier(c)) for c in rest)
-    return sql.SQL("UPDATE {} AS t SET {} FROM (VALUES {}) AS v ({}) WHERE t.{} = v.{} "
-                   "AND ROW({})::text IS DISTINCT FROM ROW({})::text").format(
-        _ident(table), sets, sql.SQL(", ").join([row] * count),
-        sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(key),
-        sql.Identifier(key), old, new)
-
-
-def _upsert_sql(table: Table, key: str, columns: Sequence[str], count: int,
-                types: Sequence[str] = ()) -> sql.Composed:
-    """`INSERT INTO t (k, a) VALUES (%s, %s), … ON CONFLICT (k) DO UPDATE SET a = EXCLUDED.a
-    WHERE ROW(t.a)::text IS DISTINCT FROM ROW(EXCLUDED.a)::text` (DO NOTHING with only k)."""
-    row = sql.SQL("({})").format(sql.SQL(", ").join(sql.Placeholder() * len(columns)))
-    head = sql.SQL("INSERT INTO {} AS t ({}) VALUES {} ON CONFLICT ({}) ").format(
-        _ident(table), sql.SQL(", ").join(map(sql.Identifier, columns)),
-        sql.SQL(", ").join([row] * count), sql.Identifier(key))
-    rest = [c for c in columns if c != key]
-    if not rest:
-        return head + sql.SQL("DO NOTHING")
-    sets = sql.SQL(", ").join(
-        sql.SQL("{} = EXCLUDED.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in rest)
-    old = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in rest)
-    new = sql.SQL(", ").join(sql.SQL("EXCLUDED.{}").format(sql.Identifier(c)) for c in rest)
-    return head + sql.SQL(
-        "DO UPDATE SET {} WHERE ROW({})::text IS DISTINCT FROM ROW({})::text").format(
-        sets, old, new)
-
-
-def _key_param(text: str, pg_type: str) -> Any:
+def _key_param(text: str, writer, pg_type: str) -> Any:
     """A key (always a str in content sets) as a value comparable with the key column."""
     base, _, _ = parse_type(pg_type)
     if base in ("smallint", "integer", "bigint"):
-        return from_normal(int(text), pg_type)
+        return writer(int(text))
     if base in _KNOWN - {"text", "character varying", "character", "citext"}:
-        return from_normal(text, pg_type)
+        return writer(text)
     return text
 
 

@@ -1,8 +1,8 @@
-"""Writing a plan's row changes to Postgres: one transaction per table, batched upserts.
+"""Writing a plan's row changes to Postgres: one transaction per table, through one COPY.
 
-New rows are upserted by their key (`INSERT … ON CONFLICT … DO UPDATE`), changed rows updated
-(`UPDATE … FROM (VALUES …)`, only their changed columns), both in batches (see
-`backends.postgres.content.write_rows`), removed rows deleted (only planned with `--prune`),
+New rows are upserted by their key (`INSERT … SELECT … ON CONFLICT … DO UPDATE`), changed rows
+updated (`UPDATE … FROM`, only their changed columns), both from one COPY into a staging table
+(see `backends.postgres.content.write_rows`), removed rows deleted (only planned with `--prune`),
 and every run is recorded in `reconciler.sync_activity` (seed 002's activity log; in the
 reconciler's own schema, so it is never an undeclared table of a schema the spec manages). Columns the live table lacks are
 deferred, and the content hash written is then the hash of what was written, so the next plan

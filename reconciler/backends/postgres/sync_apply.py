@@ -8,12 +8,13 @@ synced table's rows and base, in one transaction).
 Per table, in foreign-key order (a row referencing a page of another synced table comes after
 it): rows whose target was edited after the plan are left alone and reported `stale` (the rows
 are locked with `SELECT … FOR UPDATE` and compared with what the plan saw); new and changed rows
-go through a staging table filled with `COPY` and are written by one `INSERT … SELECT` and one
-`UPDATE … FROM` (only the columns each row changes); deletes are one `DELETE … = ANY`; page ids
-of pages created by this apply (`Known.pages`) are written back to their rows in one `UPDATE`;
-join tables get one `DELETE` and one `INSERT`; the base rows whose changes were all carried out,
-the watermarks and one `reconciler.sync_activity` row (every row and field moved) follow. So
-writing N rows costs a constant number of statements per table, never one per row.
+go through a staging table filled by one `COPY` and are written by one `INSERT … SELECT` or
+`UPDATE … FROM` per set of columns the rows set (`staging.write_groups`, content's path too);
+deletes are one `DELETE … = ANY`; page ids of pages created by this apply (`Known.pages`) are
+written back to their rows in one `UPDATE`; join tables get one `DELETE` and one `INSERT`; the
+base rows whose changes were all carried out, the watermarks and one `reconciler.sync_activity`
+row (every row and field moved) follow. So writing N rows costs a constant number of statements
+per table, never one per row.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from psycopg import sql
 from reconciler.backends.base import Known
 from reconciler.backends.postgres import sync_store
 from reconciler.backends.postgres.activity import ensure_activity_table, record_run
-from reconciler.backends.postgres.values import from_normal, to_normal
+from reconciler.backends.postgres.staging import Groups, write_groups
+from reconciler.backends.postgres.values import column_writer, to_normal
 from reconciler.diff import sync_values as sv
 from reconciler.errors import ApplyError
 from reconciler.model.changes import (ChangeBase, DeleteRow, InsertRow, SyncChange, UpdateRow,
@@ -272,36 +274,20 @@ class TableWrite:
         return len(inserts) + len(updates) + len(deletes), unresolved
 
     def _stage(self, inserts: list, updates: list) -> None:
-        """COPY the rows into a staging table, then one INSERT and one UPDATE."""
-        columns = sorted({c for _, v in inserts + updates for c in v if c in self.types} -
-                         {"id"})
-        stage = sql.Identifier("reconciler_sync_stage")
-        self.conn.execute(sql.SQL("DROP TABLE IF EXISTS pg_temp.{}").format(stage))
-        self.conn.execute(sql.SQL(
-            "CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT id{} FROM {} WITH NO DATA").format(
-            stage, sql.SQL("").join(sql.SQL(", {}").format(sql.Identifier(c)) for c in columns),
-            self.ident))
-        self.conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN _op char, ADD COLUMN _set text[]")
-                          .format(stage))
-        names = sql.SQL(", ").join(map(sql.Identifier, ["id", *columns, "_op", "_set"]))
-        with self.conn.cursor().copy(sql.SQL("COPY {} ({}) FROM STDIN").format(stage, names)) \
-                as copy:
-            for op, batch in (("i", inserts), ("u", updates)):
-                for row_id, values in batch:
-                    copy.write_row([uuid.UUID(row_id)] + [
-                        from_normal(values.get(c), self.types[c]) for c in columns] +
-                        [op, sorted(values)])
-        cols = sql.SQL(", ").join(map(sql.Identifier, ["id", *columns]))
-        if inserts:
-            self.conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {} WHERE _op = 'i'")
-                              .format(self.ident, cols, cols, stage))
-        if updates and columns:
-            sets = sql.SQL(", ").join(sql.SQL(
-                "{c} = CASE WHEN {name} = ANY(s._set) THEN s.{c} ELSE t.{c} END").format(
-                c=sql.Identifier(c), name=sql.Literal(c)) for c in columns)
-            self.conn.execute(sql.SQL(
-                "UPDATE {} AS t SET {} FROM {} AS s WHERE s._op = 'u' AND t.id = s.id").format(
-                self.ident, sets, stage))
+        """The rows through one COPY into a staging table, then one INSERT per set of columns
+        the new rows set and one UPDATE per set the changed rows set (`staging.write_groups`,
+        content's path too: each column's type parsed once)."""
+        writers: dict[str, Any] = {}
+        groups: tuple[Groups, Groups] = ({}, {})
+        for into, batch in zip(groups, (inserts, updates)):
+            for row_id, values in batch:
+                columns = ("id", *sorted(c for c in values if c in self.types and c != "id"))
+                for c in columns:
+                    if c not in writers:
+                        writers[c] = column_writer(self.types[c])
+                into.setdefault(columns, []).append(
+                    [uuid.UUID(row_id), *(writers[c](values[c]) for c in columns[1:])])
+        write_groups(self.conn, self.ident, "id", *groups, upsert=False)
 
     def _joins(self, joins: list) -> None:
         """Relations kept in join tables: the links of each written row replaced."""

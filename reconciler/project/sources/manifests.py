@@ -20,7 +20,7 @@ from reconciler.errors import SpecProblem
 from reconciler.project.sources.base import ReadContext
 from reconciler.project.sources.paths import MISSING, PathSyntaxError, Record, lookup, parse_path
 from reconciler.project.yaml import _plain, load_yaml
-from reconciler.safe_yaml import MAX_CONTENT_BYTES
+from reconciler.safe_yaml import MAX_CONTENT_BYTES, load_text
 
 
 def read_json(ctx: ReadContext) -> tuple[list[Record], list[SpecProblem]]:
@@ -96,8 +96,10 @@ def _json_positions(text: str) -> dict[tuple, tuple[int, int]]:
     """Node positions of a JSON text read as YAML; `{}` when ruamel cannot read it."""
     positions: dict[tuple, tuple[int, int]] = {}
     try:
-        node = YAML(typ="rt").load(text)
-        _plain(node, (), positions, None, [], "")
+        parsed = load_text(YAML(typ="rt"), text)
+        if parsed.fatal:
+            return {}
+        _plain(parsed.data, (), positions, None, [], "")
     except Exception:  # noqa: BLE001 - positions are a nicety; json.loads already accepted it
         return {}
     return positions
