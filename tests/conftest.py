@@ -104,9 +104,14 @@ def dev_database(server_url: str) -> Iterator[str]:
 @pytest.fixture(autouse=True)
 def _dev_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """Plans that reach Postgres check migrations on the session's dev database rather than
-    starting an embedded server in each test's project (only when a server is configured, so
-    tests that never touch Postgres start none)."""
-    if os.environ.get("DATABASE_URL") and not os.environ.get("DEV_DATABASE_URL"):
+    starting an embedded server in each test's project (under pytest's `tmp_path`, where the
+    embedded server cannot live: `tests/databases.py`, `embedded_server_folder`). Set when
+    `DATABASE_URL` names a server, or when the test uses the session's server (`server_url`,
+    directly or through another fixture: then the embedded one), so tests that never touch
+    Postgres start none."""
+    if os.environ.get("DEV_DATABASE_URL"):
+        return
+    if os.environ.get("DATABASE_URL") or "server_url" in request.fixturenames:
         monkeypatch.setenv("DEV_DATABASE_URL", request.getfixturevalue("dev_database"))
 
 

@@ -10,11 +10,10 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
-
 import notion_client
 import psycopg
 import pytest
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from typer.testing import CliRunner
 
 from reconciler.cli import app
@@ -57,19 +56,20 @@ def sync_database(server_url: str) -> Iterator[str]:
 @pytest.fixture
 def example_database(sync_database: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """This test's Postgres: a schema of its own in the module's database, first on the
-    `search_path` of the URL (exported as `DATABASE_URL`), so the tables of the test project
-    (`project()` puts them in that schema) and the test's own SQL meet there."""
+    `search_path` of the connection string (exported as `DATABASE_URL`), so the tables of the
+    test project (`project()` puts them in that schema) and the test's own SQL meet there. The
+    string is the module's with `options` added (libpq's keyword form, `make_conninfo`): every
+    other parameter stays, such as the socket folder (`host=`) of the embedded server's URL."""
     schema = f"t_{secrets.token_hex(4)}"
     sql(sync_database, f"CREATE SCHEMA {schema}")
-    parts = urlsplit(sync_database)
-    url = urlunsplit(parts._replace(query="options=" + quote(f"-csearch_path={schema}")))
+    url = make_conninfo(sync_database, options=f"-csearch_path={schema}")
     monkeypatch.setenv("DATABASE_URL", url)
     return url
 
 
 def schema_of(url: str) -> str:
-    """The schema a URL of `example_database` puts first on the search path."""
-    options = parse_qs(urlsplit(url).query).get("options", ["-csearch_path=public"])[0]
+    """The schema a connection string of `example_database` puts first on the search path."""
+    options = conninfo_to_dict(url).get("options", "-csearch_path=public")
     return options.split("search_path=", 1)[1]
 
 

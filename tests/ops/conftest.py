@@ -26,16 +26,19 @@ def cli(*args: str, env: dict | None = None, code: int | None = 0):
 
 
 @pytest.fixture(scope="session")
-def applied_bundle(server_url: str, tmp_path_factory: pytest.TempPathFactory
+def applied_bundle(server_url: str, dev_database: str, tmp_path_factory: pytest.TempPathFactory
                    ) -> Iterator[tuple[Path, dict]]:
-    """The bundled example applied: `(project root, env)` where env holds its DATABASE_URL.
+    """The bundled example applied: `(project root, env)` where env holds its DATABASE_URL and
+    the session's DEV_DATABASE_URL (a session fixture is made before the autouse one that sets
+    it; without it, the plan would start an embedded server in the project, under pytest's
+    `tmp_path`, where it cannot live: `tests/databases.py`, `embedded_server_folder`).
     Read it, never change it (tests that change the live state copy it first)."""
     root = tmp_path_factory.mktemp("bundle")
     shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
     shutil.copytree(REPO / "schemas", root / "schemas", ignore=shutil.ignore_patterns(".schema"))
     shutil.copytree(REPO / "content", root / "content")
     with fresh_database(server_url) as url:
-        env = {"DATABASE_URL": url}
+        env = {"DATABASE_URL": url, "DEV_DATABASE_URL": dev_database}
         cli("apply", "--auto-approve", "--dir", str(root), env=env)
         yield root, env
 

@@ -3,7 +3,6 @@ analyzers' codes counted in the live data, and apply's order (Postgres first).""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import psycopg
@@ -12,6 +11,7 @@ import pytest
 from reconciler.errors import ApplyError, PlanError
 from reconciler.project.loader import load_project
 from reconciler.session import Session
+from tests.databases import embedded_server_folder, fresh_database
 from tests.postgres.projects import _env, apply, make_project, plan
 
 pytestmark = pytest.mark.postgres
@@ -173,7 +173,7 @@ def test_supabase_auth_is_stood_in_for_when_the_target_has_it(tmp_path, database
 
 
 def test_the_cli_shows_lint_codes_and_refuses_at_the_spec_line(tmp_path, database_url, schema,
-                                                               monkeypatch):
+                                                               dev_database, monkeypatch):
     from typer.testing import CliRunner
 
     from reconciler.cli import app
@@ -192,11 +192,40 @@ def test_the_cli_shows_lint_codes_and_refuses_at_the_spec_line(tmp_path, databas
     markdown = runner.invoke(app, ["show", str(root / "p.yaml"), "--format", "markdown"])
     assert "### Lint" in markdown.output and "| `BC102` | warning |" in markdown.output
     spec.write_text(spec.read_text() + "  sku: {type: text, nullable: false}\n")
-    refused = runner.invoke(app, ["plan", "--dir", str(root), "--dev-url",
-                                  os.environ["DEV_DATABASE_URL"]])
+    refused = runner.invoke(app, ["plan", "--dir", str(root), "--dev-url", dev_database])
     assert refused.exit_code == 1
     assert (f'schemas/supabase/items.yaml:5:3: supabase.{schema}.items.column["sku"]: MF103'
             in refused.output)
+
+
+def test_an_extension_only_the_embedded_dev_database_lacks_is_unchecked_not_refused(
+        server_url, monkeypatch):
+    """No dev database given (the embedded one, as for a Supabase user without a local server:
+    pgserver's build bundles only plpgsql and vector) and a plan that adds an extension the
+    target offers: the plan says the migration was not checked (DV102, naming the extension)
+    rather than refusing a spec that is right (DV101); one the target lacks too is still refused
+    (when it is the only one: one the dev database lacks leaves every change unchecked)."""
+    with psycopg.connect(server_url) as conn:
+        offered = {n for (n,) in conn.execute("SELECT name FROM pg_available_extensions")}
+    if "citext" not in offered:
+        pytest.skip("the session's server is the embedded one: it lacks what its dev database "
+                    "lacks (citext)")
+    monkeypatch.delenv("DEV_DATABASE_URL")
+    with embedded_server_folder("reconciler-dev-") as folder, \
+            fresh_database(server_url) as target:
+        root = make_project(folder / "p", {
+            "schemas/supabase/citext.yaml": "kind: extension\n",
+            "schemas/supabase/people.yaml": "columns:\n  id: {type: uuid, primary_key: true}\n"
+                                            "  email: {type: citext}\n"})
+        (note,) = [d for c in plan(root, target).changes for d in c.lint if d.code == "DV102"]
+        assert "citext" in note.message and "not checked" in note.message
+        assert not (root / ".reconciler/postgres/postmaster.pid").exists(), "stopped after use"
+        for rel in ("citext.yaml", "people.yaml"):
+            (root / "schemas/supabase" / rel).unlink()
+        (root / "schemas/supabase/nowhere.yaml").write_text("kind: extension\n")
+        with pytest.raises(PlanError, match=r'nowhere.yaml:1:1: .*DV101 .*"nowhere" is not '
+                                            r"available"):
+            plan(root, target)
 
 
 def test_a_project_without_an_id_gets_one_from_its_first_apply(tmp_path, database_url, schema):

@@ -4,6 +4,7 @@ Supabase CLI migration (`plan --sql-out`), builds the same catalog in an empty d
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -16,14 +17,21 @@ from tests.postgres.projects import apply, kinds, make_project, plan
 
 pytestmark = pytest.mark.postgres
 
+#: The extension the projects here declare, and the type a column takes from it: citext
+#: (Supabase offers it) where the server has it, else vector, the only one pgserver's build
+#: bundles besides plpgsql (its pginstall/share/postgresql/extension/*.control), so that the
+#: embedded server the tests fall back to runs every test here too.
+EXTENSION_TYPES = {"citext": "citext", "vector": "vector(3)"}
+
 TEMPLATES = {
-    "schemas/supabase/citext.yaml": "kind: extension\n",
+    "schemas/supabase/{extension}.yaml": "kind: extension\n",
     "schemas/supabase/mood.yaml": "kind: enum\nvalues: [happy, sad]\n",
     "schemas/supabase/ticket_numbers.yaml": "kind: sequence\nas: integer\nstart: 100\n",
     "schemas/supabase/entries.yaml": """\
 columns:
   id: {type: bigserial, primary_key: true}
-  email: {type: citext, comment: Who wrote it}
+  email: {type: text, comment: Who wrote it}
+  label: {type: "{extension_type}"}
   mood: {type: "{schema}.mood", nullable: false, default: happy}
   code: {type: text}
   ticket: {type: integer, default_sql: "nextval('{schema}.ticket_numbers')"}
@@ -70,17 +78,40 @@ functions: {authenticated: [execute]}
 }
 
 
-def files(schema: str) -> dict[str, str]:
+@pytest.fixture(scope="session")
+def extensions(server_url: str) -> frozenset[str]:
+    """The extensions the server offers (`pg_available_extensions`)."""
+    with psycopg.connect(server_url) as conn:
+        return frozenset(n for (n,) in conn.execute("SELECT name FROM pg_available_extensions"))
+
+
+@pytest.fixture(scope="session")
+def extension(extensions: frozenset[str]) -> str:
+    """The extension of `EXTENSION_TYPES` the projects here declare."""
+    offered = [name for name in EXTENSION_TYPES if name in extensions]
+    assert offered, f"the server offers none of {sorted(EXTENSION_TYPES)}"
+    return offered[0]
+
+
+def files(schema: str, extension: str) -> dict[str, str]:
     """The project's files for objects in `schema` (names that tables and views refer to are
-    schema-qualified: the test's schema is not on the search path)."""
-    return {rel: text.replace("{schema}", schema) for rel, text in TEMPLATES.items()}
+    schema-qualified: the test's schema is not on the search path), declaring `extension`."""
+    fill = {"{schema}": schema, "{extension}": extension,
+            "{extension_type}": EXTENSION_TYPES[extension]}
+    return {_fill(rel, fill): _fill(text, fill) for rel, text in TEMPLATES.items()}
+
+
+def _fill(text: str, fill: dict[str, str]) -> str:
+    for placeholder, value in fill.items():
+        text = text.replace(placeholder, value)
+    return text
 
 
 @pytest.fixture
-def objects(tmp_path: Path, database_url: str, schema: str) -> Path:
-    root = make_project(tmp_path / "p", files(schema), schema)
+def objects(tmp_path: Path, database_url: str, schema: str, extension: str) -> Path:
+    root = make_project(tmp_path / "p", files(schema, extension), schema)
     first = apply(root, database_url)
-    assert {c.kind for c in first.changes} >= {  # citext is database-wide: the first test adds it
+    assert {c.kind for c in first.changes} >= {  # the extension is database-wide: added once
         "add_enum", "add_sequence", "create_table", "add_trigger", "add_function", "add_view",
         "modify_default_privileges", "add_policy"}
     return root
@@ -106,15 +137,17 @@ def test_every_kind_applies_then_plans_empty_and_works(objects, database_url, sc
     assert search == (1,) and members == (1,) and forced == (True,)
 
 
-def test_changes_to_each_kind_are_planned_applied_and_converge(objects, database_url, schema):
+def test_changes_to_each_kind_are_planned_applied_and_converge(objects, database_url, schema,
+                                                               extension):
+    declared = files(schema, extension)
     edits = {
         "schemas/supabase/mood.yaml": "kind: enum\nvalues: [happy, meh, {name: blue, "
                                       "renamed_from: sad}]\n",
         "schemas/supabase/ticket_numbers.yaml": "kind: sequence\nas: integer\nstart: 100\n"
                                                 "increment: 10\n",
-        "schemas/supabase/happy_entries.yaml": files(schema)["schemas/supabase/happy_entries.yaml"]
+        "schemas/supabase/happy_entries.yaml": declared["schemas/supabase/happy_entries.yaml"]
         .replace("SELECT id, email", "SELECT id, email, code"),
-        "schemas/supabase/search_entries.yaml": files(schema)["schemas/supabase/search_entries.yaml"]
+        "schemas/supabase/search_entries.yaml": declared["schemas/supabase/search_entries.yaml"]
         .replace("limit max_rows", "order by id limit max_rows"),
     }
     for rel, text in edits.items():
@@ -155,19 +188,26 @@ def test_drift_made_by_hand_is_planned_back(objects, database_url, schema):
 
 
 def test_the_migration_file_builds_the_same_catalog_in_an_empty_database(
-        tmp_path, database_url, schema, server_url):
-    """`plan --sql-out`: the migration, run by itself on an empty database, leaves nothing for
-    the next plan to do."""
-    trgm = {"schemas/supabase/pg_trgm.yaml": "kind: extension\nschema: extensions\n"}
-    root = make_project(tmp_path / "p", {**files(schema), **trgm}, schema)
-    planned = plan(root, database_url)
-    assert "add_extension" in {c.kind for c in planned.changes}
-    path = write_migration([c for c in planned.changes if c.sql], tmp_path / "migrations",
-                           "objects", datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
-    with fresh_database(server_url) as empty:
+        tmp_path, server_url, extension, extensions):
+    """`plan --sql-out`: the migration, planned on a database without the project's extension
+    and run by itself on an empty one, leaves nothing for the next plan to do. Where the server
+    offers pg_trgm (Supabase and the system PostgreSQL do, pgserver's build does not), the
+    project also declares it in a schema of its own."""
+    schema = f"t_{secrets.token_hex(4)}"
+    declared = {extension, "pg_trgm"} if "pg_trgm" in extensions else {extension}
+    root = make_project(tmp_path / "p", {
+        **files(schema, extension),
+        **({"schemas/supabase/pg_trgm.yaml": "kind: extension\nschema: extensions\n"}
+           if "pg_trgm" in declared else {})}, schema)
+    with fresh_database(server_url) as target, fresh_database(server_url) as empty:
+        for url in (target, empty):  # the project's schema, as Supabase's public
+            sql(url, f'CREATE SCHEMA "{schema}"')
+        planned = plan(root, target)
+        assert {c.address for c in planned.changes if c.kind == "add_extension"} == {
+            f'supabase.extension["{name}"]' for name in declared}
+        path = write_migration([c for c in planned.changes if c.sql], tmp_path / "migrations",
+                               "objects", datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
         with psycopg.connect(empty, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')  # the project's schema, as Supabase's public
-            conn.execute("CREATE EXTENSION IF NOT EXISTS citext")  # live already when planned
             conn.execute(path.read_text().encode())
         assert not plan(root, empty).has_changes
 

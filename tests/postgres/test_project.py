@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +14,7 @@ from reconciler.backends.postgres.reader import read_tables
 from reconciler.errors import ConfigError, ReadError
 from reconciler.model.notion import Database, NotionDatabases, Property
 from reconciler.project.supabase import load_supabase
+from tests.databases import embedded_server_folder
 
 from .conftest import REPO, converge, kinds, plan
 
@@ -92,11 +91,8 @@ def test_connection_errors_never_show_the_password(tmp_path):
 
 @pytest.mark.postgres
 def test_embedded_server_runs_only_while_a_connection_is_open():
-    # not under pytest's tmp_path: as root, pgserver runs the server as the `pgserver` user,
-    # which must traverse every parent, and pytest resets its own tmp root to mode 0700
-    root = Path(tempfile.mkdtemp(prefix="reconciler-embedded-"))
-    data = root / ".reconciler" / "postgres"
-    try:
+    with embedded_server_folder("reconciler-embedded-") as root:  # not under pytest's tmp_path
+        data = root / ".reconciler" / "postgres"
         with connect(root, None) as conn, connect(root, None) as other:
             assert conn.execute("SELECT 1").fetchone() == (1,)
             assert server_identity(other)["system_identifier"]
@@ -104,8 +100,6 @@ def test_embedded_server_runs_only_while_a_connection_is_open():
             assert (data / "postmaster.pid").exists(), "still used by the first connection"
         assert data.is_dir()
         assert not (data / "postmaster.pid").exists(), "stopped when the last one closed"
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.mark.postgres

@@ -60,9 +60,10 @@ def secret_database(server_url: str) -> Iterator[str]:
                 sql.Identifier(name), sql.Identifier(role)))
         with psycopg.connect(url, autocommit=True) as db:
             db.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(role)))
+        # host and port as written: none for the embedded server, whose socket is in `?host=`
         parts = urlsplit(url)
-        netloc = f"{role}:{password}@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-        yield urlunsplit(parts._replace(netloc=netloc))
+        host = parts.netloc.rpartition("@")[2]
+        yield urlunsplit(parts._replace(netloc=f"{role}:{password}@{host}"))
 
 
 @pytest.fixture

@@ -22,18 +22,19 @@ import contextlib
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import psycopg
 from psycopg import sql
 
 from reconciler.backends.postgres.compile import outside_transaction, statements
-from reconciler.backends.postgres.connect import describe_target, embedded_url, mask
+from reconciler.backends.postgres.connect import (EMBEDDED_DIR, _release, describe_target,
+                                                  embedded_url, mask)
 from reconciler.backends.postgres.lint import finding, locate
 from reconciler.diff.postgres import diff_tables
 from reconciler.diff.postgres_objects import diff_objects
 from reconciler.errors import PlanError
-from reconciler.model.changes import ChangeBase
+from reconciler.model.changes import AddExtension, ChangeBase
 from reconciler.model.postgres import member_address
 from reconciler.model.postgres_objects import SchemaObjects
 
@@ -62,31 +63,44 @@ class Replayed(Exception):
     """The live schema could not be replayed into the dev database (`str`: why)."""
 
 
-def target_outside(conn: psycopg.Connection) -> tuple[frozenset[str], bool]:
-    """What the target has that the dev database stands in for: which of Supabase's roles, and
-    whether it has an `auth` schema. Leaves no transaction open."""
+class Outside(NamedTuple):
+    """What the target has outside the declared schemas: which of Supabase's `roles`, whether it
+    has an `auth` schema, and the `extensions` its server offers (`pg_available_extensions`)."""
+
+    roles: frozenset[str]
+    auth: bool
+    extensions: frozenset[str] = frozenset()
+
+
+def target_outside(conn: psycopg.Connection) -> Outside:
+    """What the target has that the dev database stands in for, or may lack (`Outside`).
+    Leaves no transaction open."""
     try:
         roles = frozenset(r for (r,) in conn.execute(
             "SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY(%s)", [list(ROLES)]))
         auth = conn.execute("SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = 'auth'"
                             ).fetchone() is not None
+        extensions = frozenset(n for (n,) in conn.execute(
+            "SELECT name FROM pg_catalog.pg_available_extensions"))
     finally:
         if not conn.autocommit:
             conn.rollback()
-    return roles, auth
+    return Outside(roles, auth, extensions)
 
 
 def check_migration(root: Path, dev_url: str | None, live: Any, changes: Sequence[ChangeBase],
                     locations: Mapping[str, str],
-                    outside: tuple[frozenset[str], bool] = (frozenset(ROLES), True)
+                    outside: Outside = Outside(frozenset(ROLES), True)
                     ) -> list[ChangeBase]:
     """Run the SQL of `changes` on a copy of `live` in the dev database (rolled back), with
     stand-ins for what the target has `outside` the declared schemas (`target_outside`).
 
     Returns `changes`, the first schema change carrying a DV102 warning when the live schema
-    could not be copied there (the check then did not run). Raises `PlanError` (DV101) naming
-    the spec file and line of the first change the server refuses, with its statement and the
-    server's message; `PlanError` when the dev database is not empty or cannot be reached."""
+    could not be copied there, or when the changes add an extension the target offers and the
+    dev database does not (the embedded server's pgserver build bundles only plpgsql and
+    vector): the check then did not run. Raises `PlanError` (DV101) naming the spec file and
+    line of the first change the server refuses, with its statement and the server's message;
+    `PlanError` when the dev database is not empty or cannot be reached."""
     ddl = [c for c in changes if c.sql]
     if not ddl:
         return list(changes)
@@ -96,7 +110,10 @@ def check_migration(root: Path, dev_url: str | None, live: Any, changes: Sequenc
     skipped: str | None = None
     with _dev_connection(root, dev_url) as conn, conn.transaction() as tx:
         _ensure_empty(conn, schemas, dev_url)
-        _stand_ins(conn, *outside)
+        skipped = _lacking(conn, ddl, outside.extensions)
+        if skipped is not None:
+            raise psycopg.Rollback(tx)
+        _stand_ins(conn, outside.roles, outside.auth)
         try:
             _replay(conn, live.model, objects, schemas)
         except Replayed as exc:
@@ -112,6 +129,21 @@ def check_migration(root: Path, dev_url: str | None, live: Any, changes: Sequenc
             for c in changes]
 
 
+def _lacking(conn: psycopg.Connection, changes: Sequence[ChangeBase],
+             offered: frozenset[str]) -> str | None:
+    """Why the check cannot run: the extensions `changes` add that the target offers (`offered`)
+    and the dev database does not; None when there is none."""
+    wanted = {c.after.name for c in changes if isinstance(c, AddExtension)} & offered
+    if not wanted:
+        return None
+    have = {n for (n,) in conn.execute("SELECT name FROM pg_catalog.pg_available_extensions "
+                                       "WHERE name = ANY(%s)", [sorted(wanted)])}
+    lacking = sorted(wanted - have)
+    return (f"the dev database does not offer the extension(s) {', '.join(lacking)} that the "
+            "plan adds and the target offers: the migration was not checked before apply"
+            if lacking else None)
+
+
 def _schema_of(address: str) -> str | None:
     parts = address.split(".")
     return parts[1] if len(parts) > 2 and parts[0] == "supabase" and "[" not in parts[1] else None
@@ -119,28 +151,39 @@ def _schema_of(address: str) -> str | None:
 
 @contextlib.contextmanager
 def _dev_connection(root: Path, dev_url: str | None) -> Iterator[psycopg.Connection]:
-    """A connection to the dev database (see the module docstring). Raises PlanError."""
+    """A connection to the dev database (see the module docstring); the embedded server is
+    released after it (stopped unless something else of this process uses it). Raises
+    PlanError."""
     url = dev_url or _embedded_dev(root)
     try:
-        conn = psycopg.connect(url, connect_timeout=10)
-    except psycopg.Error as exc:
-        raise PlanError(f"cannot connect to the dev database {describe_target(dev_url)}: "
-                        f"{mask(str(exc), dev_url)}") from None
-    try:
-        yield conn
+        try:
+            conn = psycopg.connect(url, connect_timeout=10)
+        except psycopg.Error as exc:
+            raise PlanError(f"cannot connect to the dev database {describe_target(dev_url)}: "
+                            f"{mask(str(exc), dev_url)}") from None
+        try:
+            yield conn
+        finally:
+            conn.close()
     finally:
-        conn.close()
+        if not dev_url:
+            _release((Path(root) / EMBEDDED_DIR).resolve())
 
 
 def _embedded_dev(root: Path) -> str:
-    """The URL of `reconciler_dev` on the embedded server (started and created on first use)."""
+    """The URL of `reconciler_dev` on the embedded server (started and created on first use);
+    the caller owes one `_release` of the server, as after `embedded_url`."""
     from urllib.parse import urlsplit, urlunsplit
 
     server = embedded_url(Path(root))
-    with psycopg.connect(server, autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                             [DEV_DATABASE]).fetchone():
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DEV_DATABASE)))
+    try:
+        with psycopg.connect(server, autocommit=True) as admin:
+            if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                 [DEV_DATABASE]).fetchone():
+                admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DEV_DATABASE)))
+    except BaseException:
+        _release((Path(root) / EMBEDDED_DIR).resolve())
+        raise
     parts = urlsplit(server)
     return urlunsplit(parts._replace(path="/" + DEV_DATABASE))
 

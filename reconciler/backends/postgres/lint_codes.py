@@ -56,7 +56,8 @@ CODES: dict[str, Code] = {
                   "fix the spec at the line shown: the statement and the server's message say "
                   "what is wrong"),
     "DV102": Code("could not be checked on a dev database",
-                  "the live schema could not be copied into the dev database (the message "
-                  "says why); point --dev-url at a database that has what the schema uses, "
+                  "the live schema could not be copied into the dev database, or it lacks "
+                  "an extension the plan adds (the message says which); point --dev-url at a "
+                  "database that has what the schema uses, "
                   "e.g. a local Supabase (supabase start)"),
 }
