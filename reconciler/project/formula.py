@@ -60,6 +60,11 @@ class _Tok:
 
 def _tokens(text: str) -> list[_Tok]:
     out, pos = [], 0
+    # Notion keeps a spreadsheet-style "=" in front of an expression written with one (a recorded
+    # data source holds `={{notion:block_property:…}}* 2`: NOTION-API.md A.1): one is skipped
+    lead = len(text) - len(text.lstrip())
+    if text.startswith("=", lead) and not text.startswith("==", lead):
+        pos = lead + 1
     while pos < len(text):
         m = _TOKENS.match(text, pos) if not text.startswith("/*", pos) \
             or "*/" in text[pos + 2:] else None

@@ -29,6 +29,8 @@ PROPS = {"Estimate": "number", "Name": "text", "Done": "boolean", "Due": "date",
     ('{{notion:block_property:title:ds:ws}} + "x"', "text"),
     ('formatDate(now(), "YYYY") + " " + format(prop("Estimate") ^ 2)', "text"),
     ("+".join(['prop("Name")'] * 2000), "text"),  # long chains are walked, not recursed
+    ('={{notion:block_property:dDR%3B:ds:ws}}* 2', "number"),  # as Notion stores it: NOTION-API.md A.1
+    (' =prop("Estimate") * 2', "number"),
 ])
 def test_valid_formulas_have_their_type(expression, result):
     assert check_formula(expression, PROPS) == (result, [])
@@ -40,6 +42,8 @@ def test_valid_formulas_have_their_type(expression, result):
     ('"unclosed', 0, 'text opened with " is never closed'),
     ("'single'", 0, "write text in straight double quotes"),
     ('1 = 1', 2, "compare with =="),
+    ('== 1', 0, "expected a value"),
+    ('=1 = 1', 3, "compare with =="),
     ('1 2', 2, "an operator or a comma may be missing"),
     ('/* open 1', 0, "comment opened with /* is never closed"),
     ('prop("Estimat") * 2', 5, "did you mean 'Estimate'?"),
