@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -107,11 +108,24 @@ def _json_positions(text: str) -> dict[tuple, tuple[int, int]]:
 
 def _load_yaml(ctx: ReadContext, path: Path) -> tuple[Any, dict, list[SpecProblem]]:
     try:
-        doc, problems = load_yaml(path, ctx.rel(path), None, max_bytes=MAX_CONTENT_BYTES)
+        stat = path.stat()
     except OSError as exc:
         return None, {}, [SpecProblem(ctx.rel(path), 1, 1, f"cannot read the file: {exc.strerror}")]
+    data, positions, problems = _parsed_yaml(str(path), ctx.rel(path), stat.st_mtime_ns, stat.st_size)
+    return data, positions, list(problems)
+
+
+@lru_cache(maxsize=64)
+def _parsed_yaml(path: str, rel: str, mtime_ns: int, size: int
+                 ) -> tuple[Any, dict, tuple[SpecProblem, ...]]:
+    """One parse per file version (path, modification time, size): a two-way sync's seed file
+    is read by its Notion side and its Supabase side (issue 15: each YAML text parsed once)."""
+    try:
+        doc, problems = load_yaml(Path(path), rel, None, max_bytes=MAX_CONTENT_BYTES)
+    except OSError as exc:
+        return None, {}, (SpecProblem(rel, 1, 1, f"cannot read the file: {exc.strerror}"),)
     except RecursionError:
-        return None, {}, [SpecProblem(ctx.rel(path), 1, 1, "invalid YAML: nested too deeply")]
+        return None, {}, (SpecProblem(rel, 1, 1, "invalid YAML: nested too deeply"),)
     if doc is None or problems:
-        return None, {}, problems
-    return doc.data, doc.positions, []
+        return None, {}, tuple(problems)
+    return doc.data, doc.positions, ()
