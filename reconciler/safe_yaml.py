@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import re
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, ReusedAnchorWarning
 
 try:  # ruamel.yaml[libyaml]: the C reader, scanner, parser and composer
     from ruamel.yaml.cyaml import CParser
@@ -100,7 +101,10 @@ def _load(yaml: YAML, text: str, loader: tuple[Any, Any] | None) -> Parsed:
     parser = None
     try:
         constructor, parser = loader or yaml.get_constructor_parser(text)
-        node = constructor.composer.get_single_node()
+        with warnings.catch_warnings():  # an anchor defined again is valid YAML (an alias
+            # names the latest one): not ruamel's warning on the user's screen
+            warnings.simplefilter("ignore", ReusedAnchorWarning)
+            node = constructor.composer.get_single_node()
         if node is None:
             return Parsed(None)
         issues, fatal = inspect(node, text)

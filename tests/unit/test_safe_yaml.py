@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,10 @@ def test_the_c_parser_gives_the_same_data_and_positions_as_the_pure_one(monkeypa
     for text, (doc, problems) in zip(texts, fast):
         pure, pure_problems = parse_yaml(text, "f.yaml", {})
         assert (doc.data, doc.positions, problems) == (pure.data, pure.positions, pure_problems)
+
+
+def test_an_anchor_defined_again_warns_nobody_and_the_alias_names_the_latest():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # ruamel's ReusedAnchorWarning printed a site-packages path
+        parsed = load_text(YAML(typ="rt"), "a: &x 1\nb: &x 2\nc: *x\n")
+    assert not parsed.issues and dict(parsed.data) == {"a": 1, "b": 2, "c": 2}
