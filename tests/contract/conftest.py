@@ -1,7 +1,7 @@
 """Contract tests: the reconciler's flows recorded against Notion as vcrpy cassettes
 (`tests/cassettes/`), replayed by default. See docs/contract-tests.md.
 
-`pytest tests/contract --record-notion` records instead of replaying:
+`pytest tests/contract --record-notion -n 0` records instead of replaying:
 
 * with `NOTION_TOKEN` (or `NOTION_API_KEY`) and `RECONCILER_CONTRACT_PARENT` (the id of a
   scratch page shared with the integration) set: against Notion (`NOTION_BASE_URL` or
@@ -44,6 +44,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("record_notion", default=False) and config.getoption("numprocesses", default=0):
+        # the flows record first and the scans read their cassettes later in the same run
+        raise pytest.UsageError("--record-notion records in one process: add -n 0")
     config.stash[_ENV] = {k: v for k in ("NOTION_TOKEN", "NOTION_API_KEY", "NOTION_BASE_URL",
                                          "RECONCILER_CONTRACT_PARENT")
                           if (v := os.environ.get(k))}

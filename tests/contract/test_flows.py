@@ -31,7 +31,7 @@ def test_flow_against_its_cassette(flow: str, recording, tmp_path: Path,
         scrubber, target = recording.scrubber(), recording.target
     else:
         assert path.exists(), (f"{path.relative_to(CASSETTES.parents[1])} is missing: record it with "
-                               "`pytest tests/contract --record-notion` (docs/contract-tests.md)")
+                               "`pytest tests/contract --record-notion -n 0` (docs/contract-tests.md)")
         scrubber, target = Scrubber(), REPLAY
     with make_vcr(scrubber, record=recording is not None).use_cassette(str(path)) as cassette:
         with Workspace(tmp_path / "project", target, flow, monkeypatch) as ws:

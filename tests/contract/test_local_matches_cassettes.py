@@ -27,7 +27,7 @@ def test_local_notion_answers_the_flow_as_recorded(flow: str, tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     cassette = CASSETTES / f"{flow}.yaml"
     if not cassette.exists():
-        pytest.fail(f"{cassette.name} is missing: `pytest tests/contract --record-notion` "
+        pytest.fail(f"{cassette.name} is missing: `pytest tests/contract --record-notion -n 0` "
                     "(docs/contract-tests.md)")
     recorded = load(cassette)
     root = tmp_path / "project"
