@@ -15,7 +15,7 @@ from typing import Literal
 
 from reconciler.addresses import child
 from reconciler.model.base import Model
-from reconciler.model.postgres import Grant
+from reconciler.model.postgres import Grant, Table
 
 Volatility = Literal["volatile", "stable", "immutable"]
 DefaultsOn = Literal["tables", "sequences", "functions"]
@@ -161,3 +161,17 @@ class SchemaObjects(Model):
     def enum_names(self) -> frozenset[str]:
         """Each enum type's name, bare and schema-qualified (for checking column types)."""
         return frozenset(n for e in self.enums for n in (e.name, e.qualified))
+
+    def with_enum_labels(self, tables: tuple[Table, ...]) -> tuple[Table, ...]:
+        """`tables` with the declared labels on each column (or array column) whose type is an
+        enum type declared here (`Column.enum_values`), so content rows are checked against them
+        before the type exists; other tables are returned as they are."""
+        labels = {n: e.values for e in self.enums for n in (e.name, e.qualified)}
+        out = []
+        for table in tables:
+            columns = tuple(c.model_copy(update={"enum_values": labels[c.type.removesuffix("[]")]})
+                            if c.enum_values is None and c.type.removesuffix("[]") in labels else c
+                            for c in table.columns)
+            out.append(table if columns == table.columns else
+                       table.model_copy(update={"columns": columns}))
+        return tuple(out)

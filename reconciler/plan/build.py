@@ -213,7 +213,9 @@ def build_plan(project: Any, backends: Sequence[Planner], reads: Mapping[str, An
     database accepts (`diff.preflight.content_problems`), before anything is diffed."""
     preflight = content_problems(getattr(project, "content", ()),
                                  getattr(reads.get("supabase"), "model", ()),
-                                 getattr(project, "supabase", ()))
+                                 getattr(project, "supabase", ()),
+                                 getattr(reads.get("supabase"), "objects", None),
+                                 getattr(project, "supabase_objects", None))
     if preflight:  # values the live database would refuse: before any write (diff.preflight)
         raise SpecError(preflight)
     changes: list[ChangeBase] = []

@@ -142,7 +142,8 @@ def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
     content: tuple[ContentSet, ...] = ()
     sync: tuple[SyncTable, ...] = ()
     if not problems:
-        content, notion, problems = load_content(root, dbs, notion, supabase, spec_docs[0])
+        content, notion, problems = load_content(root, dbs, notion,
+                                                  spec.objects.with_enum_labels(supabase), spec_docs[0])
         sync, more = load_sync(root, spec_docs[0], supabase, notion, dbs, env)
         problems += more
     if problems:
