@@ -8,6 +8,7 @@ import os
 import shutil
 import socketserver
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,7 +39,9 @@ def server_url() -> Iterator[str]:
         finally:
             drop_deferred()
         return
-    import pgserver
+    with warnings.catch_warnings():  # platformdirs' RuntimeDirWarning, as the product does
+        warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR", category=UserWarning)
+        import pgserver
 
     with embedded_server_folder("reconciler-test-pgdata-") as folder:
         server = pgserver.get_server(folder, cleanup_mode="stop")
