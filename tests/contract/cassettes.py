@@ -12,6 +12,7 @@ depends on the clock, the `last_edited_time.on_or_after` bound of an incremental
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,9 @@ from deepdiff import DeepDiff
 from .scrub import REAL_HOST, Scrubber
 
 REPO = Path(__file__).resolve().parents[2]
-CASSETTES = REPO / "tests" / "cassettes"
+#: Where the cassettes are; `RECONCILER_CASSETTES` points a run elsewhere (the test of the
+#: recording mode records into a scratch folder, never over the committed cassettes).
+CASSETTES = Path(os.environ.get("RECONCILER_CASSETTES") or REPO / "tests" / "cassettes")
 MATCH_ON = ("method", "path", "query", "json_body")
 SINCE = "<since>"
 
