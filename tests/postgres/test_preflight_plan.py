@@ -6,6 +6,8 @@ the spec declares is checked offline by `validate`, against its declared labels.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg
 import pytest
 from typer.testing import CliRunner
@@ -29,55 +31,56 @@ content:
 """
 
 
+def _moods(root: Path, url: str, monkeypatch, *, a: str, b: str, extra: dict | None = None
+           ) -> Path:
+    """A project of the `moods` table whose rows a and b hold the moods given (b's on line 3)."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    return write_files(root, {
+        "reconciler.yaml": "supabase: {}\n", "schemas/supabase/moods.yaml": TABLE, **(extra or {}),
+        "content/m/a.json": f'{{"code": "a", "mood": "{a}"}}\n',
+        "content/m/b.json": f'{{\n  "code": "b",\n  "mood": "{b}"\n}}\n'})
+
+
+def _sql(url: str, *statements: str) -> list:
+    """Run `statements`; the rows of each SELECT among them."""
+    with psycopg.connect(url, autocommit=True) as db:
+        cursors = [db.execute(s) for s in statements]
+        return [c.fetchall() for c, s in zip(cursors, statements) if s.startswith("SELECT")]
+
+
 def test_a_value_outside_a_live_enum_type_fails_the_plan_before_any_write(
         tmp_path, server_url, monkeypatch):
     with fresh_database(server_url) as url:
-        with psycopg.connect(url, autocommit=True) as db:
-            db.execute("CREATE TYPE mood AS ENUM ('sad', 'ok')")
-            db.execute("CREATE TABLE public.moods (code text PRIMARY KEY, mood mood, sha text)")
-        root = write_files(tmp_path / "ws", {
-            "reconciler.yaml": "supabase: {}\n", "schemas/supabase/moods.yaml": TABLE,
-            "content/m/a.json": '{"code": "a", "mood": "ok"}\n',
-            "content/m/b.json": '{\n  "code": "b",\n  "mood": "happy"\n}\n'})
-        monkeypatch.setenv("DATABASE_URL", url)
+        _sql(url, "CREATE TYPE mood AS ENUM ('sad', 'ok')",
+             "CREATE TABLE public.moods (code text PRIMARY KEY, mood mood, sha text)")
+        root = _moods(tmp_path / "ws", url, monkeypatch, a="ok", b="happy")
         assert runner.invoke(app, ["validate", "--dir", str(root)]).exit_code == 0  # offline: ok
         result = runner.invoke(app, ["apply", "--dir", str(root), "--auto-approve"])
         assert result.exit_code == 1, result.output
         assert result.stderr.startswith("Error: content/m/b.json:1:1: row 'b': mood 'happy' is "
                                         "not a value of the enum type mood (its values: sad, ok)")
-        with psycopg.connect(url) as db:  # nothing was written
-            assert db.execute("SELECT count(*) FROM public.moods").fetchone()[0] == 0
+        assert _sql(url, "SELECT count(*) FROM public.moods") == [[(0,)]]  # nothing was written
 
 
 def test_a_value_outside_a_live_enum_type_fails_the_plan_of_a_new_table(
         tmp_path, server_url, monkeypatch):
     with fresh_database(server_url) as url:
-        with psycopg.connect(url, autocommit=True) as db:
-            db.execute("CREATE TYPE mood AS ENUM ('sad', 'ok')")
-        root = write_files(tmp_path / "ws", {
-            "reconciler.yaml": "supabase: {}\n", "schemas/supabase/moods.yaml": TABLE,
-            "content/m/a.json": '{"code": "a", "mood": "ok"}\n',
-            "content/m/b.json": '{\n  "code": "b",\n  "mood": "happy"\n}\n'})
-        monkeypatch.setenv("DATABASE_URL", url)
+        _sql(url, "CREATE TYPE mood AS ENUM ('sad', 'ok')")
+        root = _moods(tmp_path / "ws", url, monkeypatch, a="ok", b="happy")
         result = runner.invoke(app, ["apply", "--dir", str(root), "--auto-approve"])
         assert result.exit_code == 1, result.output
         assert "content/m/b.json:1:1: row 'b': mood 'happy' is not a value of the enum type mood" \
             in result.stderr
-        with psycopg.connect(url) as db:  # nothing was written: the table was not even created
-            assert db.execute("SELECT to_regclass('public.moods')").fetchone()[0] is None
+        # nothing was written: the table was not even created
+        assert _sql(url, "SELECT to_regclass('public.moods')") == [[(None,)]]
 
 
 def test_an_enum_type_the_spec_declares_checks_rows_offline_and_its_new_label_is_accepted(
         tmp_path, server_url, monkeypatch):
     with fresh_database(server_url) as url:
-        with psycopg.connect(url, autocommit=True) as db:
-            db.execute("CREATE TYPE mood AS ENUM ('sad', 'ok')")  # the spec adds 'happy'
-        root = write_files(tmp_path / "ws", {
-            "reconciler.yaml": "supabase: {}\n", "schemas/supabase/moods.yaml": TABLE,
-            "schemas/supabase/mood.yaml": "kind: enum\nvalues: [sad, ok, happy]\n",
-            "content/m/a.json": '{"code": "a", "mood": "happy"}\n',
-            "content/m/b.json": '{\n  "code": "b",\n  "mood": "furious"\n}\n'})
-        monkeypatch.setenv("DATABASE_URL", url)
+        _sql(url, "CREATE TYPE mood AS ENUM ('sad', 'ok')")  # the spec adds 'happy'
+        root = _moods(tmp_path / "ws", url, monkeypatch, a="happy", b="furious", extra={
+            "schemas/supabase/mood.yaml": "kind: enum\nvalues: [sad, ok, happy]\n"})
         result = runner.invoke(app, ["validate", "--dir", str(root)])
         assert result.exit_code == 1, result.output
         assert "content/m/b.json:3:11: row 'b': mood 'furious' is not a value of the enum type " \
@@ -85,5 +88,4 @@ def test_an_enum_type_the_spec_declares_checks_rows_offline_and_its_new_label_is
         (root / "content/m/b.json").unlink()
         result = runner.invoke(app, ["apply", "--dir", str(root), "--auto-approve"])
         assert result.exit_code == 0, result.output
-        with psycopg.connect(url) as db:
-            assert db.execute("SELECT mood::text FROM public.moods").fetchall() == [("happy",)]
+        assert _sql(url, "SELECT mood::text FROM public.moods") == [[("happy",)]]
