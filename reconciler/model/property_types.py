@@ -128,7 +128,8 @@ KEY_TYPES: tuple[str, ...] = tuple(n for n, t in PROPERTY_TYPES.items()
 TEXT_COLUMN_TYPES: frozenset[str] = frozenset(
     n for n, t in PROPERTY_TYPES.items() if t.postgres == "text")
 #: Types whose value is a list.
-LIST_TYPES: frozenset[str] = frozenset(n for n, t in PROPERTY_TYPES.items() if t.value in LIST_FORMS)
+LIST_TYPES: frozenset[str] = frozenset(
+    n for n, t in PROPERTY_TYPES.items() if t.value in LIST_FORMS)
 #: `(from, to)` retypes that keep every value (§3.3).
 LOSSLESS_RETYPES: frozenset[tuple[str, str]] = frozenset(
     (n, to) for n, t in PROPERTY_TYPES.items() for to in t.lossless_to)
