@@ -9,9 +9,22 @@ source value must become) and the Notion backend (the value readers and writers 
 every type in the recorded sessions has a row, that the backend has a reader for every row and a
 writer for every writable row, and that the local Notion knows every type.
 
-Adding a property type: a row here, its value reader/writer in `backends/notion/convert.py`, and
-its support in the local Notion (`local/props.py`) — three files; a type with settings of its own
-also needs its fields on `model.notion.Property` and its document in `project/documents.py`.
+Besides the columns, the layers derive their per-type sets from the rows: the content key types,
+the sync seed key types, the types held as a list, the types `mirror:` and `sync:` store as text
+(below), the formula type of `prop("X")` (`project.formula_check`) and the coercer of a content
+value (`project.values`, by value form; e-mail syntax is the one per-type rule there).
+
+Adding a property type whose value form already exists (a writable text-valued `handle`, say:
+value `text`, mirrored `text`) changes three files: its row here; its value reader (`_READERS`)
+and, when writable, its writer (`_WRITERS`) in `backends/notion/convert.py`; and its name in
+the local Notion's `TYPES` in `local/props.py` (and in `STRING_TYPES` there when its value is a bare
+string, with its length limit). The spec (`project/documents.py` gives it a document of no
+settings), the diff, the content values, `mirror:`, `sync:` and formulas follow from the row.
+Regenerate the committed JSON schemas (`reconciler schema`, `schemas/.schema/`); the content key
+error lists it among the key types when its form is text, rich, option or number. A type with
+settings of its own also needs its fields on `model.notion.Property` and its document in
+`project/documents.py`; a new value form also needs its coercer in `project/values.py` and its
+writer and reader in the local Notion (`local/values.py`, `local/render.py`).
 """
 
 from __future__ import annotations
