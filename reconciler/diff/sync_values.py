@@ -43,7 +43,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from reconciler.model.property_types import PROPERTY_TYPES
+from reconciler.model.property_types import PROPERTY_TYPES, TEXT_COLUMN_TYPES
 from reconciler.model.sync import SyncField
 
 #: Notion property types whose values Notion computes (the property-type table's read-only
@@ -274,7 +274,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("json", _plain, _plain, _json_to_notion, _identity),
 )}
 
-_TEXTY = ("title", "rich_text", "url", "email", "phone_number", "select", "status", "unique_id")
+#: Property types whose values are text in a text column (`model.property_types`).
+_TEXTY = TEXT_COLUMN_TYPES
 
 
 def field_kind(notion_type: str, column_type: str, *, join: bool = False) -> str | None:
@@ -286,8 +287,8 @@ def field_kind(notion_type: str, column_type: str, *, join: bool = False) -> str
             "reference" if base == "uuid" else None
     if base in ("jsonb", "json"):
         return "json_text" if notion_type in ("title", "rich_text") else \
-            None if notion_type in _TEXTY + ("number", "checkbox", "date", "multi_select") \
-            else "json"
+            None if notion_type in _TEXTY or \
+            notion_type in ("number", "checkbox", "date", "multi_select") else "json"
     table = {
         "text": notion_type in _TEXTY and base in TEXT_COLUMNS,
         "number": notion_type == "number" and base in NUMBER_COLUMNS,

@@ -15,6 +15,10 @@ TYPES = ("title", "rich_text", "number", "select", "multi_select", "status", "da
          "created_by", "last_edited_time", "last_edited_by", "unique_id", "place", "button", "verification")
 COLORS = ("default", "gray", "brown", "orange", "yellow", "green", "blue", "purple", "pink", "red")
 OPTION_TYPES = ("select", "multi_select", "status")
+#: Types whose value is a bare string (``{"url": "…"}``), with its length limit (§2): written,
+#: rendered, filtered (as text) and retyped to alike, so a new one needs only its name here and in
+#: ``TYPES``.
+STRING_TYPES = {"url": 2000, "email": 200, "phone_number": 200}
 
 
 def find_property(ds: dict[str, Any] | None, key: str) -> dict[str, Any] | None:

@@ -15,11 +15,11 @@ from typing import Any, Callable
 
 from .common import plain
 from .errors import validation
-from .props import find_property
+from .props import STRING_TYPES, find_property
 from .render import render_value
 from .store import Store
 
-TEXT = ("title", "rich_text", "url", "email", "phone_number")
+TEXT = ("title", "rich_text", *STRING_TYPES)
 DATE_TYPES = ("date", "created_time", "last_edited_time")
 
 

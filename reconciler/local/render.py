@@ -12,7 +12,7 @@ from typing import Any
 
 from .common import plain
 from .formula import DateValue, evaluate
-from .props import find_property
+from .props import STRING_TYPES, find_property
 from .store import Store
 
 Obj = dict[str, Any]
@@ -183,7 +183,7 @@ _TEXT: dict[str, Callable[[Any], str | None]] = {
     "multi_select": lambda v: ",".join(o["name"] for o in v) or None,
     "date": lambda v: v["start"] if v else None,
     "checkbox": lambda v: "Yes" if v else "No",
-    "url": lambda v: v or None, "email": lambda v: v or None, "phone_number": lambda v: v or None,
+    **{t: lambda v: v or None for t in STRING_TYPES},
     "people": lambda v: ",".join(u.get("name") or u["id"] for u in v) or None,
     "relation": lambda v: ",".join(r["id"] for r in v) or None,
     "files": lambda v: ",".join(f.get("name") or "" for f in v) or None,

@@ -23,7 +23,7 @@ from typing import Any
 
 from .common import text_rich
 from .errors import NotionError
-from .props import option_named
+from .props import STRING_TYPES, option_named
 from .render import render_value, text_of, user_ref
 from .store import Store
 from .values import date_out
@@ -88,7 +88,7 @@ def _text(store: Store, value: Obj, prop: Obj) -> Any:
 #: target type → converter(store, rendered value before, property after) → stored value or None.
 CONVERTERS: dict[str, Callable[[Store, Obj, Obj], Any]] = {
     "rich_text": _rich_text, "number": _number, "select": _select, "multi_select": _multi_select,
-    "status": _select, "date": _date, "url": _text, "email": _text, "phone_number": _text,
+    "status": _select, "date": _date, **{t: _text for t in STRING_TYPES},
 }
 
 

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .common import new_uuid, parse_uuid
 from .errors import too_long, validation
-from .props import COLORS, check_option_name
+from .props import COLORS, STRING_TYPES, check_option_name
 from .render import user_ref
 from .store import Store
 
@@ -30,7 +30,7 @@ READ_ONLY = ("formula", "rollup", "created_time", "created_by", "last_edited_tim
              "unique_id", "button", "verification")
 ANNOTATIONS = {"bold": False, "italic": False, "strikethrough": False, "underline": False, "code": False,
                "color": "default"}
-_STRING_LIMITS = {"url": 2000, "email": 200, "phone_number": 200}
+_STRING_LIMITS = STRING_TYPES
 
 
 def _mention(store: Store, item: Obj, path: str) -> tuple[Obj, str]:
@@ -248,7 +248,7 @@ WRITERS: dict[str, Callable[[Store, Obj, Any, str], Any]] = {
     "relation": lambda s, p, v, path: _ids(v, path),
     "files": lambda s, p, v, path: [_file(f, f"{path}[{i}]") for i, f in enumerate(_array(v, path))],
     "checkbox": _checkbox,
-    "url": _string, "email": _string, "phone_number": _string,
+    **{t: _string for t in STRING_TYPES},
     "place": lambda s, p, v, path: v,
 }
 

@@ -24,7 +24,7 @@ from reconciler import redact
 from reconciler.backends.notion.convert import payload_problem
 from reconciler.errors import SpecProblem
 from reconciler.model.column_values import row_problems, unset_required
-from reconciler.model.property_types import WRITABLE_TYPES
+from reconciler.model.property_types import KEY_TYPES, WRITABLE_TYPES
 from reconciler.model.content import ContentSet, SourceRow
 from reconciler.model.notion import NotionDatabases, Property, SelectOption, stable_color
 from reconciler.model.postgres import Table
@@ -37,9 +37,9 @@ from reconciler.project.values import to_notion, to_postgres
 from reconciler.project.written import Reading, check_reading
 from reconciler.project.yaml import Loaded
 
-#: Types a Notion key property may have; the hash property must be rich_text.
-NOTION_KEY_TYPES = ("title", "rich_text", "number", "select", "status", "url", "email",
-                    "phone_number")
+#: Types a Notion key property may have (`model.property_types.KEY_TYPES`); the hash property
+#: must be rich_text.
+NOTION_KEY_TYPES = KEY_TYPES
 #: Column types a Postgres key may have (canonical spellings); the hash column must be text.
 POSTGRES_KEY_TYPES = ("text", "character varying", "integer", "bigint", "smallint", "uuid",
                       "numeric", "date")

@@ -21,12 +21,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.model.property_types import LIST_TYPES
 from reconciler.project.content_docs import FieldDoc, FieldSpec
 from reconciler.project.markdown_text import list_items, to_rich_text
 from reconciler.project.sources.paths import MISSING
 
 #: Notion property types whose value is a list (the others hold one value).
-NOTION_LIST_TYPES = frozenset({"multi_select", "people", "relation", "files"})
+NOTION_LIST_TYPES = LIST_TYPES
 _GONE = object()
 
 

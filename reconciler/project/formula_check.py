@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.model.property_types import PROPERTY_TYPES as _ROWS
 from reconciler.project.formula import FormulaProblem, FormulaSyntaxError, Node, parse
 
 N, T, B, D, A = "number", "text", "boolean", "date", "any"
@@ -23,13 +24,9 @@ LIST = "list[any]"
 
 # -- types ----------------------------------------------------------------------------------
 
-#: Formula type of `prop("X")` per Notion property type (the help page's "Properties" table).
-PROPERTY_TYPES: dict[str, str] = {
-    "title": T, "rich_text": T, "url": T, "email": T, "phone_number": T, "select": T,
-    "status": T, "multi_select": "list[text]", "number": N, "checkbox": B, "date": D,
-    "created_time": D, "last_edited_time": D, "people": "list[person]", "created_by": "person",
-    "last_edited_by": "person", "relation": "list[page]",
-}
+#: Formula type of `prop("X")` per Notion property type (the help page's "Properties" table,
+#: kept as the `formula` column of `model.property_types`); types it gives none are `any`.
+PROPERTY_TYPES: dict[str, str] = {n: t.formula for n, t in _ROWS.items() if t.formula != A}
 #: Rollup functions with a known result type (NOTION-API.md §2 rollup functions).
 ROLLUP_TYPES: dict[str, str] = {
     **{f: N for f in ("count", "count_values", "empty", "not_empty", "unique", "percent_empty",

@@ -17,6 +17,7 @@ from reconciler.diff.sync_values import READ_ONLY, field_kind
 from reconciler.errors import SpecProblem
 from reconciler.model.notion import Database, NotionDatabases, Property
 from reconciler.model.postgres import Table
+from reconciler.model.property_types import TEXT_TYPES
 from reconciler.model.sync import JoinTable, SeedRow, SyncField, SyncTable
 from reconciler.project.content import Target, _rows, vocabulary_gate
 from reconciler.project.fields import shaper
@@ -26,9 +27,9 @@ from reconciler.project.supabase_docs import TableDoc
 from reconciler.project.sync_docs import SeedDoc, SyncDoc, sync_doc
 from reconciler.project.yaml import Loaded
 
-#: Key types of seed rows: a property (Notion) or a column (Supabase) holding text.
-SEED_KEY_TYPES = ("title", "rich_text", "url", "email", "phone_number", "select", "status",
-                  "text", "character varying", "citext")
+#: Key types of seed rows: a property (Notion, `model.property_types.TEXT_TYPES`) or a column
+#: (Supabase) holding text.
+SEED_KEY_TYPES = TEXT_TYPES + ("text", "character varying", "citext")
 
 
 def sync_direction(doc: TableDoc) -> str | None:

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from reconciler.backends.notion.convert import value_to_api
+from reconciler.model.property_types import PROPERTY_TYPES
 from reconciler.model.rich_text import is_runs, normal
 from reconciler.project.documents import check_option_name
 from reconciler.project.written import DEFAULT, Reading, read_date, read_number
@@ -176,24 +177,29 @@ def _place(value: Any, _: Reading = DEFAULT) -> Any:
     return None if value is None else value
 
 
-NOTION: dict[str, Callable[[Any, Reading], Any]] = {
-    "title": _text, "rich_text": _lines, "number": _number, "checkbox": _checkbox,
-    "select": _option, "status": _option, "multi_select": _options, "date": _date,
-    "people": _people, "relation": _relation, "files": _files, "url": _text,
-    "email": _email, "phone_number": _text, "place": _place,
+#: The coercer of each value form of a writable type (`model.property_types.ValueForm`).
+FORMS: dict[str, Callable[[Any, Reading], Any]] = {
+    "text": _text, "rich": _lines, "number": _number, "option": _option, "options": _options,
+    "date": _date, "users": _people, "pages": _relation, "files": _files, "bool": _checkbox,
+    "place": _place,
 }
 
-#: Types whose normal form `value_to_api` checks further (limits, shapes): text is split into
-#: up to 100 pieces of 2000 characters there and refused beyond (NOTION-API.md §4.2).
-_API_CHECKED = {"title", "rich_text", "number", "select", "status", "multi_select", "date",
-                "files", "url", "email", "phone_number", "place"}
+#: The only rules that belong to a type rather than to its value form: an e-mail address is text
+#: of a syntax of its own (Notion itself stores any string; checking it here finds typos early).
+BY_TYPE: dict[str, Callable[[Any, Reading], Any]] = {"email": _email}
+
+#: Value forms whose normal form `value_to_api` checks further (limits, shapes): text is split
+#: into up to 100 pieces of 2000 characters there and refused beyond (NOTION-API.md §4.2).
+#: Booleans, users and pages are complete once coerced.
+_API_CHECKED = {"text", "rich", "number", "option", "options", "date", "files", "place"}
 
 
 def to_notion(prop_type: str, value: Any, reading: Reading = DEFAULT) -> Any:
-    """A source value → normal form for a Notion property of `prop_type`, dates and numbers read
-    as `reading` declares; ValueError if it can't."""
-    out = NOTION[prop_type](value, reading)
-    if prop_type in _API_CHECKED and out is not None:
+    """A source value → normal form for a Notion property of `prop_type` (writable), dates and
+    numbers read as `reading` declares; ValueError if it can't."""
+    form = PROPERTY_TYPES[prop_type].value
+    out = (BY_TYPE.get(prop_type) or FORMS[form])(value, reading)
+    if form in _API_CHECKED and out is not None:
         try:
             value_to_api(prop_type, list(out) if isinstance(out, tuple) else out)
         except ValueError as exc:

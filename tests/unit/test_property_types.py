@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from reconciler.backends.notion import convert
 from reconciler.local import props as local_props
 from reconciler.model.notion import Property
-from reconciler.model.property_types import PROPERTY_TYPES, WRITABLE_TYPES
+from reconciler.model.property_types import (
+    KEY_TYPES, LIST_TYPES, PROPERTY_TYPES, TEXT_COLUMN_TYPES, TEXT_TYPES, WRITABLE_TYPES)
 from reconciler.project.mirror import to_column
 
 
@@ -55,3 +58,46 @@ def test_mirror_gives_each_type_its_column_type():
 
 def test_the_local_notion_knows_every_type():
     assert set(local_props.TYPES) == set(PROPERTY_TYPES)
+
+
+def test_the_sets_derived_from_the_rows_are_the_lists_the_layers_kept_by_name():
+    """These sets were literal lists in `project.content`, `project.sync`, `diff.sync_values`,
+    `project.fields` and `project.formula_check`; the rows give them unchanged for the types of
+    that time (a type added later joins them by its row alone)."""
+    known = ("title", "rich_text", "number", "select", "multi_select", "status", "date",
+             "people", "files", "checkbox", "url", "email", "phone_number", "formula",
+             "relation", "rollup", "created_time", "created_by", "last_edited_time",
+             "last_edited_by", "unique_id", "place", "verification", "button")
+    assert set(known) <= set(PROPERTY_TYPES)
+
+    def of(types):
+        return tuple(t for t in types if t in known)
+
+    assert of(KEY_TYPES) == ("title", "rich_text", "number", "select", "status", "url",
+                             "email", "phone_number")  # in this order: the key error lists them
+    assert set(of(TEXT_TYPES)) == {"title", "rich_text", "url", "email", "phone_number",
+                                   "select", "status"}
+    assert set(of(TEXT_COLUMN_TYPES)) == {"title", "rich_text", "url", "email", "phone_number",
+                                          "select", "status", "unique_id"}
+    assert set(of(LIST_TYPES)) == {"multi_select", "people", "relation", "files"}
+    T, N, B, D = "text", "number", "boolean", "date"
+    assert {n: PROPERTY_TYPES[n].formula for n in known if PROPERTY_TYPES[n].formula != "any"} == {
+        "title": T, "rich_text": T, "url": T, "email": T, "phone_number": T, "select": T,
+        "status": T, "multi_select": "list[text]", "number": N, "checkbox": B, "date": D,
+        "created_time": D, "last_edited_time": D, "people": "list[person]",
+        "created_by": "person", "last_edited_by": "person", "relation": "list[page]"}
+
+
+def test_content_values_coerce_every_writable_type_by_its_value_form():
+    from reconciler.project import values
+
+    for name, row in PROPERTY_TYPES.items():
+        if row.writable:
+            assert row.value in values.FORMS, name
+    assert set(values.BY_TYPE) <= WRITABLE_TYPES
+    assert values.to_notion("phone_number", 42) == "42"  # text form: numbers become text
+    assert values.to_notion("rich_text", ["a", "b"]) == "a\nb"
+    with pytest.raises(ValueError, match="expects an e-mail address"):
+        values.to_notion("email", "not an address")
+    with pytest.raises(ValueError, match="cannot be written"):
+        values.to_notion("url", "x" * 2001)
