@@ -46,6 +46,16 @@ from reconciler.state import DatabaseState, NotionState, PropertyState
 Report = Callable[..., None]
 
 
+def key_filter(prop_type: str, prop_name: str, key: str) -> dict[str, Any]:
+    """The query filter for the page whose key property `prop_name` (of `prop_type`, one of the
+    content key types) equals `key`: each type is filtered under its own name (`status` under
+    `status`, `phone_number` under `phone_number`; Notion refuses a filter of another type,
+    e.g. `rich_text` on a title: NOTION-API.md §3 "Filters", JS:common.ts `PropertyFilter`),
+    and a number key is compared as a number."""
+    value: Any = float(key) if prop_type == "number" else key
+    return {"property": prop_name, prop_type: {"equals": value}}
+
+
 class NotionExecutor:
     """Sends steps for one apply. `live` is the read the apply starts from; `state` is the
     target's part of `.reconciler/state.json` and `save_state()` writes it."""
@@ -268,12 +278,9 @@ class NotionExecutor:
         prop = self.schemas[step.database].properties_by_name().get(step.key_property)
         if prop is None:
             return self._find_by_values(step)
-        kind = {"title": "title", "rich_text": "rich_text", "number": "number",
-                "select": "select", "url": "url", "email": "email"}.get(prop.type, "rich_text")
-        value: Any = float(step.key) if kind == "number" else step.key
         found = self.client.data_sources.query(
             self.resolve(step.body["parent"]["data_source_id"]),
-            filter={"property": step.key_property, kind: {"equals": value}}, page_size=2)
+            filter=key_filter(prop.type, step.key_property, step.key), page_size=2)
         results = found.get("results", [])
         return {"id": results[0]["id"]} if results else None
 
