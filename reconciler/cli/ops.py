@@ -40,12 +40,16 @@ def init(
 ) -> None:
     """Start a project: reconciler.yaml, schemas/, plans/, .env.example, .gitignore lines, the
     JSON Schemas for editors and a GitHub Actions workflow. Never overwrites a file."""
-    from reconciler.scaffold import scaffold
+    from reconciler.scaffold import WORKFLOW, install_source, scaffold
 
     root = target or Path.cwd()
     for rel in scaffold(root):
         output.out.print(f"wrote {rel}")
     output.out.print(f"\nA new reconciler project in {root.resolve()}." + NEXT_STEPS)
+    if not install_source():
+        output.out.print(f"  6. set RECONCILER_INSTALL in {WORKFLOW}: how CI installs the reconciler "
+                         "(git+https://<its repository>@<tag>, a wheel URL, or its name on your "
+                         "package index; `reconciler` on PyPI is another project)")
 
 
 @app.command("import")

@@ -41,11 +41,36 @@ def package_file(name: str) -> str:
     return (resources.files("reconciler.scaffold") / name).read_text(encoding="utf-8")
 
 
+def install_source() -> str:
+    """What CI should `pip install` to get the reconciler running now, read from the installed
+    distribution's `direct_url.json` (PEP 610): `git+<url>@<commit>` for an install from a
+    repository, the archive's URL for one from an http(s) URL; `""` otherwise (an editable or
+    local-folder install, or one from a package index: the name `reconciler` on PyPI is another
+    project, so `reconciler==<version>` could install someone else's code). The workflow refuses
+    to run with `""` and says what to set."""
+    import json
+    from importlib import metadata
+
+    try:
+        text = metadata.distribution("reconciler").read_text("direct_url.json")
+        found = json.loads(text) if text else {}
+    except (metadata.PackageNotFoundError, ValueError):
+        return ""
+    url = found.get("url", "") if isinstance(found, dict) else ""
+    vcs = found.get("vcs_info") if isinstance(found, dict) else None
+    if isinstance(vcs, dict) and vcs.get("vcs") == "git" and url.startswith(("https://", "ssh://")):
+        commit = vcs.get("commit_id") or vcs.get("requested_revision")
+        return f"git+{url}" + (f"@{commit}" if commit else "")
+    if url.startswith("https://") and "archive_info" in found:
+        return url
+    return ""
+
+
 def workflow_text(install: str | None = None) -> str:
-    """The GitHub Actions workflow; `install` is what its jobs `pip install` (default: this
-    version of reconciler)."""
-    return package_file("reconciler.yml").replace("@RECONCILER_INSTALL@",
-                                                  install or f"reconciler=={__version__}")
+    """The GitHub Actions workflow; `install` is what its jobs `pip install` (default:
+    `install_source()`, which may be `""`: the jobs then stop and say to set it)."""
+    return package_file("reconciler.yml").replace(
+        "@RECONCILER_INSTALL@", install_source() if install is None else install)
 
 
 def planned_files() -> dict[str, str]:

@@ -140,3 +140,38 @@ def test_init_gives_the_project_an_id_for_the_apply_lock(tmp_path):
     scaffold(tmp_path / "b")
     ids = [load_project(tmp_path / name, {}).config.project_id for name in ("a", "b")]
     assert all(ids) and ids[0] != ids[1]
+
+
+class _Dist:
+    def __init__(self, direct_url: str | None):
+        self.direct_url = direct_url
+
+    def read_text(self, name: str) -> str | None:
+        return self.direct_url if name == "direct_url.json" else None
+
+
+@pytest.mark.parametrize(("direct_url", "install"), [
+    ('{"url": "https://github.com/acme/reconciler.git", "vcs_info": {"vcs": "git", '
+     '"commit_id": "0123abc", "requested_revision": "v0.1.0"}}',
+     "git+https://github.com/acme/reconciler.git@0123abc"),
+    ('{"url": "https://example.com/reconciler-0.1.0-py3-none-any.whl", "archive_info": {}}',
+     "https://example.com/reconciler-0.1.0-py3-none-any.whl"),
+    ('{"url": "file:///home/me/reconciler", "dir_info": {"editable": true}}', ""),
+    (None, ""),  # from a package index: PyPI's `reconciler` is another project
+])
+def test_the_workflow_installs_what_runs_here_never_pypis_namesake(monkeypatch, direct_url, install):
+    from importlib import metadata
+
+    import reconciler.scaffold as scaffold
+
+    monkeypatch.setattr(metadata, "distribution", lambda name: _Dist(direct_url))
+    assert scaffold.install_source() == install
+    text = scaffold.workflow_text()
+    assert f'RECONCILER_INSTALL: "{install}"' in text and "reconciler==" not in text
+
+
+def test_init_says_to_set_the_install_line_when_it_cannot_tell(tmp_path: Path):
+    out = cli("init", str(tmp_path / "p")).output  # the tests run from an editable install
+    assert "set RECONCILER_INSTALL in .github/workflows/reconciler.yml" in out
+    text = (tmp_path / "p" / WORKFLOW).read_text()
+    assert 'RECONCILER_INSTALL: ""' in text and "Set RECONCILER_INSTALL to how CI installs" in text
