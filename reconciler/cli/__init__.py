@@ -67,6 +67,12 @@ def user_errors(fn: Callable) -> Callable:
             output.error("interrupted")
             raise typer.Exit(130) from None
         except Exception as exc:
+            if _is_notion_refusal(exc):  # one no layer turned into a ReconcilerError
+                from reconciler.backends.notion.client import notion_refusal
+                from reconciler.redact import redact
+
+                output.error(redact(f"Notion refused a request: {notion_refusal(exc)}"))
+                raise typer.Exit(1) from None
             if not _is_transport_error(exc):
                 raise
             from reconciler.cli.debug import mask_secrets  # the network failed past every retry
@@ -87,6 +93,13 @@ def _is_transport_error(exc: Exception) -> bool:
     imported httpx, no exception can be one (start-up stays cheap: issue 15 point 1)."""
     httpx = sys.modules.get("httpx")
     return httpx is not None and isinstance(exc, httpx.TransportError)
+
+
+def _is_notion_refusal(exc: Exception) -> bool:
+    """A notion-client `APIResponseError` (Notion answered with an error), without importing
+    notion-client for it (as `_is_transport_error`)."""
+    errors = sys.modules.get("notion_client.errors")
+    return errors is not None and isinstance(exc, errors.APIResponseError)
 
 
 def _has_request(exc) -> bool:

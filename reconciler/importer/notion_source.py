@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from notion_client import APIResponseError
 from notion_client.helpers import iterate_paginated_api
 
+from reconciler.backends.notion.client import notion_refusal
 from reconciler.errors import ConfigError, ReadError
 from reconciler.model.notion import bare_id
 
@@ -59,7 +60,7 @@ def _get(method, object_id: str) -> dict | None:
     except APIResponseError as exc:
         if exc.status in (400, 404):
             return None
-        raise ReadError(f"reading {object_id} failed: {exc.code}: {exc}") from None
+        raise ReadError(f"reading {object_id} failed: {notion_refusal(exc)}") from None
 
 
 def read_database(client, database: dict) -> RawDatabase:
@@ -106,7 +107,7 @@ def child_databases(client, page_id: str) -> list[dict]:
                                                    page_size=100)
                   if b.get("type") == "child_database" and not b.get("in_trash")]
     except APIResponseError as exc:
-        raise ReadError(f"listing the blocks of page {page_id} failed: {exc.code}: {exc}") from None
+        raise ReadError(f"listing the blocks of page {page_id} failed: {notion_refusal(exc)}") from None
     found = (_get(client.databases.retrieve, b["id"]) for b in blocks)
     return [db for db in found if db is not None and not db.get("in_trash")]
 
@@ -118,7 +119,7 @@ def every_database(client) -> list[RawDatabase]:
         sources = list(iterate_paginated_api(
             client.search, filter={"property": "object", "value": "data_source"}, page_size=100))
     except APIResponseError as exc:
-        raise ReadError(f"searching for data sources failed: {exc.code}: {exc}") from None
+        raise ReadError(f"searching for data sources failed: {notion_refusal(exc)}") from None
     seen: set[str] = set()
     out = []
     for source in sources:

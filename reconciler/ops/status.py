@@ -25,6 +25,7 @@ from psycopg import sql
 from reconciler.addresses import matches
 from reconciler.apply.journal import interrupted_run
 from reconciler.apply.runner import journal_path, ledger_path, read_all
+from reconciler.backends.notion.client import notion_refusal
 from reconciler.errors import ReadError
 from reconciler.plan.build import build_plan
 
@@ -111,7 +112,7 @@ def _notion_rows(client, data_source_id: str) -> tuple[int, str | None]:
             stamp = page.get("last_edited_time")
             latest = max(latest, stamp) if latest and stamp else (stamp or latest)
     except APIResponseError as exc:
-        raise ReadError(f"counting the pages of {data_source_id} failed: {exc.code}: {exc}") from None
+        raise ReadError(f"counting the pages of {data_source_id} failed: {notion_refusal(exc)}") from None
     return count, latest
 
 

@@ -18,7 +18,8 @@ from typing import Any
 from notion_client import APIResponseError
 
 from reconciler.backends.base import Diff, Known, Live, Report
-from reconciler.backends.notion.client import NotionConnection, integration_identity
+from reconciler.backends.notion.client import (NotionConnection, integration_identity,
+                                               notion_refusal)
 from reconciler.backends.notion.compile import CompileContext, compile_changes
 from reconciler.backends.notion.execute import NotionExecutor
 from reconciler.backends.notion.reader import read_notion
@@ -251,8 +252,8 @@ class NotionBackend:
                     f"{', '.join(owners)}: the parent page {page_id} does not exist or is not "
                     "shared with the integration: share it (… menu → Connections) or set "
                     "parent: to a page that is") from None
-            raise ReadError(f"reading the parent page {page_id} failed: {exc.code}: "
-                            f"{exc}") from None
+            raise ReadError(f"reading the parent page {page_id} failed: "
+                            f"{notion_refusal(exc)}") from None
         if page.get("in_trash") or page.get("archived"):
             raise ConfigError(
                 f"{', '.join(owners)}: the parent page {page_id} is in the trash, so Notion "

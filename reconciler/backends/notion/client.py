@@ -151,6 +151,26 @@ def open_notion(root: Path, env: Mapping[str, str], rate_limit: float | None = D
     return NotionConnection(client, f"Notion API at {where}", where, False, stats, bucket)
 
 
+#: What to do about a refusal, by Notion's error code (NOTION-API.md §5, "Errors").
+_ADVICE = {
+    "unauthorized": "check NOTION_TOKEN: `reconciler doctor` says what the token can reach",
+    "restricted_resource": "the integration lacks a capability or access: share the page or "
+                           "database with it (… → Connections) and check its capabilities",
+    "object_not_found": "check the id, and that the page or database is shared with the "
+                        "integration (… → Connections)",
+}
+
+
+def notion_refusal(exc: Exception) -> str:
+    """`<code>: <Notion's message>` of a notion-client `APIResponseError` (the code as Notion
+    spells it, e.g. `unauthorized`, not notion-client's `APIErrorCode.Unauthorized`), with what
+    to do for the codes a user can fix (`_ADVICE`)."""
+    code = getattr(exc, "code", "")
+    code = getattr(code, "value", code) or "error"
+    advice = _ADVICE.get(str(code))
+    return f"{code}: {exc}" + (f" ({advice})" if advice else "")
+
+
 def integration_identity(client: notion_client.Client) -> dict[str, str]:
     """Who the token is: `{"workspace": <workspace id>, "bot": <bot user id>}`, from one
     `GET /v1/users/me` (the bot user; its `bot.workspace_id` names the workspace: recording
@@ -159,6 +179,6 @@ def integration_identity(client: notion_client.Client) -> dict[str, str]:
     try:
         me = client.users.me()
     except notion_client.APIResponseError as exc:
-        raise ReadError(f"GET /v1/users/me failed: {exc.code}: {exc}") from None
+        raise ReadError(f"GET /v1/users/me failed: {notion_refusal(exc)}") from None
     bot = me.get("bot") if isinstance(me.get("bot"), dict) else {}
     return {"workspace": str(bot.get("workspace_id") or ""), "bot": str(me.get("id") or "")}

@@ -14,6 +14,7 @@ from __future__ import annotations
 from notion_client import APIResponseError
 from notion_client.helpers import iterate_paginated_api
 
+from reconciler.backends.notion.client import notion_refusal
 from reconciler.errors import ReadError
 
 
@@ -42,5 +43,5 @@ def find_database(client, parent_page_id: str | None, title: str) -> dict | None
     except APIResponseError as exc:
         if exc.status == 404:
             return None
-        raise ReadError(f"listing the databases under page {parent_page_id} failed: {exc.code}: {exc}") from None
+        raise ReadError(f"listing the databases under page {parent_page_id} failed: {notion_refusal(exc)}") from None
     return None if database.get("in_trash") else database

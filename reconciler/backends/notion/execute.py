@@ -29,6 +29,7 @@ from notion_client import APIResponseError
 
 from reconciler.addresses import parse
 from reconciler.backends.base import Known
+from reconciler.backends.notion.client import notion_refusal
 from reconciler.backends.notion.convert import value_to_api
 from reconciler.backends.notion.discover import find_database
 from reconciler.backends.notion.inflight import CEILING, InFlight
@@ -85,9 +86,9 @@ class NotionExecutor:
             except APIResponseError as exc:
                 if exc.status == 403 and isinstance(step, PatchPropertiesStep):
                     for address in step.changes:
-                        report(address, "deferred", reason=f"Notion refused: {exc.code}: {exc}")
+                        report(address, "deferred", reason=f"Notion refused: {notion_refusal(exc)}")
                     continue
-                raise ApplyError(f"Notion refused the change: {exc.code}: {exc}",
+                raise ApplyError(f"Notion refused the change: {notion_refusal(exc)}",
                                  applied=self.applied, address=step.changes[0]) from None
             for address in step.changes:
                 self.applied += 1
@@ -246,7 +247,7 @@ class NotionExecutor:
             report(address, "deferred" if deferred else "applied", page_id=page_id,
                    deferred=sorted(deferred), **hashes)
         except APIResponseError as exc:
-            raise ApplyError(f"Notion refused the write: {exc.code}: {exc}", applied=0,
+            raise ApplyError(f"Notion refused the write: {notion_refusal(exc)}", applied=0,
                              address=address) from None
 
     def _writable(self, step: PageStep) -> tuple[dict[str, Any], list[str], str | None]:
@@ -325,7 +326,7 @@ class NotionExecutor:
             self.client.request(path=f"pages/{page_id}", method="PATCH",
                                 body={"properties": properties})
         except APIResponseError as exc:
-            raise ApplyError(f"Notion refused the write: {exc.code}: {exc}", applied=0,
+            raise ApplyError(f"Notion refused the write: {notion_refusal(exc)}", applied=0,
                              address=address) from None
         deferred = sorted({*deferred, *waiting})
         report(address, "deferred" if deferred else "applied", page_id=page_id,

@@ -15,6 +15,7 @@ from urllib.parse import unquote
 
 from notion_client import APIResponseError
 
+from reconciler.backends.notion.client import notion_refusal
 from reconciler.backends.notion.discover import find_database
 from reconciler.backends.notion.schema import database_from_api
 from reconciler.digests import digest
@@ -99,7 +100,7 @@ def _get(method, object_id: str) -> dict | None:
     except APIResponseError as exc:
         if exc.status == 404:
             return None
-        raise ReadError(f"reading {object_id} failed: {exc.code}: {exc}") from None
+        raise ReadError(f"reading {object_id} failed: {notion_refusal(exc)}") from None
 
 
 _REFERENCE = re.compile(r"\{\{notion:block_property:([^:}]+):([0-9a-f-]+):[^}]*\}\}")

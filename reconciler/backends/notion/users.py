@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from notion_client import APIResponseError
 
+from reconciler.backends.notion.client import notion_refusal
 from reconciler.errors import ReadError
 
 
@@ -30,7 +31,7 @@ def user_ids_by_email(client) -> dict[str, str]:
                 else client.users.list(page_size=100)
         except APIResponseError as exc:
             raise ReadError(f"cannot list the Notion workspace's users to resolve people by e-mail: "
-                            f"{exc.code}: {exc}. Give the integration the 'Read user information "
+                            f"{notion_refusal(exc)}. Give the integration the 'Read user information "
                             "including email addresses' capability") from None
         for user in page.get("results", []):
             email = ((user.get("person") or {}).get("email") or "").strip().lower()
