@@ -39,6 +39,24 @@ def in_ci(env: Mapping[str, str]) -> bool:
     return env.get("CI", "").strip().lower() in ("true", "1")
 
 
+#: Set to 1 to run on the embedded backends in CI on purpose.
+ALLOW_EMBEDDED = "RECONCILER_EMBEDDED"
+
+
+def refuse_embedded_in_ci(env: Mapping[str, str], variable: str, backend: str) -> None:
+    """Raise `ConfigError` when this runs in CI (`in_ci`) and `variable` (`NOTION_TOKEN`,
+    `DATABASE_URL`) is unset or empty, so the command would fall back on the embedded `backend`
+    on the runner and change nothing real: an unset or misspelt secret, or a pull request from
+    a fork (GitHub gives those no secrets), must fail, not apply to a throwaway copy.
+    `RECONCILER_EMBEDDED=1` allows it."""
+    if in_ci(env) and env.get(ALLOW_EMBEDDED, "").strip() not in ("1", "true"):
+        raise ConfigError(
+            f"{variable} is not set (or empty) and this runs in CI (CI=true): the reconciler would "
+            f"use the embedded {backend} on this runner and change nothing real. Set the "
+            f"{variable} secret (pull requests from forks get no secrets), or set "
+            f"{ALLOW_EMBEDDED}=1 to use the embedded {backend} on purpose.")
+
+
 def load_digest_key(root: Path, env: Mapping[str, str]) -> bytes:
     """The project's digest key (see the module docstring), made on first use outside CI.
 

@@ -2,7 +2,8 @@
 
 `BACKENDS` maps an address root to the function that opens that backend for a project, in the
 order apply runs their schema changes (Notion first: mirrored tables follow Notion's schema).
-A root a project does not use is not opened (no Postgres connection without Supabase tables).
+A root a project does not use is not opened (no Postgres connection without Supabase tables, no
+Notion connection without a Notion database declared or managed).
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from reconciler.state import State
 Opener = Callable[[Any, Mapping[str, str], State], "Backend | None"]
 
 
-def _open_notion(project: Any, env: Mapping[str, str], state: State) -> Backend:
+def _open_notion(project: Any, env: Mapping[str, str], state: State) -> Backend | None:
+    notion = getattr(project, "notion", None)
+    if not (notion is not None and notion.databases) and \
+            not any(target.databases for target in state.notion.values()):
+        return None  # no Notion database declared nor managed (a Supabase-only project)
     from reconciler.backends.notion.backend import NotionBackend
     from reconciler.backends.notion.client import open_notion
 
@@ -35,9 +40,9 @@ def _open_postgres(project: Any, env: Mapping[str, str], state: State) -> Backen
     if not project.supabase and (objects is None or objects.empty):
         return None
     from reconciler.backends.postgres.backend import PostgresBackend
-    from reconciler.backends.postgres.connect import connect, describe_target
+    from reconciler.backends.postgres.connect import connect, describe_target, target_url
 
-    url = env.get("DATABASE_URL") or None
+    url = target_url(env)
     return PostgresBackend(project.root, connect(project.root, url), describe_target(url),
                            project.supabase, locations=getattr(project, "locations", None),
                            dev_url=env.get("DEV_DATABASE_URL") or None)

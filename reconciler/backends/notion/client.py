@@ -126,6 +126,9 @@ def open_notion(root: Path, env: Mapping[str, str], rate_limit: float | None = D
     token = token_from(env)
     base_url = env.get("NOTION_BASE_URL")
     if token is None and not base_url:
+        from reconciler.digest_key import refuse_embedded_in_ci
+
+        refuse_embedded_in_ci(env, "NOTION_TOKEN", "local Notion")
         from reconciler.local import local_client
         from reconciler.local.faults import faults_from_env
 

@@ -61,6 +61,17 @@ def describe_target(database_url: str | None) -> str:
     return urlunsplit(parts._replace(netloc=netloc, query="", fragment=""))
 
 
+def target_url(env) -> str | None:
+    """The target database's URL from `env` (`DATABASE_URL`), None for the embedded server.
+    Raises `ConfigError` for None in CI (`digest_key.refuse_embedded_in_ci`)."""
+    url = env.get("DATABASE_URL") or None
+    if url is None:
+        from reconciler.digest_key import refuse_embedded_in_ci
+
+        refuse_embedded_in_ci(env, "DATABASE_URL", "PostgreSQL")
+    return url
+
+
 def connect(root: Path, database_url: str | None) -> psycopg.Connection:
     """An open connection (autocommit off) to `database_url`, or to the embedded server under
     `<root>/.reconciler/postgres` when it is None or empty (started now if it is not running;
