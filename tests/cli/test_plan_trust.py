@@ -129,9 +129,72 @@ def test_a_plan_made_for_another_database_is_refused(project: Path, server_url: 
         plan = saved_plan(project)
         monkeypatch.setenv("DATABASE_URL", second)
         refused = run(project, "apply", str(plan), "--auto-approve", code=1)
+        assert not schema_exists(second, "reconciler")  # no lock table in a foreign database
     was, now = (conninfo_to_dict(url)["dbname"] for url in (first, second))
     assert f"supabase was database {was}, system_identifier " in refused.output
     assert f"is database {now}, system_identifier " in refused.output
+
+
+def schema_exists(url: str, schema: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT to_regnamespace(%s) IS NOT NULL", [schema]).fetchone()[0]
+
+
+def fail_part_way(project: Path, plan: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apply `plan` with Notion refusing the create of the page "Fourth Note" (a 400), so the
+    journal holds an unfinished run of it."""
+    import httpx
+    import notion_client
+
+    original = notion_client.Client.request
+
+    def refuse(self, path, method, query=None, body=None, **kwargs):
+        title = ((body or {}).get("properties") or {}).get("Name", {}).get("title") or [{}]
+        if method == "POST" and path == "pages" and \
+                title[0].get("text", {}).get("content") == "Fourth Note":
+            raise notion_client.APIResponseError("validation_error", 400, "body failed validation",
+                                                 httpx.Headers(), "{}")
+        return original(self, path, method, query, body, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(notion_client.Client, "request", refuse)
+        failed = run(project, "apply", str(plan), "--auto-approve", code=1)
+    assert 'notion.tasks.page["Fourth Note"]' in failed.output
+
+
+def test_a_failed_apply_resumed_on_another_notion_workspace_is_refused(
+        project: Path, monkeypatch: pytest.MonkeyPatch):
+    plan = saved_plan(project)
+    fail_part_way(project, plan, monkeypatch)
+    shutil.rmtree(project / ".reconciler" / "notion")  # another (local) workspace from here on
+    refused = run(project, "apply", str(plan), "--auto-approve", code=1)
+    assert re.search(r"The plan was made for another target: notion was bot \S+, workspace \S+ "
+                     r"when it was planned, and is bot \S+, workspace \S+ now", refused.output)
+    assert "Finishing the interrupted apply" not in refused.output
+    assert "stopped after" not in refused.output  # the target is checked first
+    from reconciler.local import local_client
+
+    other = local_client(project / ".reconciler" / "notion")
+    assert other.search(filter={"property": "object", "value": "data_source"})["results"] == []
+
+
+def test_a_failed_apply_resumed_on_another_database_is_refused_writing_nothing_there(
+        project: Path, server_url: str, monkeypatch: pytest.MonkeyPatch):
+    write_files(project, {"schemas/supabase/tasks.yaml": "mirror: tasks\n"})
+    with fresh_database(server_url) as first, fresh_database(server_url) as second:
+        monkeypatch.setenv("DATABASE_URL", first)
+        plan = saved_plan(project)
+        fail_part_way(project, plan, monkeypatch)
+        monkeypatch.setenv("DATABASE_URL", second)
+        refused = run(project, "apply", str(plan), "--auto-approve", code=1)
+        assert not schema_exists(second, "reconciler")
+        monkeypatch.setenv("DATABASE_URL", first)
+        finished = run(project, "apply", str(plan), "--auto-approve")
+    assert "The plan was made for another target: supabase was database " in refused.output
+    assert "stale" not in refused.output and "Finishing" not in refused.output
+    assert "Finishing the interrupted apply" in finished.output
 
 
 def test_a_spec_changed_since_the_plan_is_said_and_the_plan_applied_as_reviewed(project: Path):

@@ -71,6 +71,12 @@ class PostgresBackend:
     def close(self) -> None:
         self.conn.close()
 
+    def identify(self) -> dict[str, str]:
+        """Which database this is (`connect.server_identity`: one read-only query)."""
+        from reconciler.backends.postgres.connect import server_identity
+
+        return server_identity(self.conn)
+
     def content_sets(self, project: Any) -> tuple[ContentSet, ...]:
         return tuple(c for c in project.content if c.address.startswith("supabase."))
 
