@@ -271,3 +271,27 @@ def test_apply_content_only_previews_only_what_it_will_do(project: Path):
     assert "--content-only: 1 schema change(s) of the plan are left out" in preview.output
     assert "Plan: 0 to create, 1 to update" in preview.output
     assert 'notion.tasks.page["Third Note"]: written' in preview.output
+
+
+@pytest.mark.parametrize(("before", "after", "says"), [
+    ("format_version: 4", "format_version: '4'",
+     "plan format_version is text '4'; it must be the number 4"),
+    ("digest: sha256:", "digest: 12345\nold_digest: sha256:",
+     "the plan file's digest is a number 12345, not a digest string (sha256:…)"),
+    ("digest: sha256:", "digest: [a, b]\nold_digest: sha256:",
+     "the plan file's digest is a list ['a', 'b'], not a digest string (sha256:…)"),
+    ("  kind: create_page", "  kind: update_page",
+     "an update_page change is an update, not 'create'"),
+    ("changes:\n", "changes: {}\nold_changes:\n",
+     "invalid plan file at changes: it is a mapping, not a list of changes"),
+])
+def test_a_broken_plan_file_is_said_in_the_plan_files_terms(project: Path, before: str,
+                                                            after: str, says: str):
+    plan = saved_plan(project)
+    text = plan.read_text()
+    assert before in text
+    plan.write_text(text.replace(before, after, 1))
+    for command in (["show", str(plan)], ["apply", str(plan), "--auto-approve"]):
+        refused = run(project if command[0] == "apply" else None, *command, code=1)
+        assert says in refused.output, refused.output
+        assert "Input should" not in refused.output and "valid tuple" not in refused.output
