@@ -224,6 +224,9 @@ def test_cli_details(project: Path):
     assert run(None, "--version").output.startswith("reconciler 0.")
     since = run(project, "plan", "--since", "yesterday", code=1)
     assert "--since 'yesterday' is not an ISO 8601 time" in since.output
+    future = run(project, "plan", "--since", "2099-01-01", code=1)
+    assert "--since 2099-01-01 is in the future (it is now 20" in future.output
+    assert "Give a past time, or 'last'" in future.output
     assert run(project, "validate").output == \
         "The spec is valid: 1 Notion database, 0 tables, 0 vocabularies.\n"
     plan = saved_plan(project)
