@@ -298,3 +298,16 @@ def test_a_broken_plan_file_is_said_in_the_plan_files_terms(project: Path, befor
         refused = run(project if command[0] == "apply" else None, *command, code=1)
         assert says in refused.output, refused.output
         assert "Input should" not in refused.output and "valid tuple" not in refused.output
+
+
+def test_an_over_long_email_names_the_row_and_the_field_never_the_value(project: Path):
+    spec = project / "schemas" / "notion" / "tasks.yaml"
+    spec.write_text(TASKS.replace("  SHA:", "  Email: {type: email}\n  SHA:")
+                    .replace("Status: status}", "Status: status, Email: email}"))
+    long_email = "x" * 260 + "@example.com"
+    write_files(project, {"content/t/a.json": json.dumps(
+        {"name": "Third Note", "status": "Todo", "email": long_email})})
+    refused = run(project, "plan", code=1)
+    assert ("content/t/a.json:1:51: row 'Third Note': Email cannot be written: an email value "
+            "holds at most 200 characters, got 272") in refused.output
+    assert long_email not in refused.output
