@@ -16,7 +16,7 @@ from reconciler.apply.runner import (ApplyResult, OnApplied, apply_plan, journal
                                      record_unchanged)
 from reconciler.backends.base import Backend, Live
 from reconciler.backends.registry import open_backends
-from reconciler.errors import StalePlanError
+from reconciler.errors import StalePlanError, TargetMismatchError
 from reconciler.model.changes import ArchivePage, DeleteRow
 from reconciler.plan.build import build_plan
 from reconciler.plan.model import Plan
@@ -35,6 +35,8 @@ class Session:
         self._read: tuple[dict[str, str], Mapping[str, Live]] | None = None
         #: Things the user should know that are not errors (for the CLI to print).
         self.notices: list[str] = []
+        #: The address roots whose identity this session found to be a plan's (`check_target`).
+        self._checked: dict[str, dict[str, str]] = {}
 
     def __enter__(self) -> "Session":
         return self
@@ -52,17 +54,37 @@ class Session:
     def save_state(self) -> None:
         save_state(self.project.root, self.state)
 
+    def check_target(self, plan: Plan, roots: tuple[str, ...] | None = None) -> None:
+        """Refuse `plan` when it was made for another target: each backend of `roots` (None:
+        all) whose identity the plan recorded (`PlanHeader.identities`) is asked who it is now
+        (`identify`: Notion one `GET /v1/users/me`, Postgres one read-only query), once per
+        session. Raises `TargetMismatchError`, `ReadError`."""
+        for root, planned in sorted(plan.header.identities.items()):
+            backend = self.backend(root)
+            if (roots is not None and root not in roots) or backend is None \
+                    or not hasattr(backend, "identify") or self._checked.get(root) == planned:
+                continue
+            live = backend.identify()
+            if live != planned:
+                raise TargetMismatchError(root, planned, live)
+            self._checked[root] = dict(planned)
+
     @contextlib.contextmanager
-    def locked(self) -> Iterator[None]:
+    def locked(self, plan: Plan | None = None) -> Iterator[None]:
         """The project lock (`apply.lock`), with its Postgres part when Postgres is a backend,
         keyed by the project id in `reconciler.yaml`. A project without one locks the whole
         database; once the locked work has succeeded it gets one written
         (`project.config.add_project_id`), with a notice to commit it (a failed apply changes
-        no file). Raises `LockError` when another apply holds the lock."""
+        no file). With a saved `plan`, the database is first checked to be the one the plan
+        was made for (a read: nothing, not even the lock table, is written to another
+        database). Raises `LockError` when another apply holds the lock, `TargetMismatchError`.
+        """
         from reconciler.apply.lock import project_lock
         from reconciler.project.config import add_project_id
 
         conn = getattr(self.backend("supabase"), "conn", None)
+        if plan is not None and conn is not None:
+            self.check_target(plan, roots=("supabase",))
         project_id = self.project.config.project_id
         with project_lock(self.project.root, postgres=conn, project_id=project_id):
             yield
@@ -122,6 +144,14 @@ class Session:
         reads = self._read[1] if self._read else read_all(self.project, self.backends)
         record_unchanged(plan, self.project, self.backends, reads)
 
+    def interrupted(self, plan: Plan) -> bool:
+        """True when the last apply in the journal was of this very plan (same digest) and did
+        not finish."""
+        from reconciler.apply.journal import interrupted_run, plan_digest
+
+        run = interrupted_run(journal_path(self.project.root))
+        return run is not None and run.plan_digest == plan_digest(plan)
+
     def resume(self, plan: Plan) -> Plan | None:
         """The plan that finishes an interrupted apply of `plan`, or None when there is none.
 
@@ -129,13 +159,13 @@ class Session:
         make the saved plan stale; a fresh plan from the live state holds exactly the rest of the
         work. It is used only if it does nothing the saved plan did not already say (its
         addresses are a subset), so apply never does more than the reviewed plan. Raises
-        `StalePlanError` otherwise.
+        `StalePlanError` otherwise. Before anything is planned, every target is checked to be the
+        plan's (`check_target`): a fresh plan of another workspace or database is never made
+        to finish this one. Raises `TargetMismatchError`.
         """
-        from reconciler.apply.journal import interrupted_run, plan_digest
-
-        run = interrupted_run(journal_path(self.project.root))
-        if run is None or run.plan_digest != plan_digest(plan):
+        if not self.interrupted(plan):
             return None
+        self.check_target(plan)
         prune = any(isinstance(c, (ArchivePage, DeleteRow)) for c in plan.changes)
         fresh = self.plan(prune=prune)
         extra = sorted({c.address for c in fresh.changes} - {c.address for c in plan.changes})

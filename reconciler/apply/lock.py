@@ -217,10 +217,11 @@ def _drop_file(root: Path, lock_id: str) -> None:
 # -- the Postgres lock ---------------------------------------------------------------------------
 
 def _idle(conn: "psycopg.Connection") -> None:
-    import psycopg
+    """Roll back what `conn` has open; a command a Ctrl-C cut off is cancelled first, or the
+    connection closed (`connect.settle`)."""
+    from reconciler.backends.postgres.connect import settle
 
-    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
-        conn.rollback()
+    settle(conn)
 
 
 def _rows(conn: "psycopg.Connection") -> list[tuple[LockInfo, str]]:
@@ -298,8 +299,9 @@ def _take_postgres(conn: "psycopg.Connection", project_id: str | None, info: Loc
             conn.commit()
         except BaseException:
             _idle(conn)
-            _unlock(conn, keys)
-            conn.commit()
+            if not conn.closed:  # closed: the server released its advisory locks
+                _unlock(conn, keys)
+                conn.commit()
             raise
     except psycopg.Error as exc:
         _idle(conn)
@@ -310,10 +312,10 @@ def _take_postgres(conn: "psycopg.Connection", project_id: str | None, info: Loc
 def _drop_postgres(conn: "psycopg.Connection", project_id: str | None, lock_id: str) -> None:
     import psycopg
 
+    _idle(conn)  # a command Ctrl-C cut off is cancelled (or the connection closed)
     if conn.closed:
         return  # the session, and with it the advisory lock, is gone; the row is force-unlock's
     try:
-        _idle(conn)
         if conn.execute("SELECT pg_catalog.to_regclass(%s) IS NOT NULL",
                         [f"{SCHEMA}.{TABLE}"]).fetchone()[0]:
             conn.execute(f"DELETE FROM {SCHEMA}.{TABLE} WHERE id = %s", [lock_id])

@@ -116,7 +116,7 @@ def apply(
                          "what the spec asks for now.")
     with screen() as shown, _open(project, env, dev_url) as session:
         try:
-            with session.locked():
+            with session.locked(saved):
                 _apply(saved, session, shown, auto_approve, allow_destroy, content_only, prune,
                        force)
         finally:
@@ -129,7 +129,10 @@ def _apply(saved: Plan | None, session, shown: Screen, auto_approve: bool, allow
     """Under the project lock, taken before the read apply acts on and held through the
     prompt, so no other apply slips in between what was shown and what runs; after the prompt
     the live state is read again and a change made meanwhile (by hand, in Notion or Postgres)
-    makes the plan stale instead of being overwritten."""
+    makes the plan stale instead of being overwritten. A saved plan that finishes an
+    interrupted apply has its targets checked first (`Session.check_target`)."""
+    if saved is not None and session.interrupted(saved):
+        session.check_target(saved)
     _explain_interrupted(session.project)
     if saved is not None:
         the_plan = _resumed(saved, session)

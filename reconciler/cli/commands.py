@@ -116,9 +116,9 @@ def plan(
 
 
 def _since(project, value: str | None) -> str | None:
-    """`--since`: an ISO time as given, or `last`: the watermark of the last full read.
-    Raises ConfigError for anything else."""
-    from datetime import datetime
+    """`--since`: an ISO time as given (not in the future; one without a zone is UTC), or
+    `last`: the watermark of the last full read. Raises ConfigError for anything else."""
+    from datetime import datetime, timezone
 
     from reconciler.state import load_state
 
@@ -126,10 +126,15 @@ def _since(project, value: str | None) -> str | None:
         return None
     if value != "last":
         try:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
+            when = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             raise ConfigError(f"--since {value!r} is not an ISO 8601 time (e.g. "
                               "2026-01-31 or 2026-01-31T09:00:00Z) nor 'last'") from None
+        now = datetime.now(timezone.utc)
+        if (when if when.tzinfo else when.replace(tzinfo=timezone.utc)) > now:
+            raise ConfigError(f"--since {value} is in the future (it is now "
+                              f"{now.isoformat(timespec='seconds')}): nothing can have been "
+                              "edited since then. Give a past time, or 'last'")
         return value
     watermark = load_state(project.root).content_watermark
     if watermark is None:

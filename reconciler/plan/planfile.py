@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 from enum import Enum
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -220,16 +221,23 @@ def from_document(doc: Any, source: str) -> Plan:
     """Rebuild a `Plan` from its document. Raises `PlanFileError` naming `source`."""
     if not isinstance(doc, dict) or "format_version" not in doc:
         raise PlanFileError(f"{source}: not a reconciler plan file (no format_version)")
-    if doc["format_version"] != FORMAT_VERSION:
+    version = doc["format_version"]
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise PlanFileError(
+            f"{source}: plan format_version is {_what(version)} {version!r}; it must be the "
+            f"number {FORMAT_VERSION} (was the file edited by hand? make the plan again)")
+    if version != FORMAT_VERSION:
         raise PlanFileError(
             f"{source}: plan format_version {doc['format_version']!r} is not supported by this "
             f"reconciler (it reads version {FORMAT_VERSION}); make the plan again with this version")
     header = doc.get("header") or {}
     if not isinstance(header, dict):
-        what = {str: "text", int: "a number", float: "a number", bool: "a boolean",
-                list: "a list"}.get(type(header), type(header).__name__)
-        raise PlanFileError(f"{source}: invalid plan file at header: it is {what}, not a "
-                            "mapping (was the file edited by hand? make the plan again)")
+        raise PlanFileError(f"{source}: invalid plan file at header: it is {_what(header)}, not "
+                            "a mapping (was the file edited by hand? make the plan again)")
+    if doc.get("changes") is not None and not isinstance(doc["changes"], list):
+        raise PlanFileError(f"{source}: invalid plan file at changes: it is "
+                            f"{_what(doc['changes'])}, not a list of changes (was the file edited "
+                            "by hand? make the plan again)")
     try:
         changes = [_without_action(c, i, source) for i, c in enumerate(doc.get("changes") or [])] \
             if isinstance(doc.get("changes"), list) else doc.get("changes")
@@ -240,15 +248,51 @@ def from_document(doc: Any, source: str) -> Plan:
     except ValidationError as exc:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise PlanFileError(f"{source}: invalid plan file at {where}: {first['msg']}") from None
+        raise PlanFileError(f"{source}: invalid plan file at {where}: {_expected(first)} (was "
+                            "the file edited by hand? make the plan again)") from None
     check_digest(doc, source)
     return plan
+
+
+def _what(value: Any) -> str:
+    """What a YAML value is, in a plan file's terms: `text`, `a number`, `a list`, …"""
+    return {str: "text", int: "a number", float: "a number", bool: "a boolean", list: "a list",
+            dict: "a mapping", type(None): "empty"}.get(type(value), type(value).__name__)
+
+
+#: What a field expects, by pydantic error type, in a plan file's terms.
+_EXPECTED = {"tuple_type": "a list", "list_type": "a list", "dict_type": "a mapping",
+             "model_type": "a mapping", "model_attributes_type": "a mapping",
+             "string_type": "text", "int_type": "a whole number", "int_parsing": "a whole number",
+             "int_from_float": "a whole number", "bool_type": "true or false",
+             "bool_parsing": "true or false", "float_type": "a number",
+             "float_parsing": "a number"}
+
+
+def _expected(error: Mapping[str, Any]) -> str:
+    """One pydantic validation error said in a plan file's terms (no pydantic wording)."""
+    kind = error.get("type", "")
+    if kind == "missing":
+        return "this field is missing"
+    if kind == "extra_forbidden":
+        return "no such field in a plan file"
+    if kind in ("literal_error", "enum"):
+        return f"expected {error.get('ctx', {}).get('expected', 'another value')}, got " \
+               f"{error.get('input')!r}"
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {_what(error.get('input'))}"
+    return str(error.get("msg", "not a valid value")).replace("Input should be", "expected")
 
 
 def check_digest(doc: dict[str, Any], source: str) -> None:
     """Raise `PlanFileError` unless `doc["digest"]` is the digest of the rest of `doc`: a plan
     is applied exactly as reconciler wrote it and a reviewer read it, or not at all."""
     recorded = doc.get("digest")
+    if recorded is not None and not (isinstance(recorded, str) and recorded.startswith("sha256:")):
+        raise PlanFileError(f"{source}: the plan file's digest is {_what(recorded)} "
+                            f"{recorded!r}, not a digest string (sha256:…), so nothing shows it is "
+                            "the plan reconciler wrote; make the plan again with `reconciler plan "
+                            "--out FILE`")
     if not isinstance(recorded, str):
         raise PlanFileError(f"{source}: the plan file has no digest, so nothing shows it is the "
                             "plan reconciler wrote; make the plan again with `reconciler plan "
@@ -258,6 +302,11 @@ def check_digest(doc: dict[str, Any], source: str) -> None:
             f"{source}: the plan file was edited after reconciler wrote it (its content no longer "
             f"matches its digest {recorded[:19]}…). A plan is not edited by hand: change the spec "
             "and make the plan again with `reconciler plan --out FILE`")
+
+
+def _a(word: str) -> str:
+    """`word` with its indefinite article: `an update`, `a create`."""
+    return f"{'an' if word[:1].lower() in 'aeiou' else 'a'} {word}"
 
 
 def _without_action(change: Any, index: int, source: str) -> Any:
@@ -271,8 +320,8 @@ def _without_action(change: Any, index: int, source: str) -> Any:
         raise PlanFileError(f"{source}: invalid plan file at changes.{index}.kind: unknown "
                             f"change kind {change.get('kind')!r}")
     if "action" in change and change["action"] != cls.action.value:
-        raise PlanFileError(f"{source}: invalid plan file at changes.{index}.action: a "
-                            f"{change['kind']} change is a {cls.action.value}, not "
+        raise PlanFileError(f"{source}: invalid plan file at changes.{index}.action: "
+                            f"{_a(change['kind'])} change is {_a(cls.action.value)}, not "
                             f"{change['action']!r}")
     return {k: v for k, v in change.items() if k != "action"}
 

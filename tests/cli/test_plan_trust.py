@@ -129,9 +129,72 @@ def test_a_plan_made_for_another_database_is_refused(project: Path, server_url: 
         plan = saved_plan(project)
         monkeypatch.setenv("DATABASE_URL", second)
         refused = run(project, "apply", str(plan), "--auto-approve", code=1)
+        assert not schema_exists(second, "reconciler")  # no lock table in a foreign database
     was, now = (conninfo_to_dict(url)["dbname"] for url in (first, second))
     assert f"supabase was database {was}, system_identifier " in refused.output
     assert f"is database {now}, system_identifier " in refused.output
+
+
+def schema_exists(url: str, schema: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT to_regnamespace(%s) IS NOT NULL", [schema]).fetchone()[0]
+
+
+def fail_part_way(project: Path, plan: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apply `plan` with Notion refusing the create of the page "Fourth Note" (a 400), so the
+    journal holds an unfinished run of it."""
+    import httpx
+    import notion_client
+
+    original = notion_client.Client.request
+
+    def refuse(self, path, method, query=None, body=None, **kwargs):
+        title = ((body or {}).get("properties") or {}).get("Name", {}).get("title") or [{}]
+        if method == "POST" and path == "pages" and \
+                title[0].get("text", {}).get("content") == "Fourth Note":
+            raise notion_client.APIResponseError("validation_error", 400, "body failed validation",
+                                                 httpx.Headers(), "{}")
+        return original(self, path, method, query, body, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(notion_client.Client, "request", refuse)
+        failed = run(project, "apply", str(plan), "--auto-approve", code=1)
+    assert 'notion.tasks.page["Fourth Note"]' in failed.output
+
+
+def test_a_failed_apply_resumed_on_another_notion_workspace_is_refused(
+        project: Path, monkeypatch: pytest.MonkeyPatch):
+    plan = saved_plan(project)
+    fail_part_way(project, plan, monkeypatch)
+    shutil.rmtree(project / ".reconciler" / "notion")  # another (local) workspace from here on
+    refused = run(project, "apply", str(plan), "--auto-approve", code=1)
+    assert re.search(r"The plan was made for another target: notion was bot \S+, workspace \S+ "
+                     r"when it was planned, and is bot \S+, workspace \S+ now", refused.output)
+    assert "Finishing the interrupted apply" not in refused.output
+    assert "stopped after" not in refused.output  # the target is checked first
+    from reconciler.local import local_client
+
+    other = local_client(project / ".reconciler" / "notion")
+    assert other.search(filter={"property": "object", "value": "data_source"})["results"] == []
+
+
+def test_a_failed_apply_resumed_on_another_database_is_refused_writing_nothing_there(
+        project: Path, server_url: str, monkeypatch: pytest.MonkeyPatch):
+    write_files(project, {"schemas/supabase/tasks.yaml": "mirror: tasks\n"})
+    with fresh_database(server_url) as first, fresh_database(server_url) as second:
+        monkeypatch.setenv("DATABASE_URL", first)
+        plan = saved_plan(project)
+        fail_part_way(project, plan, monkeypatch)
+        monkeypatch.setenv("DATABASE_URL", second)
+        refused = run(project, "apply", str(plan), "--auto-approve", code=1)
+        assert not schema_exists(second, "reconciler")
+        monkeypatch.setenv("DATABASE_URL", first)
+        finished = run(project, "apply", str(plan), "--auto-approve")
+    assert "The plan was made for another target: supabase was database " in refused.output
+    assert "stale" not in refused.output and "Finishing" not in refused.output
+    assert "Finishing the interrupted apply" in finished.output
 
 
 def test_a_spec_changed_since_the_plan_is_said_and_the_plan_applied_as_reviewed(project: Path):
@@ -161,6 +224,9 @@ def test_cli_details(project: Path):
     assert run(None, "--version").output.startswith("reconciler 0.")
     since = run(project, "plan", "--since", "yesterday", code=1)
     assert "--since 'yesterday' is not an ISO 8601 time" in since.output
+    future = run(project, "plan", "--since", "2099-01-01", code=1)
+    assert "--since 2099-01-01 is in the future (it is now 20" in future.output
+    assert "Give a past time, or 'last'" in future.output
     assert run(project, "validate").output == \
         "The spec is valid: 1 Notion database, 0 tables, 0 vocabularies.\n"
     plan = saved_plan(project)
@@ -208,3 +274,40 @@ def test_apply_content_only_previews_only_what_it_will_do(project: Path):
     assert "--content-only: 1 schema change(s) of the plan are left out" in preview.output
     assert "Plan: 0 to create, 1 to update" in preview.output
     assert 'notion.tasks.page["Third Note"]: written' in preview.output
+
+
+@pytest.mark.parametrize(("before", "after", "says"), [
+    ("format_version: 4", "format_version: '4'",
+     "plan format_version is text '4'; it must be the number 4"),
+    ("digest: sha256:", "digest: 12345\nold_digest: sha256:",
+     "the plan file's digest is a number 12345, not a digest string (sha256:…)"),
+    ("digest: sha256:", "digest: [a, b]\nold_digest: sha256:",
+     "the plan file's digest is a list ['a', 'b'], not a digest string (sha256:…)"),
+    ("  kind: create_page", "  kind: update_page",
+     "an update_page change is an update, not 'create'"),
+    ("changes:\n", "changes: {}\nold_changes:\n",
+     "invalid plan file at changes: it is a mapping, not a list of changes"),
+])
+def test_a_broken_plan_file_is_said_in_the_plan_files_terms(project: Path, before: str,
+                                                            after: str, says: str):
+    plan = saved_plan(project)
+    text = plan.read_text()
+    assert before in text
+    plan.write_text(text.replace(before, after, 1))
+    for command in (["show", str(plan)], ["apply", str(plan), "--auto-approve"]):
+        refused = run(project if command[0] == "apply" else None, *command, code=1)
+        assert says in refused.output, refused.output
+        assert "Input should" not in refused.output and "valid tuple" not in refused.output
+
+
+def test_an_over_long_email_names_the_row_and_the_field_never_the_value(project: Path):
+    spec = project / "schemas" / "notion" / "tasks.yaml"
+    spec.write_text(TASKS.replace("  SHA:", "  Email: {type: email}\n  SHA:")
+                    .replace("Status: status}", "Status: status, Email: email}"))
+    long_email = "x" * 260 + "@example.com"
+    write_files(project, {"content/t/a.json": json.dumps(
+        {"name": "Third Note", "status": "Todo", "email": long_email})})
+    refused = run(project, "plan", code=1)
+    assert ("content/t/a.json:1:51: row 'Third Note': Email cannot be written: an email value "
+            "holds at most 200 characters, got 272") in refused.output
+    assert long_email not in refused.output

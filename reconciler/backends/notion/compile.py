@@ -222,6 +222,22 @@ def page_ref(address: str) -> Ref:
     return Ref(address, "page_id")
 
 
+def _value(change: ChangeBase, wanted: Any, name: str, kind: str, value: Any) -> Any:
+    """`value_to_api(kind, value)` of property `name`; a value Notion would refuse raises
+    `ValueError` naming the property and, for a synced row, the side it comes from (a
+    sensitive property's value is never quoted)."""
+    try:
+        return value_to_api(kind, value)
+    except ValueError as exc:
+        prop = next((p for p in wanted.properties if p.name == name), None) if wanted else None
+        why = str(exc) if not (prop is not None and prop.sensitive) or "holds at most" in str(exc) \
+            else f"a {kind} value of the wrong shape (personal data: not shown)"
+        sync = getattr(change, "sync", None)
+        side = f" (synced to Notion from {sync.source})" if sync is not None else ""
+        raise ValueError(f"property {name!r}{side}: {why}; shorten or fix it at its "
+                         "source") from None
+
+
 def _page_step(change: ChangeBase, ctx: CompileContext) -> tuple[PageStep, list[RelateStep]]:
     database = change.database  # type: ignore[attr-defined]
     content = ctx.content.get(database)
@@ -248,7 +264,7 @@ def _page_step(change: ChangeBase, ctx: CompileContext) -> tuple[PageStep, list[
                 page_ref(addresses.child(f"notion.{related}", "page", str(v["key"])))
                 if isinstance(v, dict) else v for v in value)
             continue
-        properties[name] = value_to_api(kind, value)
+        properties[name] = _value(change, wanted, name, kind, value)
     sent = (*waiting, hash_property) if hash_property in types else tuple(waiting)
     relate = [RelateStep(method="PATCH", path="pages/{}", path_args=(page,),
                          body={"properties": waiting}, changes=(change.address,),

@@ -309,7 +309,8 @@ def _string(kind: str, value: Any, *, max_length: int | None = None) -> str | No
     if not isinstance(value, str):
         raise _shape_error(kind, "a string or None", value)
     if max_length is not None and _utf16_len(value) > max_length:
-        raise ValueError(f"a {kind} value holds at most {max_length} characters, "
+        raise ValueError(f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind} value holds at most "
+                         f"{max_length} characters, "
                          f"got {_utf16_len(value)}")
     return value
 

@@ -20,6 +20,7 @@ import psycopg
 
 from reconciler.backends.base import Diff, Known, Live, Report
 from reconciler.backends.postgres.compile import outside_transaction, statements
+from reconciler.backends.postgres.connect import settle
 from reconciler.backends.postgres.steps import RowsStep, SqlStep
 from reconciler.diff.content import ContentSchema, RowChanges, diff_content
 from reconciler.diff.postgres import diff_tables
@@ -71,6 +72,12 @@ class PostgresBackend:
     def close(self) -> None:
         self.conn.close()
 
+    def identify(self) -> dict[str, str]:
+        """Which database this is (`connect.server_identity`: one read-only query)."""
+        from reconciler.backends.postgres.connect import server_identity
+
+        return server_identity(self.conn)
+
     def content_sets(self, project: Any) -> tuple[ContentSet, ...]:
         return tuple(c for c in project.content if c.address.startswith("supabase."))
 
@@ -114,8 +121,7 @@ class PostgresBackend:
         except psycopg.Error as exc:
             raise ReadError(f"reading the Postgres catalog failed: {exc}") from None
         finally:
-            if not self.conn.autocommit:
-                self.conn.rollback()
+            settle(self.conn)  # a rollback, also of a read Ctrl-C cut off mid-command
 
     def _rows(self, content: ContentSet, table: Table | None) -> tuple[dict[str, LiveRow], str]:
         """Live rows of a content set by key (one query), and their fingerprint: over every

@@ -212,6 +212,36 @@ def _release(data: Path) -> None:
         held[0].cleanup()
 
 
+def settle(conn: psycopg.Connection) -> None:
+    """Leave `conn` idle, its transaction rolled back, whatever an interrupt left it in; or
+    closed.
+
+    A Ctrl-C that lands between sending a query and waiting for its answer (where psycopg cannot
+    cancel the query itself) leaves the connection in the middle of a command, and every
+    further command fails with "another command is already in progress". That command is
+    cancelled on the server and its answer drained (5 s at most each); when that fails too, the
+    connection is closed (the server then ends the session, with its transaction and advisory
+    locks). A closed connection is left alone. Never raises `psycopg.Error`; a second interrupt
+    while settling closes the connection and is raised.
+    """
+    from psycopg import generators
+    from psycopg.pq import TransactionStatus
+
+    if conn.closed:
+        return
+    try:
+        if conn.info.transaction_status == TransactionStatus.ACTIVE:
+            conn.cancel_safe(timeout=5.0)
+            conn.wait(generators.fetch_many(conn.pgconn), timeout=5.0)
+        if conn.info.transaction_status != TransactionStatus.IDLE:
+            conn.rollback()
+    except Exception:  # psycopg errors, or the wait timed out: the session is not usable
+        conn.close()
+    except BaseException:
+        conn.close()
+        raise
+
+
 _IDENTITY_SQL = ("SELECT current_database(), "
                  "(SELECT system_identifier::text FROM pg_catalog.pg_control_system())")
 

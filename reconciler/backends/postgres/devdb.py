@@ -29,7 +29,7 @@ from psycopg import sql
 
 from reconciler.backends.postgres.compile import outside_transaction, statements
 from reconciler.backends.postgres.connect import (EMBEDDED_DIR, _release, describe_target,
-                                                  embedded_url, mask)
+                                                  embedded_url, mask, settle)
 from reconciler.backends.postgres.lint import finding, locate
 from reconciler.diff.postgres import diff_tables
 from reconciler.diff.postgres_objects import diff_objects
@@ -83,8 +83,7 @@ def target_outside(conn: psycopg.Connection) -> Outside:
         extensions = frozenset(n for (n,) in conn.execute(
             "SELECT name FROM pg_catalog.pg_available_extensions"))
     finally:
-        if not conn.autocommit:
-            conn.rollback()
+        settle(conn)  # a rollback, also of a read Ctrl-C cut off mid-command
     return Outside(roles, auth, extensions)
 
 

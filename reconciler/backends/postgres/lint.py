@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 
 from reconciler.backends.postgres.lint_codes import CODES
+from reconciler.backends.postgres.connect import settle
 from reconciler.diff.postgres import is_narrowing
 from reconciler.errors import PlanError, ReadError
 from reconciler.model import changes as ch
@@ -123,8 +124,7 @@ def lint_changes(conn: psycopg.Connection, changes: Sequence[ChangeBase],
         raise ReadError(f"counting the live data the plan's changes meet failed: "
                         f"{str(exc).splitlines()[0]}") from None
     finally:
-        if not conn.autocommit:
-            conn.rollback()
+        settle(conn)  # a rollback, also of a read Ctrl-C cut off mid-command
     errors = [(c, d) for c in out for d in c.lint if d.severity == "error"]
     if errors:
         raise PlanError("\n".join(f"{locate(c.address, locations)}: {c.address}: {d.code} "

@@ -15,6 +15,7 @@ from psycopg import sql
 
 from reconciler.backends.postgres import queries as q
 from reconciler.backends.postgres.canonical import canonicalise, index_item
+from reconciler.backends.postgres.connect import settle
 from reconciler.backends.postgres.ddl import REALTIME, TOUCH, TOUCH_BODY
 from reconciler.digests import digest
 from reconciler.errors import ReadError
@@ -53,8 +54,7 @@ def read_tables(conn: psycopg.Connection, desired: Sequence[Table]
     except psycopg.Error as exc:
         raise ReadError(f"reading the Postgres catalog failed: {exc}") from None
     finally:
-        if not conn.autocommit:
-            conn.rollback()
+        settle(conn)  # a rollback, also of a read Ctrl-C cut off mid-command
     return live, fingerprints
 
 
@@ -178,8 +178,7 @@ def count_rows_at_risk(conn: psycopg.Connection, changes: list[ChangeBase]) -> l
     except psycopg.Error as exc:
         raise ReadError(f"counting rows at risk failed: {exc}") from None
     finally:
-        if not conn.autocommit:
-            conn.rollback()
+        settle(conn)  # a rollback, also of a read Ctrl-C cut off mid-command
     return out
 
 

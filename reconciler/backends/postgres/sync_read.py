@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 
 from reconciler.backends.postgres.sync_store import read_base
+from reconciler.backends.postgres.connect import settle
 from reconciler.backends.postgres.values import from_normal, to_normal
 from reconciler.errors import ReadError
 from reconciler.model.postgres import Table
@@ -53,8 +54,7 @@ def read_sync(conn: psycopg.Connection, specs: Sequence[SyncTable], live: Sequen
     except psycopg.Error as exc:
         raise ReadError(f"reading the synced tables failed: {str(exc).splitlines()[0]}") from None
     finally:
-        if not conn.autocommit:
-            conn.rollback()
+        settle(conn)  # a rollback, also of a read Ctrl-C cut off mid-command
 
 
 def _read_table(conn: psycopg.Connection, spec: SyncTable, table: Table, side: PostgresSide,
