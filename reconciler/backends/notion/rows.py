@@ -83,15 +83,16 @@ def notion_rows(client, content: ContentSet, live_db: Database | None,
     for key, old in known.items() if since else ():
         if key in rows:
             continue
-        unsettled = old.checked is None or old.checked != old.stamp
         if fetch and key in wanted and old.id and \
-                (old.values.get(content.hash_field) != wanted[key] or unsettled):
+                (old.values.get(content.hash_field) != wanted[key] or old.edited):
             row = row_from_page(client.pages.retrieve(old.id))
             if row.in_trash:
                 continue
             if row.truncated and row.values.get(content.hash_field) != wanted[key]:
                 row = complete_row(client, row, ids)
             old = _live_row(key, row, old)
+        elif old.edited:  # values not read: the stored hash decides
+            old = replace(old, edited=False)
         rows[key] = old
     return rows, rows_fingerprint(rows)
 
@@ -151,15 +152,18 @@ def save_snapshot(root: Path, address: str, rows: Mapping[str, LiveRow], hash_fi
 
 
 def load_snapshot(root: Path, address: str, hash_field: str) -> dict[str, LiveRow] | None:
-    """The rows remembered by `save_snapshot`, as `LiveRow`s holding only the hash (and the
-    `checked` stamp; None in a snapshot older than it, so every row is compared once); None if
-    there is no snapshot."""
+    """The rows remembered by `save_snapshot`, as `LiveRow`s holding only the hash and the
+    `checked` stamp; `edited` when the last read found the row's values differing from the
+    source's (not `checked` at its stamp), which an incremental read fetches. A snapshot older
+    than `checked` has none: its rows are compared at the next full read, and an incremental
+    read does not fetch them one by one. None if there is no snapshot."""
     try:
         data = json.loads(snapshot_path(root, address).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return {k: LiveRow(k, v.get("id"), {hash_field: v.get("hash")}, stamp=v.get("stamp"),
-                       digest=v.get("digest"), checked=v.get("checked"))
+                       digest=v.get("digest"), checked=v.get("checked"),
+                       edited="checked" in v and v["checked"] != v.get("stamp"))
             for k, v in data.items()}
 
 
