@@ -58,13 +58,15 @@ class Live:
     that tell one target from another (the Notion workspace and bot, the Postgres system
     identifier and database), saved in the plan header so apply can refuse a plan made for
     another target; `sync`: its side of each synced table, by the table's address
-    (`model.sync.NotionSide` / `PostgresSide`)."""
+    (`model.sync.NotionSide` / `PostgresSide`); `read_at`: when the read of the rows started
+    (ISO), where the backend needs it to remember which rows matched (Notion drift)."""
 
     model: Any
     rows: dict[str, dict[str, LiveRow]] = field(default_factory=dict)
     fingerprints: dict[str, str] = field(default_factory=dict)
     identity: dict[str, str] = field(default_factory=dict)
     sync: dict[str, Any] = field(default_factory=dict)
+    read_at: str | None = None
 
 
 class Known:

@@ -1,9 +1,11 @@
 """The pure content diff: desired rows (from a source) vs live rows → page/row changes.
 
 Hashes first (seed 004's SHA skip): a live row whose stored content hash equals the desired
-row's hash costs nothing more; only rows whose hash differs get a field-by-field comparison,
-and only the fields that differ are written (DESIGN.md "Performance, by design"). Fields the
-live schema lacks are *lagging*: counted per field in the summary and listed on each change.
+row's hash costs nothing more, unless the row was edited since its values were last found to
+match (`LiveRow.edited`: a hand edit leaves the stored hash as it was); rows whose hash differs
+and edited rows get a field-by-field comparison, and only the fields that differ are written
+(DESIGN.md "Performance, by design"). Fields the live schema lacks are *lagging*: counted per
+field in the summary and listed on each change.
 """
 
 from __future__ import annotations
@@ -57,7 +59,8 @@ class ContentSchema:
     - `row_name(key)`: how a row is named in its address: its key, or a keyed digest of it when
       the key is sensitive (`model.sensitive.Sealer.name`).
     - `trust_hash`: a live row whose stored content hash matches is taken as unchanged without
-      comparing its values. Only for backends where reading the values would cost more calls;
+      comparing its values, unless the row says it was edited since they last matched
+      (`LiveRow.edited`, Notion). Only for backends where reading the values would cost more calls;
       where the read brings every value anyway (Postgres) it is False, so a value edited by
       hand (which leaves the stored hash as it was) is planned back.
     """
@@ -132,9 +135,12 @@ def diff_content(content: ContentSet, live: Mapping[str, LiveRow], schema: Conte
     for row in content.rows:
         want_hash = content.hashes[row.key]
         have = live.get(row.key)
-        same_hash = schema.trust_hash and have is not None and \
-            have.values.get(content.hash_field) == want_hash
-        fields = [] if same_hash else _fields(row, content, schema, have)
+        same_hash = have is not None and have.values.get(content.hash_field) == want_hash
+        if same_hash and schema.trust_hash and not have.edited:
+            fields = []
+        else:  # hash differs, or the row was edited since its values last matched: compare
+            fields = _fields(row, content, schema, have,
+                             skip=have.partial if same_hash and have is not None else ())
         if have is not None and not fields:
             counts["unchanged"] += 1
             continue
@@ -174,9 +180,10 @@ def diff_content(content: ContentSet, live: Mapping[str, LiveRow], schema: Conte
 
 
 def _fields(row: SourceRow, content: ContentSet, schema: ContentSchema,
-            have: LiveRow | None) -> list[str]:
-    """The fields to write: all of the row's for a new row, else those whose value differs."""
-    names = [f for f in row.values if f != content.hash_field]
+            have: LiveRow | None, skip: tuple[str, ...] = ()) -> list[str]:
+    """The fields to write: all of the row's for a new row, else those whose value differs
+    (`skip`: fields not compared, whose live values were read only in part)."""
+    names = [f for f in row.values if f != content.hash_field and f not in skip]
     if have is None:
         return names
     out = []

@@ -123,6 +123,13 @@ class LiveRow:
     `stamp` (Notion `last_edited_time`) and `digest` (`content_hash` of the values when they
     were read) feed the content fingerprint; a row remembered by an incremental read's snapshot
     holds only its stored hash in `values`, so it carries the digest of its last full read.
+
+    Drift (a value edited by hand leaves the stored hash as it was): `checked` is the stamp at
+    which the row's values were last compared and found to match the source (None: never, or
+    edited since); `edited` says the row may have been edited since then, so the diff compares
+    its values even when its stored hash matches; `partial` names the fields whose values the
+    read holds only in part (Notion relations and people past 25 items, not fetched): for them
+    the stored hash still decides.
     """
 
     key: str
@@ -130,6 +137,9 @@ class LiveRow:
     values: Mapping[str, Any]
     stamp: str | None = None
     digest: str | None = None
+    checked: str | None = None
+    edited: bool = False
+    partial: tuple[str, ...] = ()
 
 
 def plain_data(value: Any) -> Any:

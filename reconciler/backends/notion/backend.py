@@ -24,14 +24,14 @@ from reconciler.backends.notion.compile import CompileContext, compile_changes
 from reconciler.backends.notion.execute import NotionExecutor
 from reconciler.backends.notion.reader import read_notion
 from reconciler.backends.notion.rows import (key_text, load_snapshot, notion_rows, people_ids,
-                                             save_snapshot, snapshot_path)
+                                             save_snapshot, settle_rows, snapshot_path)
 from reconciler.backends.notion.steps import NotionStep, PageStep, RelateStep
 from reconciler.diff.content import ContentSchema, RowChanges, diff_content
 from reconciler.diff.notion import diff_notion
 from reconciler.errors import ConfigError, ReadError
 from reconciler.model.changes import (ArchivePage, ChangeBase, CreateDatabase, CreatePage,
                                       NotionChange, UpdatePage)
-from reconciler.model.content import ContentSet
+from reconciler.model.content import ContentSet, LiveRow
 from reconciler.model.notion import NotionDatabases
 from reconciler.model.sensitive import row_namer
 from reconciler.state import DatabaseState, NotionState, State, save_state
@@ -124,11 +124,11 @@ class NotionBackend:
         live = Live(NotionLive(desired, found.databases), fingerprints=dict(found.fingerprints),
                     identity={} if check else integration_identity(self.client))
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        live.read_at = started
         sets = self.content_sets(project)
         for content in sets:
             db = found.databases.database(content.address.split(".", 1)[1])
-            known = load_snapshot(self.project_root, content.address, content.hash_field) \
-                if since else None
+            known = load_snapshot(self.project_root, content.address, content.hash_field)
             rows, print_ = notion_rows(self.client, content, db, fetch=fetch,
                                        since=since if known is not None else None, known=known)
             save_snapshot(self.project_root, content.address, rows, content.hash_field)
@@ -182,12 +182,30 @@ class NotionBackend:
                 "NOTION_PARENT_PAGE_ID (or notion.parent_page_id in reconciler.yaml, or parent: "
                 "in the database's file) to a page shared with the integration.")
         for content in self.content_sets(project):
-            changes, summary = diff_content(content, live.rows.get(content.address, {}),
+            rows = live.rows.get(content.address, {})
+            changes, summary = diff_content(content, rows,
                                             self._content_schema(content, live, project),
                                             prune=prune)
             out.changes += changes
             out.content[content.address] = summary
+            self._settle(content, rows, changes, live.read_at)
         return out
+
+    def _settle(self, content: ContentSet, rows: dict[str, LiveRow],
+                changes: Sequence[ChangeBase], read_at: str | None) -> None:
+        """Remember in the content snapshot the edited rows the diff found equal to the
+        source (`rows.settle_rows`), so the next read trusts their stored hash until they are
+        edited again; rows with a change stay compared at every read until they match."""
+        changed = {getattr(c.after, "key", None) for c in changes
+                   if getattr(c, "after", None) is not None}
+        matched = [k for k in (r.key for r in content.rows)
+                   if k in rows and rows[k].edited and k not in changed]
+        if not matched:
+            return
+        settled = settle_rows(rows, matched, read_at)
+        if settled != rows:
+            rows.update(settled)
+            save_snapshot(self.project_root, content.address, rows, content.hash_field)
 
     def _content_schema(self, content: ContentSet, live: Live, project: Any = None
                         ) -> ContentSchema:
