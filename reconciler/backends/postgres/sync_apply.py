@@ -320,16 +320,24 @@ class TableWrite:
 
     # --- base --------------------------------------------------------------------------------
     def _base(self, base: UpdateSyncBase) -> int:
-        """Base rows whose changes were all carried out, page ids written back, watermarks."""
+        """Base rows whose changes were all carried out, page ids written back, and the
+        watermark: advanced only when every base row was recorded and every change of the
+        table the plan's diff found was carried out. A change left out of the plan (`--target`),
+        stale or failed keeps the watermark where it was, so the next plan reads the edits it
+        did not sync again."""
         pairs, links = [], []
+        complete = all(self._carried(a) for a in base.moved)
         for pair in base.pairs:
-            if not all(a in self.done or self.known.applied(a) for a in pair.after):
+            if not all(self._carried(a) for a in pair.after):
+                complete = False
                 continue
             page = pair.page or (self.known.page(pair.page_ref) if pair.page_ref else None)
             if page is None and pair.state == "linked":
+                complete = False
                 continue
             values = {k: self._resolve(v) for k, v in pair.values.items()}
             if any(v is _UNRESOLVED for v in values.values()):
+                complete = False
                 continue
             if pair.link and page:
                 links.append((pair.row, page))
@@ -340,8 +348,12 @@ class TableWrite:
                 "AS v(id, page) WHERE t.id = v.id").format(self.ident),
                 [[r for r, _ in links], [p for _, p in links]])
         sync_store.write_pairs(self.conn, self.spec.address, pairs, base.drop)
-        sync_store.write_watermark(self.conn, self.spec.address, self.known.read_at)
+        if complete:
+            sync_store.write_watermark(self.conn, self.spec.address, self.known.read_at)
         return len(pairs)
+
+    def _carried(self, address: str) -> bool:
+        return address in self.done or self.known.applied(address)
 
     def _resolve(self, value: Any) -> Any:
         """A sync-form value with references to created pages replaced by their ids."""
