@@ -6,7 +6,8 @@ backend's `Live.sync` and the Postgres backend's, by table address) and runs `di
 `stale_sync(changes, project, reads)` names the sync changes whose target was edited after the
 plan was made (point 5 of issue 11: reported as stale and not overwritten): a page or row the
 fresh read holds with values other than the ones the plan saw, a row inserted or linked
-meanwhile.
+meanwhile, or a change whose source (the row a page write copies, the page a row write copies)
+now holds other values than the ones the plan would write.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconciler import addresses
 from reconciler.addresses import matches
 from reconciler.diff import sync_values as sv
 from reconciler.diff.sync import SyncDiff, SyncInput, diff_sync
@@ -61,7 +63,49 @@ def stale_sync(changes: Sequence[ChangeBase], project: Any, reads: Mapping[str, 
 
 
 def _stale(change: ChangeBase, item: SyncInput) -> str | None:
-    return _target_stale(change, item)
+    return _target_stale(change, item) or _source_stale(change, item)
+
+
+def _source_stale(change: ChangeBase, item: SyncInput) -> str | None:
+    """Why a change's values are no longer its source's: the Supabase row (of a page write) or
+    the Notion page (of a row write) it copies was edited after the plan to other values. Only
+    a source the fresh read holds is compared (one it did not read was not edited since);
+    sensitive fields are left to `apply.sealed`, which refuses the plan."""
+    table, source = item.table, change.sync.source  # type: ignore[attr-defined]
+    after = getattr(change, "after", None)
+    if after is None or not source.startswith((table.address + ".", f"notion.{table.database}.")):
+        return None
+    try:
+        kind, key = addresses.parse(source)[1][-1]
+    except (ValueError, IndexError):
+        return None
+    to_notion = isinstance(change, (UpdatePage, CreatePage))
+    if to_notion and kind == "row" and key in item.supabase.rows:
+        now, side = item.supabase.rows[key].values, "its Supabase row"
+    elif not to_notion and kind == "page" and key in item.notion.pages:
+        now, side = item.notion.pages[key].values, "its Notion page"
+    else:
+        return None
+    for f in table.fields:
+        name = f.property if to_notion else f.column
+        if f.sensitive or name not in after.values or not (f.to_notion if to_notion
+                                                           else f.to_supabase):
+            continue
+        planned = after.values[name]
+        if sv.is_ref(planned) or _has_ref(planned):
+            continue
+        planned = sv.from_notion(f, planned) if to_notion else sv.from_supabase(f, planned)
+        current = sv.from_supabase(f, now.get(f.column)) if to_notion else \
+            sv.from_notion(f, now.get(f.property))
+        if planned != current:
+            return (f"{side} (the source of {name}) was edited after the plan: left alone; "
+                    "the next plan carries the new value")
+    return None
+
+
+def _has_ref(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and any(
+        sv.is_ref(v) or (isinstance(v, dict) and "key" in v) for v in value)
 
 
 def _target_stale(change: ChangeBase, item: SyncInput) -> str | None:

@@ -88,3 +88,42 @@ def test_a_plan_targeting_only_the_base_keeps_the_watermark_and_the_edit(
     assert stage(root, example_database, "Acme") == ("Client", "Client")
     run(root, "plan", "--detailed-exitcode")
 
+
+# --- 2. a source edited between plan and apply is left alone, reported stale ------------------
+
+
+def test_a_source_row_edited_after_the_plan_is_reported_stale_and_not_copied(
+        tmp_path: Path, example_database: str):
+    root = synced_project(tmp_path / "p", example_database)
+    sql(example_database, "UPDATE companies SET stage = 'Client' WHERE name IN ('Acme', 'Globex')")
+    saved = root / "plans" / "s2.yaml"
+    run(root, "plan", "--out", str(saved))
+    sql(example_database, "UPDATE companies SET stage = 'Partner' WHERE name = 'Acme'")
+    out = run(root, "apply", str(saved), "--auto-approve").output
+    assert "1 row(s) left alone: edited after the plan" in out, out
+    assert stage(root, example_database, "Globex") == ("Client", "Client")
+    assert stage(root, example_database, "Acme") == ("Partner", "Lead"), \
+        "the page keeps its value: the plan's Client is not written over the newer edit"
+    ledger = [json.loads(line) for line in
+              (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()]
+    assert [e for e in ledger if e.get("status") == "stale"
+            and "source" in e.get("reason", "")], "the ledger says which change was left alone"
+    run(root, "apply", "--auto-approve")
+    assert stage(root, example_database, "Acme") == ("Partner", "Partner")
+    run(root, "plan", "--detailed-exitcode")
+
+
+def test_a_source_page_edited_after_the_plan_is_reported_stale_and_not_copied(
+        tmp_path: Path, example_database: str):
+    root = synced_project(tmp_path / "p", example_database)
+    acme = page_named(root, "companies", "Acme")["id"]
+    edit_page(root, acme, {"Notes": text("first")})
+    saved = root / "plans" / "s2.yaml"
+    run(root, "plan", "--out", str(saved))
+    edit_page(root, acme, {"Notes": text("second")})
+    out = run(root, "apply", str(saved), "--auto-approve").output
+    assert "1 row(s) left alone: edited after the plan" in out, out
+    assert sql(example_database, "SELECT notes FROM companies WHERE name = 'Acme'") == [(None,)]
+    run(root, "apply", "--auto-approve")
+    assert sql(example_database, "SELECT notes FROM companies WHERE name = 'Acme'") == \
+        [("second",)]
