@@ -201,4 +201,6 @@ def _recount(summary: SyncSummary, changes: Sequence[ChangeBase]) -> SyncSummary
                              delete=kinds["archive_page"]),
         conflicts=tuple(c for c in summary.conflicts if any(
             str(c.get("row")) in a or str(c.get("page")) in a for a in rows)),
+        **({"unlinked": summary.unlinked, "unlinks": summary.unlinks}
+           if kinds["update_sync_base"] else {}),
         read=summary.read)

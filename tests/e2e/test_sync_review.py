@@ -127,3 +127,33 @@ def test_a_source_page_edited_after_the_plan_is_reported_stale_and_not_copied(
     run(root, "apply", "--auto-approve")
     assert sql(example_database, "SELECT notes FROM companies WHERE name = 'Acme'") == \
         [("second",)]
+
+
+# --- 3. unlinks are shown to reviewers, recorded, and not reported again ---------------------
+
+
+def test_unlinks_are_shown_in_text_and_markdown_recorded_and_not_shown_again(
+        tmp_path: Path, example_database: str):
+    root = synced_project(tmp_path / "p", example_database)
+    table = f"supabase.{schema_of(example_database)}.companies"
+    acme = page_named(root, "companies", "Acme")["id"]
+    (globex,) = sql(example_database, "SELECT id::text FROM companies WHERE name = 'Globex'")[0]
+    notion_of(root).pages.update(acme, in_trash=True)
+    sql(example_database, "DELETE FROM companies WHERE name = 'Globex'")
+    text_view = run(root, "plan", "--out", str(root / "plans" / "u.yaml"), code=None).output
+    assert "in step" not in text_view, text_view
+    assert f'unlink {table}.row["{globex}"]' in text_view, text_view
+    assert f'notion.companies.page["{acme}"]: its Notion page was trashed' in text_view
+    markdown = run(root, "show", str(root / "plans" / "u.yaml"), "--format", "markdown").output
+    assert "are in step" not in markdown and f'`{table}.row["{globex}"]`' in markdown, markdown
+    assert "its Supabase row was deleted" in markdown
+    run(root, "apply", str(root / "plans" / "u.yaml"), "--auto-approve")
+    ledger = [json.loads(line) for line in
+              (root / ".reconciler" / "ledger.ndjson").read_text().splitlines()]
+    (base,) = [e for e in ledger if e["kind"] == "update_sync_base"][-1:]
+    assert f'{table}.row["{globex}"]' in base["unlinked"] and len(base["unlinked"]) == 2
+    doc = plan_json(root)
+    assert summary(doc)["unlinked"] == 0 and not summary(doc)["unlinks"], \
+        "an unlink done is not reported again"
+    assert "1 table(s) in step" in run(root, "plan", "--detailed-exitcode").output
+

@@ -28,6 +28,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from reconciler import addresses
 from reconciler.backends.base import Known
 from reconciler.backends.postgres import sync_store
 from reconciler.backends.postgres.activity import ensure_activity_table, record_run
@@ -183,8 +184,8 @@ class TableWrite:
                     "fields": sorted(getattr(change, "after").values)
                     if hasattr(change, "after") else []}))
         if base is not None:
-            recorded = self._base(base)
-            outcomes.append((base.address, "applied", {"rows": recorded}))
+            recorded, unlinked = self._base(base)
+            outcomes.append((base.address, "applied", {"rows": recorded, "unlinked": unlinked}))
             record_run(self.conn, run_id=str(uuid.uuid4()), target=self.spec.address,
                        counts=_counts(rows, self.done), status="success", error=None,
                        started_at=started, sync_type="sync", schema=sync_store.SCHEMA,
@@ -319,12 +320,13 @@ class TableWrite:
                 pages.get(c.after.key) for c in changes]  # type: ignore[attr-defined]
 
     # --- base --------------------------------------------------------------------------------
-    def _base(self, base: UpdateSyncBase) -> int:
+    def _base(self, base: UpdateSyncBase) -> tuple[int, list[str]]:
         """Base rows whose changes were all carried out, page ids written back, and the
         watermark: advanced only when every base row was recorded and every change of the
         table the plan's diff found was carried out. A change left out of the plan (`--target`),
         stale or failed keeps the watermark where it was, so the next plan reads the edits it
-        did not sync again."""
+        did not sync again. Returns the number of base rows recorded and the addresses of the
+        rows unlinked."""
         pairs, links = [], []
         complete = all(self._carried(a) for a in base.moved)
         for pair in base.pairs:
@@ -350,7 +352,8 @@ class TableWrite:
         sync_store.write_pairs(self.conn, self.spec.address, pairs, base.drop)
         if complete:
             sync_store.write_watermark(self.conn, self.spec.address, self.known.read_at)
-        return len(pairs)
+        return len(pairs), [addresses.child(self.spec.address, "row", p[0]) for p in pairs
+                            if p[2] == "unlinked"]
 
     def _carried(self, address: str) -> bool:
         return address in self.done or self.known.applied(address)
