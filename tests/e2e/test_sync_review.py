@@ -157,3 +157,31 @@ def test_unlinks_are_shown_in_text_and_markdown_recorded_and_not_shown_again(
         "an unlink done is not reported again"
     assert "1 table(s) in step" in run(root, "plan", "--detailed-exitcode").output
 
+
+# --- 4. two pages swapping a unique value ---------------------------------------------------
+
+
+def test_two_pages_swapping_unique_values_apply(tmp_path: Path, example_database: str):
+    root = project(tmp_path / "p", deals=False)
+    (root / "schemas/notion/companies.yaml").write_text(
+        (root / "schemas/notion/companies.yaml").read_text() + "  Email: {type: email}\n")
+    spec = root / "schemas/supabase/companies.yaml"
+    spec.write_text(spec.read_text() + "columns:\n  email: {unique: true}\n"
+                    "  name: {unique: true, nullable: false}\n")
+    run(root, "apply", "--auto-approve")
+    ada = create_page(root, "companies", {"Name": {"title": [{"text": {"content": "Ada"}}]},
+                                          "Email": {"email": "ada@example.com"}})
+    grace = create_page(root, "companies", {"Name": {"title": [{"text": {"content": "Grace"}}]},
+                                            "Email": {"email": "grace@example.com"}})
+    run(root, "apply", "--auto-approve")
+    edit_page(root, ada, {"Email": {"email": "grace@example.com"},
+                          "Name": {"title": [{"text": {"content": "Grace"}}]}})
+    edit_page(root, grace, {"Email": {"email": "ada@example.com"},
+                            "Name": {"title": [{"text": {"content": "Ada"}}]}})
+    result = run(root, "apply", "--auto-approve", code=None)
+    assert "example.com" not in result.output, "never a sensitive value"
+    assert result.exit_code == 0, result.output
+    assert sql(example_database, "SELECT notion_page_id::text, name, email FROM companies "
+                                 "ORDER BY name") == [(grace, "Ada", "ada@example.com"),
+                                                      (ada, "Grace", "grace@example.com")]
+    run(root, "plan", "--detailed-exitcode")

@@ -266,6 +266,8 @@ class TableWrite:
             joins += [(change, c, values.pop(c)) for c in list(values) if c in joined]
             (inserts if isinstance(change, InsertRow) else updates).append(
                 (change.after.key, values))  # type: ignore[attr-defined]
+        if updates:
+            self._make_room(updates)
         if inserts or updates:
             self._stage(inserts, updates)
         if deletes:
@@ -273,6 +275,30 @@ class TableWrite:
                 self.ident), [deletes])
         self._joins(joins)
         return len(inserts) + len(updates) + len(deletes), unresolved
+
+    def _make_room(self, updates: list) -> None:
+        """Rows trading unique values (two pages swapping an e-mail): Postgres checks a unique
+        key row by row, so the batched UPDATE would find the value still held by the other
+        row. The unique columns several updated rows change are moved out of the way first,
+        in the same transaction: to NULL when the column is nullable, else (text columns) to the
+        row's own id; the UPDATE then writes every new value. A value still
+        held by a row this apply does not change fails as before (a real duplicate)."""
+        nullable = {c.name: c.nullable for c in self.table.columns}
+        keys = [u.columns for u in self.table.uniques] + \
+            [i.columns for i in self.table.indexes if i.unique and i.where is None]
+        for column in sorted({c for key in keys for c in key if c in self.types}):
+            moving = [row for row, values in updates if column in values]
+            if len(moving) < 2:
+                continue
+            if nullable.get(column, True):
+                value = sql.SQL("NULL")
+            elif self.types[column] in ("text", "citext") or \
+                    self.types[column].startswith(("varchar", "character varying")):
+                value = sql.SQL("id::text")
+            else:
+                continue
+            self.conn.execute(sql.SQL("UPDATE {} SET {} = {} WHERE id = ANY(%s::uuid[])").format(
+                self.ident, sql.Identifier(column), value), [moving])
 
     def _stage(self, inserts: list, updates: list) -> None:
         """The rows through one COPY into a staging table, then one INSERT per set of columns
