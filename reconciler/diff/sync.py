@@ -82,6 +82,7 @@ class TableDiff:
         self.drop: list[str] = []
         self.count: Counter[str] = Counter()
         self.conflicts: list[dict[str, Any]] = []
+        self.unlinks: list[dict[str, Any]] = []
         self.claimed_pages: set[str] = set()
         self.claimed_rows: set[str] = set()
 
@@ -96,8 +97,6 @@ class TableDiff:
             if b.state == "linked":
                 self._pair(b.row, b.page, b.values, self._notion_of(b.page), self._row_of(b.row),
                            seed=b.seed)
-            else:
-                self.count["unlinked"] += 1
         self._linked_rows()
         self._new_rows()
         self._seeds()
@@ -237,6 +236,8 @@ class TableDiff:
             self.pairs.append(BasePair(row=row_id, page=page, state="unlinked",
                                        values=dict(base or {})))
             self.count["unlinked"] += 1
+            self.unlinks.append({"row": row_id, "page": page,
+                                 "gone": "notion" if n is GONE else "supabase"})
             return
         if not self.prune:
             self.count["pending_deletes"] += 1
@@ -309,7 +310,8 @@ class TableDiff:
         summary = SyncSummary(
             database=self.t.database, direction=self.t.direction, policy=self.t.conflicts,
             **flows, conflicts=tuple(self.conflicts), unchanged=self.count["unchanged"],
-            unlinked=self.count["unlinked"], pending_deletes=self.count["pending_deletes"],
+            unlinked=self.count["unlinked"], unlinks=tuple(self.unlinks),
+            pending_deletes=self.count["pending_deletes"],
             not_in_source=self.count["not_in_source"],
             read={"notion": "full" if self.n.complete else "incremental",
                   "supabase": "full" if self.s.complete else "incremental"})

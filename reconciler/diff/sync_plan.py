@@ -6,19 +6,23 @@ backend's `Live.sync` and the Postgres backend's, by table address) and runs `di
 `stale_sync(changes, project, reads)` names the sync changes whose target was edited after the
 plan was made (point 5 of issue 11: reported as stale and not overwritten): a page or row the
 fresh read holds with values other than the ones the plan saw, a row inserted or linked
-meanwhile.
+meanwhile, or a change whose source (the row a page write copies, the page a row write copies)
+now holds other values than the ones the plan would write.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconciler import addresses
+from reconciler.addresses import matches
 from reconciler.diff import sync_values as sv
 from reconciler.diff.sync import SyncDiff, SyncInput, diff_sync
-from reconciler.model.changes import (ArchivePage, ChangeBase, CreatePage, InsertRow, UpdatePage,
-                                      UpdateRow)
-from reconciler.model.sync import NotionSide, PostgresSide, SyncTable
+from reconciler.model.changes import (ArchivePage, ChangeBase, CreatePage, InsertRow,
+                                      SyncChange, UpdatePage, UpdateRow)
+from reconciler.model.sync import FlowCounts, NotionSide, PostgresSide, SyncSummary, SyncTable
 
 
 def sync_inputs(project: Any, reads: Mapping[str, Any]) -> list[SyncInput]:
@@ -59,6 +63,52 @@ def stale_sync(changes: Sequence[ChangeBase], project: Any, reads: Mapping[str, 
 
 
 def _stale(change: ChangeBase, item: SyncInput) -> str | None:
+    return _target_stale(change, item) or _source_stale(change, item)
+
+
+def _source_stale(change: ChangeBase, item: SyncInput) -> str | None:
+    """Why a change's values are no longer its source's: the Supabase row (of a page write) or
+    the Notion page (of a row write) it copies was edited after the plan to other values. Only
+    a source the fresh read holds is compared (one it did not read was not edited since);
+    sensitive fields are left to `apply.sealed`, which refuses the plan."""
+    table, source = item.table, change.sync.source  # type: ignore[attr-defined]
+    after = getattr(change, "after", None)
+    if after is None or not source.startswith((table.address + ".", f"notion.{table.database}.")):
+        return None
+    try:
+        kind, key = addresses.parse(source)[1][-1]
+    except (ValueError, IndexError):
+        return None
+    to_notion = isinstance(change, (UpdatePage, CreatePage))
+    if to_notion and kind == "row" and key in item.supabase.rows:
+        now, side = item.supabase.rows[key].values, "its Supabase row"
+    elif not to_notion and kind == "page" and key in item.notion.pages:
+        now, side = item.notion.pages[key].values, "its Notion page"
+    else:
+        return None
+    for f in table.fields:
+        name = f.property if to_notion else f.column
+        if f.sensitive or name not in after.values or not (f.to_notion if to_notion
+                                                           else f.to_supabase):
+            continue
+        planned = after.values[name]
+        if sv.is_ref(planned) or _has_ref(planned):
+            continue
+        planned = sv.from_notion(f, planned) if to_notion else sv.from_supabase(f, planned)
+        current = sv.from_supabase(f, now.get(f.column)) if to_notion else \
+            sv.from_notion(f, now.get(f.property))
+        if planned != current:
+            return (f"{side} (the source of {name}) was edited after the plan: left alone; "
+                    "the next plan carries the new value")
+    return None
+
+
+def _has_ref(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and any(
+        sv.is_ref(v) or (isinstance(v, dict) and "key" in v) for v in value)
+
+
+def _target_stale(change: ChangeBase, item: SyncInput) -> str | None:
     table, n, s = item.table, item.notion, item.supabase
     if isinstance(change, (UpdatePage, ArchivePage)):
         page = n.pages.get(change.before.id or "")
@@ -95,3 +145,62 @@ def _differs(table: SyncTable, planned: Mapping[str, Any], now: Mapping[str, Any
         if convert(f, value) != convert(f, now.get(name)):
             return True
     return False
+
+
+def _table_of(change: ChangeBase, summaries: Mapping[str, SyncSummary]) -> str | None:
+    """The address of the synced table a sync change belongs to (None: not a sync change)."""
+    if getattr(change, "sync", None) is None and not isinstance(change, SyncChange):
+        return None
+    table = getattr(getattr(change, "table", None), "address", None)
+    if table in summaries:
+        return table
+    database = getattr(change, "database", None)
+    return next((a for a, s in summaries.items() if s.database == database), None)
+
+
+def reached_tables(summaries: Mapping[str, SyncSummary], targets: Sequence[str]) -> set[str]:
+    """The synced tables a `--target` reaches as a whole: the target is the table or its
+    Notion database, or holds one of them (`supabase.public`, `notion`)."""
+    return {address for address, s in summaries.items()
+            if any(matches(address, t) or matches(f"notion.{s.database}", t) for t in targets)}
+
+
+def targeted_sync(changes: Sequence[ChangeBase], summaries: Mapping[str, SyncSummary],
+                  targets: Sequence[str], selected: Sequence[ChangeBase]
+                  ) -> tuple[list[ChangeBase], dict[str, SyncSummary]]:
+    """`(selected changes, summaries)` of a targeted plan. A table the targets reach as a
+    whole (`reached_tables`) brings every one of its sync changes, both directions and its
+    base, so its apply syncs all it read; a table reached only in part (a row, its base) keeps
+    its summary counted again from the selected changes, so the summary says only what the
+    plan does; a table not reached has no summary. All unchanged when `targets` is empty."""
+    if not targets:
+        return list(selected), dict(summaries)
+    whole = reached_tables(summaries, targets)
+    have = {c.address for c in selected}
+    out = list(selected) + [c for c in changes if c.address not in have
+                            and _table_of(c, summaries) in whole]
+    shown: dict[str, SyncSummary] = {}
+    for address, summary in summaries.items():
+        mine = [c for c in out if _table_of(c, summaries) == address]
+        if address in whole:
+            shown[address] = summary
+        elif mine:
+            shown[address] = _recount(summary, mine)
+    return out, shown
+
+
+def _recount(summary: SyncSummary, changes: Sequence[ChangeBase]) -> SyncSummary:
+    """`summary` counting only `changes` (a part of the table's changes)."""
+    kinds = Counter(c.kind for c in changes)  # type: ignore[attr-defined]
+    rows = {getattr(c, "address") for c in changes}
+    return SyncSummary(
+        database=summary.database, direction=summary.direction, policy=summary.policy,
+        to_supabase=FlowCounts(create=kinds["insert_row"], update=kinds["update_row"],
+                               delete=kinds["delete_row"]),
+        to_notion=FlowCounts(create=kinds["create_page"], update=kinds["update_page"],
+                             delete=kinds["archive_page"]),
+        conflicts=tuple(c for c in summary.conflicts if any(
+            str(c.get("row")) in a or str(c.get("page")) in a for a in rows)),
+        **({"unlinked": summary.unlinked, "unlinks": summary.unlinks}
+           if kinds["update_sync_base"] else {}),
+        read=summary.read)

@@ -276,6 +276,9 @@ class SyncSummary(Model):
     conflicts: tuple[dict[str, Any], ...] = ()
     unchanged: int = 0
     unlinked: int = 0
+    #: The pairs this plan unlinks: `{"row", "page", "gone": "notion" | "supabase" | "both"}`
+    #: (ids only, never a value); a pair unlinked by an earlier apply is not listed again.
+    unlinks: tuple[dict[str, Any], ...] = ()
     pending_deletes: int = 0
     not_in_source: int = 0
     read: dict[str, str] = Field(default_factory=dict)

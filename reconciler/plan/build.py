@@ -22,7 +22,7 @@ from reconciler import __version__
 from reconciler.addresses import child, matches, notion_option, notion_property, parse
 from reconciler.diagram import PLAN_DIAGRAM_CHARS, project_diagram
 from reconciler.diff.preflight import content_problems
-from reconciler.diff.sync_plan import plan_sync, stale_sync
+from reconciler.diff.sync_plan import plan_sync, stale_sync, targeted_sync
 from reconciler.errors import ConfigError, PlanError, SpecError
 from reconciler.model.changes import ChangeBase, Phase
 from reconciler.model.content import ContentSummary
@@ -239,7 +239,9 @@ def build_plan(project: Any, backends: Sequence[Planner], reads: Mapping[str, An
     known = known_addresses(project, reads, changes,
                             {b.root: getattr(b, "row_noun", "row") for b in backends}) \
         if only else None
-    changes = sorted(select_targets(changes, only, known), key=lambda c: c.sort_key)
+    selected, synced = targeted_sync(changes, synced, only,
+                                     select_targets(changes, only, known))
+    changes = sorted(selected, key=lambda c: c.sort_key)
     changes = with_steps(changes, backends, project, reads)
     key_id = None
     if needs_sealing(changes, synced):  # personal data: digests in the plan (plan.seal)

@@ -10,7 +10,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reconciler.addresses import child
 from reconciler.model.sensitive import SHOWN
+
+#: Why a pair is unlinked, by the side that is gone.
+_GONE = {"notion": "its Notion page was trashed; the Supabase row stays",
+         "supabase": "its Supabase row was deleted; the Notion page stays"}
 
 
 def fmt(value: Any) -> str:
@@ -30,15 +35,20 @@ def _flow(counts: dict[str, int], verbs: tuple[str, str, str]) -> str:
 
 
 def sync_view(doc: dict[str, Any]) -> dict[str, Any]:
-    """`{"tables": […], "conflicts": […], "cost": {…} | None, "moving": n}` for the templates."""
+    """`{"tables": […], "conflicts": […], "cost": {…} | None, "moving": n, "quiet": n}` for
+    the templates; each table lists the pairs the plan unlinks (`unlinks`: row and page
+    addresses, and why), which make it not quiet."""
     tables, conflicts = [], []
     for address, s in sorted((doc.get("sync") or {}).items()):
         to_supabase = s.get("to_supabase", {})
         to_notion = s.get("to_notion", {})
         waiting = [f"{s[k]} {label}" for k, label in (
             ("pending_deletes", "delete(s) waiting for --prune"),
-            ("not_in_source", "row(s) only one side has"), ("unlinked", "unlinked"))
-            if s.get(k)]
+            ("not_in_source", "row(s) only one side has"),) if s.get(k)]
+        unlinks = [{"row": child(address, "row", str(u.get("row"))),
+                    "page": child(f"notion.{s.get('database')}", "page", str(u.get("page"))),
+                    "why": _GONE.get(str(u.get("gone")), "one side is gone")}
+                   for u in s.get("unlinks") or ()]
         tables.append({
             "table": address, "database": s.get("database"), "direction": s.get("direction"),
             "policy": s.get("policy"),
@@ -46,6 +56,7 @@ def sync_view(doc: dict[str, Any]) -> dict[str, Any]:
             "to_notion": _flow(to_notion, ("create", "update", "archive")),
             "moving": sum(to_supabase.values()) + sum(to_notion.values()),
             "conflicts": len(s.get("conflicts") or ()), "unchanged": s.get("unchanged", 0),
+            "unlinks": unlinks,
             "waiting": ", ".join(waiting), "read": s.get("read", {}),
             "breaker": s.get("breaker")})
         for c in s.get("conflicts") or ():
@@ -63,4 +74,4 @@ def sync_view(doc: dict[str, Any]) -> dict[str, Any]:
     return {"tables": tables, "conflicts": conflicts, "cost": cost,
             "moving": sum(t["moving"] for t in tables),
             "quiet": sum(1 for t in tables if not t["moving"] and not t["conflicts"]
-                         and not t["breaker"])}
+                         and not t["breaker"] and not t["unlinks"])}

@@ -28,6 +28,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from reconciler import addresses
 from reconciler.backends.base import Known
 from reconciler.backends.postgres import sync_store
 from reconciler.backends.postgres.activity import ensure_activity_table, record_run
@@ -183,8 +184,8 @@ class TableWrite:
                     "fields": sorted(getattr(change, "after").values)
                     if hasattr(change, "after") else []}))
         if base is not None:
-            recorded = self._base(base)
-            outcomes.append((base.address, "applied", {"rows": recorded}))
+            recorded, unlinked = self._base(base)
+            outcomes.append((base.address, "applied", {"rows": recorded, "unlinked": unlinked}))
             record_run(self.conn, run_id=str(uuid.uuid4()), target=self.spec.address,
                        counts=_counts(rows, self.done), status="success", error=None,
                        started_at=started, sync_type="sync", schema=sync_store.SCHEMA,
@@ -265,6 +266,8 @@ class TableWrite:
             joins += [(change, c, values.pop(c)) for c in list(values) if c in joined]
             (inserts if isinstance(change, InsertRow) else updates).append(
                 (change.after.key, values))  # type: ignore[attr-defined]
+        if updates:
+            self._make_room(updates)
         if inserts or updates:
             self._stage(inserts, updates)
         if deletes:
@@ -272,6 +275,30 @@ class TableWrite:
                 self.ident), [deletes])
         self._joins(joins)
         return len(inserts) + len(updates) + len(deletes), unresolved
+
+    def _make_room(self, updates: list) -> None:
+        """Rows trading unique values (two pages swapping an e-mail): Postgres checks a unique
+        key row by row, so the batched UPDATE would find the value still held by the other
+        row. The unique columns several updated rows change are moved out of the way first,
+        in the same transaction: to NULL when the column is nullable, else (text columns) to the
+        row's own id; the UPDATE then writes every new value. A value still
+        held by a row this apply does not change fails as before (a real duplicate)."""
+        nullable = {c.name: c.nullable for c in self.table.columns}
+        keys = [u.columns for u in self.table.uniques] + \
+            [i.columns for i in self.table.indexes if i.unique and i.where is None]
+        for column in sorted({c for key in keys for c in key if c in self.types}):
+            moving = [row for row, values in updates if column in values]
+            if len(moving) < 2:
+                continue
+            if nullable.get(column, True):
+                value = sql.SQL("NULL")
+            elif self.types[column] in ("text", "citext") or \
+                    self.types[column].startswith(("varchar", "character varying")):
+                value = sql.SQL("id::text")
+            else:
+                continue
+            self.conn.execute(sql.SQL("UPDATE {} SET {} = {} WHERE id = ANY(%s::uuid[])").format(
+                self.ident, sql.Identifier(column), value), [moving])
 
     def _stage(self, inserts: list, updates: list) -> None:
         """The rows through one COPY into a staging table, then one INSERT per set of columns
@@ -319,17 +346,26 @@ class TableWrite:
                 pages.get(c.after.key) for c in changes]  # type: ignore[attr-defined]
 
     # --- base --------------------------------------------------------------------------------
-    def _base(self, base: UpdateSyncBase) -> int:
-        """Base rows whose changes were all carried out, page ids written back, watermarks."""
+    def _base(self, base: UpdateSyncBase) -> tuple[int, list[str]]:
+        """Base rows whose changes were all carried out, page ids written back, and the
+        watermark: advanced only when every base row was recorded and every change of the
+        table the plan's diff found was carried out. A change left out of the plan (`--target`),
+        stale or failed keeps the watermark where it was, so the next plan reads the edits it
+        did not sync again. Returns the number of base rows recorded and the addresses of the
+        rows unlinked."""
         pairs, links = [], []
+        complete = all(self._carried(a) for a in base.moved)
         for pair in base.pairs:
-            if not all(a in self.done or self.known.applied(a) for a in pair.after):
+            if not all(self._carried(a) for a in pair.after):
+                complete = False
                 continue
             page = pair.page or (self.known.page(pair.page_ref) if pair.page_ref else None)
             if page is None and pair.state == "linked":
+                complete = False
                 continue
             values = {k: self._resolve(v) for k, v in pair.values.items()}
             if any(v is _UNRESOLVED for v in values.values()):
+                complete = False
                 continue
             if pair.link and page:
                 links.append((pair.row, page))
@@ -340,8 +376,13 @@ class TableWrite:
                 "AS v(id, page) WHERE t.id = v.id").format(self.ident),
                 [[r for r, _ in links], [p for _, p in links]])
         sync_store.write_pairs(self.conn, self.spec.address, pairs, base.drop)
-        sync_store.write_watermark(self.conn, self.spec.address, self.known.read_at)
-        return len(pairs)
+        if complete:
+            sync_store.write_watermark(self.conn, self.spec.address, self.known.read_at)
+        return len(pairs), [addresses.child(self.spec.address, "row", p[0]) for p in pairs
+                            if p[2] == "unlinked"]
+
+    def _carried(self, address: str) -> bool:
+        return address in self.done or self.known.applied(address)
 
     def _resolve(self, value: Any) -> Any:
         """A sync-form value with references to created pages replaced by their ids."""
