@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -98,6 +101,22 @@ def test_python_function_yields_rows(make_project):
     assert [(r.key, r.values, r.source) for r in rows(root).rows] == [
         ("x", {"Module": "x", "SLA": 5, "Labels": ()}, "gen_rows_mod:rows#1"),
         ("y", {"Module": "y", "SLA": None, "Labels": ("a", "b")}, "gen_rows_mod:rows#2")]
+
+
+def test_what_a_python_source_prints_goes_to_stderr_not_into_json_output(make_project):
+    code = "def rows():\n    print('hello from the source')\n    return [{'name': 'x'}]\n"
+    content = ("content:\n  key: Module\n  hash: SHA\n  source:\n    python: noisy_rows_mod:rows\n"
+               "    fields: {Module: name}\n")
+    root = make_project(notion_files(content, {"noisy_rows_mod.py": code}))
+    result = subprocess.run([sys.executable, "-m", "reconciler", "plan", "--dir", str(root),
+                             "--out", str(root / "p.yaml")], capture_output=True, text=True,
+                            env={k: v for k, v in os.environ.items()
+                                 if k not in ("NOTION_TOKEN", "DATABASE_URL", "CI")}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "hello from the source" in result.stderr
+    shown = subprocess.run([sys.executable, "-m", "reconciler", "show", str(root / "p.yaml"),
+                            "--format", "json"], capture_output=True, text=True, timeout=60)
+    assert "hello" not in result.stdout and json.loads(shown.stdout)
 
 
 def test_supabase_table_content_typed_by_column(make_project):

@@ -10,6 +10,7 @@ located at the `python:` line of the spec (rows have no file line: they are name
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
 import sys
@@ -30,7 +31,10 @@ def read_python(ctx: ReadContext) -> tuple[list[Record], list[SpecProblem]]:
         return [], [ctx.spec_problem(("python",), f"python: {target!r} is not module:function")]
     module_name, func_name = target.split(":")
     try:
-        rows = list(_call(ctx.root, module_name, func_name))
+        # what the source prints goes to stderr: stdout holds only the command's output (a
+        # plan, JSON), which scripts parse
+        with contextlib.redirect_stdout(sys.stderr):
+            rows = list(_call(ctx.root, module_name, func_name))
     except KeyboardInterrupt:
         raise  # Ctrl-C still stops the run
     except BaseException as exc:  # noqa: BLE001 - user code, sys.exit() too: a located problem
