@@ -266,6 +266,12 @@ def _column(item: Loaded[TableDoc], name: str, doc: ColumnDoc, base: Column | No
         problems.append(item.problem(loc, f"column {name!r}: give `default` or `default_sql`, "
                                      "not both"))
         return None
+    if doc.type == "enum" and doc.default is not None and doc.default not in doc.values:
+        problems.append(item.problem(loc + ("default",), (
+            f"column {name!r}: the default {doc.default!r} is not one of its values "
+            f"({', '.join(map(str, doc.values))}): the column's CHECK would refuse it on every "
+            "row that takes it")))
+        return None
     pg_type = "text" if doc.type == "enum" else normalise_type(doc.type) if doc.type else base.type
     try:
         plain_type(pg_type)

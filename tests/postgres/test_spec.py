@@ -95,7 +95,10 @@ grants: {anon: select, service_role: all}
     ("columns:\n  a: {type: text}\nindexes:\n  - columns: [b]\n", 3, "unknown column 'b'"),
     ("columns:\n  a: {type: enum}\n", 2, "`values` goes with `type: enum`"),
     ("grants: {anon: [fly]}\n", 1, "unknown privilege(s) fly"),
-], ids=["unknown-key", "no-type", "bad-reference", "bad-mirror", "bad-index", "enum", "grant"])
+    ("columns:\n  lvl:\n    type: enum\n    values: [lo, hi]\n    default: mid\n", 5,
+     "the default 'mid' is not one of its values (lo, hi)"),
+], ids=["unknown-key", "no-type", "bad-reference", "bad-mirror", "bad-index", "enum", "grant",
+        "enum-default"])
 def test_problems_are_located(tmp_path: Path, text: str, line: int, message: str):
     write(tmp_path, "things", text)
     _, problems = load_supabase(tmp_path, {}, NotionDatabases())
