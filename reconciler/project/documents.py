@@ -10,6 +10,7 @@ Vocabularies of types, colours, number formats and rollup functions are the API'
 
 from __future__ import annotations
 
+import difflib
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, field_validator
@@ -259,11 +260,25 @@ def explain_error(err: dict) -> tuple[tuple, str] | None:
     return None
 
 
+def _closest_type(tag: str) -> str | None:
+    """The property type `tag` most likely meant: one it starts or that starts it (`dat`,
+    `datetime` → date; `Number` → number), else the closest spelling, else None."""
+    low = tag.strip().lower()
+    sharing = [t for t in DOC_BY_TYPE if low and (low.startswith(t) or t.startswith(low))]
+    if sharing:
+        return max(sharing, key=len)
+    close = difflib.get_close_matches(low, DOC_BY_TYPE, n=1)
+    return close[0] if close else None
+
+
 def _explain_property(loc: tuple, kind: str, err: dict) -> tuple[tuple, str] | None:
     name = loc[1]
     if kind == "union_tag_invalid":
         tag = err["ctx"]["tag"]
-        return loc + ("type",), f"unknown property type {tag!r}: use one of {_choices(DOC_BY_TYPE)}"
+        close = _closest_type(str(tag))
+        hint = f"did you mean {close}? " if close else ""
+        return loc + ("type",), (f"unknown property type {tag!r}: {hint}use one of "
+                                 f"{_choices(DOC_BY_TYPE)}")
     if kind == "union_tag_not_found":
         return loc, f"property {name!r} has no type: add `type:` with one of {_choices(DOC_BY_TYPE)}"
     if kind == "model_attributes_type":

@@ -31,7 +31,7 @@ from reconciler.project.documents import DatabaseDoc, VocabularyDoc, explain_err
 from reconciler.project.checks import check_databases, check_vocabulary
 from reconciler.project.resolve import resolve_notion, resolve_vocabulary
 from reconciler.model.postgres_objects import SchemaObjects
-from reconciler.project.supabase import load_supabase_spec, read_spec_docs
+from reconciler.project.supabase import load_supabase_spec, mirror_doc, read_spec_docs
 from reconciler.project.sync import load_sync
 from reconciler.project.yaml import Loaded, environment, load_yaml, validate
 
@@ -136,7 +136,13 @@ def load_project(root: Path, env: Mapping[str, str] | None = None) -> Project:
     spec_docs = read_spec_docs(root, env)
     spec, more = load_supabase_spec(root, env, notion or NotionDatabases(), spec_docs)
     supabase = spec.tables
-    problems += [p for p in more if notion is not None or not p.message.startswith("mirror:")]
+    # a table mirroring a database whose own file is broken reports nothing more: its columns
+    # cannot be derived, and that file's problems already say why
+    broken = set(db_names) - set(dbs)
+    followers = {item.file for item in spec_docs[0]
+                 if item.doc.mirror is not None and mirror_doc(item.doc.mirror).database in broken}
+    problems += [p for p in more if p.file not in followers
+                 and (notion is not None or not p.message.startswith("mirror:"))]
     if problems:
         notion = None
     content: tuple[ContentSet, ...] = ()

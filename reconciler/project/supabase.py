@@ -157,7 +157,7 @@ def resolve_table(item: Loaded[TableDoc], notion: NotionDatabases
         grants=_grants(item, problems),
         triggers=tuple(_trigger(n, t, doc.schema_) for n, t in doc.triggers.items()),
         touch_updated_at=has_updated if doc.updated_at_trigger is None else doc.updated_at_trigger,
-        mirror=_mirror_doc(doc.mirror).database if doc.mirror is not None else None,
+        mirror=mirror_doc(doc.mirror).database if doc.mirror is not None else None,
         renamed_from=tuple(doc.renamed_from))
     return table, problems, table_locations(item, table)
 
@@ -207,20 +207,21 @@ def _columns(item: Loaded[TableDoc], name: str, derived: dict[str, Column],
     return columns, pk, uniques, checks, fks
 
 
-def _mirror_doc(mirror: str | MirrorDoc) -> MirrorDoc:
+def mirror_doc(mirror: str | MirrorDoc) -> MirrorDoc:
+    """`mirror: tasks` (the short form) or `mirror: {database: tasks, …}`, as a `MirrorDoc`."""
     return MirrorDoc(database=mirror) if isinstance(mirror, str) else mirror
 
 
 def _mirror_comment(doc: TableDoc, notion: NotionDatabases) -> str | None:
     if doc.mirror is None:
         return None
-    db = notion.database(_mirror_doc(doc.mirror).database)
+    db = notion.database(mirror_doc(doc.mirror).database)
     return f"Mirror of the Notion database {db.title!r}" if db is not None else None
 
 
 def _mirrored(item: Loaded[TableDoc], notion: NotionDatabases
               ) -> tuple[dict[str, Column], list[SpecProblem]]:
-    mirror = _mirror_doc(item.doc.mirror)
+    mirror = mirror_doc(item.doc.mirror)
     db = notion.database(mirror.database)
     if db is None:
         known = ", ".join(sorted(d.name for d in notion.databases)) or "none"

@@ -28,7 +28,7 @@ CASES = [
     ("duplicate-key", db("  Name: {type: rich_text}"), (N, 4, 3, "duplicate key 'Name'")),
     ("unknown-top-key", {N: "title: Tasks\ncolour: red\nproperties:\n  Name: {type: title}\n"},
      (N, 2, 1, "unknown key 'colour'")),
-    ("unknown-type", db("  Due: {type: datetime}"), (N, 4, 9, "unknown property type 'datetime': use one of button, checkbox")),
+    ("unknown-type", db("  Due: {type: datetime}"), (N, 4, 9, "unknown property type 'datetime': did you mean date? use one of button, checkbox")),
     ("missing-type", db("  Due: {typ: date}"), (N, 4, 3, "has no type")),
     ("property-not-mapping", db("  Due: date"), (N, 4, 3, "must be a mapping")),
     ("no-title", {N: "title: Tasks\nproperties:\n  Notes: {type: rich_text}\n"},
@@ -147,3 +147,19 @@ def test_loading_never_writes(make_project, listing):
     with pytest.raises(SpecError):
         load_project(good, env={})
     assert listing(good) == before
+
+
+def test_a_typo_in_a_mirrored_database_is_one_error_with_a_suggestion(tmp_path: Path):
+    from tests.conftest import copy_bundled_example
+
+    root = copy_bundled_example(tmp_path / "p")
+    path = root / "schemas" / "notion" / "master_tasks.yaml"
+    path.write_text(path.read_text().replace("Due Date: {type: date}", "Due Date: {type: dat}"))
+    with pytest.raises(SpecError) as info:
+        load_project(root, {})
+    problems = [(p.file, p.line, p.message) for p in info.value.problems]
+    # the table mirroring it (schemas/supabase/tasks.yaml) adds nothing: no "no Notion database
+    # named 'master_tasks'", no columns without a type
+    assert len(problems) == 1, problems
+    assert problems[0][:2] == ("schemas/notion/master_tasks.yaml", 24)
+    assert "unknown property type 'dat': did you mean date?" in problems[0][2]
