@@ -20,8 +20,8 @@ from reconciler import addresses
 from reconciler.addresses import matches
 from reconciler.diff import sync_values as sv
 from reconciler.diff.sync import SyncDiff, SyncInput, diff_sync
-from reconciler.model.changes import (ArchivePage, ChangeBase, CreatePage, InsertRow,
-                                      SyncChange, UpdatePage, UpdateRow)
+from reconciler.model.changes import (ArchivePage, ChangeBase, CreatePage, DeleteRow, InsertRow,
+                                      SyncChange, UpdatePage, UpdateRow, UpdateSyncBase)
 from reconciler.model.sync import FlowCounts, NotionSide, PostgresSide, SyncSummary, SyncTable
 
 
@@ -179,6 +179,12 @@ def targeted_sync(changes: Sequence[ChangeBase], summaries: Mapping[str, SyncSum
     have = {c.address for c in selected}
     out = list(selected) + [c for c in changes if c.address not in have
                             and _table_of(c, summaries) in whole]
+    kept = {c.address for c in out}
+    left_out = {row for c in changes if c.address not in kept
+                for row in [_deleted_row(c)] if row is not None}
+    if left_out:  # a base keeps the rows whose delete this plan leaves out: they are still pairs
+        out = [c.model_copy(update={"drop": tuple(r for r in c.drop if r not in left_out)})
+               if isinstance(c, UpdateSyncBase) else c for c in out]
     shown: dict[str, SyncSummary] = {}
     for address, summary in summaries.items():
         mine = [c for c in out if _table_of(c, summaries) == address]
@@ -187,6 +193,20 @@ def targeted_sync(changes: Sequence[ChangeBase], summaries: Mapping[str, SyncSum
         elif mine:
             shown[address] = _recount(summary, mine)
     return out, shown
+
+
+def _deleted_row(change: ChangeBase) -> str | None:
+    """The Supabase row id whose pair a `--prune` delete ends (a row deleted because its page
+    was trashed, or the page of a deleted row archived), else None."""
+    if isinstance(change, DeleteRow) and change.sync is not None:
+        return change.before.id
+    if isinstance(change, ArchivePage) and change.sync is not None:
+        try:
+            _, parts = addresses.parse(change.sync.source)
+        except ValueError:
+            return None
+        return next((name for element, name in parts if element == "row"), None)
+    return None
 
 
 def _recount(summary: SyncSummary, changes: Sequence[ChangeBase]) -> SyncSummary:

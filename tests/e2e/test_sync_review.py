@@ -185,3 +185,23 @@ def test_two_pages_swapping_unique_values_apply(tmp_path: Path, example_database
                                  "ORDER BY name") == [(grace, "Ada", "ada@example.com"),
                                                       (ada, "Grace", "grace@example.com")]
     run(root, "plan", "--detailed-exitcode")
+
+
+def test_a_prune_delete_left_out_by_the_target_keeps_its_pair_in_the_base(
+        tmp_path: Path, example_database: str):
+    root = synced_project(tmp_path / "p", example_database, deletes="delete")
+    table = f"supabase.{schema_of(example_database)}.companies"
+    notion_of(root).pages.update(page_named(root, "companies", "Acme")["id"], in_trash=True)
+    sql(example_database, "DELETE FROM companies WHERE name = 'Globex'")
+    doc = plan_json(root, "--prune", "--target", f'{table}.sync["base"]')
+    (base,) = [c for c in doc["changes"] if c["kind"] == "update_sync_base"]
+    assert base.get("drop", []) == [], "no pair is dropped whose delete the plan leaves out"
+    run(root, "apply", str(root / "plans" / "sync.yaml"), "--prune", "--allow-destroy",
+        "--auto-approve")
+    doc = plan_json(root, "--prune")  # the deletes are still planned, nothing is re-created
+    assert sorted(c["kind"] for c in doc["changes"] if c["kind"] != "update_sync_base") == \
+        ["archive_page", "delete_row"]
+    run(root, "apply", "--prune", "--allow-destroy", "--auto-approve")
+    assert [n for (n,) in sql(example_database, "SELECT name FROM companies ORDER BY name")] \
+        == ["Initech"]
+    run(root, "plan", "--detailed-exitcode")
