@@ -30,6 +30,7 @@ from reconciler.model.notion import NotionDatabases, Property, SelectOption, sta
 from reconciler.model.postgres import Table
 from reconciler.project.content_docs import UNTIL_WORDS, ContentDoc, FieldDoc
 from reconciler.project.fields import NOTION_LIST_TYPES, Shaper, shaper
+from reconciler.project.patterns import PatternTimeout, bounded
 from reconciler.project.sources import READERS, ReadContext, Record
 from reconciler.project.sources.paths import MISSING, PathSyntaxError, parse_path
 from reconciler.project.supabase_docs import TableDoc
@@ -193,12 +194,12 @@ def _check_shape(target: Target, loc: tuple, name: str, spec: Any) -> list[SpecP
         return [target.problem(loc + ("until",), f"until: only a markdown_sections source has "
                                f"fields that span lines, not a {kind} source")]
     found, problems = shaper(spec, target.types[name], target.takes_list(name),
-                             kind in ("markdown", "markdown_sections"))
+                             kind in ("markdown", "markdown_sections"), at=loc)
     if found is not None:
         target.shapers[name] = found
     for n, item in enumerate(spec.until or () if isinstance(spec, FieldDoc) else ()):
         try:
-            re.compile(item) if item not in UNTIL_WORDS else None
+            bounded(item) if item not in UNTIL_WORDS else None
         except re.error as exc:
             problems.append((("until", n), f"until: invalid regular expression {item!r}: {exc}"))
     return [target.problem(loc + at, message) for at, message in problems]
@@ -250,7 +251,11 @@ def _rows(target: Target, records: list[Record]
     col)})`); missing keys, bad values and duplicate keys are problems."""
     rows, problems, seen, spots = [], [], {}, {}
     for record in records:
-        row, more, where = _row(target, record)
+        try:
+            row, more, where = _row(target, record)
+        except PatternTimeout as exc:  # at the pattern's spec line; the other rows would wait
+            problems.append(target.problem(exc.loc, exc.message))  # as long: stop here
+            break
         problems += more
         if row is None:
             continue
@@ -280,12 +285,15 @@ def _row(target: Target, record: Record) -> tuple[SourceRow | None, list[SpecPro
     key_raw = record.get(_path(specs[target.doc.key]))[0]
     label = f"row {str(key_raw)!r}" if key_raw not in (MISSING, None, "") else "row"
     for name, spec in specs.items():
-        raw, (line, col) = record.get(_path(spec))
-        where[name] = (line, col)
+        line = record.line or 1
         try:
+            raw, (line, col) = record.get(_path(spec))
+            where[name] = (line, col)
             values[name] = target.coerce(name, target.shapers[name].shape(raw))
         except ValueError as exc:
             problems.append(SpecProblem(record.file, line, col, f"{label}: {name} {exc}"))
+        except PatternTimeout as exc:  # _rows stops: every row would wait as long
+            raise exc.located(f"{record.file}:{line}") from None
     redact.remember([values[n] for n in sensitive if n in values])
     key = values.get(target.doc.key)
     if not problems and key in (None, ""):
