@@ -214,6 +214,17 @@ def test_headings_in_code_fences_do_not_end_a_section(make_project):
     assert found["a"]["Insight"] == "```\n## not a heading\n```\nafter"
 
 
+def test_a_line_in_a_code_fence_never_starts_or_ends_a_section(make_project):
+    """QA: `### Entry #3: in fence` inside a fence became a row. A fenced line matching the
+    heading pattern is text of its section, and a fenced `end` line does not end it."""
+    doc = ("## a\nExample entry:\n```markdown\n## b\n---\n```\n~~~\n## c\n~~~\nafter\n\n"
+           "---\nnot a\n## d\nd body\n")
+    found = values(project(make_project, "Insight: {path: $body, format: plain}", doc,
+                           sections="      end: '^---$'\n"))
+    assert list(found) == ["a", "d"]
+    assert found["a"]["Insight"] == "Example entry:\n```markdown\n## b\n---\n```\n~~~\n## c\n~~~\nafter"
+
+
 # -- dates and numbers as written --------------------------------------------------------------
 
 def test_dates_in_declared_languages_and_numbers_with_units_and_locales(make_project):

@@ -12,7 +12,8 @@ markdown_sections:
 **Sections.** A section runs from its heading to the first of: the next matching heading, the
 next markdown heading of the same or a higher level (`##` ends a `###` section; headings are
 found by markdown-it, so `# comments` in code fences are not headings), a line matching `end`,
-or the end of the file. `$body` is the section's own text: its lines after the heading, stripped.
+or the end of the file. Lines inside ``` / ~~~ code fences never start a section nor end one:
+neither the heading pattern nor `end` is tried on them. `$body` is the section's own text: its lines after the heading, stripped.
 
 **Fields.** `$heading` (the heading line), `$heading.N` (its group N), `$body`, `$stem`, `$path`;
 anything else is a regex searched line by line in the section: the first match gives its group 1
@@ -34,7 +35,7 @@ from pathlib import Path
 
 from reconciler.errors import SpecProblem
 from reconciler.project.content_docs import UNTIL_WORDS, FieldDoc
-from reconciler.project.markdown_text import heading_levels
+from reconciler.project.markdown_text import outline
 from reconciler.project.patterns import Pattern, PatternTimeout, bounded
 from reconciler.project.sources.base import ReadContext
 from reconciler.project.sources.markdown import file_specials
@@ -143,9 +144,11 @@ def _compile(ctx: ReadContext, pattern: str, loc: tuple) -> tuple[Pattern | None
 
 def _sections(path: Path, file: str, text: str, layout: _Layout) -> list[Record]:
     lines = text.split("\n")
-    levels = heading_levels(text)
+    levels, fenced = outline(text)
     starts = []
     for i, line in enumerate(lines):
+        if i in fenced:  # a heading in a code fence is an example, not a row
+            continue
         try:
             if m := layout.heading.search(line):
                 starts.append((i, m))
@@ -154,7 +157,7 @@ def _sections(path: Path, file: str, text: str, layout: _Layout) -> list[Record]
     records = []
     for n, (start, match) in enumerate(starts):
         stop = _stop(lines, levels, start, starts[n + 1][0] if n + 1 < len(starts) else
-                     len(lines), layout.end, file)
+                     len(lines), layout.end, file, fenced)
         body = lines[start + 1:stop]
         specials = file_specials(path, file) | {"$heading": lines[start].strip(),
                                                 "$body": "\n".join(body).strip() or None}
@@ -168,14 +171,15 @@ def _sections(path: Path, file: str, text: str, layout: _Layout) -> list[Record]
 
 
 def _stop(lines: list[str], levels: dict[int, int], start: int, limit: int,
-          end: Pattern | None, file: str) -> int:
-    """Index of the first line after `start` that is not in its section."""
+          end: Pattern | None, file: str, fenced: frozenset[int]) -> int:
+    """Index of the first line after `start` that is not in its section (an `end` line in a
+    code fence does not end it)."""
     level = levels.get(start)
     for j in range(start + 1, limit):
         if level is not None and levels.get(j, 7) <= level:
             return j
         try:
-            if end is not None and end.search(lines[j]):
+            if end is not None and j not in fenced and end.search(lines[j]):
                 return j
         except PatternTimeout as exc:
             raise exc.located(f"{file}:{j + 1}") from None
