@@ -71,7 +71,7 @@ CASES = [
      "content/m/x.json:1:1: row: no value for the key 'Module' (path 'name')"),
     ("duplicate-key", spec(json_content(), {"content/m/a.json": '{"name": "a"}',
                                             "content/m/b.json": '{\n "name": "a"\n}'}),
-     "content/m/b.json:2:10: duplicate key 'a' (first in content/m/a.json): keys must be unique"),
+     "content/m/b.json:2:10: duplicate key 'a' (first in content/m/a.json:1): keys must be unique"),
     ("number-type", spec(json_content("{Module: name, Coverage: coverage}"),
                          man(name="m", coverage="high")),
      "content/m/x.json:3:14: row 'm': Coverage expects a number, got 'high'"),
@@ -138,3 +138,21 @@ def test_every_problem_of_every_row_is_reported_at_once(make_project):
         load_project(make_project(files), env={})
     assert [p.message for p in err.value.problems] == [
         "row 'a': SLA expects a number, got 'x'", "row 'b': Active expects true or false, got 3"]
+
+
+def test_a_row_with_several_problems_reports_each_of_them(make_project):
+    """QA: a row with a bad date, an option outside the select's options and a duplicate key
+    showed only its date error. Every problem of every row comes in one run, the duplicate
+    naming the line of the first row's key (not the front matter's `---`)."""
+    fields = "{Module: name, Released: when, Stage: stage}"
+    files = spec(src("markdown: d/*.md", fields=fields),
+                 {"d/a.md": "---\nname: x\nstage: beta\n---\n",
+                  "d/b.md": "---\nwhen: next week\nstage: nope\nname: x\n---\n"})
+    with pytest.raises(SpecError) as err:
+        load_project(make_project(files), env={})
+    assert [str(p) for p in err.value.problems] == [
+        "d/b.md:2:7: row 'x': Released expects a date (ISO, or a full date written in en), got "
+        "'next week': declare its language in `languages:` or write YYYY-MM-DD",
+        "d/b.md:3:8: row 'x': Stage value 'nope' is not in its options: add it to the "
+        "property's options or fix the value",
+        "d/b.md:4:7: duplicate key 'x' (first in d/a.md:2): keys must be unique"]
