@@ -197,6 +197,11 @@ def _check_shape(target: Target, loc: tuple, name: str, spec: Any) -> list[SpecP
                              kind in ("markdown", "markdown_sections"), at=loc)
     if found is not None:
         target.shapers[name] = found
+        if isinstance(spec, FieldDoc) and spec.default is not None:
+            try:  # a default the field refuses is the spec's problem, not every row's
+                target.coerce(name, found.shape(MISSING))
+            except ValueError as exc:
+                problems.append((("default",), f"default: {name} {exc}"))
     for n, item in enumerate(spec.until or () if isinstance(spec, FieldDoc) else ()):
         try:
             bounded(item) if item not in UNTIL_WORDS else None

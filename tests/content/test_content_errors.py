@@ -91,6 +91,8 @@ CASES = [
     ("date-type", spec(json_content("{Module: name, Released: d}"), man(name="m", d="next week")),
      "content/m/x.json:3:7: row 'm': Released expects a date (ISO, or a full date written in en), "
      "got 'next week': declare its language in `languages:` or write YYYY-MM-DD"),
+    ("bad-default", spec(json_content("{Module: name, SLA: {path: s, default: abc}}"), man(name="m")),
+     f"{DB}:22:43: default: SLA expects a number, got 'abc'"),
     ("people-type", spec(json_content("{Module: name, Owner: o}"), man(name="m", o="ada")),
      "content/m/x.json:3:7: row 'm': Owner expects e-mail addresses (one or a list), got 'ada'"),
     ("closed-option", spec(json_content("{Module: name, Stage: s}"), man(name="m", s="GA")),
