@@ -238,6 +238,23 @@ def test_dates_in_declared_languages_and_numbers_with_units_and_locales(make_pro
         ({"start": "2025-04-03"}, 120)]
 
 
+@pytest.mark.parametrize("written,source,message", [
+    ("When: 2025-02-30", "", "no such day: February 2025 has 28 days"),
+    ("When: 2025-13-01", "", "no such month: 13"),
+    ("When: 2025-02-28T25:00", "", "not ISO 8601: write YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"),
+    ("When: 31. Februar 2025", "    languages: [de]\n", "no such day: February 2025 has 28 days"),
+    ("When: Feb 29, 2025", "", "no such day: February 2025 has 28 days"),
+    ("When: 31/04/2025", "    date_order: DMY\n", "no such day: April 2025 has 30 days"),
+])
+def test_a_date_with_no_such_day_says_so(make_project, written, source, message):
+    """QA: `2025-02-30` was called ambiguous (declare date_order) and `31. Februar 2025`, in a
+    declared language, was told to declare its language: both are no date at all."""
+    fields = "When: '^When:\\s*(.*)$'"
+    root = project(make_project, fields, f"## a\n\n{written}\n", source=source)
+    assert problems(root) == [f"log.md:3:7: row 'a': When expects a date, got "
+                              f"{written[6:]!r}: not a date ({message})"]
+
+
 @pytest.mark.parametrize("written,message", [
     ("When: 29. oktober 2025", "expects a date (ISO, or a full date written in en), got "
      "'29. oktober 2025': declare its language in `languages:` or write YYYY-MM-DD"),
