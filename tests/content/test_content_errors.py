@@ -79,15 +79,17 @@ CASES = [
      "content/m/x.json:3:8: row 'm': Active expects true or false, got 'maybe'"),
     ("multi-select-string", spec(json_content("{Module: name, Labels: l}"), man(name="m", l="a, b")),
      "content/m/x.json:3:7: row 'm': Labels option name 'a, b' contains a comma, which Notion "
-     "refuses (NOTION-API.md §3.4): remove the comma (to cut text into options, give the field "
+     "refuses (Notion API \"Property object\", developers.notion.com/reference/property-object): "
+     "remove the comma (to cut text into options, give the field "
      "`split: ','`)"),
     ("option-comma", spec(json_content("{Module: name, Labels: l}"), man(name="m", l=["a,b"])),
      "content/m/x.json:3:7: row 'm': Labels option name 'a,b' contains a comma, which Notion "
-     "refuses (NOTION-API.md §3.4): remove the comma (to cut text into options, give the field "
+     "refuses (Notion API \"Property object\", developers.notion.com/reference/property-object): "
+     "remove the comma (to cut text into options, give the field "
      "`split: ','`)"),
     ("option-too-long", spec(json_content("{Module: name, Labels: l}"), man(name="m", l=["x" * 101])),
      "content/m/x.json:3:7: row 'm': Labels option name is 101 characters long: Notion allows "
-     "at most 100 (NOTION-API.md §3.4)"),
+     "at most 100 (its API answers a longer one with `name.length should be ≤ 100`)"),
     ("date-type", spec(json_content("{Module: name, Released: d}"), man(name="m", d="next week")),
      "content/m/x.json:3:7: row 'm': Released expects a date (ISO, or a full date written in en), "
      "got 'next week': declare its language in `languages:` or write YYYY-MM-DD"),

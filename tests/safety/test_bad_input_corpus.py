@@ -45,7 +45,8 @@ CASES = [
     ("yaml-top-level-scalar", "spec", N, 1, "should be a valid dictionary"),
     ("yaml-undefined-alias", "spec", N, 1, "undefined alias 'missing'"),
     ("yaml-not-utf8", "spec", N, 1, "not UTF-8 text"),
-    ("yaml-empty-file", "spec", N, 1, "the file is empty"),
+    ("yaml-empty-file", "spec", N, 1, "the file is empty: declare a Notion database (README.md, "
+     "\"The project\", shows one; the JSON Schemas `reconciler init` writes"),
     ("yaml-properties-list", "spec", N, 2, "properties: Input should be a valid dictionary"),
     # property types
     ("type-unknown", "spec", N, 4, "unknown property type 'datetime'"),
