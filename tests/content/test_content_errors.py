@@ -120,7 +120,7 @@ CASES = [
      "'no_such_module_xyz'"),
     ("python-raises", spec(src("python: gen_bad_mod:rows"),
                            {"gen_bad_mod.py": "def rows():\n    raise RuntimeError('boom')\n"}),
-     f"{DB}:21:5: python: gen_bad_mod:rows failed: RuntimeError: boom"),
+     f"{DB}:21:5: python: gen_bad_mod:rows failed at gen_bad_mod.py:2: RuntimeError: boom"),
 ]
 
 

@@ -158,7 +158,12 @@ CONTENT_CASES = [
     ("content-number-too-big", "spec", C, 3, "holds integers up to ±9,007,199,254,740,991"),
     ("content-json-integer-too-long", "spec", C, 3, "a number has more than 4,300 digits"),
     ("content-python-exit", "spec", N, 9, "called sys.exit(3)"),
-    ("content-python-base-exception", "spec", N, 9, "failed: Stop: no more rows"),
+    ("content-python-base-exception", "spec", N, 9,
+     "failed at corpus_base_exception_rows.py:7: Stop: no more rows"),
+    ("content-python-os-exit", "spec", N, 9, "python: corpus_os_exit_rows:rows ended its process "
+     "without returning its rows (exit code 0, e.g. os._exit())"),
+    ("content-python-interrupt", "spec", N, 9,
+     "python: corpus_interrupt_rows:rows failed at corpus_interrupt_rows.py:2: KeyboardInterrupt"),
     ("content-front-matter-alias-bomb", "spec", "content/t/a.md", 10, "an alias bomb?"),
     ("content-file-too-big", "spec", C, 1, "reads content files of at most 8,388,608 bytes"),
     ("content-varchar-too-long", "spec", C, 2, "the column is character varying(4)"),
