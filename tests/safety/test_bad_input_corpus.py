@@ -150,6 +150,9 @@ CONTENT_CASES = [
     ("content-key-missing", "spec", C, 1, "no value for the key 'Name'"),
     ("content-closed-vocabulary", "spec", C, 3, "'gamma' is not in vocabulary 'tags' (closed)"),
     ("content-bad-json", "spec", C, 4, "invalid JSON"),
+    ("content-slow-pattern", "spec", N, 16, "took longer than 1 s on content/t/log.md:2: it "
+     "backtracks; simplify it"),
+    ("content-bad-default", "spec", N, 14, "default: Est expects a number, got 'abc'"),
     ("content-field-undeclared", "spec", N, 12, "'Colour' is not a declared property"),
     ("content-no-files", "spec", N, 11, "no files match content/none/*.json"),
     ("content-duplicate-key", "spec", "content/t/b.json", 2, "duplicate key 'a'"),
