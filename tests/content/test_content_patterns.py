@@ -10,6 +10,7 @@ import pytest
 from content_helpers import DB, notion_files
 from reconciler.errors import SpecError
 from reconciler.project import load_project
+from reconciler.project import patterns
 from reconciler.project.patterns import TIME_LIMIT
 
 SLOW = "(a|aa)+$"  # exponential on 'aaa…b' in re and in the regex package
@@ -87,3 +88,19 @@ def test_the_documented_patterns_match_as_python_re_does(make_project):
     (rows,) = [c.rows for c in project.content]
     assert [(r.key, r.values["Labels"], r.values["Notes"], r.values.get("Site")) for r in rows] == [
         ("Properties first", ("Architecture", "Performance"), "13, 14", None)]
+
+
+def test_a_pattern_slow_on_every_line_is_bounded_in_total(make_project, monkeypatch):
+    """Just under the per-call bound on every line of a long file would still hang: all the
+    searches of one pattern share a budget (patterns.TOTAL_LIMIT; lowered here)."""
+    monkeypatch.setattr(patterns, "TOTAL_LIMIT", 0.5)
+    doc = "## one\n" + ("N: " + "a" * 24 + "b\n") * 200
+    root = make_project(notion_files(sections(notes=f"'^N: ({SLOW})'"), {"a.md": doc}))
+    began = time.monotonic()
+    with pytest.raises(SpecError) as err:
+        load_project(root, env={})
+    assert time.monotonic() - began < 10 * TIME_LIMIT
+    (problem,) = err.value.problems
+    assert (problem.file, problem.line) == (DB, 26)
+    assert problem.message.startswith(f"pattern '^N: ({SLOW})' took longer than 0.5 s in all "
+                                      "(the last search on a.md:")
