@@ -19,7 +19,7 @@ The checks, all on the node graph before anything is built from it:
   still built so that other problems of the file are reported too.
 
 Files are also bounded in size before they are read (`check_size`): the limits below are
-documented in README.md ("Limits"). Used by `project.yaml` (spec and content YAML) and
+documented in README.md ("Preflight and limits"). Used by `project.yaml` (spec and content YAML) and
 `plan.planfile` (plan files). Pure: no I/O except `check_size`'s `stat`.
 """
 
@@ -77,7 +77,8 @@ def check_size(path: Path, limit: int, what: str) -> Issue | None:
     if size <= limit:
         return None
     return Issue(1, 1, f"the {what} is {size:,} bytes; the reconciler reads {what}s of at most "
-                       f"{limit:,} bytes (README.md, \"Limits\"): split it or make it smaller")
+                       f"{limit:,} bytes (README.md, \"Preflight and limits\"): split it or make "
+                       "it smaller")
 
 
 def load_text(yaml: YAML, text: str) -> Parsed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler.notion_docs import UPDATE_PROPERTIES
 from reconciler import addresses
 from reconciler.diff.match import match
 from reconciler.model.changes import (AddOption, AddProperty, ChangeBase, CreateDatabase,
@@ -182,7 +183,7 @@ def retype(db: Database, address: str, want: Property, have: Property) -> Change
     if "title" in (want.type, have.type):
         return _manual(address, _as_data(have), _as_data(want),
                        f"The title property of {db.title!r} cannot change type, and no other "
-                       "property can become the title (NOTION-API.md §3.2). Keep the title's type "
+                       f"property can become the title ({UPDATE_PROPERTIES}). Keep the title's type "
                        "in the spec, or rebuild the database in the Notion UI.")
     if not all(_retypable(t) for t in (want.type, have.type)) or want.type in UI_ONLY_TYPES:
         return _manual(address, _as_data(have), _as_data(want),
@@ -221,7 +222,7 @@ def compare_options(db: Database, want: Property, have: Property) -> list[Change
                 address, _as_data(found), _as_data(opt),
                 f"In the Notion UI, open {db.title!r} \u2192 {want.name!r} and edit option "
                 f"{found.name!r} to name {opt.name!r}, colour {opt.color!r}: the API cannot rename "
-                "or recolour options (NOTION-API.md §3.4)."))
+                f"or recolour options ({UPDATE_PROPERTIES})."))
     if want.options_mode == "exact":
         for opt in have.options:
             if opt.name.casefold() not in declared:
@@ -240,7 +241,7 @@ def _compare_status(db: Database, address: str, want: Property, have: Property
                     {"options": [_as_data(o) for o in want.options]},
                     f"Edit the status options of {want.name!r} in {db.title!r} in the Notion UI: "
                     "status options and groups are not reliably writable through the API "
-                    "(NOTION-API.md §3.4).")]
+                    f"({UPDATE_PROPERTIES}).")]
 
 
 def _same_options(want: tuple[SelectOption, ...], have: tuple[SelectOption, ...]) -> bool:

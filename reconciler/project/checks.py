@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from reconciler.notion_docs import PROPERTY_OBJECT
 from reconciler.errors import SpecProblem
 from reconciler.project.config import Config
 from reconciler.backends.notion.convert import rich_text_problem
@@ -40,7 +41,7 @@ def check_options(item: Loaded, loc: tuple, options: Iterable[OptionDoc]) -> lis
         if key in seen:
             problems.append(item.problem(loc + (i,), (
                 f"option {option.name!r} repeats {seen[key]!r} (Notion compares option names "
-                "ignoring case, NOTION-API.md §3.4): remove one")))
+                f"ignoring case, {PROPERTY_OBJECT}): remove one")))
         seen.setdefault(key, option.name)
     return problems
 
@@ -72,10 +73,10 @@ def check_title_property(item: Loaded[DatabaseDoc]) -> list[SpecProblem]:
     if not titles:
         return [item.problem(("properties",), (
             "the database has no title property: add exactly one, e.g. Name: {type: title} "
-            "(NOTION-API.md §3.2)"))]
+            f"({PROPERTY_OBJECT})"))]
     return [item.problem(("properties", name), (
         f"{name!r} is a second title property ({titles[0]!r} is the title): a database has "
-        "exactly one (NOTION-API.md §3.2); change its type")) for name in titles[1:]]
+        f"exactly one ({PROPERTY_OBJECT}); change its type")) for name in titles[1:]]
 
 
 def check_property_names(item: Loaded[DatabaseDoc]) -> list[SpecProblem]:

@@ -30,6 +30,7 @@ from reconciler.model.notion import NotionDatabases, Property, SelectOption, sta
 from reconciler.model.postgres import Table
 from reconciler.project.content_docs import UNTIL_WORDS, ContentDoc, FieldDoc
 from reconciler.project.fields import NOTION_LIST_TYPES, Shaper, shaper
+from reconciler.project.patterns import PatternTimeout, bounded
 from reconciler.project.sources import READERS, ReadContext, Record
 from reconciler.project.sources.paths import MISSING, PathSyntaxError, parse_path
 from reconciler.project.supabase_docs import TableDoc
@@ -193,12 +194,17 @@ def _check_shape(target: Target, loc: tuple, name: str, spec: Any) -> list[SpecP
         return [target.problem(loc + ("until",), f"until: only a markdown_sections source has "
                                f"fields that span lines, not a {kind} source")]
     found, problems = shaper(spec, target.types[name], target.takes_list(name),
-                             kind in ("markdown", "markdown_sections"))
+                             kind in ("markdown", "markdown_sections"), at=loc)
     if found is not None:
         target.shapers[name] = found
+        if isinstance(spec, FieldDoc) and spec.default is not None:
+            try:  # a default the field refuses is the spec's problem, not every row's
+                target.coerce(name, found.shape(MISSING))
+            except ValueError as exc:
+                problems.append((("default",), f"default: {name} {exc}"))
     for n, item in enumerate(spec.until or () if isinstance(spec, FieldDoc) else ()):
         try:
-            re.compile(item) if item not in UNTIL_WORDS else None
+            bounded(item) if item not in UNTIL_WORDS else None
         except re.error as exc:
             problems.append((("until", n), f"until: invalid regular expression {item!r}: {exc}"))
     return [target.problem(loc + at, message) for at, message in problems]
@@ -246,20 +252,28 @@ def _special_ok(kind: str, path: str) -> bool:
 
 def _rows(target: Target, records: list[Record]
           ) -> tuple[list[SourceRow], dict[str, tuple[str, dict]], list[SpecProblem]]:
-    """Typed rows in source order, where each row's values are (`key → (file, {field: (line,
-    col)})`); missing keys, bad values and duplicate keys are problems."""
+    """Rows in source order, where each row's values are (`key → (file, {field: (line, col)})`),
+    and every problem of every row: missing keys, bad values, duplicate keys. A row with bad
+    values is still returned (without them) when it has a key, so its options are checked
+    against the vocabulary and its key against the others: one run reports it all."""
     rows, problems, seen, spots = [], [], {}, {}
+    key_path = _path(target.doc.source.field_specs()[target.doc.key])
     for record in records:
-        row, more, where = _row(target, record)
+        try:
+            row, more, where = _row(target, record)
+        except PatternTimeout as exc:  # at the pattern's spec line; the other rows would wait
+            problems.append(target.problem(exc.loc, exc.message))  # as long: stop here
+            break
         problems += more
         if row is None:
             continue
+        line, col = where.get(target.doc.key) or record.get(key_path)[1]
         if row.key in seen:
-            line, col = record.get(_path(target.doc.source.field_specs()[target.doc.key]))[1]
             problems.append(SpecProblem(record.file, line, col, f"duplicate key {row.key!r} "
                                         f"(first in {seen[row.key]}): keys must be unique"))
+            problems += vocabulary_gate(target, [row], {row.key: (record.file, where)})[1]
             continue
-        seen[row.key] = record.where
+        seen[row.key] = f"{record.file}:{line}"
         spots[row.key] = (record.file, where)
         rows.append(row)
     return rows, spots, problems
@@ -270,34 +284,38 @@ def _path(spec: Any) -> str:
 
 
 def _row(target: Target, record: Record) -> tuple[SourceRow | None, list[SpecProblem], dict]:
-    """One record typed into a `SourceRow`, with `(line, col)` of each field's value. The
-    values of sensitive fields, as written and as typed, are remembered by `redact`, so no
-    message about them (here or later) quotes them."""
-    values, problems, where = {}, [], {}
+    """One record typed into a `SourceRow` (None when it has no key; without the fields whose
+    values are bad), its problems, and `(line, col)` of each field's value. The values of
+    sensitive fields, as written and as typed, are remembered by `redact`, so no message about
+    them (here or later) quotes them. Raises `PatternTimeout` (located) for a slow pattern."""
+    values, problems, where, bad = {}, [], {}, set()
     specs = target.doc.source.field_specs()
     sensitive = set(sensitive_fields(target))
     redact.remember([record.get(_path(s))[0] for n, s in specs.items() if n in sensitive])
     key_raw = record.get(_path(specs[target.doc.key]))[0]
     label = f"row {str(key_raw)!r}" if key_raw not in (MISSING, None, "") else "row"
     for name, spec in specs.items():
-        raw, (line, col) = record.get(_path(spec))
-        where[name] = (line, col)
+        line = record.line or 1
         try:
+            raw, (line, col) = record.get(_path(spec))
+            where[name] = (line, col)
             values[name] = target.coerce(name, target.shapers[name].shape(raw))
         except ValueError as exc:
             problems.append(SpecProblem(record.file, line, col, f"{label}: {name} {exc}"))
+            bad.add(name)
+        except PatternTimeout as exc:  # _rows stops: every row would wait as long
+            raise exc.located(f"{record.file}:{line}") from None
     redact.remember([values[n] for n in sensitive if n in values])
     key = values.get(target.doc.key)
-    if not problems and key in (None, ""):
+    if target.doc.key not in bad and key in (None, ""):
         line, col = record.locate(())
         problems.append(SpecProblem(record.file, record.line or line, col,
                                     f"{label}: no value for the key {target.doc.key!r} "
                                     f"(path {_path(specs[target.doc.key])!r})"))
-    if not problems:
-        problems = _refused(target, record, label, values, where)
-    if problems:
-        return None, problems, {}
-    return SourceRow(key=str(key), values=values, source=record.where), [], where
+    problems += _refused(target, record, label, values, where)
+    if key in (None, ""):
+        return None, problems, where
+    return SourceRow(key=str(key), values=values, source=record.where), problems, where
 
 
 def _refused(target: Target, record: Record, label: str, values: dict[str, Any],

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, field_validator
 
+from reconciler.notion_docs import PROPERTY_OBJECT
 from reconciler.project.content_docs import ContentDoc
 from reconciler.model.notion import NUMBER_FORMATS, OPTION_COLORS, ROLLUP_FUNCTIONS
 from reconciler.model.property_types import PROPERTY_TYPES
@@ -43,10 +44,11 @@ def check_option_name(name: str) -> str:
         raise ValueError("option name is empty: give the option a name")
     if "," in name:
         raise ValueError(f"option name {name!r} contains a comma, which Notion refuses "
-                         "(NOTION-API.md §3.4): remove the comma")
+                         f"({PROPERTY_OBJECT}): remove the comma")
     if len(name) > MAX_NAME:
         raise ValueError(f"option name is {len(name)} characters long: Notion allows at most "
-                         f"{MAX_NAME} (NOTION-API.md §3.4)")
+                         f"{MAX_NAME} (its API answers a longer one with `name.length should "
+                         f"be ≤ {MAX_NAME}`)")
     return name
 
 
@@ -230,9 +232,9 @@ def _choices(values) -> str:
 
 
 _LITERAL_NAMES = {
-    "color": ("colour", OPTION_COLORS, "NOTION-API.md §2"),
-    "format": ("number format", NUMBER_FORMATS, "NOTION-API.md §2"),
-    "function": ("rollup function", ROLLUP_FUNCTIONS, "NOTION-API.md §2"),
+    "color": ("colour", OPTION_COLORS, PROPERTY_OBJECT),
+    "format": ("number format", NUMBER_FORMATS, PROPERTY_OBJECT),
+    "function": ("rollup function", ROLLUP_FUNCTIONS, PROPERTY_OBJECT),
     "mode": ("vocabulary mode", ("closed", "additive", "open"), "schemas/vocab"),
 }
 

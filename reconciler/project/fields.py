@@ -13,6 +13,9 @@ the field's spec). `Shaper.shape(raw)` is pure and never raises:
 - Any other field: `strip`, trim, `map` on text; rich_text from a markdown source becomes
   styled runs (`project.markdown_text.to_rich_text`).
 - `default` replaces what is absent, and what nothing is left of.
+
+`split:` and `strip:` regexes are `patterns.Pattern`s, bounded in time: `shape` raises
+`patterns.PatternTimeout` (its `loc` relative to `content:`) for one that runs too long.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 from reconciler.model.property_types import LIST_TYPES
 from reconciler.project.content_docs import FieldDoc, FieldSpec
 from reconciler.project.markdown_text import list_items, to_rich_text
+from reconciler.project.patterns import Pattern, bounded
 from reconciler.project.sources.paths import MISSING
 
 #: Notion property types whose value is a list (the others hold one value).
@@ -39,8 +43,8 @@ class Shaper:
     rich: bool = False
     files: bool = False
     markdown: bool = False
-    split: re.Pattern | None = None
-    strip: re.Pattern | None = None
+    split: Pattern | None = None
+    strip: Pattern | None = None
     mapping: dict[str, Any] = field(default_factory=dict)
     default: Any = None
 
@@ -100,20 +104,21 @@ class Shaper:
         return self.mapping.get(str(value).casefold(), value)
 
 
-def _regex(pattern: str, loc: tuple, what: str, literal: bool = False
-           ) -> tuple[re.Pattern | None, list[tuple[tuple, str]]]:
+def _regex(pattern: str, loc: tuple, what: str, at: tuple, literal: bool = False
+           ) -> tuple[Pattern | None, list[tuple[tuple, str]]]:
     try:
-        return re.compile(re.escape(pattern) if literal else pattern), []
+        return bounded(pattern, at + loc, literal=literal), []
     except re.error as exc:
         return None, [(loc, f"{what}: invalid regular expression {pattern!r}: {exc}")]
 
 
-def shaper(spec: FieldSpec, field_type: str, list_type: bool, markdown: bool
+def shaper(spec: FieldSpec, field_type: str, list_type: bool, markdown: bool, at: tuple = ()
            ) -> tuple[Shaper | None, list[tuple[tuple, str]]]:
     """A field's `Shaper`, or None and its problems `[(loc under the field, message)]`.
 
     `list_type`: the field's type takes a list; `markdown`: the source is markdown (a `format:`
-    on the field overrides it)."""
+    on the field overrides it); `at`: where the field is written (under `content:`), where a
+    `PatternTimeout` of its `split`/`strip` points."""
     if not isinstance(spec, FieldDoc):
         return Shaper(listed=list_type, rich=field_type == "rich_text",
                       files=field_type == "files", markdown=markdown), []
@@ -127,14 +132,14 @@ def shaper(spec: FieldSpec, field_type: str, list_type: bool, markdown: bool
             if not spec.split:
                 problems.append((("split",), "split: give a separator (e.g. ',')"))
             else:
-                split = _regex(spec.split, ("split",), "split", literal=True)[0]
+                split = _regex(spec.split, ("split",), "split", at, literal=True)[0]
         else:
-            split, more = _regex(spec.split.regex, ("split", "regex"), "split")
+            split, more = _regex(spec.split.regex, ("split", "regex"), "split", at)
             problems += more
             if split is not None and split.match(""):
                 problems.append((("split", "regex"), "split: the regex matches empty text; "
                                  "it must match the separators only"))
-    strip, more = _regex(spec.strip, ("strip",), "strip") if spec.strip else (None, [])
+    strip, more = _regex(spec.strip, ("strip",), "strip", at) if spec.strip else (None, [])
     problems += more
     if problems:
         return None, problems

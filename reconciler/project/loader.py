@@ -87,8 +87,9 @@ def find_root(start: Path) -> Path:
         if (here / "schemas").is_dir() or (here / "reconciler.yaml").is_file():
             return here
     raise ConfigError(
-        f"No reconciler project in {start} or any directory above it: create reconciler.yaml "
-        "and a schemas/ directory at the root of your project (or run from inside one).")
+        f"No reconciler project in {start} or any directory above it: run `reconciler init` "
+        "at the root of your project (it writes reconciler.yaml and schemas/), or run from "
+        "inside a project.")
 
 
 def spec_files(root: Path) -> list[Path]:
@@ -244,7 +245,9 @@ def _load_file(path: Path, file: str, model: type[D], env: Mapping[str, str],
     doc, more = validate(model, ydoc, explain_error)
     if ydoc.data is None:
         more = [SpecProblem(file, 1, 1, f"the file is empty: declare a {model.model_config['title']} "
-                                        "(see the examples in schemas/)")]
+                                        "(README.md, \"The project\", shows one; the JSON Schemas "
+                                        "`reconciler init` writes to schemas/.schema/ let an "
+                                        "editor complete it)")]
     problems += more
     return None if doc is None else Loaded(path.stem, file, doc, ydoc)
 

@@ -10,7 +10,7 @@ Parsed with markdown-it-py (CommonMark, plus `~~strikethrough~~`), never with ad
 - `list_items(text)`: the items a list property takes from a text: each list item, and each
   paragraph outside a list, as plain text (markdown markers removed) with its link, if any.
 - `heading_levels(text)`: `{line index: level}` of the ATX and setext headings of a document
-  (lines inside code fences are not headings).
+  (lines inside code fences are not headings); `outline(text)`: those and the fenced lines.
 """
 
 from __future__ import annotations
@@ -128,5 +128,18 @@ def list_items(text: str | None) -> list[tuple[str, str | None]]:
 
 def heading_levels(text: str) -> dict[int, int]:
     """`{0-based line index: level 1-6}` of the document's headings."""
-    return {tok.map[0]: int(tok.tag[1]) for tok in _parser().parse(text)
-            if tok.type == "heading_open" and tok.map}
+    return outline(text)[0]
+
+
+def outline(text: str) -> tuple[dict[int, int], frozenset[int]]:
+    """`(heading levels, fenced lines)` of a document, from one markdown-it parse: the levels
+    as `heading_levels` gives them, and the 0-based indexes of every line of a ``` or ~~~ code
+    fence, its fence lines included (an unclosed fence runs to the end of the document, as
+    CommonMark reads it)."""
+    levels, fenced = {}, set()
+    for tok in _parser().parse(text):
+        if tok.type == "heading_open" and tok.map:
+            levels[tok.map[0]] = int(tok.tag[1])
+        elif tok.type == "fence" and tok.map:
+            fenced.update(range(tok.map[0], tok.map[1]))
+    return levels, frozenset(fenced)

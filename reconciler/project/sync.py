@@ -199,6 +199,11 @@ class _SeedTarget(Target):
     """A seed source typed like content, except relations: they hold seed keys of related rows."""
 
     relations: frozenset[str] = frozenset()
+    #: Where the seed is declared (`sync.seed.<side>`): problems are located under it.
+    base: tuple = ()
+
+    def problem(self, loc: tuple, message: str) -> SpecProblem:
+        return self.item.problem(self.base + loc, message)
 
     def coerce(self, name: str, value: Any) -> Any:
         if name in self.relations:
@@ -273,9 +278,11 @@ def _seed_target(item: Loaded[TableDoc], side: str, seed: SeedDoc, synced: SyncT
                          notion={p.name: p for p in db.properties} if side == "notion" else {},
                          sensitive=frozenset(n for n, f in fields.items() if f.sensitive))
     target.relations = frozenset(n for n, f in fields.items() if f.relation and n in specs)
+    target.base = loc
     markdown = seed.source.kind in ("markdown", "markdown_sections")
     for name, spec in seed.source.field_specs().items():  # how each value is read (fields.py)
-        found, more = shaper(spec, types[name], target.takes_list(name), markdown)
+        found, more = shaper(spec, types[name], target.takes_list(name), markdown,
+                             at=("source", "fields", name))
         problems += [item.problem(loc + ("source", "fields", name) + at, message)
                      for at, message in more]
         if found is not None:

@@ -20,6 +20,7 @@ form or raise `ValueError` quoting the original text.
 from __future__ import annotations
 
 import datetime as _dt
+import calendar
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -119,6 +120,9 @@ def read_date(value: Any, reading: Reading = DEFAULT) -> str:
     iso = _iso(text)
     if iso is not None:
         return iso
+    impossible = _impossible(text, reading)
+    if impossible is not None:
+        raise ValueError(f"expects a date, got {value!r}: not a date ({impossible})")
     if not _LETTER.search(text) and reading.date_order is None:
         raise ValueError(f"expects a date, got {value!r}: an all-numeric date is ambiguous; "
                          "declare date_order (DMY, MDY or YMD) in the source")
@@ -134,6 +138,48 @@ def read_date(value: Any, reading: Reading = DEFAULT) -> str:
     if found.period == "time":
         return moment.replace(microsecond=0).isoformat()
     return moment.date().isoformat()
+
+
+#: Three numbers of an all-numeric date (`30/02/2025`, `2025.02.30`).
+_NUMERIC = re.compile(r"(\d{1,4})[-./ ](\d{1,2})[-./ ](\d{1,4})\Z")
+
+
+def _impossible(text: str, reading: Reading) -> str | None:
+    """Why `text`, written as a date whose parts are all known, is no date (`no such day:
+    February 2025 has 28 days`), or None when it is not such a text or is a real date: an
+    ISO `2025-02-30` (or any text starting like an ISO date that Python's `fromisoformat`
+    refuses: called after `_iso`); a numeric date under the declared `date_order`; a named
+    month in a declared language (`31. Februar 2025`)."""
+    if _ISO_DATE.match(text):
+        found = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
+        return _day_problem(*(int(g) for g in found.groups())) or \
+            "not ISO 8601: write YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"
+    numeric = _NUMERIC.match(text)
+    if numeric and reading.date_order:
+        parts = dict(zip(reading.date_order, (int(g) for g in numeric.groups())))
+        if parts["Y"] >= 1000:
+            return _day_problem(parts["Y"], parts["M"], parts["D"])
+        return None
+    named = _NAMED_MONTH.match(text)
+    if named is None:
+        return None
+    word = (named.group("m1") or named.group("m2")).lower()
+    months = {names.get(word) for names in map(_month_names, reading.languages)
+              if names is not None} - {None}
+    if len(months) != 1:
+        return None
+    return _day_problem(int(named.group("y")), months.pop(), int(named.group("d1") or
+                                                                 named.group("d2")))
+
+
+def _day_problem(year: int, month: int, day: int) -> str | None:
+    """`no such month: 13` / `no such day: February 2025 has 28 days`, or None for a real date."""
+    if not 1 <= month <= 12:
+        return f"no such month: {month}"
+    last = calendar.monthrange(year, month)[1] if year >= 1 else 31
+    if not 1 <= day <= last:
+        return f"no such day: {calendar.month_name[month]} {year} has {last} days"
+    return None
 
 
 #: `28. oktober 2025`, `28 Oct 2025`, `Oct 29, 2025`, `October 29 2025`: a full date whose month

@@ -214,6 +214,17 @@ def test_headings_in_code_fences_do_not_end_a_section(make_project):
     assert found["a"]["Insight"] == "```\n## not a heading\n```\nafter"
 
 
+def test_a_line_in_a_code_fence_never_starts_or_ends_a_section(make_project):
+    """QA: `### Entry #3: in fence` inside a fence became a row. A fenced line matching the
+    heading pattern is text of its section, and a fenced `end` line does not end it."""
+    doc = ("## a\nExample entry:\n```markdown\n## b\n---\n```\n~~~\n## c\n~~~\nafter\n\n"
+           "---\nnot a\n## d\nd body\n")
+    found = values(project(make_project, "Insight: {path: $body, format: plain}", doc,
+                           sections="      end: '^---$'\n"))
+    assert list(found) == ["a", "d"]
+    assert found["a"]["Insight"] == "Example entry:\n```markdown\n## b\n---\n```\n~~~\n## c\n~~~\nafter"
+
+
 # -- dates and numbers as written --------------------------------------------------------------
 
 def test_dates_in_declared_languages_and_numbers_with_units_and_locales(make_project):
@@ -225,6 +236,23 @@ def test_dates_in_declared_languages_and_numbers_with_units_and_locales(make_pro
     assert [(found[k]["When"], found[k]["Score"]) for k in "abc"] == [
         ({"start": "2025-10-29"}, 0.95), ({"start": "2025-10-29T14:30:00"}, 1234.5),
         ({"start": "2025-04-03"}, 120)]
+
+
+@pytest.mark.parametrize("written,source,message", [
+    ("When: 2025-02-30", "", "no such day: February 2025 has 28 days"),
+    ("When: 2025-13-01", "", "no such month: 13"),
+    ("When: 2025-02-28T25:00", "", "not ISO 8601: write YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"),
+    ("When: 31. Februar 2025", "    languages: [de]\n", "no such day: February 2025 has 28 days"),
+    ("When: Feb 29, 2025", "", "no such day: February 2025 has 28 days"),
+    ("When: 31/04/2025", "    date_order: DMY\n", "no such day: April 2025 has 30 days"),
+])
+def test_a_date_with_no_such_day_says_so(make_project, written, source, message):
+    """QA: `2025-02-30` was called ambiguous (declare date_order) and `31. Februar 2025`, in a
+    declared language, was told to declare its language: both are no date at all."""
+    fields = "When: '^When:\\s*(.*)$'"
+    root = project(make_project, fields, f"## a\n\n{written}\n", source=source)
+    assert problems(root) == [f"log.md:3:7: row 'a': When expects a date, got "
+                              f"{written[6:]!r}: not a date ({message})"]
 
 
 @pytest.mark.parametrize("written,message", [

@@ -71,7 +71,7 @@ CASES = [
      "content/m/x.json:1:1: row: no value for the key 'Module' (path 'name')"),
     ("duplicate-key", spec(json_content(), {"content/m/a.json": '{"name": "a"}',
                                             "content/m/b.json": '{\n "name": "a"\n}'}),
-     "content/m/b.json:2:10: duplicate key 'a' (first in content/m/a.json): keys must be unique"),
+     "content/m/b.json:2:10: duplicate key 'a' (first in content/m/a.json:1): keys must be unique"),
     ("number-type", spec(json_content("{Module: name, Coverage: coverage}"),
                          man(name="m", coverage="high")),
      "content/m/x.json:3:14: row 'm': Coverage expects a number, got 'high'"),
@@ -79,18 +79,22 @@ CASES = [
      "content/m/x.json:3:8: row 'm': Active expects true or false, got 'maybe'"),
     ("multi-select-string", spec(json_content("{Module: name, Labels: l}"), man(name="m", l="a, b")),
      "content/m/x.json:3:7: row 'm': Labels option name 'a, b' contains a comma, which Notion "
-     "refuses (NOTION-API.md §3.4): remove the comma (to cut text into options, give the field "
+     "refuses (Notion API \"Property object\", developers.notion.com/reference/property-object): "
+     "remove the comma (to cut text into options, give the field "
      "`split: ','`)"),
     ("option-comma", spec(json_content("{Module: name, Labels: l}"), man(name="m", l=["a,b"])),
      "content/m/x.json:3:7: row 'm': Labels option name 'a,b' contains a comma, which Notion "
-     "refuses (NOTION-API.md §3.4): remove the comma (to cut text into options, give the field "
+     "refuses (Notion API \"Property object\", developers.notion.com/reference/property-object): "
+     "remove the comma (to cut text into options, give the field "
      "`split: ','`)"),
     ("option-too-long", spec(json_content("{Module: name, Labels: l}"), man(name="m", l=["x" * 101])),
      "content/m/x.json:3:7: row 'm': Labels option name is 101 characters long: Notion allows "
-     "at most 100 (NOTION-API.md §3.4)"),
+     "at most 100 (its API answers a longer one with `name.length should be ≤ 100`)"),
     ("date-type", spec(json_content("{Module: name, Released: d}"), man(name="m", d="next week")),
      "content/m/x.json:3:7: row 'm': Released expects a date (ISO, or a full date written in en), "
      "got 'next week': declare its language in `languages:` or write YYYY-MM-DD"),
+    ("bad-default", spec(json_content("{Module: name, SLA: {path: s, default: abc}}"), man(name="m")),
+     f"{DB}:22:43: default: SLA expects a number, got 'abc'"),
     ("people-type", spec(json_content("{Module: name, Owner: o}"), man(name="m", o="ada")),
      "content/m/x.json:3:7: row 'm': Owner expects e-mail addresses (one or a list), got 'ada'"),
     ("closed-option", spec(json_content("{Module: name, Stage: s}"), man(name="m", s="GA")),
@@ -116,7 +120,7 @@ CASES = [
      "'no_such_module_xyz'"),
     ("python-raises", spec(src("python: gen_bad_mod:rows"),
                            {"gen_bad_mod.py": "def rows():\n    raise RuntimeError('boom')\n"}),
-     f"{DB}:21:5: python: gen_bad_mod:rows failed: RuntimeError: boom"),
+     f"{DB}:21:5: python: gen_bad_mod:rows failed at gen_bad_mod.py:2: RuntimeError: boom"),
 ]
 
 
@@ -138,3 +142,21 @@ def test_every_problem_of_every_row_is_reported_at_once(make_project):
         load_project(make_project(files), env={})
     assert [p.message for p in err.value.problems] == [
         "row 'a': SLA expects a number, got 'x'", "row 'b': Active expects true or false, got 3"]
+
+
+def test_a_row_with_several_problems_reports_each_of_them(make_project):
+    """QA: a row with a bad date, an option outside the select's options and a duplicate key
+    showed only its date error. Every problem of every row comes in one run, the duplicate
+    naming the line of the first row's key (not the front matter's `---`)."""
+    fields = "{Module: name, Released: when, Stage: stage}"
+    files = spec(src("markdown: d/*.md", fields=fields),
+                 {"d/a.md": "---\nname: x\nstage: beta\n---\n",
+                  "d/b.md": "---\nwhen: next week\nstage: nope\nname: x\n---\n"})
+    with pytest.raises(SpecError) as err:
+        load_project(make_project(files), env={})
+    assert [str(p) for p in err.value.problems] == [
+        "d/b.md:2:7: row 'x': Released expects a date (ISO, or a full date written in en), got "
+        "'next week': declare its language in `languages:` or write YYYY-MM-DD",
+        "d/b.md:3:8: row 'x': Stage value 'nope' is not in its options: add it to the "
+        "property's options or fix the value",
+        "d/b.md:4:7: duplicate key 'x' (first in d/a.md:2): keys must be unique"]

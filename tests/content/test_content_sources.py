@@ -119,6 +119,20 @@ def test_what_a_python_source_prints_goes_to_stderr_not_into_json_output(make_pr
     assert "hello" not in result.stdout and json.loads(shown.stdout)
 
 
+def test_python_rows_come_back_from_the_child_process_with_their_dates(make_project):
+    """The function runs in a child process: dates and tuples survive the trip, and a module
+    of the same name in another project is that project's own (no import cache shared)."""
+    code = ("import datetime\ndef rows():\n"
+            "    return [{'name': 'x', 'when': datetime.date(2025, 1, 2), 'labels': ('a',)}]\n")
+    content = ("content:\n  key: Module\n  hash: SHA\n  source:\n    python: gen_same:rows\n"
+               "    fields: {Module: name, Released: when, Labels: labels}\n")
+    first = rows(make_project(notion_files(content, {"gen_same.py": code})))
+    other = rows(make_project(notion_files(content, {"gen_same.py": code.replace("'x'", "'y'")})))
+    assert [(r.key, r.values["Released"], r.values["Labels"]) for r in first.rows] == [
+        ("x", {"start": "2025-01-02"}, ("a",))]
+    assert [r.key for r in other.rows] == ["y"]
+
+
 def test_supabase_table_content_typed_by_column(make_project):
     table = ("columns:\n  slug: {type: text, primary_key: true}\n  n: {type: integer}\n"
              "  ok: {type: boolean}\n  at: {type: timestamptz}\n  meta: {type: jsonb}\n"

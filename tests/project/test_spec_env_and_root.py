@@ -70,7 +70,7 @@ def test_find_root_from_schemas_with_its_own_config(tmp_path: Path):
 
 
 def test_find_root_fails_clearly(tmp_path: Path):
-    with pytest.raises(ConfigError, match="create reconciler.yaml"):
+    with pytest.raises(ConfigError, match="run `reconciler init` at the root of your project"):
         find_root(tmp_path)
 
 

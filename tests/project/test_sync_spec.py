@@ -84,6 +84,12 @@ CASES = [
                                "    notion: {key: Deal, source: {yaml: content/d.yaml}}\n",
                                "content/d.yaml": "{Deal: Big, Company: [Nobody]}\n"},
      ("content/d.yaml", 1, 1, "names 'Nobody', which is no seed row")),
+    ("seed-slow-pattern", table("sync:\n  seed:\n    notion:\n      key: Name\n      source:\n"
+                                "        yaml: content/c.yaml\n        items: notion\n"
+                                "        fields:\n          Name: Name\n"
+                                "          Tags: {path: Tags, split: {regex: '(a|aa)+$'}}") | {
+        "content/c.yaml": "notion:\n  - {Name: Acme, Tags: " + "a" * 40 + "b}\n"},
+     (T, 11, 38, "took longer than 1 s on content/c.yaml:2: it backtracks")),
     ("relation-join-not-declared", table("sync: {relations: {Stage: {join_table: x}}}"),
      (T, 2, 20, "'Stage' is not a relation property")),
     ("notion-content-fights-sync", {**table("sync: both"),

@@ -45,7 +45,8 @@ CASES = [
     ("yaml-top-level-scalar", "spec", N, 1, "should be a valid dictionary"),
     ("yaml-undefined-alias", "spec", N, 1, "undefined alias 'missing'"),
     ("yaml-not-utf8", "spec", N, 1, "not UTF-8 text"),
-    ("yaml-empty-file", "spec", N, 1, "the file is empty"),
+    ("yaml-empty-file", "spec", N, 1, "the file is empty: declare a Notion database (README.md, "
+     "\"The project\", shows one; the JSON Schemas `reconciler init` writes"),
     ("yaml-properties-list", "spec", N, 2, "properties: Input should be a valid dictionary"),
     # property types
     ("type-unknown", "spec", N, 4, "unknown property type 'datetime'"),
@@ -149,6 +150,9 @@ CONTENT_CASES = [
     ("content-key-missing", "spec", C, 1, "no value for the key 'Name'"),
     ("content-closed-vocabulary", "spec", C, 3, "'gamma' is not in vocabulary 'tags' (closed)"),
     ("content-bad-json", "spec", C, 4, "invalid JSON"),
+    ("content-slow-pattern", "spec", N, 16, "took longer than 1 s on content/t/log.md:2: it "
+     "backtracks; simplify it"),
+    ("content-bad-default", "spec", N, 14, "default: Est expects a number, got 'abc'"),
     ("content-field-undeclared", "spec", N, 12, "'Colour' is not a declared property"),
     ("content-no-files", "spec", N, 11, "no files match content/none/*.json"),
     ("content-duplicate-key", "spec", "content/t/b.json", 2, "duplicate key 'a'"),
@@ -157,7 +161,12 @@ CONTENT_CASES = [
     ("content-number-too-big", "spec", C, 3, "holds integers up to ±9,007,199,254,740,991"),
     ("content-json-integer-too-long", "spec", C, 3, "a number has more than 4,300 digits"),
     ("content-python-exit", "spec", N, 9, "called sys.exit(3)"),
-    ("content-python-base-exception", "spec", N, 9, "failed: Stop: no more rows"),
+    ("content-python-base-exception", "spec", N, 9,
+     "failed at corpus_base_exception_rows.py:7: Stop: no more rows"),
+    ("content-python-os-exit", "spec", N, 9, "python: corpus_os_exit_rows:rows ended its process "
+     "without returning its rows (exit code 0, e.g. os._exit())"),
+    ("content-python-interrupt", "spec", N, 9,
+     "python: corpus_interrupt_rows:rows failed at corpus_interrupt_rows.py:2: KeyboardInterrupt"),
     ("content-front-matter-alias-bomb", "spec", "content/t/a.md", 10, "an alias bomb?"),
     ("content-file-too-big", "spec", C, 1, "reads content files of at most 8,388,608 bytes"),
     ("content-varchar-too-long", "spec", C, 2, "the column is character varying(4)"),

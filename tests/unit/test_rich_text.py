@@ -85,7 +85,8 @@ def test_more_than_100_objects_is_refused_before_any_write():
     with pytest.raises(ValueError) as err:
         rich_text_to_api(runs)
     assert str(err.value) == ("101 characters in 101 styled runs need 101 rich text objects; "
-                              "Notion accepts at most 100 in one value (NOTION-API.md §4.2): "
+                              "Notion accepts at most 100 in one value (Notion API \"Request "
+                              "limits\", developers.notion.com/reference/request-limits): "
                               "shorten it, or give the field `format: plain`")
 
 

@@ -42,6 +42,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from reconciler.notion_docs import REQUEST_LIMITS
 from reconciler.backends.notion.rich_text import (
     MAX_ARRAY_ITEMS,
     MAX_RICH_TEXT_LENGTH,
@@ -284,7 +285,7 @@ def payload_problem(types: Mapping[str, str], values: Mapping[str, Any]) -> str 
     if size <= MAX_PAYLOAD_BYTES:
         return None
     return (f"the page's properties are {size:,} bytes of JSON; Notion accepts request bodies "
-            f"of at most {MAX_PAYLOAD_BYTES:,} (NOTION-API.md §4.2): shorten the longest values")
+            f"of at most {MAX_PAYLOAD_BYTES:,} ({REQUEST_LIMITS}): shorten the longest values")
 
 
 def _shape_error(kind: str, expected: str, value: Any) -> ValueError:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from reconciler.notion_docs import REQUEST_LIMITS
 from reconciler.model.rich_text import FLAGS, RichText, is_runs, normal
 
 #: Maximum length of one rich text `text.content`, counted like Notion counts it (JavaScript
@@ -86,10 +87,10 @@ def rich_text_problem(value: RichText | Iterable[Mapping[str, Any]]) -> str | No
     size = sum(utf16_len(r["text"]) for r in runs)
     if len(runs) == 1 and not set(runs[0]) - {"text"}:
         return (f"{size:,} characters need {pieces} rich text objects of {MAX_TEXT_LENGTH:,}; "
-                f"Notion accepts at most {MAX_ARRAY_ITEMS} in one value (NOTION-API.md §4.2), "
+                f"Notion accepts at most {MAX_ARRAY_ITEMS} in one value ({REQUEST_LIMITS}), "
                 f"that is {MAX_RICH_TEXT_LENGTH:,} characters: shorten it")
     return (f"{size:,} characters in {len(runs)} styled runs need {pieces} rich text objects; "
-            f"Notion accepts at most {MAX_ARRAY_ITEMS} in one value (NOTION-API.md §4.2): "
+            f"Notion accepts at most {MAX_ARRAY_ITEMS} in one value ({REQUEST_LIMITS}): "
             "shorten it, or give the field `format: plain`")
 
 

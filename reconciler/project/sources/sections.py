@@ -12,7 +12,8 @@ markdown_sections:
 **Sections.** A section runs from its heading to the first of: the next matching heading, the
 next markdown heading of the same or a higher level (`##` ends a `###` section; headings are
 found by markdown-it, so `# comments` in code fences are not headings), a line matching `end`,
-or the end of the file. `$body` is the section's own text: its lines after the heading, stripped.
+or the end of the file. Lines inside ``` / ~~~ code fences never start a section nor end one:
+neither the heading pattern nor `end` is tried on them. `$body` is the section's own text: its lines after the heading, stripped.
 
 **Fields.** `$heading` (the heading line), `$heading.N` (its group N), `$body`, `$stem`, `$path`;
 anything else is a regex searched line by line in the section: the first match gives its group 1
@@ -34,7 +35,8 @@ from pathlib import Path
 
 from reconciler.errors import SpecProblem
 from reconciler.project.content_docs import UNTIL_WORDS, FieldDoc
-from reconciler.project.markdown_text import heading_levels
+from reconciler.project.markdown_text import outline
+from reconciler.project.patterns import Pattern, PatternTimeout, bounded
 from reconciler.project.sources.base import ReadContext
 from reconciler.project.sources.markdown import file_specials
 from reconciler.project.sources.paths import MISSING, Record
@@ -51,16 +53,16 @@ _ITEM = re.compile(r"^\s*(?:[-*+]|\d{1,9}[.)])(?:\s|$)")
 class _Field:
     """A regex field: its pattern and where its text ends (words and regexes)."""
 
-    regex: re.Pattern
+    regex: Pattern
     words: frozenset[str]
-    stops: tuple[re.Pattern, ...]
+    stops: tuple[Pattern, ...]
 
 
 @dataclass(frozen=True)
 class _Layout:
-    heading: re.Pattern
-    end: re.Pattern | None
-    markers: tuple[re.Pattern, ...]
+    heading: Pattern
+    end: Pattern | None
+    markers: tuple[Pattern, ...]
     fields: dict[str, _Field]
 
 
@@ -77,7 +79,11 @@ def read_sections(ctx: ReadContext) -> tuple[list[Record], list[SpecProblem]]:
         problems += more
         if text is not None:
             text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-            found = _sections(path, ctx.rel(path), text, layout)
+            try:
+                found = _sections(path, ctx.rel(path), text, layout)
+            except PatternTimeout as exc:  # at the pattern's spec line; other files would
+                problems.append(ctx.spec_problem(exc.loc[1:], exc.message))  # wait as long
+                break
             records += found
             if not found:
                 problems.append(SpecProblem(ctx.rel(path), 1, 1, f"no line matches the heading "
@@ -102,8 +108,9 @@ def _layout(ctx: ReadContext) -> tuple[_Layout | None, list[SpecProblem]]:
             continue
         at = loc + ("fields", name) + (("path",) if isinstance(spec, FieldDoc) else ())
         regex, more = _compile(ctx, path, at)
-        until = spec.until if isinstance(spec, FieldDoc) and spec.until is not None else default
-        (words, stops), more2 = _until(ctx, until, loc + ("fields", name, "until"))
+        own = isinstance(spec, FieldDoc) and spec.until is not None
+        (words, stops), more2 = _until(ctx, spec.until if own else default,
+                                       loc + (("fields", name, "until") if own else ("until",)))
         problems += more + more2
         if regex is not None:
             fields[path] = _Field(regex, words, stops)
@@ -114,7 +121,7 @@ def _layout(ctx: ReadContext) -> tuple[_Layout | None, list[SpecProblem]]:
 
 
 def _until(ctx: ReadContext, until: list[str], loc: tuple
-           ) -> tuple[tuple[frozenset[str], tuple[re.Pattern, ...]], list[SpecProblem]]:
+           ) -> tuple[tuple[frozenset[str], tuple[Pattern, ...]], list[SpecProblem]]:
     """`until` as its words and its regexes; a regex that does not compile is a problem."""
     words = frozenset(u for u in until if u in UNTIL_WORDS)
     stops, problems = [], []
@@ -126,21 +133,31 @@ def _until(ctx: ReadContext, until: list[str], loc: tuple
     return (words, tuple(stops)), problems
 
 
-def _compile(ctx: ReadContext, pattern: str, loc: tuple) -> tuple[re.Pattern | None, list]:
+def _compile(ctx: ReadContext, pattern: str, loc: tuple) -> tuple[Pattern | None, list]:
+    """`pattern` bounded in time (`patterns.bounded`), located at `loc` under `content.source`
+    (its `PatternTimeout.loc` is relative to `content`)."""
     try:
-        return re.compile(pattern), []
+        return bounded(pattern, ("source",) + loc), []
     except re.error as exc:
         return None, [ctx.spec_problem(loc, f"invalid regular expression {pattern!r}: {exc}")]
 
 
 def _sections(path: Path, file: str, text: str, layout: _Layout) -> list[Record]:
     lines = text.split("\n")
-    levels = heading_levels(text)
-    starts = [(i, m) for i, line in enumerate(lines) if (m := layout.heading.search(line))]
+    levels, fenced = outline(text)
+    starts = []
+    for i, line in enumerate(lines):
+        if i in fenced:  # a heading in a code fence is an example, not a row
+            continue
+        try:
+            if m := layout.heading.search(line):
+                starts.append((i, m))
+        except PatternTimeout as exc:
+            raise exc.located(f"{file}:{i + 1}") from None
     records = []
     for n, (start, match) in enumerate(starts):
         stop = _stop(lines, levels, start, starts[n + 1][0] if n + 1 < len(starts) else
-                     len(lines), layout.end)
+                     len(lines), layout.end, file, fenced)
         body = lines[start + 1:stop]
         specials = file_specials(path, file) | {"$heading": lines[start].strip(),
                                                 "$body": "\n".join(body).strip() or None}
@@ -149,28 +166,42 @@ def _sections(path: Path, file: str, text: str, layout: _Layout) -> list[Record]
         where = {(f"$heading.{g}",): (start + 1, match.start(g) + 1) for g in groups
                  if match.start(g) >= 0}
         records.append(Record(data={}, file=file, line=start + 1, specials=specials,
-                              positions=where, finder=_finder(body, start + 2, layout)))
+                              positions=where, finder=_finder(body, start + 2, layout, file)))
     return records
 
 
 def _stop(lines: list[str], levels: dict[int, int], start: int, limit: int,
-          end: re.Pattern | None) -> int:
-    """Index of the first line after `start` that is not in its section."""
+          end: Pattern | None, file: str, fenced: frozenset[int]) -> int:
+    """Index of the first line after `start` that is not in its section (an `end` line in a
+    code fence does not end it)."""
     level = levels.get(start)
     for j in range(start + 1, limit):
         if level is not None and levels.get(j, 7) <= level:
             return j
-        if end is not None and end.search(lines[j]):
-            return j
+        try:
+            if end is not None and j not in fenced and end.search(lines[j]):
+                return j
+        except PatternTimeout as exc:
+            raise exc.located(f"{file}:{j + 1}") from None
     return limit
 
 
-def _finder(body: list[str], first_line: int, layout: _Layout):
-    """Search a field's regex in the section's lines: `(value or MISSING, line, col)`."""
+def _finder(body: list[str], first_line: int, layout: _Layout, file: str):
+    """Search a field's regex in the section's lines: `(value or MISSING, line, col)`.
+
+    Raises `PatternTimeout` (located at `file:line`) when a pattern runs too long."""
     def find(pattern: str):
-        field = layout.fields.get(pattern) or _Field(re.compile(pattern), frozenset({"line"}), ())
+        at = [0]
+        try:
+            return search(pattern, at)
+        except PatternTimeout as exc:
+            raise exc.located(f"{file}:{first_line + at[0]}") from None
+
+    def search(pattern: str, at: list[int]):
+        field = layout.fields.get(pattern) or _Field(bounded(pattern), frozenset({"line"}), ())
         regex = field.regex
         for offset, line in enumerate(body):
+            at[0] = offset
             m = regex.search(line)
             if not m:
                 continue
@@ -180,16 +211,18 @@ def _finder(body: list[str], first_line: int, layout: _Layout):
                 return MISSING, first_line + offset, 1
             col = m.start(group) + 1
             if m.end(group) >= len(line.rstrip()):
-                more = _continuation(body, offset + 1, field, layout.markers, not value.strip())
+                more = _continuation(body, offset + 1, field, layout.markers, not value.strip(),
+                                     at)
                 value = "\n".join([value, *more]) if more else value
             return value.strip(), first_line + offset, col
         return MISSING, None, 1
     return find
 
 
-def _continuation(body: list[str], start: int, field: _Field, markers: tuple[re.Pattern, ...],
-                  empty: bool) -> list[str]:
-    """The lines after a field's first line that still belong to it, dedented."""
+def _continuation(body: list[str], start: int, field: _Field, markers: tuple[Pattern, ...],
+                  empty: bool, at: list[int]) -> list[str]:
+    """The lines after a field's first line that still belong to it, dedented (`at[0]`: the
+    line being read, for a `PatternTimeout`)."""
     if "line" in field.words:
         return []
     out: list[str] = []
@@ -206,6 +239,7 @@ def _continuation(body: list[str], start: int, field: _Field, markers: tuple[re.
                 j = k if k is not None else len(body)
                 continue
             break
+        at[0] = j
         if _ends(line, field, markers):
             break
         in_list = bool(_ITEM.match(line)) or (in_list and line[:1].isspace())
@@ -216,7 +250,7 @@ def _continuation(body: list[str], start: int, field: _Field, markers: tuple[re.
     return textwrap.dedent("\n".join(out)).split("\n") if out else []
 
 
-def _ends(line: str, field: _Field, markers: tuple[re.Pattern, ...]) -> bool:
+def _ends(line: str, field: _Field, markers: tuple[Pattern, ...]) -> bool:
     if "heading" in field.words and _ATX.match(line):
         return True
     if "marker" in field.words and any(m.search(line) for m in markers):
