@@ -187,6 +187,30 @@ def test_two_pages_swapping_unique_values_apply(tmp_path: Path, example_database
     run(root, "plan", "--detailed-exitcode")
 
 
+def test_two_pages_changing_unique_values_without_a_trade_write_them_as_they_are(
+        tmp_path: Path, example_database: str):
+    """Only rows trading values are moved out of the way: two new codes in a NOT NULL
+    varchar(12) column (which no placeholder id fits) apply, as they did before the swap fix."""
+    root = project(tmp_path / "p", deals=False)
+    (root / "schemas/notion/companies.yaml").write_text(
+        (root / "schemas/notion/companies.yaml").read_text() + "  Code: {type: rich_text}\n")
+    spec = root / "schemas/supabase/companies.yaml"
+    spec.write_text(spec.read_text() + "columns:\n  code: {type: varchar(12), unique: true, "
+                    "nullable: false, default: x}\n")
+    run(root, "apply", "--auto-approve")
+    pages_ = [create_page(root, "companies", {"Name": {"title": [{"text": {"content": n}}]},
+                                              "Code": {"rich_text": [{"text": {"content": c}}]}})
+              for n, c in (("Ada", "A-1"), ("Grace", "G-1"))]
+    run(root, "apply", "--auto-approve")
+    for page, code in zip(pages_, ("A-2", "G-2")):
+        edit_page(root, page, {"Code": {"rich_text": [{"text": {"content": code}}]}})
+    result = run(root, "apply", "--auto-approve", code=None)
+    assert result.exit_code == 0, result.output
+    assert sql(example_database, "SELECT name, code FROM companies ORDER BY name") == \
+        [("Ada", "A-2"), ("Grace", "G-2")]
+    run(root, "plan", "--detailed-exitcode")
+
+
 def test_a_prune_delete_left_out_by_the_target_keeps_its_pair_in_the_base(
         tmp_path: Path, example_database: str):
     root = synced_project(tmp_path / "p", example_database, deletes="delete")

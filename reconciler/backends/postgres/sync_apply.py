@@ -19,6 +19,7 @@ per table, never one per row.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -278,27 +279,36 @@ class TableWrite:
 
     def _make_room(self, updates: list) -> None:
         """Rows trading unique values (two pages swapping an e-mail): Postgres checks a unique
-        key row by row, so the batched UPDATE would find the value still held by the other
-        row. The unique columns several updated rows change are moved out of the way first,
-        in the same transaction: to NULL when the column is nullable, else (text columns) to the
-        row's own id; the UPDATE then writes every new value. A value still
-        held by a row this apply does not change fails as before (a real duplicate)."""
+        key row by row, so the batched UPDATE would find a value still held by another row it
+        changes. Only such rows are moved out of the way first, in the same transaction: a row
+        whose current value another updated row takes, to NULL when the column is nullable,
+        else (a text column that holds 36 characters) to the row's own id; the UPDATE then
+        writes every new value. Rows that change a unique value without a trade are left as
+        they are, and a value still held by a row this apply does not change fails as before
+        (a real duplicate)."""
         nullable = {c.name: c.nullable for c in self.table.columns}
         keys = [u.columns for u in self.table.uniques] + \
             [i.columns for i in self.table.indexes if i.unique and i.where is None]
         for column in sorted({c for key in keys for c in key if c in self.types}):
-            moving = [row for row, values in updates if column in values]
-            if len(moving) < 2:
+            wanted = {row: values[column] for row, values in updates if column in values}
+            if len(wanted) < 2:
+                continue
+            held = dict(self.conn.execute(sql.SQL(
+                "SELECT id::text, {}::text FROM {} WHERE id = ANY(%s::uuid[])").format(
+                    sql.Identifier(column), self.ident), [list(wanted)]).fetchall())
+            taken = {str(v) for v in wanted.values() if v is not None}
+            trading = [row for row in wanted if held.get(row) is not None
+                       and held[row] in taken and str(wanted[row]) != held[row]]
+            if not trading:
                 continue
             if nullable.get(column, True):
                 value = sql.SQL("NULL")
-            elif self.types[column] in ("text", "citext") or \
-                    self.types[column].startswith(("varchar", "character varying")):
+            elif _holds_an_id(self.types[column]):
                 value = sql.SQL("id::text")
             else:
-                continue
+                continue  # no placeholder fits: the UPDATE reports the constraint
             self.conn.execute(sql.SQL("UPDATE {} SET {} = {} WHERE id = ANY(%s::uuid[])").format(
-                self.ident, sql.Identifier(column), value), [moving])
+                self.ident, sql.Identifier(column), value), [trading])
 
     def _stage(self, inserts: list, updates: list) -> None:
         """The rows through one COPY into a staging table, then one INSERT per set of columns
@@ -397,6 +407,14 @@ class TableWrite:
         return [{"address": a, "direction": "to_notion" if a.startswith("notion.") else
                  "to_supabase", "fields": list(f)} for a, f in sorted(base.moved.items())
                 if a in self.done or self.known.applied(a)]
+
+
+def _holds_an_id(pg_type: str) -> bool:
+    """A text type a row's 36-character id fits in (`text`, `citext`, `varchar(n)` n >= 36)."""
+    if pg_type in ("text", "citext", "varchar", "character varying"):
+        return True
+    m = re.fullmatch(r"(?:varchar|character varying)\((\d+)\)", pg_type)
+    return m is not None and int(m.group(1)) >= 36
 
 
 def _counts(rows: Sequence[ChangeBase], done: set[str]) -> dict[str, int]:
