@@ -130,6 +130,9 @@ def read_date(value: Any, reading: Reading = DEFAULT) -> str:
     if named is not None:
         return named
     found = _date_parser(reading).get_date_data(text)
+    if (found is None or found.date_obj is None) and _ISO_DATE.match(text):
+        raise ValueError(f"expects a date, got {value!r}: not a date (not ISO 8601: write "
+                         "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM])")
     if found is None or found.date_obj is None:
         langs = ", ".join(reading.languages)
         raise ValueError(f"expects a date (ISO, or a full date written in {langs}), got "
@@ -147,13 +150,12 @@ _NUMERIC = re.compile(r"(\d{1,4})[-./ ](\d{1,2})[-./ ](\d{1,4})\Z")
 def _impossible(text: str, reading: Reading) -> str | None:
     """Why `text`, written as a date whose parts are all known, is no date (`no such day:
     February 2025 has 28 days`), or None when it is not such a text or is a real date: an
-    ISO `2025-02-30` (or any text starting like an ISO date that Python's `fromisoformat`
-    refuses: called after `_iso`); a numeric date under the declared `date_order`; a named
+    ISO `2025-02-30` (a text starting like an ISO date that Python's `fromisoformat`
+    refuses but whose day exists, `2025-10-28 10:00 AM`, is left to dateparser); a numeric date under the declared `date_order`; a named
     month in a declared language (`31. Februar 2025`)."""
     if _ISO_DATE.match(text):
         found = re.match(r"(\d{4})-(\d{2})-(\d{2})", text)
-        return _day_problem(*(int(g) for g in found.groups())) or \
-            "not ISO 8601: write YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS][+HH:MM]"
+        return _day_problem(*(int(g) for g in found.groups()))  # else dateparser reads it
     numeric = _NUMERIC.match(text)
     if numeric and reading.date_order:
         parts = dict(zip(reading.date_order, (int(g) for g in numeric.groups())))
