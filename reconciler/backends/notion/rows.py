@@ -110,12 +110,13 @@ def settle_rows(rows: Mapping[str, LiveRow], matched: Iterable[str], read_at: st
                 ) -> dict[str, LiveRow]:
     """`rows` with the `matched` ones (keys whose values the diff found equal to the source's)
     remembered as `checked` at their stamp, so the next read trusts their stored hash until
-    they are edited again. Only stamps a minute (`OVERLAP`) older than the read (`read_at`,
-    ISO) settle: `last_edited_time` is minute-rounded, so an edit later in the same minute
-    would keep the stamp."""
+    they are edited again. Only stamps two minutes (`2 × OVERLAP`) older than the read
+    (`read_at`, ISO, from this machine's clock) settle: `last_edited_time` is minute-rounded,
+    so an edit later in the same minute would keep the stamp, and the second minute is a
+    margin for a local clock ahead of Notion's."""
     if read_at is None:
         return dict(rows)
-    limit = _moment(read_at) - OVERLAP
+    limit = _moment(read_at) - 2 * OVERLAP
     out = dict(rows)
     for key in matched:
         row = rows.get(key)
