@@ -7,7 +7,9 @@ pattern is compiled by `bounded()`: the syntax is Python's `re` (so `re`'s error
 matching is done by the `regex` package (a superset of `re` that gives the same matches for
 `re` patterns) with a `timeout=` of `TIME_LIMIT` seconds per call, and at most `TOTAL_LIMIT`
 seconds over all the calls of one pattern in one load (a pattern just under the per-call bound
-on every line of a long file would still hang). Going over either raises `PatternTimeout`,
+on every line of a long file would still hang; only calls of `SLOW_CALL` or more count, so a
+healthy pattern on a large corpus or a busy machine is never taken for a backtracking one).
+Going over either raises `PatternTimeout`,
 which readers turn into a problem at the spec line of the pattern.
 """
 
@@ -22,8 +24,11 @@ import regex
 
 #: Longest one search, match, sub or split of a spec's pattern may take, in seconds.
 TIME_LIMIT = 1.0
-#: Longest all the calls of one pattern may take in one load of the project, in seconds.
+#: Longest all the slow calls of one pattern may take in one load of the project, in seconds.
 TOTAL_LIMIT = 10.0
+#: A call at least this long (seconds) counts towards `TOTAL_LIMIT`: a healthy pattern's calls
+#: take microseconds, however many lines a large project has, and never add up to it.
+SLOW_CALL = 0.01
 
 
 class PatternTimeout(Exception):
@@ -79,7 +84,9 @@ class Pattern:
         except TimeoutError:
             raise PatternTimeout(self.pattern, self.loc, total=left < TIME_LIMIT) from None
         finally:
-            self.spent[0] += time.monotonic() - began
+            took = time.monotonic() - began
+            if took >= SLOW_CALL:
+                self.spent[0] += took
 
     def search(self, text: str) -> Any:
         """`re.Pattern.search`, bounded."""

@@ -56,7 +56,7 @@ def install_source() -> str:
         found = json.loads(text) if text else {}
     except (metadata.PackageNotFoundError, ValueError):
         return ""
-    url = found.get("url", "") if isinstance(found, dict) else ""
+    url = _without_userinfo(found.get("url", "") if isinstance(found, dict) else "")
     vcs = found.get("vcs_info") if isinstance(found, dict) else None
     if isinstance(vcs, dict) and vcs.get("vcs") == "git" and url.startswith(("https://", "ssh://")):
         commit = vcs.get("commit_id") or vcs.get("requested_revision")
@@ -64,6 +64,19 @@ def install_source() -> str:
     if url.startswith("https://") and "archive_info" in found:
         return url
     return ""
+
+
+def _without_userinfo(url: str) -> str:
+    """`url` without `user:password@` (PEP 610 allows credentials there; the workflow is
+    committed), unless it is an environment reference such as `${{ secrets.X }}`/`${X}`."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    if not isinstance(url, str) or "://" not in url:
+        return ""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc or parts.netloc.split("@", 1)[0].startswith("$"):
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 def workflow_text(install: str | None = None) -> str:

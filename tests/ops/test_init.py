@@ -156,6 +156,8 @@ class _Dist:
      "git+https://github.com/acme/reconciler.git@0123abc"),
     ('{"url": "https://example.com/reconciler-0.1.0-py3-none-any.whl", "archive_info": {}}',
      "https://example.com/reconciler-0.1.0-py3-none-any.whl"),
+    ('{"url": "https://me:ghp_secret@github.com/acme/reconciler.git", "vcs_info": {"vcs": '
+     '"git", "commit_id": "0123abc"}}', "git+https://github.com/acme/reconciler.git@0123abc"),
     ('{"url": "file:///home/me/reconciler", "dir_info": {"editable": true}}', ""),
     (None, ""),  # from a package index: PyPI's `reconciler` is another project
 ])

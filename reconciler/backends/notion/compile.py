@@ -230,7 +230,10 @@ def _value(change: ChangeBase, wanted: Any, name: str, kind: str, value: Any) ->
         return value_to_api(kind, value)
     except ValueError as exc:
         prop = next((p for p in wanted.properties if p.name == name), None) if wanted else None
-        why = str(exc) if not (prop is not None and prop.sensitive) or "holds at most" in str(exc) \
+        after = getattr(change, "after", None)
+        personal = (prop is not None and prop.sensitive) or \
+            name in (getattr(after, "sensitive", None) or ())  # a sensitive content set or field
+        why = str(exc) if not personal or "holds at most" in str(exc) \
             else f"a {kind} value of the wrong shape (personal data: not shown)"
         sync = getattr(change, "sync", None)
         side = f" (synced to Notion from {sync.source})" if sync is not None else ""

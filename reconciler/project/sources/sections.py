@@ -198,7 +198,9 @@ def _finder(body: list[str], first_line: int, layout: _Layout, file: str):
             raise exc.located(f"{file}:{first_line + at[0]}") from None
 
     def search(pattern: str, at: list[int]):
-        field = layout.fields.get(pattern) or _Field(bounded(pattern), frozenset({"line"}), ())
+        field = layout.fields.get(pattern)
+        if field is None:  # compiled once per source, sharing one time budget
+            field = layout.fields[pattern] = _Field(bounded(pattern), frozenset({"line"}), ())
         regex = field.regex
         for offset, line in enumerate(body):
             at[0] = offset
