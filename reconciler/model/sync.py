@@ -276,7 +276,7 @@ class SyncSummary(Model):
     conflicts: tuple[dict[str, Any], ...] = ()
     unchanged: int = 0
     unlinked: int = 0
-    #: The pairs this plan unlinks: `{"row", "page", "gone": "notion" | "supabase" | "both"}`
+    #: The pairs this plan unlinks: `{"row", "page", "gone": "notion" | "supabase"}`
     #: (ids only, never a value); a pair unlinked by an earlier apply is not listed again.
     unlinks: tuple[dict[str, Any], ...] = ()
     pending_deletes: int = 0
