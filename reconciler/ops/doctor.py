@@ -270,7 +270,8 @@ def _roles(conn, project: Any) -> list[Check]:
                                           [sorted(named)])}
     missing = sorted(named - present)
     if not missing:
-        return [ok("roles", f"{', '.join(sorted(named))} exist")]
+        return [ok("roles", f"{', '.join(sorted(named))} "
+                   f"{'exists' if len(named) == 1 else 'exist'}")]
     create = "; ".join(f"CREATE ROLE {r} NOLOGIN" for r in missing)
     hard = [r for r in missing if r in by_policy]
     if hard:

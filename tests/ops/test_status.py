@@ -3,6 +3,7 @@ last apply per database and table, read-only, on the local Notion and a real Pos
 
 from __future__ import annotations
 
+import re
 import json
 import shutil
 from pathlib import Path
@@ -28,6 +29,9 @@ def test_status_after_apply_counts_rows_and_names_the_last_apply(applied_bundle)
     assert modules["last_apply"] and not modules["lag"] and not modules["deferred"]
     sot = status["supabase.public.sot_entries"]
     assert sot["rows"] == 4 and sot["latest_edit"] and sot["in_sync"]
+    # one time format on both sides: ISO 8601 in UTC, as Notion's last_edited_time
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", sot["latest_edit"])
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", modules["latest_edit"])
     assert status["notion.master_tasks"]["rows"] == 2  # the sync's example rows (content/sync)
     assert status["_"]["backends"]["notion"].startswith("local Notion")
     assert (root / ".reconciler" / "ledger.ndjson").read_text() == before  # read-only
