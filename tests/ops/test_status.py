@@ -3,8 +3,8 @@ last apply per database and table, read-only, on the local Notion and a real Pos
 
 from __future__ import annotations
 
-import re
 import json
+import re
 import shutil
 from pathlib import Path
 
