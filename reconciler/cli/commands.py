@@ -240,6 +240,10 @@ def local_serve(
     seed: Annotated[Optional[int], typer.Option("--seed", help="Seed of the fault draws.")] = None,
     search_lag: Annotated[Optional[float], typer.Option(
         "--search-lag", help="Seconds a new page or database stays out of search results.")] = None,
+    token_env: Annotated[Optional[str], typer.Option(
+        "--token-env", help="Accept only the token held by this environment variable (e.g. "
+        "NOTION_TOKEN) and answer any other 401 unauthorized, as Notion does: to try a wrong "
+        "token. Default: any token.")] = None,
     debug: DebugOption = False,
 ) -> None:
     """Serve the project's local Notion over HTTP (point NOTION_BASE_URL at it).
@@ -267,14 +271,22 @@ def local_serve(
         faults = replace(faults, **changes)
     except ValueError as err:
         raise ConfigError(f"fault injection: {err}") from None
+    token = None
+    if token_env is not None:
+        token = os.environ.get(token_env, "").strip() or None
+        if token is None:
+            raise ConfigError(f"--token-env {token_env}: that environment variable is not set "
+                              "(or empty): set it to the token to accept")
     output.err.print(f"Local Notion on http://{host}:{port} (data in {root / LOCAL_DIR}); "
                      f"export NOTION_BASE_URL=http://{host}:{port}")
+    if token is not None:
+        output.err.print(f"Accepting only the token in ${token_env}; any other gets 401")
     if faults.active:
         output.err.print(f"Injecting faults: {faults}")
     if faults.search_lag:
         output.err.print(f"Search lag: {faults.search_lag:g} s")
     serve(root / LOCAL_DIR, host=host, port=port,
-          faults=faults if faults.active or faults.search_lag else None)
+          faults=faults if faults.active or faults.search_lag else None, token=token)
 
 
 _UI_USAGE = ('notion.KEY --move-to PAGE_ID | notion.KEY.property["P"] --add button|verification | '

@@ -37,13 +37,15 @@ __all__ = ["LocalNotion", "local_app", "local_client", "root_page_id", "serve", 
 LOCAL_BASE_URL = "http://local.notion"
 
 
-def local_app(root: Path, faults: Faults | None = None, search_lag: float | None = None) -> Callable[..., Any]:
-    """``LocalNotion(root, search_lag)``, wrapped in ``FaultMiddleware`` when ``faults`` switch any fault on.
+def local_app(root: Path, faults: Faults | None = None, search_lag: float | None = None,
+              token: str | None = None) -> Callable[..., Any]:
+    """``LocalNotion(root, search_lag, token)``, wrapped in ``FaultMiddleware`` when ``faults``
+    switch any fault on.
 
     ``search_lag`` (seconds a new page or data source stays out of search, NOTION-API.md §1.5)
     defaults to ``faults.search_lag`` (``RECONCILER_FAULTS="search_lag=5"``), else 0."""
     lag = search_lag if search_lag is not None else (faults.search_lag if faults is not None else 0.0)
-    app = LocalNotion(Path(root), search_lag=lag)
+    app = LocalNotion(Path(root), search_lag=lag, token=token)
     return FaultMiddleware(app, faults) if faults is not None and faults.active else app
 
 
@@ -91,16 +93,17 @@ def root_page_id(client: notion_client.Client) -> str:
 
 
 def make_server(root: Path, host: str = "127.0.0.1", port: int = 8765,
-                faults: Faults | None = None) -> BaseWSGIServer:
+                faults: Faults | None = None, token: str | None = None) -> BaseWSGIServer:
     """A threaded HTTP server for ``LocalNotion(root)`` (with ``faults`` injected, if any, and their
-    ``search_lag``); ``port=0``
-    picks a free port (``.server_port``)."""
-    return _werkzeug_server(host, port, local_app(root, faults), threaded=True)
+    ``search_lag``; ``token``: the only token accepted); ``port=0`` picks a free port
+    (``.server_port``)."""
+    return _werkzeug_server(host, port, local_app(root, faults, token=token), threaded=True)
 
 
-def serve(root: Path, host: str = "127.0.0.1", port: int = 8765, faults: Faults | None = None) -> None:
+def serve(root: Path, host: str = "127.0.0.1", port: int = 8765, faults: Faults | None = None,
+          token: str | None = None) -> None:
     """Serve the local Notion over HTTP until interrupted (``reconciler local serve --port N``)."""
-    server = make_server(root, host, port, faults)
+    server = make_server(root, host, port, faults, token)
     logging.getLogger("reconciler.local").info("local Notion on http://%s:%s (root %s)", host, server.server_port, root)
     try:
         server.serve_forever()

@@ -93,14 +93,17 @@ class LocalNotion:
     """WSGI app over a workspace persisted under ``root`` (see ``store.Store``).
 
     ``search_lag``: seconds during which a newly created page or data source is not found by search
-    (NOTION-API.md §1.5); 0 finds everything at once.
+    (NOTION-API.md §1.5); 0 finds everything at once. ``token``: the one Bearer token accepted
+    (any other is answered 401 ``unauthorized`` as Notion answers a wrong token); None accepts
+    any non-empty token.
     """
 
-    def __init__(self, root: Path, search_lag: float = 0.0):
+    def __init__(self, root: Path, search_lag: float = 0.0, token: str | None = None):
         if search_lag < 0:
             raise ValueError("search_lag must be ≥ 0 seconds")
         self.store = Store(Path(root))
         self.context = Context(self.store, search_lag)
+        self.token = token
 
     def close(self) -> None:
         """Close the store (its SQLite connection; the write-ahead log is checkpointed)."""
@@ -125,7 +128,8 @@ class LocalNotion:
 
     def _dispatch(self, request: Request) -> tuple[int, Body]:
         auth = request.headers.get("Authorization", "")
-        if not auth.startswith("Bearer ") or not auth[7:].strip():
+        if not auth.startswith("Bearer ") or not auth[7:].strip() or \
+                (self.token is not None and auth[7:].strip() != self.token):
             raise NotionError(401, "unauthorized", "API token is invalid.")
         if not request.headers.get("Notion-Version"):
             raise NotionError(400, "missing_version", "Notion-Version header failed validation: Notion-Version "
