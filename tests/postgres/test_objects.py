@@ -369,3 +369,30 @@ def test_an_unknown_privilege_on_a_function_is_located(tmp_path, database_url, s
         plan(root, database_url)
     assert "unknown privilege(s) select on a function (allowed: all, execute)" in str(
         caught.value)
+
+
+def test_a_view_using_an_enum_value_added_in_the_same_plan_says_apply_the_enum_first(
+        objects, database_url, schema):
+    """QA: the plan failed (rightly: 'unsafe use of new value') but said "Fix the spec at that
+    line" though the spec was right."""
+    from reconciler.errors import PlanError
+    from reconciler.project.loader import load_project
+    from reconciler.session import Session
+    from tests.postgres.projects import _env
+
+    (objects / "schemas/supabase/mood.yaml").write_text(
+        f"schema: {schema}\nkind: enum\nvalues: [happy, sad, calm]\n")
+    view = objects / "schemas/supabase/happy_entries.yaml"
+    view.write_text(view.read_text().replace("mood = 'happy'", "mood = 'calm'"))
+    with pytest.raises(PlanError) as failed:
+        plan(objects, database_url)
+    enum = f'supabase.{schema}.enum["mood"]'
+    assert "unsafe use of new value" in str(failed.value)
+    assert f"apply the enum change first (reconciler apply --target '{enum}')" in str(
+        failed.value)
+    assert "Fix the spec" not in str(failed.value)
+    project = load_project(objects, _env(database_url, {}))
+    with Session(project, _env(database_url, {})) as session, session.locked():
+        session.apply(session.plan(only=(enum,)), allow_destroy=False)
+    assert [c.kind for c in apply(objects, database_url).changes] == ["modify_view"]
+    assert not plan(objects, database_url).has_changes
