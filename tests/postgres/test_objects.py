@@ -396,3 +396,24 @@ def test_a_view_using_an_enum_value_added_in_the_same_plan_says_apply_the_enum_f
         session.apply(session.plan(only=(enum,)), allow_destroy=False)
     assert [c.kind for c in apply(objects, database_url).changes] == ["modify_view"]
     assert not plan(objects, database_url).has_changes
+
+
+def test_a_hand_made_overload_of_a_declared_function_is_named_not_a_dv101(objects, database_url,
+                                                                          schema):
+    """QA: an overload made in the database (same name, other arguments) broke the plan with
+    `DV101 … already exists with same argument types` at the spec's line 1."""
+    sql(database_url, f"CREATE FUNCTION {schema}.search_entries(query text) RETURNS int "
+                      "LANGUAGE sql AS 'SELECT 1'")
+    fn = objects / "schemas/supabase/search_entries.yaml"
+    fn.write_text(fn.read_text().replace("DEFAULT 10", "DEFAULT 20"))
+    planned = plan(objects, database_url)
+    by_kind = {c.kind: c for c in planned.changes}
+    assert set(by_kind) == {"manual", "modify_function"}
+    assert f"{schema}.search_entries(query text)" in by_kind["manual"].manual
+    assert f"DROP FUNCTION {schema}.search_entries(query text)" in by_kind["manual"].manual
+    apply(objects, database_url)
+    (left,) = sql(database_url, "SELECT pg_get_function_identity_arguments(oid) FROM pg_proc "
+                                f"WHERE proname = 'search_entries' AND pronamespace = "
+                                f"'{schema}'::regnamespace ORDER BY 1")
+    assert left == [("query text",), ("query text, max_rows integer",)]
+    assert [c.kind for c in plan(objects, database_url).changes] == ["manual"]
