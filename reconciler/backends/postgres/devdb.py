@@ -118,8 +118,9 @@ def check_migration(root: Path, dev_url: str | None, live: Any, changes: Sequenc
         except Replayed as exc:
             skipped = str(exc)
             raise psycopg.Rollback(tx) from None
+        enums = [c.address for c in ddl if c.kind == "modify_enum"]
         for change in ddl:
-            _run(conn, change, locations)
+            _run(conn, change, locations, enums)
         raise psycopg.Rollback(tx)
     if skipped is None:
         return list(changes)
@@ -225,10 +226,13 @@ def _replay(conn: psycopg.Connection, tables: Sequence[Any], objects: SchemaObje
                        "not checked before apply") from None
 
 
-def _run(conn: psycopg.Connection, change: ChangeBase, locations: Mapping[str, str]) -> None:
+def _run(conn: psycopg.Connection, change: ChangeBase, locations: Mapping[str, str],
+         enums: Sequence[str] = ()) -> None:
     """Run one change's statements (CONCURRENTLY dropped: a transaction block cannot run it).
     Raises PlanError (DV101) at the first one the server refuses (the transaction is then
-    aborted, and rolled back by the caller)."""
+    aborted, and rolled back by the caller). A new enum value used in the same transaction that
+    adds it (`enums`: the plan's modify_enum addresses) is no mistake in the spec: the message
+    says to apply the enum change first."""
     for statement in change.sql:
         text = statement.replace("INDEX CONCURRENTLY ", "INDEX ") \
             if outside_transaction(change) else statement
@@ -238,10 +242,17 @@ def _run(conn: psycopg.Connection, change: ChangeBase, locations: Mapping[str, s
             address = _refused(change, text, exc)
             message = (exc.diag.message_primary or str(exc)).strip()
             detail = f"; {exc.diag.message_detail}" if exc.diag.message_detail else ""
+            if exc.sqlstate == "55P04" and enums:  # unsafe_new_enum_value_usage
+                targets = " ".join(f"--target '{a}'" for a in enums)
+                todo = (f"The spec is right, but Postgres cannot use an enum value in the "
+                        f"transaction that adds it: apply the enum change first (reconciler "
+                        f"apply {targets}), then plan again; nothing was written.")
+            else:
+                todo = "Fix the spec at that line; nothing was written."
             raise PlanError(
                 f"{locate(address, locations)}: {address}: DV101 the migration fails on a copy "
                 f"of the live schema (the dev database): {message}{detail}\n  SQL: {text}\n"
-                "Fix the spec at that line; nothing was written.") from None
+                f"{todo}") from None
 
 
 def _refused(change: ChangeBase, statement: str, exc: psycopg.Error) -> str:
