@@ -220,6 +220,13 @@ def _pg_int(value: Any, reading: Reading = DEFAULT) -> int | None:
     return number
 
 
+def _pg_numeric(value: Any, reading: Reading = DEFAULT) -> int | float | None:
+    """A number; a whole one as an int (`1.0` → 1), as a numeric column reads back
+    (`backends.postgres.values`), so a numeric key `1.0` is the row `"1"`."""
+    number = _number(value, reading)
+    return int(number) if isinstance(number, float) and number.is_integer() else number
+
+
 def _pg_date(value: Any, reading: Reading = DEFAULT) -> str | None:
     return None if value is None or value == "" else _iso(value, reading)
 
@@ -244,7 +251,7 @@ def _pg_json(value: Any, _: Reading = DEFAULT) -> Any:
 POSTGRES: dict[str, Callable[[Any, Reading], Any]] = {
     "text": _text, "character varying": _text, "character": _text, "citext": _text,
     "smallint": _pg_int, "integer": _pg_int, "bigint": _pg_int,
-    "numeric": _number, "real": _number, "double precision": _number,
+    "numeric": _pg_numeric, "real": _number, "double precision": _number,
     "boolean": _checkbox, "date": _pg_date, "timestamptz": _pg_date, "timestamp": _pg_date,
     "uuid": _pg_uuid, "json": _pg_json, "jsonb": _pg_json,
 }
