@@ -1,10 +1,16 @@
-"""Content rows keyed by a column of any allowed key type (`POSTGRES_KEY_TYPES`), through the CLI
-against a real Postgres.
+"""Content rows keyed by a column of any allowed key type (`POSTGRES_KEY_TYPES`), and dates into
+date and timestamp columns, through the CLI against a real Postgres.
 
 A content row's key is a str (`SourceRow.key`); an update carries only the key and the changed
 columns, so the key must be written as a value of the key column's type (QA: an integer key
 failed every update with `integer: needs an integer, got str '1'`). Every key type is taken
 through create, update, delete (`--prune`) and a next plan that is empty.
+
+Dates into timestamp columns follow one rule, the same at validate, plan, apply and the next
+plan: a date alone is midnight UTC for timestamptz and midnight for timestamp; a date-time
+without a UTC offset is refused for timestamptz, one with an offset for timestamp, and any
+date-time for a date column, at validate with the value's file:line (QA: a date into timestamptz
+planned, then failed at apply; into timestamp it never converged).
 """
 
 from __future__ import annotations
@@ -115,3 +121,76 @@ def test_a_section_heading_number_keys_an_integer_column(tmp_path, server_url, m
         assert _sql(url, "SELECT n, title FROM public.things ORDER BY n") == \
             [(1, "premier"), (2, "second")]
         _converged(root)
+
+
+EVENTS = """columns:
+  n: {type: integer, primary_key: true}
+  at: {type: timestamptz}
+  local: {type: timestamp}
+  day: {type: date}
+  sha: {type: text}
+content:
+  key: n
+  hash: sha
+  source:
+    markdown_sections:
+      files: content/log.md
+      heading: '^## (\\d+)$'
+    fields:
+      n: $heading.1
+      at: '\\*\\*At\\*\\*: (.+)'
+      local: '\\*\\*Local\\*\\*: (.+)'
+      day: '\\*\\*Day\\*\\*: (.+)'
+"""
+
+
+def _entry(n: int, at: str, local: str, day: str) -> str:
+    return f"## {n}\n\n**At**: {at}\n**Local**: {local}\n**Day**: {day}\n\n"
+
+
+def test_a_date_alone_is_midnight_utc_in_timestamptz_and_midnight_in_timestamp(
+        tmp_path, server_url, monkeypatch):
+    log = "# Log\n\n" + _entry(1, "2025-11-03", "3. November 2025", "3. November 2025") + \
+        _entry(2, "2025-11-03T10:00:00+02:00", "2025-11-03T10:00", "2025-11-04")
+    with fresh_database(server_url) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        _sql(url, "ALTER DATABASE " + url.rsplit("/", 1)[1] + " SET timezone = 'Asia/Tokyo'")
+        root = write_files(tmp_path / "ws", {
+            "reconciler.yaml": "supabase: {}\n", "schemas/supabase/events.yaml": EVENTS,
+            "content/log.md": log})
+        code, output = _cli("plan", "--dir", str(root))
+        assert code == 0, output
+        assert 'at = "2025-11-03T00:00:00+00:00"' in output, output
+        code, output = _cli("apply", "--dir", str(root), "--auto-approve")
+        assert code == 0, output
+        utc = dt.timezone.utc
+        assert _sql(url, "SELECT n, at, local, day FROM public.events ORDER BY n") == [
+            (1, dt.datetime(2025, 11, 3, tzinfo=utc), dt.datetime(2025, 11, 3),
+             dt.date(2025, 11, 3)),
+            (2, dt.datetime(2025, 11, 3, 8, tzinfo=utc), dt.datetime(2025, 11, 3, 10),
+             dt.date(2025, 11, 4))]
+        _converged(root)
+
+
+@pytest.mark.parametrize("field, written, message", [
+    ("at", "2025-11-03T10:00", "at expects a date-time with a UTC offset (the column is "
+     "timestamptz), got '2025-11-03T10:00': add Z or +HH:MM"),
+    ("local", "2025-11-03T10:00Z", "local expects a date-time without a UTC offset (the column "
+     "is timestamp, which keeps none), got '2025-11-03T10:00Z'"),
+    ("day", "2025-11-03 10:00", "day expects a date without a time of day (the column is date), "
+     "got '2025-11-03 10:00'"),
+])
+def test_a_moment_its_column_cannot_keep_fails_validate_at_its_line_and_nothing_is_written(
+        tmp_path, server_url, monkeypatch, field, written, message):
+    values = {"at": "2025-11-03", "local": "2025-11-03", "day": "2025-11-03", field: written}
+    with fresh_database(server_url) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        root = write_files(tmp_path / "ws", {
+            "reconciler.yaml": "supabase: {}\n", "schemas/supabase/events.yaml": EVENTS,
+            "content/log.md": "# Log\n\n" + _entry(1, **values)})
+        line = {"at": 5, "local": 6, "day": 7}[field]
+        for command in (["validate"], ["apply", "--auto-approve"]):
+            code, output = _cli(*command, "--dir", str(root))
+            assert code == 1, output
+            assert f"content/log.md:{line}:" in output and f"row '1': {message}" in output, output
+        assert _sql(url, "SELECT to_regclass('public.events')") == [(None,)]
