@@ -16,7 +16,8 @@ are the normal form a column of that type reads back (`backends.postgres.values`
 converged table plans nothing: a whole `numeric` is an int; a date alone is midnight UTC for
 `timestamptz` (`2025-11-03T00:00:00+00:00`) and midnight for `timestamp`; an offset is
 converted to UTC for `timestamptz`; a date-time is refused for `date`, one without an offset for
-`timestamptz` and one with an offset for `timestamp` (docs/content.md, "Values as written").
+`timestamptz` and one with an offset for `timestamp`; a `time` is `HH:MM:SS[.ffffff]`, a `timetz`
+the same with its offset (docs/content.md, "Values as written").
 """
 
 from __future__ import annotations
@@ -289,6 +290,24 @@ def _pg_timestamp(value: Any, reading: Reading = DEFAULT) -> str | None:
     return moment.isoformat()
 
 
+def _pg_time(value: Any, _: Reading = DEFAULT, *, zoned: bool = False) -> str | None:
+    """A time of day as a time column reads back (`10:00` → `10:00:00`); for timetz
+    (`zoned`) with its UTC offset (`10:00+02:00` → `10:00:00+02:00`), which it must have."""
+    if value is None or value == "":
+        return None
+    try:
+        moment = value if isinstance(value, _dt.time) else _dt.time.fromisoformat(value.strip())
+    except (AttributeError, ValueError):  # not a str, or no time of day
+        raise _got("a time of day (HH:MM[:SS])", value) from None
+    if zoned and moment.tzinfo is None:
+        raise ValueError(f"expects a time of day with a UTC offset (the column is timetz), got "
+                         f"{_short(value)}: add Z or +HH:MM")
+    if not zoned and moment.tzinfo is not None:
+        raise ValueError(f"expects a time of day without a UTC offset (the column is time), got "
+                         f"{_short(value)}: drop the offset, or make the column timetz")
+    return moment.isoformat()
+
+
 def _pg_uuid(value: Any, _: Reading = DEFAULT) -> str | None:
     if value is None or value == "":
         return None
@@ -311,7 +330,8 @@ POSTGRES: dict[str, Callable[[Any, Reading], Any]] = {
     "smallint": _pg_int, "integer": _pg_int, "bigint": _pg_int,
     "numeric": _pg_numeric, "real": _number, "double precision": _number,
     "boolean": _checkbox, "date": _pg_date, "timestamptz": _pg_timestamptz,
-    "timestamp": _pg_timestamp,
+    "timestamp": _pg_timestamp, "time": _pg_time,
+    "timetz": lambda value, reading=DEFAULT: _pg_time(value, reading, zoned=True),
     "uuid": _pg_uuid, "json": _pg_json, "jsonb": _pg_json,
 }
 

@@ -194,3 +194,28 @@ def test_a_moment_its_column_cannot_keep_fails_validate_at_its_line_and_nothing_
             assert code == 1, output
             assert f"content/log.md:{line}:" in output and f"row '1': {message}" in output, output
         assert _sql(url, "SELECT to_regclass('public.events')") == [(None,)]
+
+
+def test_a_time_of_day_converges_and_one_that_is_none_fails_validate(
+        tmp_path, server_url, monkeypatch):
+    table = ("columns:\n  n: {type: integer, primary_key: true}\n  t: {type: time}\n"
+             "  tz: {type: timetz}\n  sha: {type: text}\n"
+             "content:\n  key: n\n  hash: sha\n  source:\n"
+             "    markdown: content/*.md\n    fields: {n: n, t: t, tz: tz}\n")
+    with fresh_database(server_url) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        root = write_files(tmp_path / "ws", {
+            "reconciler.yaml": "supabase: {}\n", "schemas/supabase/clock.yaml": table,
+            "content/a.md": "---\nn: 1\nt: '10:00'\ntz: '10:00+02:00'\n---\n"})
+        code, output = _cli("apply", "--dir", str(root), "--auto-approve")
+        assert code == 0, output
+        assert _sql(url, "SELECT t::text, tz::text FROM public.clock") == \
+            [("10:00:00", "10:00:00+02")]
+        _converged(root)  # was: t "10:00:00" -> "10:00" on every plan
+
+        (root / "content/a.md").write_text("---\nn: 1\nt: 11:30\ntz: '10:00'\n---\n")
+        code, output = _cli("apply", "--dir", str(root), "--auto-approve")
+        assert code == 1, output
+        assert "content/a.md:4:" in output and "row '1': tz expects a time of day with a UTC " \
+            "offset (the column is timetz), got '10:00': add Z or +HH:MM" in output, output
+        assert _sql(url, "SELECT t::text FROM public.clock") == [("10:00:00",)]
