@@ -94,7 +94,8 @@ def import_(
             output.err.print(f"  {problem}")
         raise typer.Exit(1)
     output.out.print(f"\nImported {len(result.written)} file(s) and recorded their ids in "
-                     ".reconciler/state.json. Next: reconciler plan (it should show no changes).")
+                     ".reconciler/state.json. Next: reconciler plan (no changes but those the "
+                     "notes above name).")
 
 
 @app.command()

@@ -26,7 +26,7 @@ from reconciler.importer.names import slug, unique_name
 from reconciler.importer.notion_docs import Finding
 from reconciler.model.content import Row
 from reconciler.model.notion import Database, bare_id
-from reconciler.model.property_types import WRITABLE_TYPES
+from reconciler.model.property_types import SENSITIVE_TYPES, WRITABLE_TYPES
 
 HASH_PROPERTY = "Content hash"
 
@@ -76,6 +76,14 @@ def content_export(db: Database, rows: Sequence[Row], file: str, *,
         return None, [Finding(db.address, "content not written: the pages' titles are not all "
                               "distinct and non-empty, so they cannot be the rows' keys")]
     findings: list[Finding] = []
+    personal = sorted(p.name for p in db.properties if p.type in SENSITIVE_TYPES)
+    title = next((p for p in db.properties if p.type == "title"), None)
+    if personal and title is not None and not title.sensitive:
+        findings.append(Finding(f'{db.address}.property["{title.name}"]', (
+            f"the rows are keyed by their title, and the database holds personal data "
+            f"({', '.join(personal)}): if the titles are people's names, add `sensitive: true` "
+            "to it, so plans, ledgers and reports name the rows by a digest (README "
+            '"Sensitive values")')))
     hash_prop = db.property(HASH_PROPERTY)
     if hash_prop is not None and hash_prop.type != "rich_text":
         return None, [Finding(db.address, f"content not written: its property {HASH_PROPERTY!r} "

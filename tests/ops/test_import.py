@@ -324,3 +324,15 @@ def test_content_is_not_written_without_distinct_titles(tmp_path: Path):
     result = cli("import", "--notion", people["id"], "--content", "--dir", str(root))
     assert "notion.people: content not written" in result.output
     assert not (root / "content" / "notion" / "people.yaml").exists()
+
+
+def test_content_of_a_database_with_personal_data_warns_to_mark_its_title(tmp_path: Path):
+    root, client, people, _ = _workspace(tmp_path)
+    people_ds = people["data_sources"][0]["id"]
+    client.data_sources.update(people_ds, properties={"Email": {"email": {}}})
+    client.pages.create(parent={"data_source_id": people_ds}, properties={
+        "Name": {"title": _text("Ada Lovelace")}, "Email": {"email": "ada@example.com"}})
+    result = cli("import", "--notion", people["id"], "--content", "--dir", str(root))
+    assert 'notion.people.property["Name"]: the rows are keyed by their title, and the ' \
+        "database holds personal data (Email)" in result.output
+    assert "ada@example.com" not in result.output
