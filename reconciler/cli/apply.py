@@ -100,6 +100,9 @@ def apply(
     force: Annotated[bool, typer.Option(
         "--force", help="Apply a sync that trips a table's circuit breaker (it would change or "
         "delete more than the declared share of the rows).")] = False,
+    target: Annotated[Optional[list[str]], typer.Option(
+        "--target", metavar="ADDRESS", help="When planning now: only changes at or inside this "
+        "address, e.g. notion.tasks (repeatable), as plan --target.")] = None,
     dev_url: DevUrlOption = None,
     debug: DebugOption = False,
 ) -> None:
@@ -107,7 +110,12 @@ def apply(
     plans and unapproved destruction)."""
     from reconciler.cli.progress import screen
     from reconciler.plan import planfile
+    from reconciler.plan.build import check_targets
 
+    if target and plan_file is not None:
+        raise ConfigError("--target applies to a plan made now: a saved plan is applied as "
+                          "reviewed (target it when planning: reconciler plan --target … --out FILE)")
+    check_targets(target or ())
     saved = planfile.load_for_apply(plan_file) if plan_file is not None else None
     project, env = _load(directory)
     if saved is not None and saved.header.spec_hash != project.spec_hash:
@@ -118,14 +126,15 @@ def apply(
         try:
             with session.locked(saved):
                 _apply(saved, session, shown, auto_approve, allow_destroy, content_only, prune,
-                       force)
+                       force, tuple(target or ()))
         finally:
             for notice in session.notices:
                 output.err.print(notice)
 
 
 def _apply(saved: Plan | None, session, shown: Screen, auto_approve: bool, allow_destroy: bool,
-           content_only: bool, prune: bool, force: bool = False) -> None:
+           content_only: bool, prune: bool, force: bool = False,
+           target: tuple[str, ...] = ()) -> None:
     """Under the project lock, taken before the read apply acts on and held through the
     prompt, so no other apply slips in between what was shown and what runs; after the prompt
     the live state is read again and a change made meanwhile (by hand, in Notion or Postgres)
@@ -137,7 +146,7 @@ def _apply(saved: Plan | None, session, shown: Screen, auto_approve: bool, allow
     if saved is not None:
         the_plan = _resumed(saved, session)
     else:
-        the_plan = session.plan(prune=prune)
+        the_plan = session.plan(only=target, prune=prune)
         preview = content_preview(the_plan) if content_only else the_plan
         with shown.paused():
             _print_plan(preview)

@@ -74,3 +74,25 @@ def test_schema_writes_json_schemas(example_project: Path):
     schema = json.loads((example_project / "schemas" / ".schema" /
                          "notion-database.schema.json").read_text())
     assert "properties" in json.dumps(schema)
+
+
+def test_apply_target_applies_only_that_resource(tmp_path: Path, monkeypatch):
+    from tests.conftest import write_files
+
+    for name in ("NOTION_TOKEN", "NOTION_BASE_URL", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    root = write_files(tmp_path / "p", {
+        "reconciler.yaml": "notion: {}\n",
+        "schemas/notion/a.yaml": "title: A\nproperties:\n  Name: {type: title}\n",
+        "schemas/notion/b.yaml": "title: B\nproperties:\n  Name: {type: title}\n"})
+    result = invoke("apply", "--dir", str(root), "--auto-approve", "--target", "notion.a")
+    assert result.exit_code == 0, result.output
+    assert "notion.a: created" in result.output and "notion.b" not in result.output
+    after = invoke("plan", "--dir", str(root))
+    assert "notion.b will be created" in after.output and "notion.a will be" not in after.output
+    saved = root / "plans" / "p.yaml"
+    invoke("plan", "--dir", str(root), "--out", str(saved))
+    refused = invoke("apply", str(saved), "--dir", str(root), "--target", "notion.b")
+    assert refused.exit_code == 1 and "a saved plan is applied as reviewed" in refused.output
+    typo = invoke("apply", "--dir", str(root), "--auto-approve", "--target", "notion.c")
+    assert typo.exit_code == 1
