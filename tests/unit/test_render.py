@@ -128,8 +128,91 @@ def _destructive_doc(n: int) -> dict:
 def test_markdown_fits_a_comment_even_when_everything_needs_attention():
     md = render(_destructive_doc(5000), "markdown")
     assert len(md) < GITHUB_COMMENT_LIMIT
-    assert md.count("- **Destructive** delete") > 100
-    assert re.search(r"- … and \d+ more; `reconciler show FILE` lists them all", md)
+    attention = md.split("### Needs attention")[1].split("### Changes")[0]
+    assert "- **Destructive** delete of 5000 in `notion.t`: property " in attention
+    cut = re.search(r", … and (\d+) more \(`reconciler show FILE` lists them all\)", attention)
+    left = int(cut.group(1)) if cut else 0
+    assert attention.count('"P0') + left == 5000
+
+
+def test_every_destructive_change_is_named_and_changes_do_not_repeat_them_first():
+    """QA: 300 properties dropped from one database: "Needs attention" listed 187, then
+    "… and 113 more", while "Changes" repeated 84 of them."""
+    doc = _destructive_doc(300)
+    md = render(doc, "markdown")
+    assert len(md) < GITHUB_COMMENT_LIMIT
+    attention = md.split("### Needs attention")[1].split("### Changes")[0]
+    assert "more" not in attention
+    assert all(f'"P{i:05d}"' in attention for i in range(300))
+    assert md.count("- `-` `property[") < 300  # the repetition went first
+    assert 'named under "Needs attention"' in md
+
+
+def _conflicts_doc(rows: int) -> dict:
+    from reconciler.model.changes import DropProperty, Phase
+    from reconciler.model.sync import SyncSummary
+    from reconciler.plan.model import Plan, PlanHeader
+    from tests.conftest import make_property
+
+    conflicts = tuple({"row": f"00000000-0000-4000-8000-{i:012d}", "field": field,
+                       "notion": f"Notion {field} {i}", "supabase": f"Supabase {field} {i}",
+                       "base": f"was {field} {i}", "resolution": "notion",
+                       "reason": "both edited in the same minute (2026-12-01T10:15+00:00): "
+                                 "a tie goes to Notion"}
+                      for i in range(rows) for field in ("status", "priority", "description"))
+    sync = SyncSummary(database="master_tasks", direction="both", policy="latest",
+                       conflicts=conflicts, to_notion={"update": rows},
+                       to_supabase={"update": rows})
+    changes = tuple(DropProperty(address=f'notion.d{j:03d}.property["Old"]', phase=Phase.PROPERTY,
+                                 database=f"d{j:03d}", before=make_property("Old", id="x"),
+                                 destructive=True) for j in range(3))
+    diagram = "erDiagram\n" + "".join(f"  d{j:03d} {{\n    text Name\n  }}\n" for j in range(300))
+    plan = Plan(header=PlanHeader(tool_version="t", created_at="c", spec_hash="sha256:s",
+                                  diagram=diagram),
+                changes=changes, sync={"supabase.public.tasks": sync})
+    return planfile.to_document(plan)
+
+
+def test_many_sync_conflicts_fit_grouped_by_field_with_every_row_named():
+    """QA: 300 rows edited on both sides made 900 conflict rows, a 192,994-character report
+    without its diagram, and a "not shown" line naming no resource."""
+    md = render(_conflicts_doc(300), "markdown")
+    assert len(md) < GITHUB_COMMENT_LIMIT
+    assert "900 conflicts, grouped by field: `reconciler show FILE` shows each" in md
+    for field in ("status", "priority", "description"):
+        assert f"| `supabase.public.tasks` | `{field}` | **notion** | 300 | " in md
+    assert all(f"00000000-0000-4000-8000-{i:012d}" in md for i in range(300))
+    for j in range(3):  # destructive changes named whatever the conflicts take
+        assert f'- **Destructive** delete `notion.d{j:03d}.property["Old"]`' in md
+    assert "```mermaid" in md or "`reconciler graph --plan FILE --format markdown` prints it" in md
+
+
+def test_conflicts_beyond_a_comment_are_cut_with_a_pointer_and_counted():
+    md = render(_conflicts_doc(3000), "markdown")
+    assert len(md) < GITHUB_COMMENT_LIMIT
+    assert "9000 conflicts, grouped by field" in md
+    for field in ("status", "priority", "description"):
+        listed = re.search(rf"\| `{field}` \| \*\*notion\*\* \| 3000 \| (.*) … and (\d+) more \|", md)
+        assert listed.group(1).count("`00000000-") + int(listed.group(2)) == 3000
+    assert "`reconciler graph --plan FILE --format markdown` prints it" in md
+
+
+def test_the_closing_line_names_or_counts_every_resource_left_out():
+    from reconciler.model.changes import AddProperty, Phase
+    from reconciler.plan.model import Plan, PlanHeader
+    from tests.conftest import make_property
+
+    changes = tuple(AddProperty(address=f'notion.db{j:04d}.property["P{i}"]', phase=Phase.PROPERTY,
+                                database=f"db{j:04d}", after=make_property(f"P{i}", id=f"x{i}"))
+                    for j in range(2000) for i in range(2))
+    md = render(planfile.to_document(Plan(header=PlanHeader(
+        tool_version="t", created_at="c", spec_hash="sha256:s"), changes=changes)), "markdown")
+    assert len(md) < GITHUB_COMMENT_LIMIT
+    closing = md.split("more change(s) not shown here**")[1]
+    named = len(re.findall(r"^- `notion\.db\d{4}`: ", closing, re.M))
+    counted = int(re.search(r"- … and (\d+) more notion resource\(s\)", closing).group(1))
+    shown = len(re.findall(r"<details><summary><code>notion\.db", md))
+    assert named > 0 and named + counted + shown >= 2000
 
 
 def test_markdown_renders_as_sections_lists_and_sql_blocks():
