@@ -14,7 +14,7 @@ import psycopg
 from psycopg import sql
 
 from reconciler.backends.postgres import queries as q
-from reconciler.backends.postgres.canonical import canonicalise, index_item
+from reconciler.backends.postgres.canonical import canonicalise, index_items
 from reconciler.backends.postgres.connect import settle
 from reconciler.backends.postgres.ddl import REALTIME, TOUCH, TOUCH_BODY
 from reconciler.digests import digest
@@ -88,7 +88,7 @@ def read_catalog(conn: psycopg.Connection, schemas: Sequence[str]) -> tuple[Tabl
     for row in conn.execute(q.INDEXES, [oids]):
         parts[row[0]]["indexes"].append(Index(
             name=row[1], unique=row[2], method=row[3],
-            columns=tuple(index_item(c) for c in row[4]), where=row[5]))
+            columns=index_items(row[4], row[6]), where=row[5]))
     for row in conn.execute(q.POLICIES, [oids]):
         parts[row[0]]["policies"].append(Policy(
             name=row[1], command=COMMANDS[row[2]], permissive=row[3], roles=tuple(row[4]),
