@@ -90,6 +90,10 @@ def test_a_not_null_column_added_to_a_table_with_rows_fails_at_plan_time(items, 
     ("('x'), ('x'), ('y')", ("name: {type: text}", "name: {type: text, unique: true}"),
      "MF101", 2),
     ("('12'), ('twelve')", ("name: {type: text}", "name: {type: integer}"), "MF105", 1),
+    ("('a'), ('bad'), ('bad'), (NULL)",
+     ("name: {type: text}", "name: {type: text, check: \"name <> 'bad'\"}"), "MF107", 2),
+    ("('To Do'), ('Done'), ('Later')",
+     ("name: {type: text}", "name: {type: enum, values: [To Do, Done]}"), "MF107", 1),
 ])
 def test_data_dependent_changes_are_counted_and_refused(items, database_url, schema, setup,
                                                         change, code, count):
@@ -98,6 +102,42 @@ def test_data_dependent_changes_are_counted_and_refused(items, database_url, sch
     spec.write_text(spec.read_text().replace(*change))
     with pytest.raises(PlanError, match=f"^schemas/supabase/items.yaml:4:.* {code} .*: {count} "):
         plan(items, database_url)
+
+
+def test_a_type_change_over_values_that_do_not_fit_names_a_few(items, database_url, schema):
+    rows(database_url, f"INSERT INTO {schema}.items (name) VALUES ('12'), ('twelve'), ('six'), "
+                       "('one'), ('two'), ('two')")
+    spec = items / "schemas/supabase/items.yaml"
+    spec.write_text(spec.read_text().replace("name: {type: text}", "name: {type: integer}"))
+    with pytest.raises(PlanError) as info:
+        plan(items, database_url)
+    assert "5 value(s) cannot be cast to integer, e.g. 'one', 'six', 'twelve'" in str(info.value)
+    spec.write_text(spec.read_text().replace("type: integer}", "type: integer, sensitive: true}"))
+    with pytest.raises(PlanError) as info:
+        plan(items, database_url)
+    assert "5 value(s) cannot be cast to integer;" in str(info.value)
+    assert "twelve" not in str(info.value)
+
+
+def test_a_foreign_key_over_rows_that_reference_nothing_fails_at_plan_time(items, database_url,
+                                                                            schema):
+    (items / "schemas/supabase/owners.yaml").write_text(
+        f"schema: {schema}\ncolumns:\n  id: {{type: bigint, primary_key: true}}\n")
+    add_column(items, "  owner: {type: bigint}\n")
+    apply(items, database_url)
+    rows(database_url, f"INSERT INTO {schema}.owners VALUES (1); INSERT INTO {schema}.items "
+                       "(name, owner) VALUES ('a', 1), ('b', 2), ('c', 3), ('d', NULL)")
+    spec = items / "schemas/supabase/items.yaml"
+    spec.write_text(spec.read_text().replace("owner: {type: bigint}",
+                                             "owner: {type: bigint, references: owners}"))
+    with pytest.raises(PlanError) as info:
+        plan(items, database_url)
+    message = str(info.value)
+    assert message.startswith("schemas/supabase/items.yaml:5:"), message
+    assert "MF108" in message and "2 row(s) have (owner) with no match in owners (id)" in message
+    rows(database_url, f"UPDATE {schema}.items SET owner = NULL WHERE owner > 1")
+    apply(items, database_url)
+    assert not plan(items, database_url).has_changes
 
 
 def test_warnings_carry_codes_and_counts(items, database_url, schema):
