@@ -140,6 +140,40 @@ def test_a_foreign_key_over_rows_that_reference_nothing_fails_at_plan_time(items
     assert not plan(items, database_url).has_changes
 
 
+def test_integer_to_serial_is_not_called_a_rewrite(items, database_url, schema):
+    """QA: PG102 warned "the table is rewritten" where the SQL only adds a sequence and a
+    default; a longer varchar is no rewrite either."""
+    add_column(items, "  seq: {type: integer}\n  code: {type: 'varchar(5)'}\n")
+    apply(items, database_url)
+    rows(database_url, f"INSERT INTO {schema}.items (seq) SELECT g FROM generate_series(1, 10000) g")
+    spec = items / "schemas/supabase/items.yaml"
+    spec.write_text(spec.read_text().replace("seq: {type: integer}", "seq: {type: serial}")
+                    .replace("'varchar(5)'", "'varchar(9)'"))
+    planned = plan(items, database_url)
+    assert {c.address.rsplit("[", 1)[1] for c in planned.changes} == {'"seq"]', '"code"]'}
+    assert [d.code for c in planned.changes for d in c.lint] == []
+    apply(items, database_url)
+    assert not plan(items, database_url).has_changes
+
+
+def test_narrowing_a_column_that_holds_no_value_is_not_destructive(items, database_url, schema):
+    """QA: timestamptz → timestamp over a column of NULLs asked for --allow-destroy."""
+    add_column(items, "  at: {type: timestamptz}\n")
+    apply(items, database_url)
+    rows(database_url, f"INSERT INTO {schema}.items (name) VALUES ('a')")
+    spec = items / "schemas/supabase/items.yaml"
+    spec.write_text(spec.read_text().replace("at: {type: timestamptz}", "at: {type: timestamp}"))
+    (change,) = plan(items, database_url).changes
+    assert not change.destructive and change.rows_affected == 0
+    assert "none is lost" in change.note
+    apply(items, database_url)  # no --allow-destroy
+    assert not plan(items, database_url).has_changes
+    rows(database_url, f"UPDATE {schema}.items SET at = now()")
+    spec.write_text(spec.read_text().replace("at: {type: timestamp}", "at: {type: date}"))
+    (change,) = plan(items, database_url).changes
+    assert change.destructive and change.rows_affected == 1
+
+
 def test_warnings_carry_codes_and_counts(items, database_url, schema):
     rows(database_url, f"INSERT INTO {schema}.items (name) SELECT 'n' || g "
                        "FROM generate_series(1, 10000) g")

@@ -215,6 +215,8 @@ def _modify_column(ctx: Context, change: ch.ModifyColumn) -> list[Diagnostic]:
 
 def _type_change(ctx: Context, on: ColumnOn, old: str, new: str) -> list[Diagnostic]:
     old_t, new_t = (SERIAL_TYPES.get(t, normalise_type(t)) for t in (old, new))
+    if old_t == new_t or _in_place(old_t, new_t):  # integer → serial: a sequence and a default
+        return []
     out: list[Diagnostic] = []
     rows = ctx.rows(on)
     if rows and rows >= LARGE_TABLE_ROWS:
@@ -240,6 +242,17 @@ def _type_change(ctx: Context, on: ColumnOn, old: str, new: str) -> list[Diagnos
         out.append(finding("MF105", f"{_rows_text(n)} value(s) cannot be cast to {new_t}{such}",
                            count=n, severity="error"))
     return out
+
+
+def _in_place(old: str, new: str) -> bool:
+    """Whether `ALTER COLUMN … TYPE` from `old` to `new` keeps the table as it is (docs, "ALTER
+    TABLE": binary-coercible changes need no rewrite): a longer or unlimited `varchar`, or
+    `varchar` to `text`."""
+    if old.startswith("character varying") and new in ("text", "character varying"):
+        return True
+    a, b = _LENGTH.match(old), _LENGTH.match(new)
+    return bool(a and b and a.group(1) == b.group(1) == "character varying"
+                and int(b.group(2)) >= int(a.group(2)))
 
 
 def _duplicates(ctx: Context, on: TableRef, columns: Sequence[str]) -> int | None:

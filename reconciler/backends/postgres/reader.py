@@ -167,13 +167,21 @@ def _add_grants(conn: psycopg.Connection, oids: list[int], parts: dict[int, dict
 def count_rows_at_risk(conn: psycopg.Connection, changes: list[ChangeBase]) -> list[ChangeBase]:
     """`changes` with `rows_affected` set on destructive ones: all rows for drop_table, rows with
     a value for drop_column and narrowing modify_column. A table that does not exist yet under
-    that name (e.g. renamed in the same plan) leaves it None. Raises ReadError."""
+    that name (e.g. renamed in the same plan) leaves it None. A narrowing modify_column over a
+    column no row holds a value in loses nothing: it is then not destructive (no
+    --allow-destroy needed). Raises ReadError."""
     out = []
     try:
         for change in changes:
             query = _count_query(change) if change.destructive else None
             if query is not None:
-                change = change.model_copy(update={"rows_affected": _count(conn, query)})
+                n = _count(conn, query)
+                update: dict = {"rows_affected": n}
+                if n == 0 and isinstance(change, ModifyColumn):
+                    update.update(destructive=False, note=change.note.replace(
+                        "values may be lost", "no row holds a value in the column, so none is "
+                        "lost"))
+                change = change.model_copy(update=update)
             out.append(change)
     except psycopg.Error as exc:
         raise ReadError(f"counting rows at risk failed: {exc}") from None
