@@ -279,3 +279,17 @@ def test_import_keeps_identity_triggers_force_rls_and_realtime(tmp_path, databas
     assert "identity: by default" in text and "type: serial" in text and "force_rls: true" in text
     assert "realtime: true" in text and "enabled: false" in text
     assert not plan(root, database_url).has_changes
+
+
+def test_validate_counts_the_objects_beside_tables(tmp_path, schema, extension):
+    """QA: `validate` said "1 table" and nothing of the enum, view, function … beside it."""
+    from typer.testing import CliRunner
+
+    from reconciler.cli import app
+
+    root = make_project(tmp_path / "p", files(schema, extension), schema)
+    result = CliRunner().invoke(app, ["validate", "--dir", str(root)])
+    assert result.exit_code == 0, result.output
+    assert ("The spec is valid: 0 Notion databases, 1 table, 1 enum type, 1 extension, "
+            "1 sequence, 1 view, 2 functions, 1 default privileges file, 0 vocabularies."
+            ) in result.output, result.output
