@@ -52,7 +52,7 @@ def dev_env(request, server_url: str, monkeypatch):
     on the server (which offers it)."""
     if request.param == "embedded":
         monkeypatch.delenv("DEV_DATABASE_URL")
-    return {}
+    return {"RECONCILER_TEST_DEV": request.param}
 
 
 def codes(the_plan) -> list[str]:
@@ -63,6 +63,8 @@ def test_operator_classes_and_orders_are_read_back_as_declared(folder, target, d
     root = make_project(folder / "p", {"schemas/supabase/items.yaml": ITEMS})
     first = apply(root, target, **dev_env)
     assert "DV102" not in codes(first)
+    # a dev database that offers pg_trgm checks the trigram indexes too; the embedded one notes
+    assert ("DV103" in codes(first)) == (dev_env["RECONCILER_TEST_DEV"] == "embedded")
     with psycopg.connect(target) as conn:
         defs = {n: d for n, d in conn.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'items'")}
@@ -109,3 +111,14 @@ def test_a_trigram_index_the_dev_database_cannot_build_is_noted(folder, target, 
     assert any("dash_trgm" in n for n in notes) and any("title gin_trgm_ops" in n
                                                         for n in notes), notes
     assert [c.kind for c in planned.changes] == ["add_index", "add_index"]
+
+
+def test_a_misspelt_operator_class_is_refused_where_the_dev_database_has_the_extension(
+        folder, target):
+    """The session's dev database offers pg_trgm: it is created there, so a wrong operator
+    class is a DV101 at the spec line, not a note."""
+    root = make_project(folder / "p", {"schemas/supabase/items.yaml": ITEMS.split(
+        "indexes:")[0] + "indexes:\n  - {columns: [title gin_trgm_opz], method: gin}\n"})
+    with pytest.raises(PlanError, match=r'items.yaml:6:5: .*DV101 .*"gin_trgm_opz" does not '
+                                        r"exist"):
+        plan(root, target)

@@ -132,8 +132,9 @@ def check_migration(root: Path, dev_url: str | None, live: Any, changes: Sequenc
             raise psycopg.Rollback(tx) from None
         if left_out:
             notes.setdefault(id(ddl[0]), []).append(finding("DV103", left_out))
+        lacking = _extensions(conn, outside.installed) if any(map(_decorated, ddl)) else []
         for change in ddl:
-            note = _run(conn, change, locations, bool(outside.installed))
+            note = _run(conn, change, locations, lacking)
             if note:
                 notes.setdefault(id(change), []).append(finding("DV103", note))
         raise psycopg.Rollback(tx)
@@ -228,9 +229,10 @@ def _replay(conn: psycopg.Connection, tables: Sequence[Any], objects: SchemaObje
             schemas: Sequence[str], installed: Sequence[tuple[str, str]] = ()) -> str | None:
     """Create the live schema: what creating every live table and object from nothing runs.
     Indexes with an operator class or collation (`_decorated`) are created one by one after
-    the rest; when one fails, the target's `installed` extensions the dev database lacks are
-    created there (where it can) and the index tried again. Returns what was left out (for
-    DV103), or None. Raises `Replayed` when anything else cannot be created."""
+    the rest, once the target's `installed` extensions the dev database lacks are created there
+    (where it can); one that fails while some extension could not be created is left out.
+    Returns what was left out (for DV103), or None. Raises `Replayed` when anything else
+    cannot be created."""
     creates = sorted(diff_tables(list(tables), []) + diff_objects(objects, SchemaObjects()),
                      key=lambda c: c.sort_key)
     later = [c for c in creates if _decorated(c)]
@@ -244,20 +246,20 @@ def _replay(conn: psycopg.Connection, tables: Sequence[Any], objects: SchemaObje
         raise Replayed(f"the live schema could not be copied into the dev database "
                        f"({(exc.diag.message_primary or str(exc)).strip()}): the migration was "
                        "not checked before apply") from None
-    left_out, tried = [], False
+    lacking = _extensions(conn, installed) if later else []
+    left_out = []
     for change in later:
         error = _try(conn, statements(change))
-        if error is not None and not tried:
-            tried = True
-            _extensions(conn, installed)
-            error = _try(conn, statements(change))
+        if error is not None and not lacking:
+            raise Replayed(f"the live schema could not be copied into the dev database "
+                           f"({error}): the migration was not checked before apply")
         if error is not None:
             left_out.append(f"{change.address} ({error})")
     if not left_out:
         return None
-    return (f"the dev database lacks what these live indexes use, so they were left out of its "
-            f"copy of the live schema: {'; '.join(left_out)}; the rest of the migration was "
-            "checked")
+    return (f"the dev database cannot create the target's extension(s) {', '.join(lacking)}, so "
+            f"these live indexes were left out of its copy of the live schema: "
+            f"{'; '.join(left_out)}; the rest of the migration was checked")
 
 
 def _decorated(change: ChangeBase) -> bool:
@@ -278,27 +280,33 @@ def _try(conn: psycopg.Connection, statements_: Sequence[str]) -> str | None:
     return None
 
 
-def _extensions(conn: psycopg.Connection, installed: Sequence[tuple[str, str]]) -> None:
+def _extensions(conn: psycopg.Connection, installed: Sequence[tuple[str, str]]) -> list[str]:
     """Create the target's `installed` extensions (`(name, schema)`) that the dev database
-    lacks, each where the target has it; one the dev database cannot create is skipped."""
+    lacks, each where the target has it; returns those it cannot create there."""
     have = {n for (n,) in conn.execute("SELECT extname FROM pg_catalog.pg_extension")}
+    lacking = []
     for name, schema in installed:
         if name in have:
             continue
-        with contextlib.suppress(psycopg.Error), conn.transaction():
-            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
-            conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}").format(
-                sql.Identifier(name), sql.Identifier(schema)))
+        try:
+            with conn.transaction():
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(schema)))
+                conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}").format(
+                    sql.Identifier(name), sql.Identifier(schema)))
+        except psycopg.Error:
+            lacking.append(name)
+    return lacking
 
 
 def _run(conn: psycopg.Connection, change: ChangeBase, locations: Mapping[str, str],
-         extensions: bool = False) -> str | None:
+         lacking: Sequence[str] = ()) -> str | None:
     """Run one change's statements (CONCURRENTLY dropped: a transaction block cannot run it).
     Raises PlanError (DV101) at the first one the server refuses (the transaction is then
     aborted, and rolled back by the caller). An index whose operator class or collation the dev
-    database lacks, when the target has `extensions` that may provide it, is not run there:
-    returns why (for DV103); else None."""
-    lenient = extensions and _decorated(change)
+    database lacks, when it cannot create some of the target's extensions (`lacking`), is not
+    run there: returns why (for DV103); else None."""
+    lenient = bool(lacking) and _decorated(change)
     text = ""
     try:
         with conn.transaction() if lenient else contextlib.nullcontext():
@@ -311,8 +319,9 @@ def _run(conn: psycopg.Connection, change: ChangeBase, locations: Mapping[str, s
             _refuse(change, text, exc, locations)
         missing = ", ".join(c for c in change.after.index.columns if index_column(c)[1])
         message = (exc.diag.message_primary or str(exc)).strip()
-        return (f"not run there: {message} (in {missing}: the target has extensions the dev "
-                "database cannot create); the rest of the migration was checked")
+        return (f"not run there: {message} (in {missing}; the dev database cannot create the "
+                f"target's extension(s) {', '.join(lacking)}); the rest of the migration was "
+                "checked")
     except psycopg.Error as exc:
         _refuse(change, text, exc, locations)
     return None
