@@ -111,8 +111,9 @@ def status(
     from reconciler.project.yaml import environment
     from reconciler.state import load_state
 
-    if fmt not in ("text", "json"):
+    if fmt.lower() not in ("text", "json"):
         raise ConfigError(f"unknown format {fmt!r}: use text or json")
+    fmt = fmt.lower()
     root = _root(directory)
     env = environment(root)
     project = load_project(root, env)
@@ -167,8 +168,9 @@ def graph(
     from reconciler.project.loader import load_project
     from reconciler.project.yaml import environment
 
-    if fmt not in ("mermaid", "markdown"):
+    if fmt.lower() not in ("mermaid", "markdown"):
         raise ConfigError(f"unknown format {fmt!r}: use mermaid or markdown")
+    fmt = fmt.lower()
     root = _root(directory)
     project = load_project(root, environment(root))
     changes = planfile.load(plan_file).changes if plan_file is not None else ()

@@ -7,7 +7,12 @@ spec does not declare, are dropped, as undeclared tables are (Atlas's behaviour)
 that declares no view (say) leaves the live views alone, so adopting the reconciler never
 drops what was made by hand in the dashboard. Extensions are database-wide and shared with
 the platform (Supabase installs several), so only those marked `absent: true` are dropped.
-Grantees of default privileges the spec does not name are left alone, as table grants are.
+Grantees of default privileges the spec does not name are left alone, as table grants are;
+so are the grantees of a view or function the spec does not name in its `grants:`.
+
+A function is one signature per name: a live overload of a declared function (same name, other
+argument types, made by hand) is a manual change naming its signature, never dropped or
+replaced in silence.
 """
 
 from __future__ import annotations
@@ -26,9 +31,10 @@ from reconciler.model.postgres_objects import (DEFAULT_PRIVILEGES, DefaultPrivil
                                                Extension, Function, SchemaObjects, View)
 from reconciler.model.postgres_types import normalise_sql
 
-#: What `compare_functions` compares (the body by `normalise_sql`).
+#: What `compare_functions` compares (the body by `normalise_sql`; grants for the roles the
+#: spec names).
 FUNCTION_ATTRS = ("arguments", "returns", "language", "body", "volatility", "security_definer",
-                  "search_path", "comment")
+                  "search_path", "comment", "grants")
 
 
 #: The kinds whose undeclared live objects are dropped once the project declares one of them.
@@ -46,11 +52,14 @@ def diff_objects(desired: SchemaObjects, live: SchemaObjects) -> list[ChangeBase
     changes += _keyed(desired.sequences, live.sequences, AddSequence, DropSequence,
                       ModifySequence, Phase.SEQUENCE, drop_phase=Phase.CLEANUP,
                       destructive_drop="drops the sequence and its current value")
-    changes += _keyed(desired.views, live.views, AddView, DropView, ModifyView, Phase.VIEW,
-                      drop_phase=Phase.TABLE, same=_same_view)
-    changes += _keyed(desired.functions, live.functions, AddFunction, DropFunction,
-                      ModifyFunction, Phase.FUNCTION, drop_phase=Phase.CLEANUP,
-                      same=_same_function)
+    changes += [_recreate_note(c) for c in _keyed(
+        desired.views, live.views, AddView, DropView, ModifyView, Phase.VIEW,
+        drop_phase=Phase.TABLE, same=_same_view)]
+    functions, overloads = _split_overloads(desired.functions, live.functions)
+    changes += overloads
+    changes += [_recreate_note(c) for c in _keyed(
+        desired.functions, functions, AddFunction, DropFunction, ModifyFunction, Phase.FUNCTION,
+        drop_phase=Phase.CLEANUP, same=_same_function)]
     changes += compare_default_privileges(desired.default_privileges, live.default_privileges)
     return sorted(changes, key=lambda c: c.sort_key)
 
@@ -78,8 +87,95 @@ def _keyed(want: Sequence[Any], have: Sequence[Any], add: type, drop: type, modi
 
 
 def _same_view(want: View, have: View) -> bool:
-    return want.model_copy(update={"definition": normalise_sql(want.definition)}) == \
-        have.model_copy(update={"definition": normalise_sql(have.definition)})
+    return not view_recreated(want, have) and not grant_changes(want.grants, have.grants)
+
+
+def view_recreated(want: View, have: View) -> bool:
+    """Whether `have` must be dropped and created again to become `want` (anything but its
+    grants differs)."""
+    plain = lambda v: v.model_copy(update={"definition": normalise_sql(v.definition),  # noqa
+                                           "grants": ()})
+    return plain(want) != plain(have)
+
+
+def function_recreated(want: Function, have: Function) -> bool:
+    """Whether `have` must be dropped and created again to become `want` (CREATE OR REPLACE
+    cannot change the arguments or the result type)."""
+    return (want.arguments, want.returns) != (have.arguments, have.returns)
+
+
+def grant_changes(want: Sequence[Grant], have: Sequence[Grant]
+                  ) -> dict[str, tuple[set[str], set[str]]]:
+    """`{role: (privileges held, privileges wanted)}` for each role `want` names whose
+    privileges differ from `have`'s (roles `want` does not name are left alone)."""
+    live = {g.role: set(g.privileges) for g in have}
+    return {g.role: (live.get(g.role, set()), set(g.privileges)) for g in want
+            if live.get(g.role, set()) != set(g.privileges)}
+
+
+def restored_grants(want: Sequence[Grant], have: Sequence[Grant]) -> tuple[Grant, ...]:
+    """The grants an object dropped and created again must end with: the live ones (`have`),
+    with the roles the spec names (`want`) as it names them; sorted by role."""
+    merged = {g.role: g for g in have} | {g.role: g for g in want}
+    return tuple(merged[r] for r in sorted(merged))
+
+
+def _recreate_note(change: ChangeBase) -> ChangeBase:
+    """A modify that drops and creates the object again says so, and which privileges it
+    grants back (a new function would otherwise let PUBLIC execute it, a new view would lose
+    hand-made grants)."""
+    if isinstance(change, ModifyView):
+        again = view_recreated(change.after, change.before)
+    elif isinstance(change, ModifyFunction):
+        again = function_recreated(change.after, change.before)
+    else:
+        return change
+    notes = [] if not change.note else [change.note]
+    if again:
+        grants = restored_grants(change.after.grants, change.before.grants)
+        held = "; ".join(f"{g.role}: {', '.join(g.privileges) or 'none'}" for g in grants)
+        notes.append("dropped and created again; its privileges are set back as they were"
+                     + (f" ({held})" if held else " (none but the owner's)"))
+    else:
+        diff = grant_changes(change.after.grants, change.before.grants)
+        notes += [f"grants {role}: {', '.join(sorted(old)) or 'none'} -> "
+                  f"{', '.join(sorted(new)) or 'none'}" for role, (old, new) in sorted(diff.items())]
+    return change.model_copy(update={"note": "; ".join(notes) or None})
+
+
+def _split_overloads(want: Sequence[Function], have: Sequence[Function]
+                     ) -> tuple[list[Function], list[ChangeBase]]:
+    """The live functions to diff (one per declared name: the declared signature when the
+    database has several) and a manual change for each overload the spec does not declare."""
+    declared = {(f.schema_name, f.name): f for f in want}
+    by_key: dict[tuple[str, str], list[Function]] = {}
+    for f in have:
+        by_key.setdefault((f.schema_name, f.name), []).append(f)
+    kept: list[Function] = []
+    manual: list[ChangeBase] = []
+    for key, found in by_key.items():
+        if key not in declared or len(found) == 1:
+            kept += found
+            continue
+        match = [f for f in found if f.identity is None][:1]
+        kept += match
+        for other in found:
+            if other in match:
+                continue
+            sig = f"{other.schema_name}.{other.name}({other.identity or ''})"
+            manual.append(ManualChange(
+                address=child(declared[key].address, "overload", other.identity or ""),
+                phase=Phase.FUNCTION,
+                manual=f"the database has an overload of the declared function "
+                       f"{key[0]}.{key[1]} that the spec does not declare: {sig}. A function "
+                       f"file declares one signature per name: drop the overload (DROP FUNCTION "
+                       f"{sig}) or rename it and declare it in a file of its own, then plan "
+                       f"again" + ("" if match else
+                                   "; the declared signature is not in the database yet"),
+                before={"arguments": other.arguments, "returns": other.returns},
+                after={"arguments": declared[key].arguments,
+                       "returns": declared[key].returns}))
+    return kept, manual
 
 
 def _same_function(want: Function, have: Function) -> bool:
@@ -91,7 +187,9 @@ def function_changes(want: Function, have: Function) -> list[str]:
     def value(f: Function, attr: str) -> Any:
         item = getattr(f, attr)
         return normalise_sql(item) if attr == "body" else item
-    return [a for a in FUNCTION_ATTRS if value(want, a) != value(have, a)]
+    return [a for a in FUNCTION_ATTRS
+            if (bool(grant_changes(want.grants, have.grants)) if a == "grants"
+                else value(want, a) != value(have, a))]
 
 
 def compare_enums(want: Sequence[EnumType], have: Sequence[EnumType]) -> list[ChangeBase]:

@@ -16,12 +16,13 @@ rejects such formulas when they are written; the reconciler checks them before t
 
 from __future__ import annotations
 
+import calendar
 import json
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -277,6 +278,59 @@ def _numbers(args: tuple[Any, ...]) -> list[float]:
     return [n for n in (_number(i) for i in flat) if n is not None]
 
 
+#: Units of dateBetween / dateAdd / dateSubtract (Notion's help page "Formula syntax &
+#: functions"), as fixed lengths; months, quarters and years are calendar units (`_months`).
+_FIXED = {"milliseconds": timedelta(milliseconds=1), "seconds": timedelta(seconds=1),
+          "minutes": timedelta(minutes=1), "hours": timedelta(hours=1), "days": timedelta(days=1),
+          "weeks": timedelta(weeks=1)}
+_CALENDAR = {"months": 1, "quarters": 3, "years": 12}
+
+
+def _months(moment: datetime, n: int) -> datetime:
+    """`moment` moved by `n` calendar months (the day clamped to the month's last)."""
+    total = moment.year * 12 + moment.month - 1 + n
+    year, month = divmod(total, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return moment.replace(year=year, month=month + 1, day=min(moment.day, last))
+
+
+def _date_between(a: Any, b: Any, unit: Any) -> float | None:
+    """Whole `unit`s from `b` to `a` (positive when `a` is later), truncated toward zero."""
+    if not isinstance(a, DateValue) or not isinstance(b, DateValue):
+        return None
+    x, y, unit = a.moment(), b.moment(), _text(unit)
+    if (x.tzinfo is None) != (y.tzinfo is None):
+        x, y = x.replace(tzinfo=None), y.replace(tzinfo=None)
+    if unit in _FIXED:
+        return float(math.trunc((x - y) / _FIXED[unit]))
+    if unit in _CALENDAR:
+        months = (x.year - y.year) * 12 + x.month - y.month
+        if months > 0 and _months(y, months) > x:
+            months -= 1
+        elif months < 0 and _months(y, months) < x:
+            months += 1
+        return float(math.trunc(months / _CALENDAR[unit]))
+    return None
+
+
+def _date_add(d: Any, n: Any, unit: Any, sign: int = 1) -> DateValue | None:
+    """`d` moved by `n` `unit`s (a date-only start stays date-only for whole days and more)."""
+    count = _number(n)
+    if not isinstance(d, DateValue) or count is None:
+        return None
+    moment, unit, dated = d.moment(), _text(unit), "T" not in d.start
+    if unit in _FIXED:
+        moved = moment + sign * count * _FIXED[unit]
+    elif unit in _CALENDAR:
+        moved = _months(moment, sign * int(count) * _CALENDAR[unit])
+    else:
+        return None
+    keep_date = dated and (unit in _CALENDAR or unit in ("days", "weeks")) and \
+        float(count).is_integer()
+    return DateValue(moved.date().isoformat() if keep_date
+                     else moved.isoformat(timespec="milliseconds"))
+
+
 #: name → (implementation, result type: a type name, or "arg<N>" for the type of argument N).
 FUNCTIONS: dict[str, tuple[Callable[..., Any], str]] = {
     "if": (lambda c, a, b=None: a if not _empty(c) else b, "arg1"),
@@ -309,6 +363,9 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], str]] = {
     "min": (lambda *xs: min(_numbers(xs), default=None), "number"),
     "max": (lambda *xs: max(_numbers(xs), default=None), "number"),
     "sum": (lambda *xs: sum(_numbers(xs)), "number"),
+    "dateBetween": (_date_between, "number"),
+    "dateAdd": (_date_add, "date"),
+    "dateSubtract": (lambda d, n, unit: _date_add(d, n, unit, -1), "date"),
     "pi": (lambda: math.pi, "number"),
     "e": (lambda: math.e, "number"),
 }

@@ -27,6 +27,10 @@ DEFAULT_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "functions": ("execute",),
 }
 
+#: Privileges a `grants:` entry may name, per kind of object file.
+OBJECT_PRIVILEGES: dict[str, tuple[str, ...]] = {
+    "view": DEFAULT_PRIVILEGES["tables"], "function": DEFAULT_PRIVILEGES["functions"]}
+
 
 def object_address(schema: str, kind: str, name: str) -> str:
     """`supabase.public.enum["mood"]`: an object of `kind` in `schema`."""
@@ -88,13 +92,15 @@ class Sequence(Model):
 class View(Model):
     """A view; `definition` its query (the reader spells the live one like the spec when the
     server prints both alike); `security_invoker` makes it check the caller's row level security
-    (Supabase's advice for views in exposed schemas)."""
+    (Supabase's advice for views in exposed schemas). `grants`: desired, the roles the spec
+    names; live, every grantee but the owner."""
 
     schema_name: str = "public"
     name: str
     definition: str
     security_invoker: bool = False
     comment: str | None = None
+    grants: tuple[Grant, ...] = ()
 
     @property
     def address(self) -> str:
@@ -105,7 +111,11 @@ class Function(Model):
     """A function PostgREST serves as an RPC (`/rest/v1/rpc/<name>`). Matched by schema and name
     (one signature per name). `arguments` as `pg_get_function_arguments` prints them
     (`query text, max_rows integer DEFAULT 10`), `returns` as `pg_get_function_result` does,
-    `body` the source between the dollar quotes, compared by `normalise_sql`."""
+    `body` the source between the dollar quotes, compared by `normalise_sql`. `grants` (privilege
+    `execute`): desired, the roles the spec names; live, every grantee but the owner, `public`
+    included (Postgres grants EXECUTE to PUBLIC on a new function). `identity` (live only) the
+    argument types as `pg_get_function_identity_arguments` prints them, None once the
+    canonicaliser found it to be the declared signature (it tells a hand-made overload apart)."""
 
     schema_name: str = "public"
     name: str
@@ -117,6 +127,8 @@ class Function(Model):
     security_definer: bool = False
     search_path: str | None = None
     comment: str | None = None
+    grants: tuple[Grant, ...] = ()
+    identity: str | None = None
 
     @property
     def address(self) -> str:

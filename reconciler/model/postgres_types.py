@@ -71,13 +71,19 @@ def plain_type(text: str) -> str:
     return text
 
 
+_PRECISION_INSIDE = re.compile(r"^(timestamp|time)\s*(\(\s*\d+\s*\))\s+(with|without) time zone")
+
+
 def normalise_type(text: str) -> str:
     """The canonical spelling of a type: `INT4` → `integer`, `decimal(10, 2)` → `numeric(10,2)`,
-    `timestamp with time zone` → `timestamptz`, `_text`/`text ARRAY` → `text[]`.
+    `timestamp with time zone` → `timestamptz`, `timestamp(0) with time zone` →
+    `timestamptz(0)`, `_text`/`text ARRAY` → `text[]`.
 
     Unknown names (enums, domains, quoted user types) are returned with whitespace collapsed."""
     raw = " ".join(text.strip().split())
     lowered = raw.lower().replace(" array", "[]")
+    # Postgres prints a precision inside the name: `timestamp(0) with time zone`
+    lowered = _PRECISION_INSIDE.sub(r"\1 \3 time zone\2", lowered)
     if lowered.startswith("_") and lowered[1:] in TYPE_ALIASES:
         lowered = lowered[1:] + "[]"
     m = _TYPE.match(lowered)

@@ -201,6 +201,14 @@ class ViewDoc(Doc):
     query: str
     security_invoker: bool = False
     comment: str | None = None
+    grants: dict[str, list[str]] = {}
+
+    @field_validator("grants", mode="before")
+    @classmethod
+    def _grant_lists(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: _names(v) for k, v in value.items()}
+        return value
 
 
 class FunctionDoc(Doc):
@@ -217,6 +225,14 @@ class FunctionDoc(Doc):
     security_definer: bool = False
     search_path: str | None = None
     comment: str | None = None
+    grants: dict[str, list[str]] = {}
+
+    @field_validator("grants", mode="before")
+    @classmethod
+    def _grant_lists(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: _names(v) for k, v in value.items()}
+        return value
 
 
 class DefaultPrivilegesDoc(Doc):

@@ -12,8 +12,9 @@ from typing import Any
 
 from reconciler.errors import SpecProblem
 from reconciler.model.postgres import Grant
-from reconciler.model.postgres_objects import (DEFAULT_PRIVILEGES, DefaultPrivilege, EnumType,
-                                               Extension, Function, SchemaObjects, Sequence, View)
+from reconciler.model.postgres_objects import (DEFAULT_PRIVILEGES, OBJECT_PRIVILEGES,
+                                               DefaultPrivilege, EnumType, Extension, Function,
+                                               SchemaObjects, Sequence, View)
 from reconciler.model.postgres_types import normalise_search_path
 from reconciler.project.supabase_docs import (DefaultPrivilegesDoc, EnumDoc, EnumValueDoc,
                                               ExtensionDoc, FunctionDoc, SequenceDoc, ViewDoc)
@@ -67,7 +68,8 @@ def _view(item: Loaded[ViewDoc], problems: list[SpecProblem]) -> View:
         problems.append(item.problem(("query",), "the view's query is empty"))
     return View(schema_name=doc.schema_, name=doc.name or item.name,
                 definition=doc.query.strip().rstrip(";").strip(),
-                security_invoker=doc.security_invoker, comment=doc.comment)
+                security_invoker=doc.security_invoker, comment=doc.comment,
+                grants=_grants(item, "view", problems))
 
 
 def _function(item: Loaded[FunctionDoc], problems: list[SpecProblem]) -> Function:
@@ -78,7 +80,26 @@ def _function(item: Loaded[FunctionDoc], problems: list[SpecProblem]) -> Functio
                     arguments=" ".join(doc.arguments.split()), returns=" ".join(doc.returns.split()),
                     language=doc.language.lower(), body=doc.body, volatility=doc.volatility,
                     security_definer=doc.security_definer,
-                    search_path=normalise_search_path(doc.search_path), comment=doc.comment)
+                    search_path=normalise_search_path(doc.search_path), comment=doc.comment,
+                    grants=_grants(item, "function", problems))
+
+
+def _grants(item: Loaded[Any], kind: str, problems: list[SpecProblem]) -> tuple[Grant, ...]:
+    """`grants: {role: [privilege, …] | all}` of a view (table privileges) or a function
+    (`execute`), as table files write them; `public: []` revokes what PUBLIC holds."""
+    allowed = OBJECT_PRIVILEGES[kind]
+    out = []
+    for role, privs in sorted(item.doc.grants.items()):
+        wanted = {p.lower() for p in privs}
+        wanted = set(allowed) if "all" in wanted else wanted
+        unknown = sorted(wanted - set(allowed))
+        if unknown:
+            problems.append(item.problem(("grants", role), f"grants: unknown privilege(s) "
+                                         f"{', '.join(unknown)} on a {kind} (allowed: all, "
+                                         f"{', '.join(allowed)})"))
+        out.append(Grant(role=role.lower() if role.lower() == "public" else role,
+                         privileges=tuple(p for p in allowed if p in wanted)))
+    return tuple(out)
 
 
 def _default_privileges(item: Loaded[DefaultPrivilegesDoc], problems: list[SpecProblem]

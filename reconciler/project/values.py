@@ -11,7 +11,13 @@ relation, files, arrays) is a one-item list; a string is never split here (the f
 does that, `project.fields`). Long text is kept (the engine splits it into 2000-character
 pieces, NOTION-API.md §4.2) up to 100 pieces, and refused beyond; option names follow
 NOTION-API.md §3.4 (no comma, ≤ 100); integers beyond ±(2⁵³ − 1) are refused for Notion.
-Postgres types are the canonical spellings of `model.postgres.normalise_type`.
+Postgres types are the canonical spellings of `model.postgres.normalise_type`; their values
+are the normal form a column of that type reads back (`backends.postgres.values`), so a
+converged table plans nothing: a whole `numeric` is an int; a date alone is midnight UTC for
+`timestamptz` (`2025-11-03T00:00:00+00:00`) and midnight for `timestamp`; an offset is
+converted to UTC for `timestamptz`; a date-time is refused for `date`, one without an offset for
+`timestamptz` and one with an offset for `timestamp`; a `time` is `HH:MM:SS[.ffffff]`, a `timetz`
+the same with its offset (docs/content.md, "Values as written").
 """
 
 from __future__ import annotations
@@ -220,8 +226,86 @@ def _pg_int(value: Any, reading: Reading = DEFAULT) -> int | None:
     return number
 
 
+def _pg_numeric(value: Any, reading: Reading = DEFAULT) -> int | float | None:
+    """A number; a whole one as an int (`1.0` → 1), as a numeric column reads back
+    (`backends.postgres.values`), so a numeric key `1.0` is the row `"1"`."""
+    number = _number(value, reading)
+    return int(number) if isinstance(number, float) and number.is_integer() else number
+
+
+def _pg_moment(value: Any, reading: Reading) -> _dt.date | _dt.datetime | None:
+    """The date (no time of day) or date-time `value` names, or None for no value."""
+    if value is None or value == "":
+        return None
+    text = _iso(value, reading)
+    try:
+        return (_dt.date if len(text) == 10 else _dt.datetime).fromisoformat(
+            text.replace("Z", "+00:00"))
+    except ValueError:  # pragma: no cover - read_date returns ISO 8601 only
+        raise _got("an ISO date", value) from None
+
+
+def _when(value: Any) -> str:
+    """A date or date-time as the message quotes it: as written, or ISO for a parsed one."""
+    return repr(value.isoformat()) if isinstance(value, _dt.date) else _short(value)
+
+
 def _pg_date(value: Any, reading: Reading = DEFAULT) -> str | None:
-    return None if value is None or value == "" else _iso(value, reading)
+    """`YYYY-MM-DD`. A date-time is refused: a date column would drop its time of day."""
+    moment = _pg_moment(value, reading)
+    if isinstance(moment, _dt.datetime):
+        raise ValueError(f"expects a date without a time of day (the column is date), got "
+                         f"{_when(value)}: drop the time, or make the column timestamptz")
+    return None if moment is None else moment.isoformat()
+
+
+def _pg_timestamptz(value: Any, reading: Reading = DEFAULT) -> str | None:
+    """An instant, in UTC (`2025-11-03T08:00:00+00:00`, as a timestamptz column reads back). A
+    date alone is midnight UTC; a date-time without a UTC offset is refused (which zone it
+    means is unknown)."""
+    moment = _pg_moment(value, reading)
+    if moment is None:
+        return None
+    if not isinstance(moment, _dt.datetime):
+        return _dt.datetime.combine(moment, _dt.time(), _dt.timezone.utc).isoformat()
+    if moment.tzinfo is None:
+        raise ValueError(f"expects a date-time with a UTC offset (the column is timestamptz), "
+                         f"got {_when(value)}: add Z or +HH:MM, or give the date alone "
+                         "(midnight UTC)")
+    return moment.astimezone(_dt.timezone.utc).isoformat()
+
+
+def _pg_timestamp(value: Any, reading: Reading = DEFAULT) -> str | None:
+    """A date-time without offset (`2025-11-03T10:00:00`); a date alone is midnight. A
+    date-time with a UTC offset is refused: a timestamp column keeps none."""
+    moment = _pg_moment(value, reading)
+    if moment is None:
+        return None
+    if not isinstance(moment, _dt.datetime):
+        return _dt.datetime.combine(moment, _dt.time()).isoformat()
+    if moment.tzinfo is not None:
+        raise ValueError(f"expects a date-time without a UTC offset (the column is timestamp, "
+                         f"which keeps none), got {_when(value)}: drop the offset, or make the "
+                         "column timestamptz")
+    return moment.isoformat()
+
+
+def _pg_time(value: Any, _: Reading = DEFAULT, *, zoned: bool = False) -> str | None:
+    """A time of day as a time column reads back (`10:00` → `10:00:00`); for timetz
+    (`zoned`) with its UTC offset (`10:00+02:00` → `10:00:00+02:00`), which it must have."""
+    if value is None or value == "":
+        return None
+    try:
+        moment = value if isinstance(value, _dt.time) else _dt.time.fromisoformat(value.strip())
+    except (AttributeError, ValueError):  # not a str, or no time of day
+        raise _got("a time of day (HH:MM[:SS])", value) from None
+    if zoned and moment.tzinfo is None:
+        raise ValueError(f"expects a time of day with a UTC offset (the column is timetz), got "
+                         f"{_short(value)}: add Z or +HH:MM")
+    if not zoned and moment.tzinfo is not None:
+        raise ValueError(f"expects a time of day without a UTC offset (the column is time), got "
+                         f"{_short(value)}: drop the offset, or make the column timetz")
+    return moment.isoformat()
 
 
 def _pg_uuid(value: Any, _: Reading = DEFAULT) -> str | None:
@@ -244,8 +328,10 @@ def _pg_json(value: Any, _: Reading = DEFAULT) -> Any:
 POSTGRES: dict[str, Callable[[Any, Reading], Any]] = {
     "text": _text, "character varying": _text, "character": _text, "citext": _text,
     "smallint": _pg_int, "integer": _pg_int, "bigint": _pg_int,
-    "numeric": _number, "real": _number, "double precision": _number,
-    "boolean": _checkbox, "date": _pg_date, "timestamptz": _pg_date, "timestamp": _pg_date,
+    "numeric": _pg_numeric, "real": _number, "double precision": _number,
+    "boolean": _checkbox, "date": _pg_date, "timestamptz": _pg_timestamptz,
+    "timestamp": _pg_timestamp, "time": _pg_time,
+    "timetz": lambda value, reading=DEFAULT: _pg_time(value, reading, zoned=True),
     "uuid": _pg_uuid, "json": _pg_json, "jsonb": _pg_json,
 }
 

@@ -121,6 +121,11 @@ def _plain(node: Any, path: tuple, positions: dict, env: dict[str, str] | None,
                 positions.setdefault(path + (str(key), "__value__"), (vline + 1, vcol + 1))
             except (KeyError, TypeError, AttributeError):
                 pass
+            if key is None:  # `: value` reads as a null key, which str() would make "None"
+                line, col = positions.get(path + (str(key),), (1, 1))
+                problems.append(SpecProblem(file, line, col, "a key is empty: write a name "
+                                            "before the colon"))
+                continue
             if str(key) in out:  # `1:` and `"1":` are one key once read as text
                 line, col = positions.get(path + (str(key),), (1, 1))
                 problems.append(SpecProblem(file, line, col, f"duplicate key {key!r}"))

@@ -153,6 +153,13 @@ FORMULAS = {
     "When": ('prop("Date")', {"type": "date", "date": {"start": "2024-11-25T14:08:00.000+00:00", "end": None,
                                                        "time_zone": None}}),
     "Empty": ('prop("M") * 2', {"type": "number", "number": None}),
+    # date functions (Notion's help page "Formula syntax & functions"): QA found them null
+    "Later": ('dateAdd(prop("Date"), 1, "days")', {"type": "date", "date": {
+        "start": "2024-11-26T14:08:00.000+00:00", "end": None, "time_zone": None}}),
+    "Minutes": ('dateBetween(dateAdd(prop("Date"), 90, "minutes"), prop("Date"), "minutes")',
+                {"type": "number", "number": 90}),
+    "Months": ('dateBetween(prop("Date"), dateSubtract(prop("Date"), 2, "months"), "months")',
+               {"type": "number", "number": 2}),
 }
 
 

@@ -48,7 +48,7 @@ def test_local_serve_takes_a_search_lag(tmp_path: Path, monkeypatch):
     from reconciler.cli import app
 
     seen = {}
-    monkeypatch.setattr(reconciler.local, "serve", lambda root, host, port, faults: seen.update(faults=faults))
+    monkeypatch.setattr(reconciler.local, "serve", lambda root, host, port, faults, token=None: seen.update(faults=faults, token=token))
     monkeypatch.delenv("RECONCILER_FAULTS", raising=False)
     result = CliRunner().invoke(app, ["local", "serve", "--dir", str(tmp_path), "--search-lag", "5"])
     assert result.exit_code == 0, result.output

@@ -71,7 +71,7 @@ def test_graph_command_and_the_markdown_report(tmp_path: Path):
     assert 'notion_tasks }o--o{ notion_people : "Owner"' in text
     plan = tmp_path / "plan.yaml"
     cli("plan", "--out", str(plan), "--dir", str(root))
-    marked = cli("graph", "--plan", str(plan), "--format", "markdown", "--dir", str(root)).output
+    marked = cli("graph", "--plan", str(plan), "--format", "Markdown", "--dir", str(root)).output
     assert marked.startswith("```mermaid\nerDiagram\n") and marked.endswith("```\n")
     assert '        relation Owner "+"' in marked
     report = cli("show", str(plan), "--format", "markdown").output

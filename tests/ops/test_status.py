@@ -14,7 +14,7 @@ from tests.ops.conftest import cli
 
 
 def _status(root: Path, env: dict | None = None) -> dict:
-    out = cli("status", "--format", "json", "--dir", str(root), env=env).output
+    out = cli("status", "--format", "JSON", "--dir", str(root), env=env).output
     data = json.loads(out)
     return {r["address"]: r for r in data["resources"]} | {"_": data}
 

@@ -281,6 +281,144 @@ def test_import_keeps_identity_triggers_force_rls_and_realtime(tmp_path, databas
     assert not plan(root, database_url).has_changes
 
 
+def _acl(url: str, schema: str, what: str) -> list[str]:
+    """The ACL items of a function (`what` "function:name") or view ("view:name"), sorted."""
+    kind, name = what.split(":")
+    query = (f"SELECT p.proacl::text[] FROM pg_proc p WHERE p.proname = '{name}' AND "
+             f"p.pronamespace = '{schema}'::regnamespace" if kind == "function" else
+             f"SELECT c.relacl::text[] FROM pg_class c WHERE c.oid = '{schema}.{name}'::regclass")
+    ((acl,),) = sql(url, query)[0]
+    return sorted(acl or [])
+
+
+def test_a_recreated_function_or_view_keeps_the_privileges_it_had(objects, database_url,
+                                                                  schema):
+    """QA: revoking EXECUTE from PUBLIC and anon, then changing an argument's default, dropped
+    and created the function and PUBLIC (so anon, through /rest/v1/rpc) could call it again;
+    a changed view query lost a hand-made GRANT SELECT."""
+    sql(database_url,
+        f"REVOKE EXECUTE ON FUNCTION {schema}.search_entries(text, int) FROM public, anon",
+        f"GRANT SELECT ON {schema}.happy_entries TO authenticated")
+    function_acl = _acl(database_url, schema, "function:search_entries")
+    view_acl = _acl(database_url, schema, "view:happy_entries")
+    assert not any(item.startswith("=") for item in function_acl)
+    assert any(item.startswith("authenticated=r") for item in view_acl)
+    fn = objects / "schemas/supabase/search_entries.yaml"
+    fn.write_text(fn.read_text().replace("DEFAULT 10", "DEFAULT 20"))
+    view = objects / "schemas/supabase/happy_entries.yaml"
+    view.write_text(view.read_text().replace("SELECT id, email", "SELECT id, email, code"))
+    planned = {c.kind: c for c in plan(objects, database_url).changes}
+    assert set(planned) == {"modify_function", "modify_view"}
+    for change in planned.values():
+        assert "privileges are set back as they were" in change.note
+        assert any("REVOKE ALL ON" in s for s in change.sql)
+    assert "authenticated: select" in planned["modify_view"].note
+    apply(objects, database_url)
+    assert _acl(database_url, schema, "function:search_entries") == function_acl
+    assert _acl(database_url, schema, "view:happy_entries") == view_acl
+    ((callable_by_anon,),) = sql(database_url, "SELECT has_function_privilege('anon', "
+                                 f"'{schema}.search_entries(text, int)', 'execute')")[0]
+    assert callable_by_anon is False
+    assert not plan(objects, database_url).has_changes
+
+
+def test_declared_grants_on_functions_and_views_are_applied_and_drift_is_planned_back(
+        objects, database_url, schema):
+    """`grants:` in function and view files, as in table files: the roles named get exactly
+    what is declared (`public: []` takes PUBLIC's default EXECUTE away); other roles are left
+    alone; a grant changed by hand is planned back."""
+    fn = objects / "schemas/supabase/search_entries.yaml"
+    fn.write_text(fn.read_text() + "grants: {public: [], anon: [], authenticated: [execute]}\n")
+    view = objects / "schemas/supabase/happy_entries.yaml"
+    view.write_text(view.read_text() + "grants: {anon: [], authenticated: [select]}\n")
+    changed = apply(objects, database_url)
+    assert sorted(c.kind for c in changed.changes) == ["modify_function", "modify_view"]
+    assert all("REVOKE ALL" not in s for c in changed.changes for s in c.sql)
+    check = (f"SELECT has_function_privilege('anon', '{schema}.search_entries(text, int)', "
+             "'execute'), has_function_privilege('authenticated', "
+             f"'{schema}.search_entries(text, int)', 'execute'), "
+             f"has_table_privilege('authenticated', '{schema}.happy_entries', 'select')")
+    assert sql(database_url, check)[0] == [(False, True, True)]
+    assert not any(i.startswith("=") for i in _acl(database_url, schema, "function:search_entries"))
+    assert not plan(objects, database_url).has_changes
+    sql(database_url, f"GRANT EXECUTE ON FUNCTION {schema}.search_entries(text, int) TO anon",
+        f"REVOKE SELECT ON {schema}.happy_entries FROM authenticated")
+    drift = {c.kind: c for c in plan(objects, database_url).changes}
+    assert set(drift) == {"modify_function", "modify_view"}
+    assert "grants anon: execute -> none" in drift["modify_function"].note
+    assert not any("CREATE" in s for c in drift.values() for s in c.sql)
+    apply(objects, database_url)
+    assert sql(database_url, check)[0] == [(False, True, True)]
+    assert not plan(objects, database_url).has_changes
+
+
+def test_a_function_made_new_with_declared_grants_is_not_public(tmp_path, database_url, schema):
+    root = make_project(tmp_path / "p", {"schemas/supabase/secret.yaml": (
+        "kind: function\nreturns: int\nbody: SELECT 42\n"
+        "grants: {public: [], service_role: [execute]}\n")}, schema)
+    apply(root, database_url)
+    assert sql(database_url, f"SELECT has_function_privilege('anon', '{schema}.secret()', "
+                             "'execute')")[0] == [(False,)]
+    assert not plan(root, database_url).has_changes
+
+
+def test_an_unknown_privilege_on_a_function_is_located(tmp_path, database_url, schema):
+    root = make_project(tmp_path / "p", {"schemas/supabase/f.yaml": (
+        "kind: function\nreturns: int\nbody: SELECT 1\ngrants: {anon: [select]}\n")}, schema)
+    with pytest.raises(Exception) as caught:
+        plan(root, database_url)
+    assert "unknown privilege(s) select on a function (allowed: all, execute)" in str(
+        caught.value)
+
+
+def test_a_view_using_an_enum_value_added_in_the_same_plan_says_apply_the_enum_first(
+        objects, database_url, schema):
+    """QA: the plan failed (rightly: 'unsafe use of new value') but said "Fix the spec at that
+    line" though the spec was right."""
+    from reconciler.errors import PlanError
+    from reconciler.project.loader import load_project
+    from reconciler.session import Session
+    from tests.postgres.projects import _env
+
+    (objects / "schemas/supabase/mood.yaml").write_text(
+        f"schema: {schema}\nkind: enum\nvalues: [happy, sad, calm]\n")
+    view = objects / "schemas/supabase/happy_entries.yaml"
+    view.write_text(view.read_text().replace("mood = 'happy'", "mood = 'calm'"))
+    with pytest.raises(PlanError) as failed:
+        plan(objects, database_url)
+    enum = f'supabase.{schema}.enum["mood"]'
+    assert "unsafe use of new value" in str(failed.value)
+    assert f"apply the enum change first (reconciler apply --target '{enum}')" in str(
+        failed.value)
+    assert "Fix the spec" not in str(failed.value)
+    project = load_project(objects, _env(database_url, {}))
+    with Session(project, _env(database_url, {})) as session, session.locked():
+        session.apply(session.plan(only=(enum,)), allow_destroy=False)
+    assert [c.kind for c in apply(objects, database_url).changes] == ["modify_view"]
+    assert not plan(objects, database_url).has_changes
+
+
+def test_a_hand_made_overload_of_a_declared_function_is_named_not_a_dv101(objects, database_url,
+                                                                          schema):
+    """QA: an overload made in the database (same name, other arguments) broke the plan with
+    `DV101 … already exists with same argument types` at the spec's line 1."""
+    sql(database_url, f"CREATE FUNCTION {schema}.search_entries(query text) RETURNS int "
+                      "LANGUAGE sql AS 'SELECT 1'")
+    fn = objects / "schemas/supabase/search_entries.yaml"
+    fn.write_text(fn.read_text().replace("DEFAULT 10", "DEFAULT 20"))
+    planned = plan(objects, database_url)
+    by_kind = {c.kind: c for c in planned.changes}
+    assert set(by_kind) == {"manual", "modify_function"}
+    assert f"{schema}.search_entries(query text)" in by_kind["manual"].manual
+    assert f"DROP FUNCTION {schema}.search_entries(query text)" in by_kind["manual"].manual
+    apply(objects, database_url)
+    (left,) = sql(database_url, "SELECT pg_get_function_identity_arguments(oid) FROM pg_proc "
+                                f"WHERE proname = 'search_entries' AND pronamespace = "
+                                f"'{schema}'::regnamespace ORDER BY 1")
+    assert left == [("query text",), ("query text, max_rows integer",)]
+    assert [c.kind for c in plan(objects, database_url).changes] == ["manual"]
+
+
 def test_validate_counts_the_objects_beside_tables(tmp_path, schema, extension):
     """QA: `validate` said "1 table" and nothing of the enum, view, function … beside it."""
     from typer.testing import CliRunner

@@ -89,3 +89,15 @@ def test_an_enum_type_the_spec_declares_checks_rows_offline_and_its_new_label_is
         result = runner.invoke(app, ["apply", "--dir", str(root), "--auto-approve"])
         assert result.exit_code == 0, result.output
         assert _sql(url, "SELECT mood::text FROM public.moods") == [[("happy",)]]
+
+
+def test_a_timestamp_with_a_precision_plans_empty_after_apply(tmp_path, server_url, monkeypatch):
+    with fresh_database(server_url) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        root = write_files(tmp_path / "ws", {
+            "reconciler.yaml": "supabase: {}\n",
+            "schemas/supabase/events.yaml": "columns:\n  id: {type: text, primary_key: true}\n"
+                                            "  at: {type: timestamptz(0)}\n  t: {type: time(3)}\n"})
+        assert runner.invoke(app, ["apply", "--dir", str(root), "--auto-approve"]).exit_code == 0
+        result = runner.invoke(app, ["plan", "--dir", str(root), "--detailed-exitcode"])
+        assert result.exit_code == 0, result.output

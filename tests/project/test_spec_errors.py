@@ -30,6 +30,7 @@ CASES = [
      (N, 2, 1, "unknown key 'colour'")),
     ("unknown-type", db("  Due: {type: datetime}"), (N, 4, 9, "unknown property type 'datetime': did you mean date? use one of button, checkbox")),
     ("missing-type", db("  Due: {typ: date}"), (N, 4, 3, "has no type")),
+    ("empty-key", db("  : {type: rich_text}"), (N, 4, 3, "a key is empty: write a name")),
     ("property-not-mapping", db("  Due: date"), (N, 4, 3, "must be a mapping")),
     ("no-title", {N: "title: Tasks\nproperties:\n  Notes: {type: rich_text}\n"},
      (N, 2, 1, "no title property")),

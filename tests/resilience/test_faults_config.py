@@ -29,7 +29,7 @@ def test_bad_specs_are_refused(spec):
 
 def test_local_serve_takes_fault_options_over_the_environment(tmp_path, monkeypatch):
     seen = {}
-    monkeypatch.setattr(reconciler.local, "serve", lambda root, host, port, faults: seen.update(faults=faults))
+    monkeypatch.setattr(reconciler.local, "serve", lambda root, host, port, faults, token=None: seen.update(faults=faults, token=token))
     monkeypatch.setenv("RECONCILER_FAULTS", "latency=5ms,429=0.5,seed=1")
     result = CliRunner().invoke(app, ["local", "serve", "--dir", str(tmp_path), "--rate-429", "0.2",
                                       "--rate-5xx", "0.1", "--drop", "0.05", "--commit-503", "0.01",
@@ -41,7 +41,7 @@ def test_local_serve_takes_fault_options_over_the_environment(tmp_path, monkeypa
 
 def test_local_serve_without_faults(tmp_path, monkeypatch):
     seen = {}
-    monkeypatch.setattr(reconciler.local, "serve", lambda root, host, port, faults: seen.update(faults=faults))
+    monkeypatch.setattr(reconciler.local, "serve", lambda root, host, port, faults, token=None: seen.update(faults=faults, token=token))
     monkeypatch.delenv("RECONCILER_FAULTS", raising=False)
     result = CliRunner().invoke(app, ["local", "serve", "--dir", str(tmp_path)])
     assert result.exit_code == 0, result.output

@@ -10,7 +10,7 @@ connection's defaults: the default parent page, and property ids known from `.re
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -48,6 +48,7 @@ class NotionLive:
     desired: NotionDatabases
     databases: NotionDatabases
     people: dict[str, str] | None = None
+    trashed: dict[str, str] = field(default_factory=dict)
 
 
 class NotionBackend:
@@ -121,7 +122,8 @@ class NotionBackend:
             since, fetch = self.state.content_watermark, False
         found = read_notion(self.client, desired, self.notion_state)
         self._remember_ids(found.databases)
-        live = Live(NotionLive(desired, found.databases), fingerprints=dict(found.fingerprints),
+        live = Live(NotionLive(desired, found.databases, trashed=dict(found.trashed)),
+                    fingerprints=dict(found.fingerprints),
                     identity={} if check else integration_identity(self.client))
         started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         live.read_at = started
@@ -251,7 +253,17 @@ class NotionBackend:
         to be there: one `GET /v1/pages/{id}` per distinct parent page, only when there is
         something to write. Raises `ConfigError` naming the page when it is in the trash or
         not shared with the integration, where Notion would answer each write with a 404 that
-        blames sharing (NOTION-API.md §1.4)."""
+        blames sharing (NOTION-API.md §1.4), and naming a database the plan would create while
+        the one it made is in the trash (a duplicate, its pages left behind)."""
+        model: NotionLive = live.model
+        for change in changes:
+            if isinstance(change, CreateDatabase) and change.database in model.trashed:
+                title = change.after.title if change.after is not None else change.database
+                raise ConfigError(
+                    f"{change.address}: {title!r} (database {model.trashed[change.database]}) "
+                    "is in Notion's trash, so the plan would create a second one and leave its "
+                    "pages behind: restore it from the trash in Notion and plan again, or delete "
+                    "it from the trash for good to have it created anew")
         touched = {c.database for c in changes if isinstance(c, NotionChange)}
         parents: dict[str, list[str]] = {}
         for db in live.model.desired.databases:

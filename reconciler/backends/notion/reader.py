@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from notion_client import APIResponseError
@@ -29,10 +29,13 @@ ABSENT = "absent"
 
 @dataclass(frozen=True)
 class LiveNotion:
-    """The live side: databases by logical name, and a fingerprint per declared address."""
+    """The live side: databases by logical name, a fingerprint per declared address, and the
+    declared databases the state knows that are in Notion's trash (`trashed`: name → database
+    id; read as absent)."""
 
     databases: NotionDatabases
     fingerprints: dict[str, str]
+    trashed: dict[str, str] = field(default_factory=dict)
 
 
 def fingerprint(db: Database | None) -> str:
@@ -45,8 +48,9 @@ def fingerprint(db: Database | None) -> str:
 def read_notion(client, desired: NotionDatabases, state: NotionState) -> LiveNotion:
     """Find and read every desired database. Raises `ReadError` on API errors other than 404."""
     raw: dict[str, tuple[dict, dict]] = {}
+    trashed: dict[str, str] = {}
     for db in desired.databases:
-        found = _locate(client, db, state)
+        found = _locate(client, db, state, trashed)
         if found is not None:
             raw[db.name] = found
         report("Reading notion.%s", db.name, counts={"data sources": int(found is not None)})
@@ -61,16 +65,22 @@ def read_notion(client, desired: NotionDatabases, state: NotionState) -> LiveNot
         live.append(_with_applied_formulas(db, state))
     live_dbs = NotionDatabases(databases=tuple(live))
     prints = {db.address: fingerprint(live_dbs.database(db.name)) for db in desired.databases}
-    return LiveNotion(live_dbs, prints)
+    return LiveNotion(live_dbs, prints, trashed)
 
 
-def _locate(client, db: Database, state: NotionState) -> tuple[dict, dict] | None:
+def _locate(client, db: Database, state: NotionState, trashed: dict[str, str]
+            ) -> tuple[dict, dict] | None:
     known = state.databases.get(db.name)
     if known is not None:
         database = _get(client.databases.retrieve, known.database_id)
         if database is not None and not database.get("in_trash"):
             return database, _data_source(client, database)
-    return _discover(client, db)
+        if database is not None:
+            trashed[db.name] = known.database_id
+    found = _discover(client, db)
+    if found is not None:
+        trashed.pop(db.name, None)  # another database of that title took its place
+    return found
 
 
 def _discover(client, db: Database) -> tuple[dict, dict] | None:

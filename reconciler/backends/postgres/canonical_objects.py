@@ -72,4 +72,4 @@ def _function_form(conn: psycopg.Connection, want: Function) -> dict[str, Any] |
     for stmt in create_function(temp):
         conn.execute(stmt)
     row = conn.execute(q.PROBE_FUNCTION, [PROBE]).fetchone()
-    return {"arguments": row[0], "returns": row[1]} if row else None
+    return {"arguments": row[0], "returns": row[1], "identity": row[2]} if row else None

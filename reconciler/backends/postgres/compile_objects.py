@@ -15,10 +15,12 @@ from psycopg import sql
 
 from reconciler.backends.postgres.ddl import (comment_on, compiles, dollar_quoted, guarded,
                                               role_sql, type_sql)
-from reconciler.diff.postgres_objects import enum_plan
+from reconciler.diff.postgres_objects import (enum_plan, function_recreated, grant_changes,
+                                              restored_grants, view_recreated)
 from reconciler.model import changes as ch
-from reconciler.model.postgres_objects import (DEFAULT_PRIVILEGES, EnumType, Extension, Function,
-                                               Sequence, View)
+from reconciler.model.postgres import Grant
+from reconciler.model.postgres_objects import (DEFAULT_PRIVILEGES, OBJECT_PRIVILEGES, EnumType,
+                                               Extension, Function, Sequence, View)
 
 _WORD = re.compile(r"[a-z_][a-z0-9_]*\Z")
 
@@ -149,7 +151,8 @@ def _drop_view_sql(v: View) -> sql.Composed:
 
 @compiles(ch.AddView)
 def _add_view(change: ch.AddView) -> list[sql.Composable]:
-    return create_view(change.after)
+    v = change.after
+    return [*create_view(v), *declared_grants(_view_target(v), "view", v.grants)]
 
 
 @compiles(ch.DropView)
@@ -159,7 +162,92 @@ def _drop_view(change: ch.DropView) -> list[sql.Composable]:
 
 @compiles(ch.ModifyView)
 def _modify_view(change: ch.ModifyView) -> list[sql.Composable]:
-    return [_drop_view_sql(change.before), *create_view(change.after)]
+    """Drop and create again, then set its privileges back (`restore_grants`); only GRANT /
+    REVOKE when nothing but the grants of roles the spec names differ."""
+    old, new = change.before, change.after
+    target = _view_target(new)
+    if not view_recreated(new, old):
+        return _grant_changes(target, "view", new.grants, old.grants)
+    return [_drop_view_sql(old), *create_view(new),
+            *restore_grants(target, "view", restored_grants(new.grants, old.grants),
+                            schema=new.schema_name, name=new.name)]
+
+
+def _view_target(v: View) -> sql.Composed:
+    return sql.SQL("TABLE {}").format(_name(v.schema_name, v.name))
+
+
+# --- grants on views and functions -------------------------------------------------------------
+
+def _privileges(kind: str, privileges: set[str] | tuple[str, ...]) -> sql.Composable:
+    return sql.SQL(", ").join(sql.SQL(p.upper()) for p in OBJECT_PRIVILEGES[kind]
+                              if p in privileges)
+
+
+def _grant(target: sql.Composable, kind: str, role: str, privileges) -> sql.Composable:
+    return guarded(role, sql.SQL("GRANT {} ON {} TO {}").format(
+        _privileges(kind, privileges), target, role_sql(role)))
+
+
+def _revoke(target: sql.Composable, kind: str, role: str, privileges) -> sql.Composable:
+    return guarded(role, sql.SQL("REVOKE {} ON {} FROM {}").format(
+        _privileges(kind, privileges), target, role_sql(role)))
+
+
+def _grant_changes(target: sql.Composable, kind: str, want: tuple[Grant, ...],
+                   have: tuple[Grant, ...]) -> list[sql.Composable]:
+    """REVOKE what each role the spec names loses, GRANT what it gains."""
+    out: list[sql.Composable] = []
+    for role, (old, new) in sorted(grant_changes(want, have).items()):
+        if old - new:
+            out.append(_revoke(target, kind, role, old - new))
+        if new - old:
+            out.append(_grant(target, kind, role, new - old))
+    return out
+
+
+def declared_grants(target: sql.Composable, kind: str, grants: tuple[Grant, ...]
+                    ) -> list[sql.Composable]:
+    """On a new object: each role the spec names gets exactly its privileges (REVOKE ALL, then
+    GRANT), whatever PUBLIC's default EXECUTE or default privileges gave it."""
+    out: list[sql.Composable] = []
+    for g in grants:
+        out.append(_revoke(target, kind, g.role, OBJECT_PRIVILEGES[kind]))
+        if g.privileges:
+            out.append(_grant(target, kind, g.role, g.privileges))
+    return out
+
+
+def restore_grants(target: sql.Composable, kind: str, grants: tuple[Grant, ...], *,
+                   schema: str, name: str) -> list[sql.Composable]:
+    """After a drop and create: revoke every privilege any role but the owner holds on the new
+    object (PUBLIC's default EXECUTE on a function, default privileges), then grant `grants`,
+    so its ACL ends as it was (with the spec's roles as declared)."""
+    if kind == "view":
+        acl = sql.SQL("SELECT c.relacl AS acl, c.relowner AS owner FROM pg_catalog.pg_class c "
+                      "WHERE c.oid = {}::regclass").format(
+                          sql.Literal(_name(schema, name).as_string(None)))
+        default = "r"
+    else:
+        # every function of that name (a regprocedure cast takes no argument names); revoking
+        # from a role that holds nothing on this one does nothing
+        acl = sql.SQL("SELECT p.proacl AS acl, p.proowner AS owner FROM pg_catalog.pg_proc p "
+                      "WHERE p.proname = {} AND p.pronamespace = {}::regnamespace").format(
+                          sql.Literal(name), sql.Literal(sql.Identifier(schema).as_string(None)))
+        default = "f"
+    body = sql.SQL(
+        "DECLARE g text; BEGIN FOR g IN SELECT DISTINCT CASE WHEN a.grantee = 0 THEN 'PUBLIC' "
+        "ELSE quote_ident(pg_catalog.pg_get_userbyid(a.grantee)) END FROM ({acl}) o CROSS JOIN "
+        "LATERAL aclexplode(coalesce(o.acl, acldefault({default}, o.owner))) a WHERE a.grantee "
+        "<> o.owner LOOP EXECUTE {revoke} || g; END LOOP; END").format(
+            acl=acl, default=sql.Literal(default),
+            revoke=sql.Literal(sql.SQL("REVOKE ALL ON {} FROM ").format(target).as_string(None)))
+    text = body.as_string(None)
+    tag = "reconciler"
+    while f"${tag}$" in text:
+        tag += "_"
+    reset = sql.SQL("DO ${tag}$ {body} ${tag}$").format(tag=sql.SQL(tag), body=sql.SQL(text))
+    return [reset, *(_grant(target, kind, g.role, g.privileges) for g in grants if g.privileges)]
 
 
 # --- functions ---------------------------------------------------------------------------------
@@ -218,9 +306,15 @@ def create_function(f: Function, *, replace: bool = False) -> list[sql.Composabl
     return out
 
 
+def _function_target(f: Function) -> sql.Composed:
+    """`FUNCTION "schema"."name"(arguments)` without defaults, as GRANT and REVOKE name it."""
+    return sql.SQL("FUNCTION {}").format(signature(f))
+
+
 @compiles(ch.AddFunction)
 def _add_function(change: ch.AddFunction) -> list[sql.Composable]:
-    return create_function(change.after)
+    f = change.after
+    return [*create_function(f), *declared_grants(_function_target(f), "function", f.grants)]
 
 
 @compiles(ch.DropFunction)
@@ -231,12 +325,18 @@ def _drop_function(change: ch.DropFunction) -> list[sql.Composable]:
 @compiles(ch.ModifyFunction)
 def _modify_function(change: ch.ModifyFunction) -> list[sql.Composable]:
     old, new = change.before, change.after
-    if (old.arguments, old.returns) == (new.arguments, new.returns):
+    target = _function_target(new)
+    grants = _grant_changes(target, "function", new.grants, old.grants)
+    if not function_recreated(new, old):
+        if old.model_copy(update={"grants": new.grants, "identity": None}) == new:
+            return grants  # only the grants differ
         out = create_function(new, replace=True)
         if old.comment is not None and new.comment is None:
             out.append(comment_on("FUNCTION", signature(new), None))
-        return out
-    return [sql.SQL("DROP FUNCTION IF EXISTS {}").format(signature(old)), *create_function(new)]
+        return out + grants
+    return [sql.SQL("DROP FUNCTION IF EXISTS {}").format(signature(old)), *create_function(new),
+            *restore_grants(target, "function", restored_grants(new.grants, old.grants),
+                            schema=new.schema_name, name=new.name)]
 
 
 # --- default privileges ------------------------------------------------------------------------

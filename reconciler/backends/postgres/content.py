@@ -173,7 +173,8 @@ def _grouped(rows: Sequence[Mapping[str, Any]], key: str, live: dict[str, tuple[
             for c in columns:
                 if c not in writers:
                     writers[c] = column_writer(live[c][0])
-            shapes[order] = (columns, [writers[c] for c in columns])
+            convert_key = _key_writer(writers[key], live[key][0])
+            shapes[order] = (columns, [convert_key, *(writers[c] for c in columns[1:])])
         columns, convert = shapes[order]
         try:
             values = [write(row[c]) for c, write in zip(columns, convert)]
@@ -183,11 +184,25 @@ def _grouped(rows: Sequence[Mapping[str, Any]], key: str, live: dict[str, tuple[
     return groups
 
 
+def _key_writer(writer, pg_type: str):
+    """`writer` for the key column, also taking a key as its str (`SourceRow.key`: an update
+    row carries only its key and its changed columns, so its key column's value is that str)."""
+    def convert(value: Any) -> Any:
+        return _key_param(value, writer, pg_type) if isinstance(value, str) else writer(value)
+    return convert
+
+
 def _key_param(text: str, writer, pg_type: str) -> Any:
-    """A key (always a str in content sets) as a value comparable with the key column."""
+    """A key (always a str in content sets: the normal form's `str`) as a value of the key
+    column's type: `"42"` → 42 for an integer column, `"2025-11-03"` → a date, `"1.5"` → a
+    Decimal, a uuid's text → a UUID. Raises ValueError when `text` is no value of that type."""
     base, _, _ = parse_type(pg_type)
     if base in ("smallint", "integer", "bigint"):
-        return writer(int(text))
+        try:
+            number = int(text)
+        except ValueError:
+            raise ValueError(f"key {text!r} is not a whole number ({base})") from None
+        return writer(number)
     if base in _KNOWN - {"text", "character varying", "character", "citext"}:
         return writer(text)
     return text

@@ -133,8 +133,9 @@ def check_migration(root: Path, dev_url: str | None, live: Any, changes: Sequenc
         if left_out:
             notes.setdefault(id(ddl[0]), []).append(finding("DV103", left_out))
         lacking = _extensions(conn, outside.installed) if any(map(_decorated, ddl)) else []
+        enums = [c.address for c in ddl if c.kind == "modify_enum"]
         for change in ddl:
-            note = _run(conn, change, locations, lacking)
+            note = _run(conn, change, locations, lacking, enums)
             if note:
                 notes.setdefault(id(change), []).append(finding("DV103", note))
         raise psycopg.Rollback(tx)
@@ -300,12 +301,14 @@ def _extensions(conn: psycopg.Connection, installed: Sequence[tuple[str, str]]) 
 
 
 def _run(conn: psycopg.Connection, change: ChangeBase, locations: Mapping[str, str],
-         lacking: Sequence[str] = ()) -> str | None:
+         lacking: Sequence[str] = (), enums: Sequence[str] = ()) -> str | None:
     """Run one change's statements (CONCURRENTLY dropped: a transaction block cannot run it).
     Raises PlanError (DV101) at the first one the server refuses (the transaction is then
     aborted, and rolled back by the caller). An index whose operator class or collation the dev
     database lacks, when it cannot create some of the target's extensions (`lacking`), is not
-    run there: returns why (for DV103); else None."""
+    run there: returns why (for DV103); else None. A new enum value used in the same
+    transaction that adds it (`enums`: the plan's modify_enum addresses) is no mistake in the
+    spec: the message says to apply the enum change first."""
     lenient = bool(lacking) and _decorated(change)
     text = ""
     try:
@@ -316,27 +319,34 @@ def _run(conn: psycopg.Connection, change: ChangeBase, locations: Mapping[str, s
                 conn.execute(text.encode())
     except psycopg.errors.UndefinedObject as exc:
         if not lenient:
-            _refuse(change, text, exc, locations)
+            _refuse(change, text, exc, locations, enums)
         missing = ", ".join(c for c in change.after.index.columns if index_column(c)[1])
         message = (exc.diag.message_primary or str(exc)).strip()
         return (f"not run there: {message} (in {missing}; the dev database cannot create the "
                 f"target's extension(s) {', '.join(lacking)}); the rest of the migration was "
                 "checked")
     except psycopg.Error as exc:
-        _refuse(change, text, exc, locations)
+        _refuse(change, text, exc, locations, enums)
     return None
 
 
-def _refuse(change: ChangeBase, text: str, exc: psycopg.Error,
-            locations: Mapping[str, str]) -> None:
+def _refuse(change: ChangeBase, text: str, exc: psycopg.Error, locations: Mapping[str, str],
+            enums: Sequence[str] = ()) -> None:
     """Raise PlanError (DV101) for `change`, whose statement `text` the server refused."""
     address = _refused(change, text, exc)
     message = (exc.diag.message_primary or str(exc)).strip()
     detail = f"; {exc.diag.message_detail}" if exc.diag.message_detail else ""
+    if exc.sqlstate == "55P04" and enums:  # unsafe_new_enum_value_usage
+        targets = " ".join(f"--target '{a}'" for a in enums)
+        todo = (f"The spec is right, but Postgres cannot use an enum value in the "
+                f"transaction that adds it: apply the enum change first (reconciler "
+                f"apply {targets}), then plan again; nothing was written.")
+    else:
+        todo = "Fix the spec at that line; nothing was written."
     raise PlanError(
         f"{locate(address, locations)}: {address}: DV101 the migration fails on a copy "
         f"of the live schema (the dev database): {message}{detail}\n  SQL: {text}\n"
-        "Fix the spec at that line; nothing was written.") from None
+        f"{todo}") from None
 
 
 def _refused(change: ChangeBase, statement: str, exc: psycopg.Error) -> str:

@@ -44,7 +44,11 @@ SELECT n.nspname, c.relname, pg_catalog.pg_get_viewdef(c.oid, true),
        coalesce((SELECT lower(o.option_value) IN ('true', 'on', '1', 'yes')
                  FROM pg_catalog.pg_options_to_table(c.reloptions) o
                  WHERE o.option_name = 'security_invoker'), false),
-       pg_catalog.obj_description(c.oid, 'pg_class')
+       pg_catalog.obj_description(c.oid, 'pg_class'),
+       ARRAY(SELECT CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(a.grantee)
+                    END || ':' || lower(a.privilege_type)
+             FROM aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
+             WHERE a.grantee <> c.relowner)
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'v' AND n.nspname = ANY(%s)
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_class'::regclass
@@ -54,11 +58,18 @@ ORDER BY 1, 2
 
 #: Plain functions (not procedures or aggregates) besides the reconciler's own trigger function:
 #: arguments and result as printed, language, source, volatility (`v`, `s`, `i`), SECURITY
-#: DEFINER, `SET` options (`search_path=…`) and comment.
+#: DEFINER, `SET` options (`search_path=…`), comment, grants (`role:privilege`, the owner's
+#: left out, PUBLIC as `public`; a NULL ACL is the default: PUBLIC may EXECUTE) and identity
+#: arguments (the argument types, which tell overloads apart).
 FUNCTIONS = """
 SELECT n.nspname, p.proname, pg_catalog.pg_get_function_arguments(p.oid),
        pg_catalog.pg_get_function_result(p.oid), l.lanname, p.prosrc, p.provolatile,
-       p.prosecdef, p.proconfig, pg_catalog.obj_description(p.oid, 'pg_proc')
+       p.prosecdef, p.proconfig, pg_catalog.obj_description(p.oid, 'pg_proc'),
+       ARRAY(SELECT CASE WHEN a.grantee = 0 THEN 'public' ELSE pg_catalog.pg_get_userbyid(a.grantee)
+                    END || ':' || lower(a.privilege_type)
+             FROM aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+             WHERE a.grantee <> p.proowner),
+       pg_catalog.pg_get_function_identity_arguments(p.oid)
 FROM pg_catalog.pg_proc p
 JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
 JOIN pg_catalog.pg_language l ON l.oid = p.prolang
@@ -83,7 +94,8 @@ ORDER BY 1, 2, 3, 4, 5
 
 #: How the server prints a probe function's arguments and result (see `canonical_objects`).
 PROBE_FUNCTION = """
-SELECT pg_catalog.pg_get_function_arguments(p.oid), pg_catalog.pg_get_function_result(p.oid)
+SELECT pg_catalog.pg_get_function_arguments(p.oid), pg_catalog.pg_get_function_result(p.oid),
+       pg_catalog.pg_get_function_identity_arguments(p.oid)
 FROM pg_catalog.pg_proc p
 WHERE p.proname = %s AND p.pronamespace = pg_catalog.pg_my_temp_schema()
 """

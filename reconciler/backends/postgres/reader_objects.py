@@ -37,8 +37,9 @@ def read_objects(conn: psycopg.Connection, schemas: Seq[str], extensions: Seq[st
                                  min_value=lo, max_value=hi, cache=cache, cycle=cycle)
                         for s, n, t, st, inc, lo, hi, cache, cycle
                         in conn.execute(q.SEQUENCES, [schemas])),
-        views=tuple(View(schema_name=s, name=n, definition=d, security_invoker=inv, comment=c)
-                    for s, n, d, inv, c in conn.execute(q.VIEWS, [schemas])),
+        views=tuple(View(schema_name=s, name=n, definition=d, security_invoker=inv, comment=c,
+                         grants=acl_grants(acl, DEFAULT_PRIVILEGES["tables"]))
+                    for s, n, d, inv, c, acl in conn.execute(q.VIEWS, [schemas])),
         functions=tuple(_function(*row) for row in conn.execute(q.FUNCTIONS, [schemas, TOUCH])),
         default_privileges=_default_privileges(conn.execute(q.DEFAULT_ACL, [schemas])),
     )
@@ -46,13 +47,25 @@ def read_objects(conn: psycopg.Connection, schemas: Seq[str], extensions: Seq[st
 
 def _function(schema: str, name: str, arguments: str, returns: str, language: str, body: str,
               volatility: str, definer: bool, config: list[str] | None,
-              comment: str | None) -> Function:
+              comment: str | None, acl: list[str], identity: str) -> Function:
     settings = dict(item.split("=", 1) for item in config or () if "=" in item)
     path = settings.get("search_path")
     return Function(schema_name=schema, name=name, arguments=arguments, returns=returns,
                     language=language, body=body, volatility=VOLATILITY[volatility],
                     security_definer=definer,
-                    search_path=normalise_search_path(path), comment=comment)
+                    search_path=normalise_search_path(path), comment=comment,
+                    grants=acl_grants(acl, DEFAULT_PRIVILEGES["functions"]), identity=identity)
+
+
+def acl_grants(acl: list[str], order: Seq[str]) -> tuple[Grant, ...]:
+    """`["anon:select", "public:execute", …]` (from `aclexplode`) → one `Grant` per role, sorted
+    by role, privileges in `order` (others, such as a view's `maintain`, are left out)."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for item in acl or ():
+        role, _, privilege = item.rpartition(":")
+        found[role].add(privilege)
+    return tuple(Grant(role=role, privileges=tuple(p for p in order if p in privs))
+                 for role, privs in sorted(found.items()))
 
 
 def _default_privileges(rows) -> tuple[DefaultPrivilege, ...]:
