@@ -69,7 +69,23 @@ def validate(directory: DirOption = None, debug: DebugOption = False) -> None:
     output.plain(  # plain text: no rich console to import for one line
         f"The spec is valid: {_count(len(project.notion.databases), 'Notion database', 'Notion databases')}, "
         f"{_count(tables, 'table', 'tables')}, "
-        f"{_count(len(project.vocabularies), 'vocabulary', 'vocabularies')}.\n")
+        + "".join(f"{_count(n, one, many)}, " for n, one, many in _objects(project))
+        + f"{_count(len(project.vocabularies), 'vocabulary', 'vocabularies')}.\n")
+
+
+def _objects(project) -> list[tuple[int, str, str]]:
+    """`(count, singular, plural)` of each kind of Supabase object beside tables the spec
+    declares (kinds it declares none of are left out); default privileges count per schema and
+    owner (one file each)."""
+    objects = project.supabase_objects
+    kinds = [(len(objects.enums), "enum type", "enum types"),
+             (len(objects.extensions), "extension", "extensions"),
+             (len(objects.sequences), "sequence", "sequences"),
+             (len(objects.views), "view", "views"),
+             (len(objects.functions), "function", "functions"),
+             (len({(d.schema_name, d.owner) for d in objects.default_privileges}),
+              "default privileges file", "default privileges files")]
+    return [k for k in kinds if k[0]]
 
 
 @app.command()

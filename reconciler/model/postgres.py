@@ -113,6 +113,77 @@ class Index(Model):
         return (self.columns, self.unique, self.method, self.where)
 
 
+#: What may follow an index column: `COLLATE name`, an operator class, `ASC|DESC`,
+#: `NULLS FIRST|LAST` (Postgres docs, "CREATE INDEX"), in that order.
+_INDEX_SUFFIX = re.compile(
+    r'(?:COLLATE\s+(?P<collate>"(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?:\s+|\Z))?'
+    r'(?:(?!(?:ASC|DESC|NULLS)\b)(?P<opclass>[A-Za-z_][\w$]*(?:\.[A-Za-z_][\w$]*)?)(?:\s+|\Z))?'
+    r'(?:(?P<order>ASC|DESC)(?:\s+|\Z))?(?:NULLS\s+(?P<nulls>FIRST|LAST))?\Z', re.IGNORECASE)
+_INDEX_HEAD = re.compile(r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)(?=\s)')
+_QUOTED = re.compile(r'"(?:[^"]|"")+"\Z')
+
+
+def index_column(text: str) -> tuple[str, str]:
+    """An index item split into its column or expression and what follows it: `"title
+    gin_trgm_ops"` → `("title", "gin_trgm_ops")`, `"(lower(title)) DESC"` → `("(lower(title))",
+    "DESC")`, `'"my col" DESC'` → `("my col", "DESC")`; an item with nothing after its column
+    (or whose rest is not `[COLLATE c] [opclass] [ASC|DESC] [NULLS FIRST|LAST]`) is `(text,
+    "")`. A column name comes back unquoted; an expression keeps its parentheses."""
+    text = text.strip()
+    if _QUOTED.match(text):
+        return text[1:-1].replace('""', '"'), ""
+    if text.startswith("("):
+        depth, quote = 0, None
+        for pos, char in enumerate(text):
+            if quote:
+                quote = None if char == quote else quote
+            elif char in "'\"":
+                quote = char
+            elif char == "(":
+                depth += 1
+            elif char == ")":
+                depth -= 1
+                if depth == 0:
+                    rest = text[pos + 1:].strip()
+                    if rest and not _INDEX_SUFFIX.match(rest):
+                        return text, ""
+                    return text[:pos + 1], index_suffix(rest)
+        return text, ""
+    head = _INDEX_HEAD.match(text)
+    if head is None or not _INDEX_SUFFIX.match(rest := text[head.end():].strip()):
+        return text, ""
+    name = head.group(0)
+    if name.startswith('"'):
+        name = name[1:-1].replace('""', '"')
+    return name, index_suffix(rest)
+
+
+def index_suffix(text: str) -> str:
+    """What follows an index column, spelled as Postgres prints it: keywords in capitals, the
+    default order (`ASC`, and `NULLS LAST` after it, `NULLS FIRST` after `DESC`) left out."""
+    m = _INDEX_SUFFIX.match(text.strip())
+    if m is None or not text.strip():
+        return text.strip()
+    order = (m.group("order") or "ASC").upper()
+    nulls = (m.group("nulls") or ("FIRST" if order == "DESC" else "LAST")).upper()
+    parts = [f"COLLATE {m.group('collate')}" if m.group("collate") else "",
+             m.group("opclass") or "", "DESC" if order == "DESC" else "",
+             "" if (nulls == "FIRST") == (order == "DESC") else f"NULLS {nulls}"]
+    return " ".join(p for p in parts if p)
+
+
+def index_text(head: str, suffix: str = "") -> str:
+    """The canonical spelling of an index item (the inverse of `index_column`): the column
+    name (quoted when it is not a plain identifier and could be read otherwise) or the
+    `(expression)`, then the suffix."""
+    suffix = index_suffix(suffix)
+    if not head.startswith("(") and (
+            (suffix and not re.fullmatch(r"[A-Za-z_][\w$]*", head))
+            or (not suffix and index_column(head) != (head, ""))):
+        head = '"' + head.replace('"', '""') + '"'
+    return f"{head} {suffix}" if suffix else head
+
+
 class Policy(Model):
     """A row level security policy (Postgres docs, "CREATE POLICY")."""
 

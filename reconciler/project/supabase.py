@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +23,8 @@ from reconciler.errors import SpecProblem, relative
 from reconciler.model.notion import NotionDatabases
 from reconciler.model.postgres import (
     MAX_IDENTIFIER, PRIVILEGES, SERIAL_TYPES, Check, Column, ForeignKey, Grant, Index, Policy,
-    Table, Trigger, Unique, check_name, normalise_default, normalise_type, object_name,
+    Table, Trigger, Unique, check_name, index_column, index_text, normalise_default,
+    normalise_type, object_name,
 )
 from reconciler.model.postgres_objects import SchemaObjects
 from reconciler.project.mirror import column_name, mirror_columns
@@ -150,7 +152,7 @@ def resolve_table(item: Loaded[TableDoc], notion: NotionDatabases
         foreign_keys=tuple(fks),
         checks=tuple(Check(name=check_name(name, e), expression=e)
                      for e in dict.fromkeys(checks + doc.checks)),
-        indexes=tuple(_index(name, i) for i in doc.indexes),
+        indexes=tuple(_index(name, i, {c.name for c in cols}) for i in doc.indexes),
         comment=doc.comment or _mirror_comment(doc, notion), rls=doc.rls,
         force_rls=doc.force_rls, realtime=doc.realtime,
         policies=tuple(_policy(n, p) for n, p in doc.policies.items()),
@@ -337,11 +339,25 @@ def _foreign_key(table: str, schema: str, column: str, ref: str | ReferenceDoc) 
                       ref_columns=(ref.column,), on_delete=ref.on_delete)
 
 
-def _index(table: str, doc) -> Index:
+def _index(table: str, doc, columns: set[str]) -> Index:
     parts = ["".join(ch if ch.isalnum() else "_" for ch in c).strip("_") for c in doc.columns]
-    return Index(name=doc.name or object_name(table, parts, "idx"), columns=tuple(doc.columns),
+    return Index(name=doc.name or object_name(table, parts, "idx"),
+                 columns=tuple(_index_item(c, columns) for c in doc.columns),
                  unique=doc.unique, method=doc.method, where=doc.where,
                  concurrently=doc.concurrently)
+
+
+def _index_item(text: str, columns: set[str]) -> str:
+    """An index item in its canonical spelling (`index_text`): a declared column name as it
+    is, else a column or `(expression)` then `[COLLATE c] [opclass] [ASC|DESC] [NULLS …]`;
+    `(title)` of a declared column `title` is that column (Postgres reads it so)."""
+    if text in columns:
+        return index_text(text)
+    head, suffix = index_column(text)
+    inner = head[1:-1].strip() if head.startswith("(") and head.endswith(")") else None
+    if inner in columns and re.fullmatch(r"[a-z_][a-z0-9_$]*", inner):
+        head = inner
+    return index_text(head, suffix)
 
 
 def _policy(name: str, doc) -> Policy:

@@ -4,7 +4,8 @@ resource is declared: references between tables, column types, locations for mes
 from __future__ import annotations
 
 from reconciler.errors import SpecProblem
-from reconciler.model.postgres import Table, check_name, member_address, object_name
+from reconciler.model.postgres import (Table, check_name, index_column, member_address,
+                                       object_name)
 from reconciler.model.postgres_objects import SchemaObjects
 from reconciler.model.postgres_types import (EXTENSION_TYPES, extension_of, known_type,
                                              suggest_type)
@@ -59,7 +60,8 @@ def _check_members(item: Loaded[TableDoc], table: Table,
     names = {c.name for c in table.columns}
     problems = []
     groups = [("primary_key", table.primary_key)] + [("unique", u.columns) for u in table.uniques]
-    groups += [("indexes", tuple(c for c in i.columns if not c.startswith("(")))
+    groups += [("indexes", tuple(head for c in i.columns
+                                 if not (head := index_column(c)[0]).startswith("(")))
                for i in table.indexes]
     for where, cols in groups:
         for col in cols:

@@ -90,6 +90,10 @@ def test_a_not_null_column_added_to_a_table_with_rows_fails_at_plan_time(items, 
     ("('x'), ('x'), ('y')", ("name: {type: text}", "name: {type: text, unique: true}"),
      "MF101", 2),
     ("('12'), ('twelve')", ("name: {type: text}", "name: {type: integer}"), "MF105", 1),
+    ("('a'), ('bad'), ('bad'), (NULL)",
+     ("name: {type: text}", "name: {type: text, check: \"name <> 'bad'\"}"), "MF107", 2),
+    ("('To Do'), ('Done'), ('Later')",
+     ("name: {type: text}", "name: {type: enum, values: [To Do, Done]}"), "MF107", 1),
 ])
 def test_data_dependent_changes_are_counted_and_refused(items, database_url, schema, setup,
                                                         change, code, count):
@@ -98,6 +102,76 @@ def test_data_dependent_changes_are_counted_and_refused(items, database_url, sch
     spec.write_text(spec.read_text().replace(*change))
     with pytest.raises(PlanError, match=f"^schemas/supabase/items.yaml:4:.* {code} .*: {count} "):
         plan(items, database_url)
+
+
+def test_a_type_change_over_values_that_do_not_fit_names_a_few(items, database_url, schema):
+    rows(database_url, f"INSERT INTO {schema}.items (name) VALUES ('12'), ('twelve'), ('six'), "
+                       "('one'), ('two'), ('two')")
+    spec = items / "schemas/supabase/items.yaml"
+    spec.write_text(spec.read_text().replace("name: {type: text}", "name: {type: integer}"))
+    with pytest.raises(PlanError) as info:
+        plan(items, database_url)
+    assert "5 value(s) cannot be cast to integer, e.g. 'one', 'six', 'twelve'" in str(info.value)
+    spec.write_text(spec.read_text().replace("type: integer}", "type: integer, sensitive: true}"))
+    with pytest.raises(PlanError) as info:
+        plan(items, database_url)
+    assert "5 value(s) cannot be cast to integer;" in str(info.value)
+    assert "twelve" not in str(info.value)
+
+
+def test_a_foreign_key_over_rows_that_reference_nothing_fails_at_plan_time(items, database_url,
+                                                                            schema):
+    (items / "schemas/supabase/owners.yaml").write_text(
+        f"schema: {schema}\ncolumns:\n  id: {{type: bigint, primary_key: true}}\n")
+    add_column(items, "  owner: {type: bigint}\n")
+    apply(items, database_url)
+    rows(database_url, f"INSERT INTO {schema}.owners VALUES (1); INSERT INTO {schema}.items "
+                       "(name, owner) VALUES ('a', 1), ('b', 2), ('c', 3), ('d', NULL)")
+    spec = items / "schemas/supabase/items.yaml"
+    spec.write_text(spec.read_text().replace("owner: {type: bigint}",
+                                             "owner: {type: bigint, references: owners}"))
+    with pytest.raises(PlanError) as info:
+        plan(items, database_url)
+    message = str(info.value)
+    assert message.startswith("schemas/supabase/items.yaml:5:"), message
+    assert "MF108" in message and "2 row(s) have (owner) with no match in owners (id)" in message
+    rows(database_url, f"UPDATE {schema}.items SET owner = NULL WHERE owner > 1")
+    apply(items, database_url)
+    assert not plan(items, database_url).has_changes
+
+
+def test_integer_to_serial_is_not_called_a_rewrite(items, database_url, schema):
+    """QA: PG102 warned "the table is rewritten" where the SQL only adds a sequence and a
+    default; a longer varchar is no rewrite either."""
+    add_column(items, "  seq: {type: integer}\n  code: {type: 'varchar(5)'}\n")
+    apply(items, database_url)
+    rows(database_url, f"INSERT INTO {schema}.items (seq) SELECT g FROM generate_series(1, 10000) g")
+    spec = items / "schemas/supabase/items.yaml"
+    spec.write_text(spec.read_text().replace("seq: {type: integer}", "seq: {type: serial}")
+                    .replace("'varchar(5)'", "'varchar(9)'"))
+    planned = plan(items, database_url)
+    assert {c.address.rsplit("[", 1)[1] for c in planned.changes} == {'"seq"]', '"code"]'}
+    assert [d.code for c in planned.changes for d in c.lint] == []
+    apply(items, database_url)
+    assert not plan(items, database_url).has_changes
+
+
+def test_narrowing_a_column_that_holds_no_value_is_not_destructive(items, database_url, schema):
+    """QA: timestamptz → timestamp over a column of NULLs asked for --allow-destroy."""
+    add_column(items, "  at: {type: timestamptz}\n")
+    apply(items, database_url)
+    rows(database_url, f"INSERT INTO {schema}.items (name) VALUES ('a')")
+    spec = items / "schemas/supabase/items.yaml"
+    spec.write_text(spec.read_text().replace("at: {type: timestamptz}", "at: {type: timestamp}"))
+    (change,) = plan(items, database_url).changes
+    assert not change.destructive and change.rows_affected == 0
+    assert "none is lost" in change.note
+    apply(items, database_url)  # no --allow-destroy
+    assert not plan(items, database_url).has_changes
+    rows(database_url, f"UPDATE {schema}.items SET at = now()")
+    spec.write_text(spec.read_text().replace("at: {type: timestamp}", "at: {type: date}"))
+    (change,) = plan(items, database_url).changes
+    assert change.destructive and change.rows_affected == 1
 
 
 def test_warnings_carry_codes_and_counts(items, database_url, schema):

@@ -417,3 +417,17 @@ def test_a_hand_made_overload_of_a_declared_function_is_named_not_a_dv101(object
                                 f"'{schema}'::regnamespace ORDER BY 1")
     assert left == [("query text",), ("query text, max_rows integer",)]
     assert [c.kind for c in plan(objects, database_url).changes] == ["manual"]
+
+
+def test_validate_counts_the_objects_beside_tables(tmp_path, schema, extension):
+    """QA: `validate` said "1 table" and nothing of the enum, view, function … beside it."""
+    from typer.testing import CliRunner
+
+    from reconciler.cli import app
+
+    root = make_project(tmp_path / "p", files(schema, extension), schema)
+    result = CliRunner().invoke(app, ["validate", "--dir", str(root)])
+    assert result.exit_code == 0, result.output
+    assert ("The spec is valid: 0 Notion databases, 1 table, 1 enum type, 1 extension, "
+            "1 sequence, 1 view, 2 functions, 1 default privileges file, 0 vocabularies."
+            ) in result.output, result.output

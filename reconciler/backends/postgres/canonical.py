@@ -19,8 +19,9 @@ import psycopg
 from psycopg import sql
 
 from reconciler.backends.postgres import queries as q
-from reconciler.backends.postgres.ddl import column_def, create_policy, create_trigger
-from reconciler.model.postgres import Grant, PolicyOn, Table, TableRef, normalise_default
+from reconciler.backends.postgres.ddl import column_def, create_policy, create_trigger, index_item
+from reconciler.model.postgres import (Grant, PolicyOn, Table, TableRef, index_text,
+                                       normalise_default)
 
 PROBE = "reconciler_probe"
 
@@ -68,8 +69,8 @@ def probe(conn: psycopg.Connection, want: Table) -> dict[str, Any]:
             forms["checks"] = {expr: names[name] for name, expr in
                                conn.execute(q.PROBE_CHECKS, [oid]) if name in names}
             forms["policies"] = {n: (u, w) for n, u, w in conn.execute(q.PROBE_POLICIES, [oid])}
-            forms["indexes"] = {n: (tuple(index_item(c) for c in cols), where)
-                                for n, cols, where in conn.execute(q.PROBE_INDEXES, [oid])}
+            forms["indexes"] = {n: (index_items(cols, suffixes), where) for n, cols, where,
+                                suffixes in conn.execute(q.PROBE_INDEXES, [oid])}
             forms["triggers"] = {n: m.group("when") for n, d in conn.execute(
                 q.PROBE_TRIGGERS, [oid]) if (m := q.TRIGGER_WHEN.search(d))}
             raise psycopg.Rollback(tx)
@@ -86,9 +87,9 @@ def _try_each(conn: psycopg.Connection, want: Table, target: sql.Identifier) -> 
     statements += [create_policy(PolicyOn(schema_name="pg_temp", table=PROBE, policy=p))
                    for p in want.policies]
     for i in want.indexes:
-        cols = sql.SQL(", ").join(sql.SQL(c) if c.startswith("(") else sql.Identifier(c)
-                                  for c in i.columns)
-        stmt = sql.SQL("CREATE INDEX {} ON {} ({})").format(sql.Identifier(i.name), target, cols)
+        cols = sql.SQL(", ").join(index_item(c) for c in i.columns)
+        stmt = sql.SQL("CREATE INDEX {} ON {} USING {} ({})").format(
+            sql.Identifier(i.name), target, sql.SQL(i.method), cols)
         if i.where:
             stmt = sql.SQL("{} WHERE {}").format(stmt, sql.SQL(i.where))
         statements.append(stmt)
@@ -103,7 +104,15 @@ def _try_each(conn: psycopg.Connection, want: Table, target: sql.Identifier) -> 
             continue
 
 
-def index_item(text: str) -> str:
+def index_items(printed: Sequence[str], suffixes: Sequence[str]) -> tuple[str, ...]:
+    """An index's items as the spec spells them (`model.postgres.index_text`), from each key
+    column as `pg_get_indexdef(oid, k)` prints it and what it leaves out (`q.INDEX_SUFFIXES`:
+    collation, operator class, order)."""
+    return tuple(index_text(printed_item(text), suffix or "")
+                 for text, suffix in zip(printed, suffixes))
+
+
+def printed_item(text: str) -> str:
     """A printed index column: a plain name as is, a quoted name unquoted, an expression in
     parentheses (the spelling the spec uses)."""
     if text.startswith('"') and text.endswith('"') and '"' not in text[1:-1].replace('""', ""):

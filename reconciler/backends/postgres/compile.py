@@ -14,7 +14,7 @@ from psycopg import sql
 from reconciler.backends.postgres import compile_objects  # noqa: F401  (registers compilers)
 from reconciler.backends.postgres.ddl import (  # noqa: F401  (re-exported for callers)
     COMPILERS, REALTIME, TOUCH, TOUCH_BODY, column_def, comment_on, compiles, constraint_body,
-    create_policy, create_trigger, drop_policy, drop_trigger, enable_trigger, guarded,
+    create_policy, create_trigger, drop_policy, drop_trigger, enable_trigger, guarded, index_item,
     realtime_sql, role_sql, table_ident, touch_sql, type_sql,
 )
 from reconciler.model import changes as ch
@@ -196,10 +196,6 @@ def _drop_constraint(change: ch.DropConstraint) -> list[sql.Composable]:
         table_ident(change.before), sql.Identifier(change.before.constraint.name))]
 
 
-def _index_item(text: str) -> sql.Composable:
-    return sql.SQL(text) if text.startswith("(") else sql.Identifier(text)
-
-
 @compiles(ch.AddIndex)
 def _add_index(change: ch.AddIndex) -> list[sql.Composable]:
     """`CREATE [UNIQUE] INDEX`; with `concurrently`, `CREATE INDEX CONCURRENTLY` after dropping
@@ -210,7 +206,7 @@ def _add_index(change: ch.AddIndex) -> list[sql.Composable]:
     stmt = sql.SQL("CREATE {}INDEX {}{} ON {} USING {} ({})").format(
         sql.SQL("UNIQUE " if i.unique else ""), sql.SQL("CONCURRENTLY " if i.concurrently else ""),
         sql.Identifier(i.name), table_ident(change.after), sql.SQL(i.method),
-        sql.SQL(", ").join(_index_item(c) for c in i.columns))
+        sql.SQL(", ").join(index_item(c) for c in i.columns))
     if i.where:
         stmt = sql.SQL("{} WHERE {}").format(stmt, sql.SQL(i.where))
     if not i.concurrently:

@@ -15,7 +15,7 @@ from psycopg import sql
 
 from reconciler.model.postgres_types import plain_type
 from reconciler.model.postgres import (SERIAL_TYPES, Column, Constraint, PolicyOn, TableRef,
-                                       Trigger)
+                                       Trigger, index_column)
 
 Compiler = Callable[[Any], list[sql.Composable]]
 COMPILERS: dict[type, Compiler] = {}
@@ -197,3 +197,12 @@ def guarded(roles: str | Sequence[str], stmt: sql.Composable) -> sql.Composable:
         for r in wanted)
     return sql.SQL("DO ${tag}$ BEGIN IF {test} THEN {body}; END IF; END ${tag}$").format(
         tag=sql.SQL(tag), test=test, body=sql.SQL(body))
+
+
+def index_item(text: str) -> sql.Composable:
+    """One item of `CREATE INDEX … (…)`: the column quoted (`sql.Identifier`) or the
+    `(expression)` as written, then its `COLLATE`, operator class and order as written
+    (`model.postgres.index_column`)."""
+    head, suffix = index_column(text)
+    out = sql.SQL(head) if head.startswith("(") else sql.Identifier(head)
+    return sql.SQL("{} {}").format(out, sql.SQL(suffix)) if suffix else out

@@ -34,8 +34,8 @@ from reconciler.backends.postgres.lint import finding, locate
 from reconciler.diff.postgres import diff_tables
 from reconciler.diff.postgres_objects import diff_objects
 from reconciler.errors import PlanError
-from reconciler.model.changes import AddExtension, ChangeBase
-from reconciler.model.postgres import member_address
+from reconciler.model.changes import AddExtension, AddIndex, ChangeBase
+from reconciler.model.postgres import index_column, member_address
 from reconciler.model.postgres_objects import SchemaObjects
 
 DEV_DATABASE = "reconciler_dev"
@@ -65,11 +65,14 @@ class Replayed(Exception):
 
 class Outside(NamedTuple):
     """What the target has outside the declared schemas: which of Supabase's `roles`, whether it
-    has an `auth` schema, and the `extensions` its server offers (`pg_available_extensions`)."""
+    has an `auth` schema, the `extensions` its server offers (`pg_available_extensions`) and
+    those `installed` in it (`(name, schema)`, `pg_extension`: what a live index's operator
+    class may come from)."""
 
     roles: frozenset[str]
     auth: bool
     extensions: frozenset[str] = frozenset()
+    installed: tuple[tuple[str, str], ...] = ()
 
 
 def target_outside(conn: psycopg.Connection) -> Outside:
@@ -82,9 +85,13 @@ def target_outside(conn: psycopg.Connection) -> Outside:
                             ).fetchone() is not None
         extensions = frozenset(n for (n,) in conn.execute(
             "SELECT name FROM pg_catalog.pg_available_extensions"))
+        installed = tuple(conn.execute(
+            "SELECT e.extname, n.nspname FROM pg_catalog.pg_extension e JOIN "
+            "pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname <> 'plpgsql' "
+            "ORDER BY 1").fetchall())
     finally:
         settle(conn)  # a rollback, also of a read Ctrl-C cut off mid-command
-    return Outside(roles, auth, extensions)
+    return Outside(roles, auth, extensions, installed)
 
 
 def check_migration(root: Path, dev_url: str | None, live: Any, changes: Sequence[ChangeBase],
@@ -97,7 +104,11 @@ def check_migration(root: Path, dev_url: str | None, live: Any, changes: Sequenc
     Returns `changes`, the first schema change carrying a DV102 warning when the live schema
     could not be copied there, or when the changes add an extension the target offers and the
     dev database does not (the embedded server's pgserver build bundles only plpgsql and
-    vector): the check then did not run. Raises `PlanError` (DV101) naming the spec file and
+    vector): the check then did not run. A live index whose operator class or collation the
+    dev database lacks (an extension's, e.g. pg_trgm's `gin_trgm_ops`, where the dev
+    database cannot create the extension) is left out of the copy, and a planned one is not
+    run there: DV103 on the first schema change (or on that index's change) says which, and the
+    rest is checked. Raises `PlanError` (DV101) naming the spec file and
     line of the first change the server refuses, with its statement and the server's message;
     `PlanError` when the dev database is not empty or cannot be reached."""
     ddl = [c for c in changes if c.sql]
@@ -107,6 +118,7 @@ def check_migration(root: Path, dev_url: str | None, live: Any, changes: Sequenc
     schemas = sorted({t.schema_name for t in live.model} | objects.schemas
                      | {_schema_of(c.address) for c in ddl} - {None})
     skipped: str | None = None
+    notes: dict[int, list] = {}
     with _dev_connection(root, dev_url) as conn, conn.transaction() as tx:
         _ensure_empty(conn, schemas, dev_url)
         skipped = _lacking(conn, ddl, outside.extensions)
@@ -114,19 +126,23 @@ def check_migration(root: Path, dev_url: str | None, live: Any, changes: Sequenc
             raise psycopg.Rollback(tx)
         _stand_ins(conn, outside.roles, outside.auth)
         try:
-            _replay(conn, live.model, objects, schemas)
+            left_out = _replay(conn, live.model, objects, schemas, outside.installed)
         except Replayed as exc:
             skipped = str(exc)
             raise psycopg.Rollback(tx) from None
+        if left_out:
+            notes.setdefault(id(ddl[0]), []).append(finding("DV103", left_out))
+        lacking = _extensions(conn, outside.installed) if any(map(_decorated, ddl)) else []
         enums = [c.address for c in ddl if c.kind == "modify_enum"]
         for change in ddl:
-            _run(conn, change, locations, enums)
+            note = _run(conn, change, locations, lacking, enums)
+            if note:
+                notes.setdefault(id(change), []).append(finding("DV103", note))
         raise psycopg.Rollback(tx)
-    if skipped is None:
-        return list(changes)
-    note = finding("DV102", skipped)
-    return [c.model_copy(update={"lint": c.lint + (note,)}) if c is ddl[0] else c
-            for c in changes]
+    if skipped is not None:
+        notes = {id(ddl[0]): [finding("DV102", skipped)]}
+    return [c.model_copy(update={"lint": c.lint + tuple(notes[id(c)])}) if id(c) in notes
+            else c for c in changes]
 
 
 def _lacking(conn: psycopg.Connection, changes: Sequence[ChangeBase],
@@ -211,12 +227,19 @@ def _stand_ins(conn: psycopg.Connection, roles: frozenset[str], auth: bool) -> N
 
 
 def _replay(conn: psycopg.Connection, tables: Sequence[Any], objects: SchemaObjects,
-            schemas: Sequence[str]) -> None:
-    """Create the live schema: what creating every live table and object from nothing runs."""
+            schemas: Sequence[str], installed: Sequence[tuple[str, str]] = ()) -> str | None:
+    """Create the live schema: what creating every live table and object from nothing runs.
+    Indexes with an operator class or collation (`_decorated`) are created one by one after
+    the rest, once the target's `installed` extensions the dev database lacks are created there
+    (where it can); one that fails while some extension could not be created is left out.
+    Returns what was left out (for DV103), or None. Raises `Replayed` when anything else
+    cannot be created."""
     creates = sorted(diff_tables(list(tables), []) + diff_objects(objects, SchemaObjects()),
                      key=lambda c: c.sort_key)
+    later = [c for c in creates if _decorated(c)]
     script = [sql.SQL("CREATE SCHEMA IF NOT EXISTS {};").format(sql.Identifier(s)).as_string(None)
-              for s in schemas] + [s for change in creates for s in statements(change)]
+              for s in schemas] + [s for change in creates if not _decorated(change)
+                                   for s in statements(change)]
     try:
         with conn.transaction():
             conn.execute("\n".join(script).encode())  # one round trip: no parameters
@@ -224,35 +247,106 @@ def _replay(conn: psycopg.Connection, tables: Sequence[Any], objects: SchemaObje
         raise Replayed(f"the live schema could not be copied into the dev database "
                        f"({(exc.diag.message_primary or str(exc)).strip()}): the migration was "
                        "not checked before apply") from None
+    lacking = _extensions(conn, installed) if later else []
+    left_out = []
+    for change in later:
+        error = _try(conn, statements(change))
+        if error is not None and not lacking:
+            raise Replayed(f"the live schema could not be copied into the dev database "
+                           f"({error}): the migration was not checked before apply")
+        if error is not None:
+            left_out.append(f"{change.address} ({error})")
+    if not left_out:
+        return None
+    return (f"the dev database cannot create the target's extension(s) {', '.join(lacking)}, so "
+            f"these live indexes were left out of its copy of the live schema: "
+            f"{'; '.join(left_out)}; the rest of the migration was checked")
+
+
+def _decorated(change: ChangeBase) -> bool:
+    """Whether `change` creates an index with something after a column (operator class,
+    collation, order): what an extension the dev database lacks may provide."""
+    return isinstance(change, AddIndex) and any(index_column(c)[1]
+                                                for c in change.after.index.columns)
+
+
+def _try(conn: psycopg.Connection, statements_: Sequence[str]) -> str | None:
+    """Run `statements_` in a savepoint; the server's message when it refuses one, else None."""
+    try:
+        with conn.transaction():
+            for statement in statements_:
+                conn.execute(statement.replace("INDEX CONCURRENTLY ", "INDEX ").encode())
+    except psycopg.Error as exc:
+        return (exc.diag.message_primary or str(exc)).strip()
+    return None
+
+
+def _extensions(conn: psycopg.Connection, installed: Sequence[tuple[str, str]]) -> list[str]:
+    """Create the target's `installed` extensions (`(name, schema)`) that the dev database
+    lacks, each where the target has it; returns those it cannot create there."""
+    have = {n for (n,) in conn.execute("SELECT extname FROM pg_catalog.pg_extension")}
+    lacking = []
+    for name, schema in installed:
+        if name in have:
+            continue
+        try:
+            with conn.transaction():
+                conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
+                    sql.Identifier(schema)))
+                conn.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}").format(
+                    sql.Identifier(name), sql.Identifier(schema)))
+        except psycopg.Error:
+            lacking.append(name)
+    return lacking
 
 
 def _run(conn: psycopg.Connection, change: ChangeBase, locations: Mapping[str, str],
-         enums: Sequence[str] = ()) -> None:
+         lacking: Sequence[str] = (), enums: Sequence[str] = ()) -> str | None:
     """Run one change's statements (CONCURRENTLY dropped: a transaction block cannot run it).
     Raises PlanError (DV101) at the first one the server refuses (the transaction is then
-    aborted, and rolled back by the caller). A new enum value used in the same transaction that
-    adds it (`enums`: the plan's modify_enum addresses) is no mistake in the spec: the message
-    says to apply the enum change first."""
-    for statement in change.sql:
-        text = statement.replace("INDEX CONCURRENTLY ", "INDEX ") \
-            if outside_transaction(change) else statement
-        try:
-            conn.execute(text.encode())
-        except psycopg.Error as exc:
-            address = _refused(change, text, exc)
-            message = (exc.diag.message_primary or str(exc)).strip()
-            detail = f"; {exc.diag.message_detail}" if exc.diag.message_detail else ""
-            if exc.sqlstate == "55P04" and enums:  # unsafe_new_enum_value_usage
-                targets = " ".join(f"--target '{a}'" for a in enums)
-                todo = (f"The spec is right, but Postgres cannot use an enum value in the "
-                        f"transaction that adds it: apply the enum change first (reconciler "
-                        f"apply {targets}), then plan again; nothing was written.")
-            else:
-                todo = "Fix the spec at that line; nothing was written."
-            raise PlanError(
-                f"{locate(address, locations)}: {address}: DV101 the migration fails on a copy "
-                f"of the live schema (the dev database): {message}{detail}\n  SQL: {text}\n"
-                f"{todo}") from None
+    aborted, and rolled back by the caller). An index whose operator class or collation the dev
+    database lacks, when it cannot create some of the target's extensions (`lacking`), is not
+    run there: returns why (for DV103); else None. A new enum value used in the same
+    transaction that adds it (`enums`: the plan's modify_enum addresses) is no mistake in the
+    spec: the message says to apply the enum change first."""
+    lenient = bool(lacking) and _decorated(change)
+    text = ""
+    try:
+        with conn.transaction() if lenient else contextlib.nullcontext():
+            for statement in change.sql:
+                text = statement.replace("INDEX CONCURRENTLY ", "INDEX ") \
+                    if outside_transaction(change) else statement
+                conn.execute(text.encode())
+    except psycopg.errors.UndefinedObject as exc:
+        if not lenient:
+            _refuse(change, text, exc, locations, enums)
+        missing = ", ".join(c for c in change.after.index.columns if index_column(c)[1])
+        message = (exc.diag.message_primary or str(exc)).strip()
+        return (f"not run there: {message} (in {missing}; the dev database cannot create the "
+                f"target's extension(s) {', '.join(lacking)}); the rest of the migration was "
+                "checked")
+    except psycopg.Error as exc:
+        _refuse(change, text, exc, locations, enums)
+    return None
+
+
+def _refuse(change: ChangeBase, text: str, exc: psycopg.Error, locations: Mapping[str, str],
+            enums: Sequence[str] = ()) -> None:
+    """Raise PlanError (DV101) for `change`, whose statement `text` the server refused."""
+    address = _refused(change, text, exc)
+    message = (exc.diag.message_primary or str(exc)).strip()
+    detail = f"; {exc.diag.message_detail}" if exc.diag.message_detail else ""
+    if exc.sqlstate == "55P04" and enums:  # unsafe_new_enum_value_usage
+        targets = " ".join(f"--target '{a}'" for a in enums)
+        todo = (f"The spec is right, but Postgres cannot use an enum value in the "
+                f"transaction that adds it: apply the enum change first (reconciler "
+                f"apply {targets}), then plan again; nothing was written.")
+    else:
+        todo = "Fix the spec at that line; nothing was written."
+    raise PlanError(
+        f"{locate(address, locations)}: {address}: DV101 the migration fails on a copy "
+        f"of the live schema (the dev database): {message}{detail}\n  SQL: {text}\n"
+        f"{todo}") from None
 
 
 def _refused(change: ChangeBase, statement: str, exc: psycopg.Error) -> str:

@@ -3,7 +3,8 @@
 
 Data-dependent findings are counted in the live rows, never guessed: a NOT NULL column added to
 a table with rows, NOT NULL over existing NULLs, a unique key over duplicates, a type change
-over values that do not fit. Those that would make the migration fail are errors: `assess`
+over values that do not fit, a CHECK over rows that violate it, a foreign key over rows that
+reference nothing. Those that would make the migration fail are errors: `assess`
 refuses the plan, naming the spec file and line, before anything is written. Counting runs
 read-only (every query in a transaction that is rolled back) and reads at most
 `COUNT_LIMIT` + 1 rows per table.
@@ -75,6 +76,26 @@ class Context:
         except (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn):
             return None
         return value
+
+    def count_or_none(self, query: sql.Composable) -> int | None:
+        """`count` of a query with SQL the spec wrote (a CHECK expression): None also when the
+        server refuses it, which the dev database then reports with the spec line (DV101)."""
+        try:
+            return self.count(query)
+        except psycopg.Error:
+            return None
+
+    def sample(self, query: sql.Composable, *setup: str) -> list[str]:
+        """The first column of `query`'s rows, as text (rolled back like `count`)."""
+        try:
+            with self.conn.transaction() as tx:
+                for statement in setup:
+                    self.conn.execute(statement)
+                values = [str(v) for (v,) in self.conn.execute(query).fetchall()]
+                raise psycopg.Rollback(tx)
+        except psycopg.Error:
+            return []
+        return values
 
     def rows(self, ref: TableRef) -> int | None:
         """Rows of the live table (up to `COUNT_LIMIT` + 1)."""
@@ -194,6 +215,8 @@ def _modify_column(ctx: Context, change: ch.ModifyColumn) -> list[Diagnostic]:
 
 def _type_change(ctx: Context, on: ColumnOn, old: str, new: str) -> list[Diagnostic]:
     old_t, new_t = (SERIAL_TYPES.get(t, normalise_type(t)) for t in (old, new))
+    if old_t == new_t or _in_place(old_t, new_t):  # integer → serial: a sequence and a default
+        return []
     out: list[Diagnostic] = []
     rows = ctx.rows(on)
     if rows and rows >= LARGE_TABLE_ROWS:
@@ -209,13 +232,27 @@ def _type_change(ctx: Context, on: ColumnOn, old: str, new: str) -> list[Diagnos
             out.append(finding("MF106", f"{_rows_text(n)} value(s) are longer than "
                                f"{length.group(2)}", count=n))
         return out
-    n = ctx.count(sql.SQL("SELECT count(*) FROM {} WHERE {} IS NOT NULL AND NOT "
-                          "pg_temp.reconciler_fits({}::text, {}, {})").format(
-        table, col, col, sql.Literal(old_t), sql.Literal(new_t)), _FITS)
+    misfits = sql.SQL("FROM {} WHERE {} IS NOT NULL AND NOT pg_temp.reconciler_fits({}::text, "
+                      "{}, {})").format(table, col, col, sql.Literal(old_t), sql.Literal(new_t))
+    n = ctx.count(sql.SQL("SELECT count(*) {}").format(misfits), _FITS)
     if n:
-        out.append(finding("MF105", f"{_rows_text(n)} value(s) cannot be cast to {new_t}",
+        found = ctx.sample(sql.SQL("SELECT DISTINCT {}::text {} ORDER BY 1 LIMIT 3").format(
+            col, misfits), _FITS) if not on.column.sensitive else []
+        such = f", e.g. {', '.join(repr(v) for v in found)}" if found else ""
+        out.append(finding("MF105", f"{_rows_text(n)} value(s) cannot be cast to {new_t}{such}",
                            count=n, severity="error"))
     return out
+
+
+def _in_place(old: str, new: str) -> bool:
+    """Whether `ALTER COLUMN … TYPE` from `old` to `new` keeps the table as it is (docs, "ALTER
+    TABLE": binary-coercible changes need no rewrite): a longer or unlimited `varchar`, or
+    `varchar` to `text`."""
+    if old.startswith("character varying") and new in ("text", "character varying"):
+        return True
+    a, b = _LENGTH.match(old), _LENGTH.match(new)
+    return bool(a and b and a.group(1) == b.group(1) == "character varying"
+                and int(b.group(2)) >= int(a.group(2)))
 
 
 def _duplicates(ctx: Context, on: TableRef, columns: Sequence[str]) -> int | None:
@@ -238,10 +275,38 @@ def _add_constraint(ctx: Context, change: ch.AddConstraint) -> list[Diagnostic]:
         if n:
             out.append(finding("MF101", f"{_rows_text(n)} row(s) share a value of "
                                f"({', '.join(c.columns)})", count=n, severity="error"))
+    if c.type == "check" and c.expression:
+        n = ctx.count_or_none(sql.SQL("SELECT count(*) FROM (SELECT 1 FROM {} WHERE NOT ({}) "
+                                      "LIMIT {}) s").format(
+            ctx.ident(on), sql.SQL(c.expression), sql.Literal(COUNT_LIMIT + 1)))
+        if n:
+            out.append(finding("MF107", f"{_rows_text(n)} row(s) violate CHECK ({c.expression})",
+                               count=n, severity="error"))
+    if c.type == "foreign_key" and c.columns and c.ref_columns and ctx.existing(
+            TableRef(schema_name=c.ref_schema or on.schema_name, table=c.ref_table or "")):
+        n = _orphans(ctx, on, c)
+        if n:
+            out.append(finding("MF108", f"{_rows_text(n)} row(s) have ({', '.join(c.columns)}) "
+                               f"with no match in {c.ref_table} ({', '.join(c.ref_columns)})",
+                               count=n, severity="error"))
     rows = ctx.rows(on)
     if c.type in ("check", "foreign_key") and rows and rows >= LARGE_TABLE_ROWS:
         out.append(finding("PG103", f"the table has {_rows_text(rows)} rows", count=rows))
     return out
+
+
+def _orphans(ctx: Context, on: TableRef, c: Any) -> int | None:
+    """Rows of `on` whose foreign key columns are all set and match no row of the referenced
+    table (what `ADD FOREIGN KEY` refuses; a row with a NULL in the key passes)."""
+    ref = TableRef(schema_name=c.ref_schema or on.schema_name, table=c.ref_table)
+    present = sql.SQL(" AND ").join(sql.SQL("t.{} IS NOT NULL").format(ctx.column(on, col))
+                                    for col in c.columns)
+    match = sql.SQL(" AND ").join(sql.SQL("r.{} = t.{}").format(
+        ctx.column(ref, rc), ctx.column(on, col)) for col, rc in zip(c.columns, c.ref_columns))
+    return ctx.count_or_none(sql.SQL(
+        "SELECT count(*) FROM (SELECT 1 FROM {} t WHERE {} AND NOT EXISTS (SELECT 1 FROM {} r "
+        "WHERE {}) LIMIT {}) s").format(ctx.ident(on), present, ctx.ident(ref), match,
+                                        sql.Literal(COUNT_LIMIT + 1)))
 
 
 @analyzes(ch.AddIndex)

@@ -36,6 +36,12 @@ CODES: dict[str, Code] = {
     "MF106": Code("narrows a column's length: longer values are cut",
                   "check the counted values; apply with --allow-destroy only if cutting them "
                   "is intended"),
+    "MF107": Code("adds a CHECK that existing rows violate",
+                  "fix those rows first (SELECT … WHERE NOT (<check>) finds them; NULL passes a "
+                  "check), or change the check, then plan again"),
+    "MF108": Code("adds a foreign key over rows that reference nothing",
+                  "fix those rows first: set the column to NULL or to an existing key, or add "
+                  "the missing rows to the referenced table, then plan again"),
     "BC101": Code("renames a table", "PostgREST clients (supabase-js, /rest/v1/<table>) that "
                   "use the old name break: release them together, or add a view with the old "
                   "name while they move"),
@@ -60,4 +66,9 @@ CODES: dict[str, Code] = {
                   "an extension the plan adds (the message says which); point --dev-url at a "
                   "database that has what the schema uses, "
                   "e.g. a local Supabase (supabase start)"),
+    "DV103": Code("was checked on a dev database that lacks an index's operator class",
+                  "an extension the target has (e.g. pg_trgm for gin_trgm_ops) cannot be created "
+                  "in the dev database, so the indexes named were left out of the check (the "
+                  "rest was checked); point --dev-url at a database that offers it, e.g. a "
+                  "local Supabase (supabase start)"),
 }

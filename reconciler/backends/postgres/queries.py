@@ -57,12 +57,40 @@ WHERE con.conrelid = ANY(%s) AND con.contype IN ('p', 'u', 'f', 'c')
 ORDER BY con.conrelid, con.conname
 """
 
+#: Per key column of index `i` (access method `am`), what `pg_get_indexdef(oid, k)` leaves out
+#: (it prints only the column or expression): a collation other than the column's (or, for an
+#: expression, its type's), an operator class that is not the default one (schema-qualified
+#: when not on the search path), `DESC` and a `NULLS` order other than the default (btree);
+#: '' when there is none (docs §53.26 "pg_index": indclass, indcollation, indoption).
+INDEX_SUFFIXES = """ARRAY(SELECT concat_ws(' ',
+    CASE WHEN i.indcollation[k - 1] <> 0 AND i.indcollation[k - 1] <> COALESCE(
+              (SELECT a.attcollation FROM pg_catalog.pg_attribute a
+               WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k - 1]),
+              (SELECT t.typcollation FROM pg_catalog.pg_attribute a
+               JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+               WHERE a.attrelid = i.indexrelid AND a.attnum = k))
+         THEN 'COLLATE ' || (SELECT CASE WHEN pg_catalog.pg_collation_is_visible(co.oid)
+                                         THEN quote_ident(co.collname)
+                                         ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END
+                             FROM pg_catalog.pg_collation co
+                             JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+                             WHERE co.oid = i.indcollation[k - 1]) END,
+    (SELECT CASE WHEN pg_catalog.pg_opclass_is_visible(oc.oid) THEN quote_ident(oc.opcname)
+                 ELSE quote_ident(on_.nspname) || '.' || quote_ident(oc.opcname) END
+     FROM pg_catalog.pg_opclass oc JOIN pg_catalog.pg_namespace on_ ON on_.oid = oc.opcnamespace
+     WHERE oc.oid = i.indclass[k - 1] AND NOT oc.opcdefault),
+    CASE WHEN am.amname = 'btree' AND i.indoption[k - 1] & 1 = 1 THEN 'DESC' END,
+    CASE WHEN am.amname = 'btree' AND (i.indoption[k - 1] & 2 = 2) <> (i.indoption[k - 1] & 1 = 1)
+         THEN CASE WHEN i.indoption[k - 1] & 2 = 2 THEN 'NULLS FIRST' ELSE 'NULLS LAST' END END)
+  FROM generate_series(1, i.indnkeyatts) k ORDER BY k)"""
+
 #: Indexes that do not back a primary key, unique or exclusion constraint.
 INDEXES = """
 SELECT i.indrelid, ic.relname, i.indisunique, am.amname,
        ARRAY(SELECT pg_catalog.pg_get_indexdef(i.indexrelid, k, true)
              FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
-       pg_catalog.pg_get_expr(i.indpred, i.indrelid, true)
+       pg_catalog.pg_get_expr(i.indpred, i.indrelid, true),
+       """ + INDEX_SUFFIXES + """
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_catalog.pg_am am ON am.oid = ic.relam
@@ -140,8 +168,10 @@ PROBE_INDEXES = """
 SELECT ic.relname,
        ARRAY(SELECT pg_catalog.pg_get_indexdef(i.indexrelid, k, true)
              FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
-       pg_catalog.pg_get_expr(i.indpred, i.indrelid, true)
+       pg_catalog.pg_get_expr(i.indpred, i.indrelid, true),
+       """ + INDEX_SUFFIXES + """
 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_catalog.pg_am am ON am.oid = ic.relam
 WHERE i.indrelid = %s::regclass
 """
 #: The WHEN condition in a trigger definition as `pg_get_triggerdef` prints it.

@@ -14,7 +14,7 @@ import psycopg
 from psycopg import sql
 
 from reconciler.backends.postgres import queries as q
-from reconciler.backends.postgres.canonical import canonicalise, index_item
+from reconciler.backends.postgres.canonical import canonicalise, index_items
 from reconciler.backends.postgres.connect import settle
 from reconciler.backends.postgres.ddl import REALTIME, TOUCH, TOUCH_BODY
 from reconciler.digests import digest
@@ -88,7 +88,7 @@ def read_catalog(conn: psycopg.Connection, schemas: Sequence[str]) -> tuple[Tabl
     for row in conn.execute(q.INDEXES, [oids]):
         parts[row[0]]["indexes"].append(Index(
             name=row[1], unique=row[2], method=row[3],
-            columns=tuple(index_item(c) for c in row[4]), where=row[5]))
+            columns=index_items(row[4], row[6]), where=row[5]))
     for row in conn.execute(q.POLICIES, [oids]):
         parts[row[0]]["policies"].append(Policy(
             name=row[1], command=COMMANDS[row[2]], permissive=row[3], roles=tuple(row[4]),
@@ -167,13 +167,21 @@ def _add_grants(conn: psycopg.Connection, oids: list[int], parts: dict[int, dict
 def count_rows_at_risk(conn: psycopg.Connection, changes: list[ChangeBase]) -> list[ChangeBase]:
     """`changes` with `rows_affected` set on destructive ones: all rows for drop_table, rows with
     a value for drop_column and narrowing modify_column. A table that does not exist yet under
-    that name (e.g. renamed in the same plan) leaves it None. Raises ReadError."""
+    that name (e.g. renamed in the same plan) leaves it None. A narrowing modify_column over a
+    column no row holds a value in loses nothing: it is then not destructive (no
+    --allow-destroy needed). Raises ReadError."""
     out = []
     try:
         for change in changes:
             query = _count_query(change) if change.destructive else None
             if query is not None:
-                change = change.model_copy(update={"rows_affected": _count(conn, query)})
+                n = _count(conn, query)
+                update: dict = {"rows_affected": n}
+                if n == 0 and isinstance(change, ModifyColumn):
+                    update.update(destructive=False, note=change.note.replace(
+                        "values may be lost", "no row holds a value in the column, so none is "
+                        "lost"))
+                change = change.model_copy(update=update)
             out.append(change)
     except psycopg.Error as exc:
         raise ReadError(f"counting rows at risk failed: {exc}") from None
