@@ -26,6 +26,13 @@ def _names(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
+def _grant_map(value: Any) -> Any:
+    """`{role: privilege}` → `{role: [privilege]}` (grants take one privilege or a list)."""
+    if isinstance(value, dict):
+        return {k: _names(v) for k, v in value.items()}
+    return value
+
+
 class ReferenceDoc(Doc):
     """`references: {table: business_entities, column: id, on_delete: cascade}`."""
 
@@ -131,12 +138,7 @@ class TableDoc(Doc):
 
     _listify = field_validator("renamed_from", mode="before")(_names)
 
-    @field_validator("grants", mode="before")
-    @classmethod
-    def _grant_lists(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: _names(v) for k, v in value.items()}
-        return value
+    _grant_lists = field_validator("grants", mode="before")(_grant_map)
 
     @field_validator("unique", mode="before")
     @classmethod
@@ -203,12 +205,7 @@ class ViewDoc(Doc):
     comment: str | None = None
     grants: dict[str, list[str]] = {}
 
-    @field_validator("grants", mode="before")
-    @classmethod
-    def _grant_lists(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: _names(v) for k, v in value.items()}
-        return value
+    _grant_lists = field_validator("grants", mode="before")(_grant_map)
 
 
 class FunctionDoc(Doc):
@@ -227,12 +224,7 @@ class FunctionDoc(Doc):
     comment: str | None = None
     grants: dict[str, list[str]] = {}
 
-    @field_validator("grants", mode="before")
-    @classmethod
-    def _grant_lists(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: _names(v) for k, v in value.items()}
-        return value
+    _grant_lists = field_validator("grants", mode="before")(_grant_map)
 
 
 class DefaultPrivilegesDoc(Doc):
@@ -246,12 +238,7 @@ class DefaultPrivilegesDoc(Doc):
     sequences: dict[str, list[str]] = {}
     functions: dict[str, list[str]] = {}
 
-    @field_validator("tables", "sequences", "functions", mode="before")
-    @classmethod
-    def _grant_lists(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: _names(v) for k, v in value.items()}
-        return value
+    _grant_lists = field_validator("tables", "sequences", "functions", mode="before")(_grant_map)
 
 
 #: The document model of each `kind:` a file under schemas/supabase may have.
