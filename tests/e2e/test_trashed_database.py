@@ -37,3 +37,24 @@ def test_a_trashed_database_is_named_not_created_again(tmp_path: Path, monkeypat
     client.close()
     result = runner.invoke(app, ["plan", "--dir", str(root), "--detailed-exitcode"])
     assert result.exit_code == 0, result.output
+
+
+def test_without_a_parent_page_the_plan_asks_for_one_and_creates_nothing(tmp_path: Path,
+                                                                         monkeypatch):
+    """Pointed at a remote Notion (no state, no parent page set), the plan cannot look for the
+    declared databases: it asks for the page that holds them (QA: the message read as if it
+    would create new databases)."""
+    from tests.conftest import serving
+    from reconciler.local import make_server
+
+    for name in ("NOTION_TOKEN", "NOTION_PARENT_PAGE_ID", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    root = write_files(tmp_path / "p", {"reconciler.yaml": "notion: {}\n",
+                                        "schemas/notion/people.yaml": SPEC})
+    with serving(make_server(tmp_path / "served", port=0)) as url:
+        monkeypatch.setenv("NOTION_BASE_URL", url)
+        monkeypatch.setenv("NOTION_TOKEN", "secret_any")
+        result = CliRunner().invoke(app, ["plan", "--dir", str(root)])
+    assert result.exit_code == 1
+    assert "notion.people: not found, and no parent page is set" in result.output
+    assert "they are then found by title under it" in result.output

@@ -180,9 +180,11 @@ class NotionBackend:
                    if isinstance(c, CreateDatabase) and not c.after.parent_page_id]
         if orphans:
             raise ConfigError(
-                f"{', '.join(orphans)}: no parent page to create the database in. Set "
-                "NOTION_PARENT_PAGE_ID (or notion.parent_page_id in reconciler.yaml, or parent: "
-                "in the database's file) to a page shared with the integration.")
+                f"{', '.join(orphans)}: not found, and no parent page is set to look for it in "
+                "or to create it in. Set NOTION_PARENT_PAGE_ID (or notion.parent_page_id in "
+                "reconciler.yaml, or parent: in the database's file) to the page shared with "
+                "the integration that holds these databases (they are then found by title "
+                "under it) or that should hold them. Nothing was created.")
         for content in self.content_sets(project):
             rows = live.rows.get(content.address, {})
             changes, summary = diff_content(content, rows,
