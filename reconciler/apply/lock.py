@@ -79,8 +79,9 @@ class LockInfo:
         return f"{self.owner} ({self.operation} started {self.started_at}, lock id {self.id})"
 
     def is_dead_here(self) -> bool:
-        """True when the owner ran on this host and its process is gone (a pid that was reused
-        since counts as alive: the lock is then kept, the safe side)."""
+        """True when the owner ran on this host and its process is gone, or has exited and
+        waits only to be reaped (a zombie: state `Z` in Linux's `/proc/<pid>/stat`, proc(5));
+        a pid that was reused since counts as alive: the lock is then kept, the safe side."""
         if self.host != socket.gethostname() or self.pid is None or self.pid <= 0:
             return False
         try:
@@ -89,7 +90,16 @@ class LockInfo:
             return True
         except OSError:  # PermissionError: the process exists, under another user
             return False
+        return _zombie(self.pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Whether `pid` has exited and not been reaped yet (Linux; False where /proc is absent)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
         return False
+    return stat[stat.rfind(")") + 1:].split()[:1] == ["Z"]  # the state follows "(comm)"
 
 
 def lock_key(scope: str | None) -> int:

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import threading
 from pathlib import Path
 
@@ -133,6 +134,25 @@ def test_the_lock_of_a_dead_process_on_this_host_is_taken_over_with_a_message(
         assert current_lock(tmp_path) == info
     assert len(said) == 1 and "dead-run" in said[0] and f"process {pid} no longer exists" in said[0]
     assert not (tmp_path / LOCK_FILE).exists()
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="no /proc (not Linux)")
+def test_the_lock_of_a_killed_process_not_yet_reaped_is_taken_over(tmp_path: Path):
+    """A process killed a moment ago stays a zombie until its parent reaps it (QA: right after
+    `timeout -s KILL`, the next apply was refused as if the owner lived)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        for _ in range(500):  # until it has exited, without reaping it
+            if (Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) == "Z":
+                break
+            time.sleep(0.01)
+        _leave_lock(tmp_path, host=socket.gethostname(), pid=child.pid)
+        said: list[str] = []
+        with project_lock(tmp_path, on_takeover=said.append):
+            pass
+        assert len(said) == 1 and "dead-run" in said[0]
+    finally:
+        child.wait()
 
 
 @pytest.mark.parametrize("owner", ["live", "remote"])
