@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from reconciler.cli import DirOption, app, output, user_errors
+from reconciler.cli import DebugOption, DirOption, app, output, user_errors
 
 
 @app.command("force-unlock")
@@ -18,6 +18,7 @@ def force_unlock(
                                            "names it).", show_default=False)],
     directory: DirOption = None,
     force: Annotated[bool, typer.Option("--force", help="Do not ask for confirmation.")] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Remove the project lock a dead apply left behind (file lock and Postgres lock row).
 

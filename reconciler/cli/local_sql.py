@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from reconciler.cli import DirOption, local_app, output, user_errors
+from reconciler.cli import DebugOption, DirOption, local_app, output, user_errors
 
 
 @local_app.command("sql")
@@ -22,6 +22,7 @@ def local_sql(
                                              "status = 'Done' WHERE task_id = 'TASK-0001'\".",
                                              show_default=False)],
     directory: DirOption = None,
+    debug: DebugOption = False,
 ) -> None:
     """Run one SQL statement on the project's Postgres (DATABASE_URL, else the embedded one)
     and print its rows, or how many rows it changed; it is committed."""

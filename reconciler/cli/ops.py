@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from reconciler.cli import DirOption, app, output, user_errors
+from reconciler.cli import DebugOption, DirOption, app, output, user_errors
 from reconciler.errors import ConfigError
 
 NEXT_STEPS = """
@@ -37,6 +37,7 @@ def init(
     target: Annotated[Optional[Path], typer.Argument(
         help="Folder of the new project (created if missing). Default: the current folder.",
         show_default=False)] = None,
+    debug: DebugOption = False,
 ) -> None:
     """Start a project: reconciler.yaml, schemas/, plans/, .env.example, .gitignore lines, the
     JSON Schemas for editors and a GitHub Actions workflow. Never overwrites a file."""
@@ -71,6 +72,7 @@ def import_(
     content: Annotated[bool, typer.Option(
         "--content", help="Also write each Notion database's pages as a content mapping "
         "(content/notion/<name>.yaml, keyed by title).")] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Write YAML for existing Notion databases and Postgres tables, and record their ids, so
     the next plan is empty. Databases that imported ones relate to are imported with them."""
@@ -103,6 +105,7 @@ def import_(
 def status(
     directory: DirOption = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    debug: DebugOption = False,
 ) -> None:
     """Per database and table: rows, latest edit, pending changes, schema lag, deferred fields
     and the last apply. Reads only."""
@@ -134,7 +137,7 @@ def status(
 
 @app.command()
 @user_errors
-def doctor(directory: DirOption = None) -> None:
+def doctor(directory: DirOption = None, debug: DebugOption = False) -> None:
     """Check the token, the shared databases, the Notion-Version and the Postgres connection,
     roles and extensions; say what to do about each problem. Exit 1 when something fails."""
     from reconciler.cli.ops_view import print_checks
@@ -161,6 +164,7 @@ def graph(
     compact: Annotated[bool, typer.Option(
         "--compact", help="Only the rows that link: titles, relations, rollups, key columns "
         "(and changed ones).")] = False,
+    debug: DebugOption = False,
 ) -> None:
     """Print a Mermaid ER diagram of the declared databases, tables and relations. Reads no
     live state."""
