@@ -281,3 +281,18 @@ def test_init_says_to_set_the_install_line_when_it_cannot_tell(tmp_path: Path):
     assert "set RECONCILER_INSTALL in .github/workflows/reconciler.yml" in out
     text = (tmp_path / "p" / WORKFLOW).read_text()
     assert 'RECONCILER_INSTALL: ""' in text and "Set RECONCILER_INSTALL to how CI installs" in text
+
+
+def test_the_readme_s_scheduled_sync_job_parses_with_the_real_cli():
+    """README "Drift in CI" shows a scheduled job running the two-way sync per table."""
+    text = (REPO / "README.md").read_text()
+    section = text.split("### Drift in CI", 1)[1].split("\n## ", 1)[0]
+    (line,) = [ln for ln in section.splitlines() if "- run: reconciler " in ln]
+    args = shlex.split(line.split("- run: reconciler ", 1)[1])
+    assert args[0] == "apply" and "--target" in args
+    group = typer.main.get_command(app)
+    ctx = group.make_context("reconciler", list(args))
+    name, command, rest = group.resolve_command(ctx, list(args))
+    command.make_context(name, rest, parent=ctx)
+    assert "Require\nbranches to be up to date before merging" in section
+    assert "plan-main" in section and "one *pending* run per\ngroup" in section
