@@ -81,3 +81,62 @@ def test_an_unfinished_create_is_read_again_however_old_its_row(tmp_path: Path,
     assert sorted(title(p) for p in pages(root, "companies")) == ["Globex", "Hooli"], \
         applied.output
     run(root, "plan", "--detailed-exitcode")
+
+
+# --- H2: a relation to a page no row has -------------------------------------------------------
+
+
+JOIN = ", relations: {Partners: {join_table: deal_partners}}"
+
+
+def relation_project(root: Path, url: str, *, join: bool) -> Path:
+    """Companies and deals synced (deletes: unlink), Partners in a uuid[] column or a join
+    table; Acme, Initech and the deals Big (company Initech) and Small synced."""
+    from tests.e2e.sync_helpers import schema_of
+
+    root = project(root, extra=JOIN if join else "")
+    if join:
+        (root / "schemas" / "supabase" / "deal_partners.yaml").write_text(
+            f"schema: {schema_of(url)}\ncolumns:\n"
+            "  deal: {type: uuid, references: {table: deals, column: notion_page_id}}\n"
+            "  company: {type: uuid, references: {table: companies, column: notion_page_id}}\n"
+            "primary_key: [deal, company]\n")
+        companies = root / "schemas" / "supabase" / "companies.yaml"
+        companies.write_text(companies.read_text().replace(JOIN, ""))
+    run(root, "apply", "--auto-approve")
+    for name in ("Acme", "Initech"):
+        create_page(root, "companies", {"Name": {"title": [{"text": {"content": name}}]}})
+    initech = page_named(root, "companies", "Initech")["id"]
+    create_page(root, "deals", {"Deal": {"title": [{"text": {"content": "Big"}}]},
+                                "Company": {"relation": [{"id": initech}]}})
+    create_page(root, "deals", {"Deal": {"title": [{"text": {"content": "Small"}}]}})
+    run(root, "apply", "--auto-approve")
+    sql(url, "DELETE FROM companies WHERE name = 'Acme'")
+    applied = run(root, "apply", "--auto-approve")
+    assert "unlink" in applied.output
+    return root
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("prop, column, join", [
+    ("Company", "company", False), ("Partners", "partners", False),
+    ("Partners", "partners", True)], ids=["single-reference", "uuid-array", "join-table"])
+def test_a_relation_to_a_page_whose_pair_was_unlinked_stops_the_plan(
+        tmp_path: Path, example_database: str, prop: str, column: str, join: bool):
+    from tests.e2e.sync_helpers import edit_page
+
+    root = relation_project(tmp_path / "p", example_database, join=join)
+    acme = page_named(root, "companies", "Acme")["id"]
+    big = page_named(root, "deals", "Big")["id"]
+    edit_page(root, big, {prop: {"relation": [{"id": acme}]}})
+    edit_page(root, page_named(root, "deals", "Small")["id"], {"Won": {"checkbox": True}})
+    before = [(title(p), p["last_edited_time"]) for p in pages(root, "companies")]
+    failed = run(root, "apply", "--auto-approve", code=1)
+    (row,) = sql(example_database, "SELECT id::text FROM deals WHERE deal = 'Big'")
+    assert f'deals.row["{row[0]}"]: {column}: names page {acme}' in failed.output
+    assert "unlinked" in failed.output and "Traceback" not in failed.output
+    assert sql(example_database, "SELECT won FROM deals WHERE deal = 'Small'") == [(False,)], \
+        "nothing was written"
+    assert [(title(p), p["last_edited_time"]) for p in pages(root, "companies")] == before
