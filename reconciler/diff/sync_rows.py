@@ -202,7 +202,10 @@ class RowBuilder:
     def delete_row(self, row: str, page: str | None) -> DeleteRow:
         return DeleteRow(address=self.row_address(row), phase=self.phase, table=self.ref,
                          before=RowState(key=row, id=row), destructive=True,
-                         note="its Notion page was trashed (deletes: delete, --prune)",
+                         note="its Notion page was trashed (deletes: delete, --prune)" + (
+                             "; its links in " + ", ".join(sorted(
+                                 f.join.table for f in self.t.fields if f.join is not None)) +
+                             " go with it" if any(f.join for f in self.t.fields) else ""),
                          sync=self._info(self.page_address(page), "to_supabase"))
 
     def archive_page(self, page: str, row: str | None) -> ArchivePage:

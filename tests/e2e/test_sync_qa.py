@@ -140,3 +140,46 @@ def test_a_relation_to_a_page_whose_pair_was_unlinked_stops_the_plan(
     assert sql(example_database, "SELECT won FROM deals WHERE deal = 'Small'") == [(False,)], \
         "nothing was written"
     assert [(title(p), p["last_edited_time"]) for p in pages(root, "companies")] == before
+
+
+# --- M1: deletes with join rows ----------------------------------------------------------------
+
+
+def test_prune_deletes_rows_with_join_rows_in_one_go(tmp_path: Path, example_database: str):
+    """deletes: delete with Partners in a join table: a trashed deal (its own links) and a
+    trashed company (named by another deal's links) are deleted with their join rows, and the
+    page of a deleted row is archived in the same apply."""
+    from tests.e2e.sync_helpers import schema_of
+
+    root = project(tmp_path / "p", deletes="delete", extra=JOIN)
+    (root / "schemas" / "supabase" / "deal_partners.yaml").write_text(
+        f"schema: {schema_of(example_database)}\ncolumns:\n"
+        "  deal: {type: uuid, references: {table: deals, column: notion_page_id}}\n"
+        "  company: {type: uuid, references: {table: companies, column: notion_page_id}}\n"
+        "primary_key: [deal, company]\n")
+    companies = root / "schemas" / "supabase" / "companies.yaml"
+    companies.write_text(companies.read_text().replace(JOIN, ""))
+    run(root, "apply", "--auto-approve")
+    acme, initech = (create_page(root, "companies", {"Name": {"title": [{"text": {
+        "content": name}}]}}) for name in ("Acme", "Initech"))
+    big = create_page(root, "deals", {"Deal": {"title": [{"text": {"content": "Big"}}]},
+                                      "Partners": {"relation": [{"id": initech}]}})
+    create_page(root, "deals", {"Deal": {"title": [{"text": {"content": "Mid"}}]},
+                                "Partners": {"relation": [{"id": acme}, {"id": initech}]}})
+    create_page(root, "deals", {"Deal": {"title": [{"text": {"content": "Small"}}]}})
+    run(root, "apply", "--auto-approve")
+    assert sql(example_database, "SELECT count(*) FROM deal_partners") == [(3,)]
+    notion = notion_of(root)
+    notion.pages.update(big, in_trash=True)
+    notion.pages.update(acme, in_trash=True)
+    sql(example_database, "DELETE FROM deals WHERE deal = 'Small'")
+    doc = plan_json(root, "--prune")
+    deletes = [c for c in doc["changes"] if c["kind"] == "delete_row"]
+    assert len(deletes) == 2
+    assert any("deal_partners" in (c.get("note") or "") for c in deletes)
+    applied = run(root, "apply", "--prune", "--allow-destroy", "--auto-approve")
+    assert "foreign key" not in applied.output
+    assert names(example_database) == ["Initech"]
+    assert sql(example_database, "SELECT deal FROM deals ORDER BY deal") == [("Mid",)]
+    assert [title(p) for p in pages(root, "deals")] == ["Mid"]
+    assert sql(example_database, "SELECT company::text FROM deal_partners") == [(initech,)]
