@@ -183,3 +183,26 @@ def test_prune_deletes_rows_with_join_rows_in_one_go(tmp_path: Path, example_dat
     assert sql(example_database, "SELECT deal FROM deals ORDER BY deal") == [("Mid",)]
     assert [title(p) for p in pages(root, "deals")] == ["Mid"]
     assert sql(example_database, "SELECT company::text FROM deal_partners") == [(initech,)]
+
+
+# --- M2: deletes waiting for --prune are shown ---------------------------------------------------
+
+
+def test_the_plan_shows_deletes_waiting_for_prune(tmp_path: Path, example_database: str):
+    root = project(tmp_path / "p", deals=False, deletes="delete")
+    run(root, "apply", "--auto-approve")
+    for name in ("Acme", "Initech"):
+        create_page(root, "companies", {"Name": {"title": [{"text": {"content": name}}]}})
+    sql(example_database, "INSERT INTO companies (name) VALUES ('Globex')")
+    run(root, "apply", "--auto-approve")
+    notion_of(root).pages.update(page_named(root, "companies", "Acme")["id"], in_trash=True)
+    sql(example_database, "DELETE FROM companies WHERE name = 'Globex'")
+    shown = run(root, "plan", "--detailed-exitcode", code=0)  # nothing is planned without --prune
+    assert "in step" not in shown.output
+    assert "2 delete(s) waiting for --prune" in shown.output
+    assert "reconciler plan --prune" in shown.output
+    out = root / "plans" / "waiting.yaml"
+    run(root, "plan", "--out", str(out))
+    markdown = run(root, "show", str(out), "--format", "markdown").output
+    assert "2 delete(s) waiting for --prune" in markdown and "are in step" not in markdown
+    assert summary(plan_json(root))["pending_deletes"] == 2
