@@ -130,7 +130,11 @@ def _target_stale(change: ChangeBase, item: SyncInput) -> str | None:
             return "a row for this page was inserted in Supabase after the plan"
     if isinstance(change, CreatePage) and change.sync.source.startswith(table.address):
         row = change.after.key or ""
-        if s.keys.get(row):
+        linked = s.keys.get(row)
+        # the page the base paired the row with, or a page trashed (under supabase_to_notion
+        # the copy is created again), is what the plan saw; only another page is a new link
+        known = next((b.page for b in s.base if b.row == row), None)
+        if linked and linked != known and linked not in n.trashed:
             return "the row was linked to a page after the plan"
     return None
 

@@ -113,13 +113,21 @@ class RowBuilder:
         message = sv.problem_to_supabase(f, value, self.check_column)
         if message:
             self._problem(address, f.column, masked(message, value) if f.sensitive else message)
-        if f.single and isinstance(value, str) and f.relation in self.world.synced:
-            known = self.world.rows.get(f.relation, set()) | self.world.pages.get(f.relation,
-                                                                                  set())
-            if value not in known:
-                self._problem(address, f.column, (
-                    f"names page {value}, which no row of the table mirroring {f.relation!r} "
-                    "has (unknown related page)"))
+        if f.relation in self.world.synced:
+            known = self.world.rows.get(f.relation, set())
+            items = value if isinstance(value, list) else [value] if value else []
+            for page in items:
+                if isinstance(page, str) and page not in known:
+                    self._problem(address, f.column, self._no_row(f.relation, page))
+
+    def _no_row(self, database: str, page: str) -> str:
+        """Why a reference to `page` of `database` cannot be written to Supabase."""
+        if page in self.world.unlinked.get(database, set()):
+            return (f"names page {page}, whose row in the table mirroring {database!r} was "
+                    "deleted (the pair was unlinked, so no row has the page): link another "
+                    "page in Notion, or delete the page and sync again")
+        return (f"names page {page}, which no row of the table mirroring {database!r} has "
+                "(unknown related page: link a page that has a row, or sync its row first)")
 
     # --- changes ---------------------------------------------------------------------------
     def _info(self, source: str, direction: str, conflicts=()) -> SyncInfo:
@@ -194,7 +202,10 @@ class RowBuilder:
     def delete_row(self, row: str, page: str | None) -> DeleteRow:
         return DeleteRow(address=self.row_address(row), phase=self.phase, table=self.ref,
                          before=RowState(key=row, id=row), destructive=True,
-                         note="its Notion page was trashed (deletes: delete, --prune)",
+                         note="its Notion page was trashed (deletes: delete, --prune)" + (
+                             "; its links in " + ", ".join(sorted(
+                                 f.join.table for f in self.t.fields if f.join is not None)) +
+                             " go with it" if any(f.join for f in self.t.fields) else ""),
                          sync=self._info(self.page_address(page), "to_supabase"))
 
     def archive_page(self, page: str, row: str | None) -> ArchivePage:

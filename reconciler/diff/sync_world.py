@@ -27,13 +27,16 @@ class SyncInput:
 @dataclass
 class World:
     """What one table needs of the others: the page ids each database is known to hold (its
-    pages read and its base), the page ids each mirrored table's rows hold, and where each seed
-    stands (`seeds[database][key]`: a page id, or a reference to the page a plan creates).
+    pages read and its base), the page ids each mirrored table's rows hold once this plan is
+    applied (`rows`: rows present, and rows this plan inserts for new pages; a foreign key to
+    `notion_page_id` may only name those), the pages of unlinked pairs (`unlinked`: no row
+    follows them any more), and where each seed stands (`seeds[database][key]`: a page id, or a reference to the page a plan creates).
     `name(scope, key)` names a seed row whose key is sensitive in addresses
     (`model.sensitive.Sealer.name`)."""
 
     pages: dict[str, set[str]] = field(default_factory=dict)
     rows: dict[str, set[str]] = field(default_factory=dict)
+    unlinked: dict[str, set[str]] = field(default_factory=dict)
     synced: set[str] = field(default_factory=set)
     seeds: dict[str, dict[str, Any]] = field(default_factory=dict)
     name: Callable[[str, str], str] | None = None
@@ -49,7 +52,9 @@ class World:
             world.pages[db] = set(item.notion.pages) | {b.page for b in base} | \
                 {p for p in item.supabase.keys.values() if p}
             world.pages[db] -= item.notion.trashed
-            world.rows[db] = {p for p in item.supabase.keys.values() if p}
+            world.rows[db] = _pages_with_rows(item)
+            world.unlinked[db] = {b.page for b in item.supabase.base
+                                  if b.state == "unlinked" and b.page}
             world.seeds[db] = _seed_places(item, world)
         return world
 
@@ -63,6 +68,24 @@ class World:
             raise ValueError(f"{table.address}: seeds keyed by a sensitive field need the "
                              "project's digest key")
         return addresses.child(scope, "page", self.name(scope, key))
+
+
+def _pages_with_rows(item: SyncInput) -> set[str]:
+    """The page ids the mirrored table's rows hold once the plan is applied: those its rows
+    name, plus the pages no pair or row claims (new pages: the plan inserts a row for each)
+    when the table syncs towards Supabase, plus, on a table whose Supabase side is a copy
+    (`notion_to_supabase`), the pages of linked pairs whose row was deleted (the row comes
+    back). Pages of unlinked pairs, and of pairs whose row waits for a delete, have none."""
+    table, n, s = item.table, item.notion, item.supabase
+    named = {p for p in s.keys.values() if p}
+    out = set(named)
+    if table.to_supabase:
+        claimed = named | {b.page for b in s.base if b.page}
+        out |= set(n.pages) - claimed
+    if not table.to_notion:
+        out |= {b.page for b in s.base if b.state == "linked" and b.page and
+                b.row not in s.keys and b.page not in n.trashed}
+    return out
 
 
 def seed_key_sensitive(table: SyncTable, side: str) -> bool:

@@ -35,9 +35,10 @@ def _flow(counts: dict[str, int], verbs: tuple[str, str, str]) -> str:
 
 
 def sync_view(doc: dict[str, Any]) -> dict[str, Any]:
-    """`{"tables": […], "conflicts": […], "cost": {…} | None, "moving": n, "quiet": n}` for
-    the templates; each table lists the pairs the plan unlinks (`unlinks`: row and page
-    addresses, and why), which make it not quiet."""
+    """`{"tables": […], "conflicts": […], "cost": {…} | None, "moving": n, "pending": n,
+    "quiet": n}` for the templates; each table lists the pairs the plan unlinks (`unlinks`: row
+    and page addresses, and why) and counts the deletes waiting for `--prune` (`pending`),
+    either of which makes it not quiet (not "in step")."""
     tables, conflicts = [], []
     for address, s in sorted((doc.get("sync") or {}).items()):
         to_supabase = s.get("to_supabase", {})
@@ -56,7 +57,7 @@ def sync_view(doc: dict[str, Any]) -> dict[str, Any]:
             "to_notion": _flow(to_notion, ("create", "update", "archive")),
             "moving": sum(to_supabase.values()) + sum(to_notion.values()),
             "conflicts": len(s.get("conflicts") or ()), "unchanged": s.get("unchanged", 0),
-            "unlinks": unlinks,
+            "unlinks": unlinks, "pending": s.get("pending_deletes", 0),
             "waiting": ", ".join(waiting), "read": s.get("read", {}),
             "breaker": s.get("breaker")})
         for c in s.get("conflicts") or ():
@@ -73,5 +74,6 @@ def sync_view(doc: dict[str, Any]) -> dict[str, Any]:
                     time=f"{seconds:g} s" if seconds < 60 else f"{seconds / 60:.1f} min")
     return {"tables": tables, "conflicts": conflicts, "cost": cost,
             "moving": sum(t["moving"] for t in tables),
+            "pending": sum(t["pending"] for t in tables),
             "quiet": sum(1 for t in tables if not t["moving"] and not t["conflicts"]
-                         and not t["breaker"] and not t["unlinks"])}
+                         and not t["breaker"] and not t["unlinks"] and not t["pending"])}

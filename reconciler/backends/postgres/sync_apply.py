@@ -10,7 +10,8 @@ it): rows whose target was edited after the plan are left alone and reported `st
 are locked with `SELECT … FOR UPDATE` and compared with what the plan saw); new and changed rows
 go through a staging table filled by one `COPY` and are written by one `INSERT … SELECT` or
 `UPDATE … FROM` per set of columns the rows set (`staging.write_groups`, content's path too);
-deletes are one `DELETE … = ANY`; page ids of pages created by this apply (`Known.pages`) are
+deletes are one `DELETE … = ANY` (after the join rows naming the deleted rows' pages, one
+`DELETE` per join column); page ids of pages created by this apply (`Known.pages`) are
 written back to their rows in one `UPDATE`; join tables get one `DELETE` and one `INSERT`; the
 base rows whose changes were all carried out, the watermarks and one `reconciler.sync_activity`
 row (every row and field moved) follow. So writing N rows costs a constant number of statements
@@ -114,6 +115,16 @@ def fk_order(specs: Sequence[SyncTable]) -> tuple[SyncTable, ...]:
     return tuple(done)
 
 
+def join_links(spec: SyncTable, specs: Sequence[SyncTable]) -> tuple[tuple[str, str], ...]:
+    """`(join table address, column)` of every join table column that holds page ids of
+    `spec`'s rows: its own join tables' `own` column, and the `other` column of the join tables
+    of the synced tables whose relations point at its database."""
+    out = [(f.join.table, f.join.own) for f in spec.fields if f.join is not None]
+    out += [(f.join.table, f.join.other) for other in specs for f in other.fields
+            if f.join is not None and f.relation == spec.database]
+    return tuple(dict.fromkeys(out))
+
+
 def run_intents(conn: psycopg.Connection, step: SyncIntentStep) -> None:
     """Commit the intents before any page create is sent."""
     try:
@@ -144,7 +155,8 @@ def run_rows(conn: psycopg.Connection, step: SyncRowsStep, live: Sequence[Table]
             if (rows or base) and spec.address not in tables:
                 raise psycopg.errors.UndefinedTable(f"table {spec.address} does not exist")
             if rows or base:
-                outcomes += TableWrite(conn, spec, tables[spec.address], known).run(rows, base)
+                outcomes += TableWrite(conn, spec, tables[spec.address], known,
+                                       links=join_links(spec, step.tables)).run(rows, base)
         conn.commit()
     except psycopg.Error as exc:
         conn.rollback()
@@ -158,8 +170,12 @@ def run_rows(conn: psycopg.Connection, step: SyncRowsStep, live: Sequence[Table]
 class TableWrite:
     """The writes of one synced table inside the sync transaction."""
 
-    def __init__(self, conn: psycopg.Connection, spec: SyncTable, table: Table, known: Known):
+    def __init__(self, conn: psycopg.Connection, spec: SyncTable, table: Table, known: Known,
+                 links: Sequence[tuple[str, str]] = ()):
+        """`links`: `(join table address, column)` of each join table column naming this
+        table's pages (`join_links`): a deleted row's links go with it."""
         self.conn, self.spec, self.table, self.known = conn, spec, table, known
+        self.links = tuple(links)
         self.ident = sql.Identifier(table.schema_name, table.name)
         self.types = {c.name: c.type for c in table.columns}
         self.done: set[str] = set()
@@ -272,6 +288,7 @@ class TableWrite:
         if inserts or updates:
             self._stage(inserts, updates)
         if deletes:
+            self._unlink_joins(deletes)
             self.conn.execute(sql.SQL("DELETE FROM {} WHERE id = ANY(%s::uuid[])").format(
                 self.ident), [deletes])
         self._joins(joins)
@@ -325,6 +342,17 @@ class TableWrite:
                 into.setdefault(columns, []).append(
                     [uuid.UUID(row_id), *(writers[c](values[c]) for c in columns[1:])])
         write_groups(self.conn, self.ident, "id", *groups, upsert=False)
+
+    def _unlink_joins(self, deletes: list[str]) -> None:
+        """The join rows naming the pages of rows about to be deleted (as this table's side of
+        its own join tables, or as the related side of another synced table's), deleted first:
+        their foreign keys would refuse the rows' DELETE. One statement per join column."""
+        for address, column in self.links:
+            schema, name = address.split(".")[1:]
+            self.conn.execute(sql.SQL(
+                "DELETE FROM {} WHERE {} IN (SELECT notion_page_id FROM {} "
+                "WHERE id = ANY(%s::uuid[]) AND notion_page_id IS NOT NULL)").format(
+                    sql.Identifier(schema, name), sql.Identifier(column), self.ident), [deletes])
 
     def _joins(self, joins: list) -> None:
         """Relations kept in join tables: the links of each written row replaced."""

@@ -4,7 +4,8 @@ page id, and the base.
 Per synced table, after the base (`sync_store.read_base`): one query for every row's `id` and
 `notion_page_id` (deleted rows are the base's rows missing from it), and one for the rows to
 merge: those whose `updated_at` (kept by the `reconciler_touch_updated_at` trigger) is at or
-after the last apply's watermark minus `OVERLAP`, and those the base does not know; every row
+after the last apply's watermark minus `OVERLAP`, and those the base does not know or holds as
+`pending` (a page create not finished: read until an apply finishes it); every row
 when nothing was synced yet, or when a relation lives in a join table (whose rows do not touch
 `updated_at`). Join tables cost one query each. Values come back in normal form
 (`values.to_normal`) by column.
@@ -71,7 +72,9 @@ def _read_table(conn: psycopg.Connection, spec: SyncTable, table: Table, side: P
     if not side.complete:
         since = datetime.fromisoformat(mark) - OVERLAP
         where = sql.SQL(" WHERE updated_at >= %s OR NOT (id = ANY(%s::uuid[]))")
-        params = [since, [b.row for b in side.base]]
+        # a pair not finished (`pending`: its page create not yet written back) is read
+        # whatever its `updated_at`, until an apply finishes it
+        params = [since, [b.row for b in side.base if b.state != "pending"]]
     query = sql.SQL("SELECT id::text, notion_page_id::text, updated_at{} FROM {}{}").format(
         sql.SQL("").join(sql.SQL(", {}").format(sql.Identifier(f.column)) for f in columns),
         ident, where)
