@@ -13,6 +13,7 @@ from tests.e2e.sync_helpers import (create_page, page_named, pages, plan_json, p
 from tests.e2e.sync_helpers import notion as notion_of
 
 
+
 def names(url: str) -> list[str]:
     return [r[0] for r in sql(url, "SELECT name FROM companies ORDER BY name")]
 
@@ -89,20 +90,26 @@ def test_an_unfinished_create_is_read_again_however_old_its_row(tmp_path: Path,
 JOIN = ", relations: {Partners: {join_table: deal_partners}}"
 
 
+def _join_table(root: Path, url: str) -> None:
+    """The deals ⇄ companies join table `deal_partners`, declared in its own file (the JOIN
+    relation then lives on deals only)."""
+    from tests.e2e.sync_helpers import schema_of
+
+    (root / "schemas" / "supabase" / "deal_partners.yaml").write_text(
+        f"schema: {schema_of(url)}\ncolumns:\n"
+        "  deal: {type: uuid, references: {table: deals, column: notion_page_id}}\n"
+        "  company: {type: uuid, references: {table: companies, column: notion_page_id}}\n"
+        "primary_key: [deal, company]\n")
+    companies = root / "schemas" / "supabase" / "companies.yaml"
+    companies.write_text(companies.read_text().replace(JOIN, ""))
+
+
 def relation_project(root: Path, url: str, *, join: bool) -> Path:
     """Companies and deals synced (deletes: unlink), Partners in a uuid[] column or a join
     table; Acme, Initech and the deals Big (company Initech) and Small synced."""
-    from tests.e2e.sync_helpers import schema_of
-
     root = project(root, extra=JOIN if join else "")
     if join:
-        (root / "schemas" / "supabase" / "deal_partners.yaml").write_text(
-            f"schema: {schema_of(url)}\ncolumns:\n"
-            "  deal: {type: uuid, references: {table: deals, column: notion_page_id}}\n"
-            "  company: {type: uuid, references: {table: companies, column: notion_page_id}}\n"
-            "primary_key: [deal, company]\n")
-        companies = root / "schemas" / "supabase" / "companies.yaml"
-        companies.write_text(companies.read_text().replace(JOIN, ""))
+        _join_table(root, url)
     run(root, "apply", "--auto-approve")
     for name in ("Acme", "Initech"):
         create_page(root, "companies", {"Name": {"title": [{"text": {"content": name}}]}})
@@ -149,16 +156,8 @@ def test_prune_deletes_rows_with_join_rows_in_one_go(tmp_path: Path, example_dat
     """deletes: delete with Partners in a join table: a trashed deal (its own links) and a
     trashed company (named by another deal's links) are deleted with their join rows, and the
     page of a deleted row is archived in the same apply."""
-    from tests.e2e.sync_helpers import schema_of
-
     root = project(tmp_path / "p", deletes="delete", extra=JOIN)
-    (root / "schemas" / "supabase" / "deal_partners.yaml").write_text(
-        f"schema: {schema_of(example_database)}\ncolumns:\n"
-        "  deal: {type: uuid, references: {table: deals, column: notion_page_id}}\n"
-        "  company: {type: uuid, references: {table: companies, column: notion_page_id}}\n"
-        "primary_key: [deal, company]\n")
-    companies = root / "schemas" / "supabase" / "companies.yaml"
-    companies.write_text(companies.read_text().replace(JOIN, ""))
+    _join_table(root, example_database)
     run(root, "apply", "--auto-approve")
     acme, initech = (create_page(root, "companies", {"Name": {"title": [{"text": {
         "content": name}}]}}) for name in ("Acme", "Initech"))
