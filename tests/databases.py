@@ -39,19 +39,8 @@ def database_url(server: str, name: str) -> str:
 def fresh_database(server: str) -> Iterator[str]:
     """Create `reconciler_test_<hex>` (with Supabase's roles in the cluster) and yield its URL.
     It is dropped by `drop_deferred()` at the end of the run."""
-    name = f"reconciler_test_{secrets.token_hex(4)}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        for role in SUPABASE_ROLES:
-            admin.execute(sql.SQL(
-                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {}) "
-                "THEN CREATE ROLE {} NOLOGIN; END IF; END $$").format(
-                sql.Literal(role), sql.Identifier(role)))
-    try:
-        yield database_url(server, name)
-    finally:
-        with _deferred_lock:
-            _deferred.append((server, name))
+    with _made(server, roles=True) as url:
+        yield url
 
 
 @contextlib.contextmanager
@@ -60,10 +49,25 @@ def clone_database(server: str, template: str) -> Iterator[str]:
     the template must have no open session: PostgreSQL docs §23.3 "Template Databases"); yields
     its URL; dropped by `drop_deferred()`. Supabase's roles are cluster-wide, so the template's
     grants hold."""
+    with _made(server, template=template) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _made(server: str, *, template: str | None = None, roles: bool = False) -> Iterator[str]:
+    """A new `reconciler_test_<hex>` on `server` (a copy of `template` when given), with
+    Supabase's roles made when `roles`; yields its URL; dropped by `drop_deferred()`."""
     name = f"reconciler_test_{secrets.token_hex(4)}"
+    create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+        sql.Identifier(name), sql.Identifier(template)) if template else \
+        sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-            sql.Identifier(name), sql.Identifier(template)))
+        admin.execute(create)
+        for role in SUPABASE_ROLES if roles else ():
+            admin.execute(sql.SQL(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {}) "
+                "THEN CREATE ROLE {} NOLOGIN; END IF; END $$").format(
+                sql.Literal(role), sql.Identifier(role)))
     try:
         yield database_url(server, name)
     finally:

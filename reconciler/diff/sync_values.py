@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from reconciler.model.content import plain_data
 from reconciler.model.property_types import PROPERTY_TYPES, TEXT_COLUMN_TYPES
 from reconciler.model.sync import SyncField
 
@@ -216,14 +217,6 @@ def _reference_to_notion(value: Any) -> Any:
     return () if value is None else (value,)
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in sorted(value.items())}
-    return value
-
-
 def _json_from_notion_for(notion_type: str) -> Callable[[Any], Any]:
     def convert(value: Any) -> Any:
         if _empty(value):
@@ -233,7 +226,7 @@ def _json_from_notion_for(notion_type: str) -> Callable[[Any], Any]:
         if notion_type == "files":
             return [{"name": f.get("name"), "url": str(f.get("url") or "").split("?")[0]}
                     for f in value]
-        return _plain(value)
+        return plain_data(value)
     return convert
 
 
@@ -271,7 +264,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("relation", _pages, _pages, tuple, _identity),
     Kind("reference", _reference_from_notion, lambda v: _page_id(v) if v else None,
          _reference_to_notion, _identity),
-    Kind("json", _plain, _plain, _json_to_notion, _identity),
+    Kind("json", plain_data, plain_data, _json_to_notion, _identity),
 )}
 
 #: Property types whose values are text in a text column (`model.property_types`).

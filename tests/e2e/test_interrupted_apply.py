@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections import Counter
 from pathlib import Path
 
 import notion_client
@@ -16,14 +15,11 @@ from typer.testing import CliRunner
 
 from reconciler.cli import app
 from tests.conftest import REPO
+from tests.e2e import kills
 
 runner = CliRunner()
 MODULES = ("memory", "identity", "consciousness")
 SEARCH_LAG = "search_lag=3600"
-
-
-class Killed(BaseException):
-    """Stands for the process dying: not an Exception, so nothing on the way catches it."""
 
 
 def small_project(root: Path) -> Path:
@@ -45,36 +41,11 @@ def apply(root: Path, *extra: str):
 
 
 def count_calls(monkeypatch, root: Path) -> int:
-    seen = Counter()
-    original = notion_client.Client.request
+    def applied() -> None:
+        result = apply(root)
+        assert result.exit_code == 0, result.output
 
-    def counting(self, *args, **kwargs):
-        seen["n"] += 1
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(notion_client.Client, "request", counting)
-    result = apply(root)
-    assert result.exit_code == 0, result.output
-    monkeypatch.setattr(notion_client.Client, "request", original)
-    return seen["n"]
-
-
-def kill_after(monkeypatch, calls: int, *, after_commit: bool) -> None:
-    """Make the `calls`+1-th API call die, before it is sent or right after it committed."""
-    original = notion_client.Client.request
-    seen = Counter()
-
-    def dying(self, *args, **kwargs):
-        seen["n"] += 1
-        if seen["n"] > calls + 1:
-            raise Killed()
-        if seen["n"] == calls + 1:
-            if after_commit:
-                original(self, *args, **kwargs)
-            raise Killed()
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(notion_client.Client, "request", dying)
+    return kills.count_calls(monkeypatch, applied)
 
 
 def check_converged(root: Path) -> None:
@@ -112,8 +83,8 @@ def test_killed_after_every_number_of_calls_then_rerun_converges(
     monkeypatch.setenv("RECONCILER_FAULTS", SEARCH_LAG)
     for calls in range(total_calls):
         root = small_project(tmp_path / f"{calls}")
-        kill_after(monkeypatch, calls, after_commit=after_commit)
-        with pytest.raises(Killed):
+        kills.kill_after(monkeypatch, calls, after_commit=after_commit)
+        with pytest.raises(kills.Killed):
             runner.invoke(app, ["apply", "--auto-approve", "--dir", str(root)],
                           catch_exceptions=False)
         monkeypatch.undo()
@@ -132,8 +103,8 @@ def test_rerunning_the_saved_plan_finishes_the_interrupted_job(tmp_path: Path,
     root = small_project(tmp_path / "w")
     out = root / "plans" / "x.yaml"
     assert runner.invoke(app, ["plan", "--out", str(out), "--dir", str(root)]).exit_code == 0
-    kill_after(monkeypatch, 6, after_commit=True)
-    with pytest.raises(Killed):
+    kills.kill_after(monkeypatch, 6, after_commit=True)
+    with pytest.raises(kills.Killed):
         runner.invoke(app, ["apply", str(out), "--auto-approve", "--dir", str(root)],
                       catch_exceptions=False)
     monkeypatch.undo()

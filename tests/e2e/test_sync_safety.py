@@ -6,12 +6,12 @@ apply killed at any point then run again converges with no duplicate page or row
 from __future__ import annotations
 
 import shutil
-from collections import Counter
 from pathlib import Path
 
 import notion_client
 import pytest
 
+from tests.e2e.kills import Killed, count_calls, kill_after
 from tests.e2e.sync_helpers import example_database, sync_database  # noqa: F401
 from tests.e2e.sync_helpers import (create_page, edit_page, page_named, pages, plan_json, project,
                                     run, schema_of, sql, summary, text, title)
@@ -115,45 +115,12 @@ def test_an_unknown_related_page_stops_the_plan(tmp_path: Path, example_database
 # --- a kill at any point -----------------------------------------------------------------------
 
 
-class Killed(BaseException):
-    """Stands for the process dying: not an Exception, so nothing on the way catches it."""
-
-
 def _edits(root: Path, url: str) -> None:
     """Work for both directions: a row and a page created, a field edited on each side."""
     sql(url, "INSERT INTO companies (name, notes) VALUES ('Hooli', 'from supabase')")
     create_page(root, "companies", {"Name": {"title": [{"text": {"content": "Umbrella"}}]}})
     edit_page(root, page_named(root, "companies", "Acme")["id"], {"Notes": text("n")})
     sql(url, "UPDATE companies SET score = 5 WHERE name = 'Initech'")
-
-
-def _count_calls(monkeypatch, root: Path) -> int:
-    seen = Counter()
-    original = notion_client.Client.request
-
-    def counting(self, *args, **kwargs):
-        seen["n"] += 1
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(notion_client.Client, "request", counting)
-    run(root, "apply", "--auto-approve")
-    monkeypatch.setattr(notion_client.Client, "request", original)
-    return seen["n"]
-
-
-def _kill_after(monkeypatch, calls: int, *, after_commit: bool) -> None:
-    original = notion_client.Client.request
-    seen = Counter()
-
-    def dying(self, *args, **kwargs):
-        seen["n"] += 1
-        if seen["n"] == calls + 1:
-            if after_commit:
-                original(self, *args, **kwargs)
-            raise Killed()
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(notion_client.Client, "request", dying)
 
 
 def _converged(root: Path, url: str) -> None:
@@ -173,12 +140,13 @@ def test_a_sync_apply_killed_after_any_call_then_rerun_converges(
     root = synced_project(tmp_path / "template", example_database)
     _edits(root, example_database)
     snapshot(example_database)
-    total = _count_calls(monkeypatch, shutil.copytree(root, tmp_path / "count"))
+    copy = shutil.copytree(root, tmp_path / "count")
+    total = count_calls(monkeypatch, lambda: run(copy, "apply", "--auto-approve"))
     assert total >= 4
     for calls in range(total):
         restore(example_database)
         here = shutil.copytree(root, tmp_path / f"k{calls}")
-        _kill_after(monkeypatch, calls, after_commit=after_commit)
+        kill_after(monkeypatch, calls, after_commit=after_commit)
         with pytest.raises(Killed):
             run(here, "apply", "--auto-approve", code=None)
         monkeypatch.setattr(notion_client.Client, "request", _ORIGINAL)
