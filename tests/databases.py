@@ -64,10 +64,16 @@ def _made(server: str, *, template: str | None = None, roles: bool = False) -> I
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(create)
         for role in SUPABASE_ROLES if roles else ():
-            admin.execute(sql.SQL(
-                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {}) "
-                "THEN CREATE ROLE {} NOLOGIN; END IF; END $$").format(
-                sql.Literal(role), sql.Identifier(role)))
+            # Roles are cluster-wide and the xdist workers start together: on a new server two
+            # of them may both find a role missing, and the second CREATE ROLE then fails on
+            # pg_authid's unique index (UniqueViolation) or as DuplicateObject. Either way the
+            # role now exists, which is all this wants.
+            with contextlib.suppress(psycopg.errors.UniqueViolation,
+                                     psycopg.errors.DuplicateObject):
+                admin.execute(sql.SQL(
+                    "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {}) "
+                    "THEN CREATE ROLE {} NOLOGIN; END IF; END $$").format(
+                    sql.Literal(role), sql.Identifier(role)))
     try:
         yield database_url(server, name)
     finally:
