@@ -148,37 +148,42 @@ WHERE c.oid = ANY(%s) AND EXISTS (
 #: Which of the given roles exist in the cluster.
 ROLES = "SELECT rolname FROM pg_catalog.pg_roles WHERE rolname = ANY(%s)"
 
-#: Probe results: default, check, policy and index expressions of a scratch table, as printed.
+#: Probe results (`canonical.probe_all`): the scratch tables that could be made (oid, name),
+#: then the default, check, policy and index expressions of all of them, as printed.
+PROBE_TABLES = """
+SELECT c.oid, c.relname FROM pg_catalog.pg_class c
+WHERE c.relnamespace = pg_catalog.pg_my_temp_schema() AND c.relname = ANY(%s) AND c.relkind = 'r'
+"""
 PROBE_DEFAULTS = """
-SELECT a.attname, pg_catalog.pg_get_expr(d.adbin, d.adrelid)
+SELECT d.adrelid, a.attname, pg_catalog.pg_get_expr(d.adbin, d.adrelid)
 FROM pg_catalog.pg_attrdef d
 JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
-WHERE d.adrelid = %s::regclass
+WHERE d.adrelid = ANY(%s::oid[])
 """
 PROBE_CHECKS = """
-SELECT conname, pg_catalog.pg_get_expr(conbin, conrelid)
-FROM pg_catalog.pg_constraint WHERE conrelid = %s::regclass AND contype = 'c'
+SELECT conrelid, conname, pg_catalog.pg_get_expr(conbin, conrelid)
+FROM pg_catalog.pg_constraint WHERE conrelid = ANY(%s::oid[]) AND contype = 'c'
 """
 PROBE_POLICIES = """
-SELECT polname, pg_catalog.pg_get_expr(polqual, polrelid),
+SELECT polrelid, polname, pg_catalog.pg_get_expr(polqual, polrelid),
        pg_catalog.pg_get_expr(polwithcheck, polrelid)
-FROM pg_catalog.pg_policy WHERE polrelid = %s::regclass
+FROM pg_catalog.pg_policy WHERE polrelid = ANY(%s::oid[])
 """
 PROBE_INDEXES = """
-SELECT ic.relname,
+SELECT i.indrelid, ic.relname,
        ARRAY(SELECT pg_catalog.pg_get_indexdef(i.indexrelid, k, true)
              FROM generate_series(1, i.indnkeyatts) k ORDER BY k),
        pg_catalog.pg_get_expr(i.indpred, i.indrelid, true),
        """ + INDEX_SUFFIXES + """
 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_catalog.pg_am am ON am.oid = ic.relam
-WHERE i.indrelid = %s::regclass
+WHERE i.indrelid = ANY(%s::oid[])
 """
 #: The WHEN condition in a trigger definition as `pg_get_triggerdef` prints it.
 TRIGGER_WHEN = re.compile(r" WHEN \((?P<when>.*)\) EXECUTE (?:FUNCTION|PROCEDURE) ", re.DOTALL)
 PROBE_TRIGGERS = """
-SELECT tgname, pg_catalog.pg_get_triggerdef(oid, true)
-FROM pg_catalog.pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal
+SELECT tgrelid, tgname, pg_catalog.pg_get_triggerdef(oid, true)
+FROM pg_catalog.pg_trigger WHERE tgrelid = ANY(%s::oid[]) AND NOT tgisinternal
 """
 
 #: Session-independent key of the apply lock: hashtext('reconciler.apply') would do, but a
