@@ -240,8 +240,10 @@ def _bomb(node: Node, size: int, added: int, text: str) -> Issue:
 
 def _huge_integer(node: ScalarNode) -> Issue | None:
     limit = sys.get_int_max_str_digits()
+    if not limit or len(node.value) <= limit:  # every scalar is visited: the cheap test first
+        return None
     digits = sum(ch.isdigit() for ch in node.value)
-    if str(node.tag) != _INT_TAG or not limit or digits <= limit:
+    if str(node.tag) != _INT_TAG or digits <= limit:
         return None
     return Issue(*_at(node), f"a number of {digits:,} digits: integers hold at most {limit:,} "
                              "digits; quote it if it is text")

@@ -8,6 +8,7 @@ colour the text is the same, byte for byte, without the codes.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from importlib import resources
@@ -38,7 +39,11 @@ def templates_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "templates"
 
 
+@functools.cache
 def _environment(color: bool) -> jinja2.Environment:
+    """The templates' environment, one per process and colour setting: jinja2 keeps each
+    compiled template in its environment (checking the file's mtime on each use), and compiling
+    the text template costs about 30 ms, more than rendering most plans."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())), undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, autoescape=False)
