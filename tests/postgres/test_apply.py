@@ -169,3 +169,28 @@ def test_apply_notifies_postgrest(conn, make_table, database_url):
     thread.join()
     listener.close()
     assert got == ["reload schema"]
+
+
+def test_expressions_of_many_tables_are_probed_together_without_mixing_them_up(
+        conn, make_table, schema):
+    """The server prints every table's expressions in one batch (`canonical.probe_all`): two
+    schemas' indexes of one name, and a check holding the batch's own quoting tag, still plan
+    nothing once applied."""
+    other = f"{schema}_b"
+    conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(other)))
+    conn.commit()
+
+    def spelled(table_schema: str, expression: str) -> object:
+        return make_table(
+            "notes", ("title", "text"), ("n", "int4"),
+            checks=(Check(name="notes_tag", expression="title <> '$probe$ $probe1$'"),
+                    Check(name="notes_n", expression="n IN (1, 2)"),),
+            indexes=(Index(name="by_title", columns=(expression,), where="n IN (1, 2)"),),
+        ).model_copy(update={"schema_name": table_schema})
+
+    tables = [spelled(schema, "(lower(title))"), spelled(other, "(upper(title))")]
+    converge(conn, tables)
+    assert plan(conn, tables) == []
+    swapped = [tables[0], spelled(other, "(lower(title))")]
+    assert [(c.kind, c.address.split(".")[1]) for c in plan(conn, swapped)] == [
+        ("drop_index", other), ("add_index", other)]
