@@ -73,7 +73,7 @@ def build_applied_example(root: Path, url: str, server: str) -> AppliedExample:
     Raises AssertionError (with the CLI's output) when apply fails, or when a session is still
     open on the database afterwards (it could then not serve as a template). The plan's exit
     code is recorded, not checked: tests assert on it."""
-    from typer.testing import CliRunner
+    from tests.cli_runner import CliRunner
 
     from reconciler.cli import app
 

@@ -8,6 +8,8 @@ turns a pydantic error location (a tuple of keys and indexes) into a 1-based `(l
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -183,7 +185,31 @@ def load_yaml(path: Path, file: str, env: dict[str, str] | None = None, *,
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         return None, [SpecProblem(file, 1, 1, f"not UTF-8 text: {exc.reason}")]
-    return parse_yaml(text, file, env)
+    if len(text) > _MEMO_CHARS:
+        return parse_yaml(text, file, env)
+    used = None if env is None else tuple(
+        (name, env.get(name)) for name in sorted({m.group(1) for m in _VAR.finditer(text)}))
+    doc, problems = _parsed(text, file, used)
+    if doc is None:
+        return None, list(problems)
+    return YamlDocument(file, copy.deepcopy(doc.data), dict(doc.positions), text=text), \
+        list(problems)
+
+
+#: Longest file text `load_yaml` remembers, in characters (spec files are a few KiB).
+_MEMO_CHARS = 64 * 1024
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(text: str, file: str, used: tuple[tuple[str, str | None], ...] | None
+            ) -> tuple[YamlDocument | None, tuple[SpecProblem, ...]]:
+    """`parse_yaml` of a file's text, remembered by the text, the file's name and the values of
+    the variables it uses (`used`; None: no interpolation), so that a process that loads one
+    project several times (the test suite, a library caller) parses each file once: about 60 ms
+    for the bundled example. `load_yaml` hands out copies: nobody shares the data."""
+    doc, problems = parse_yaml(text, file, None if used is None else dict(
+        (name, value) for name, value in used if value is not None))
+    return doc, tuple(problems)
 
 
 def parse_yaml(text: str, file: str, env: dict[str, str] | None = None, *, line_offset: int = 0

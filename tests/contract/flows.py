@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from notion_client.helpers import collect_paginated_api
-from typer.testing import CliRunner
+from tests.cli_runner import CliRunner
 
 from reconciler.backends.notion.client import NotionConnection, open_notion
 from reconciler.cli import app

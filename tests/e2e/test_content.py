@@ -10,7 +10,7 @@ from pathlib import Path
 
 import notion_client
 import pytest
-from typer.testing import CliRunner
+from tests.cli_runner import CliRunner
 
 from reconciler.cli import app
 from reconciler.local import local_client

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import notion_client
 import pytest
-from typer.testing import CliRunner
+from tests.cli_runner import CliRunner
 
 from reconciler.cli import app
 from tests.conftest import REPO

@@ -10,7 +10,7 @@ import re
 import shlex
 from pathlib import Path
 
-from typer.testing import CliRunner
+from tests.cli_runner import CliRunner
 
 from reconciler.cli import app
 from tests.conftest import REPO

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from typer.testing import CliRunner
+from tests.cli_runner import CliRunner
 
 from reconciler.cli import app
 from reconciler.local import local_client

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import notion_client
 import pytest
-from typer.testing import CliRunner
+from tests.cli_runner import CliRunner
 
 from reconciler.cli import app
 from reconciler.local import make_server

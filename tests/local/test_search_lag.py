@@ -43,7 +43,7 @@ def test_the_lag_comes_from_the_faults_config(tmp_path: Path):
 
 
 def test_local_serve_takes_a_search_lag(tmp_path: Path, monkeypatch):
-    from typer.testing import CliRunner
+    from tests.cli_runner import CliRunner
 
     from reconciler.cli import app
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
+from tests.cli_runner import CliRunner
 
 from reconciler.cli import app
 from tests.conftest import fresh_database, write_files

@@ -248,7 +248,7 @@ def test_supabase_auth_is_stood_in_for_when_the_target_has_it(tmp_path, database
 
 def test_the_cli_shows_lint_codes_and_refuses_at_the_spec_line(tmp_path, database_url, schema,
                                                                dev_database, monkeypatch):
-    from typer.testing import CliRunner
+    from tests.cli_runner import CliRunner
 
     from reconciler.cli import app
 

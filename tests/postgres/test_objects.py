@@ -421,7 +421,7 @@ def test_a_hand_made_overload_of_a_declared_function_is_named_not_a_dv101(object
 
 def test_validate_counts_the_objects_beside_tables(tmp_path, schema, extension):
     """QA: `validate` said "1 table" and nothing of the enum, view, function … beside it."""
-    from typer.testing import CliRunner
+    from tests.cli_runner import CliRunner
 
     from reconciler.cli import app
 

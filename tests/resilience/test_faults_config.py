@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from typer.testing import CliRunner
+from tests.cli_runner import CliRunner
 
 import reconciler.local
 from reconciler.cli import app

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from typer.testing import CliRunner
+from tests.cli_runner import CliRunner
 
 from reconciler.cli import app
 from reconciler.plan.model import FORMAT_VERSION

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
+from tests.cli_runner import CliRunner
 
 from reconciler.apply.lock import (
     LOCK_FILE, SCHEMA, TABLE, current_lock, force_unlock, lock_key, project_lock,

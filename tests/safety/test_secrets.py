@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import yaml
-from typer.testing import CliRunner
+from tests.cli_runner import CliRunner
 
 from reconciler.apply.lock import project_lock
 from reconciler.cli import app

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
+from tests.cli_runner import CliRunner
 
 from reconciler.cli import app
 from tests.e2e.sync_helpers import example_database, sync_database  # noqa: F401 (fixtures)

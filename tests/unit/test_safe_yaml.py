@@ -48,6 +48,9 @@ def test_aliases_within_the_limit_and_every_duplicate_key_are_kept():
 
 
 def test_a_spec_file_is_parsed_once_and_size_is_checked_first(tmp_path: Path, monkeypatch):
+    from reconciler.project import yaml as project_yaml
+
+    project_yaml._parsed.cache_clear()  # a text this process read before is not parsed again
     calls = []  # one per node graph composed, by the pure-Python composer or the C one
     original = Composer.get_single_node
     monkeypatch.setattr(Composer, "get_single_node",
@@ -87,3 +90,24 @@ def test_an_anchor_defined_again_warns_nobody_and_the_alias_names_the_latest():
         warnings.simplefilter("error")  # ruamel's ReusedAnchorWarning printed a site-packages path
         parsed = load_text(YAML(typ="rt"), "a: &x 1\nb: &x 2\nc: *x\n")
     assert not parsed.issues and dict(parsed.data) == {"a": 1, "b": 2, "c": 2}
+
+
+def test_a_file_read_again_is_parsed_once_and_handed_out_as_a_copy(tmp_path: Path):
+    """`load_yaml` remembers a text it parsed (a process that loads a project twice parses it
+    once), keyed by the text and the variables it uses; each caller gets its own data."""
+    from reconciler.project import yaml as project_yaml
+
+    project_yaml._parsed.cache_clear()
+    path = tmp_path / "t.yaml"
+    path.write_text("title: ${TITLE}\nitems: [1, 2]\n")
+    first, _ = load_yaml(path, "t.yaml", {"TITLE": "A", "OTHER": "x"})
+    first.data["items"].append(3)
+    again, _ = load_yaml(path, "t.yaml", {"TITLE": "A", "OTHER": "y"})
+    assert project_yaml._parsed.cache_info().hits == 1, "another variable changes nothing"
+    assert again.data == {"title": "A", "items": [1, 2]}, "a copy: the first caller's edit stays"
+    other, _ = load_yaml(path, "t.yaml", {"TITLE": "B"})
+    assert other.data["title"] == "B"
+    unset, problems = load_yaml(path, "t.yaml", {})
+    assert [p.message.split(" is ")[0] for p in problems] == ["${TITLE}"]
+    path.write_text("title: T\n")
+    assert load_yaml(path, "t.yaml", {})[0].data == {"title": "T"}, "a new text is parsed"
