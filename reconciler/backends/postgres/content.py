@@ -138,8 +138,8 @@ def write_rows(conn: psycopg.Connection, table: Table, key: str,
         if inserts or changes:
             written += write_groups(conn, _ident(table), key, inserts, changes)
         if deletes:
-            keys = [_key_param(k, writers.get(key) or column_writer(live[key][0]), live[key][0])
-                    for k in deletes]
+            convert = _key_writer(writers.get(key) or column_writer(live[key][0]), live[key][0])
+            keys = [convert(k) for k in deletes]
             query = sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(
                 _ident(table), sql.Identifier(key))
             written += max(conn.execute(query, (keys,)).rowcount, 0)
@@ -186,17 +186,21 @@ def _grouped(rows: Sequence[Mapping[str, Any]], key: str, live: dict[str, tuple[
 
 def _key_writer(writer, pg_type: str):
     """`writer` for the key column, also taking a key as its str (`SourceRow.key`: an update
-    row carries only its key and its changed columns, so its key column's value is that str)."""
+    row carries only its key and its changed columns, so its key column's value is that str).
+    The column's type is parsed once, not per row."""
+    base = parse_type(pg_type)[0]
+
     def convert(value: Any) -> Any:
-        return _key_param(value, writer, pg_type) if isinstance(value, str) else writer(value)
+        return _key_param(value, writer, base) if isinstance(value, str) \
+            else writer(value)
     return convert
 
 
-def _key_param(text: str, writer, pg_type: str) -> Any:
+def _key_param(text: str, writer, base: str) -> Any:
     """A key (always a str in content sets: the normal form's `str`) as a value of the key
-    column's type: `"42"` → 42 for an integer column, `"2025-11-03"` → a date, `"1.5"` → a
-    Decimal, a uuid's text → a UUID. Raises ValueError when `text` is no value of that type."""
-    base, _, _ = parse_type(pg_type)
+    column's type (`base`: its base name, `values.parse_type`): `"42"` → 42 for an integer
+    column, `"2025-11-03"` → a date, `"1.5"` → a Decimal, a uuid's text → a UUID. Raises
+    ValueError when `text` is no value of that type."""
     if base in ("smallint", "integer", "bigint"):
         try:
             number = int(text)
