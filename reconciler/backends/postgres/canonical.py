@@ -31,19 +31,49 @@ def canonicalise(conn: psycopg.Connection, desired: Sequence[Table], live: Seque
     """`live`, with expressions the server finds equal to the desired ones spelled as desired,
     and grants to absent roles taken as given. Never writes: every probe is rolled back.
 
-    Costs seven round trips however many tables there are (`probe_all`): a plan against a
-    hosted database 50 ms away used to spend about 20 round trips per declared table here."""
+    Costs seven round trips however many tables there are (`probe_all`; a plan against a
+    hosted database 50 ms away used to spend about 20 round trips per declared table here), and
+    none when every expression is already spelled as declared (`_unsettled`)."""
     roles = {g.role for t in desired for g in t.grants}
     present = {r for (r,) in conn.execute(q.ROLES, [sorted(roles)])} if roles else set()
-    pairs = [(table, _peer(table, desired)) for table in live]
-    forms = probe_all(conn, [want for _, want in pairs if want is not None])
+    pairs = [(table, want, _unsettled(table, want) if want is not None else None)
+             for table in live for want in (_peer(table, desired),)]
+    forms = probe_all(conn, [asked for _, _, asked in pairs if asked is not None])
     out = []
-    for table, want in pairs:
+    for table, want, asked in pairs:
         if want is not None:
-            table = translate(table, want, forms[id(want)])
+            if asked is not None:
+                table = translate(table, want, forms[id(asked)])
             table = _absent_roles(table, want, present)
         out.append(table)
     return tuple(out)
+
+
+def _unsettled(live: Table, want: Table) -> Table | None:
+    """`want` with only the expressions the server must print for the diff to compare them:
+    the checks, indexes, policies and trigger conditions that `live` does not already spell as
+    the spec does (those it does need no translation); None when there are none and every live
+    column default is spelled as declared, so the table needs no probe at all. Every probe
+    statement is DDL on the target (rolled back): a converged table with plain indexes costs
+    none."""
+    checks = {c.expression for c in live.checks}
+    indexes = {(i.columns, i.where) for i in live.indexes}
+    policies = {p.name: (p.using, p.with_check) for p in live.policies}
+    whens = {t.name: t.when for t in live.triggers}
+    asked = want.model_copy(update={
+        "checks": tuple(c for c in want.checks if c.expression not in checks),
+        "indexes": tuple(i for i in want.indexes if (i.columns, i.where) not in indexes),
+        "policies": tuple(p for p in want.policies if p.name in policies
+                          and policies[p.name] != (p.using, p.with_check)),
+        "triggers": tuple(t for t in want.triggers if t.when and t.name in whens
+                          and whens[t.name] != t.when)})
+    defaults = {c.name: c.default for c in live.columns}
+    differ = any(c.default is not None and defaults.get(name) is not None
+                 and defaults[name] != c.default
+                 for c in want.columns for name in (c.name, *c.renamed_from))
+    if not (differ or asked.checks or asked.indexes or asked.policies or asked.triggers):
+        return None
+    return asked
 
 
 def _peer(live: Table, desired: Sequence[Table]) -> Table | None:
