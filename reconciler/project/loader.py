@@ -193,7 +193,7 @@ def _load_config(root: Path, env: Mapping[str, str], problems: list[SpecProblem]
                                     f"and delete {relative(extra, root)}"))
     data = {}
     if paths:
-        ydoc, more = load_yaml(paths[0], relative(paths[0], root), dict(env))
+        ydoc, more = load_yaml(paths[0], relative(paths[0], root), dict(env), remember=True)
         problems += more
         if ydoc is None:
             return Config()
@@ -235,7 +235,7 @@ def _load_dir(root: Path, sub: str, model: type[D], env: Mapping[str, str],
 def _load_file(path: Path, file: str, model: type[D], env: Mapping[str, str],
                problems: list[SpecProblem]) -> Loaded[D] | None:
     try:
-        ydoc, more = load_yaml(path, file, dict(env))
+        ydoc, more = load_yaml(path, file, dict(env), remember=True)
     except OSError as exc:
         problems.append(SpecProblem(file, 1, 1, f"cannot read the file: {exc.strerror}"))
         return None

@@ -107,7 +107,7 @@ def read_spec_docs(root: Path, env: Mapping[str, str]) -> SpecDocs:
     objects_loaded: list[Loaded[Any]] = []
     for path in sorted((Path(root) / SPEC_DIR).glob("*.yaml")):
         file = relative(path, Path(root))
-        doc, more = load_yaml(path, file, dict(env))
+        doc, more = load_yaml(path, file, dict(env), remember=True)
         problems += more
         if doc is None:
             continue

@@ -169,14 +169,16 @@ def _interpolate(text: str, env: dict[str, str], path: tuple, positions: dict,
 
 
 def load_yaml(path: Path, file: str, env: dict[str, str] | None = None, *,
-              max_bytes: int = MAX_SPEC_BYTES) -> tuple[YamlDocument | None, list[SpecProblem]]:
+              max_bytes: int = MAX_SPEC_BYTES, remember: bool = False
+              ) -> tuple[YamlDocument | None, list[SpecProblem]]:
     """Parse `path` (named `file` in messages). `${VAR}` / `${VAR:-default}` are replaced from `env`.
 
     The text is parsed once (`safe_yaml.load_text`): recursive aliases, alias bombs, integers
     of more than 4,300 digits and files over `max_bytes` are refused with a located problem,
     and every duplicate key is reported. Returns the document, or None with the problems when
     the YAML itself is broken or refused. Never raises for bad content; OSError propagates for
-    unreadable files.
+    unreadable files. `remember`: keep the parse of a text of at most `_MEMO_CHARS` for the next
+    load of the same text (spec files, which a process may load many times).
     """
     too_big = check_size(path, max_bytes, "file")
     if too_big is not None:
@@ -185,31 +187,45 @@ def load_yaml(path: Path, file: str, env: dict[str, str] | None = None, *,
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         return None, [SpecProblem(file, 1, 1, f"not UTF-8 text: {exc.reason}")]
-    if len(text) > _MEMO_CHARS:
+    if not remember or len(text) > _MEMO_CHARS:
         return parse_yaml(text, file, env)
-    used = None if env is None else tuple(
-        (name, env.get(name)) for name in sorted({m.group(1) for m in _VAR.finditer(text)}))
-    doc, problems = _parsed(text, file, used)
+    doc, problems = _parsed(text, file)
     if doc is None:
         return None, list(problems)
-    return YamlDocument(file, copy.deepcopy(doc.data), dict(doc.positions), text=text), \
-        list(problems)
+    data, positions = copy.deepcopy(doc.data), dict(doc.positions)
+    more: list[SpecProblem] = []
+    if env is not None:
+        data = _interpolated(data, (), positions, env, more, file)
+    return YamlDocument(file, data, positions, text=text), list(problems) + more
 
 
-#: Longest file text `load_yaml` remembers, in characters (spec files are a few KiB).
-_MEMO_CHARS = 64 * 1024
+#: Longest file text `load_yaml(remember=True)` keeps, in characters (spec files are a few KiB).
+_MEMO_CHARS = 32 * 1024
 
 
-@functools.lru_cache(maxsize=512)
-def _parsed(text: str, file: str, used: tuple[tuple[str, str | None], ...] | None
-            ) -> tuple[YamlDocument | None, tuple[SpecProblem, ...]]:
-    """`parse_yaml` of a file's text, remembered by the text, the file's name and the values of
-    the variables it uses (`used`; None: no interpolation), so that a process that loads one
-    project several times (the test suite, a library caller) parses each file once: about 60 ms
-    for the bundled example. `load_yaml` hands out copies: nobody shares the data."""
-    doc, problems = parse_yaml(text, file, None if used is None else dict(
-        (name, value) for name, value in used if value is not None))
+@functools.lru_cache(maxsize=128)
+def _parsed(text: str, file: str) -> tuple[YamlDocument | None, tuple[SpecProblem, ...]]:
+    """`parse_yaml` of a spec file's text without `${VAR}` interpolation, remembered by the
+    text and the file's name, so that a process that loads one project several times (the test
+    suite, a library caller) parses each file once: about 60 ms for the bundled example.
+    `load_yaml` interpolates a copy (`_interpolated`): nobody shares the data."""
+    doc, problems = parse_yaml(text, file, None)
     return doc, tuple(problems)
+
+
+def _interpolated(node: Any, path: tuple, positions: dict, env: dict[str, str],
+                  problems: list, file: str) -> Any:
+    """`node` (plain data, as `_plain` builds it) with `${VAR}` replaced in every string value
+    from `env`, as `_plain` does when given `env` (same paths, same problems, same order)."""
+    if isinstance(node, dict):
+        return {k: _interpolated(v, path + (k,), positions, env, problems, file)
+                for k, v in node.items()}
+    if isinstance(node, list):
+        return [_interpolated(v, path + (i,), positions, env, problems, file)
+                for i, v in enumerate(node)]
+    if isinstance(node, str) and "$" in node:
+        return _interpolate(node, env, path, positions, problems, file)
+    return node
 
 
 def parse_yaml(text: str, file: str, env: dict[str, str] | None = None, *, line_offset: int = 0

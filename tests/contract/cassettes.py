@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,13 +64,21 @@ def _mask_since(obj: Any) -> Any:
     return obj
 
 
+#: One DeepDiff at a time: the apply's worker threads call this matcher concurrently, and
+#: DeepDiff builds its paths with `ast.literal_eval`, whose AST construction is not thread-safe
+#: on CPython 3.11 ("SystemError: AST constructor recursion depth mismatch", python/cpython
+#: gh-106905): seen failing a flow here once in a few runs.
+_ONE_DEEPDIFF = threading.Lock()
+
+
 def json_body(r1, r2) -> None:
     """vcrpy matcher: the two requests carry the same JSON body (see `canonical_body`). Raises
     AssertionError when they differ, as vcrpy's own matchers do, saying where (deepdiff; vcrpy
     prints it under the closest recorded requests)."""
     sent, recorded = canonical_body(r1.body), canonical_body(r2.body)
     if sent != recorded:
-        lines = DeepDiff(recorded, sent, verbose_level=2).pretty().splitlines()
+        with _ONE_DEEPDIFF:
+            lines = DeepDiff(recorded, sent, verbose_level=2).pretty().splitlines()
         raise AssertionError("\n".join(lines[:8] + ([f"… {len(lines) - 8} more"] if len(lines) > 8 else [])))
 
 

@@ -194,3 +194,16 @@ def test_expressions_of_many_tables_are_probed_together_without_mixing_them_up(
     swapped = [tables[0], spelled(other, "(lower(title))")]
     assert [(c.kind, c.address.split(".")[1]) for c in plan(conn, swapped)] == [
         ("drop_index", other), ("add_index", other)]
+
+
+def test_a_table_whose_text_cannot_be_sent_leaves_the_others_probed(conn, make_table, schema):
+    """A NUL in one table's check (psycopg cannot send it) costs that table its probe, not
+    every table's: the others' expressions still compare as declared."""
+    from reconciler.backends.postgres.canonical import probe_all
+
+    good = make_table("good", ("price", "numeric"),
+                      checks=(Check(name="good_price", expression="price >= 0"),))
+    bad = make_table("bad", ("t", "text"), checks=(Check(name="bad_t", expression="t <> 'x\0y'"),))
+    forms = probe_all(conn, [bad, good])
+    assert forms[id(good)]["checks"] == {"(price >= (0)::numeric)": "price >= 0"}
+    assert forms[id(bad)]["checks"] == {}

@@ -93,21 +93,26 @@ def test_an_anchor_defined_again_warns_nobody_and_the_alias_names_the_latest():
 
 
 def test_a_file_read_again_is_parsed_once_and_handed_out_as_a_copy(tmp_path: Path):
-    """`load_yaml` remembers a text it parsed (a process that loads a project twice parses it
-    once), keyed by the text and the variables it uses; each caller gets its own data."""
+    """`load_yaml(remember=True)` keeps a text it parsed (a process that loads a project twice
+    parses it once) and interpolates `${VAR}` into a copy on each load, with the environment of
+    that load, as a fresh parse would (also where YAML escapes spell the variable)."""
     from reconciler.project import yaml as project_yaml
 
     project_yaml._parsed.cache_clear()
     path = tmp_path / "t.yaml"
-    path.write_text("title: ${TITLE}\nitems: [1, 2]\n")
-    first, _ = load_yaml(path, "t.yaml", {"TITLE": "A", "OTHER": "x"})
+    path.write_text('title: ${TITLE}\nitems: [1, 2]\nescaped: "\\x24{TITLE}"\n')
+    first, _ = load_yaml(path, "t.yaml", {"TITLE": "A"}, remember=True)
+    assert first.data == {"title": "A", "items": [1, 2], "escaped": "A"}
     first.data["items"].append(3)
-    again, _ = load_yaml(path, "t.yaml", {"TITLE": "A", "OTHER": "y"})
-    assert project_yaml._parsed.cache_info().hits == 1, "another variable changes nothing"
-    assert again.data == {"title": "A", "items": [1, 2]}, "a copy: the first caller's edit stays"
-    other, _ = load_yaml(path, "t.yaml", {"TITLE": "B"})
-    assert other.data["title"] == "B"
-    unset, problems = load_yaml(path, "t.yaml", {})
-    assert [p.message.split(" is ")[0] for p in problems] == ["${TITLE}"]
+    again, _ = load_yaml(path, "t.yaml", {"TITLE": "B"}, remember=True)
+    assert project_yaml._parsed.cache_info().hits == 1
+    assert again.data == {"title": "B", "items": [1, 2], "escaped": "B"}, \
+        "a copy, interpolated with this load's environment"
+    unset, problems = load_yaml(path, "t.yaml", {}, remember=True)
+    fresh, fresh_problems = load_yaml(path, "t.yaml", {})
+    assert (unset.data, unset.positions, sorted(problems, key=str)) == \
+        (fresh.data, fresh.positions, sorted(fresh_problems, key=str))
+    assert [p.message.split(" is ")[0] for p in problems] == ["${TITLE}", "${TITLE}"]
     path.write_text("title: T\n")
-    assert load_yaml(path, "t.yaml", {})[0].data == {"title": "T"}, "a new text is parsed"
+    assert load_yaml(path, "t.yaml", {}, remember=True)[0].data == {"title": "T"}, \
+        "a new text is parsed"

@@ -31,9 +31,9 @@ def canonicalise(conn: psycopg.Connection, desired: Sequence[Table], live: Seque
     """`live`, with expressions the server finds equal to the desired ones spelled as desired,
     and grants to absent roles taken as given. Never writes: every probe is rolled back.
 
-    Costs seven round trips however many tables there are (`probe_all`; a plan against a
-    hosted database 50 ms away used to spend about 20 round trips per declared table here), and
-    none when every expression is already spelled as declared (`_unsettled`)."""
+    Costs seven round trips per 25 tables (`probe_all`; a plan against a hosted database 50 ms
+    away used to spend about 20 round trips per declared table here), and none when every
+    expression is already spelled as declared (`_unsettled`)."""
     roles = {g.role for t in desired for g in t.grants}
     present = {r for (r,) in conn.execute(q.ROLES, [sorted(roles)])} if roles else set()
     pairs = [(table, want, _unsettled(table, want) if want is not None else None)
@@ -94,32 +94,49 @@ def probe(conn: psycopg.Connection, want: Table) -> dict[str, Any]:
     return probe_all(conn, [want])[id(want)]
 
 
+#: Tables probed in one transaction: each holds about eight locks (its table, toast table and
+#: indexes) until the transaction ends, and each statement is a subtransaction (PostgreSQL
+#: caches 64 per backend before it slows down), so a schema of hundreds of tables goes in
+#: batches.
+PROBE_BATCH = 25
+
+
 def probe_all(conn: psycopg.Connection, wanted: Sequence[Table]) -> dict[int, dict[str, Any]]:
     """How the server prints each table's expressions, by `id(table)`: `{"defaults": {column:
     text}, "checks": {printed: desired}, "policies": {name: (using, with_check)}, "indexes":
     {name: (columns, where)}, "triggers": {name: when}}`.
 
-    In one transaction that is always rolled back, one `DO` block makes a scratch temporary
-    table `reconciler_probe_<n>` per table and adds its defaults, checks, policies, indexes and
-    triggers, each statement in its own subtransaction so that one the server refuses (a missing
-    type, function or role) leaves out only itself; five catalog queries then read every probe
-    table at once. A table whose scratch copy cannot be made gets empty parts."""
+    `PROBE_BATCH` tables at a time, in one transaction that is always rolled back: one `DO` block
+    makes a scratch temporary table `reconciler_probe_<n>` per table and adds its defaults,
+    checks, policies, indexes and triggers, each statement in its own subtransaction so that one
+    the server refuses (a missing type, function or role) leaves out only itself; five catalog
+    queries then read every probe table of the batch at once. A table whose scratch copy cannot
+    be made (or whose text psycopg cannot send, e.g. a NUL) gets empty parts."""
     forms = {id(want): _empty_forms() for want in wanted}
-    if not wanted:
-        return forms
-    statements: list[str] = []
+    for first in range(0, len(wanted), PROBE_BATCH):
+        forms.update(_probe_batch(conn, wanted[first:first + PROBE_BATCH]))
+    return forms
+
+
+def _probe_batch(conn: psycopg.Connection, wanted: Sequence[Table]
+                 ) -> dict[int, dict[str, Any]]:
+    forms = {id(want): _empty_forms() for want in wanted}
+    literals: list[str] = []  # each statement as a quoted SQL string literal
     names: dict[str, Table] = {}  # probe table name -> the table it stands for
     index_names: dict[str, str] = {}  # probe index name -> the declared index name
     for n, want in enumerate(wanted):
         name = f"{PROBE}_{n}"
         try:
-            statements += [s.as_string(conn) for s in _statements(want, name, index_names)]
-        except (ValueError, psycopg.Error):  # a text psycopg cannot quote (e.g. a NUL)
+            literals += [sql.Literal(s.as_string(conn)).as_string(conn)
+                         for s in _statements(want, name, index_names)]
+        except (ValueError, psycopg.Error):  # a text psycopg cannot send (e.g. a NUL)
             continue
         names[name] = want
+    if not names:
+        return forms
     try:
         with conn.transaction() as tx:
-            conn.execute(_do(statements, conn))
+            conn.execute(_do(literals))
             made = dict(conn.execute(q.PROBE_TABLES, [list(names)]).fetchall())
             oids = list(made)
             for oid, column, text in conn.execute(q.PROBE_DEFAULTS, [oids]):
@@ -144,11 +161,12 @@ def probe_all(conn: psycopg.Connection, wanted: Sequence[Table]) -> dict[int, di
     return forms
 
 
-def _do(statements: Sequence[str], conn: psycopg.Connection) -> sql.Composed:
-    """A `DO` block running each of `statements` in its own subtransaction (a PL/pgSQL block
-    with an EXCEPTION clause), skipping those that fail: one round trip for all of them. Its
-    dollar-quote tag is one that no statement contains (a tag inside the body would end it)."""
-    array = sql.Literal(list(statements)).as_string(conn)
+def _do(literals: Sequence[str]) -> sql.Composed:
+    """A `DO` block running each statement (given as quoted SQL string literals) in its own
+    subtransaction (a PL/pgSQL block with an EXCEPTION clause), skipping those that fail: one
+    round trip for all of them. Its dollar-quote tag is one that no statement contains (a tag
+    inside the body would end it)."""
+    array = "ARRAY[" + ", ".join(literals) + "]"
     tag, n = "$probe$", 0
     while tag in array:
         n += 1
