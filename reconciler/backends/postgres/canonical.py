@@ -89,11 +89,6 @@ def _empty_forms() -> dict[str, Any]:
     return {"defaults": {}, "checks": {}, "policies": {}, "indexes": {}, "triggers": {}}
 
 
-def probe(conn: psycopg.Connection, want: Table) -> dict[str, Any]:
-    """How the server prints `want`'s expressions (`probe_all` for one table)."""
-    return probe_all(conn, [want])[id(want)]
-
-
 #: Tables probed in one transaction: each holds about eight locks (its table, toast table and
 #: indexes) until the transaction ends, and each statement is a subtransaction (PostgreSQL
 #: caches 64 per backend before it slows down), so a schema of hundreds of tables goes in
