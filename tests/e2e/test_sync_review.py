@@ -92,15 +92,22 @@ def test_a_plan_targeting_only_the_base_keeps_the_watermark_and_the_edit(
 # --- 2. a source edited between plan and apply is left alone, reported stale ------------------
 
 
+def _apply_edited_after_plan(root: Path, edit) -> None:
+    """Save a plan, run `edit()` on one source row, apply the saved plan: it says it left that
+    row alone."""
+    saved = root / "plans" / "s2.yaml"
+    run(root, "plan", "--out", str(saved))
+    edit()
+    out = run(root, "apply", str(saved), "--auto-approve").output
+    assert "1 row(s) left alone: edited after the plan" in out, out
+
+
 def test_a_source_row_edited_after_the_plan_is_reported_stale_and_not_copied(
         tmp_path: Path, example_database: str):
     root = synced_project(tmp_path / "p", example_database)
     sql(example_database, "UPDATE companies SET stage = 'Client' WHERE name IN ('Acme', 'Globex')")
-    saved = root / "plans" / "s2.yaml"
-    run(root, "plan", "--out", str(saved))
-    sql(example_database, "UPDATE companies SET stage = 'Partner' WHERE name = 'Acme'")
-    out = run(root, "apply", str(saved), "--auto-approve").output
-    assert "1 row(s) left alone: edited after the plan" in out, out
+    _apply_edited_after_plan(root, lambda: sql(
+        example_database, "UPDATE companies SET stage = 'Partner' WHERE name = 'Acme'"))
     assert stage(root, example_database, "Globex") == ("Client", "Client")
     assert stage(root, example_database, "Acme") == ("Partner", "Lead"), \
         "the page keeps its value: the plan's Client is not written over the newer edit"
@@ -118,11 +125,7 @@ def test_a_source_page_edited_after_the_plan_is_reported_stale_and_not_copied(
     root = synced_project(tmp_path / "p", example_database)
     acme = page_named(root, "companies", "Acme")["id"]
     edit_page(root, acme, {"Notes": text("first")})
-    saved = root / "plans" / "s2.yaml"
-    run(root, "plan", "--out", str(saved))
-    edit_page(root, acme, {"Notes": text("second")})
-    out = run(root, "apply", str(saved), "--auto-approve").output
-    assert "1 row(s) left alone: edited after the plan" in out, out
+    _apply_edited_after_plan(root, lambda: edit_page(root, acme, {"Notes": text("second")}))
     assert sql(example_database, "SELECT notes FROM companies WHERE name = 'Acme'") == [(None,)]
     run(root, "apply", "--auto-approve")
     assert sql(example_database, "SELECT notes FROM companies WHERE name = 'Acme'") == \

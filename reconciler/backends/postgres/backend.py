@@ -232,7 +232,7 @@ class PostgresRun:
             if isinstance(step, sync_apply.SyncIntentStep):
                 sync_apply.run_intents(self.backend.conn, step)
             elif isinstance(step, sync_apply.SyncRowsStep):
-                live, _ = read_tables(self.backend.conn, self.backend.tables)
+                live, _ = read_tables(self.backend.conn, self.backend.tables, spelled=False)
                 sync_apply.run_rows(self.backend.conn, step, live, self.known, report)
         steps = [s for s in steps if isinstance(s, (SqlStep, RowsStep))]
 
@@ -242,5 +242,5 @@ class PostgresRun:
             run_statements(self.backend.conn, sql_steps,
                            on_applied=lambda address: report(address, "applied"))
         if row_steps:  # the tables as this apply's DDL left them: missing columns defer
-            live, _ = read_tables(self.backend.conn, self.backend.tables)
+            live, _ = read_tables(self.backend.conn, self.backend.tables, spelled=False)
             apply_rows(self.backend.conn, row_steps, live, report)

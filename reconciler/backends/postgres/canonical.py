@@ -107,7 +107,7 @@ def probe_all(conn: psycopg.Connection, wanted: Sequence[Table]) -> dict[int, di
     the server refuses (a missing type, function or role) leaves out only itself; five catalog
     queries then read every probe table of the batch at once. A table whose scratch copy cannot
     be made (or whose text psycopg cannot send, e.g. a NUL) gets empty parts."""
-    forms = {id(want): _empty_forms() for want in wanted}
+    forms: dict[int, dict[str, Any]] = {}
     for first in range(0, len(wanted), PROBE_BATCH):
         forms.update(_probe_batch(conn, wanted[first:first + PROBE_BATCH]))
     return forms

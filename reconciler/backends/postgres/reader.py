@@ -37,12 +37,14 @@ TG_ROW, TG_BEFORE, TG_INSTEAD = 1, 2, 64
 TG_EVENTS = (("insert", 4), ("update", 16), ("delete", 8), ("truncate", 32))
 
 
-def read_tables(conn: psycopg.Connection, desired: Sequence[Table]
+def read_tables(conn: psycopg.Connection, desired: Sequence[Table], *, spelled: bool = True
                 ) -> tuple[tuple[Table, ...], dict[str, str]]:
     """Live tables of the desired tables' schemas, and `{address: "sha256:…"}` for each desired
     table (its live peer by name or `renamed_from`; `"absent"` when there is none) and for each
     undeclared live table of those schemas (which the plan drops), so stale detection covers
-    every table a plan touches.
+    every table a plan touches. `spelled`: expressions the server prints like the declared ones
+    are spelled as declared (`canonical.canonicalise`, for the diff); a caller that needs only
+    the columns (row writes) leaves it out and saves the probe.
 
     Raises ReadError when the catalog cannot be read. Leaves no transaction open."""
     schemas = sorted({t.schema_name for t in desired})
@@ -50,7 +52,7 @@ def read_tables(conn: psycopg.Connection, desired: Sequence[Table]
         raw = read_catalog(conn, schemas)
         fingerprints = {t.address: fingerprint(t) for t in raw}
         fingerprints.update({t.address: fingerprint(live_peer(t, raw)) for t in desired})
-        live = canonicalise(conn, desired, raw)
+        live = canonicalise(conn, desired, raw) if spelled else raw
     except psycopg.Error as exc:
         raise ReadError(f"reading the Postgres catalog failed: {exc}") from None
     finally:
