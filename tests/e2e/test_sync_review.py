@@ -164,14 +164,21 @@ def test_unlinks_are_shown_in_text_and_markdown_recorded_and_not_shown_again(
 # --- 4. two pages swapping a unique value ---------------------------------------------------
 
 
-def test_two_pages_swapping_unique_values_apply(tmp_path: Path, example_database: str):
+def _applied_with(tmp_path: Path, properties: str, columns: str) -> Path:
+    """The small project (no deals) with `properties` added to the companies database and
+    `columns` to its table's `columns:` (YAML lines), applied."""
     root = project(tmp_path / "p", deals=False)
-    (root / "schemas/notion/companies.yaml").write_text(
-        (root / "schemas/notion/companies.yaml").read_text() + "  Email: {type: email}\n")
+    database = root / "schemas/notion/companies.yaml"
+    database.write_text(database.read_text() + properties)
     spec = root / "schemas/supabase/companies.yaml"
-    spec.write_text(spec.read_text() + "columns:\n  email: {unique: true}\n"
-                    "  name: {unique: true, nullable: false}\n")
+    spec.write_text(spec.read_text() + "columns:\n" + columns)
     run(root, "apply", "--auto-approve")
+    return root
+
+
+def test_two_pages_swapping_unique_values_apply(tmp_path: Path, example_database: str):
+    root = _applied_with(tmp_path, "  Email: {type: email}\n",
+                         "  email: {unique: true}\n  name: {unique: true, nullable: false}\n")
     ada = create_page(root, "companies", {"Name": {"title": [{"text": {"content": "Ada"}}]},
                                           "Email": {"email": "ada@example.com"}})
     grace = create_page(root, "companies", {"Name": {"title": [{"text": {"content": "Grace"}}]},
@@ -194,13 +201,8 @@ def test_two_pages_changing_unique_values_without_a_trade_write_them_as_they_are
         tmp_path: Path, example_database: str):
     """Only rows trading values are moved out of the way: two new codes in a NOT NULL
     varchar(12) column (which no placeholder id fits) apply, as they did before the swap fix."""
-    root = project(tmp_path / "p", deals=False)
-    (root / "schemas/notion/companies.yaml").write_text(
-        (root / "schemas/notion/companies.yaml").read_text() + "  Code: {type: rich_text}\n")
-    spec = root / "schemas/supabase/companies.yaml"
-    spec.write_text(spec.read_text() + "columns:\n  code: {type: varchar(12), unique: true, "
-                    "nullable: false, default: x}\n")
-    run(root, "apply", "--auto-approve")
+    root = _applied_with(tmp_path, "  Code: {type: rich_text}\n", "  code: {type: varchar(12), "
+                         "unique: true, nullable: false, default: x}\n")
     pages_ = [create_page(root, "companies", {"Name": {"title": [{"text": {"content": n}}]},
                                               "Code": {"rich_text": [{"text": {"content": c}}]}})
               for n, c in (("Ada", "A-1"), ("Grace", "G-1"))]
