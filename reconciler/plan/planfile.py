@@ -12,6 +12,7 @@ refuses a plan another reconciler version wrote, whose changes could compile dif
 
 from __future__ import annotations
 
+import functools
 import io
 from enum import Enum
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
+from ruamel.yaml.tag import Tag
 
 from reconciler import __version__
 from reconciler.digests import digest
@@ -200,7 +202,7 @@ def dumps(plan: Plan) -> str:
     if CSafeDumper is None:
         _yaml().dump(doc, buf)
     else:
-        dumper = CSafeDumper(buf, default_flow_style=False, allow_unicode=True, width=4096)
+        dumper = _dumper()(buf, default_flow_style=False, allow_unicode=True, width=4096)
         dumper.sort_base_mapping_type_on_output = False  # the document's own key order
         try:
             dumper.open()
@@ -209,6 +211,38 @@ def dumps(plan: Plan) -> str:
         finally:
             dumper.dispose()
     return _HEADER_COMMENT + buf.getvalue()
+
+
+@functools.cache
+def _dumper() -> type:
+    """`CSafeDumper` giving every node of one tag the same `Tag` object.
+
+    ruamel's representer makes a new `Tag` for every node, and each works out its text again
+    character by character (`Tag.uri_decoded_suffix`): half the time of dumping the bundled
+    example's 340 KB plan (0.55 s of 1.1 s measured here). The file is the same byte for byte.
+    """
+    tags: dict[str, Tag] = {}
+
+    def shared(tag: Any) -> Any:
+        if not isinstance(tag, str):
+            return tag
+        found = tags.get(tag)
+        if found is None:
+            found = tags[tag] = Tag(suffix=tag)
+        return found
+
+    class PlanDumper(CSafeDumper):  # type: ignore[misc, valid-type]
+        def represent_scalar(self, tag: Any, value: Any, style: Any = None,
+                             anchor: Any = None) -> Any:
+            return super().represent_scalar(shared(tag), value, style, anchor)
+
+        def represent_sequence(self, tag: Any, sequence: Any, flow_style: Any = None) -> Any:
+            return super().represent_sequence(shared(tag), sequence, flow_style)
+
+        def represent_mapping(self, tag: Any, mapping: Any, flow_style: Any = None) -> Any:
+            return super().represent_mapping(shared(tag), mapping, flow_style)
+
+    return PlanDumper
 
 
 def save(plan: Plan, path: Path) -> None:

@@ -6,10 +6,20 @@ from __future__ import annotations
 import pytest
 
 from reconciler.errors import SpecError
-from reconciler.project import load_project
+from reconciler.project import load_project, patterns
 
 N = "schemas/notion/companies.yaml"
 D = "schemas/notion/deals.yaml"
+#: A backtracking pattern is cut after this many seconds here, not `patterns.TIME_LIMIT` (1 s):
+#: the bound itself is tested in tests/content/test_content_patterns.py.
+PATTERN_LIMIT = 0.2
+
+
+@pytest.fixture(autouse=True)
+def _quick_patterns(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(patterns, "TIME_LIMIT", PATTERN_LIMIT)
+
+
 T = "schemas/supabase/companies.yaml"
 COMPANIES = ("title: Companies\nproperties:\n  Name: {type: title}\n"
              "  Stage: {type: select, options: [Lead, Client]}\n  Score: {type: number}\n"
@@ -89,7 +99,7 @@ CASES = [
                                 "        fields:\n          Name: Name\n"
                                 "          Tags: {path: Tags, split: {regex: '(a|aa)+$'}}") | {
         "content/c.yaml": "notion:\n  - {Name: Acme, Tags: " + "a" * 40 + "b}\n"},
-     (T, 11, 38, "took longer than 1 s on content/c.yaml:2: it backtracks")),
+     (T, 11, 38, f"took longer than {PATTERN_LIMIT:g} s on content/c.yaml:2: it backtracks")),
     ("relation-join-not-declared", table("sync: {relations: {Stage: {join_table: x}}}"),
      (T, 2, 20, "'Stage' is not a relation property")),
     ("notion-content-fights-sync", {**table("sync: both"),
