@@ -8,11 +8,6 @@ PostgreSQL 15 each `DROP DATABASE` waits for a checkpoint, and concurrent drops 
 Measured with ten 9 MB databases on a busy machine: 12.9 s one after the other, 1.0 s together;
 one drop per test used to cost 0.1 s idle and 1 to 3.5 s under load, and dropping them all at
 the end kept both workers waiting for about 5 s.
-
-Making one costs as much: `CREATE DATABASE` writes the whole new database to the WAL and waits
-for it on disk (0.4 s for an empty one, 0.65 s for a copy of the 10 MB applied example, idle),
-so each kind a test takes (empty, or a copy of one template) is made again ahead of the next
-test that asks for it (`Spares`), on a background thread, while the tests run.
 """
 
 from __future__ import annotations
@@ -65,8 +60,12 @@ def clone_database(server: str, template: str) -> Iterator[str]:
 def _made(server: str, *, template: str | None = None, roles: bool = False) -> Iterator[str]:
     """A new `reconciler_test_<hex>` on `server` (a copy of `template` when given), with
     Supabase's roles made when `roles`; yields its URL; dropped by `drop_deferred()`."""
-    name = _spares.take(server, template) or _create(server, template)
+    name = f"reconciler_test_{secrets.token_hex(4)}"
+    create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+        sql.Identifier(name), sql.Identifier(template)) if template else \
+        sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(create)
         for role in SUPABASE_ROLES if roles else ():
             # Roles are cluster-wide and the xdist workers start together: on a new server two
             # of them may both find a role missing, and the second CREATE ROLE then fails on
@@ -82,78 +81,6 @@ def _made(server: str, *, template: str | None = None, roles: bool = False) -> I
         yield database_url(server, name)
     finally:
         _dropper.put(server, name)
-
-
-def _create(server: str, template: str | None) -> str:
-    """Create `reconciler_test_<hex>` on `server` (a copy of `template` when given); its name."""
-    name = f"reconciler_test_{secrets.token_hex(4)}"
-    create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
-        sql.Identifier(name), sql.Identifier(template)) if template else \
-        sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(create)
-    return name
-
-
-class Spares:
-    """One database of each kind a test has taken (`(server, template)`; `template` None for an
-    empty one), made ahead on a daemon thread: `take` hands over the spare when it is ready
-    (else None: the caller makes one) and asks for the next. Copies of a template are made only
-    while no test holds a session on it, as every clone: the templates here are the applied
-    example's database, which no test opens. Errors are kept for `drop_deferred` to raise."""
-
-    def __init__(self) -> None:
-        self._wake = threading.Condition()
-        self._ready: dict[tuple[str, str | None], str] = {}
-        self._wanted: list[tuple[str, str | None]] = []
-        self._thread: threading.Thread | None = None
-        self._making: tuple[str, str | None] | None = None  # the kind being made
-        self._closed = False
-        self.failed: list[str] = []
-
-    def take(self, server: str, template: str | None) -> str | None:
-        key = (server, template)
-        with self._wake:
-            name = self._ready.pop(key, None)
-            if not self._closed and key not in self._wanted and key != self._making:
-                self._wanted.append(key)
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._loop, name="make-databases",
-                                                    daemon=True)
-                    self._thread.start()
-                self._wake.notify()
-            return name
-
-    def _loop(self) -> None:
-        while True:
-            with self._wake:
-                while not self._wanted or self._closed:
-                    self._wake.wait()
-                key = self._making = self._wanted.pop(0)
-            try:
-                name = _create(*key)
-            except Exception as exc:  # noqa: BLE001 - kept for drop_deferred; never hang close()
-                name, error = None, f"a spare copy of {key[1] or 'an empty database'}: {exc}"
-            with self._wake:
-                self._making = None
-                if name is not None:
-                    self._ready[key] = name
-                else:
-                    self.failed.append(error)
-                self._wake.notify_all()
-
-    def close(self) -> list[tuple[str, str]]:
-        """Make no more; wait for one being made; return (and take) the spares, to drop."""
-        with self._wake:
-            self._closed = True
-            self._wanted.clear()
-            while self._making is not None:
-                self._wake.wait()
-            ready, self._ready = self._ready, {}
-        return [(server, name) for (server, _), name in ready.items()]
-
-
-_spares = Spares()
 
 
 @contextlib.contextmanager
@@ -242,9 +169,9 @@ def drop_deferred() -> None:
     """Drop every database not dropped yet (waiting for a batch the background thread is
     dropping), then the roles given to `drop_role_later`. Raises RuntimeError naming what could
     not be dropped, here or in the background."""
-    failed = _drop_all(_dropper.settle() + _spares.close())
-    failed += _dropper.failed + _spares.failed
-    _dropper.failed, _spares.failed = [], []
+    failed = _drop_all(_dropper.settle())
+    failed += _dropper.failed
+    _dropper.failed = []
     with _deferred_lock:
         roles, _deferred_roles[:] = list(_deferred_roles), []
     failed += [error for error in (_run(server, "DROP ROLE IF EXISTS {}", role)

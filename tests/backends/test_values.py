@@ -166,7 +166,7 @@ def _utf16(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(st.text(min_size=MAX_TEXT_LENGTH + 1, max_size=9000))
 def test_long_text_splits_into_pieces_of_at_most_2000(text: str) -> None:
     pieces = [item["text"]["content"] for item in rich_text_to_api(text)]
@@ -205,7 +205,7 @@ _anything = st.recursive(
 
 
 @pytest.mark.parametrize("kind", sorted(WRITABLE_TYPES))
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(value=_anything)
 def test_any_value_is_written_or_refused_with_value_error(kind: str, value: Any) -> None:
     try:

@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 
 from reconciler.local import local_client
+from tests.applied_example import AppliedExample
 from tests.e2e.test_content import calls, pages, plan_doc, run  # noqa: F401 (fixture)
 
 
@@ -20,11 +21,12 @@ def _owners(root: Path) -> dict[str, list[str]]:
             for p in pages(root, "learning_points")}
 
 
-def test_people_by_email_converge_with_one_users_list_per_plan(example_project: Path,
-                                                                calls: Counter):
-    root = example_project
-    doc = plan_doc(root)
-    assert calls["GET /v1/users"] == 1
+def test_people_by_email_converge_with_one_users_list_per_plan(
+        applied_example: AppliedExample, applied_project: Path, calls: Counter):
+    """The run's one plan and apply of the fresh example (`applied_example`) wrote the owners;
+    a changed owner is then planned with one users list, applied, and the plan is empty."""
+    root = applied_project
+    doc = json.loads(run(root, "show", str(applied_example.plan), "--format", "json").output)
     creates = [c for c in doc["changes"]
                if c["address"].startswith("notion.learning_points.page")]
     owned = [c["after"] for c in creates if "Owner" in c["after"]["values"]]
@@ -33,10 +35,17 @@ def test_people_by_email_converge_with_one_users_list_per_plan(example_project: 
     assert owned and all(a["sealed"] and "Owner" in a["sensitive"] and
                          a["values"]["Owner"].startswith("hmac-sha256:") for a in owned)
     assert "example.com" not in json.dumps(owned)
-    run(root, "apply", "--auto-approve")
     owners = _owners(root)
     assert owners["LP-070"] == ["ada@example.com"]
     assert owners["LP-072"] == ["linus@example.com"]
+    points = root / "content" / "learning" / "learning-points.md"
+    points.write_text(points.read_text().replace("**Owner**: linus@example.com",
+                                                 "**Owner**: ada@example.com", 1))
+    calls.clear()
+    run(root, "plan", "--detailed-exitcode", code=2)
+    assert calls["GET /v1/users"] == 1
+    run(root, "apply", "--auto-approve")
+    assert _owners(root)["LP-072"] == ["ada@example.com"]
     calls.clear()
     run(root, "plan", "--detailed-exitcode", code=0)
     assert calls["GET /v1/users"] == 1

@@ -139,7 +139,7 @@ def _read_back(world, page_id: str) -> dict:
 
 
 def test_every_writable_type_round_trips(world):
-    @settings(max_examples=60, deadline=None, derandomize=True,
+    @settings(max_examples=30, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
     @given(_values(world))
     def roundtrip(values):
@@ -161,7 +161,7 @@ def test_every_writable_type_round_trips(world):
 def test_markdown_rich_text_round_trips(world):
     """Any markdown a source may hold, as runs (`to_rich_text`), reads back equal, so a
     converged project plans nothing for it."""
-    @settings(max_examples=40, deadline=None, derandomize=True,
+    @settings(max_examples=20, deadline=None, derandomize=True,
               suppress_health_check=[HealthCheck.too_slow])
     @given(_markdown)
     def roundtrip(text):

@@ -1,6 +1,6 @@
-"""Fixtures for the operator commands: the bundled example applied once per session (local
-Notion + a fresh Postgres database), and new projects made by `reconciler init` that point at
-a copy of its workspace."""
+"""Fixtures for the operator commands: a copy of the bundled example as applied once per run (its
+local Notion and its own copy of the database), and new projects made by `reconciler init` that
+point at a copy of its workspace."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 from tests.cli_runner import CliRunner
 
 from reconciler.cli import app
-from tests.conftest import REPO, fresh_database
+from tests.applied_example import AppliedExample
+from tests.databases import clone_database
 
 runner = CliRunner()
 
@@ -26,21 +27,17 @@ def cli(*args: str, env: dict | None = None, code: int | None = 0):
 
 
 @pytest.fixture(scope="session")
-def applied_bundle(server_url: str, dev_database: str, tmp_path_factory: pytest.TempPathFactory
-                   ) -> Iterator[tuple[Path, dict]]:
-    """The bundled example applied: `(project root, env)` where env holds its DATABASE_URL and
-    the session's DEV_DATABASE_URL (a session fixture is made before the autouse one that sets
-    it; without it, the plan would start an embedded server in the project, under pytest's
+def applied_bundle(applied_example: AppliedExample, server_url: str, dev_database: str,
+                   tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict]]:
+    """The bundled example applied: `(project root, env)`, a copy of the run's one applied
+    example (`tests/conftest.py`) with its own copy of the database; env holds its DATABASE_URL
+    and the session's DEV_DATABASE_URL (a session fixture is made before the autouse one that
+    sets it; without it, the plan would start an embedded server in the project, under pytest's
     `tmp_path`, where it cannot live: `tests/databases.py`, `embedded_server_folder`).
     Read it, never change it (tests that change the live state copy it first)."""
-    root = tmp_path_factory.mktemp("bundle")
-    shutil.copy(REPO / "reconciler.yaml", root / "reconciler.yaml")
-    shutil.copytree(REPO / "schemas", root / "schemas", ignore=shutil.ignore_patterns(".schema"))
-    shutil.copytree(REPO / "content", root / "content")
-    with fresh_database(server_url) as url:
-        env = {"DATABASE_URL": url, "DEV_DATABASE_URL": dev_database}
-        cli("apply", "--auto-approve", "--dir", str(root), env=env)
-        yield root, env
+    root = applied_example.copy_to(tmp_path_factory.mktemp("bundle") / "project")
+    with clone_database(server_url, applied_example.database) as url:
+        yield root, {"DATABASE_URL": url, "DEV_DATABASE_URL": dev_database}
 
 
 def new_project(where: Path, workspace: Path | None = None) -> Path:

@@ -18,7 +18,7 @@ document = st.dictionaries(text, st.one_of(leaf, st.dictionaries(text, leaf, max
                            max_size=5)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(document)
 def test_dump_reads_back_unchanged(data):
     written = dump(data, schema="../.schema/x.json", header="imported\nsecond line")

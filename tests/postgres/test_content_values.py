@@ -90,7 +90,7 @@ def _values():
     return st.fixed_dictionaries({COLUMNS[t].name: st.none() | s for t, s in TYPES.items()})
 
 
-@settings(max_examples=40, deadline=None,
+@settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(rows=st.lists(_values(), min_size=1, max_size=8))
 def test_every_type_round_trips(conn, all_types, rows):

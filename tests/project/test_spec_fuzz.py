@@ -18,7 +18,7 @@ _TEXT = st.one_of(st.text(), st.lists(_PIECES, max_size=12).map("".join),
                   st.lists(st.one_of(_PIECES, st.text(max_size=5)), max_size=12).map("".join))
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=_TEXT)
 def test_arbitrary_database_file_raises_only_spec_error(tmp_path_factory, text):
     root = tmp_path_factory.mktemp("fuzz")

@@ -296,7 +296,7 @@ def dump(doc) -> str:
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False)
 
 
-@settings(max_examples=150, deadline=None,
+@settings(max_examples=75, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(database=TEMPLATE, vocab=DOCS, table=DOCS | st.fixed_dictionaries(
     {"mirror": st.just("tasks") | SCALARS, "columns": DOCS}),
