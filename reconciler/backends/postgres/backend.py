@@ -211,36 +211,49 @@ class PostgresBackend:
         return steps
 
     def executor(self, live: Live, known: Known | None = None) -> "PostgresRun":
-        return PostgresRun(self, known or Known())
+        return PostgresRun(self, known or Known(), getattr(live, "model", None))
 
 
 class PostgresRun:
     """An apply's executor: schema steps in one transaction, then rows table by table; the sync
-    steps (`sync_apply`) with what the apply learnt so far (`known`)."""
+    steps (`sync_apply`) with what the apply learnt so far (`known`). `tables`: the live tables
+    the apply read (None: read them when rows are written)."""
 
-    def __init__(self, backend: PostgresBackend, known: Known):
+    def __init__(self, backend: PostgresBackend, known: Known,
+                 tables: Sequence[Table] | None = None):
         self.backend = backend
         self.known = known
+        #: The live tables as this apply's DDL left them: at first those this apply read (its
+        #: stale check's, or its plan's), read again only after DDL ran.
+        self._live: tuple[Table, ...] | None = tuple(tables) if tables is not None else None
+
+    def _tables(self) -> tuple[Table, ...]:
+        """The live tables the row writes go by (they use names and types only): the apply's
+        own read until its DDL runs, then one read without the expression probe. Nothing else
+        of an apply changes the catalog."""
+        from reconciler.backends.postgres.reader import read_tables
+
+        if self._live is None:
+            self._live, _ = read_tables(self.backend.conn, self.backend.tables, spelled=False)
+        return self._live
 
     def run(self, steps: Sequence[Any], report: Report) -> None:
         from reconciler.backends.postgres import sync_apply
         from reconciler.backends.postgres.content_apply import apply_rows
         from reconciler.backends.postgres.executor import run_statements
-        from reconciler.backends.postgres.reader import read_tables
 
         for step in steps:
             if isinstance(step, sync_apply.SyncIntentStep):
                 sync_apply.run_intents(self.backend.conn, step)
             elif isinstance(step, sync_apply.SyncRowsStep):
-                live, _ = read_tables(self.backend.conn, self.backend.tables, spelled=False)
-                sync_apply.run_rows(self.backend.conn, step, live, self.known, report)
+                sync_apply.run_rows(self.backend.conn, step, self._tables(), self.known, report)
         steps = [s for s in steps if isinstance(s, (SqlStep, RowsStep))]
 
         sql_steps = [s for s in steps if isinstance(s, SqlStep)]
         row_steps = [s for s in steps if isinstance(s, RowsStep)]
         if sql_steps:
+            self._live = None
             run_statements(self.backend.conn, sql_steps,
                            on_applied=lambda address: report(address, "applied"))
         if row_steps:  # the tables as this apply's DDL left them: missing columns defer
-            live, _ = read_tables(self.backend.conn, self.backend.tables, spelled=False)
-            apply_rows(self.backend.conn, row_steps, live, report)
+            apply_rows(self.backend.conn, row_steps, self._tables(), report)
