@@ -25,9 +25,9 @@ from urllib.parse import quote, unquote
 
 import httpx
 import pytest
-import yaml
 
 from reconciler.local import LocalNotion
+from tests.conftest import load_cassette
 
 RECORDINGS = Path(__file__).resolve().parents[1] / "recordings"  # shared/notion-recordings, vendored
 CASSETTES = sorted(RECORDINGS.rglob("*.yaml")) if RECORDINGS.exists() else []
@@ -143,7 +143,7 @@ def _replay(path: Path, tmp: Path) -> tuple[int, int, list[str]]:
     pids: dict[str, str] = {}
     passed = replayed = 0
     failures = []
-    for n, it in enumerate(yaml.safe_load(path.read_text())["interactions"]):
+    for n, it in enumerate(load_cassette(path)):
         rq, rs = it["request"], it["response"]
         uri = re.sub(r"^https://api\.notion\.com", "", rq["uri"])
         route = uri.split("?")[0]

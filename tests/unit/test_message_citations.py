@@ -5,6 +5,7 @@ have it) nor a README section that is not there."""
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -14,6 +15,7 @@ PACKAGE = Path(reconciler.__file__).parent
 README = PACKAGE.parent / "README.md"
 
 
+@functools.cache  # both tests read every module: parse each once per run
 def _message_strings(path: Path) -> list[tuple[int, str]]:
     """String literals of a module that are not docstrings (f-string parts included)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))

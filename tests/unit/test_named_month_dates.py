@@ -19,7 +19,9 @@ def _dateparser(text: str, languages: tuple[str, ...]) -> str | None:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_every_month_name_reads_as_dateparser_reads_it(language):
-    """Where the fast path answers, dateparser gives the same date; every shape it reads."""
+    """Where the fast path answers, dateparser gives the same date; every shape it reads.
+    dateparser (about 2 ms a call) reads each name in each shape on one of the three days, a
+    different one from month to month."""
     locale = Locale.parse(language)
     answered = 0
     for width in ("wide", "abbreviated"):
@@ -31,7 +33,8 @@ def test_every_month_name_reads_as_dateparser_reads_it(language):
                     if fast is not None:
                         answered += 1
                         assert fast == f"2025-{month:02d}-{day:02d}", text
-                        assert _dateparser(text, (language,)) == fast, text
+                        if day == (1, 9, 28)[month % 3]:
+                            assert _dateparser(text, (language,)) == fast, text
     assert answered >= 12 * 3 * 3  # at least every wide name in every shape
 
 

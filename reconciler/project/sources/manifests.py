@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 from reconciler.errors import SpecProblem
 from reconciler.project.sources.base import ReadContext
 from reconciler.project.sources.paths import MISSING, PathSyntaxError, Record, lookup, parse_path
-from reconciler.project.yaml import _plain, load_yaml
+from reconciler.project.yaml import _MEMO_CHARS, _plain, load_yaml
 from reconciler.safe_yaml import MAX_CONTENT_BYTES, load_text
 
 
@@ -94,7 +94,19 @@ def _load_json(ctx: ReadContext, path: Path) -> tuple[Any, dict, list[SpecProble
 
 
 def _json_positions(text: str) -> dict[tuple, tuple[int, int]]:
-    """Node positions of a JSON text read as YAML; `{}` when ruamel cannot read it."""
+    """Node positions of a JSON text read as YAML; `{}` when ruamel cannot read it. Callers only
+    read the mapping: a text of at most `_MEMO_CHARS` is read once per process (the round-trip
+    parse costs ten times the `json` one, and a process that loads a project again, as the
+    Python API and the tests do, reads the same manifests)."""
+    return _remembered(text) if len(text) <= _MEMO_CHARS else _positions(text)
+
+
+@lru_cache(maxsize=256)
+def _remembered(text: str) -> dict[tuple, tuple[int, int]]:
+    return _positions(text)
+
+
+def _positions(text: str) -> dict[tuple, tuple[int, int]]:
     positions: dict[tuple, tuple[int, int]] = {}
     try:
         parsed = load_text(YAML(typ="rt"), text)
