@@ -165,16 +165,7 @@ class LockError(ReconcilerError):
 
 
 def relative(path: Path, root: Path) -> str:
-    """`path` relative to `root` when inside it, else absolute: the form used in messages.
-
-    A path spelled under `root` (as the loader's globs give them) is cut lexically; only others
-    are resolved (symbolic links, `..`), which costs a system call per part of both paths: the
-    loader asks for every row."""
-    if ".." not in path.parts:
-        try:
-            return str(path.relative_to(root))
-        except ValueError:
-            pass
+    """`path` relative to `root` when inside it, else absolute: the form used in messages."""
     try:
         return str(path.resolve().relative_to(root.resolve()))
     except ValueError:

@@ -289,3 +289,36 @@ def test_record_run_rejects_bad_input(conn, schema, kwargs, message):
                  "schema": schema, **kwargs}
     with pytest.raises(ValueError, match=message):
         record_run(conn, **arguments)
+
+
+def test_an_apply_writes_rows_by_the_columns_as_they_are_when_it_runs(conn, entries, database_url):
+    """`apply --auto-approve` reuses its plan's read: a column added since then is written,
+    not deferred, because the executor reads the tables when it writes the first rows (and again
+    only after its own DDL)."""
+    from pathlib import Path
+
+    from reconciler.backends.postgres.backend import PostgresBackend, PostgresLive
+    from reconciler.backends.postgres.reader import read_catalog
+    from reconciler.backends.postgres.steps import RowsStep
+    from reconciler.model.changes import InsertRow, Phase
+    from reconciler.model.content import RowState
+    from reconciler.model.postgres import TableRef
+
+    planned = read_catalog(conn, [entries.schema_name])
+    conn.rollback()
+    backend = PostgresBackend(Path("."), conn, "test", [entries])
+    run = backend.executor(PostgresLive(planned))
+    with psycopg.connect(database_url, autocommit=True) as other:  # a hand edit after the plan
+        other.execute(sql.SQL("ALTER TABLE {} ADD COLUMN rating integer").format(
+            sql.Identifier(entries.schema_name, "sot_entries")))
+    ref = TableRef(schema_name=entries.schema_name, table="sot_entries")
+    row = InsertRow(address=f"supabase.{entries.schema_name}.sot_entries.row.e1", table=ref,
+                    phase=Phase.CONTENT,
+                    after=RowState(key="e1", hash="h", values={"title": "T", "rating": 5}))
+    reported = []
+    run.run([RowsStep(ref, "entry_id", "content_hash", (row,))],
+            lambda address, status, **detail: reported.append((status, detail.get("deferred"))))
+    conn.commit()
+    assert [(status, deferred or None) for status, deferred in reported] == [("applied", None)]
+    assert conn.execute(sql.SQL("SELECT rating FROM {}").format(
+        sql.Identifier(entries.schema_name, "sot_entries"))).fetchall() == [(5,)]

@@ -211,26 +211,25 @@ class PostgresBackend:
         return steps
 
     def executor(self, live: Live, known: Known | None = None) -> "PostgresRun":
-        return PostgresRun(self, known or Known(), getattr(live, "model", None))
+        return PostgresRun(self, known or Known())
 
 
 class PostgresRun:
     """An apply's executor: schema steps in one transaction, then rows table by table; the sync
-    steps (`sync_apply`) with what the apply learnt so far (`known`). `tables`: the live tables
-    the apply read (None: read them when rows are written)."""
+    steps (`sync_apply`) with what the apply learnt so far (`known`)."""
 
-    def __init__(self, backend: PostgresBackend, known: Known,
-                 tables: Sequence[Table] | None = None):
+    def __init__(self, backend: PostgresBackend, known: Known):
         self.backend = backend
         self.known = known
-        #: The live tables as this apply's DDL left them: at first those this apply read (its
-        #: stale check's, or its plan's), read again only after DDL ran.
-        self._live: tuple[Table, ...] | None = tuple(tables) if tables is not None else None
+        #: The live tables as this apply's DDL left them, read when rows are first written.
+        #: Not the plan's read: `apply --auto-approve` reuses that one, and a column added or
+        #: dropped since must be written or deferred as it is now.
+        self._live: tuple[Table, ...] | None = None
 
     def _tables(self) -> tuple[Table, ...]:
-        """The live tables the row writes go by (they use names and types only): the apply's
-        own read until its DDL runs, then one read without the expression probe. Nothing else
-        of an apply changes the catalog."""
+        """The live tables the row writes go by (they use names and types only): read once
+        without the expression probe, and again only after this apply's DDL ran (the declared
+        tables' DDL all goes through `run_statements`)."""
         from reconciler.backends.postgres.reader import read_tables
 
         if self._live is None:
