@@ -249,8 +249,19 @@ def _rows(conn: "psycopg.Connection") -> list[tuple[LockInfo, str]]:
     return [(_with_process(LockInfo(*row[:4])), row[4]) for row in rows]
 
 
+#: Whether the lock table is there as `_CREATE` leaves it (its `scope` column and unique index).
+_READY = ("SELECT pg_catalog.to_regclass(%s) IS NOT NULL AND EXISTS (SELECT 1 FROM "
+          "pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass(%s) "
+          "AND attname = 'scope' AND NOT attisdropped)")
+
+
 def _setup(conn: "psycopg.Connection") -> None:
-    """Create the lock table once, serialised so that first runs never race on it."""
+    """Create the lock table once, serialised so that first runs never race on it. A table
+    already made is left alone: one query instead of four DDL statements per apply, and a role
+    that may use the table but not create in the database takes the lock (`CREATE SCHEMA IF NOT
+    EXISTS` checks the privilege before it looks)."""
+    if conn.execute(_READY, [f"{SCHEMA}.{TABLE}_scope_key", f"{SCHEMA}.{TABLE}"]).fetchone()[0]:
+        return
     with conn.transaction():
         conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(%s)", [SETUP_KEY])
         for statement in _CREATE:

@@ -361,3 +361,32 @@ def test_the_postgres_row_of_a_dead_process_on_this_host_is_removed(tmp_path: Pa
         with project_lock(tmp_path / "b", postgres=conn, on_takeover=said.append) as info:
             assert _rows(lock_db) == [(info.id, info.owner)]
         assert len(said) == 1 and "dead-run" in said[0]
+
+
+@pytest.mark.postgres
+def test_a_role_that_may_only_use_the_lock_table_takes_the_lock(tmp_path: Path, lock_db: str,
+                                                                 server_url: str):
+    """Once the lock table is made, taking the lock runs no DDL: a role with no CREATE in the
+    database (`CREATE SCHEMA IF NOT EXISTS` checks that before it looks) but the right to use
+    the table takes and releases the lock."""
+    import secrets
+
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    from tests.databases import drop_role_later
+
+    with psycopg.connect(lock_db) as owner, project_lock(tmp_path / "a", postgres=owner):
+        pass  # the first apply made the table
+    role = f"reconciler_locker_{secrets.token_hex(3)}"
+    with psycopg.connect(lock_db, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        admin.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
+            sql.Identifier(SCHEMA), sql.Identifier(role)))
+        admin.execute(sql.SQL("GRANT SELECT, INSERT, DELETE ON {} TO {}").format(
+            sql.Identifier(SCHEMA, TABLE), sql.Identifier(role)))
+    drop_role_later(server_url, role)
+    with psycopg.connect(make_conninfo(lock_db, user=role)) as conn:
+        with project_lock(tmp_path / "b", postgres=conn) as info:
+            assert _rows(lock_db) == [(info.id, info.owner)]
+    assert _rows(lock_db) == []
