@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from reconciler.model.notion import Database, Property, Relation, SelectOption
-from reconciler.project import Project, load_project
+from reconciler.project import Project, load_project, patterns
 from tests.applied_example import AppliedExample, build_applied_example
 from tests.databases import clone_database, drop_deferred, embedded_server_folder, fresh_database
 
@@ -245,6 +245,18 @@ def without_real_notion(monkeypatch: pytest.MonkeyPatch) -> None:
     """Drop every variable that could point the product at a real Notion."""
     for name in NOTION_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
+
+
+#: Seconds a backtracking pattern may run in tests that trigger one on purpose (`quick_patterns`),
+#: not `patterns.TIME_LIMIT` (1 s): the bound itself is tested in
+#: tests/content/test_content_patterns.py.
+PATTERN_LIMIT = 0.2
+
+
+@pytest.fixture
+def quick_patterns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cut a spec's backtracking pattern after `PATTERN_LIMIT` seconds rather than 1 s."""
+    monkeypatch.setattr(patterns, "TIME_LIMIT", PATTERN_LIMIT)
 
 
 @pytest.fixture(autouse=True)

@@ -6,20 +6,14 @@ from __future__ import annotations
 import pytest
 
 from reconciler.errors import SpecError
-from reconciler.project import load_project, patterns
+from reconciler.project import load_project
+from tests.conftest import PATTERN_LIMIT
+
+#: A backtracking pattern is cut sooner here (`quick_patterns`, tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("quick_patterns")
 
 N = "schemas/notion/companies.yaml"
 D = "schemas/notion/deals.yaml"
-#: A backtracking pattern is cut after this many seconds here, not `patterns.TIME_LIMIT` (1 s):
-#: the bound itself is tested in tests/content/test_content_patterns.py.
-PATTERN_LIMIT = 0.2
-
-
-@pytest.fixture(autouse=True)
-def _quick_patterns(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(patterns, "TIME_LIMIT", PATTERN_LIMIT)
-
-
 T = "schemas/supabase/companies.yaml"
 COMPANIES = ("title: Companies\nproperties:\n  Name: {type: title}\n"
              "  Stage: {type: select, options: [Lead, Client]}\n  Score: {type: number}\n"

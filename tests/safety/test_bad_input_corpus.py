@@ -22,7 +22,8 @@ from tests.cli_runner import CliRunner
 
 from reconciler.cli import app
 from reconciler.errors import ReconcilerError
-from reconciler.project import load_project, patterns
+from reconciler.project import load_project
+from tests.conftest import PATTERN_LIMIT
 from tests.safety.conftest import snapshot
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -30,14 +31,8 @@ N, P, V = "schemas/notion/tasks.yaml", "schemas/notion/projects.yaml", "schemas/
 S, R, C = "schemas/supabase/tasks.yaml", "reconciler.yaml", "content/t/a.json"
 HAS_CONTENT = importlib.util.find_spec("reconciler.project.content") is not None
 
-#: A backtracking pattern is cut after this many seconds here, not `patterns.TIME_LIMIT` (1 s):
-#: the bound itself is tested in tests/content/test_content_patterns.py.
-PATTERN_LIMIT = 0.2
-
-
-@pytest.fixture(autouse=True)
-def _quick_patterns(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(patterns, "TIME_LIMIT", PATTERN_LIMIT)
+#: A backtracking pattern is cut sooner here (`quick_patterns`, tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("quick_patterns")
 
 
 # (case, command, file, line, phrase). command: `spec` runs validate and plan; `show` and
@@ -160,7 +155,8 @@ CONTENT_CASES = [
     ("content-key-missing", "spec", C, 1, "no value for the key 'Name'"),
     ("content-closed-vocabulary", "spec", C, 3, "'gamma' is not in vocabulary 'tags' (closed)"),
     ("content-bad-json", "spec", C, 4, "invalid JSON"),
-    ("content-slow-pattern", "spec", N, 16, f"took longer than {PATTERN_LIMIT:g} s on content/t/log.md:2: it "
+    ("content-slow-pattern", "spec", N, 16,
+     f"took longer than {PATTERN_LIMIT:g} s on content/t/log.md:2: it "
      "backtracks; simplify it"),
     ("content-bad-default", "spec", N, 14, "default: Est expects a number, got 'abc'"),
     ("content-field-undeclared", "spec", N, 12, "'Colour' is not a declared property"),
