@@ -192,10 +192,11 @@ def load_yaml(path: Path, file: str, env: dict[str, str] | None = None, *,
     doc, problems = _parsed(text, file)
     if doc is None:
         return None, list(problems)
-    data, positions = copy.deepcopy(doc.data), dict(doc.positions)
+    positions = dict(doc.positions)
     more: list[SpecProblem] = []
-    if env is not None:
-        data = _interpolated(data, (), positions, env, more, file)
+    # `_interpolated` builds every dict and list anew: the remembered data stays unshared
+    data = copy.deepcopy(doc.data) if env is None else \
+        _interpolated(doc.data, (), positions, env, more, file)
     return YamlDocument(file, data, positions, text=text), list(problems) + more
 
 
