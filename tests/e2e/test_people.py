@@ -9,7 +9,7 @@ from pathlib import Path
 
 from reconciler.local import local_client
 from tests.applied_example import AppliedExample
-from tests.e2e.test_content import calls, pages, plan_doc, run  # noqa: F401 (fixture)
+from tests.e2e.test_content import calls, pages, run  # noqa: F401 (fixture)
 
 
 def _owners(root: Path) -> dict[str, list[str]]:

@@ -8,10 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 from tests.e2e.sync_helpers import example_database, sync_database  # noqa: F401
-from tests.e2e.sync_helpers import (backdate_pages, create_page, edit_page, page_named, pages,
+from tests.e2e.sync_helpers import (backdate_pages, create_page, edit_page, page_named,
                                     plan_json, project, run, schema_of, sql, summary, text)
 from tests.e2e.sync_helpers import notion as notion_of
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from tests.cli_runner import CliRunner
 
 from reconciler.cli import app
