@@ -81,6 +81,8 @@ def postgres(rows: list[int]) -> list[Figure]:
         ("create_write", "raw COPY ÷ write phase, N rows created", "≥ 0.5", lambda r: r >= 0.5),
         ("create_like", "COPY into the table itself ÷ write phase, created", "(context)",
          lambda r: True),
+        ("create_ceiling", "raw COPY ÷ COPY into the table itself: the most any writer of this "
+         "table reaches", "(context: above 0.5?)", lambda r: True),
         ("update_write", "raw COPY ÷ write phase, N rows updated", "≥ 0.5", lambda r: r >= 0.5),
         ("create_apply", "raw COPY ÷ whole apply, created", "≥ 0.1", lambda r: r >= 0.1),
         ("update_apply", "raw COPY ÷ whole apply, updated", "≥ 0.1", lambda r: r >= 0.1))}
