@@ -73,13 +73,17 @@ class Phase(IntEnum):
 
 class RequestPreview(Model):
     """The Notion request a change is sent in, as the plan shows it: `method`, `path` (with
-    `(known after apply: <address>)` for an id that only exists once an earlier step ran) and
-    `keys`, the property names the body writes for this change (empty for bodies without
-    properties)."""
+    `(known after apply: <address>)` for an id that only exists once an earlier step ran),
+    `keys`, the property names the request's body writes (sorted; empty for bodies without
+    properties), and `shared_by`: how many of the plan's changes this one request carries when
+    more than one does (every property change of a database in one phase goes in one
+    `PATCH /v1/data_sources/{id}`), None when it carries this change alone. Apply sends each
+    request once, whichever changes it carries (`plan.build.plan_cost` counts them so)."""
 
     method: str
     path: str
     keys: tuple[str, ...] = ()
+    shared_by: int | None = None
 
 
 class ChangeBase(Model):

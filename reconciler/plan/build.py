@@ -267,8 +267,9 @@ def build_plan(project: Any, backends: Sequence[Planner], reads: Mapping[str, An
 
 def plan_cost(changes: Sequence[ChangeBase], project: Any) -> PlanCost:
     """The Notion requests `changes` are sent in, and the seconds they take at the project's
-    configured rate (`notion.rate_limit` requests per second)."""
-    calls = sum(len(c.requests) for c in changes)
+    configured rate (`notion.rate_limit` requests per second). A request several changes share
+    (`RequestPreview.shared_by`) is sent once, so it counts once."""
+    calls = round(sum(1 / (r.shared_by or 1) for c in changes for r in c.requests))
     rate = float(getattr(getattr(project.config, "notion", None), "rate_limit", 3) or 3)
     return PlanCost(calls=calls, rate=rate, seconds=round(calls / rate, 1))
 

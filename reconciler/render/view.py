@@ -159,9 +159,12 @@ def lint_view(change: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _request_line(request: dict[str, Any]) -> str:
-    """`PATCH /v1/data_sources/… (Status, Tags)`: a Notion request as the plan shows it."""
+    """`PATCH /v1/data_sources/… (Status, Tags)`: a Notion request as the plan shows it, with
+    `, one request for 2 changes` when it carries others too."""
     keys = request.get("keys") or []
-    return f"{request['method']} {request['path']}" + (f" ({', '.join(keys)})" if keys else "")
+    shared = request.get("shared_by")
+    return f"{request['method']} {request['path']}" + (f" ({', '.join(keys)})" if keys else "") \
+        + (f", one request for {shared} changes" if shared else "")
 
 
 def resource_of(address: str) -> str:

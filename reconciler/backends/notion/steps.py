@@ -43,8 +43,9 @@ def shown(value: Any) -> str:
 class NotionStep:
     """One request: `method`, `path` (below `/v1/`; `path_args` fill its `{}`s and may be `Ref`s),
     `body` (may hold `Ref`s, also as keys), `changes` (addresses it carries out) and `keys`
-    (address → the property names of the body written for that change; previews list them
-    sorted, so a plan read back from its file previews the same)."""
+    (address → the property names of the body written for that change). Each change it
+    carries previews the whole request: every key of the body, sorted (so a plan read back
+    from its file previews the same), and how many changes share it."""
 
     method: str
     path: str
@@ -53,14 +54,21 @@ class NotionStep:
     path_args: tuple[Any, ...] = ()
     keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def preview(self, address: str) -> RequestPreview:
+    def preview(self) -> RequestPreview:
+        """The request as the plan shows it, the same for each change it carries."""
         path = "/v1/" + self.path.format(*(shown(a) for a in self.path_args))
-        return RequestPreview(method=self.method, path=path,
-                              keys=tuple(sorted(self.keys.get(address, ()))))
+        keys = {k for names in self.keys.values() for k in names}
+        return RequestPreview(method=self.method, path=path, keys=tuple(sorted(keys)),
+                              shared_by=self.shared_by)
+
+    @property
+    def shared_by(self) -> int | None:
+        """How many changes this request carries, when more than one (`RequestPreview`)."""
+        return len(self.changes) if len(self.changes) > 1 else None
 
     def previews(self) -> dict[str, dict[str, Any]]:
         """Per change address, the fields the plan shows for it (`requests`)."""
-        return {a: {"requests": (self.preview(a),)} for a in self.changes}
+        return {a: {"requests": (self.preview(),)} for a in self.changes}
 
 
 @dataclass(frozen=True)
@@ -84,8 +92,8 @@ class UpdateDatabaseStep(NotionStep):
 
     def previews(self) -> dict[str, dict[str, Any]]:
         second = RequestPreview(method="PATCH", path=f"/v1/data_sources/{self.data_source_id}",
-                                keys=("title",))
-        return {a: {"requests": (self.preview(a), second)} for a in self.changes}
+                                keys=("title",), shared_by=self.shared_by)
+        return {a: {"requests": (self.preview(), second)} for a in self.changes}
 
 
 @dataclass(frozen=True)
