@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime, timezone
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from reconciler.apply.runner import (ApplyResult, OnApplied, apply_plan, journal_path, read_all,
@@ -37,6 +37,8 @@ class Session:
         self.notices: list[str] = []
         #: The address roots whose identity this session found to be a plan's (`check_target`).
         self._checked: dict[str, dict[str, str]] = {}
+        #: Records the held Postgres lock in its table before an apply's first write (`locked`).
+        self._record_lock: Callable[[], None] | None = None
 
     def __enter__(self) -> "Session":
         return self
@@ -77,17 +79,26 @@ class Session:
         (`project.config.add_project_id`), with a notice to commit it (a failed apply changes
         no file). With a saved `plan`, the database is first checked to be the one the plan
         was made for (a read: nothing, not even the lock table, is written to another
-        database). Raises `LockError` when another apply holds the lock, `TargetMismatchError`.
+        database). A database without the lock table gets it only once an apply has passed its
+        checks (`apply.lock.record_lock`, through `apply`): a plan refused before its first
+        write leaves the database as it was. Raises `LockError` when another apply holds the
+        lock, `TargetMismatchError`.
         """
-        from reconciler.apply.lock import project_lock
+        from reconciler.apply.lock import project_lock, record_lock
         from reconciler.project.config import add_project_id
 
         conn = getattr(self.backend("supabase"), "conn", None)
         if plan is not None and conn is not None:
             self.check_target(plan, roots=("supabase",))
         project_id = self.project.config.project_id
-        with project_lock(self.project.root, postgres=conn, project_id=project_id):
-            yield
+        with project_lock(self.project.root, postgres=conn, project_id=project_id,
+                          table_later=True) as info:
+            self._record_lock = (lambda: record_lock(conn, project_id, info)) \
+                if conn is not None else None
+            try:
+                yield
+            finally:
+                self._record_lock = None
             if conn is not None and project_id is None:
                 added = add_project_id(self.project.root)
                 self.notices.append(
@@ -122,7 +133,7 @@ class Session:
             else None
         return apply_plan(plan, self.project, self.backends, allow_destroy=allow_destroy,
                           content_only=content_only, on_applied=on_applied, reads=reads,
-                          force=force)
+                          force=force, on_checked=self._record_lock or (lambda: None))
 
     def reveal(self, plan: Plan) -> Plan:
         """`plan` with its sealed sensitive values read from their sources (the live state is

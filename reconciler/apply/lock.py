@@ -260,7 +260,7 @@ def _setup(conn: "psycopg.Connection") -> None:
     already made is left alone: one query instead of four DDL statements per apply, and a role
     that may use the table but not create in the database takes the lock (`CREATE SCHEMA IF NOT
     EXISTS` checks the privilege before it looks)."""
-    if conn.execute(_READY, [f"{SCHEMA}.{TABLE}_scope_key", f"{SCHEMA}.{TABLE}"]).fetchone()[0]:
+    if _ready(conn):
         return
     with conn.transaction():
         conn.execute("SELECT pg_catalog.pg_advisory_xact_lock(%s)", [SETUP_KEY])
@@ -286,14 +286,19 @@ def _unlock(conn: "psycopg.Connection", keys: list[tuple[int, bool]]) -> None:
 
 
 def _take_postgres(conn: "psycopg.Connection", project_id: str | None, info: LockInfo,
-                   on_takeover: Callable[[str], None]) -> None:
+                   on_takeover: Callable[[str], None], *, table_later: bool = False) -> None:
+    """Take the advisory locks, then record `info` in the lock table (created when missing).
+    `table_later`: while the table is missing, take the advisory locks alone and write nothing
+    (`record_lock` creates the table and the row once the caller is about to write)."""
     import psycopg
 
     scope = project_id or DATABASE_SCOPE
     keys = advisory_locks(project_id)
     _idle(conn)
     try:
-        _setup(conn)
+        ready = _ready(conn)
+        if not ready and not table_later:
+            _setup(conn)
         conn.commit()
         taken = _try(conn, keys)
         if taken != keys:
@@ -301,33 +306,73 @@ def _take_postgres(conn: "psycopg.Connection", project_id: str | None, info: Loc
             holders = [i for i, s in _rows(conn) if project_id is None or s in (scope, "*")]
             conn.commit()
             raise _held(holders[0] if holders else None, "Postgres advisory lock")
-        try:
-            held = [i for i, s in _rows(conn) if project_id is None or s in (scope, "*")]
-            for dead in (h for h in held if h.is_dead_here()):  # its session ended with it
-                conn.execute(f"DELETE FROM {SCHEMA}.{TABLE} WHERE id = %s", [dead.id])
-                on_takeover(f"Removed the Postgres lock row of a run that is gone: "
-                            f"{dead.describe()}.")
-            held = [h for h in held if not h.is_dead_here()]
-            if held:
-                raise _held(held[0], f"Postgres table {SCHEMA}.{TABLE}")
-            row = conn.execute(
-                f"INSERT INTO {SCHEMA}.{TABLE} (id, owner, operation, started_at, scope) "
-                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (scope) DO NOTHING RETURNING id",
-                [info.id, info.owner, info.operation, info.started_at, scope]).fetchone()
-            if row is None:
-                raise _held(next((i for i, s in _rows(conn) if s == scope), None),
-                            f"Postgres table {SCHEMA}.{TABLE}")
+        if ready or not table_later:
+            _record(conn, project_id, info, on_takeover, keys)
+        else:
             conn.commit()
-        except BaseException:
-            _idle(conn)
-            if not conn.closed:  # closed: the server released its advisory locks
-                _unlock(conn, keys)
-                conn.commit()
-            raise
     except psycopg.Error as exc:
         _idle(conn)
         raise LockError(f"cannot take the Postgres lock: {type(exc).__name__}: "
                         f"{(exc.diag.message_primary or 'error').strip()}") from None
+
+
+def record_lock(conn: "psycopg.Connection", project_id: str | None, info: LockInfo,
+                on_takeover: Callable[[str], None] = _say) -> None:
+    """Record the lock `info` (held by this session's advisory locks, `project_lock(…,
+    table_later=True)`) in the lock table, creating the table when it is missing; nothing when
+    it is recorded already. Call it just before the first write. Raises `LockError` (a row of
+    another run that is not gone, a database error)."""
+    import psycopg
+
+    _idle(conn)
+    try:
+        if _ready(conn) and conn.execute(f"SELECT 1 FROM {SCHEMA}.{TABLE} WHERE id = %s",
+                                         [info.id]).fetchone():
+            conn.commit()
+            return
+        _setup(conn)
+        conn.commit()
+        _record(conn, project_id, info, on_takeover, advisory_locks(project_id))
+    except psycopg.Error as exc:
+        _idle(conn)
+        raise LockError(f"cannot take the Postgres lock: {type(exc).__name__}: "
+                        f"{(exc.diag.message_primary or 'error').strip()}") from None
+
+
+def _ready(conn: "psycopg.Connection") -> bool:
+    return bool(conn.execute(_READY, [f"{SCHEMA}.{TABLE}_scope_key",
+                                      f"{SCHEMA}.{TABLE}"]).fetchone()[0])
+
+
+def _record(conn: "psycopg.Connection", project_id: str | None, info: LockInfo,
+            on_takeover: Callable[[str], None], keys: list[tuple[int, bool]]) -> None:
+    """Insert `info`'s row under the advisory locks `keys` this session holds (rows of runs
+    that are gone are removed first); on failure the advisory locks are released. Raises
+    `LockError` when another run's row is there, `psycopg.Error`."""
+    scope = project_id or DATABASE_SCOPE
+    try:
+        held = [i for i, s in _rows(conn) if project_id is None or s in (scope, "*")]
+        for dead in (h for h in held if h.is_dead_here()):  # its session ended with it
+            conn.execute(f"DELETE FROM {SCHEMA}.{TABLE} WHERE id = %s", [dead.id])
+            on_takeover(f"Removed the Postgres lock row of a run that is gone: "
+                        f"{dead.describe()}.")
+        held = [h for h in held if not h.is_dead_here()]
+        if held:
+            raise _held(held[0], f"Postgres table {SCHEMA}.{TABLE}")
+        row = conn.execute(
+            f"INSERT INTO {SCHEMA}.{TABLE} (id, owner, operation, started_at, scope) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (scope) DO NOTHING RETURNING id",
+            [info.id, info.owner, info.operation, info.started_at, scope]).fetchone()
+        if row is None:
+            raise _held(next((i for i, s in _rows(conn) if s == scope), None),
+                        f"Postgres table {SCHEMA}.{TABLE}")
+        conn.commit()
+    except BaseException:
+        _idle(conn)
+        if not conn.closed:  # closed: the server released its advisory locks
+            _unlock(conn, keys)
+            conn.commit()
+        raise
 
 
 def _drop_postgres(conn: "psycopg.Connection", project_id: str | None, lock_id: str) -> None:
@@ -352,7 +397,8 @@ def _drop_postgres(conn: "psycopg.Connection", project_id: str | None, lock_id: 
 @contextlib.contextmanager
 def project_lock(root: Path, *, postgres: "psycopg.Connection | None" = None,
                  operation: str = "apply", project_id: str | None = None,
-                 on_takeover: Callable[[str], None] = _say) -> Iterator[LockInfo]:
+                 on_takeover: Callable[[str], None] = _say,
+                 table_later: bool = False) -> Iterator[LockInfo]:
     """Hold the project lock for the duration of the `with` block; yields its `LockInfo`.
 
     `project_id` is the project's id from `reconciler.yaml` (None: the lock covers every apply
@@ -360,13 +406,17 @@ def project_lock(root: Path, *, postgres: "psycopg.Connection | None" = None,
     held, here or (with `postgres`) by another clone or machine on the same database. A file lock left by a dead process of
     this host is taken over, and `on_takeover(message)` says so (default: a `Warning:` line on
     stderr). Released on exit, even on error.
+
+    `table_later`: a database without the lock table gets none yet; the advisory locks alone
+    hold it until `record_lock` (an apply calls it once its checks passed), so a run refused
+    before its first write leaves the database as it found it.
     """
     root = Path(root)
     info = new_lock_info(operation)
     _take_file(root, info, on_takeover)
     try:
         if postgres is not None:
-            _take_postgres(postgres, project_id, info, on_takeover)
+            _take_postgres(postgres, project_id, info, on_takeover, table_later=table_later)
         try:
             yield info
         finally:

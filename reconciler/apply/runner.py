@@ -156,11 +156,15 @@ def check_target(plan: Plan, backends: Sequence[Backend], reads: Mapping[str, Li
 
 def apply_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_destroy: bool,
                content_only: bool = False, on_applied: OnApplied = lambda c, s: None,
-               reads: Mapping[str, Live] | None = None, force: bool = False) -> ApplyResult:
-    """Carry out `plan` (see the module docstring); the caller holds the project lock. Raises
-    what `check_plan` raises, and `ApplyError` naming the change that failed."""
+               reads: Mapping[str, Live] | None = None, force: bool = False,
+               on_checked: Callable[[], None] = lambda: None) -> ApplyResult:
+    """Carry out `plan` (see the module docstring); the caller holds the project lock.
+    `on_checked()` runs once the plan passed its checks, before the first write (the session
+    records its Postgres lock there: `apply.lock.record_lock`). Raises what `check_plan` and
+    `on_checked` raise, and `ApplyError` naming the change that failed."""
     checked = check_plan(plan, project, backends, allow_destroy=allow_destroy, reads=reads,
                          force=force)
+    on_checked()
     return _run(plan, project, backends, checked, content_only, on_applied)
 
 

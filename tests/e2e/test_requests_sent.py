@@ -117,3 +117,23 @@ def test_apply_refuses_a_plan_whose_requests_were_edited(applied_project: Path, 
     output = run(root, "apply", str(out), code=1)
     assert "not what this change compiles to now (the plan file was edited)" in output
     assert ledger.read_text(encoding="utf-8") == before
+
+
+def test_a_refused_plan_leaves_a_new_database_as_it_was(example_project: Path,
+                                                        example_database: str):
+    """The first apply to a database: a plan refused by its checks writes nothing there, not
+    even the lock table (the lock is the advisory lock alone until the checks pass)."""
+    import psycopg
+
+    root = example_project
+    out = root / "plans" / "first.yaml"
+    run(root, "plan", "--out", str(out), "--detailed-exitcode", code=2)
+    forge(out, lambda doc: _shared(doc).update(shared_by=1 + _shared(doc)["shared_by"]))
+    output = run(root, "apply", str(out), code=1)
+    assert "not what this change compiles to now" in output
+    with psycopg.connect(example_database) as conn:
+        schemas = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' "
+                               "AND nspname <> 'information_schema'").fetchall()
+        assert schemas == [("public",)]
+        assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
+                            ).fetchone()[0] == 0

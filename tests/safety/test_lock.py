@@ -16,7 +16,7 @@ import pytest
 from tests.cli_runner import CliRunner
 
 from reconciler.apply.lock import (
-    LOCK_FILE, SCHEMA, TABLE, current_lock, force_unlock, lock_key, project_lock,
+    LOCK_FILE, SCHEMA, TABLE, current_lock, force_unlock, lock_key, project_lock, record_lock,
 )
 from reconciler.cli import app
 from reconciler.errors import LockError
@@ -276,6 +276,29 @@ def test_postgres_lock_refuses_another_machine_and_names_the_owner(tmp_path: Pat
         assert held == 0
         with project_lock(there, postgres=b):
             pass
+
+
+@pytest.mark.postgres
+def test_table_later_holds_the_lock_without_writing_until_recorded(tmp_path: Path, lock_db: str):
+    """An apply takes the lock with `table_later`: while the lock table is missing nothing is
+    written, yet another run is refused; `record_lock` then makes the table and names the holder."""
+    here, there = tmp_path / "here", tmp_path / "there"
+    with psycopg.connect(lock_db) as a, psycopg.connect(lock_db) as b:
+        with project_lock(here, postgres=a, table_later=True) as info:
+            with psycopg.connect(lock_db) as look:
+                assert look.execute("SELECT to_regnamespace(%s)", [SCHEMA]).fetchone()[0] is None
+            with pytest.raises(LockError, match="Postgres advisory lock"):
+                with project_lock(there, postgres=b, table_later=True):
+                    pass  # pragma: no cover
+            record_lock(a, None, info)
+            record_lock(a, None, info)  # once recorded, again is nothing
+            assert _rows(lock_db) == [(info.id, info.owner)]
+            with pytest.raises(LockError, match=info.id):
+                with project_lock(there, postgres=b, table_later=True):
+                    pass  # pragma: no cover
+        assert _rows(lock_db) == []
+        with project_lock(there, postgres=b, table_later=True) as other:  # the table is there now
+            assert _rows(lock_db) == [(other.id, other.owner)]
 
 
 @pytest.mark.postgres
