@@ -123,6 +123,17 @@ class LoggingCursor(psycopg.Cursor):
             return super().executemany(query, params_seq, **kwargs)
 
     @contextlib.contextmanager
+    def copy(self, statement, params=None, **kwargs):  # type: ignore[override]
+        """`Cursor.copy`, logged when the COPY ends (its rows are not logged)."""
+        if not _SQL_LOG.isEnabledFor(logging.DEBUG):
+            with super().copy(statement, params, **kwargs) as copy:
+                yield copy
+            return
+        with self._logged(statement, len(params) if params is not None else 0):
+            with super().copy(statement, params, **kwargs) as copy:
+                yield copy
+
+    @contextlib.contextmanager
     def _logged(self, query, bound: int):
         start, status = time.perf_counter(), "error"
         try:

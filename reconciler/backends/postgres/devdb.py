@@ -28,8 +28,8 @@ import psycopg
 from psycopg import sql
 
 from reconciler.backends.postgres.compile import outside_transaction, statements
-from reconciler.backends.postgres.connect import (EMBEDDED_DIR, _release, describe_target,
-                                                  embedded_url, mask, settle)
+from reconciler.backends.postgres.connect import (EMBEDDED_DIR, LoggingCursor, _release,
+                                                  describe_target, embedded_url, mask, settle)
 from reconciler.backends.postgres.lint import finding, locate
 from reconciler.diff.postgres import diff_tables
 from reconciler.diff.postgres_objects import diff_objects
@@ -173,7 +173,7 @@ def _dev_connection(root: Path, dev_url: str | None) -> Iterator[psycopg.Connect
     url = dev_url or _embedded_dev(root)
     try:
         try:
-            conn = psycopg.connect(url, connect_timeout=10)
+            conn = psycopg.connect(url, connect_timeout=10, cursor_factory=LoggingCursor)
         except psycopg.Error as exc:
             raise PlanError(f"cannot connect to the dev database {describe_target(dev_url)}: "
                             f"{mask(str(exc), dev_url)}") from None
@@ -193,7 +193,7 @@ def _embedded_dev(root: Path) -> str:
 
     server = embedded_url(Path(root))
     try:
-        with psycopg.connect(server, autocommit=True) as admin:
+        with psycopg.connect(server, autocommit=True, cursor_factory=LoggingCursor) as admin:
             if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                                  [DEV_DATABASE]).fetchone():
                 admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DEV_DATABASE)))
