@@ -13,11 +13,12 @@ from tests.postgres.projects import SOT_TABLE, apply, make_project, plan, sot_en
 pytestmark = pytest.mark.postgres
 
 
-def test_debug_logs_the_dev_database_and_the_copy(tmp_path: Path, database_url: str, caplog):
+def test_debug_logs_the_dev_database_and_the_copy(tmp_path: Path, database_url: str, schema: str,
+                                                  caplog):
     root = make_project(tmp_path, {"schemas/supabase/sot_entries.yaml": SOT_TABLE,
                                    "content/sot/a.md": sot_entry("A-1", "First"),
                                    "content/sot/b.md": sot_entry("B-1", "Second")},
-                        schema="debug_sql")
+                        schema=schema)
     caplog.set_level(logging.DEBUG, logger="reconciler.sql")
     plan(root, database_url)
     logged = [r.getMessage() for r in caplog.records if r.name == "reconciler.sql"]
