@@ -204,7 +204,7 @@ class RowBuilder:
                          before=RowState(key=row, id=row), destructive=True,
                          note="its Notion page was trashed (deletes: delete, --prune)" + (
                              "; its links in " + ", ".join(sorted(
-                                 f.join.table for f in self.t.fields if f.join is not None)) +
+                                 f.join.address for f in self.t.fields if f.join is not None)) +
                              " go with it" if any(f.join for f in self.t.fields) else ""),
                          sync=self._info(self.page_address(page), "to_supabase"))
 

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from reconciler.digests import digest
 from reconciler.model.base import Model
+from reconciler.model.postgres import TableRef
 
 
 class Row(Model):
@@ -59,7 +60,9 @@ class ContentSet(Model):
     """The rows a content source declares for one Notion database or Postgres table.
 
     - `address`: the address of the database or table the rows go into
-      (`notion.lukhas_modules`, `supabase.public.source_of_truth`).
+      (`notion.lukhas_modules`, `supabase.public.source_of_truth`); `database` (the Notion
+      database's logical name, `lukhas_modules`) or `table` (the Postgres table) names it as
+      data, so the backends never read it from the address.
     - `key`: the property/column holding each row's key; `hash_field`: the property/column
       holding the content hash written with the row (seed 004's "Provenance SHA").
     - `rows`: in source order, keys unique.
@@ -73,6 +76,8 @@ class ContentSet(Model):
     address: str
     key: str
     hash_field: str
+    database: str | None = None
+    table: TableRef | None = None
     rows: tuple[SourceRow, ...] = ()
     spec: str = ""
     sensitive: tuple[str, ...] = ()

@@ -23,6 +23,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from reconciler.model.base import Model
+from reconciler.model.postgres import TableRef
 
 Direction = Literal["notion_to_supabase", "supabase_to_notion", "both"]
 ConflictPolicy = Literal["latest", "notion_wins", "supabase_wins", "manual"]
@@ -35,11 +36,10 @@ BREAKER_SHARE = 0.5
 BREAKER_MIN_ROWS = 5
 
 
-class JoinTable(Model):
-    """A relation kept in a join table: `table` (address), the column holding this table's page
-    id (`own`) and the one holding the related page id (`other`)."""
+class JoinTable(TableRef):
+    """A relation kept in a join table: the table (`schema_name`, `table`; `address`), the column
+    holding this table's page id (`own`) and the one holding the related page id (`other`)."""
 
-    table: str
     own: str
     other: str
 

@@ -27,7 +27,7 @@ from reconciler.model.column_values import row_problems, unset_required
 from reconciler.model.property_types import KEY_TYPES, WRITABLE_TYPES
 from reconciler.model.content import ContentSet, SourceRow
 from reconciler.model.notion import NotionDatabases, Property, SelectOption, stable_color
-from reconciler.model.postgres import Table
+from reconciler.model.postgres import Table, TableRef
 from reconciler.project.content_docs import UNTIL_WORDS, ContentDoc, FieldDoc
 from reconciler.project.fields import NOTION_LIST_TYPES, Shaper, shaper
 from reconciler.project.patterns import PatternTimeout, bounded
@@ -62,6 +62,8 @@ class Target:
     #: The fields holding personal data, when the target says so itself (seeds); else they
     #: follow from the document, the properties or the columns (`sensitive_fields`).
     sensitive: frozenset[str] | None = None
+    #: The logical name of the Notion database (None for a table).
+    database: str | None = None
 
     def problem(self, loc: tuple, message: str) -> SpecProblem:
         return self.item.problem(("content",) + loc, message)
@@ -106,7 +108,7 @@ def _notion_target(key: str, item: Loaded, notion: NotionDatabases) -> Target:
     db = notion.database(key)
     props = {p.name: p for p in db.properties}
     return Target(f"notion.{key}", item, item.doc.content, {n: p.type for n, p in props.items()},
-                  notion=props)
+                  notion=props, database=key)
 
 
 def _table_targets(tables: tuple[Table, ...], docs: Sequence[Loaded[TableDoc]]) -> list[Target]:
@@ -140,7 +142,10 @@ def _content_set(root: Path, target: Target
     added, more = vocabulary_gate(target, rows, spots)
     problems += more
     line, _ = target.item.yaml.locate(("content",))
+    table = target.table
     content = ContentSet(address=target.address, key=target.doc.key, hash_field=target.doc.hash,
+                         database=target.database, table=None if table is None else
+                         TableRef(schema_name=table.schema_name, table=table.name),
                          rows=tuple(rows), spec=f"{target.item.file}:{line}",
                          sensitive=sensitive_fields(target))
     return (None if problems else content), problems, added, spots

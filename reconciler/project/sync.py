@@ -166,7 +166,7 @@ def _join(item: Loaded[TableDoc], prop: Property, name: str, table: Table,
             f"sync.relations: join table {name!r} needs two uuid columns with references: one "
             f"to {table.name}.notion_page_id and one to the notion_page_id of the table "
             f"mirroring {prop.relation.database!r}"))]
-    return JoinTable(table=join.address, own=own, other=other), []
+    return JoinTable(schema_name=join.schema_name, table=join.name, own=own, other=other), []
 
 
 def _required(item: Loaded[TableDoc], sync: SyncDoc, table: Table, fields: list[SyncField]

@@ -129,7 +129,7 @@ class NotionBackend:
         live.read_at = started
         sets = self.content_sets(project)
         for content in sets:
-            db = found.databases.database(content.address.split(".", 1)[1])
+            db = found.databases.database(content.database)
             known = load_snapshot(self.project_root, content.address, content.hash_field)
             rows, print_ = notion_rows(self.client, content, db, fetch=fetch,
                                        since=since if known is not None else None, known=known)
@@ -220,7 +220,7 @@ class NotionBackend:
         sealer = getattr(project, "sealer", None)
         sets = {c.address: c for c in self.content_sets(project)} if project else {}
         namers = {a: row_namer(sealer, a, c.sensitive_key) for a, c in sets.items()}
-        name = content.address.split(".", 1)[1]
+        name = content.database
         want = model.desired.database(name)
         have = model.databases.database(name)
         types = {p.name: p.type for p in want.properties} if want else {}
@@ -296,7 +296,7 @@ class NotionBackend:
     def compile(self, changes: Sequence[ChangeBase], project: Any, live: Live
                 ) -> list[NotionStep]:
         model: NotionLive = live.model
-        content = {c.address.split(".", 1)[1]: c for c in self.content_sets(project)}
+        content = {c.database: c for c in self.content_sets(project)}
         return compile_changes(changes, CompileContext(model.desired, model.databases, content))
 
     def executor(self, live: Live, known: Known | None = None) -> "NotionRun":

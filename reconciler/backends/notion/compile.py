@@ -51,7 +51,7 @@ class CompileContext:
         found = self.live.database(database)
         if found is not None and found.data_source_id:
             return found.data_source_id
-        return Ref(f"notion.{database}", "data_source_id")
+        return Ref(f"notion.{database}", "data_source_id", database=database)
 
 
 def compile_changes(changes: Sequence[ChangeBase], ctx: CompileContext) -> list[NotionStep]:
@@ -167,7 +167,8 @@ def _property_entry(change: ChangeBase, live: Database | None, ctx: CompileConte
         prop = change.after
         if change.phase is Phase.SYNCED and prop.relation is not None:
             origin = (prop.relation.database, prop.relation.synced_property or "")
-            return Ref(change.address, "property_key", origin), {"name": prop.name}
+            return Ref(change.address, "property_key", origin, database=change.database,
+                       property=prop.name), {"name": prop.name}
         return prop.name, property_to_api(prop, data_source_id_for=ctx.data_source_id)[1]
     if isinstance(change, RenameProperty):
         return change.before.id or change.before.name, {"name": change.after.name}

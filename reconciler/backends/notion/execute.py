@@ -27,7 +27,6 @@ from typing import Any
 
 from notion_client import APIResponseError
 
-from reconciler.addresses import parse
 from reconciler.backends.base import Known
 from reconciler.backends.notion.client import notion_refusal
 from reconciler.backends.notion.convert import value_to_api
@@ -137,16 +136,15 @@ class NotionExecutor:
     def _ref(self, ref: Ref) -> Any:
         if ref.what == "page_id":
             return self.pages.get(ref.address)
-        name = parse(ref.address)[0][1]
         if ref.what == "data_source_id":
-            known = self.state.databases.get(name)
+            known = self.state.databases.get(ref.database)
             return known.data_source_id if known else None
-        return self._synced_key(name, ref)
+        return self._synced_key(ref.database, ref)
 
     def _synced_key(self, name: str, ref: Ref) -> str | None:
         """The live key of the property a two-way relation created on `name`, when it still
-        needs the name the spec gives it (None: nothing to rename)."""
-        wanted = next(part for kind, part in parse(ref.address)[1] if kind == "property")
+        needs the name the spec gives it (`ref.property`; None: nothing to rename)."""
+        wanted = ref.property
         source_name, relation_name = ref.origin or ("", "")
         source = self.schemas.get(source_name)
         origin = source.property(relation_name) if source else None

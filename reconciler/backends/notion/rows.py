@@ -169,7 +169,7 @@ def load_snapshot(root: Path, address: str, hash_field: str) -> dict[str, LiveRo
 
 
 def people_fields(content: ContentSet, desired: NotionDatabases) -> list[str]:
-    db = desired.database(content.address.split(".", 1)[1])
+    db = desired.database(content.database)
     return [p.name for p in (db.properties if db else ()) if p.type == "people"]
 
 

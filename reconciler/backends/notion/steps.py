@@ -23,12 +23,16 @@ class Ref:
 
     `what`: `data_source_id` (of a database), `page_id` (of a page), `property_key` (the live
     name or id of the property a two-way relation created; `origin` then names the relation:
-    `(database, property)` of the relation that creates it).
+    `(database, property)` of the relation that creates it). `database` (for `data_source_id`
+    and `property_key`) and `property` (for `property_key`: the name the spec gives it) are the
+    names `execute` looks up, so it never reads them from `address`.
     """
 
     address: str
     what: str
     origin: tuple[str, str] | None = None
+    database: str = ""
+    property: str = ""
 
     def __str__(self) -> str:
         return f"(known after apply: {self.address})"

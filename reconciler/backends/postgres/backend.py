@@ -149,7 +149,7 @@ class PostgresBackend:
             desired = _table(project.supabase, content.address)
             have = _table(live.model, content.address)
             ref = TableRef(schema_name=desired.schema_name, table=desired.name) if desired \
-                else TableRef(schema_name="public", table=content.address.rsplit(".", 1)[-1])
+                else content.table
             spell = RowChanges(InsertRow, UpdateRow, DeleteRow, "row", "column", {"table": ref},
                                remove_is_destructive=True)
             schema = ContentSchema(

@@ -36,7 +36,7 @@ from reconciler.diff.postgres_objects import diff_objects
 from reconciler.errors import PlanError
 from reconciler.model.changes import AddExtension, AddIndex, ChangeBase
 from reconciler.model.postgres import index_column, member_address
-from reconciler.model.postgres_objects import SchemaObjects
+from reconciler.model.postgres_objects import Extension, SchemaObjects
 
 DEV_DATABASE = "reconciler_dev"
 ROLES = ("anon", "authenticated", "service_role")
@@ -116,7 +116,7 @@ def check_migration(root: Path, dev_url: str | None, live: Any, changes: Sequenc
         return list(changes)
     objects = getattr(live, "objects", SchemaObjects())
     schemas = sorted({t.schema_name for t in live.model} | objects.schemas
-                     | {_schema_of(c.address) for c in ddl} - {None})
+                     | {_schema_of(c) for c in ddl} - {None})
     skipped: str | None = None
     notes: dict[int, list] = {}
     with _dev_connection(root, dev_url) as conn, conn.transaction() as tx:
@@ -160,9 +160,17 @@ def _lacking(conn: psycopg.Connection, changes: Sequence[ChangeBase],
             if lacking else None)
 
 
-def _schema_of(address: str) -> str | None:
-    parts = address.split(".")
-    return parts[1] if len(parts) > 2 and parts[0] == "supabase" and "[" not in parts[1] else None
+def _schema_of(change: ChangeBase) -> str | None:
+    """The schema of the table or object `change` works on (its `schema_name`, or its row's
+    `table`); None for an extension (its schema is where its objects go, not one it fills)."""
+    for side in (getattr(change, "after", None), getattr(change, "before", None),
+                 getattr(change, "table", None)):
+        if isinstance(side, Extension):
+            return None
+        name = getattr(side, "schema_name", None)
+        if isinstance(name, str):
+            return name
+    return None
 
 
 @contextlib.contextmanager

@@ -115,12 +115,15 @@ def fk_order(specs: Sequence[SyncTable]) -> tuple[SyncTable, ...]:
     return tuple(done)
 
 
-def join_links(spec: SyncTable, specs: Sequence[SyncTable]) -> tuple[tuple[str, str], ...]:
-    """`(join table address, column)` of every join table column that holds page ids of
+def join_links(spec: SyncTable, specs: Sequence[SyncTable]
+               ) -> tuple[tuple[str, str, str], ...]:
+    """`(schema, join table, column)` of every join table column that holds page ids of
     `spec`'s rows: its own join tables' `own` column, and the `other` column of the join tables
     of the synced tables whose relations point at its database."""
-    out = [(f.join.table, f.join.own) for f in spec.fields if f.join is not None]
-    out += [(f.join.table, f.join.other) for other in specs for f in other.fields
+    out = [(f.join.schema_name, f.join.table, f.join.own) for f in spec.fields
+           if f.join is not None]
+    out += [(f.join.schema_name, f.join.table, f.join.other) for other in specs
+            for f in other.fields
             if f.join is not None and f.relation == spec.database]
     return tuple(dict.fromkeys(out))
 
@@ -171,8 +174,8 @@ class TableWrite:
     """The writes of one synced table inside the sync transaction."""
 
     def __init__(self, conn: psycopg.Connection, spec: SyncTable, table: Table, known: Known,
-                 links: Sequence[tuple[str, str]] = ()):
-        """`links`: `(join table address, column)` of each join table column naming this
+                 links: Sequence[tuple[str, str, str]] = ()):
+        """`links`: `(schema, join table, column)` of each join table column naming this
         table's pages (`join_links`): a deleted row's links go with it."""
         self.conn, self.spec, self.table, self.known = conn, spec, table, known
         self.links = tuple(links)
@@ -347,8 +350,7 @@ class TableWrite:
         """The join rows naming the pages of rows about to be deleted (as this table's side of
         its own join tables, or as the related side of another synced table's), deleted first:
         their foreign keys would refuse the rows' DELETE. One statement per join column."""
-        for address, column in self.links:
-            schema, name = address.split(".")[1:]
+        for schema, name, column in self.links:
             self.conn.execute(sql.SQL(
                 "DELETE FROM {} WHERE {} IN (SELECT notion_page_id FROM {} "
                 "WHERE id = ANY(%s::uuid[]) AND notion_page_id IS NOT NULL)").format(
@@ -361,8 +363,7 @@ class TableWrite:
             by_field.setdefault(column, []).append((change, pages))
         for column, items in by_field.items():
             join = self.spec.field(column).join  # type: ignore[union-attr]
-            schema, name = join.table.split(".")[1:]
-            ident = sql.Identifier(schema, name)
+            ident = sql.Identifier(join.schema_name, join.table)
             owners = self._owners([change for change, _ in items])
             self.conn.execute(sql.SQL("DELETE FROM {} WHERE {} = ANY(%s::uuid[])").format(
                 ident, sql.Identifier(join.own)), [[o for o in owners if o]])

@@ -90,7 +90,7 @@ def _read_table(conn: psycopg.Connection, spec: SyncTable, table: Table, side: P
 
 def _join_rows(conn: psycopg.Connection, join, tables: Mapping[str, Table]) -> dict[str, list]:
     """Join table rows as own page id → related page ids."""
-    table = tables.get(join.table)
+    table = tables.get(join.address)
     if table is None:
         return {}
     query = sql.SQL("SELECT {}::text, array_agg({}::text ORDER BY {}) FROM {} GROUP BY 1").format(
