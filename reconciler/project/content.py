@@ -123,7 +123,7 @@ def _table_targets(tables: tuple[Table, ...], docs: Sequence[Loaded[TableDoc]]) 
         unique = {u.columns[0] for u in table.uniques if len(u.columns) == 1}
         unique |= {i.columns[0] for i in table.indexes if i.unique and len(i.columns) == 1}
         unique |= set(table.primary_key) if len(table.primary_key) == 1 else set()
-        out.append(Target(f"supabase.{table.schema_name}.{table.name}", item, doc.content,
+        out.append(Target(table.address, item, doc.content,
                           {c.name: c.type for c in table.columns}, unique=unique, table=table))
     return out
 

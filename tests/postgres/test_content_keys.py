@@ -20,6 +20,7 @@ import uuid
 from pathlib import Path
 
 import psycopg
+from psycopg import sql
 import pytest
 from tests.cli_runner import CliRunner
 
@@ -219,3 +220,25 @@ def test_a_time_of_day_converges_and_one_that_is_none_fails_validate(
         assert "content/a.md:4:" in output and "row '1': tz expects a time of day with a UTC " \
             "offset (the column is timetz), got '10:00': add Z or +HH:MM" in output, output
         assert _sql(url, "SELECT t::text FROM public.clock") == [("10:00:00",)]
+
+
+def test_a_table_whose_name_needs_quotes_gets_its_rows(tmp_path, database_url: str, schema: str):
+    """`name: My Notes`: the content set's address is the table's own
+    (`supabase.<schema>.table["My Notes"]`), so its rows are planned, written and then in step."""
+    from tests.postgres.projects import apply, make_project, plan
+
+    table = ("name: My Notes\ncolumns:\n  id: {type: uuid, primary_key: true, default_sql: "
+             "gen_random_uuid()}\n  entry_id: {type: text, nullable: false, unique: true}\n"
+             "  title: {type: text}\n  content_hash: {type: text}\ncontent:\n  key: entry_id\n"
+             "  hash: content_hash\n  source:\n    markdown: content/notes/*.md\n"
+             "    fields: {entry_id: entry_id, title: title}\n")
+    root = make_project(tmp_path, {"schemas/supabase/notes.yaml": table,
+                                   "content/notes/a.md": "---\nentry_id: A-1\ntitle: First\n---\n"},
+                        schema=schema)
+    first = apply(root, database_url)
+    assert f'supabase.{schema}.table["My Notes"].row["A-1"]' in {c.address for c in first.changes}
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(sql.SQL("SELECT entry_id, title FROM {}").format(
+            sql.Identifier(schema, "My Notes"))).fetchall()
+    assert rows == [("A-1", "First")]
+    assert not plan(root, database_url).has_changes
