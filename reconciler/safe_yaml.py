@@ -81,6 +81,16 @@ def check_size(path: Path, limit: int, what: str) -> Issue | None:
                        "it smaller")
 
 
+def not_utf8(exc: UnicodeDecodeError) -> Issue:
+    """Where a file's bytes stop being UTF-8: the line and column (in bytes) of the first byte
+    that is not, with what to do."""
+    data = bytes(exc.object)
+    line = data.count(b"\n", 0, exc.start) + 1
+    col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+    return Issue(line, col, f"not UTF-8 text: {exc.reason} (byte 0x{data[exc.start]:02x}): save "
+                            "the file as UTF-8")
+
+
 def load_text(yaml: YAML, text: str) -> Parsed:
     """Parse `text` with `yaml` (any ruamel type) once; see the module docstring.
 
@@ -116,7 +126,8 @@ def _load(yaml: YAML, text: str, loader: tuple[Any, Any] | None) -> Parsed:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = exc.problem or exc.context or "invalid YAML"
-        return Parsed(None, (Issue(line, col, f"invalid YAML: {what}"),), True)
+        return Parsed(None, (Issue(line, col, f"invalid YAML: {what}: fix the YAML syntax "
+                                              "there"),), True)
     except RecursionError:
         return Parsed(None, (Issue(1, 1, "invalid YAML: nested too deeply"),), True)
     except Exception as exc:  # noqa: BLE001 - ruamel raises a few unmarked errors (bad tokens)

@@ -21,7 +21,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from reconciler.errors import SpecProblem
-from reconciler.safe_yaml import MAX_SPEC_BYTES, check_size, load_text
+from reconciler.safe_yaml import MAX_SPEC_BYTES, check_size, load_text, not_utf8
 
 M = TypeVar("M", bound=BaseModel)
 #: Turns one pydantic error (`errors()` item) into `(data loc, message)`, or None for the default.
@@ -186,7 +186,8 @@ def load_yaml(path: Path, file: str, env: dict[str, str] | None = None, *,
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
-        return None, [SpecProblem(file, 1, 1, f"not UTF-8 text: {exc.reason}")]
+        where = not_utf8(exc)
+        return None, [SpecProblem(file, where.line, where.col, where.message)]
     if not remember or len(text) > _MEMO_CHARS:
         return parse_yaml(text, file, env)
     doc, problems = _parsed(text, file)

@@ -66,7 +66,8 @@ CASES = [
     ("bad-json", spec(json_content(), {"content/m/x.json": '{"name": "a",\n "sla": }\n'}),
      "content/m/x.json:2:9: invalid JSON: Expecting value"),
     ("bad-yaml", spec(src("yaml: r/*.yaml"), {"r/x.yaml": "name: [a\n"}),
-     "r/x.yaml:2:1: invalid YAML: expected ',' or ']', but got '<stream end>'"),
+     "r/x.yaml:2:1: invalid YAML: expected ',' or ']', but got '<stream end>': fix the YAML "
+     "syntax there"),
     ("missing-key", spec(json_content(), man(sla={"p95_ms": 1})),
      "content/m/x.json:1:1: row: no value for the key 'Module' (path 'name')"),
     ("duplicate-key", spec(json_content(), {"content/m/a.json": '{"name": "a"}',

@@ -116,3 +116,15 @@ def test_a_file_read_again_is_parsed_once_and_handed_out_as_a_copy(tmp_path: Pat
     path.write_text("title: T\n")
     assert load_yaml(path, "t.yaml", {}, remember=True)[0].data == {"title": "T"}, \
         "a new text is parsed"
+
+
+def test_a_file_that_is_not_utf8_is_refused_at_its_first_bad_byte(tmp_path):
+    """The line and column of the first byte that is not UTF-8, not 1:1."""
+    from reconciler.project.yaml import load_yaml
+
+    path = tmp_path / "x.yaml"
+    path.write_bytes("title: Tasks\nproperties:\n  Naïve: {type: \xff}\n".encode("latin-1"))
+    _, problems = load_yaml(path, "x.yaml")
+    (problem,) = problems
+    assert (problem.line, problem.col) == (3, 5)  # ï in Latin-1
+    assert "not UTF-8 text" in problem.message and "save the file as UTF-8" in problem.message

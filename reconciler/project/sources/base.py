@@ -8,7 +8,7 @@ from pathlib import Path
 
 from reconciler.errors import SpecProblem, relative
 from reconciler.project.content_docs import SourceDoc
-from reconciler.safe_yaml import MAX_CONTENT_BYTES, check_size
+from reconciler.safe_yaml import MAX_CONTENT_BYTES, check_size, not_utf8
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,8 @@ class ReadContext:
                 return None, [SpecProblem(self.rel(path), 1, 1, too_big.message)]
             return path.read_text(encoding="utf-8"), []
         except UnicodeDecodeError as exc:
-            return None, [SpecProblem(self.rel(path), 1, 1, f"not UTF-8 text: {exc.reason}")]
+            where = not_utf8(exc)
+            return None, [SpecProblem(self.rel(path), where.line, where.col, where.message)]
         except OSError as exc:
             return None, [SpecProblem(self.rel(path), 1, 1,
                                       f"cannot read the file: {exc.strerror}")]
