@@ -40,10 +40,10 @@ def _open_postgres(project: Any, env: Mapping[str, str], state: State) -> Backen
     if not project.supabase and (objects is None or objects.empty):
         return None
     from reconciler.backends.postgres.backend import PostgresBackend
-    from reconciler.backends.postgres.connect import connect, describe_target, target_url
+    from reconciler.backends.postgres.connect import connect, describe_database, env_database_url
 
-    url = target_url(env)
-    return PostgresBackend(project.root, connect(project.root, url), describe_target(url),
+    url = env_database_url(env)
+    return PostgresBackend(project.root, connect(project.root, url), describe_database(url),
                            project.supabase, locations=getattr(project, "locations", None),
                            dev_url=env.get("DEV_DATABASE_URL") or None)
 

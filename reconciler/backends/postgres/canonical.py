@@ -54,8 +54,8 @@ def _unsettled(live: Table, want: Table) -> Table | None:
     the checks, indexes, policies and trigger conditions that `live` does not already spell as
     the spec does (those it does need no translation); None when there are none and every live
     column default is spelled as declared, so the table needs no probe at all. Every probe
-    statement is DDL on the target (rolled back): a converged table with plain indexes costs
-    none."""
+    statement is DDL on the live database (rolled back): a converged table with plain indexes
+    costs none."""
     checks = {c.expression for c in live.checks}
     indexes = {(i.columns, i.where) for i in live.indexes}
     policies = {p.name: (p.using, p.with_check) for p in live.policies}
