@@ -189,18 +189,19 @@ class NotionExecutor:
         self.save_state()
 
     def _refresh_related(self, db: Database) -> None:
-        """A two-way relation added on `db` created a property on its target: read that one."""
+        """A two-way relation added on `db` created a property on its related database: read
+        that one."""
         for prop in db.properties:
             if not (prop.relation and prop.relation.two_way):
                 continue
-            target = self.schemas.get(prop.relation.database)
+            related = self.schemas.get(prop.relation.database)
             known = self.state.databases.get(prop.relation.database)
-            if known is None or target is None or target.name == db.name:
+            if known is None or related is None or related.name == db.name:
                 continue
             if any(p.relation and p.relation.synced_property == prop.name
-                   for p in target.properties):
+                   for p in related.properties):
                 continue
-            self._remember(target.name, None,
+            self._remember(related.name, None,
                            self.client.data_sources.retrieve(known.data_source_id), {})
 
     # --- pages -----------------------------------------------------------------------------
