@@ -16,7 +16,7 @@ whose schema steps run in one transaction (`transactional`: Postgres) goes first
 theirs (mirrored tables follow the spec's Notion properties, not the live ones), so a Postgres
 failure, rolled back, leaves every other system untouched. One table of what the apply learnt
 (`backends.base.Known`: created pages' ids, each change's outcome) is shared by every executor.
-Sync changes whose target a fresh read shows was edited after the plan are not carried out
+Sync changes whose page or row a fresh read shows was edited after the plan are not carried out
 (`stale`). A plan whose sync trips a circuit breaker needs `force`. Every change gets a journal
 line and a ledger line with its status: `applied`, `deferred` (schema lag), `skipped`
 (`--content-only`), `manual-pending` (a step to do by hand), `stale`.
@@ -86,7 +86,7 @@ def fingerprints(reads: Mapping[str, Live]) -> dict[str, str]:
 class Checked:
     """A plan checked for apply: the read apply starts from, and the plan's changes opened
     (`plan.seal.Opened`: sensitive values read again from their sources, sync changes whose
-    target a sensitive edit overtook)."""
+    page or row a sensitive edit overtook)."""
 
     reads: Mapping[str, Live]
     opened: Opened

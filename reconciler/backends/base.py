@@ -72,7 +72,7 @@ class Live:
 class Known:
     """What one apply has learnt so far, shared by the executors of every backend (thread-safe):
     `pages` (address of a page created → its id), `status` (address → the status reported),
-    `stale` (addresses of changes not to carry out: their target was edited after the plan),
+    `stale` (addresses of changes not to carry out: their page or row was edited after the plan),
     `read_at` (when the read the plan was made from started, ISO)."""
 
     def __init__(self, read_at: str | None = None) -> None:
