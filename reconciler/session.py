@@ -25,7 +25,7 @@ from reconciler.state import load_state, save_state
 
 class Session:
     """`project` (a loaded `project.Project`) open on every backend it uses; close it (or use
-    it as a context manager) when done. Raises `ConfigError`/`ReadError` when a target cannot be
+    it as a context manager) when done. Raises `ConfigError`/`ReadError` when a backend cannot be
     opened."""
 
     def __init__(self, project: Any, env: Mapping[str, str]):

@@ -105,9 +105,9 @@ class Executor(Protocol):
 
 
 class Backend(Protocol):
-    """One backend, open on its target. `root`: the address root it owns; `description`: where
-    it points, safe to print and to save in a plan (never a token or a password);
-    `content_sets(project)`: the project's content sets whose rows it holds."""
+    """One backend, open on its workspace or database. `root`: the address root it owns;
+    `description`: where it points, safe to print and to save in a plan (never a token or a
+    password); `content_sets(project)`: the project's content sets whose rows it holds."""
 
     root: str
     description: str

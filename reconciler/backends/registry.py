@@ -20,7 +20,7 @@ Opener = Callable[[Any, Mapping[str, str], State], "Backend | None"]
 def _open_notion(project: Any, env: Mapping[str, str], state: State) -> Backend | None:
     notion = getattr(project, "notion", None)
     if not (notion is not None and notion.databases) and \
-            not any(target.databases for target in state.notion.values()):
+            not any(known.databases for known in state.notion.values()):
         return None  # no Notion database declared nor managed (a Supabase-only project)
     from reconciler.backends.notion.backend import NotionBackend
     from reconciler.backends.notion.client import open_notion
@@ -54,7 +54,7 @@ BACKENDS: dict[str, Opener] = {"notion": _open_notion, "supabase": _open_postgre
 
 def open_backends(project: Any, env: Mapping[str, str], state: State) -> list[Backend]:
     """Every backend the project uses, open, in `BACKENDS` order. Raises `ConfigError` or
-    `ReadError` when a target cannot be opened (those already open are closed)."""
+    `ReadError` when a backend cannot be opened (those already open are closed)."""
     opened: list[Backend] = []
     try:
         for opener in BACKENDS.values():

@@ -59,7 +59,7 @@ def key_filter(prop_type: str, prop_name: str, key: str) -> dict[str, Any]:
 
 class NotionExecutor:
     """Sends steps for one apply. `live` is the read the apply starts from; `state` is the
-    target's part of `.reconciler/state.json` and `save_state()` writes it."""
+    connection's part of `.reconciler/state.json` and `save_state()` writes it."""
 
     def __init__(self, client, live: NotionDatabases, state: NotionState,
                  save_state: Callable[[], None], known: Known | None = None, *,
