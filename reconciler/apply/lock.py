@@ -11,7 +11,8 @@ over. A lock held by a live process, or by another host, is only removed by
 
 With a Postgres database the same lock is also taken in it, so a second apply from another
 clone or machine (with its own `.reconciler/`) is refused too. It is keyed by what every clone
-of the project shares: the database (advisory locks belong to the database they are taken in, PostgreSQL docs §9.27.10) and the `project_id` committed in `reconciler.yaml`:
+of the project shares: the database (advisory locks belong to the database they are taken in,
+PostgreSQL docs §9.27.10) and the `project_id` committed in `reconciler.yaml`:
 
 - session-level advisory locks (the server drops them when the session ends, so they never
   outlive a dead process): with a project id, `pg_try_advisory_lock(key(id))` and a shared

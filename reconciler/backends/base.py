@@ -57,8 +57,8 @@ class Live:
     (`{address: "sha256:…" | "absent"}`) and the `identity` of the system it read: the ids
     that tell one workspace or database from another (the Notion workspace and bot, the
     Postgres system identifier and database), saved in the plan header so apply can refuse a
-    plan made for another workspace or database; `sync`: its side of each synced table, by the table's address
-    (`model.sync.NotionSide` / `PostgresSide`); `read_at`: when the read of the rows started
+    plan made for another workspace or database; `sync`: its side of each synced table, by the
+    table's address (`model.sync.NotionSide` / `PostgresSide`); `read_at`: when the read of the rows started
     (ISO), where the backend needs it to remember which rows matched (Notion drift)."""
 
     model: Any

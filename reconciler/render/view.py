@@ -174,7 +174,8 @@ TEXT_ROWS_PER_RESOURCE = 20
 
 
 def content_view(content: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per content set (by its resource): counts and schema lag (`[{"field", "rows"}]`), in address order."""
+    """Per content set (by its resource): counts and schema lag (`[{"field", "rows"}]`), in
+    address order."""
     return [{"resource": resource, **{k: v for k, v in summary.items() if k != "lag"},
              "lag": [{"field": f, "rows": n} for f, n in sorted(summary.get("lag", {}).items())]}
             for resource, summary in sorted(content.items())]

@@ -2,8 +2,8 @@
 on the local Notion (and a real Postgres where the test needs one).
 
 Each refusal has its own word: an edited plan, a plan made for another workspace or
-database, a plan already applied, a stale plan; --target names something or is refused with a did-you-mean;
-apply says what it did, resource by resource, and counts it.
+database, a plan already applied, a stale plan; --target names something or is refused with
+a did-you-mean; apply says what it did, resource by resource, and counts it.
 """
 
 from __future__ import annotations

@@ -229,8 +229,8 @@ def test_a_failing_postgres_change_leaves_notion_untouched(tmp_path, database_ur
 
 def test_supabase_auth_is_stood_in_for_when_the_live_database_has_it(tmp_path, database_url,
                                                                     schema):
-    """The live database has Supabase's auth schema (outside the declared ones); the dev database does
-    not: `auth.uid()` in a policy is checked against a stand-in, and refused when misused."""
+    """The live database has Supabase's auth schema (outside the declared ones); the dev database
+    does not: `auth.uid()` in a policy is checked against a stand-in, and refused when misused."""
     rows(database_url, "CREATE SCHEMA IF NOT EXISTS auth")
     rows(database_url, "CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE "
                        "AS 'SELECT NULL::uuid'")
