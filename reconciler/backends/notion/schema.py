@@ -256,7 +256,8 @@ def property_to_api(prop: Property, *, data_source_id_for: DataSourceIdFor,
     data source via `data_source_id_for(database key)`, or the id itself for
     `"data_source:<id>"`), rollup `{"function","relation_property_name","rollup_property_name"}`,
     formula `{"expression"}`, unique_id `{"prefix"}` (`{}` when no prefix); every other type
-    `{}`. `description` is sent only when set. The entry carries no `name`: renames are separate writes.
+    `{}`. `description` is sent only when set. The entry carries no `name`: renames are
+    separate writes.
 
     Raises `ValueError` for a relation / rollup / formula property missing its settings; whatever
     `data_source_id_for` raises for an unknown database key propagates.
