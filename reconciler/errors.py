@@ -98,16 +98,17 @@ class DigestKeyError(PlanError):
             "that made it), or run `reconciler plan` here.")
 
 
-class TargetMismatchError(PlanError):
-    """The plan was made for another target: `root` (`notion`, `supabase`) was `planned` and is
-    `live` now (identities as `backends.base.Live.identity` gives them)."""
+class IdentityMismatchError(PlanError):
+    """The plan was made for another workspace or database: the identity of `root` (`notion`:
+    the Notion workspace and bot; `supabase`: the Postgres database) was `planned` and is `live`
+    now (identities as `backends.base.Live.identity` gives them)."""
 
     def __init__(self, root: str, planned: dict[str, str], live: dict[str, str]):
         self.root, self.planned, self.live = root, planned, live
         says = lambda ids: ", ".join(f"{k} {v}" for k, v in sorted(ids.items())) or "unknown"  # noqa
         super().__init__(
-            f"The plan was made for another target: {root} was {says(planned)} when it was "
-            f"planned, and is {says(live)} now. Apply it where it was made, or run "
+            f"The plan was made for another workspace or database: {root} was {says(planned)} "
+            f"when it was planned, and is {says(live)} now. Apply it where it was made, or run "
             "`reconciler plan` here.")
 
 

@@ -16,7 +16,7 @@ from reconciler.apply.runner import (ApplyResult, OnApplied, apply_plan, journal
                                      record_unchanged)
 from reconciler.backends.base import Backend, Live
 from reconciler.backends.registry import open_backends
-from reconciler.errors import StalePlanError, TargetMismatchError
+from reconciler.errors import IdentityMismatchError, StalePlanError
 from reconciler.model.changes import ArchivePage, DeleteRow
 from reconciler.plan.build import build_plan
 from reconciler.plan.model import Plan
@@ -25,7 +25,7 @@ from reconciler.state import load_state, save_state
 
 class Session:
     """`project` (a loaded `project.Project`) open on every backend it uses; close it (or use
-    it as a context manager) when done. Raises `ConfigError`/`ReadError` when a target cannot be
+    it as a context manager) when done. Raises `ConfigError`/`ReadError` when a backend cannot be
     opened."""
 
     def __init__(self, project: Any, env: Mapping[str, str]):
@@ -35,7 +35,7 @@ class Session:
         self._read: tuple[dict[str, str], Mapping[str, Live]] | None = None
         #: Things the user should know that are not errors (for the CLI to print).
         self.notices: list[str] = []
-        #: The address roots whose identity this session found to be a plan's (`check_target`).
+        #: The address roots whose identity this session found to be a plan's (`check_identity`).
         self._checked: dict[str, dict[str, str]] = {}
         #: Records the held Postgres lock in its table before an apply's first write (`locked`).
         self._record_lock: Callable[[], None] | None = None
@@ -56,11 +56,11 @@ class Session:
     def save_state(self) -> None:
         save_state(self.project.root, self.state)
 
-    def check_target(self, plan: Plan, roots: tuple[str, ...] | None = None) -> None:
-        """Refuse `plan` when it was made for another target: each backend of `roots` (None:
-        all) whose identity the plan recorded (`PlanHeader.identities`) is asked who it is now
-        (`identify`: Notion one `GET /v1/users/me`, Postgres one read-only query), once per
-        session. Raises `TargetMismatchError`, `ReadError`."""
+    def check_identity(self, plan: Plan, roots: tuple[str, ...] | None = None) -> None:
+        """Refuse `plan` when it was made for another workspace or database: each backend of
+        `roots` (None: all) whose identity the plan recorded (`PlanHeader.identities`) is asked
+        who it is now (`identify`: Notion one `GET /v1/users/me`, Postgres one read-only query),
+        once per session. Raises `IdentityMismatchError`, `ReadError`."""
         for root, planned in sorted(plan.header.identities.items()):
             backend = self.backend(root)
             if (roots is not None and root not in roots) or backend is None \
@@ -68,7 +68,7 @@ class Session:
                 continue
             live = backend.identify()
             if live != planned:
-                raise TargetMismatchError(root, planned, live)
+                raise IdentityMismatchError(root, planned, live)
             self._checked[root] = dict(planned)
 
     @contextlib.contextmanager
@@ -82,14 +82,14 @@ class Session:
         database). A database without the lock table gets it only once an apply has passed its
         checks (`apply.lock.record_lock`, through `apply`): a plan refused before its first
         write leaves the database as it was. Raises `LockError` when another apply holds the
-        lock, `TargetMismatchError`.
+        lock, `IdentityMismatchError`.
         """
         from reconciler.apply.lock import project_lock, record_lock
         from reconciler.project.config import add_project_id
 
         conn = getattr(self.backend("supabase"), "conn", None)
         if plan is not None and conn is not None:
-            self.check_target(plan, roots=("supabase",))
+            self.check_identity(plan, roots=("supabase",))
         project_id = self.project.config.project_id
         with project_lock(self.project.root, postgres=conn, project_id=project_id,
                           table_later=True) as info:
@@ -170,13 +170,13 @@ class Session:
         make the saved plan stale; a fresh plan from the live state holds exactly the rest of the
         work. It is used only if it does nothing the saved plan did not already say (its
         addresses are a subset), so apply never does more than the reviewed plan. Raises
-        `StalePlanError` otherwise. Before anything is planned, every target is checked to be the
-        plan's (`check_target`): a fresh plan of another workspace or database is never made
-        to finish this one. Raises `TargetMismatchError`.
+        `StalePlanError` otherwise. Before anything is planned, every backend is checked to be
+        the workspace or database of the plan (`check_identity`): a fresh plan of another
+        workspace or database is never made to finish this one. Raises `IdentityMismatchError`.
         """
         if not self.interrupted(plan):
             return None
-        self.check_target(plan)
+        self.check_identity(plan)
         prune = any(isinstance(c, (ArchivePage, DeleteRow)) for c in plan.changes)
         fresh = self.plan(prune=prune)
         extra = sorted({c.address for c in fresh.changes} - {c.address for c in plan.changes})

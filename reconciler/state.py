@@ -1,4 +1,4 @@
-"""Local state: what the reconciler learnt from its own applies, per target.
+"""Local state: what the reconciler learnt from its own applies, per Notion connection.
 
 Stored as JSON in `.reconciler/state.json` (git-ignored). It holds ids (database, data source,
 property ids by declared name) and the formula text last applied next to the text Notion returned
@@ -44,7 +44,7 @@ class DatabaseState(Model):
 
 
 class NotionState(Model):
-    """State of one Notion target (a base URL and parent page)."""
+    """State of one Notion connection (a base URL and parent page)."""
 
     databases: dict[str, DatabaseState] = Field(default_factory=dict)
 
@@ -56,7 +56,7 @@ class NotionState(Model):
 
 
 class State(Model):
-    """The whole state file: `{"version": 1, "notion": {target: NotionState},
+    """The whole state file: `{"version": 1, "notion": {connection key: NotionState},
     "content_watermark": ISO time of the last full read of content}`."""
 
     version: int = STATE_VERSION

@@ -1,4 +1,4 @@
-"""One apply at a time per project: a file lock, plus a Postgres lock when a database is a target.
+"""One apply at a time per project: a file lock, plus a Postgres lock when it has a database.
 
 The file lock is `.reconciler/lock.json`, created atomically (`O_CREAT|O_EXCL`), holding
 `{id, owner, operation, started_at, host, pid}`; it is removed when the apply ends, however it
@@ -9,10 +9,10 @@ under an exclusive `flock` of `.reconciler/lock.json.takeover`, so two runs cann
 over. A lock held by a live process, or by another host, is only removed by
 `reconciler force-unlock ID` once you are sure that run is gone (Terraform's `force-unlock`).
 
-With a Postgres target the same lock is also taken in the database, so a second apply from
-another clone or machine (with its own `.reconciler/`) is refused too. It is keyed by what every
-clone of the project shares: the target database (advisory locks belong to the database they
-are taken in, PostgreSQL docs §9.27.10) and the `project_id` committed in `reconciler.yaml`:
+With a Postgres database the same lock is also taken in it, so a second apply from another
+clone or machine (with its own `.reconciler/`) is refused too. It is keyed by what every clone
+of the project shares: the database (advisory locks belong to the database they are taken in,
+PostgreSQL docs §9.27.10) and the `project_id` committed in `reconciler.yaml`:
 
 - session-level advisory locks (the server drops them when the session ends, so they never
   outlive a dead process): with a project id, `pg_try_advisory_lock(key(id))` and a shared

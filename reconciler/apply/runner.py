@@ -2,7 +2,7 @@
 change.
 
 Order (STYLE.md §8 rule 9), with the project lock held by the caller from before the read
-apply acts on (`session.Session.locked`): the target check (each backend is still the system
+apply acts on (`session.Session.locked`): the identity check (each backend is still the system
 the plan was made for: `PlanHeader.identities`); the stale check (every resource the plan read
 is read again and its fingerprint compared; Terraform's "Saved plan is stale"; when the journal
 shows this very plan applied, that is said instead); the destroy guard
@@ -16,7 +16,7 @@ whose schema steps run in one transaction (`transactional`: Postgres) goes first
 theirs (mirrored tables follow the spec's Notion properties, not the live ones), so a Postgres
 failure, rolled back, leaves every other system untouched. One table of what the apply learnt
 (`backends.base.Known`: created pages' ids, each change's outcome) is shared by every executor.
-Sync changes whose target a fresh read shows was edited after the plan are not carried out
+Sync changes whose page or row a fresh read shows was edited after the plan are not carried out
 (`stale`). A plan whose sync trips a circuit breaker needs `force`. Every change gets a journal
 line and a ledger line with its status: `applied`, `deferred` (schema lag), `skipped`
 (`--content-only`), `manual-pending` (a step to do by hand), `stale`.
@@ -35,7 +35,7 @@ from reconciler.apply.journal import Journal, completed_run, plan_digest
 from reconciler.apply.ledger import Ledger
 from reconciler.backends.base import Backend, Known, Live
 from reconciler.errors import (AlreadyAppliedError, ApplyError, CircuitBreakerError, PlanError,
-                               StalePlanError, TargetMismatchError, UnsafePlanError, relative)
+                               StalePlanError, IdentityMismatchError, UnsafePlanError, relative)
 from reconciler.apply.sealed import ledger_detail, open_plan
 from reconciler.model.changes import Action, ChangeBase, Phase
 from reconciler.model.sensitive import row_namer
@@ -86,7 +86,7 @@ def fingerprints(reads: Mapping[str, Live]) -> dict[str, str]:
 class Checked:
     """A plan checked for apply: the read apply starts from, and the plan's changes opened
     (`plan.seal.Opened`: sensitive values read again from their sources, sync changes whose
-    target a sensitive edit overtook)."""
+    page or row a sensitive edit overtook)."""
 
     reads: Mapping[str, Live]
     opened: Opened
@@ -100,14 +100,14 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
     plan whose SQL or requests are not what its changes compile to now.
 
     `reads` is the plan's own read when it was just made in this process; otherwise every
-    backend reads again. Raises `TargetMismatchError`, `AlreadyAppliedError`,
+    backend reads again. Raises `IdentityMismatchError`, `AlreadyAppliedError`,
     `StalePlanError`, `UnsafePlanError`, `CircuitBreakerError`, `SensitiveValueError`,
     `PlanError`.
     """
     if reads is None or fingerprints(reads) != plan.header.fingerprints:
         reads = read_all(project, backends, check=True)
     now = fingerprints(reads)
-    check_target(plan, backends, reads, now)
+    check_identity(plan, backends, reads, now)
     changed = sorted(address for address, print_ in plan.header.fingerprints.items()
                      if now.get(address) != print_)
     if changed:
@@ -133,12 +133,12 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
     return Checked(reads, opened)
 
 
-def check_target(plan: Plan, backends: Sequence[Backend], reads: Mapping[str, Live],
-                 now: Mapping[str, str]) -> None:
-    """Refuse a plan made for another target (`TargetMismatchError`). A backend's identity is
-    read only when its fingerprints do not prove the target already: every resource the plan
-    read that existed has the same fingerprint, ids included, which no other workspace or
-    database can have (so a saved plan's apply spends no call on `users/me`)."""
+def check_identity(plan: Plan, backends: Sequence[Backend], reads: Mapping[str, Live],
+                   now: Mapping[str, str]) -> None:
+    """Refuse a plan made for another workspace or database (`IdentityMismatchError`). A
+    backend's identity is read only when its fingerprints do not prove it already: every
+    resource the plan read that existed has the same fingerprint, ids included, which no other
+    workspace or database can have (so a saved plan's apply spends no call on `users/me`)."""
     for root, planned in sorted(plan.header.identities.items()):
         live = reads[root].identity if root in reads else {}
         if not live:
@@ -151,7 +151,7 @@ def check_target(plan: Plan, backends: Sequence[Backend], reads: Mapping[str, Li
                 continue
             live = backend.identify()
         if live != planned:
-            raise TargetMismatchError(root, planned, live)
+            raise IdentityMismatchError(root, planned, live)
 
 
 def apply_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_destroy: bool,

@@ -55,10 +55,10 @@ class Live:
     """What a backend read: its live model (`model`: backend-specific), the live content rows
     per content set address (`{address: {key: LiveRow}}`), a fingerprint per resource read
     (`{address: "sha256:…" | "absent"}`) and the `identity` of the system it read: the ids
-    that tell one target from another (the Notion workspace and bot, the Postgres system
-    identifier and database), saved in the plan header so apply can refuse a plan made for
-    another target; `sync`: its side of each synced table, by the table's address
-    (`model.sync.NotionSide` / `PostgresSide`); `read_at`: when the read of the rows started
+    that tell one workspace or database from another (the Notion workspace and bot, the
+    Postgres system identifier and database), saved in the plan header so apply can refuse a
+    plan made for another workspace or database; `sync`: its side of each synced table, by the
+    table's address (`model.sync.NotionSide` / `PostgresSide`); `read_at`: when the read of the rows started
     (ISO), where the backend needs it to remember which rows matched (Notion drift)."""
 
     model: Any
@@ -72,7 +72,7 @@ class Live:
 class Known:
     """What one apply has learnt so far, shared by the executors of every backend (thread-safe):
     `pages` (address of a page created → its id), `status` (address → the status reported),
-    `stale` (addresses of changes not to carry out: their target was edited after the plan),
+    `stale` (addresses of changes not to carry out: their page or row was edited after the plan),
     `read_at` (when the read the plan was made from started, ISO)."""
 
     def __init__(self, read_at: str | None = None) -> None:
@@ -105,9 +105,9 @@ class Executor(Protocol):
 
 
 class Backend(Protocol):
-    """One backend, open on its target. `root`: the address root it owns; `description`: where
-    it points, safe to print and to save in a plan (never a token or a password);
-    `content_sets(project)`: the project's content sets whose rows it holds."""
+    """One backend, open on its workspace or database. `root`: the address root it owns;
+    `description`: where it points, safe to print and to save in a plan (never a token or a
+    password); `content_sets(project)`: the project's content sets whose rows it holds."""
 
     root: str
     description: str

@@ -20,7 +20,7 @@ Opener = Callable[[Any, Mapping[str, str], State], "Backend | None"]
 def _open_notion(project: Any, env: Mapping[str, str], state: State) -> Backend | None:
     notion = getattr(project, "notion", None)
     if not (notion is not None and notion.databases) and \
-            not any(target.databases for target in state.notion.values()):
+            not any(known.databases for known in state.notion.values()):
         return None  # no Notion database declared nor managed (a Supabase-only project)
     from reconciler.backends.notion.backend import NotionBackend
     from reconciler.backends.notion.client import open_notion
@@ -40,10 +40,10 @@ def _open_postgres(project: Any, env: Mapping[str, str], state: State) -> Backen
     if not project.supabase and (objects is None or objects.empty):
         return None
     from reconciler.backends.postgres.backend import PostgresBackend
-    from reconciler.backends.postgres.connect import connect, describe_target, target_url
+    from reconciler.backends.postgres.connect import connect, describe_database, env_database_url
 
-    url = target_url(env)
-    return PostgresBackend(project.root, connect(project.root, url), describe_target(url),
+    url = env_database_url(env)
+    return PostgresBackend(project.root, connect(project.root, url), describe_database(url),
                            project.supabase, locations=getattr(project, "locations", None),
                            dev_url=env.get("DEV_DATABASE_URL") or None)
 
@@ -54,7 +54,7 @@ BACKENDS: dict[str, Opener] = {"notion": _open_notion, "supabase": _open_postgre
 
 def open_backends(project: Any, env: Mapping[str, str], state: State) -> list[Backend]:
     """Every backend the project uses, open, in `BACKENDS` order. Raises `ConfigError` or
-    `ReadError` when a target cannot be opened (those already open are closed)."""
+    `ReadError` when a backend cannot be opened (those already open are closed)."""
     opened: list[Backend] = []
     try:
         for opener in BACKENDS.values():

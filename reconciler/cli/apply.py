@@ -139,9 +139,9 @@ def _apply(saved: Plan | None, session, shown: Screen, auto_approve: bool, allow
     prompt, so no other apply slips in between what was shown and what runs; after the prompt
     the live state is read again and a change made meanwhile (by hand, in Notion or Postgres)
     makes the plan stale instead of being overwritten. A saved plan that finishes an
-    interrupted apply has its targets checked first (`Session.check_target`)."""
+    interrupted apply has its workspace and database checked first (`Session.check_identity`)."""
     if saved is not None and session.interrupted(saved):
-        session.check_target(saved)
+        session.check_identity(saved)
     _explain_interrupted(session.project)
     if saved is not None:
         the_plan = _resumed(saved, session)

@@ -164,7 +164,7 @@ def compare_property(db: Database, want: Property, have: Property) -> list[Chang
     if want.description is None:
         before = before.model_copy(update={"description": None})
     if before.model_copy(update={"name": "", "id": None}) != after.model_copy(update={"name": ""}):
-        destructive = _relation_retargeted(want, have)
+        destructive = _related_database_changed(want, have)
         changes.append(ModifyProperty(
             address=address, phase=property_phase(want), database=db.name,
             before=before, after=after, destructive=destructive,
@@ -174,7 +174,7 @@ def compare_property(db: Database, want: Property, have: Property) -> list[Chang
     return changes
 
 
-def _relation_retargeted(want: Property, have: Property) -> bool:
+def _related_database_changed(want: Property, have: Property) -> bool:
     return bool(want.relation and have.relation and want.relation.database != have.relation.database)
 
 

@@ -53,7 +53,7 @@ def diff_tables(desired: Sequence[Table], live: Sequence[Table]) -> list[ChangeB
               former_names=lambda t: [f"{t.schema_name}.{n}" for n in t.renamed_from])
     renamed = {(h.schema_name, h.name): w.name for w, h in m.pairs if w.name != h.name}
     if renamed:
-        m = match(desired, [_retarget(t, renamed) for t in scoped], name=_qualified,
+        m = match(desired, [_with_renamed_references(t, renamed) for t in scoped], name=_qualified,
                   former_names=lambda t: [f"{t.schema_name}.{n}" for n in t.renamed_from])
     changes: list[ChangeBase] = []
     for table in m.added:
@@ -65,7 +65,7 @@ def diff_tables(desired: Sequence[Table], live: Sequence[Table]) -> list[ChangeB
     return sorted(changes, key=lambda c: c.sort_key)
 
 
-def _retarget(table: Table, renamed: dict[tuple[str, str], str]) -> Table:
+def _with_renamed_references(table: Table, renamed: dict[tuple[str, str], str]) -> Table:
     """`table` with its foreign keys pointing at the new names of tables renamed in this plan."""
     fks = tuple(f.model_copy(update={"ref_table": renamed.get((f.ref_schema, f.ref_table),
                                                               f.ref_table)})

@@ -3,8 +3,8 @@ reads, and the check of a plan's sync changes against a fresh read. Pure.
 
 `plan_sync(project, reads, prune)` gathers each synced table's sides from the reads (the Notion
 backend's `Live.sync` and the Postgres backend's, by table address) and runs `diff.sync`.
-`stale_sync(changes, project, reads)` names the sync changes whose target was edited after the
-plan was made (point 5 of issue 11: reported as stale and not overwritten): a page or row the
+`stale_sync(changes, project, reads)` names the sync changes whose page or row was edited after
+the plan was made (point 5 of issue 11: reported as stale and not overwritten): a page or row the
 fresh read holds with values other than the ones the plan saw, a row inserted or linked
 meanwhile, or a change whose source (the row a page write copies, the page a row write copies)
 now holds other values than the ones the plan would write.
@@ -47,7 +47,7 @@ def plan_sync(project: Any, reads: Mapping[str, Any], *, prune: bool = False) ->
 
 def stale_sync(changes: Sequence[ChangeBase], project: Any, reads: Mapping[str, Any]
                ) -> dict[str, str]:
-    """Address → why, for each sync change whose target changed since the plan read it."""
+    """Address → why, for each sync change whose page or row changed since the plan read it."""
     inputs = {i.table.address: i for i in sync_inputs(project, reads)}
     by_db = {i.table.database: i for i in inputs.values()}
     out = {}
@@ -63,7 +63,7 @@ def stale_sync(changes: Sequence[ChangeBase], project: Any, reads: Mapping[str, 
 
 
 def _stale(change: ChangeBase, item: SyncInput) -> str | None:
-    return _target_stale(change, item) or _source_stale(change, item)
+    return _written_stale(change, item) or _source_stale(change, item)
 
 
 def _source_stale(change: ChangeBase, item: SyncInput) -> str | None:
@@ -108,7 +108,8 @@ def _has_ref(value: Any) -> bool:
         sv.is_ref(v) or (isinstance(v, dict) and "key" in v) for v in value)
 
 
-def _target_stale(change: ChangeBase, item: SyncInput) -> str | None:
+def _written_stale(change: ChangeBase, item: SyncInput) -> str | None:
+    """Why the page or row a change writes is no longer as the plan read it."""
     table, n, s = item.table, item.notion, item.supabase
     if isinstance(change, (UpdatePage, ArchivePage)):
         page = n.pages.get(change.before.id or "")

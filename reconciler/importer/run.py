@@ -280,13 +280,13 @@ def _import_postgres(project: Any, env: Mapping[str, str], request: ImportReques
                      files: dict[str, str], result: ImportResult) -> None:
     import psycopg
 
-    from reconciler.backends.postgres.connect import connect, target_url
+    from reconciler.backends.postgres.connect import connect, env_database_url
     from reconciler.backends.postgres.reader import read_catalog
     from reconciler.errors import ReadError
 
     patterns = _patterns(request)
     schemas = sorted({s for s, _ in patterns})
-    conn = connect(project.root, target_url(env))
+    conn = connect(project.root, env_database_url(env))
     try:
         tables = read_catalog(conn, schemas)
         owner = conn.execute("SELECT current_user").fetchone()[0]

@@ -1,7 +1,7 @@
 """The local Notion: a Notion-compatible workspace (API 2025-09-03) persisted under a directory.
 
-Used as the product's embedded default (no account) and as the test target. The real ``notion-client``
-talks to it unchanged, in process (``local_client``) or over HTTP (``serve`` / ``make_server``).
+Used as the product's embedded default (no account) and as the Notion the tests run against.
+The real ``notion-client`` talks to it unchanged, in process (``local_client``) or over HTTP (``serve`` / ``make_server``).
 
 Public API:
 

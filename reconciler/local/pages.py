@@ -122,11 +122,11 @@ def move_page(ctx: Context, request: Request, body: Body, page_id: str) -> Body:
     parent = body.get("parent") if isinstance(body.get("parent"), dict) else {}
     if not parent.get("page_id"):
         raise validation("body failed validation: body.parent.page_id should be defined, instead was `undefined`.")
-    target = ctx.page(parent["page_id"], "body.parent.page_id")
-    ctx.ensure_writable({"page_id": target["id"]}, "page", target["id"])
-    if target["id"] == page["id"] or ctx.is_below(target, page["id"]):
+    new_parent = ctx.page(parent["page_id"], "body.parent.page_id")
+    ctx.ensure_writable({"page_id": new_parent["id"]}, "page", new_parent["id"])
+    if new_parent["id"] == page["id"] or ctx.is_below(new_parent, page["id"]):
         raise validation("A page cannot be moved into itself or one of its descendants.")
-    page["parent"] = {"page_id": target["id"]}
+    page["parent"] = {"page_id": new_parent["id"]}
     page["last_edited_time"] = now_minute()
     return page_object(ctx.store, page)
 

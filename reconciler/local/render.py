@@ -93,21 +93,21 @@ def _related(store: Store, ds: Obj, prop: Obj, page: Obj) -> tuple[list[Obj], Ob
     rel = find_property(ds, c["relation_property_id"])
     refs = list(page["values"].get(rel["id"], [])) if rel else []
     related = [p for p in (store.page(r) for r in refs) if p is not None and not p["in_trash"]]
-    target = store.data_source(rel["config"]["data_source_id"]) if rel and rel["type"] == "relation" else None
-    rolled = find_property(target, c["rollup_property_id"]) if target else None
-    return related, target, rolled
+    data_source = store.data_source(rel["config"]["data_source_id"]) if rel and rel["type"] == "relation" else None
+    rolled = find_property(data_source, c["rollup_property_id"]) if data_source else None
+    return related, data_source, rolled
 
 
 def _rollup(store: Store, ds: Obj, prop: Obj, page: Obj) -> Obj:
     fn = prop["config"]["function"]
-    related, target, rolled = _related(store, ds, prop, page)
+    related, data_source, rolled = _related(store, ds, prop, page)
     if fn == "count":
         return {"type": "number", "number": len(related), "function": fn}
     if fn == "show_original":
         items = []
         if rolled is not None:
             for p in related[:MAX_REFS]:
-                v = render_value(store, target, rolled, p)
+                v = render_value(store, data_source, rolled, p)
                 items.append({"type": v["type"], v["type"]: v[v["type"]]})
         return {"type": "array", "array": items, "function": fn}
     if fn in ("earliest_date", "latest_date", "date_range"):

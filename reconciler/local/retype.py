@@ -85,7 +85,7 @@ def _text(store: Store, value: Obj, prop: Obj) -> Any:
     return text_of(value)
 
 
-#: target type → converter(store, rendered value before, property after) → stored value or None.
+#: new type → converter(store, rendered value before, property after) → stored value or None.
 CONVERTERS: dict[str, Callable[[Store, Obj, Obj], Any]] = {
     "rich_text": _rich_text, "number": _number, "select": _select, "multi_select": _multi_select,
     "status": _select, "date": _date, **{t: _text for t in STRING_TYPES},

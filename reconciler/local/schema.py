@@ -12,7 +12,7 @@ Rules implemented (NOTION-API.md §2, §3):
   (§3.4, REC:UN/fixtures/mod_all_props_db.yaml).
 * Formula ``prop("Name")`` references are stored rewritten to
   ``{{notion:block_property:<prop id>:<data source id>:<workspace id>}}`` (§2, test_all_createable_props_schema #29).
-* A ``dual_property`` relation creates the synced property on the target data source, named
+* A ``dual_property`` relation creates the synced property on the related data source, named
   ``Related to <source database title> (<property name>)`` (§3.3, test_update_prop_type_attrs.yaml #11).
 * ``button``/``verification`` are response-only and ignored by schema writes (§3.5).
 * A type change re-creates the options (option ids sent are ignored) and converts the values as
@@ -110,8 +110,8 @@ def _status_config(sent: dict[str, Any], old: dict[str, Any] | None, path: str) 
     groups = [dict(g, option_ids=[]) for g in old["groups"]]
     home = {oid: g["name"] for g in old["groups"] for oid in g["option_ids"]}
     for o, req in zip(options, sent["options"]):
-        target = req.get("group") or home.get(o["id"]) or groups[0]["name"]
-        group = next((g for g in groups if g["name"] == target), groups[0])
+        in_group = req.get("group") or home.get(o["id"]) or groups[0]["name"]
+        group = next((g for g in groups if g["name"] == in_group), groups[0])
         group["option_ids"].append(o["id"])
     return {"options": options, "groups": groups}
 
@@ -131,27 +131,27 @@ def _rewrite_formula(store: Store, ds: dict[str, Any], expression: Any, path: st
 
 
 def _relation_config(store: Store, cfg: dict[str, Any], path: str) -> dict[str, Any]:
-    target = cfg.get("data_source_id")
-    if target is None and cfg.get("database_id"):
+    related = cfg.get("data_source_id")
+    if related is None and cfg.get("database_id"):
         db = store.database(parse_uuid(cfg["database_id"], f"{path}.database_id"))
-        target = db["data_sources"][0] if db else None
-    if target is None:
+        related = db["data_sources"][0] if db else None
+    if related is None:
         raise validation(f"body failed validation: {path}.data_source_id should be defined, instead was `undefined`.")
-    target = parse_uuid(target, f"{path}.data_source_id")
-    if store.data_source(target) is None:
-        raise not_found("data source", target)
+    related = parse_uuid(related, f"{path}.data_source_id")
+    if store.data_source(related) is None:
+        raise not_found("data source", related)
     kind = cfg.get("type") or ("dual_property" if "dual_property" in cfg else "single_property")
     if kind not in ("single_property", "dual_property"):
         raise validation(f"body failed validation: {path}.type should be `\"single_property\"` or `\"dual_property\"`.")
-    return {"data_source_id": target, "type": kind}
+    return {"data_source_id": related, "type": kind}
 
 
 def _rollup_config(ds: dict[str, Any], store: Store, cfg: dict[str, Any], path: str) -> dict[str, Any]:
     rel = find_property(ds, cfg.get("relation_property_id") or cfg.get("relation_property_name") or "")
     if rel is None or rel["type"] != "relation":
         raise validation(f"Relation property for rollup not found: {path}.relation_property_name.")
-    target = store.data_source(rel["config"]["data_source_id"])
-    rolled = find_property(target, cfg.get("rollup_property_id") or cfg.get("rollup_property_name") or "") if target else None
+    related = store.data_source(rel["config"]["data_source_id"])
+    rolled = find_property(related, cfg.get("rollup_property_id") or cfg.get("rollup_property_name") or "") if related else None
     if rolled is None:
         raise validation(f"Rollup property not found: {path}.rollup_property_name.")
     return {"relation_property_id": rel["id"], "rollup_property_id": rolled["id"],
@@ -184,19 +184,19 @@ def _build_config(store: Store, ds: dict[str, Any], ptype: str, cfg: Any, old: d
 
 
 def _make_synced(store: Store, ds: dict[str, Any], prop: dict[str, Any]) -> None:
-    """Create the dual relation's synced property on the target data source (§3.3)."""
-    target = ds if prop["config"]["data_source_id"] == ds["id"] else store.data_source(prop["config"]["data_source_id"])
+    """Create the dual relation's synced property on the related data source (§3.3)."""
+    related = ds if prop["config"]["data_source_id"] == ds["id"] else store.data_source(prop["config"]["data_source_id"])
     db = store.database(ds["database_id"]) or {}
     base = f"Related to {plain(db.get('title')) or plain(ds['title'])} ({prop['name']})"
-    names = {p["name"] for p in target["properties"]}
+    names = {p["name"] for p in related["properties"]}
     name, n = base, 1
     while name in names:
         n += 1
         name = f"{base} {n}"
-    synced = {"id": new_property_id({p["id"] for p in target["properties"]} | {prop["id"]}), "name": name,
+    synced = {"id": new_property_id({p["id"] for p in related["properties"]} | {prop["id"]}), "name": name,
               "description": None, "type": "relation",
               "config": {"data_source_id": ds["id"], "type": "dual_property", "synced_property_id": prop["id"]}}
-    target["properties"].append(synced)
+    related["properties"].append(synced)
     prop["config"]["synced_property_id"] = synced["id"]
 
 
@@ -256,8 +256,8 @@ def _reconfigure(store: Store, ds: dict[str, Any], prop: dict[str, Any], ptype: 
     old = prop["config"]
     new = _build_config(store, ds, ptype, cfg.get(ptype), old, path + "." + ptype)
     if ptype == "relation":
-        same_target = new["data_source_id"] == old["data_source_id"]
-        if new["type"] == "dual_property" and old["type"] == "dual_property" and same_target:
+        same_data_source = new["data_source_id"] == old["data_source_id"]
+        if new["type"] == "dual_property" and old["type"] == "dual_property" and same_data_source:
             new["synced_property_id"] = old.get("synced_property_id")
         prop["config"] = new
         if new["type"] == "dual_property" and not new.get("synced_property_id"):
@@ -325,10 +325,10 @@ def render_config(store: Store, ds: dict[str, Any], prop: dict[str, Any]) -> dic
     """The type config as Notion returns it (NOTION-API.md §2 table, A.1)."""
     t, c = prop["type"], prop["config"]
     if t == "relation":
-        target = store.data_source(c["data_source_id"]) or {}
-        out = {"database_id": target.get("database_id"), "data_source_id": c["data_source_id"], "type": c["type"]}
+        related = store.data_source(c["data_source_id"]) or {}
+        out = {"database_id": related.get("database_id"), "data_source_id": c["data_source_id"], "type": c["type"]}
         if c["type"] == "dual_property":
-            synced = find_property(target, c.get("synced_property_id") or "\0") if target else None
+            synced = find_property(related, c.get("synced_property_id") or "\0") if related else None
             out["dual_property"] = {"synced_property_name": synced["name"] if synced else None,
                                     "synced_property_id": c.get("synced_property_id")}
         else:
@@ -336,8 +336,8 @@ def render_config(store: Store, ds: dict[str, Any], prop: dict[str, Any]) -> dic
         return out
     if t == "rollup":
         rel = find_property(ds, c["relation_property_id"])
-        target = (store.data_source(rel["config"]["data_source_id"]) or {}) if rel and rel["type"] == "relation" else {}
-        rolled = find_property(target, c["rollup_property_id"]) if target else None
+        related = (store.data_source(rel["config"]["data_source_id"]) or {}) if rel and rel["type"] == "relation" else {}
+        rolled = find_property(related, c["rollup_property_id"]) if related else None
         return {"rollup_property_name": rolled["name"] if rolled else None,
                 "relation_property_name": rel["name"] if rel else None,
                 "rollup_property_id": unquote(c["rollup_property_id"]),

@@ -117,10 +117,10 @@ def set_status_options(root: Path, ds_id: str, prop_name: str,
                 opt = {"id": kept["id"] if kept else new_uuid(), "name": name,
                        "color": _color(color) or (kept["color"] if kept else "default"),
                        "description": kept.get("description") if kept else None}
-                target = group_name or home.get(opt["id"]) or groups[0]["name"]
-                group = next((g for g in groups if g["name"].casefold() == target.casefold()), None)
+                in_group = group_name or home.get(opt["id"]) or groups[0]["name"]
+                group = next((g for g in groups if g["name"].casefold() == in_group.casefold()), None)
                 if group is None:
-                    raise UIError(f"no status group {target!r} (there are {', '.join(g['name'] for g in groups)})")
+                    raise UIError(f"no status group {in_group!r} (there are {', '.join(g['name'] for g in groups)})")
                 group["option_ids"].append(opt["id"])
                 chosen.append(opt)
             prop["config"]["options"] = chosen

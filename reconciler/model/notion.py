@@ -73,10 +73,10 @@ class SelectOption(Model):
 
 
 class Relation(Model):
-    """A relation's target and shape.
+    """A relation's related database and shape.
 
     `database` is the logical name (spec file stem) of the related database; the live reader maps
-    the target data source id back to that name (or `"data_source:<id>"` when it is undeclared).
+    the related data source id back to that name (or `"data_source:<id>"` when it is undeclared).
     `two_way` is Notion's `dual_property`; `synced_property` names the property Notion creates on
     the other side (Notion's default name is `Related to <title> (<property>)`).
     """

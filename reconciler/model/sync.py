@@ -6,8 +6,8 @@ database row by row (issue 11; seed 001's 16 databases and tables). The pieces:
 - `SyncTable` (with its `SyncField`s and `SeedRow`s): the resolved `sync:` declaration, built by
   `project.sync` and read by the merge (`diff.sync`) and the backends.
 - `SideRow`, `NotionSide`, `PostgresSide`, `BaseRow`: what the backends read for the merge (the
-  rows of each side, the base: the last synced value of every field, kept in the target
-  Postgres's `reconciler` schema).
+  rows of each side, the base: the last synced value of every field, kept in the
+  Postgres database's `reconciler` schema).
 - `SyncInfo`, `FieldConflict`, `BasePair`: what sync changes carry
   (`model.changes`), and `SyncSummary`: the per-table summary a plan shows.
 

@@ -212,10 +212,10 @@ def postgres_checks(project: Any, env: Mapping[str, str]) -> list[Check]:
     import psycopg
 
     from reconciler.backends.postgres.connect import (TRANSACTION_POOLER_PORT, connect,
-                                                      describe_target)
+                                                      describe_database)
 
     url = env.get("DATABASE_URL") or None
-    where = describe_target(url)
+    where = describe_database(url)
     try:
         conn = connect(project.root, url)
     except ReconcilerError as exc:

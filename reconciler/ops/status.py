@@ -117,11 +117,11 @@ def _notion_rows(client, data_source_id: str) -> tuple[int, str | None]:
 
 
 def _table_rows(conn, table) -> tuple[int, str | None]:
-    target = sql.Identifier(table.schema_name, table.name)
+    table_sql = sql.Identifier(table.schema_name, table.name)
     # the latest edit in UTC and ISO 8601, as Notion's last_edited_time (one format in `status`)
     latest = sql.SQL("to_char(max({}) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')").format(
         sql.Identifier("updated_at")) if table.column("updated_at") else sql.SQL("NULL")
-    row = conn.execute(sql.SQL("SELECT count(*), {} FROM {}").format(latest, target)).fetchone()
+    row = conn.execute(sql.SQL("SELECT count(*), {} FROM {}").format(latest, table_sql)).fetchone()
     conn.rollback()
     return row[0], row[1]
 

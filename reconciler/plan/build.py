@@ -198,9 +198,9 @@ def with_steps(changes: Sequence[ChangeBase], backends: Sequence[Planner], proje
                 if len(owners) > 1 and len(step.changes) == 1 and pending[address]:
                     owners = [pending[address].pop(0)]
                 for index in owners:
-                    target = shown.setdefault(index, {})
+                    previewed = shown.setdefault(index, {})
                     for name, items in fields.items():
-                        target[name] = target.get(name, ()) + tuple(items)
+                        previewed[name] = previewed.get(name, ()) + tuple(items)
     return [c.model_copy(update=shown[i]) if i in shown else c for i, c in enumerate(changes)]
 
 

@@ -31,7 +31,7 @@ class PlanHeader(Model):
     - `identities`: who the live systems were, by address root, as each backend's `read` tells
       it (`backends.base.Live.identity`): e.g. the Notion workspace and bot ids,
       `{"system_identifier": …, "database": …}` for Postgres. Apply refuses a plan whose
-      identities are not the live systems' now ("made for another target").
+      identities are not the live systems' now ("made for another workspace or database").
     - `fingerprints`: for every live resource read, `sha256:` of its normalised state, or `absent`.
     - `diagram`: Mermaid ER source of the declared databases, tables and relations, the resources
       the plan changes marked (`reconciler.diagram`); the markdown report shows it.

@@ -161,8 +161,8 @@ def _body(plan: Plan, ordered: bool = True) -> dict[str, Any]:
     for name in ("fingerprints", "backends", "identities"):
         header[name] = _sorted(header[name])
     changes = [change_data(c, ordered) for c in plan.changes]
-    content = {target: _sorted(summary.model_dump(mode="json"))
-               for target, summary in sorted(plan.content.items())}
+    content = {address: _sorted(summary.model_dump(mode="json"))
+               for address, summary in sorted(plan.content.items())}
     body = {"format_version": plan.header.format_version, "header": header,
             "summary": plan.summary, "content": content}
     if plan.sync:  # two-way sync (model.sync): per synced table, and the plan's request cost

@@ -11,7 +11,7 @@ of the live state and the sources gives at the same address (`plan.build.fresh_c
 every sealed value is taken from there once its digest is the plan's. A value whose digest
 differs was changed since the plan was reviewed: in `after` (what apply would write: a content
 file edited, the other side of a sync edited) apply refuses the plan; in `before` of a sync
-change (its target was edited after the plan) the change is stale, left alone like any sync
+change (its page or row was edited after the plan) the change is stale, left alone like any sync
 change overtaken by an edit. Conflicts stay sealed: apply does not need their values.
 """
 
@@ -145,7 +145,7 @@ def is_sealed(change: ChangeBase) -> bool:
 @dataclass
 class Opened:
     """A plan's changes opened for apply: `changes` in plan order (sealed values taken from the
-    sources), `stale` (sync changes whose target was edited after the plan: address → why) and
+    sources), `stale` (sync changes whose page or row was edited after the plan: address → why) and
     `changed` (`address: field` of every value to write whose source changed since the plan;
     apply refuses the plan when there is one)."""
 

@@ -119,7 +119,7 @@ def check_renames(item: Loaded[DatabaseDoc]) -> list[SpecProblem]:
 
 def check_property_settings(item: Loaded[DatabaseDoc], dbs: Databases, db_names: set[str],
                             vocab_names: set[str], refs: list[BackReference]) -> list[SpecProblem]:
-    """Options/vocabulary, relation targets and rollup references of each property."""
+    """Options/vocabulary, related databases and rollup references of each property."""
     problems = []
     for name, prop in item.doc.properties.items():
         loc = ("properties", name)
@@ -158,29 +158,30 @@ def _check_relation(item: Loaded, loc: tuple, prop: RelationDoc, db_names: set[s
 
 def _check_rollup(item: Loaded, loc: tuple, prop: RollupDoc, dbs: Databases,
                   refs: list[BackReference]) -> list[SpecProblem]:
-    target = _relation_target(item, prop.relation, refs)
-    if target is None:
+    related = _related_database(item, prop.relation, refs)
+    if related is None:
         relations = [n for n, p in item.doc.properties.items() if isinstance(p, RelationDoc)]
-        relations += [r.name for r in refs if r.target == item.name]
+        relations += [r.name for r in refs if r.related == item.name]
         return [item.problem(loc + ("relation",), (
             f"rollup relation {prop.relation!r} is not a relation property of this database: "
             f"use one of {_listing(relations)}"))]
-    if target not in dbs:
-        return []  # the target is undeclared or broken: reported where it is declared
-    names = list(dbs[target].doc.properties) + [r.name for r in refs if r.target == target]
+    if related not in dbs:
+        return []  # the related database is undeclared or broken: reported where it is declared
+    names = list(dbs[related].doc.properties) + [r.name for r in refs if r.related == related]
     if prop.property not in names:
         return [item.problem(loc + ("property",), (
-            f"rollup property {prop.property!r} does not exist in {target!r} "
-            f"({dbs[target].file}): use one of {_listing(names)}"))]
+            f"rollup property {prop.property!r} does not exist in {related!r} "
+            f"({dbs[related].file}): use one of {_listing(names)}"))]
     return []
 
 
-def _relation_target(item: Loaded[DatabaseDoc], name: str, refs: list[BackReference]) -> str | None:
+def _related_database(item: Loaded[DatabaseDoc], name: str, refs: list[BackReference]
+                      ) -> str | None:
     """The database a relation property of `item` (declared or created as a back side) points to."""
     prop = item.doc.properties.get(name)
     if isinstance(prop, RelationDoc):
         return prop.database
-    back = next((r for r in refs if r.target == item.name and r.name == name), None)
+    back = next((r for r in refs if r.related == item.name and r.name == name), None)
     return back.source if back and prop is None else None
 
 
@@ -209,7 +210,7 @@ def check_formulas(item: Loaded[DatabaseDoc], refs: list[BackReference]) -> list
     if not formulas:
         return []
     types = {n: _formula_type(p) for n, p in props.items() if n not in formulas}
-    types |= {r.name: "list[page]" for r in refs if r.target == item.name and r.name not in props}
+    types |= {r.name: "list[page]" for r in refs if r.related == item.name and r.name not in props}
     resolved: dict[str, str] = {}
     problems: list[SpecProblem] = []
 
@@ -260,36 +261,38 @@ def check_unique_titles(dbs: Databases, config: Config) -> list[SpecProblem]:
 
 
 def check_back_references(dbs: Databases, refs: list[BackReference]) -> list[SpecProblem]:
-    """The property a two-way relation creates on its target collides with nothing there."""
+    """The property a two-way relation creates on its related database collides with nothing
+    there."""
     problems, created = [], {}
     for ref in refs:
         source = dbs[ref.source]
         src_prop = source.doc.properties[ref.source_property]
         at = ("properties", ref.source_property,
               "synced_property" if src_prop.synced_property else "two_way")  # type: ignore[attr-defined]
-        message = _collision(ref, dbs[ref.target], created)
+        message = _collision(ref, dbs[ref.related], created)
         if message:
             problems.append(source.problem(at, message))
-        created.setdefault((ref.target, ref.name.casefold()), ref)
+        created.setdefault((ref.related, ref.name.casefold()), ref)
     return problems
 
 
-def _collision(ref: BackReference, target: Loaded[DatabaseDoc],
+def _collision(ref: BackReference, related: Loaded[DatabaseDoc],
                created: dict[tuple[str, str], BackReference]) -> str | None:
-    if (ref.target, ref.source_property) == (ref.source, ref.name):
+    if (ref.related, ref.source_property) == (ref.source, ref.name):
         return ("a two-way relation to its own database needs a synced_property other than its "
                 "own name: set synced_property")
-    other = created.get((ref.target, ref.name.casefold()))
+    other = created.get((ref.related, ref.name.casefold()))
     if other is not None:
         return (f"this two-way relation and {other.source}.{other.source_property} both create "
-                f"the property {ref.name!r} on {ref.target!r}: set a different synced_property")
-    declared = next((n for n in target.doc.properties if n.casefold() == ref.name.casefold()), None)
+                f"the property {ref.name!r} on {ref.related!r}: set a different synced_property")
+    declared = next((n for n in related.doc.properties
+                     if n.casefold() == ref.name.casefold()), None)
     if declared is None or (declared == ref.name
-                            and is_matching_back(target.doc.properties[declared], ref)):
+                            and is_matching_back(related.doc.properties[declared], ref)):
         return None
-    kind = target.doc.properties[declared].type  # type: ignore[attr-defined]
-    return (f"the two-way relation creates the property {ref.name!r} on {ref.target!r}, which "
-            f"already declares {declared!r} ({kind}) in {target.file}: set another "
+    kind = related.doc.properties[declared].type  # type: ignore[attr-defined]
+    return (f"the two-way relation creates the property {ref.name!r} on {ref.related!r}, which "
+            f"already declares {declared!r} ({kind}) in {related.file}: set another "
             f"synced_property, or declare {declared!r} there as {{type: relation, database: "
             f"{ref.source}, two_way: true, synced_property: {ref.source_property}}}")
 

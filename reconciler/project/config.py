@@ -1,4 +1,4 @@
-"""`reconciler.yaml`: targets and defaults of a project (DESIGN.md "The user's project").
+"""`reconciler.yaml`: connections and defaults of a project (DESIGN.md "The user's project").
 
 Found at the project root or at `schemas/reconciler.yaml`. It holds no secrets: tokens and
 connection strings come from the environment or `.env` (DESIGN.md), so only `${VAR}` references

@@ -48,8 +48,9 @@ _OPTION_TYPES = ("select", "multi_select", "status")
 
 
 @dataclass
-class Target:
-    """A database or table with a `content:` section: its fields' types and where it is declared."""
+class ContentResource:
+    """A resource with a `content:` section (a Notion database or a Postgres table): its fields'
+    types and where it is declared."""
 
     address: str
     item: Loaded
@@ -59,7 +60,7 @@ class Target:
     unique: set[str] = field(default_factory=set)
     shapers: dict[str, Shaper] = field(default_factory=dict)
     table: Table | None = None
-    #: The fields holding personal data, when the target says so itself (seeds); else they
+    #: The fields holding personal data, when the resource says so itself (seeds); else they
     #: follow from the document, the properties or the columns (`sensitive_fields`).
     sensitive: frozenset[str] | None = None
     #: The logical name of the Notion database (None for a table).
@@ -90,29 +91,30 @@ def load_content(root: Path, databases: Mapping[str, Loaded], notion: NotionData
                  ) -> tuple[tuple[ContentSet, ...], NotionDatabases, list[SpecProblem]]:
     """Every content set of the project; see the module docstring. `table_docs` are the valid
     Supabase documents `tables` were resolved from (`project.supabase.read_table_docs`)."""
-    targets = [_notion_target(k, item, notion) for k, item in databases.items()
+    resources = [_notion_resource(k, item, notion) for k, item in databases.items()
                if item.doc.content is not None]
-    targets += _table_targets(tables, table_docs)
+    resources += _table_resources(tables, table_docs)
     sets, problems, added, spots = [], [], {}, {}
-    for target in targets:
-        content, more, new, where = _content_set(root, target)
+    for resource in resources:
+        content, more, new, where = _content_set(root, resource)
         problems += more
         sets += [content] if content is not None else []
-        spots[target.address] = where
-        added |= {(target.address, k): v for k, v in new.items()}
-    problems += relation_keys(targets, sets, spots)
+        spots[resource.address] = where
+        added |= {(resource.address, k): v for k, v in new.items()}
+    problems += relation_keys(resources, sets, spots)
     return tuple(sets), _with_options(notion, added), problems
 
 
-def _notion_target(key: str, item: Loaded, notion: NotionDatabases) -> Target:
+def _notion_resource(key: str, item: Loaded, notion: NotionDatabases) -> ContentResource:
     db = notion.database(key)
     props = {p.name: p for p in db.properties}
-    return Target(f"notion.{key}", item, item.doc.content, {n: p.type for n, p in props.items()},
-                  notion=props, database=key)
+    return ContentResource(f"notion.{key}", item, item.doc.content,
+                           {n: p.type for n, p in props.items()}, notion=props, database=key)
 
 
-def _table_targets(tables: tuple[Table, ...], docs: Sequence[Loaded[TableDoc]]) -> list[Target]:
-    """Targets of the Supabase files with a `content:`."""
+def _table_resources(tables: tuple[Table, ...], docs: Sequence[Loaded[TableDoc]]
+                     ) -> list[ContentResource]:
+    """The resources (tables) of the Supabase files with a `content:`."""
     by_name = {(t.schema_name, t.name): t for t in tables}
     out = []
     for item in docs:
@@ -123,88 +125,90 @@ def _table_targets(tables: tuple[Table, ...], docs: Sequence[Loaded[TableDoc]]) 
         unique = {u.columns[0] for u in table.uniques if len(u.columns) == 1}
         unique |= {i.columns[0] for i in table.indexes if i.unique and len(i.columns) == 1}
         unique |= set(table.primary_key) if len(table.primary_key) == 1 else set()
-        out.append(Target(table.address, item, doc.content,
-                          {c.name: c.type for c in table.columns}, unique=unique, table=table))
+        out.append(ContentResource(table.address, item, doc.content,
+                                   {c.name: c.type for c in table.columns}, unique=unique,
+                                   table=table))
     return out
 
 
-def _content_set(root: Path, target: Target
+def _content_set(root: Path, resource: ContentResource
                  ) -> tuple[ContentSet | None, list[SpecProblem], dict[str, list[str]], dict]:
-    problems = check_fields(target)
+    problems = check_fields(resource)
     if problems:
         return None, problems, {}, {}
-    ctx = ReadContext(root, target.doc.source,
-                      lambda loc, msg: target.problem(("source",) + loc, msg))
-    records, problems = READERS[target.doc.source.kind](ctx)
+    ctx = ReadContext(root, resource.doc.source,
+                      lambda loc, msg: resource.problem(("source",) + loc, msg))
+    records, problems = READERS[resource.doc.source.kind](ctx)
     if problems:
         return None, problems, {}, {}
-    rows, spots, problems = _rows(target, records)
-    added, more = vocabulary_gate(target, rows, spots)
+    rows, spots, problems = _rows(resource, records)
+    added, more = vocabulary_gate(resource, rows, spots)
     problems += more
-    line, _ = target.item.yaml.locate(("content",))
-    table = target.table
-    content = ContentSet(address=target.address, key=target.doc.key, hash_field=target.doc.hash,
-                         database=target.database, table=None if table is None else
+    line, _ = resource.item.yaml.locate(("content",))
+    table = resource.table
+    content = ContentSet(address=resource.address, key=resource.doc.key,
+                         hash_field=resource.doc.hash, database=resource.database,
+                         table=None if table is None else
                          TableRef(schema_name=table.schema_name, table=table.name),
-                         rows=tuple(rows), spec=f"{target.item.file}:{line}",
-                         sensitive=sensitive_fields(target))
+                         rows=tuple(rows), spec=f"{resource.item.file}:{line}",
+                         sensitive=sensitive_fields(resource))
     return (None if problems else content), problems, added, spots
 
 
-def sensitive_fields(target: Target) -> tuple[str, ...]:
-    """The fields of `target`'s rows that are personal data: all of them (but the hash) for a
+def sensitive_fields(resource: ContentResource) -> tuple[str, ...]:
+    """The fields of `resource`'s rows that are personal data: all of them (but the hash) for a
     `content:` declared `sensitive: true`, else those of sensitive properties or columns."""
-    if target.sensitive is not None:
-        return tuple(sorted(target.sensitive))
-    if target.doc.sensitive:
-        return tuple(sorted(n for n in target.types if n != target.doc.hash))
-    if target.notion:
-        return tuple(sorted(n for n, p in target.notion.items() if p.sensitive))
-    columns = target.table.columns if target.table is not None else ()
+    if resource.sensitive is not None:
+        return tuple(sorted(resource.sensitive))
+    if resource.doc.sensitive:
+        return tuple(sorted(n for n in resource.types if n != resource.doc.hash))
+    if resource.notion:
+        return tuple(sorted(n for n, p in resource.notion.items() if p.sensitive))
+    columns = resource.table.columns if resource.table is not None else ()
     return tuple(sorted(c.name for c in columns if c.sensitive))
 
 
-def check_fields(target: Target) -> list[SpecProblem]:
+def check_fields(resource: ContentResource) -> list[SpecProblem]:
     """`key`, `hash` and `fields` against the declared properties/columns (spec-located)."""
-    doc, what = target.doc, "property" if target.notion else "column"
-    key_types, hash_type = (NOTION_KEY_TYPES, "rich_text") if target.notion else \
+    doc, what = resource.doc, "property" if resource.notion else "column"
+    key_types, hash_type = (NOTION_KEY_TYPES, "rich_text") if resource.notion else \
         (POSTGRES_KEY_TYPES, "text")
-    problems = _check_named(target, ("key",), doc.key, key_types, what)
-    problems += _check_named(target, ("hash",), doc.hash, (hash_type,), what)
-    if not problems and not target.notion and doc.key not in target.unique:
-        problems.append(target.problem(("key",), f"key column {doc.key!r} must be unique: "
+    problems = _check_named(resource, ("key",), doc.key, key_types, what)
+    problems += _check_named(resource, ("hash",), doc.hash, (hash_type,), what)
+    if not problems and not resource.notion and doc.key not in resource.unique:
+        problems.append(resource.problem(("key",), f"key column {doc.key!r} must be unique: "
                                        "declare it `unique: true` or as the primary key"))
     specs = doc.source.field_specs()
     loc = ("source", "markdown_sections", "fields") if doc.source.markdown_sections is not None \
         and doc.source.markdown_sections.fields else ("source", "fields")
     if doc.key not in specs:
-        problems.append(target.problem(loc[:-1], f"fields must map the key {doc.key!r}"))
+        problems.append(resource.problem(loc[:-1], f"fields must map the key {doc.key!r}"))
     for name, spec in specs.items():
-        more = _check_field(target, loc + (name,), name, spec, what)
-        problems += more or _check_shape(target, loc + (name,), name, spec)
-    problems += [target.problem(("source", key), message) for key, message in
+        more = _check_field(resource, loc + (name,), name, spec, what)
+        problems += more or _check_shape(resource, loc + (name,), name, spec)
+    problems += [resource.problem(("source", key), message) for key, message in
                  check_reading(doc.source.languages, doc.source.locale).items()]
-    if target.table is not None and not problems:
-        problems += [target.problem(loc, f"column {name!r} is NOT NULL and has no default, but "
+    if resource.table is not None and not problems:
+        problems += [resource.problem(loc, f"column {name!r} is NOT NULL and has no default, but "
                                     "fields does not map it: every insert would fail; map it, "
                                     "or give the column a default")
-                     for name in unset_required(target.table, {*specs, doc.key, doc.hash})]
+                     for name in unset_required(resource.table, {*specs, doc.key, doc.hash})]
     return problems
 
 
-def _check_shape(target: Target, loc: tuple, name: str, spec: Any) -> list[SpecProblem]:
+def _check_shape(resource: ContentResource, loc: tuple, name: str, spec: Any) -> list[SpecProblem]:
     """The field's value options (split, strip, map, until, format); keeps its `Shaper`."""
-    kind = target.doc.source.kind
+    kind = resource.doc.source.kind
     if isinstance(spec, FieldDoc) and spec.until is not None and kind != "markdown_sections":
-        return [target.problem(loc + ("until",), f"until: only a markdown_sections source has "
+        return [resource.problem(loc + ("until",), f"until: only a markdown_sections source has "
                                f"fields that span lines, not a {kind} source")]
-    found, problems = shaper(spec, target.types[name], target.takes_list(name),
+    found, problems = shaper(spec, resource.types[name], resource.takes_list(name),
                              kind in ("markdown", "markdown_sections"), at=loc)
     if found is not None:
-        target.shapers[name] = found
+        resource.shapers[name] = found
         if isinstance(spec, FieldDoc) and spec.default is not None:
             try:  # a default the field refuses is the spec's problem, not every row's
-                target.coerce(name, found.shape(MISSING))
+                resource.coerce(name, found.shape(MISSING))
             except ValueError as exc:
                 problems.append((("default",), f"default: {name} {exc}"))
     for n, item in enumerate(spec.until or () if isinstance(spec, FieldDoc) else ()):
@@ -212,38 +216,39 @@ def _check_shape(target: Target, loc: tuple, name: str, spec: Any) -> list[SpecP
             bounded(item) if item not in UNTIL_WORDS else None
         except re.error as exc:
             problems.append((("until", n), f"until: invalid regular expression {item!r}: {exc}"))
-    return [target.problem(loc + at, message) for at, message in problems]
+    return [resource.problem(loc + at, message) for at, message in problems]
 
 
-def _check_named(target: Target, loc: tuple, name: str, allowed: tuple, what: str) -> list:
-    if name not in target.types:
-        known = ", ".join(target.types) or "none"
-        return [target.problem(loc, f"{loc[0]}: {name!r} is not a declared {what} "
+def _check_named(resource: ContentResource, loc: tuple, name: str, allowed: tuple,
+                 what: str) -> list:
+    if name not in resource.types:
+        known = ", ".join(resource.types) or "none"
+        return [resource.problem(loc, f"{loc[0]}: {name!r} is not a declared {what} "
                                f"(declared: {known})")]
-    if re.sub(r"\(.*\)", "", target.types[name]) not in allowed:  # varchar(4) is a varchar
-        return [target.problem(loc, f"{loc[0]}: {name!r} is a {target.types[name]} {what}; "
+    if re.sub(r"\(.*\)", "", resource.types[name]) not in allowed:  # varchar(4) is a varchar
+        return [resource.problem(loc, f"{loc[0]}: {name!r} is a {resource.types[name]} {what}; "
                                f"the {loc[0]} must be one of: {', '.join(allowed)}")]
     return []
 
 
-def _check_field(target: Target, loc: tuple, name: str, spec: Any, what: str) -> list:
+def _check_field(resource: ContentResource, loc: tuple, name: str, spec: Any, what: str) -> list:
     path = spec.path if isinstance(spec, FieldDoc) else spec
-    if name not in target.types:
-        return [target.problem(loc, f"fields: {name!r} is not a declared {what}")]
-    if name == target.doc.hash:
-        return [target.problem(loc, f"fields: {name!r} is the hash field, which the sync writes "
+    if name not in resource.types:
+        return [resource.problem(loc, f"fields: {name!r} is not a declared {what}")]
+    if name == resource.doc.hash:
+        return [resource.problem(loc, f"fields: {name!r} is the hash field, which the sync writes "
                                "itself: remove it from fields")]
-    if target.notion and target.types[name] not in WRITABLE_TYPES:
-        return [target.problem(loc, f"fields: {name!r} is a {target.types[name]} property, "
+    if resource.notion and resource.types[name] not in WRITABLE_TYPES:
+        return [resource.problem(loc, f"fields: {name!r} is a {resource.types[name]} property, "
                                "which Notion computes: it cannot be written")]
-    kind = target.doc.source.kind
+    kind = resource.doc.source.kind
     if not path.startswith("$") and kind not in ("csv", "markdown_sections"):
         try:
             parse_path(path)
         except PathSyntaxError as exc:
-            return [target.problem(loc, f"fields: {name!r}: {exc}")]
+            return [resource.problem(loc, f"fields: {name!r}: {exc}")]
     if path.startswith("$") and not _special_ok(kind, path):
-        return [target.problem(loc, f"fields: {name!r}: {path} is not available for a "
+        return [resource.problem(loc, f"fields: {name!r}: {path} is not available for a "
                                f"{kind} source")]
     return []
 
@@ -255,28 +260,28 @@ def _special_ok(kind: str, path: str) -> bool:
     return kind == "markdown" and path in ("$body", "$stem", "$path")
 
 
-def _rows(target: Target, records: list[Record]
+def _rows(resource: ContentResource, records: list[Record]
           ) -> tuple[list[SourceRow], dict[str, tuple[str, dict]], list[SpecProblem]]:
     """Rows in source order, where each row's values are (`key → (file, {field: (line, col)})`),
     and every problem of every row: missing keys, bad values, duplicate keys. A row with bad
     values is still returned (without them) when it has a key, so its options are checked
     against the vocabulary and its key against the others: one run reports it all."""
     rows, problems, seen, spots = [], [], {}, {}
-    key_path = _path(target.doc.source.field_specs()[target.doc.key])
+    key_path = _path(resource.doc.source.field_specs()[resource.doc.key])
     for record in records:
         try:
-            row, more, where = _row(target, record)
+            row, more, where = _row(resource, record)
         except PatternTimeout as exc:  # at the pattern's spec line; the other rows would wait
-            problems.append(target.problem(exc.loc, exc.message))  # as long: stop here
+            problems.append(resource.problem(exc.loc, exc.message))  # as long: stop here
             break
         problems += more
         if row is None:
             continue
-        line, col = where.get(target.doc.key) or record.get(key_path)[1]
+        line, col = where.get(resource.doc.key) or record.get(key_path)[1]
         if row.key in seen:
             problems.append(SpecProblem(record.file, line, col, f"duplicate key {row.key!r} "
                                         f"(first in {seen[row.key]}): keys must be unique"))
-            problems += vocabulary_gate(target, [row], {row.key: (record.file, where)})[1]
+            problems += vocabulary_gate(resource, [row], {row.key: (record.file, where)})[1]
             continue
         seen[row.key] = f"{record.file}:{line}"
         spots[row.key] = (record.file, where)
@@ -288,56 +293,58 @@ def _path(spec: Any) -> str:
     return spec.path if isinstance(spec, FieldDoc) else spec
 
 
-def _row(target: Target, record: Record) -> tuple[SourceRow | None, list[SpecProblem], dict]:
+def _row(resource: ContentResource, record: Record
+         ) -> tuple[SourceRow | None, list[SpecProblem], dict]:
     """One record typed into a `SourceRow` (None when it has no key; without the fields whose
     values are bad), its problems, and `(line, col)` of each field's value. The values of
     sensitive fields, as written and as typed, are remembered by `redact`, so no message about
     them (here or later) quotes them. Raises `PatternTimeout` (located) for a slow pattern."""
     values, problems, where, bad = {}, [], {}, set()
-    specs = target.doc.source.field_specs()
-    sensitive = set(sensitive_fields(target))
+    specs = resource.doc.source.field_specs()
+    sensitive = set(sensitive_fields(resource))
     redact.remember([record.get(_path(s))[0] for n, s in specs.items() if n in sensitive])
-    key_raw = record.get(_path(specs[target.doc.key]))[0]
+    key_raw = record.get(_path(specs[resource.doc.key]))[0]
     label = f"row {str(key_raw)!r}" if key_raw not in (MISSING, None, "") else "row"
     for name, spec in specs.items():
         line = record.line or 1
         try:
             raw, (line, col) = record.get(_path(spec))
             where[name] = (line, col)
-            values[name] = target.coerce(name, target.shapers[name].shape(raw))
+            values[name] = resource.coerce(name, resource.shapers[name].shape(raw))
         except ValueError as exc:
             problems.append(SpecProblem(record.file, line, col, f"{label}: {name} {exc}"))
             bad.add(name)
         except PatternTimeout as exc:  # _rows stops: every row would wait as long
             raise exc.located(f"{record.file}:{line}") from None
     redact.remember([values[n] for n in sensitive if n in values])
-    key = values.get(target.doc.key)
-    if target.doc.key not in bad and key in (None, ""):
+    key = values.get(resource.doc.key)
+    if resource.doc.key not in bad and key in (None, ""):
         line, col = record.locate(())
         problems.append(SpecProblem(record.file, record.line or line, col,
-                                    f"{label}: no value for the key {target.doc.key!r} "
-                                    f"(path {_path(specs[target.doc.key])!r})"))
-    problems += _refused(target, record, label, values, where)
+                                    f"{label}: no value for the key {resource.doc.key!r} "
+                                    f"(path {_path(specs[resource.doc.key])!r})"))
+    problems += _refused(resource, record, label, values, where)
     if key in (None, ""):
         return None, problems, where
     return SourceRow(key=str(key), values=values, source=record.where), problems, where
 
 
-def _refused(target: Target, record: Record, label: str, values: dict[str, Any],
+def _refused(resource: ContentResource, record: Record, label: str, values: dict[str, Any],
              where: dict[str, tuple[int, int]]) -> list[SpecProblem]:
-    """What the target would refuse of a typed row, before any write: a Postgres value its
+    """What the resource would refuse of a typed row, before any write: a Postgres value its
     declared column refuses or a CHECK the row breaks (`model.column_values`); a Notion page
     body over the 500 KB a request may carry (`convert.payload_problem`, NOTION-API.md §4.2)."""
-    if target.table is not None:
+    if resource.table is not None:
         return [SpecProblem(record.file, *where.get(field or "", record.locate(())),
                             f"{label}: {message}")
-                for field, message in row_problems(target.table, values)]
-    problem = payload_problem(target.types, values) if target.notion else None
+                for field, message in row_problems(resource.table, values)]
+    problem = payload_problem(resource.types, values) if resource.notion else None
     return [] if problem is None else [
         SpecProblem(record.file, record.line or 1, 1, f"{label}: {problem}")]
 
 
-def vocabulary_gate(target: Target, rows: list[SourceRow], spots: Mapping[str, tuple[str, dict]]
+def vocabulary_gate(resource: ContentResource, rows: list[SourceRow],
+                    spots: Mapping[str, tuple[str, dict]]
                     ) -> tuple[dict[str, list[str]], list[SpecProblem]]:
     """Option values against each select-like property's options (DESIGN.md "Safety").
 
@@ -347,7 +354,7 @@ def vocabulary_gate(target: Target, rows: list[SourceRow], spots: Mapping[str, t
     """
     added: dict[str, list[str]] = {}
     problems = []
-    for name, prop in target.notion.items():
+    for name, prop in resource.notion.items():
         if prop.type not in _OPTION_TYPES or prop.options_mode == "open":
             continue
         known = {o.name for o in prop.options}
@@ -395,7 +402,7 @@ def _with_options(notion: NotionDatabases, added: Mapping[tuple[str, str], list[
     return notion.model_copy(update={"databases": tuple(databases)})
 
 
-def relation_keys(targets: list[Target], sets: list[ContentSet],
+def relation_keys(resources: list[ContentResource], sets: list[ContentSet],
                   spots: Mapping[str, Mapping[str, tuple[str, dict]]]) -> list[SpecProblem]:
     """Every relation value names a row of the related database's content set, by key.
 
@@ -403,10 +410,10 @@ def relation_keys(targets: list[Target], sets: list[ContentSet],
     no keys), is a problem at the value's `file:line:col`. Sets that failed to load are skipped
     (their own problems are reported)."""
     keys = {c.address: {r.key for r in c.rows} for c in sets}
-    declared = {t.address for t in targets}
+    declared = {t.address for t in resources}
     problems = []
-    for target, content in ((t, c) for t in targets for c in sets if c.address == t.address):
-        for name, prop in target.notion.items():
+    for resource, content in ((t, c) for t in resources for c in sets if c.address == t.address):
+        for name, prop in resource.notion.items():
             related = f"notion.{prop.relation.database}" if prop.relation else None
             if prop.type != "relation" or related is None or \
                     (related in declared and related not in keys):
@@ -414,7 +421,7 @@ def relation_keys(targets: list[Target], sets: list[ContentSet],
             for row in content.rows:
                 missing = [k for k in row.values.get(name) or () if k not in keys.get(related, ())]
                 if missing:
-                    file, where = spots[target.address][row.key]
+                    file, where = spots[resource.address][row.key]
                     line, col = where.get(name, (1, 1))
                     problems.append(SpecProblem(file, line, col, _unknown_keys(
                         row.key, name, prop.relation.database, missing, related in keys)))

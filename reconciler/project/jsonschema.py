@@ -63,7 +63,7 @@ def vocabulary_schema() -> dict:
 def config_schema() -> dict:
     """Schema of `reconciler.yaml` (the `supabase:` section is open for now)."""
     return _schema(Config, "reconciler.yaml",
-                   "Targets and defaults of a reconciler project. No secrets: use ${VAR}.")
+                   "Connections and defaults of a reconciler project. No secrets: use ${VAR}.")
 
 
 def supabase_table_schema() -> dict:

@@ -3,7 +3,7 @@
 `resolve_notion` turns validated `DatabaseDoc`s into a `NotionDatabases`: properties in declared
 order, options coloured with `stable_color` when no colour is declared, shared vocabularies
 expanded, and the property Notion creates on the other side of every two-way relation added to
-the target database (NOTION-API.md §3.3: "creates the synced property on the target named
+the related database (NOTION-API.md §3.3: "creates the synced property on the target named
 `Related to <source database title> (<property name>)`"). The loader validates first; these
 functions assume references resolve.
 """
@@ -36,11 +36,12 @@ def default_synced_name(title: str, prop: str) -> str:
 
 @dataclass(frozen=True)
 class BackReference:
-    """The other side of the two-way relation `source`.`source_property`: property `name` on `target`."""
+    """The other side of the two-way relation `source`.`source_property`: property `name` on the
+    related database `related`."""
 
     source: str
     source_property: str
-    target: str
+    related: str
     name: str
 
     @property
@@ -50,7 +51,8 @@ class BackReference:
 
 
 def back_references(docs: Mapping[str, DatabaseDoc]) -> list[BackReference]:
-    """The back property of every two-way relation whose target is declared, in declaration order.
+    """The back property of every two-way relation whose related database is declared, in
+    declaration order.
 
     When both sides are declared as matching two-way relations, only the first (in `docs` order)
     is returned: the other side is its back property, not a second relation.
@@ -64,8 +66,8 @@ def back_references(docs: Mapping[str, DatabaseDoc]) -> list[BackReference]:
             ref = BackReference(key, name, prop.database,
                                 prop.synced_property or default_synced_name(db.title, name))
             refs.append(ref)
-            if is_matching_back(docs[ref.target].properties.get(ref.name), ref):
-                claimed.add((ref.target, ref.name))
+            if is_matching_back(docs[ref.related].properties.get(ref.name), ref):
+                claimed.add((ref.related, ref.name))
     return refs
 
 
@@ -73,7 +75,7 @@ def is_matching_back(prop: PropertyBase | None, ref: BackReference) -> bool:
     """True when `prop` is declared as the two-way relation pointing back along `ref`."""
     return (isinstance(prop, RelationDoc) and prop.two_way and prop.database == ref.source
             and prop.synced_property == ref.source_property
-            and (ref.target, ref.name) != (ref.source, ref.source_property))
+            and (ref.related, ref.name) != (ref.source, ref.source_property))
 
 
 def _is_two_way(prop: PropertyBase) -> bool:
@@ -112,7 +114,7 @@ def resolve_notion(docs: Mapping[str, DatabaseDoc], vocabularies: Mapping[str, V
 def _with_back_properties(key: str, props: list[Property], refs: list[BackReference]
                           ) -> list[Property]:
     by_name = {p.name: i for i, p in enumerate(props)}
-    for ref in (r for r in refs if r.target == key):
+    for ref in (r for r in refs if r.related == key):
         relation = Relation(database=ref.source, two_way=True, synced_property=ref.source_property)
         if ref.name in by_name:  # declared explicitly as the matching relation back
             i = by_name[ref.name]

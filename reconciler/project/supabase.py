@@ -332,8 +332,8 @@ def literal_default(value: Any, pg_type: str) -> str:
 
 def _foreign_key(table: str, schema: str, column: str, ref: str | ReferenceDoc) -> ForeignKey:
     if isinstance(ref, str):
-        target, _, ref_col = ref.partition(".")
-        ref = ReferenceDoc(table=target, column=ref_col or "id")
+        ref_table, _, ref_col = ref.partition(".")
+        ref = ReferenceDoc(table=ref_table, column=ref_col or "id")
     return ForeignKey(name=object_name(table, [column], "fkey"), columns=(column,),
                       ref_schema=ref.schema_ or schema, ref_table=ref.table,
                       ref_columns=(ref.column,), on_delete=ref.on_delete)

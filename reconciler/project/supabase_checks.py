@@ -68,12 +68,12 @@ def _check_members(item: Loaded[TableDoc], table: Table,
             if col not in names:
                 problems.append(item.problem((where,), f"{where}: unknown column {col!r}"))
     for fk in table.foreign_keys:
-        target = by_name.get((fk.ref_schema, fk.ref_table))
+        referenced = by_name.get((fk.ref_schema, fk.ref_table))
         loc = ("columns", fk.columns[0], "references")
-        if target is None:
+        if referenced is None:
             problems.append(item.problem(loc, f"references: table {fk.ref_schema}.{fk.ref_table} "
                                          "is not declared in schemas/supabase"))
-        elif target.column(fk.ref_columns[0]) is None:
+        elif referenced.column(fk.ref_columns[0]) is None:
             problems.append(item.problem(loc, f"references: {fk.ref_table} has no column "
                                          f"{fk.ref_columns[0]!r}"))
     return problems

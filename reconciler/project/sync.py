@@ -19,7 +19,7 @@ from reconciler.model.notion import Database, NotionDatabases, Property
 from reconciler.model.postgres import Table
 from reconciler.model.property_types import TEXT_TYPES
 from reconciler.model.sync import JoinTable, SeedRow, SyncField, SyncTable
-from reconciler.project.content import Target, _rows, vocabulary_gate
+from reconciler.project.content import ContentResource, _rows, vocabulary_gate
 from reconciler.project.fields import shaper
 from reconciler.project.mirror import SYSTEM_NAMES, column_name
 from reconciler.project.sources import READERS, ReadContext
@@ -153,10 +153,10 @@ def _join(item: Loaded[TableDoc], prop: Property, name: str, table: Table,
                                    "schemas/supabase")]
     related = next((t for t in tables if t.mirror == prop.relation.database), None)
 
-    def column_to(target: Table | None, skip: str | None = None) -> str | None:
-        return next((fk.columns[0] for fk in join.foreign_keys if target is not None and
+    def column_to(referenced: Table | None, skip: str | None = None) -> str | None:
+        return next((fk.columns[0] for fk in join.foreign_keys if referenced is not None and
                      (fk.ref_schema, fk.ref_table, fk.ref_columns) ==
-                     (target.schema_name, target.name, ("notion_page_id",))
+                     (referenced.schema_name, referenced.name, ("notion_page_id",))
                      and fk.columns[0] != skip), None)
 
     own = column_to(table)
@@ -195,8 +195,9 @@ def _check_resolutions(item: Loaded[TableDoc], sync: SyncDoc, synced: SyncTable
 # --- seeds -------------------------------------------------------------------------------------
 
 
-class _SeedTarget(Target):
-    """A seed source typed like content, except relations: they hold seed keys of related rows."""
+class _SeedResource(ContentResource):
+    """The side of a synced table a seed writes (its database or table), typed like content,
+    except relations: they hold seed keys of related rows."""
 
     relations: frozenset[str] = frozenset()
     #: Where the seed is declared (`sync.seed.<side>`): problems are located under it.
@@ -219,9 +220,9 @@ def _seeds(root: Path, item: Loaded[TableDoc], sync: SyncDoc, synced: SyncTable,
         seed: SeedDoc | None = getattr(sync.seed, side)
         if seed is None:
             continue
-        target, more = _seed_target(item, side, seed, synced, db)
+        resource, more = _seed_resource(item, side, seed, synced, db)
         problems += more
-        if target is None:
+        if resource is None:
             continue
         keys[side] = seed.key
         ctx = ReadContext(root, seed.source,
@@ -231,10 +232,10 @@ def _seeds(root: Path, item: Loaded[TableDoc], sync: SyncDoc, synced: SyncTable,
         problems += more
         if more:
             continue
-        typed, spots, more = _rows(target, records)
+        typed, spots, more = _rows(resource, records)
         problems += more
         if side == "notion":
-            problems += vocabulary_gate(target, typed, spots)[1]
+            problems += vocabulary_gate(resource, typed, spots)[1]
         taken = {r.key: r.source for r in rows}
         problems += [item.problem(("sync", "seed", side, "key"), (
             f"seed row {r.key!r} ({r.source}) has the key of the {rows[0].side} seed row at "
@@ -244,8 +245,8 @@ def _seeds(root: Path, item: Loaded[TableDoc], sync: SyncDoc, synced: SyncTable,
     return tuple(rows), keys, problems
 
 
-def _seed_target(item: Loaded[TableDoc], side: str, seed: SeedDoc, synced: SyncTable,
-                 db: Database) -> tuple[_SeedTarget | None, list[SpecProblem]]:
+def _seed_resource(item: Loaded[TableDoc], side: str, seed: SeedDoc, synced: SyncTable,
+                   db: Database) -> tuple[_SeedResource | None, list[SpecProblem]]:
     loc = ("sync", "seed", side)
     if side == "notion":
         types = {p.name: p.type for p in db.properties}
@@ -274,20 +275,20 @@ def _seed_target(item: Loaded[TableDoc], side: str, seed: SeedDoc, synced: SyncT
     if problems:
         return None, problems
     doc = _ContentLike(key=seed.key, source=seed.source)
-    target = _SeedTarget(synced.address, item, doc, types,  # type: ignore[arg-type]
-                         notion={p.name: p for p in db.properties} if side == "notion" else {},
-                         sensitive=frozenset(n for n, f in fields.items() if f.sensitive))
-    target.relations = frozenset(n for n, f in fields.items() if f.relation and n in specs)
-    target.base = loc
+    resource = _SeedResource(synced.address, item, doc, types,  # type: ignore[arg-type]
+                             notion={p.name: p for p in db.properties} if side == "notion" else {},
+                             sensitive=frozenset(n for n, f in fields.items() if f.sensitive))
+    resource.relations = frozenset(n for n, f in fields.items() if f.relation and n in specs)
+    resource.base = loc
     markdown = seed.source.kind in ("markdown", "markdown_sections")
     for name, spec in seed.source.field_specs().items():  # how each value is read (fields.py)
-        found, more = shaper(spec, types[name], target.takes_list(name), markdown,
+        found, more = shaper(spec, types[name], resource.takes_list(name), markdown,
                              at=("source", "fields", name))
         problems += [item.problem(loc + ("source", "fields", name) + at, message)
                      for at, message in more]
         if found is not None:
-            target.shapers[name] = found
-    return (None if problems else target), problems
+            resource.shapers[name] = found
+    return (None if problems else resource), problems
 
 
 class _ContentLike:

@@ -1,4 +1,5 @@
-"""Source values → *content normal form* (`model.content.SourceRow`), by the target field's type.
+"""Source values → *content normal form* (`model.content.SourceRow`), by the type of the field it
+fills.
 
 `to_notion(type, value, reading)` and `to_postgres(type, value, reading)` return the normal form
 or raise `ValueError("expects …, got …")` (the caller prefixes the field name). Coercion is

@@ -3,7 +3,7 @@
 `plan.md.j2` renders the report in parts (macros); this module puts them together within
 `MAX_CHARS`, in this order of priority:
 
-1. the head (summary, target, what needs attention, lint, content, sync, schema lag). Every
+1. the head (summary, targeting, what needs attention, lint, content, sync, schema lag). Every
    destructive change, manual step and conflict is named there: each in full while the head
    takes at most half the room; else sync conflicts grouped per table, field and resolution
    with their row ids, then destructive changes compacted too, one line per resource

@@ -172,32 +172,33 @@ def resource_of(address: str) -> str:
     return address.split("[")[0].rsplit(".", 1)[0] if "[" in address else address
 
 
-#: Row changes listed per content target in the terminal view; the rest are counted.
-TEXT_ROWS_PER_TARGET = 20
+#: Row changes listed per resource in the terminal view; the rest are counted.
+TEXT_ROWS_PER_RESOURCE = 20
 
 
 def content_view(content: dict[str, Any]) -> list[dict[str, Any]]:
-    """Per content target: counts and schema lag (`[{"field", "rows"}]`), in address order."""
-    return [{"target": target, **{k: v for k, v in summary.items() if k != "lag"},
+    """Per content set (by its resource): counts and schema lag (`[{"field", "rows"}]`), in
+    address order."""
+    return [{"resource": resource, **{k: v for k, v in summary.items() if k != "lag"},
              "lag": [{"field": f, "rows": n} for f, n in sorted(summary.get("lag", {}).items())]}
-            for target, summary in sorted(content.items())]
+            for resource, summary in sorted(content.items())]
 
 
 def _shown_in_text(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Schema changes all; row changes up to `TEXT_ROWS_PER_TARGET` per target, then a count."""
+    """Schema changes all; row changes up to `TEXT_ROWS_PER_RESOURCE` per resource, then a count."""
     shown, rows = [], Counter()
     for change in changes:
-        target = resource_of(change["address"])
+        resource = resource_of(change["address"])
         if change["is_row"]:
-            rows[target] += 1
-            if rows[target] == TEXT_ROWS_PER_TARGET + 1:
-                shown.append({"more": True, "target": target})
-            if rows[target] > TEXT_ROWS_PER_TARGET:
+            rows[resource] += 1
+            if rows[resource] == TEXT_ROWS_PER_RESOURCE + 1:
+                shown.append({"more": True, "resource": resource})
+            if rows[resource] > TEXT_ROWS_PER_RESOURCE:
                 continue
         shown.append(change)
     for item in shown:
         if item.get("more"):
-            item["count"] = rows[item["target"]] - TEXT_ROWS_PER_TARGET
+            item["count"] = rows[item["resource"]] - TEXT_ROWS_PER_RESOURCE
     return shown
 
 
@@ -217,7 +218,7 @@ def _groups(changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _attention(changes: list[dict[str, Any]]) -> tuple[list[dict], list[dict]]:
     """What a reviewer must see: destructive schema changes, manual steps and conflicts, each
-    in full; destructive row changes counted per content set (`[{"target", "action", "n"}]`)."""
+    in full; destructive row changes counted per content set (`[{"resource", "action", "n"}]`)."""
     rows: Counter[tuple[str, str]] = Counter()
     listed = []
     for change in changes:
@@ -226,7 +227,7 @@ def _attention(changes: list[dict[str, Any]]) -> tuple[list[dict], list[dict]]:
         elif change["destructive"] or change["action"] == "manual" or change["conflict"]:
             listed.append(change)
     listed.sort(key=lambda c: 0 if c["destructive"] else 1 if c["action"] == "manual" else 2)
-    return listed, [{"target": t, "action": a, "n": n} for (t, a), n in sorted(rows.items())]
+    return listed, [{"resource": r, "action": a, "n": n} for (r, a), n in sorted(rows.items())]
 
 
 def plan_view(doc: dict[str, Any]) -> dict[str, Any]:
@@ -242,6 +243,6 @@ def plan_view(doc: dict[str, Any]) -> dict[str, Any]:
         "attention_count": len(attention) + sum(r["n"] for r in attention_rows),
         "shown": _shown_in_text(changes), "content": content,
         "lint": [d for c in changes for d in c["lint"]],
-        "lag": [dict(item, target=c["target"]) for c in content for item in c["lag"]],
+        "lag": [dict(item, resource=c["resource"]) for c in content for item in c["lag"]],
         "groups": _groups(changes),
     }

@@ -18,7 +18,7 @@ from reconciler.errors import ConfigError
 
 CONFIG = """\
 # yaml-language-server: $schema=schemas/.schema/reconciler.schema.json
-# Targets and defaults of this project. No secrets here: NOTION_TOKEN and DATABASE_URL come
+# Connections and defaults of this project. No secrets here: NOTION_TOKEN and DATABASE_URL come
 # from the environment or .env (see .env.example).
 # project_id names this project in every clone: applies of clones that share it lock each other
 # out on a database. Keep it committed; a copy that becomes another project needs a new one.

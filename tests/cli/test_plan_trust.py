@@ -1,9 +1,9 @@
 """A plan you can trust and a CLI that talks (issue 10): through the CLI, on a tiny project
 on the local Notion (and a real Postgres where the test needs one).
 
-Each refusal has its own word: an edited plan, a plan made for another target, a plan
-already applied, a stale plan; --target names something or is refused with a did-you-mean;
-apply says what it did, resource by resource, and counts it.
+Each refusal has its own word: an edited plan, a plan made for another workspace or
+database, a plan already applied, a stale plan; --target names something or is refused with
+a did-you-mean; apply says what it did, resource by resource, and counts it.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ def test_a_plan_made_for_another_notion_workspace_is_refused(project: Path):
     plan = saved_plan(project)
     shutil.rmtree(project / ".reconciler" / "notion")  # another (local) workspace from here on
     refused = run(project, "apply", str(plan), "--auto-approve", code=1)
-    assert re.search(r"The plan was made for another target: notion was bot \S+, workspace \S+ "
+    assert re.search(r"The plan was made for another workspace or database: notion was bot \S+, workspace \S+ "
                      r"when it was planned, and is bot \S+, workspace \S+ now", refused.output)
 
 
@@ -170,7 +170,7 @@ def test_a_failed_apply_resumed_on_another_notion_workspace_is_refused(
     fail_part_way(project, plan, monkeypatch)
     shutil.rmtree(project / ".reconciler" / "notion")  # another (local) workspace from here on
     refused = run(project, "apply", str(plan), "--auto-approve", code=1)
-    assert re.search(r"The plan was made for another target: notion was bot \S+, workspace \S+ "
+    assert re.search(r"The plan was made for another workspace or database: notion was bot \S+, workspace \S+ "
                      r"when it was planned, and is bot \S+, workspace \S+ now", refused.output)
     assert "Finishing the interrupted apply" not in refused.output
     assert "stopped after" not in refused.output  # the target is checked first
@@ -192,7 +192,7 @@ def test_a_failed_apply_resumed_on_another_database_is_refused_writing_nothing_t
         assert not schema_exists(second, "reconciler")
         monkeypatch.setenv("DATABASE_URL", first)
         finished = run(project, "apply", str(plan), "--auto-approve")
-    assert "The plan was made for another target: supabase was database " in refused.output
+    assert "The plan was made for another workspace or database: supabase was database " in refused.output
     assert "stale" not in refused.output and "Finishing" not in refused.output
     assert "Finishing the interrupted apply" in finished.output
 

@@ -227,9 +227,10 @@ def test_a_failing_postgres_change_leaves_notion_untouched(tmp_path, database_ur
     assert [c.kind for c in left.changes] == ["add_property"], "Notion was not changed"
 
 
-def test_supabase_auth_is_stood_in_for_when_the_target_has_it(tmp_path, database_url, schema):
-    """The target has Supabase's auth schema (outside the declared ones); the dev database does
-    not: `auth.uid()` in a policy is checked against a stand-in, and refused when misused."""
+def test_supabase_auth_is_stood_in_for_when_the_live_database_has_it(tmp_path, database_url,
+                                                                    schema):
+    """The live database has Supabase's auth schema (outside the declared ones); the dev database
+    does not: `auth.uid()` in a policy is checked against a stand-in, and refused when misused."""
     rows(database_url, "CREATE SCHEMA IF NOT EXISTS auth")
     rows(database_url, "CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE "
                        "AS 'SELECT NULL::uuid'")
@@ -276,9 +277,10 @@ def test_an_extension_only_the_embedded_dev_database_lacks_is_unchecked_not_refu
         server_url, monkeypatch):
     """No dev database given (the embedded one, as for a Supabase user without a local server:
     pgserver's build bundles only plpgsql and vector) and a plan that adds an extension the
-    target offers: the plan says the migration was not checked (DV102, naming the extension)
-    rather than refusing a spec that is right (DV101); one the target lacks too is still refused
-    (when it is the only one: one the dev database lacks leaves every change unchecked)."""
+    live database offers: the plan says the migration was not checked (DV102, naming the
+    extension) rather than refusing a spec that is right (DV101); one the live database lacks
+    too is still refused (when it is the only one: one the dev database lacks leaves every
+    change unchecked)."""
     with psycopg.connect(server_url) as conn:
         offered = {n for (n,) in conn.execute("SELECT name FROM pg_available_extensions")}
     if "citext" not in offered:

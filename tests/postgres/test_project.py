@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.backends.postgres.connect import connect, describe_target, mask, server_identity
+from reconciler.backends.postgres.connect import connect, describe_database, mask, server_identity
 from reconciler.backends.postgres.reader import read_tables
 from reconciler.errors import ConfigError, ReadError
 from reconciler.model.notion import Database, NotionDatabases, Property
@@ -72,9 +72,9 @@ def test_a_new_notion_property_is_a_new_column_in_the_same_plan(conn, schema, tm
 
 def test_describe_target_masks_the_password():
     url = "postgresql://postgres.abcd:s3cr%40t@aws-0-eu.pooler.supabase.com:5432/postgres"
-    assert describe_target(url) == \
+    assert describe_database(url) == \
         "postgresql://postgres.abcd:***@aws-0-eu.pooler.supabase.com:5432/postgres"
-    assert describe_target(None) == "embedded (.reconciler/postgres)"
+    assert describe_database(None) == "embedded (.reconciler/postgres)"
     assert "hunter2" not in mask("host=x password=hunter2 user=y")
 
 

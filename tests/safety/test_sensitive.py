@@ -251,7 +251,7 @@ def _assert_found_nowhere(t: Transcript, root: Path, url: str, caplog) -> None:
 @pytest.mark.postgres
 def test_a_sensitive_field_edited_between_plan_and_apply_is_stale_not_refused(
         tmp_path: Path, example_database: str):
-    """The target of a sync change edited after the plan: its sealed `before` no longer
+    """The page or row of a sync change edited after the plan: its sealed `before` no longer
     matches, so the change is left alone (`stale`), as for any field; the rest is applied."""
     root = _project(tmp_path / "p", schema_of(example_database))
     t = Transcript(root)

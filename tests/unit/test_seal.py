@@ -78,7 +78,7 @@ def test_a_value_changed_at_its_source_is_named_and_not_opened():
     assert gone.changed == [f"{ADA} (no longer planned)"]
 
 
-def test_a_sync_change_whose_target_was_edited_after_the_plan_is_stale():
+def test_a_sync_change_whose_row_was_edited_after_the_plan_is_stale():
     sealed = seal_changes([_update("old@x.org", "new@x.org", sync=True)], SEALER)
     edited = open_changes(sealed, {ADA: _update("edited@x.org", "new@x.org", sync=True)},
                           SEALER)

@@ -111,7 +111,7 @@ class NotionBackend:
         (`sync_read`; `earlier["supabase"]` is the Postgres read). Raises `ReadError`.
 
         With `check` (apply's stale check) the identity is not read (`identify()` reads it when
-        the fingerprints do not already prove the target: `apply.runner.check_target`), and,
+        the fingerprints do not already prove the workspace: `apply.runner.check_identity`), and,
         with the snapshots of the last full read at hand, the rows are read incrementally: one `last_edited_time` query per content set for the pages
         edited since that read (a minute of overlap), merged with the snapshot, whose
         fingerprint equals a full read's when nothing changed; no page is fetched one by one.

@@ -1,7 +1,7 @@
-"""The Notion target: the real `notion-client`, pointed at Notion, at any Notion-compatible
+"""The Notion connection: the real `notion-client`, pointed at Notion, at any Notion-compatible
 server (`NOTION_BASE_URL`), or at the embedded local Notion under `.reconciler/notion`.
 
-Every target sends its requests through `resilience.ResilientTransport` (our retries, with
+Every connection sends its requests through `resilience.ResilientTransport` (our retries, with
 notion-client's own switched off by `retry=False`: NOTION-API.md §5), paced by a
 `resilience.TokenBucket` at the rate limit for the real API and `NOTION_BASE_URL`. See
 docs/resilience.md.
@@ -66,12 +66,12 @@ def log_http(http: httpx.Client) -> None:
 
 @dataclass
 class NotionConnection:
-    """An open Notion target.
+    """An open Notion connection.
 
     - `client`: a `notion_client.Client` (sync), built with `retry=False` over a
       `ResilientTransport`.
     - `description`: where it points, safe to print and to save in a plan (no token).
-    - `state_key`: the key of this target's entry in `.reconciler/state.json`.
+    - `state_key`: the key of this connection's entry in `.reconciler/state.json`.
     - `local`: True for the embedded local Notion.
     - `stats`: the transport's `RetryStats` (attempts, retries by status, seconds waited).
     - `bucket`: the `TokenBucket` pacing it (`bucket.rate` requests per second), or None when
@@ -108,11 +108,11 @@ def _proxy_for(base_url: str, env: Mapping[str, str]) -> str | None:
 def open_notion(root: Path, env: Mapping[str, str], rate_limit: float | None = DEFAULT_RATE_LIMIT, *,
                 policy: RetryPolicy | None = None, clock=time.monotonic, sleep=time.sleep,
                 rng: random.Random | None = None) -> NotionConnection:
-    """Open the Notion target the environment asks for.
+    """Open the Notion connection the environment asks for.
 
     With no token and no `NOTION_BASE_URL`: the local Notion stored in `<root>/.reconciler/notion`
     (in process, through an httpx WSGI transport), with retries and no pacing, unless
-    `RECONCILER_FAULTS` injects faults (local/faults.py): then it is paced like a remote target.
+    `RECONCILER_FAULTS` injects faults (local/faults.py): then it is paced like a remote server.
     Otherwise `NOTION_BASE_URL` (default https://api.notion.com) with the token, paced and retried.
 
     `rate_limit`: requests per second (`reconciler.yaml` `notion.rate_limit`); the environment's

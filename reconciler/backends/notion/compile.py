@@ -39,8 +39,8 @@ from reconciler.model.notion import Database, NotionDatabases, Property, SelectO
 @dataclass(frozen=True)
 class CompileContext:
     """What compiling needs besides the changes: the desired databases (property types, with
-    the target's defaults), the live ones read for the plan (ids, live options) and the content
-    sets by database name (key and hash properties)."""
+    the connection's defaults), the live ones read for the plan (ids, live options) and the
+    content sets by database name (key and hash properties)."""
 
     desired: NotionDatabases
     live: NotionDatabases
@@ -58,7 +58,7 @@ def compile_changes(changes: Sequence[ChangeBase], ctx: CompileContext) -> list[
     """The requests that carry out `changes` (in plan order), in the order they are sent.
 
     Raises `PlanError` naming the change when a value cannot be written (e.g. a relation
-    property without a target)."""
+    property without a related database)."""
     steps: list[NotionStep] = []
     schema = [c for c in changes if c.phase is not Phase.CONTENT]
     for (phase, database), group in itertools.groupby(

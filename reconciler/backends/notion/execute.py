@@ -58,7 +58,7 @@ def key_filter(prop_type: str, prop_name: str, key: str) -> dict[str, Any]:
 
 class NotionExecutor:
     """Sends steps for one apply. `live` is the read the apply starts from; `state` is the
-    target's part of `.reconciler/state.json` and `save_state()` writes it."""
+    connection's part of `.reconciler/state.json` and `save_state()` writes it."""
 
     def __init__(self, client, live: NotionDatabases, state: NotionState,
                  save_state: Callable[[], None], known: Known | None = None, *,
@@ -187,18 +187,19 @@ class NotionExecutor:
         self.save_state()
 
     def _refresh_related(self, db: Database) -> None:
-        """A two-way relation added on `db` created a property on its target: read that one."""
+        """A two-way relation added on `db` created a property on its related database: read
+        that one."""
         for prop in db.properties:
             if not (prop.relation and prop.relation.two_way):
                 continue
-            target = self.schemas.get(prop.relation.database)
+            related = self.schemas.get(prop.relation.database)
             known = self.state.databases.get(prop.relation.database)
-            if known is None or target is None or target.name == db.name:
+            if known is None or related is None or related.name == db.name:
                 continue
             if any(p.relation and p.relation.synced_property == prop.name
-                   for p in target.properties):
+                   for p in related.properties):
                 continue
-            self._remember(target.name, None,
+            self._remember(related.name, None,
                            self.client.data_sources.retrieve(known.data_source_id), {})
 
     # --- pages -----------------------------------------------------------------------------

@@ -99,7 +99,7 @@ class RetryPolicy:
 
 
 class RetryStats:
-    """Counters shared by every request of one target (thread-safe).
+    """Counters shared by every request of one connection (thread-safe).
 
     - `requests`: logical requests (one per notion-client call).
     - `attempts`: HTTP attempts sent (requests + retries).

@@ -14,7 +14,7 @@ from typing import Any
 
 from reconciler.model.notion import Database, Property, Relation, Rollup, SelectOption
 
-#: Prefix of a relation target whose data source is not one of the declared databases.
+#: Prefix of a related data source that is not one of the declared databases'.
 UNDECLARED_PREFIX = "data_source:"
 
 __all__ = [
@@ -67,11 +67,11 @@ def _read_options(config: dict, _: DatabaseNameFor) -> dict[str, Any]:
 
 
 def _read_relation(config: dict, database_name_for: DatabaseNameFor) -> dict[str, Any]:
-    target = config.get("data_source_id") or ""
-    key = database_name_for(target) if target else None
+    related = config.get("data_source_id") or ""
+    key = database_name_for(related) if related else None
     two_way = config.get("type") == "dual_property"
     synced = (config.get("dual_property") or {}).get("synced_property_name") if two_way else None
-    return {"relation": Relation(database=key or f"{UNDECLARED_PREFIX}{target}",
+    return {"relation": Relation(database=key or f"{UNDECLARED_PREFIX}{related}",
                                  two_way=two_way, synced_property=synced)}
 
 
@@ -145,7 +145,7 @@ def database_from_api(name: str, database: Mapping[str, Any] | None, data_source
       `database_parent.page_id`; `None` for other parent types (workspace, block).
     * `id`: the database id (from `database`, else the data source's `parent.database_id`);
       `data_source_id`: the data source id.
-    * `properties`: in the data source's order; relation targets through
+    * `properties`: in the data source's order; related data sources through
       `database_name_for(data_source_id)`, `"data_source:<id>"` when it returns `None`.
 
     Raises `KeyError` when `data_source` has no `id`.
@@ -196,7 +196,7 @@ def _write_number(prop: Property, _: DataSourceIdFor) -> dict[str, Any]:
     return {"format": prop.number_format} if prop.number_format else {}
 
 
-def _target_data_source(database: str, data_source_id_for: DataSourceIdFor) -> str:
+def _related_data_source(database: str, data_source_id_for: DataSourceIdFor) -> str:
     if database.startswith(UNDECLARED_PREFIX):
         return database[len(UNDECLARED_PREFIX):]
     return data_source_id_for(database)
@@ -204,12 +204,12 @@ def _target_data_source(database: str, data_source_id_for: DataSourceIdFor) -> s
 
 def _write_relation(prop: Property, data_source_id_for: DataSourceIdFor) -> dict[str, Any]:
     if prop.relation is None:
-        raise ValueError(f"relation property {prop.name!r} has no relation target")
+        raise ValueError(f"relation property {prop.name!r} has no related database")
     kind = "dual_property" if prop.relation.two_way else "single_property"
     # The synced property's name cannot be chosen at creation (`dual_property: {}`, recorded
     # test_all_createable_props_schema.yaml #25); it is renamed afterwards.
     return {"type": kind,
-            "data_source_id": _target_data_source(prop.relation.database, data_source_id_for),
+            "data_source_id": _related_data_source(prop.relation.database, data_source_id_for),
             kind: {}}
 
 
@@ -252,11 +252,12 @@ def property_to_api(prop: Property, *, data_source_id_for: DataSourceIdFor,
     `properties`, NOTION-API.md §3.1). Config per type (§2 "Create/update config request", recorded
     create body test_all_createable_props_schema.yaml #25): number `{"format"}` (`{}` keeps the
     format), select/multi_select/status `{"options":[{"name","color","description"?,"id"?}]}`,
-    relation `{"type":"single_property"|"dual_property","data_source_id",<type>:{}}` (target via
-    `data_source_id_for(database key)`, or the id itself for `"data_source:<id>"`), rollup
-    `{"function","relation_property_name","rollup_property_name"}`, formula `{"expression"}`,
-    unique_id `{"prefix"}` (`{}` when no prefix); every other type `{}`. `description` is sent only
-    when set. The entry carries no `name`: renames are separate writes.
+    relation `{"type":"single_property"|"dual_property","data_source_id",<type>:{}}` (the related
+    data source via `data_source_id_for(database key)`, or the id itself for
+    `"data_source:<id>"`), rollup `{"function","relation_property_name","rollup_property_name"}`,
+    formula `{"expression"}`, unique_id `{"prefix"}` (`{}` when no prefix); every other type
+    `{}`. `description` is sent only when set. The entry carries no `name`: renames are
+    separate writes.
 
     Raises `ValueError` for a relation / rollup / formula property missing its settings; whatever
     `data_source_id_for` raises for an unknown database key propagates.

@@ -48,7 +48,7 @@ class PostgresLive(Live):
 
 
 class PostgresBackend:
-    """The Postgres target open for one command: `conn` (autocommit off), its `description`
+    """The Postgres database open for one command: `conn` (autocommit off), its `description`
     (password masked), the project's declared `tables`, where each resource is declared
     (`locations`, `{address: "file:line:col"}`) and the dev database migrations are checked on
     (`dev_url`; None: a scratch database on the embedded server under `.reconciler/`)."""
@@ -170,7 +170,7 @@ class PostgresBackend:
         of the live schema in the dev database (`devdb`). Raises `PlanError` naming the spec
         file and line of every change that cannot work (an analyzer's error, or the dev
         database's), `ReadError` when the live data cannot be counted."""
-        from reconciler.backends.postgres.devdb import check_migration, target_outside
+        from reconciler.backends.postgres.devdb import check_migration, live_outside
         from reconciler.backends.postgres.lint import lint_changes
         from reconciler.backends.postgres.reader import count_rows_at_risk
 
@@ -179,7 +179,7 @@ class PostgresBackend:
         if not any(c.sql for c in linted):
             return linted
         return check_migration(self.project_root, self.dev_url, live, linted, self.locations,
-                               target_outside(self.conn))
+                               live_outside(self.conn))
 
     def compile(self, changes: Sequence[ChangeBase], project: Any, live: Live
                 ) -> list[SqlStep | RowsStep]:

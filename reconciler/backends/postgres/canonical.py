@@ -54,8 +54,8 @@ def _unsettled(live: Table, want: Table) -> Table | None:
     the checks, indexes, policies and trigger conditions that `live` does not already spell as
     the spec does (those it does need no translation); None when there are none and every live
     column default is spelled as declared, so the table needs no probe at all. Every probe
-    statement is DDL on the target (rolled back): a converged table with plain indexes costs
-    none."""
+    statement is DDL on the live database (rolled back): a converged table with plain indexes
+    costs none."""
     checks = {c.expression for c in live.checks}
     indexes = {(i.columns, i.where) for i in live.indexes}
     policies = {p.name: (p.using, p.with_check) for p in live.policies}
@@ -176,11 +176,11 @@ def _statements(want: Table, name: str, index_names: dict[str, str]) -> list[sql
     """The scratch table `pg_temp.<name>` with `want`'s columns, then each of its checks,
     policies, indexes (named `<name>_<k>`, recorded in `index_names`) and triggers with a WHEN
     condition."""
-    target = sql.Identifier(name)
+    table_sql = sql.Identifier(name)
     statements: list[sql.Composable] = [sql.SQL("CREATE TEMPORARY TABLE {} ({})").format(
-        target, sql.SQL(", ").join(column_def(c) for c in want.columns))]
+        table_sql, sql.SQL(", ").join(column_def(c) for c in want.columns))]
     statements += [sql.SQL("ALTER TABLE {} ADD CONSTRAINT {} CHECK ({}) NOT VALID").format(
-        target, sql.Identifier(c.name), sql.SQL(c.expression)) for c in want.checks]
+        table_sql, sql.Identifier(c.name), sql.SQL(c.expression)) for c in want.checks]
     statements += [create_policy(PolicyOn(schema_name="pg_temp", table=name, policy=p))
                    for p in want.policies]
     for k, i in enumerate(want.indexes):
@@ -188,7 +188,7 @@ def _statements(want: Table, name: str, index_names: dict[str, str]) -> list[sql
         index_names[index] = i.name
         cols = sql.SQL(", ").join(index_item(c) for c in i.columns)
         stmt = sql.SQL("CREATE INDEX {} ON {} USING {} ({})").format(
-            sql.Identifier(index), target, sql.SQL(i.method), cols)
+            sql.Identifier(index), table_sql, sql.SQL(i.method), cols)
         if i.where:
             stmt = sql.SQL("{} WHERE {}").format(stmt, sql.SQL(i.where))
         statements.append(stmt)

@@ -152,7 +152,7 @@ def _drop_view_sql(v: View) -> sql.Composed:
 @compiles(ch.AddView)
 def _add_view(change: ch.AddView) -> list[sql.Composable]:
     v = change.after
-    return [*create_view(v), *declared_grants(_view_target(v), "view", v.grants)]
+    return [*create_view(v), *declared_grants(_view_object(v), "view", v.grants)]
 
 
 @compiles(ch.DropView)
@@ -165,60 +165,61 @@ def _modify_view(change: ch.ModifyView) -> list[sql.Composable]:
     """Drop and create again, then set its privileges back (`restore_grants`); only GRANT /
     REVOKE when nothing but the grants of roles the spec names differ."""
     old, new = change.before, change.after
-    target = _view_target(new)
+    obj = _view_object(new)
     if not view_recreated(new, old):
-        return _grant_changes(target, "view", new.grants, old.grants)
+        return _grant_changes(obj, "view", new.grants, old.grants)
     return [_drop_view_sql(old), *create_view(new),
-            *restore_grants(target, "view", restored_grants(new.grants, old.grants),
+            *restore_grants(obj, "view", restored_grants(new.grants, old.grants),
                             schema=new.schema_name, name=new.name)]
 
 
-def _view_target(v: View) -> sql.Composed:
+def _view_object(v: View) -> sql.Composed:
+    """`TABLE "schema"."name"`: the view as GRANT and REVOKE name the object they apply to."""
     return sql.SQL("TABLE {}").format(_name(v.schema_name, v.name))
 
 
-# --- grants on views and functions -------------------------------------------------------------
+# --- grants on views and functions (`obj`: the object GRANT and REVOKE apply to) ---------------
 
 def _privileges(kind: str, privileges: set[str] | tuple[str, ...]) -> sql.Composable:
     return sql.SQL(", ").join(sql.SQL(p.upper()) for p in OBJECT_PRIVILEGES[kind]
                               if p in privileges)
 
 
-def _grant(target: sql.Composable, kind: str, role: str, privileges) -> sql.Composable:
+def _grant(obj: sql.Composable, kind: str, role: str, privileges) -> sql.Composable:
     return guarded(role, sql.SQL("GRANT {} ON {} TO {}").format(
-        _privileges(kind, privileges), target, role_sql(role)))
+        _privileges(kind, privileges), obj, role_sql(role)))
 
 
-def _revoke(target: sql.Composable, kind: str, role: str, privileges) -> sql.Composable:
+def _revoke(obj: sql.Composable, kind: str, role: str, privileges) -> sql.Composable:
     return guarded(role, sql.SQL("REVOKE {} ON {} FROM {}").format(
-        _privileges(kind, privileges), target, role_sql(role)))
+        _privileges(kind, privileges), obj, role_sql(role)))
 
 
-def _grant_changes(target: sql.Composable, kind: str, want: tuple[Grant, ...],
+def _grant_changes(obj: sql.Composable, kind: str, want: tuple[Grant, ...],
                    have: tuple[Grant, ...]) -> list[sql.Composable]:
     """REVOKE what each role the spec names loses, GRANT what it gains."""
     out: list[sql.Composable] = []
     for role, (old, new) in sorted(grant_changes(want, have).items()):
         if old - new:
-            out.append(_revoke(target, kind, role, old - new))
+            out.append(_revoke(obj, kind, role, old - new))
         if new - old:
-            out.append(_grant(target, kind, role, new - old))
+            out.append(_grant(obj, kind, role, new - old))
     return out
 
 
-def declared_grants(target: sql.Composable, kind: str, grants: tuple[Grant, ...]
+def declared_grants(obj: sql.Composable, kind: str, grants: tuple[Grant, ...]
                     ) -> list[sql.Composable]:
     """On a new object: each role the spec names gets exactly its privileges (REVOKE ALL, then
     GRANT), whatever PUBLIC's default EXECUTE or default privileges gave it."""
     out: list[sql.Composable] = []
     for g in grants:
-        out.append(_revoke(target, kind, g.role, OBJECT_PRIVILEGES[kind]))
+        out.append(_revoke(obj, kind, g.role, OBJECT_PRIVILEGES[kind]))
         if g.privileges:
-            out.append(_grant(target, kind, g.role, g.privileges))
+            out.append(_grant(obj, kind, g.role, g.privileges))
     return out
 
 
-def restore_grants(target: sql.Composable, kind: str, grants: tuple[Grant, ...], *,
+def restore_grants(obj: sql.Composable, kind: str, grants: tuple[Grant, ...], *,
                    schema: str, name: str) -> list[sql.Composable]:
     """After a drop and create: revoke every privilege any role but the owner holds on the new
     object (PUBLIC's default EXECUTE on a function, default privileges), then grant `grants`,
@@ -241,13 +242,13 @@ def restore_grants(target: sql.Composable, kind: str, grants: tuple[Grant, ...],
         "LATERAL aclexplode(coalesce(o.acl, acldefault({default}, o.owner))) a WHERE a.grantee "
         "<> o.owner LOOP EXECUTE {revoke} || g; END LOOP; END").format(
             acl=acl, default=sql.Literal(default),
-            revoke=sql.Literal(sql.SQL("REVOKE ALL ON {} FROM ").format(target).as_string(None)))
+            revoke=sql.Literal(sql.SQL("REVOKE ALL ON {} FROM ").format(obj).as_string(None)))
     text = body.as_string(None)
     tag = "reconciler"
     while f"${tag}$" in text:
         tag += "_"
     reset = sql.SQL("DO ${tag}$ {body} ${tag}$").format(tag=sql.SQL(tag), body=sql.SQL(text))
-    return [reset, *(_grant(target, kind, g.role, g.privileges) for g in grants if g.privileges)]
+    return [reset, *(_grant(obj, kind, g.role, g.privileges) for g in grants if g.privileges)]
 
 
 # --- functions ---------------------------------------------------------------------------------
@@ -306,15 +307,16 @@ def create_function(f: Function, *, replace: bool = False) -> list[sql.Composabl
     return out
 
 
-def _function_target(f: Function) -> sql.Composed:
-    """`FUNCTION "schema"."name"(arguments)` without defaults, as GRANT and REVOKE name it."""
+def _function_object(f: Function) -> sql.Composed:
+    """`FUNCTION "schema"."name"(arguments)` without defaults: the function as GRANT and REVOKE
+    name the object they apply to."""
     return sql.SQL("FUNCTION {}").format(signature(f))
 
 
 @compiles(ch.AddFunction)
 def _add_function(change: ch.AddFunction) -> list[sql.Composable]:
     f = change.after
-    return [*create_function(f), *declared_grants(_function_target(f), "function", f.grants)]
+    return [*create_function(f), *declared_grants(_function_object(f), "function", f.grants)]
 
 
 @compiles(ch.DropFunction)
@@ -325,8 +327,8 @@ def _drop_function(change: ch.DropFunction) -> list[sql.Composable]:
 @compiles(ch.ModifyFunction)
 def _modify_function(change: ch.ModifyFunction) -> list[sql.Composable]:
     old, new = change.before, change.after
-    target = _function_target(new)
-    grants = _grant_changes(target, "function", new.grants, old.grants)
+    obj = _function_object(new)
+    grants = _grant_changes(obj, "function", new.grants, old.grants)
     if not function_recreated(new, old):
         if old.model_copy(update={"grants": new.grants, "identity": None}) == new:
             return grants  # only the grants differ
@@ -335,7 +337,7 @@ def _modify_function(change: ch.ModifyFunction) -> list[sql.Composable]:
             out.append(comment_on("FUNCTION", signature(new), None))
         return out + grants
     return [sql.SQL("DROP FUNCTION IF EXISTS {}").format(signature(old)), *create_function(new),
-            *restore_grants(target, "function", restored_grants(new.grants, old.grants),
+            *restore_grants(obj, "function", restored_grants(new.grants, old.grants),
                             schema=new.schema_name, name=new.name)]
 
 

@@ -4,7 +4,7 @@ With no URL, an embedded PostgreSQL (the `pgserver` package, which bundles the s
 runs with its data directory under `<root>/.reconciler/postgres`, so a fresh clone needs no
 account. It runs only while a command needs it: started by the first connection, stopped when
 the last one this process opened is closed (or when the process exits), unless another process
-still uses it (pgserver counts the processes). Passwords never appear in messages: `describe_target` and every error mask them.
+still uses it (pgserver counts the processes). Passwords never appear in messages: `describe_database` and every error mask them.
 
 Supabase note: apply holds a transaction-level advisory lock, which needs a real session. Use the
 direct connection (`db.<ref>.supabase.co:5432`) or the session pooler (port 5432); the
@@ -48,7 +48,7 @@ def _password(url: str) -> str | None:
     return m.group(2).strip("'") if m else None
 
 
-def describe_target(database_url: str | None) -> str:
+def describe_database(database_url: str | None) -> str:
     """`postgresql://postgres:***@host:5432/db`, or `embedded (.reconciler/postgres)`."""
     if not database_url:
         return f"embedded ({EMBEDDED_DIR.as_posix()})"
@@ -61,8 +61,8 @@ def describe_target(database_url: str | None) -> str:
     return urlunsplit(parts._replace(netloc=netloc, query="", fragment=""))
 
 
-def target_url(env) -> str | None:
-    """The target database's URL from `env` (`DATABASE_URL`), None for the embedded server.
+def env_database_url(env) -> str | None:
+    """The project's database URL from `env` (`DATABASE_URL`), None for the embedded server.
     Raises `ConfigError` for None in CI (`digest_key.refuse_embedded_in_ci`)."""
     url = env.get("DATABASE_URL") or None
     if url is None:
@@ -91,7 +91,7 @@ def connect(root: Path, database_url: str | None) -> psycopg.Connection:
         return conn
     if _port(database_url) == TRANSACTION_POOLER_PORT:
         raise ConfigError(
-            f"{describe_target(database_url)} is Supabase's transaction pooler (port 6543), "
+            f"{describe_database(database_url)} is Supabase's transaction pooler (port 6543), "
             "which cannot hold apply's advisory lock: use the direct connection or the session "
             "pooler (port 5432).")
     return _connect(database_url, database_url)
@@ -172,7 +172,7 @@ def _connect(url: str, secret: str | None,
     try:
         return cls.connect(url, connect_timeout=10, cursor_factory=LoggingCursor)
     except psycopg.Error as exc:
-        where = describe_target(secret) if secret else describe_target(None)
+        where = describe_database(secret) if secret else describe_database(None)
         raise ReadError(f"cannot connect to Postgres at {where}: "
                         f"{mask(str(exc), secret)}") from None
 

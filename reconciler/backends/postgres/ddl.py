@@ -67,9 +67,9 @@ def column_def(col: Column) -> sql.Composed:
     return sql.SQL(" ").join(parts)
 
 
-def comment_on(what: str, target: sql.Composable, text: str | None) -> sql.Composed:
+def comment_on(what: str, obj: sql.Composable, text: str | None) -> sql.Composed:
     value = sql.Literal(text) if text is not None else sql.SQL("NULL")
-    return sql.SQL("COMMENT ON {} {} IS {}").format(sql.SQL(what), target, value)
+    return sql.SQL("COMMENT ON {} {} IS {}").format(sql.SQL(what), obj, value)
 
 
 def names(items: Sequence[str]) -> sql.Composed:

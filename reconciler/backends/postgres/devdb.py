@@ -12,8 +12,8 @@ schemas the project declares: point it at an empty database, or at a local Supab
 `reconciler_dev` on the embedded server under `.reconciler/postgres` (created on first use).
 What the live database has outside the declared schemas is stood in for where the dev database
 lacks it, in the rolled-back transaction: Supabase's roles (`anon`, `authenticated`,
-`service_role`) that the target has, and when the target has Supabase's `auth` schema,
-`auth.uid()`, `auth.role()`, `auth.jwt()`, `auth.email()` and `auth.users (id, email)`.
+`service_role`) that the live database has, and when the live database has Supabase's `auth`
+schema, `auth.uid()`, `auth.role()`, `auth.jwt()`, `auth.email()` and `auth.users (id, email)`.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from psycopg import sql
 
 from reconciler.backends.postgres.compile import outside_transaction, statements
 from reconciler.backends.postgres.connect import (EMBEDDED_DIR, LoggingCursor, _release,
-                                                  describe_target, embedded_url, mask, settle)
+                                                  describe_database, embedded_url, mask, settle)
 from reconciler.backends.postgres.lint import finding, locate
 from reconciler.diff.postgres import diff_tables
 from reconciler.diff.postgres_objects import diff_objects
@@ -64,10 +64,10 @@ class Replayed(Exception):
 
 
 class Outside(NamedTuple):
-    """What the target has outside the declared schemas: which of Supabase's `roles`, whether it
-    has an `auth` schema, the `extensions` its server offers (`pg_available_extensions`) and
-    those `installed` in it (`(name, schema)`, `pg_extension`: what a live index's operator
-    class may come from)."""
+    """What the live database has outside the declared schemas: which of Supabase's `roles`,
+    whether it has an `auth` schema, the `extensions` its server offers
+    (`pg_available_extensions`) and those `installed` in it (`(name, schema)`, `pg_extension`:
+    what a live index's operator class may come from)."""
 
     roles: frozenset[str]
     auth: bool
@@ -75,8 +75,8 @@ class Outside(NamedTuple):
     installed: tuple[tuple[str, str], ...] = ()
 
 
-def target_outside(conn: psycopg.Connection) -> Outside:
-    """What the target has that the dev database stands in for, or may lack (`Outside`).
+def live_outside(conn: psycopg.Connection) -> Outside:
+    """What the live database has that the dev database stands in for, or may lack (`Outside`).
     Leaves no transaction open."""
     try:
         roles = frozenset(r for (r,) in conn.execute(
@@ -99,11 +99,11 @@ def check_migration(root: Path, dev_url: str | None, live: Any, changes: Sequenc
                     outside: Outside = Outside(frozenset(ROLES), True)
                     ) -> list[ChangeBase]:
     """Run the SQL of `changes` on a copy of `live` in the dev database (rolled back), with
-    stand-ins for what the target has `outside` the declared schemas (`target_outside`).
+    stand-ins for what the live database has `outside` the declared schemas (`live_outside`).
 
     Returns `changes`, the first schema change carrying a DV102 warning when the live schema
-    could not be copied there, or when the changes add an extension the target offers and the
-    dev database does not (the embedded server's pgserver build bundles only plpgsql and
+    could not be copied there, or when the changes add an extension the live database offers
+    and the dev database does not (the embedded server's pgserver build bundles only plpgsql and
     vector): the check then did not run. A live index whose operator class or collation the
     dev database lacks (an extension's, e.g. pg_trgm's `gin_trgm_ops`, where the dev
     database cannot create the extension) is left out of the copy, and a planned one is not
@@ -147,8 +147,8 @@ def check_migration(root: Path, dev_url: str | None, live: Any, changes: Sequenc
 
 def _lacking(conn: psycopg.Connection, changes: Sequence[ChangeBase],
              offered: frozenset[str]) -> str | None:
-    """Why the check cannot run: the extensions `changes` add that the target offers (`offered`)
-    and the dev database does not; None when there is none."""
+    """Why the check cannot run: the extensions `changes` add that the live database offers
+    (`offered`) and the dev database does not; None when there is none."""
     wanted = {c.after.name for c in changes if isinstance(c, AddExtension)} & offered
     if not wanted:
         return None
@@ -156,7 +156,7 @@ def _lacking(conn: psycopg.Connection, changes: Sequence[ChangeBase],
                                        "WHERE name = ANY(%s)", [sorted(wanted)])}
     lacking = sorted(wanted - have)
     return (f"the dev database does not offer the extension(s) {', '.join(lacking)} that the "
-            "plan adds and the target offers: the migration was not checked before apply"
+            "plan adds and the live database offers: the migration was not checked before apply"
             if lacking else None)
 
 
@@ -183,7 +183,7 @@ def _dev_connection(root: Path, dev_url: str | None) -> Iterator[psycopg.Connect
         try:
             conn = psycopg.connect(url, connect_timeout=10, cursor_factory=LoggingCursor)
         except psycopg.Error as exc:
-            raise PlanError(f"cannot connect to the dev database {describe_target(dev_url)}: "
+            raise PlanError(f"cannot connect to the dev database {describe_database(dev_url)}: "
                             f"{mask(str(exc), dev_url)}") from None
         try:
             yield conn
@@ -216,14 +216,15 @@ def _ensure_empty(conn: psycopg.Connection, schemas: Sequence[str], dev_url: str
     found = [r[0] for r in conn.execute(_NOT_EMPTY, [list(schemas)])]
     if found:
         raise PlanError(
-            f"the dev database {describe_target(dev_url) if dev_url else DEV_DATABASE} is not "
+            f"the dev database {describe_database(dev_url) if dev_url else DEV_DATABASE} is not "
             f"empty ({', '.join(found)} …): migrations are checked on a copy of the live schema "
             "there, so it must hold nothing in the declared schemas. Point --dev-url at an "
             "empty database (e.g. a local Supabase's, `supabase start`).")
 
 
 def _stand_ins(conn: psycopg.Connection, roles: frozenset[str], auth: bool) -> None:
-    """The target's Supabase roles and `auth` functions, where the dev database lacks them."""
+    """The live database's Supabase roles and `auth` functions, where the dev database lacks
+    them."""
     for role in sorted(roles):
         if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
             with contextlib.suppress(psycopg.Error), conn.transaction():
@@ -238,10 +239,10 @@ def _replay(conn: psycopg.Connection, tables: Sequence[Any], objects: SchemaObje
             schemas: Sequence[str], installed: Sequence[tuple[str, str]] = ()) -> str | None:
     """Create the live schema: what creating every live table and object from nothing runs.
     Indexes with an operator class or collation (`_decorated`) are created one by one after
-    the rest, once the target's `installed` extensions the dev database lacks are created there
-    (where it can); one that fails while some extension could not be created is left out.
-    Returns what was left out (for DV103), or None. Raises `Replayed` when anything else
-    cannot be created."""
+    the rest, once the live database's `installed` extensions the dev database lacks are
+    created there (where it can); one that fails while some extension could not be created is
+    left out. Returns what was left out (for DV103), or None. Raises `Replayed` when anything
+    else cannot be created."""
     creates = sorted(diff_tables(list(tables), []) + diff_objects(objects, SchemaObjects()),
                      key=lambda c: c.sort_key)
     later = [c for c in creates if _decorated(c)]
@@ -266,9 +267,9 @@ def _replay(conn: psycopg.Connection, tables: Sequence[Any], objects: SchemaObje
             left_out.append(f"{change.address} ({error})")
     if not left_out:
         return None
-    return (f"the dev database cannot create the target's extension(s) {', '.join(lacking)}, so "
-            f"these live indexes were left out of its copy of the live schema: "
-            f"{'; '.join(left_out)}; the rest of the migration was checked")
+    return (f"the dev database cannot create the live database's extension(s) "
+            f"{', '.join(lacking)}, so these live indexes were left out of its copy of the live "
+            f"schema: {'; '.join(left_out)}; the rest of the migration was checked")
 
 
 def _decorated(change: ChangeBase) -> bool:
@@ -290,8 +291,8 @@ def _try(conn: psycopg.Connection, statements_: Sequence[str]) -> str | None:
 
 
 def _extensions(conn: psycopg.Connection, installed: Sequence[tuple[str, str]]) -> list[str]:
-    """Create the target's `installed` extensions (`(name, schema)`) that the dev database
-    lacks, each where the target has it; returns those it cannot create there."""
+    """Create the live database's `installed` extensions (`(name, schema)`) that the dev database
+    lacks, each where the live database has it; returns those it cannot create there."""
     have = {n for (n,) in conn.execute("SELECT extname FROM pg_catalog.pg_extension")}
     lacking = []
     for name, schema in installed:
@@ -313,8 +314,8 @@ def _run(conn: psycopg.Connection, change: ChangeBase, locations: Mapping[str, s
     """Run one change's statements (CONCURRENTLY dropped: a transaction block cannot run it).
     Raises PlanError (DV101) at the first one the server refuses (the transaction is then
     aborted, and rolled back by the caller). An index whose operator class or collation the dev
-    database lacks, when it cannot create some of the target's extensions (`lacking`), is not
-    run there: returns why (for DV103); else None. A new enum value used in the same
+    database lacks, when it cannot create some of the live database's extensions (`lacking`),
+    is not run there: returns why (for DV103); else None. A new enum value used in the same
     transaction that adds it (`enums`: the plan's modify_enum addresses) is no mistake in the
     spec: the message says to apply the enum change first."""
     lenient = bool(lacking) and _decorated(change)
@@ -331,8 +332,8 @@ def _run(conn: psycopg.Connection, change: ChangeBase, locations: Mapping[str, s
         missing = ", ".join(c for c in change.after.index.columns if index_column(c)[1])
         message = (exc.diag.message_primary or str(exc)).strip()
         return (f"not run there: {message} (in {missing}; the dev database cannot create the "
-                f"target's extension(s) {', '.join(lacking)}); the rest of the migration was "
-                "checked")
+                f"live database's extension(s) {', '.join(lacking)}); the rest of the migration "
+                "was checked")
     except psycopg.Error as exc:
         _refuse(change, text, exc, locations, enums)
     return None

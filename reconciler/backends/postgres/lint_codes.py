@@ -67,8 +67,8 @@ CODES: dict[str, Code] = {
                   "database that has what the schema uses, "
                   "e.g. a local Supabase (supabase start)"),
     "DV103": Code("was checked on a dev database that lacks an index's operator class",
-                  "an extension the target has (e.g. pg_trgm for gin_trgm_ops) cannot be created "
-                  "in the dev database, so the indexes named were left out of the check (the "
-                  "rest was checked); point --dev-url at a database that offers it, e.g. a "
+                  "an extension the live database has (e.g. pg_trgm for gin_trgm_ops) cannot be "
+                  "created in the dev database, so the indexes named were left out of the check "
+                  "(the rest was checked); point --dev-url at a database that offers it, e.g. a "
                   "local Supabase (supabase start)"),
 }

@@ -6,7 +6,7 @@ pages again instead of creating them twice) and `SyncRowsStep` (after Notion's p
 synced table's rows and base, in one transaction).
 
 Per table, in foreign-key order (a row referencing a page of another synced table comes after
-it): rows whose target was edited after the plan are left alone and reported `stale` (the rows
+it): rows edited after the plan are left alone and reported `stale` (the rows
 are locked with `SELECT … FOR UPDATE` and compared with what the plan saw); new and changed rows
 go through a staging table filled by one `COPY` and are written by one `INSERT … SELECT` or
 `UPDATE … FROM` per set of columns the rows set (`staging.write_groups`, content's path too);

@@ -1,4 +1,4 @@
-"""The sync base and watermarks in the target Postgres's `reconciler` schema.
+"""The sync base and watermarks in the project's Postgres database, schema `reconciler`.
 
 `reconciler.sync_base` holds one row per synced pair (a Notion page and its Supabase row): the
 last synced value of every field in sync form (`diff.sync_values`), its state (`linked`,

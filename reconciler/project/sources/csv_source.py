@@ -1,7 +1,7 @@
 """A CSV file with a header row (RFC 4180 as Python's `csv` module reads it): a line is a row.
 
 Fields map to column names of the header (exactly as written; no dotted paths). Every value is
-text, typed later by the target field (`"42"` → 42 for a number); an empty cell is absent, so a
+text, typed later by the field it fills (`"42"` → 42 for a number); an empty cell is absent, so a
 field's `default` applies. Records carry the line the CSV row starts on.
 """
 

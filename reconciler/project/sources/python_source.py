@@ -29,7 +29,7 @@ from reconciler.errors import SpecProblem
 from reconciler.project.sources.base import ReadContext
 from reconciler.project.sources.paths import Record
 
-_TARGET = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z")
+_MODULE_FUNCTION = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*\Z")
 
 #: The child's program (stdlib only): argv = root, module, function, answer file. The answer is
 #: a pickled `("rows", [dict, …])`, `("not_mapping", n, type name)` or `("error", type name,
@@ -81,14 +81,14 @@ with open(out, "wb") as handle:
 
 def read_python(ctx: ReadContext) -> tuple[list[Record], list[SpecProblem]]:
     """Call the function named by `python:` in a child process; see the module docstring."""
-    target = ctx.doc.python
-    if not _TARGET.match(target):
-        return [], [ctx.spec_problem(("python",), f"python: {target!r} is not module:function")]
-    module_name, func_name = target.split(":")
+    reference = ctx.doc.python
+    if not _MODULE_FUNCTION.match(reference):
+        return [], [ctx.spec_problem(("python",), f"python: {reference!r} is not module:function")]
+    module_name, func_name = reference.split(":")
     answer = _run(ctx.root, module_name, func_name)
     if answer[0] == "rows":
-        return [Record(data=row, file=f"{target}#{i}") for i, row in enumerate(answer[1], 1)], []
-    return [], [ctx.spec_problem(("python",), f"python: {target} {_failure(answer)}")]
+        return [Record(data=row, file=f"{reference}#{i}") for i, row in enumerate(answer[1], 1)], []
+    return [], [ctx.spec_problem(("python",), f"python: {reference} {_failure(answer)}")]
 
 
 def _failure(answer: tuple) -> str:
