@@ -103,37 +103,49 @@ EDITS = {
 }
 
 
-@pytest.mark.parametrize("edit", sorted(EDITS))
-def test_apply_refuses_a_plan_whose_requests_were_edited(applied_project: Path, edit: str):
-    """The recompile check: a saved plan whose requests are not what its changes compile to
-    now is refused before anything is written, even with its digest made again."""
+def test_apply_refuses_a_plan_whose_requests_were_edited(applied_project: Path):
+    """The recompile check: a saved plan whose requests (keys, sharing, path) are not what its
+    changes compile to now is refused before anything is written, even with its digest made
+    again."""
     root = applied_project
     _edit(root)
     out = root / "plans" / "edit.yaml"
     run(root, "plan", "--out", str(out), "--detailed-exitcode", code=2)
-    forge(out, EDITS[edit])
     ledger = root / ".reconciler" / "ledger.ndjson"
     before = ledger.read_text(encoding="utf-8")
-    output = run(root, "apply", str(out), code=1)
-    assert "not what this change compiles to now (the plan file was edited)" in output
-    assert ledger.read_text(encoding="utf-8") == before
+    for name, edit in sorted(EDITS.items()):
+        forged = root / "plans" / f"{name}.yaml"
+        forged.write_text(out.read_text(encoding="utf-8"), encoding="utf-8")
+        forge(forged, edit)
+        output = run(root, "apply", str(forged), code=1)
+        assert "not what this change compiles to now (the plan file was edited)" in output, name
+        assert ledger.read_text(encoding="utf-8") == before
+    run(root, "apply", str(out))  # the plan itself, untouched, applies
 
 
-def test_a_refused_plan_leaves_a_new_database_as_it_was(example_project: Path,
-                                                        example_database: str):
-    """The first apply to a database: a plan refused by its checks writes nothing there, not
-    even the lock table (the lock is the advisory lock alone until the checks pass)."""
+def test_a_refused_plan_leaves_a_new_database_as_it_was(tmp_path: Path, example_database: str):
+    """The first apply to a database: a plan refused by its checks (here: its SQL edited, its
+    digest made again) writes nothing there, not even the lock table (the lock is the advisory
+    lock alone until the checks pass)."""
     import psycopg
 
-    root = example_project
+    from tests.postgres.projects import SOT_TABLE, make_project, sot_entry
+
+    root = make_project(tmp_path, {"schemas/supabase/sot_entries.yaml": SOT_TABLE,
+                                   "content/sot/a.md": sot_entry("A-1", "First")})
     out = root / "plans" / "first.yaml"
     run(root, "plan", "--out", str(out), "--detailed-exitcode", code=2)
-    forge(out, lambda doc: _shared(doc).update(shared_by=1 + _shared(doc)["shared_by"]))
+
+    def edit(doc: dict) -> None:
+        change = next(c for c in doc["changes"] if c.get("sql"))
+        change["sql"] = [change["sql"][0].replace("CREATE TABLE", "CREATE UNLOGGED TABLE")]
+
+    forge(out, edit)
     output = run(root, "apply", str(out), code=1)
     assert "not what this change compiles to now" in output
     with psycopg.connect(example_database) as conn:
         schemas = conn.execute("SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg_%' "
                                "AND nspname <> 'information_schema'").fetchall()
         assert schemas == [("public",)]
-        assert conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"
-                            ).fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM pg_class WHERE relnamespace = "
+                            "'public'::regnamespace").fetchone()[0] == 0
