@@ -73,3 +73,21 @@ def test_no_cycle_between_folders_and_no_import_against_the_flow():
     crossing = sorted((a, b) for a, b in edges if b in FORBIDDEN.get(a, ()))
     assert crossing == []
     assert sorted(b for a, b in edges if a == "local") == []
+
+
+def test_no_pure_layer_reaches_a_backend_through_another_module():
+    """Transitively too: a pure module importing a top-level one (`reconciler.session`,
+    `reconciler.errors`, …) that imports a backend would cross the flow as surely."""
+    graph = _graph()
+
+    @functools.cache
+    def reach(module: str) -> frozenset[str]:
+        out: set[str] = set()
+        for dep in graph[module]:
+            out |= {dep} | reach(dep)
+        return frozenset(out)
+
+    crossing = sorted(
+        (a, b) for a in graph if _layer(a) in FORBIDDEN for b in reach(a)
+        if _layer(b) in FORBIDDEN[_layer(a)])
+    assert crossing == []
