@@ -12,8 +12,9 @@ from reconciler.model.content import ContentSummary
 from reconciler.model.sync import PlanCost, SyncSummary
 
 #: Version 3 added `digest`, `header.targets` and `header.identities`; version 4 sealed values
-#: (`sensitive`, `sealed` on rows, conflicts and base pairs) and `header.digest_key`.
-FORMAT_VERSION = 4
+#: (`sensitive`, `sealed` on rows, conflicts and base pairs) and `header.digest_key`; version 5
+#: previews each Notion request whole (every key of its body, `shared_by`).
+FORMAT_VERSION = 5
 
 
 class PlanHeader(Model):

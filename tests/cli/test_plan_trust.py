@@ -277,8 +277,8 @@ def test_apply_content_only_previews_only_what_it_will_do(project: Path):
 
 
 @pytest.mark.parametrize(("before", "after", "says"), [
-    ("format_version: 4", "format_version: '4'",
-     "plan format_version is text '4'; it must be the number 4"),
+    ("format_version: 5", "format_version: '5'",
+     "plan format_version is text '5'; it must be the number 5"),
     ("digest: sha256:", "digest: 12345\nold_digest: sha256:",
      "the plan file's digest is a number 12345, not a digest string (sha256:…)"),
     ("digest: sha256:", "digest: [a, b]\nold_digest: sha256:",

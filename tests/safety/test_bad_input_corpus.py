@@ -127,7 +127,7 @@ CASES = [
     ("show-binary", "show", None, None, "not a reconciler plan file (not UTF-8 text)"),
     ("show-missing-file", "show", None, None, "cannot read the plan file"),
     ("apply-not-a-plan", "apply", None, None, "not a reconciler plan file (no format_version)"),
-    ("apply-wrong-version", "apply", None, None, "plan format_version 5 is not supported"),
+    ("apply-wrong-version", "apply", None, None, "plan format_version 6 is not supported"),
     ("apply-invalid-kind", "apply", None, None, "invalid plan file at changes.1.kind"),
     # --target
     ("target-not-an-address", "target=not an address!", None, None, "is not a resource address"),

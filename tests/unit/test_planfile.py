@@ -69,7 +69,7 @@ def test_round_trip_keeps_every_change(tmp_path):
 
 def test_document_has_summary_and_format_version():
     doc = planfile.to_document(_plan(datetime(2026, 1, 1, tzinfo=timezone.utc)))
-    assert doc["format_version"] == 4
+    assert doc["format_version"] == 5
     assert doc["summary"] == {"create": 2, "update": 0, "rename": 0, "delete": 1, "archive": 0,
                               "manual": 0}
     assert all({"address", "action"} <= set(c) for c in doc["changes"])
@@ -78,7 +78,7 @@ def test_document_has_summary_and_format_version():
 @pytest.mark.parametrize(("text", "phrase"), [
     ("format_version: 99\nheader: {}\n", "format_version 99 is not supported"),
     ("just: text\n", "not a reconciler plan file"),
-    ("format_version: 4\nheader: {tool_version: x}\n", "invalid plan file"),
+    ("format_version: 5\nheader: {tool_version: x}\n", "invalid plan file"),
     ("format_version: 3\nheader: {}\n", "format_version 3 is not supported"),
     ("{unclosed: [\n", "not a valid plan file"),
 ])
