@@ -81,6 +81,10 @@ def check_size(path: Path, limit: int, what: str) -> Issue | None:
                        "it smaller")
 
 
+#: What to do about broken YAML, after the parser's words (a file written by hand).
+SYNTAX_HINT = ": fix the YAML syntax there"
+
+
 def not_utf8(exc: UnicodeDecodeError) -> Issue:
     """Where a file's bytes stop being UTF-8: the line and column (in bytes) of the first byte
     that is not, with what to do."""
@@ -126,8 +130,7 @@ def _load(yaml: YAML, text: str, loader: tuple[Any, Any] | None) -> Parsed:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = exc.problem or exc.context or "invalid YAML"
-        return Parsed(None, (Issue(line, col, f"invalid YAML: {what}: fix the YAML syntax "
-                                              "there"),), True)
+        return Parsed(None, (Issue(line, col, f"invalid YAML: {what}{SYNTAX_HINT}"),), True)
     except RecursionError:
         return Parsed(None, (Issue(1, 1, "invalid YAML: nested too deeply"),), True)
     except Exception as exc:  # noqa: BLE001 - ruamel raises a few unmarked errors (bad tokens)

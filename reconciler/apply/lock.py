@@ -23,7 +23,10 @@ PostgreSQL docs §9.27.10) and the `project_id` committed in `reconciler.yaml`:
   id or `*`), inserted with `ON CONFLICT (scope) DO NOTHING` under those locks, naming the
   holder to whoever is refused. The table lives in its own schema `reconciler` (never an
   "undeclared table" of a declared schema), created under a transaction-level advisory lock,
-  so two first runs at once cannot race on `CREATE SCHEMA`.
+  so two first runs at once cannot race on `CREATE SCHEMA`. An apply takes the lock with
+  `table_later`: on a database without the table, the advisory locks alone hold it until the
+  plan has passed its checks (`record_lock`), so a refused plan writes nothing there; a run
+  refused meanwhile is told that another run holds the lock, without its name.
 
 Neither lock holds a secret: the owner is `user@host pid N`.
 """

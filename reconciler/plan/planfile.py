@@ -26,12 +26,12 @@ from ruamel.yaml.tag import Tag
 from reconciler import __version__
 from reconciler.digests import digest
 from reconciler.errors import PlanFileError
-from reconciler.model.changes import BY_KIND, ChangeBase, Diagnostic
+from reconciler.model.changes import BY_KIND, ChangeBase, Diagnostic, RequestPreview
 from reconciler.model.content import RowState
 from reconciler.model.notion import Property, SelectOption
 from reconciler.model.postgres import Column, Constraint, Table
 from reconciler.plan.model import FORMAT_VERSION, Plan
-from reconciler.safe_yaml import MAX_PLAN_BYTES, check_size, load_text
+from reconciler.safe_yaml import MAX_PLAN_BYTES, SYNTAX_HINT, check_size, load_text
 
 try:  # ruamel.yaml[libyaml]: the C emitter
     from ruamel.yaml.cyaml import CSafeDumper
@@ -73,7 +73,8 @@ _LEFT_OUT: dict[type, frozenset[str]] = {
 }
 #: Model classes whose unset (None) fields a plan file leaves out (with Notion's small shapes in
 #: `model.changes`, as the API's own objects do).
-_SPARSE: tuple[type, ...] = (Property, SelectOption, Constraint, RowState, Diagnostic)
+_SPARSE: tuple[type, ...] = (Property, SelectOption, Constraint, RowState, Diagnostic,
+                             RequestPreview)
 #: The marks of personal data (`plan.seal`): written only when set.
 _QUIET: frozenset[str] = frozenset({"sensitive", "sensitive_key", "sensitive_seed", "sealed"})
 
@@ -389,5 +390,5 @@ def load(path: Path) -> Plan:
     if parsed.fatal:
         issue = parsed.issues[0]
         raise PlanFileError(f"{path}:{issue.line}:{issue.col}: not a valid plan file "
-                            f"({issue.message})")
+                            f"({issue.message.removesuffix(SYNTAX_HINT)}); make the plan again")
     return from_document(parsed.data, str(path))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from reconciler.addresses import child, parse
 from reconciler.model.changes import ROW_KINDS
 from reconciler.model.sensitive import SHOWN
 from reconciler.render.fields import field_changes, fmt
@@ -168,8 +169,19 @@ def _request_line(request: dict[str, Any]) -> str:
 
 
 def resource_of(address: str) -> str:
-    """The top resource of an address: `notion.tasks`, `supabase.public.tasks`."""
-    return address.split("[")[0].rsplit(".", 1)[0] if "[" in address else address
+    """The top resource of an address: `notion.tasks`, `supabase.public.tasks`, and for names
+    that need quotes `supabase.public.table["My Notes"]` (its rows, columns and pages belong to
+    it)."""
+    try:
+        head, parts = parse(address)
+    except ValueError:
+        return address.split("[")[0].rsplit(".", 1)[0] if "[" in address else address
+    out = ".".join(head)
+    for element, name in parts:
+        if element not in ("schema", "table"):
+            break
+        out = child(out, element, name)
+    return out
 
 
 #: Row changes listed per resource in the terminal view; the rest are counted.

@@ -149,3 +149,34 @@ def test_a_refused_plan_leaves_a_new_database_as_it_was(tmp_path: Path, example_
         assert schemas == [("public",)]
         assert conn.execute("SELECT count(*) FROM pg_class WHERE relnamespace = "
                             "'public'::regnamespace").fetchone()[0] == 0
+
+
+TWO_WAY = {"reconciler.yaml": "notion: {}\n",
+           "schemas/notion/beta.yaml": "title: Beta\nproperties:\n  Name: {type: title}\n",
+           "schemas/notion/alpha.yaml": (
+               "title: Alpha\nproperties:\n  Name: {type: title}\n  Beta: {type: relation, "
+               "database: beta, two_way: true, synced_property: \"%s\"}\n")}
+
+
+@pytest.mark.parametrize("synced", ["Related to Alpha (Beta)", "Alphas"])
+def test_a_two_way_relations_synced_property_is_previewed_as_sent(tmp_path: Path, caplog,
+                                                                  synced: str):
+    """Notion names the synced property `Related to <title> (<relation>)` itself: under that
+    name no rename is previewed or sent; under another, the rename is both."""
+    from tests.conftest import write_files
+
+    root = write_files(tmp_path, {**TWO_WAY, "schemas/notion/alpha.yaml":
+                                  TWO_WAY["schemas/notion/alpha.yaml"] % synced})
+    out = root / "plan.yaml"
+    run(root, "plan", "--out", str(out), "--detailed-exitcode", code=2)
+    doc = json.loads(runner.invoke(app, ["show", str(out), "--format", "json"]).output)
+    listed = round(sum(1 / (r.get("shared_by") or 1) for c in doc["changes"]
+                       for r in c.get("requests", ())))
+    renames = [r for c in doc["changes"] for r in c.get("requests", ()) if synced in r["keys"]]
+    assert len(renames) == (0 if synced.startswith("Related to") else 1)
+    caplog.set_level(logging.DEBUG, logger="reconciler.http")
+    run(root, "apply", str(out))
+    sent = [m for r in caplog.records if r.name == "reconciler.http"
+            for m in [SENT.match(r.getMessage())] if m and not READ.match(f"{m[1]} {m[2]}")]
+    assert len(sent) == listed
+    run(root, "plan", "--detailed-exitcode")

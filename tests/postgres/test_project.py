@@ -70,7 +70,7 @@ def test_a_new_notion_property_is_a_new_column_in_the_same_plan(conn, schema, tm
     assert changes[0].after.column.type == "uuid[]"
 
 
-def test_describe_target_masks_the_password():
+def test_describe_database_masks_the_password():
     url = "postgresql://postgres.abcd:s3cr%40t@aws-0-eu.pooler.supabase.com:5432/postgres"
     assert describe_database(url) == \
         "postgresql://postgres.abcd:***@aws-0-eu.pooler.supabase.com:5432/postgres"

@@ -232,3 +232,24 @@ def test_markdown_renders_as_sections_lists_and_sql_blocks():
     assert html.count("<details") == html.count("</details>") == 2
     assert "<h3>Needs attention</h3>" in html and "<table>" in html
     assert '<code>+</code> <code>column[&quot;x&quot;]</code> create' in html
+
+
+def test_rows_of_tables_whose_names_need_quotes_stay_with_their_table():
+    """`supabase.public.table["Notes a"].row[…]` belongs to that table, not to the schema: each
+    table's rows are listed and counted on their own."""
+    from reconciler.render.view import resource_of
+
+    assert resource_of('supabase.public.table["Notes a"].row["a-1"]') == \
+        'supabase.public.table["Notes a"]'
+    assert resource_of('supabase.schema["x y"].table["t"].column["c"]') == \
+        'supabase.schema["x y"].table["t"]'
+    assert resource_of('supabase.public.tasks.row["x"]') == "supabase.public.tasks"
+    assert resource_of('notion.tasks.property["A"]') == "notion.tasks"
+    doc = _doc()
+    doc["changes"] = [{"address": f'supabase.public.table["Notes {t}"].row["{t}-{i}"]',
+                       "action": "create", "kind": "insert_row", "phase": 90,
+                       "after": {"key": f"{t}-{i}", "values": {"n": i}}}
+                      for t in "ab" for i in range(22)]
+    text = render(doc, "text")
+    assert 'more row change(s) in supabase.public.table["Notes a"]' in text
+    assert 'more row change(s) in supabase.public.table["Notes b"]' in text

@@ -134,8 +134,12 @@ def _properties_step(database: str, batch: list[ChangeBase], ctx: CompileContext
         keys[change.address] = (*keys.get(change.address, ()), shown_as)
 
     options = [c for c in batch if isinstance(c, (AddOption, DropOption))]
+    silent: list[str] = []
     for change in batch:
         if isinstance(change, (AddOption, DropOption)):
+            continue
+        if _named_by_notion(change, live, ctx):
+            silent.append(change.address)
             continue
         key, value = _property_entry(change, live, ctx)
         put(change, key, value, getattr(change, "after", change).name
@@ -146,12 +150,30 @@ def _properties_step(database: str, batch: list[ChangeBase], ctx: CompileContext
     for key, value, owned in _option_entries(database, options, live, ctx):
         for change in owned:
             put(change, key, value, change.property.name)
-    if not body:
+    if not body and not silent:
         return []
     return [PatchPropertiesStep(
         method="PATCH", path="data_sources/{}", path_args=(ctx.data_source_id(database),),
         body={"properties": body}, changes=tuple(c.address for c in batch), keys=keys,
-        database=database, formulas=formulas)]
+        database=database, formulas=formulas, silent=tuple(silent))]
+
+
+def _named_by_notion(change: ChangeBase, live: Database | None, ctx: CompileContext) -> bool:
+    """Whether `change` adds the synced property of a two-way relation under the name Notion
+    gives it itself, `Related to <source database title> (<relation name>)` (NOTION-API.md
+    §3.3), with no other property of the database by that name: the relation's creation makes
+    it, and no request is needed (a taken name gets a number from Notion, and is renamed)."""
+    if not (isinstance(change, AddProperty) and change.phase is Phase.SYNCED
+            and change.after.relation is not None):
+        return False
+    source = ctx.desired.database(change.after.relation.database)
+    if source is None or not change.after.relation.synced_property:
+        return False
+    default = f"Related to {source.title} ({change.after.relation.synced_property})"
+    desired = ctx.desired.database(getattr(change, "database", ""))
+    declared = [p for p in desired.properties if p.name == default] if desired else []
+    taken = [p for p in live.properties if p.name == default] if live else []
+    return change.after.name == default and len(declared) <= 1 and not taken
 
 
 def _live_property(live: Database | None, name: str, ident: str | None) -> Property | None:

@@ -57,6 +57,9 @@ class NotionStep:
     changes: tuple[str, ...]
     path_args: tuple[Any, ...] = ()
     keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: Changes the step carries out without a request of their own (a two-way relation's synced
+    #: property that Notion names as the spec does): reported with the step, never previewed.
+    silent: tuple[str, ...] = ()
 
     def preview(self) -> RequestPreview:
         """The request as the plan shows it, the same for each change it carries."""
@@ -68,11 +71,12 @@ class NotionStep:
     @property
     def shared_by(self) -> int | None:
         """How many changes this request carries, when more than one (`RequestPreview`)."""
-        return len(self.changes) if len(self.changes) > 1 else None
+        sent = len(self.changes) - len(self.silent)
+        return sent if sent > 1 else None
 
     def previews(self) -> dict[str, dict[str, Any]]:
         """Per change address, the fields the plan shows for it (`requests`)."""
-        return {a: {"requests": (self.preview(),)} for a in self.changes}
+        return {a: {"requests": (self.preview(),)} for a in self.changes if a not in self.silent}
 
 
 @dataclass(frozen=True)
