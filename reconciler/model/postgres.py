@@ -9,6 +9,7 @@ Types are kept in the canonical spelling of `normalise_type` and defaults in tha
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Literal
 
 from pydantic import Field
@@ -368,3 +369,28 @@ def check_name(table: str, expression: str) -> str:
     """Name of a check constraint: derived from its expression, so it is stable across plans."""
     digest = short_digest(" ".join(expression.split()))
     return object_name(table, [digest], "check")
+
+
+def referenced_first(tables: Sequence[Table]) -> dict[str, int]:
+    """Each table's address → its place in an order where every table comes after the tables
+    its foreign keys reference: rows are inserted and updated in that order (a row's parent is
+    there before it), and deleted in the reverse one (a row goes before its parent). A table
+    referencing itself is checked per statement anyway; a cycle between tables is cut where it
+    closes. Tables that do not depend on each other keep their address order."""
+    by_address = {t.address: t for t in tables}
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(address: str) -> None:
+        if address in state:
+            return  # placed, or on the path (a cycle closes here)
+        state[address] = 1
+        for fk in by_address[address].foreign_keys:
+            ref = table_address(fk.ref_schema, fk.ref_table)
+            if ref in by_address and ref != address:
+                visit(ref)
+        order.append(address)
+
+    for address in sorted(by_address):
+        visit(address)
+    return {address: place for place, address in enumerate(order)}

@@ -55,17 +55,18 @@ def _env(url: str, env: Mapping[str, str]) -> dict[str, str]:
             **env}
 
 
-def plan(root: Path, url: str, **env: str) -> Plan:
+def plan(root: Path, url: str, *, prune: bool = False, **env: str) -> Plan:
     project = load_project(root, _env(url, env))
     with Session(project, _env(url, env)) as session:
-        return session.plan()
+        return session.plan(prune=prune)
 
 
-def apply(root: Path, url: str, *, allow_destroy: bool = False, **env: str) -> Plan:
+def apply(root: Path, url: str, *, allow_destroy: bool = False, prune: bool = False,
+          **env: str) -> Plan:
     """Plan and apply under the lock, like `reconciler apply --auto-approve`; returns the plan."""
     project = load_project(root, _env(url, env))
     with Session(project, _env(url, env)) as session, session.locked():
-        the_plan = session.plan()
+        the_plan = session.plan(prune=prune)
         if the_plan.has_changes:
             session.apply(the_plan, allow_destroy=allow_destroy)
         return the_plan

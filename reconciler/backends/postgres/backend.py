@@ -29,7 +29,7 @@ from reconciler.errors import PlanError, ReadError
 from reconciler.model.changes import (ChangeBase, DeleteRow, InsertRow, ManualChange, Phase,
                                       UpdateRow)
 from reconciler.model.content import ContentSet, LiveRow, rows_fingerprint
-from reconciler.model.postgres import Table, TableRef
+from reconciler.model.postgres import Table, TableRef, referenced_first
 from reconciler.model.sensitive import row_namer
 from reconciler.model.postgres_objects import SchemaObjects
 from reconciler.progress import report
@@ -45,6 +45,8 @@ class PostgresLive(Live):
     enum types, extensions, sequences, views, functions and default privileges."""
 
     objects: SchemaObjects = field(default_factory=SchemaObjects)
+    #: The key column of each content table read, by its address.
+    content_keys: dict[str, str] = field(default_factory=dict)
 
 
 class PostgresBackend:
@@ -99,6 +101,7 @@ class PostgresBackend:
             rows, print_ = self._rows(content, _table(tables, content.address))
             report("Read %s", content.address, counts={"rows": len(rows)})
             live.rows[content.address] = rows
+            live.content_keys[content.address] = content.key
             live.fingerprints[content.address + ".content"] = print_
         if getattr(project, "sync", ()):
             from reconciler.backends.postgres.sync_read import read_sync
@@ -167,13 +170,21 @@ class PostgresBackend:
     def assess(self, changes: Sequence[ChangeBase], live: Live) -> list[ChangeBase]:
         """`changes` checked before anything is written: the rows each destructive one would
         lose counted; the analyzers' findings (`lint`) attached; the planned SQL run on a copy
-        of the live schema in the dev database (`devdb`). Raises `PlanError` naming the spec
-        file and line of every change that cannot work (an analyzer's error, or the dev
-        database's), `ReadError` when the live data cannot be counted."""
+        of the live schema in the dev database (`devdb`); the row changes checked against the
+        foreign keys (`references`). Raises `PlanError` naming the spec file and line of every
+        change that cannot work (an analyzer's error, or the dev database's) and every row that
+        would break a foreign key, `ReadError` when the live data cannot be counted."""
         from reconciler.backends.postgres.devdb import check_migration, live_outside
         from reconciler.backends.postgres.lint import lint_changes
         from reconciler.backends.postgres.reader import count_rows_at_risk
 
+        from reconciler.backends.postgres.references import reference_problems
+
+        broken = reference_problems(self.conn, changes, self.tables,
+                                    getattr(live, "content_keys", {}))
+        if broken:  # rows that would fail a foreign key at apply (references.py)
+            raise PlanError("rows that would break a foreign key (nothing was written):\n  "
+                            + "\n  ".join(broken))
         counted = count_rows_at_risk(self.conn, list(changes))
         linted = lint_changes(self.conn, counted, self.locations)
         if not any(c.sql for c in linted):
@@ -203,12 +214,18 @@ class PostgresBackend:
         sets = {c.address: c for c in self.content_sets(project)}
         rows = sorted((c for c in changes if c.phase is Phase.CONTENT),
                       key=lambda c: c.table.address)  # type: ignore[attr-defined]
+        writes, deletes = [], []
         for address, group in groupby(rows, key=lambda c: c.table.address):  # type: ignore
             batch = tuple(group)
             content = sets.get(address)
-            steps.append(RowsStep(batch[0].table, content.key if content else "",  # type: ignore
-                                  content.hash_field if content else "", batch))
-        return steps
+            key, hashed = (content.key, content.hash_field) if content else ("", "")
+            kept = tuple(c for c in batch if not isinstance(c, DeleteRow))
+            gone = tuple(c for c in batch if isinstance(c, DeleteRow))
+            writes += [RowsStep(batch[0].table, key, hashed, kept)] if kept else []  # type: ignore
+            deletes += [RowsStep(batch[0].table, key, hashed, gone)] if gone else []  # type: ignore
+        order = referenced_first(self.tables)
+        rank = lambda step: order.get(step.table.address, len(order))  # noqa: E731
+        return steps + sorted(writes, key=rank) + sorted(deletes, key=rank, reverse=True)
 
     def executor(self, live: Live, known: Known | None = None) -> "PostgresRun":
         return PostgresRun(self, known or Known())
