@@ -96,8 +96,9 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
                reads: Mapping[str, Live] | None = None, force: bool = False) -> Checked:
     """Refuse a stale plan (a fingerprint changed), destructive changes without permission, a
     sync that trips a circuit breaker without `force`, a plan sealed under another digest key
-    or whose sensitive values changed at their source since it was made (`apply.sealed`), or a
-    plan whose SQL or requests are not what its changes compile to now.
+    or whose sensitive values changed at their source since it was made (`apply.sealed`), a
+    plan whose SQL or requests are not what its changes compile to now, or whose writes a
+    backend's last check refuses (`check_writes`: Postgres rows against foreign keys).
 
     `reads` is the plan's own read when it was just made in this process; otherwise every
     backend reads again. Raises `IdentityMismatchError`, `AlreadyAppliedError`,
@@ -130,6 +131,10 @@ def check_plan(plan: Plan, project: Any, backends: Sequence[Backend], *, allow_d
                 if plan.header.spec_hash != project.spec_hash else "the plan file was edited"
             raise PlanError(f"{mine.address}: the plan's SQL or requests are not what this change "
                             f"compiles to now ({why}). Run `reconciler plan` again.")
+    for backend in backends:  # what the fingerprints do not cover (Postgres: foreign keys)
+        check = getattr(backend, "check_writes", None)
+        if check is not None:
+            check([c for c in runnable if c.root == backend.root], reads[backend.root])
     return Checked(reads, opened)
 
 

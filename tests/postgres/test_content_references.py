@@ -106,3 +106,103 @@ def test_a_cascading_foreign_key_lets_the_parent_go(tmp_path: Path, database_url
     (root / "content/c/c0.md").write_text("---\nname: C0\nparent: P2\n---\n")
     apply(root, database_url, allow_destroy=True, prune=True)
     assert _rows(database_url, schema) == (["P2"], [("C0", "P2")])
+
+
+def _table(name: str, key: str, columns: str, source: str, fields: str) -> str:
+    return (f"columns:\n  {key}: {{type: text, primary_key: true}}\n{columns}"
+            f"  content_hash: {{type: text}}\ncontent:\n  key: {key}\n  hash: content_hash\n"
+            f"  source:\n    markdown: {source}\n    fields: {{{key}: {key}, {fields}}}\n")
+
+
+def test_a_referenced_value_is_not_changed_while_rows_reference_it(tmp_path: Path,
+                                                                   database_url: str,
+                                                                   schema: str):
+    """`slug` is referenced and not the key: Postgres refuses to change it in any order while a
+    row references its old value, so the plan says how to do it in two applies."""
+    ref = f"{{table: parents, column: slug, schema: {schema}}}"
+    root = make_project(tmp_path, {
+        "schemas/supabase/parents.yaml": _table(
+            "parents", "code", "  slug: {type: text, unique: true}\n", "content/p/*.md",
+            "slug: slug"),
+        "schemas/supabase/children.yaml": _table(
+            "children", "name", f"  parent_slug: {{type: text, references: {ref}}}\n",
+            "content/c/*.md", "parent_slug: parent"),
+        "content/p/p1.md": "---\ncode: P1\nslug: one\n---\n",
+        "content/c/c1.md": "---\nname: C1\nparent: one\n---\n"}, schema=schema)
+    apply(root, database_url)
+    (root / "content/p/p1.md").write_text("---\ncode: P1\nslug: uno\n---\n")
+    (root / "content/c/c1.md").write_text("---\nname: C1\nparent: uno\n---\n")
+    with pytest.raises(PlanError) as refused:
+        plan(root, database_url)
+    assert f"parents.row[\"P1\"]: changes slug from 'one', which 1 row(s) of " \
+           f"supabase.{schema}.children still reference" in str(refused.value)
+
+
+def test_rows_of_two_tables_that_reference_each_other(tmp_path: Path, database_url: str,
+                                                      schema: str):
+    """A cycle of tables: a row referencing a row written only after it is refused with the
+    way out (two applies); written that way, both converge."""
+    def ref(other: str) -> str:
+        return f"  other: {{type: text, references: {{table: {other}, column: code, " \
+               f"schema: {schema}}}}}\n"
+    root = make_project(tmp_path, {
+        "schemas/supabase/ta.yaml": _table("ta", "code", ref("tb"), "content/a/*.md",
+                                           "other: other"),
+        "schemas/supabase/tb.yaml": _table("tb", "code", ref("ta"), "content/b/*.md",
+                                           "other: other"),
+        "content/a/a1.md": "---\ncode: A1\nother: B1\n---\n",
+        "content/b/b1.md": "---\ncode: B1\nother: A1\n---\n"}, schema=schema)
+    with pytest.raises(PlanError, match="reference each other"):
+        plan(root, database_url)
+    with psycopg.connect(database_url) as conn:  # nothing written, not even the tables
+        assert conn.execute("SELECT to_regclass(%s)", [f"{schema}.ta"]).fetchone()[0] is None
+    (root / "content/b/b1.md").write_text("---\ncode: B1\n---\n")
+    apply(root, database_url)
+    (root / "content/b/b1.md").write_text("---\ncode: B1\nother: A1\n---\n")
+    apply(root, database_url)
+    assert not plan(root, database_url).has_changes
+
+
+def test_a_cascade_may_not_take_rows_the_source_keeps(tmp_path: Path, database_url: str,
+                                                      schema: str):
+    ref = f"{{table: g, column: code, schema: {schema}, on_delete: cascade}}"
+    root = make_project(tmp_path, {
+        "schemas/supabase/g.yaml": _table("g", "code", "  title: {type: text}\n",
+                                          "content/g/*.md", "title: title"),
+        "schemas/supabase/p.yaml": _table("p", "code", f"  g: {{type: text, references: {ref}}}\n",
+                                          "content/p/*.md", "g: g"),
+        "content/g/g1.md": "---\ncode: G1\n---\n", "content/g/g2.md": "---\ncode: G2\n---\n",
+        "content/p/p1.md": "---\ncode: P1\ng: G1\n---\n"}, schema=schema)
+    apply(root, database_url)
+    (root / "content/g/g1.md").unlink()
+    with pytest.raises(PlanError) as refused:
+        plan(root, database_url, prune=True)
+    assert "the foreign key would delete them, yet their source keeps them" in str(refused.value)
+
+
+def test_apply_checks_the_foreign_keys_again_before_its_first_write(tmp_path: Path,
+                                                                    database_url: str,
+                                                                    schema: str):
+    """A row of a table the plan never read, inserted by hand between plan and apply, that
+    references a row the plan deletes: apply refuses before writing anything."""
+    from reconciler.project.loader import load_project
+    from reconciler.session import Session
+    from tests.postgres.projects import _env
+
+    root = _project(tmp_path, schema)
+    apply(root, database_url)
+    with psycopg.connect(database_url) as conn:
+        conn.execute(sql.SQL("CREATE TABLE {} (n int, code text REFERENCES {} (code))").format(
+            sql.Identifier(schema, "by_hand"), sql.Identifier(schema, "parents")))
+    (root / "content/p/p2.md").unlink()
+    project = load_project(root, _env(database_url, {}))
+    with Session(project, _env(database_url, {})) as session:
+        the_plan = session.plan(prune=True)
+    with psycopg.connect(database_url) as conn:
+        conn.execute(sql.SQL("INSERT INTO {} VALUES (1, 'P2')").format(
+            sql.Identifier(schema, "by_hand")))
+    with Session(load_project(root, _env(database_url, {})), _env(database_url, {})) as session, \
+            session.locked(the_plan):
+        with pytest.raises(PlanError, match="would break a foreign key now"):
+            session.apply(the_plan, allow_destroy=True)
+    assert _rows(database_url, schema)[0] == ["P1", "P2"]

@@ -178,19 +178,29 @@ class PostgresBackend:
         from reconciler.backends.postgres.lint import lint_changes
         from reconciler.backends.postgres.reader import count_rows_at_risk
 
-        from reconciler.backends.postgres.references import reference_problems
-
-        broken = reference_problems(self.conn, changes, self.tables,
-                                    getattr(live, "content_keys", {}))
-        if broken:  # rows that would fail a foreign key at apply (references.py)
-            raise PlanError("rows that would break a foreign key (nothing was written):\n  "
-                            + "\n  ".join(broken))
+        self._check_references(changes, live, "")
         counted = count_rows_at_risk(self.conn, list(changes))
         linted = lint_changes(self.conn, counted, self.locations)
         if not any(c.sql for c in linted):
             return linted
         return check_migration(self.project_root, self.dev_url, live, linted, self.locations,
                                live_outside(self.conn))
+
+    def check_writes(self, changes: Sequence[ChangeBase], live: Live) -> None:
+        """Before apply's first write: the row changes checked against the foreign keys again
+        (`references`), since a table the plan did not read may have changed. Raises
+        `PlanError` naming each row that would break one."""
+        self._check_references(changes, live, " now (rows changed since the plan; run "
+                                              "`reconciler plan` again)")
+
+    def _check_references(self, changes: Sequence[ChangeBase], live: Live, when: str) -> None:
+        from reconciler.backends.postgres.references import reference_problems
+
+        broken = reference_problems(self.conn, changes, self.tables,
+                                    getattr(live, "content_keys", {}))
+        if broken:
+            raise PlanError(f"rows that would break a foreign key{when}; nothing was "
+                            "written:\n  " + "\n  ".join(broken))
 
     def compile(self, changes: Sequence[ChangeBase], project: Any, live: Live
                 ) -> list[SqlStep | RowsStep]:
