@@ -206,3 +206,24 @@ def test_apply_checks_the_foreign_keys_again_before_its_first_write(tmp_path: Pa
         with pytest.raises(PlanError, match="would break a foreign key now"):
             session.apply(the_plan, allow_destroy=True)
     assert _rows(database_url, schema)[0] == ["P1", "P2"]
+
+
+def test_every_tables_rows_are_one_transaction(tmp_path: Path, database_url: str, schema: str,
+                                               monkeypatch: pytest.MonkeyPatch):
+    """When a table's rows fail at apply (here the children's write is made to fail after the
+    parents' rows were written), the rows of the tables before it are rolled back with them."""
+    import reconciler.backends.postgres.content as content
+    from reconciler.errors import ApplyError
+
+    root = _project(tmp_path, schema)
+    write_rows = content.write_rows
+
+    def failing(conn, table, *args, **kwargs):
+        if table.name == "children":
+            conn.execute("SELECT 1/0")
+        return write_rows(conn, table, *args, **kwargs)
+
+    monkeypatch.setattr(content, "write_rows", failing)
+    with pytest.raises(ApplyError, match="division by zero"):
+        apply(root, database_url)
+    assert _rows(database_url, schema) == ([], [])  # the parents' rows went back too

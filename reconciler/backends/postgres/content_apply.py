@@ -1,4 +1,5 @@
-"""Writing a plan's row changes to Postgres: one transaction per table, through one COPY.
+"""Writing a plan's row changes to Postgres: every table's rows in one transaction, each
+table's through one COPY.
 
 New rows are upserted by their key (`INSERT … SELECT … ON CONFLICT … DO UPDATE`), changed rows
 updated (`UPDATE … FROM`, only their changed columns), both from one COPY into a staging table
@@ -28,60 +29,74 @@ ACTIVITY_SCHEMA = "reconciler"
 
 def apply_rows(conn, steps: Sequence[RowsStep], tables: Sequence,
                done: Callable[..., None]) -> None:
-    """Write each step's row changes (insert_row / update_row / delete_row), table by table.
+    """Write each step's row changes (insert_row / update_row / delete_row), table by table in
+    the steps' order (`backend.compile`: referenced tables first, deletes last), all in one
+    transaction: when one table's rows fail, every table's rows of this call are rolled back.
 
     `tables` are the live tables (after this apply's DDL). `done(address, status, **detail)`
-    reports each row. Raises `ApplyError` (the table's transaction is rolled back) when a write
-    fails.
+    reports each row once the transaction has committed. Raises `ApplyError` naming the table
+    whose write failed.
     """
     from reconciler.backends.postgres.activity import ensure_activity_table, record_run
     from reconciler.backends.postgres.content import write_rows
 
     by_address = {t.address: t for t in tables}
-    for step in steps:
-        target = step.table.address
-        table = by_address.get(target)
-        if table is None:
-            for change in step.rows:  # nothing written: no hash is stored yet
-                done(change.address, "deferred", reason=f"table {target} does not exist",
-                     desired_hash=None if isinstance(change, DeleteRow) else change.after.hash)
-            continue
-        columns = {c.name for c in table.columns}
-        upserts, updates, deletes, outcomes = [], [], [], []
-        for change in step.rows:
-            if isinstance(change, DeleteRow):
-                deletes.append(change.before.key)
-                outcomes.append((change, "applied", {}))
+    reported: list[tuple[ChangeBase, str, dict]] = []
+    target = ""
+    try:
+        for step in steps:
+            target = step.table.address
+            table = by_address.get(target)
+            if table is None:
+                for change in step.rows:  # nothing written: no hash is stored yet
+                    reported.append((change, "deferred", {
+                        "reason": f"table {target} does not exist",
+                        "desired_hash": None if isinstance(change, DeleteRow)
+                        else change.after.hash}))  # type: ignore[attr-defined]
                 continue
-            after = change.after  # type: ignore[attr-defined]
-            values = {k: v for k, v in after.values.items() if k in columns}
-            deferred = sorted(k for k in after.values if k not in columns)
-            row = {step.key: after.key, **values}
-            written = change.before.hash if isinstance(change, UpdateRow) else None  # kept
-            if step.hash_field in columns:
-                written = after.hash if not deferred else content_hash(values)
-                row[step.hash_field] = written
-            (updates if isinstance(change, UpdateRow) else upserts).append(row)
-            outcomes.append((change, "deferred" if deferred else "applied",
-                             {"hash": written, "desired_hash": after.hash, "deferred": deferred}))
-        started = datetime.now(timezone.utc)
-        try:
+            started = datetime.now(timezone.utc)
+            upserts, updates, deletes, outcomes = _rows(step, {c.name for c in table.columns})
             write_rows(conn, table, step.key, upserts, deletes, updates=updates)
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
                 sql.Identifier(ACTIVITY_SCHEMA)))
             ensure_activity_table(conn, ACTIVITY_SCHEMA)
             record_run(conn, run_id=str(uuid.uuid4()), target=target, counts=_counts(step.rows),
                        status="success", error=None, started_at=started, schema=ACTIVITY_SCHEMA)
-            conn.commit()
-        except ApplyError:
-            conn.rollback()
-            raise
-        except Exception as exc:  # psycopg errors: roll back, report the table
-            conn.rollback()
-            raise ApplyError(f"writing rows failed: {str(exc).splitlines()[0]} (the table's "
-                             "rows were rolled back)", address=target) from None
-        for change, status, detail in outcomes:
-            done(change.address, status, **detail)
+            reported += outcomes
+        conn.commit()
+    except ApplyError:
+        conn.rollback()
+        raise
+    except Exception as exc:  # psycopg errors: roll back, report the table
+        conn.rollback()
+        raise ApplyError(f"writing rows failed: {str(exc).splitlines()[0]} (the rows of every "
+                         "table were rolled back)", address=target) from None
+    for change, status, detail in reported:
+        done(change.address, status, **detail)
+
+
+def _rows(step: RowsStep, columns: set[str]) -> tuple[list, list, list, list]:
+    """A step's rows as `write_rows` takes them (upserts, updates, deleted keys) and what to
+    report of each change once written. Columns the live table lacks are deferred; the hash
+    written is then the hash of what was written."""
+    upserts, updates, deletes, outcomes = [], [], [], []
+    for change in step.rows:
+        if isinstance(change, DeleteRow):
+            deletes.append(change.before.key)
+            outcomes.append((change, "applied", {}))
+            continue
+        after = change.after  # type: ignore[attr-defined]
+        values = {k: v for k, v in after.values.items() if k in columns}
+        deferred = sorted(k for k in after.values if k not in columns)
+        row = {step.key: after.key, **values}
+        written = change.before.hash if isinstance(change, UpdateRow) else None  # kept
+        if step.hash_field in columns:
+            written = after.hash if not deferred else content_hash(values)
+            row[step.hash_field] = written
+        (updates if isinstance(change, UpdateRow) else upserts).append(row)
+        outcomes.append((change, "deferred" if deferred else "applied",
+                         {"hash": written, "desired_hash": after.hash, "deferred": deferred}))
+    return upserts, updates, deletes, outcomes
 
 
 def _counts(batch: Sequence[ChangeBase]) -> dict[str, int]:
