@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from reconciler.logs import logger
 
-LOGGER = logging.getLogger("reconciler.progress")
+LOGGER = logger("reconciler.progress")
 
 
 def report(message: str, *args: object, counts: Mapping[str, int] | None = None) -> None:

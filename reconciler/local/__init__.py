@@ -32,6 +32,10 @@ from .app import LocalNotion
 from .faults import FaultMiddleware, Faults
 from .common import ROOT_PAGE_TITLE
 
+# Silent unless logging is configured, as the rest of the reconciler (`reconciler.logs`; the
+# local Notion imports nothing of the rest).
+logging.getLogger("reconciler.local").addHandler(logging.NullHandler())
+
 __all__ = ["LocalNotion", "local_app", "local_client", "root_page_id", "serve", "make_server", "ROOT_PAGE_TITLE"]
 
 LOCAL_BASE_URL = "http://local.notion"

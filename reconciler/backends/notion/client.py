@@ -31,13 +31,14 @@ from reconciler.errors import ConfigError, ReadError
 
 from .resilience import (DEFAULT_RATE_LIMIT, MaybeCommittedError, ResilientTransport, RetryPolicy,
                          RetryStats, TokenBucket, rate_limit_from)
+from reconciler.logs import logger
 
 __all__ = ["LOCAL_DIR", "NotionConnection", "open_notion", "token_from", "integration_identity",
            "MaybeCommittedError", "RetryStats", "RetryPolicy", "TokenBucket"]
 
 LOCAL_DIR = Path(".reconciler") / "notion"
-_LOG = logging.getLogger("reconciler.notion")
-_HTTP_LOG = logging.getLogger("reconciler.http")
+_LOG = logger("reconciler.notion")
+_HTTP_LOG = logger("reconciler.http")
 _STARTED = "reconciler.started"
 
 

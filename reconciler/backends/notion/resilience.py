@@ -24,7 +24,6 @@ exception message; only the method and the URL path are named.
 from __future__ import annotations
 
 import json
-import logging
 import random
 import re
 import socket
@@ -41,13 +40,14 @@ import httpx
 from reconciler.errors import ReconcilerError
 
 from .pacing import DEFAULT_RATE_LIMIT, TokenBucket, rate_limit_from
+from reconciler.logs import logger
 
 __all__ = [
     "DEFAULT_RATE_LIMIT", "MaybeCommittedError", "RetryPolicy", "RetryStats", "TokenBucket",
     "ResilientTransport", "rate_limit_from", "retry_after_seconds", "is_idempotent",
 ]
 
-_LOG = logging.getLogger("reconciler.notion.retry")
+_LOG = logger("reconciler.notion.retry")
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]

@@ -23,11 +23,12 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 from reconciler.errors import ConfigError, ReadError
+from reconciler.logs import logger
 
 EMBEDDED_DIR = Path(".reconciler") / "postgres"
 #: Supavisor's transaction mode port (Supabase docs, "Connecting to your database").
 TRANSACTION_POOLER_PORT = 6543
-_SQL_LOG = logging.getLogger("reconciler.sql")
+_SQL_LOG = logger("reconciler.sql")
 _KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
 
