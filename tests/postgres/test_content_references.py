@@ -203,7 +203,7 @@ def test_apply_checks_the_foreign_keys_again_before_its_first_write(tmp_path: Pa
             sql.Identifier(schema, "by_hand")))
     with Session(load_project(root, _env(database_url, {})), _env(database_url, {})) as session, \
             session.locked(the_plan):
-        with pytest.raises(PlanError, match="would break a foreign key now"):
+        with pytest.raises(PlanError, match=r"foreign key \(checked again before the first"):
             session.apply(the_plan, allow_destroy=True)
     assert _rows(database_url, schema)[0] == ["P1", "P2"]
 
@@ -227,3 +227,144 @@ def test_every_tables_rows_are_one_transaction(tmp_path: Path, database_url: str
     with pytest.raises(ApplyError, match="division by zero"):
         apply(root, database_url)
     assert _rows(database_url, schema) == ([], [])  # the parents' rows went back too
+
+
+def _sql(url: str, statement: str) -> None:
+    with psycopg.connect(url) as conn:
+        conn.execute(statement)
+
+
+def test_values_compare_as_their_columns_type(tmp_path: Path, database_url: str, schema: str):
+    """`numeric(10,2)` holds 8 as 8.00: a row referencing 8 is no orphan, and pruning 7.5 while
+    a row references it is refused."""
+    ref = f"{{table: p, column: n, schema: {schema}}}"
+    root = make_project(tmp_path, {
+        "schemas/supabase/p.yaml": (
+            "columns:\n  n: {type: \"numeric(10,2)\", primary_key: true}\n  h: {type: text}\n"
+            "content:\n  key: n\n  hash: h\n  source:\n    markdown: content/p/*.md\n"
+            "    fields: {n: n}\n"),
+        "schemas/supabase/c.yaml": _table("c", "code", f"  pn: {{type: \"numeric(10,2)\", "
+                                          f"references: {ref}}}\n", "content/c/*.md", "pn: pn"),
+        "content/p/a.md": "---\nn: 8\n---\n", "content/p/b.md": "---\nn: 7.5\n---\n",
+        "content/c/c1.md": "---\ncode: C1\npn: 7.5\n---\n"}, schema=schema)
+    apply(root, database_url)
+    (root / "content/c/c2.md").write_text("---\ncode: C2\npn: 8\n---\n")
+    apply(root, database_url)
+    (root / "content/p/b.md").unlink()
+    with pytest.raises(PlanError, match="still reference it"):
+        plan(root, database_url, prune=True)
+
+
+def test_cascades_through_tables_without_content_are_followed(tmp_path: Path, database_url: str,
+                                                              schema: str):
+    """g ← q (no content, ON DELETE CASCADE) ← c (content, NO ACTION): pruning g's row would
+    delete q's row, which c's row still references. And SET NULL into a NOT NULL column."""
+    root = make_project(tmp_path, {
+        "schemas/supabase/g.yaml": _table("g", "code", "  title: {type: text}\n",
+                                          "content/g/*.md", "title: title"),
+        "schemas/supabase/q.yaml": (
+            "columns:\n  id: {type: integer, primary_key: true}\n"
+            f"  g: {{type: text, references: {{table: g, column: code, schema: {schema}, "
+            "on_delete: cascade}}\n"),
+        "schemas/supabase/c.yaml": _table("c", "code", f"  q: {{type: integer, references: "
+                                          f"{{table: q, column: id, schema: {schema}}}}}\n",
+                                          "content/c/*.md", "q: q"),
+        "content/g/g1.md": "---\ncode: G1\n---\n", "content/g/g2.md": "---\ncode: G2\n---\n",
+        "content/c/c1.md": "---\ncode: C1\n---\n"}, schema=schema)
+    apply(root, database_url)
+    _sql(database_url, f"INSERT INTO {schema}.q VALUES (1, 'G1')")
+    (root / "content/c/c1.md").write_text("---\ncode: C1\nq: 1\n---\n")
+    apply(root, database_url)
+    (root / "content/g/g1.md").unlink()
+    with pytest.raises(PlanError) as refused:
+        plan(root, database_url, prune=True)
+    assert f'g.row["G1"] (deleting it deletes rows of supabase.{schema}.q): 1 row(s) of ' \
+           f"supabase.{schema}.c still reference it" in str(refused.value)
+
+
+def test_set_null_into_a_not_null_column_is_refused(tmp_path: Path, database_url: str,
+                                                    schema: str):
+    root = make_project(tmp_path, {
+        "schemas/supabase/g.yaml": _table("g", "code", "  title: {type: text}\n",
+                                          "content/g/*.md", "title: title"),
+        "schemas/supabase/q.yaml": (
+            "columns:\n  id: {type: integer, primary_key: true}\n"
+            f"  g: {{type: text, nullable: false, references: {{table: g, column: code, "
+            f"schema: {schema}, on_delete: set null}}}}\n"),
+        "content/g/g1.md": "---\ncode: G1\n---\n", "content/g/g2.md": "---\ncode: G2\n---\n"},
+        schema=schema)
+    apply(root, database_url)
+    _sql(database_url, f"INSERT INTO {schema}.q VALUES (1, 'G1')")
+    (root / "content/g/g1.md").unlink()
+    with pytest.raises(PlanError, match="would set NULL in a NOT NULL column"):
+        plan(root, database_url, prune=True)
+
+
+def test_two_rows_that_reference_each_other_are_not_pruned_together(
+        tmp_path: Path, database_url: str, schema: str):
+    def ref(other: str) -> str:
+        return f"  other: {{type: text, references: {{table: {other}, column: code, " \
+               f"schema: {schema}}}}}\n"
+    root = make_project(tmp_path, {
+        "schemas/supabase/ta.yaml": _table("ta", "code", ref("tb"), "content/a/*.md",
+                                           "other: other"),
+        "schemas/supabase/tb.yaml": _table("tb", "code", ref("ta"), "content/b/*.md",
+                                           "other: other"),
+        "content/a/a0.md": "---\ncode: A0\n---\n", "content/b/b0.md": "---\ncode: B0\n---\n",
+        "content/a/a1.md": "---\ncode: A1\n---\n", "content/b/b1.md": "---\ncode: B1\n---\n"},
+        schema=schema)
+    apply(root, database_url)
+    (root / "content/a/a1.md").write_text("---\ncode: A1\nother: B1\n---\n")
+    (root / "content/b/b1.md").write_text("---\ncode: B1\nother: A1\n---\n")
+    apply(root, database_url)
+    (root / "content/a/a1.md").unlink()
+    (root / "content/b/b1.md").unlink()
+    with pytest.raises(PlanError, match="neither deletes them first"):
+        plan(root, database_url, prune=True)
+
+
+def test_renames_in_the_same_plan_are_read_by_their_live_names(tmp_path: Path,
+                                                               database_url: str, schema: str):
+    """A referencing column renamed while its rows move to another parent, and a referenced
+    table renamed while a new row references one of its rows: neither is refused."""
+    root = _project(tmp_path, schema)
+    apply(root, database_url)
+    children = (root / "schemas/supabase/children.yaml").read_text()
+    (root / "schemas/supabase/children.yaml").write_text(
+        children.replace("  parent_code: {type: text,",
+                         "  parent: {type: text, renamed_from: [parent_code],")
+        .replace("parent_code: parent}", "parent: parent}"))
+    (root / "content/c/c1.md").write_text("---\nname: C1\nparent: P2\n---\n")
+    (root / "content/p/p1.md").unlink()
+    apply(root, database_url, allow_destroy=True, prune=True)
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute(sql.SQL("SELECT name, parent FROM {}").format(
+            sql.Identifier(schema, "children"))).fetchall() == [("C1", "P2")]
+    parents = (root / "schemas/supabase/parents.yaml").read_text()
+    (root / "schemas/supabase/parents.yaml").write_text("name: folks\nrenamed_from: [parents]\n"
+                                                         + parents)
+    (root / "schemas/supabase/children.yaml").write_text(
+        (root / "schemas/supabase/children.yaml").read_text().replace("table: parents",
+                                                                      "table: folks"))
+    (root / "content/c/c2.md").write_text("---\nname: C2\nparent: P2\n---\n")
+    apply(root, database_url)
+    assert not plan(root, database_url).has_changes
+
+
+def test_a_sensitive_reference_is_checked_by_apply_and_never_shown(tmp_path: Path,
+                                                                  database_url: str,
+                                                                  schema: str):
+    """The plan holds a sensitive column's values as digests, so apply compares them before
+    its first write, and says which row without the value."""
+    root = _project(tmp_path, schema)
+    children = (root / "schemas/supabase/children.yaml").read_text()
+    (root / "schemas/supabase/children.yaml").write_text(
+        children.replace("parent_code: {type: text,", "parent_code: {type: text, sensitive: true,"))
+    apply(root, database_url)
+    (root / "content/c/c2.md").write_text("---\nname: C2\nparent: P9\n---\n")
+    with pytest.raises(PlanError) as refused:
+        apply(root, database_url)
+    assert 'children.row["C2"] (content/c/c2.md:1): parent_code (sensitive) references no ' \
+        "row" in str(refused.value)
+    assert "P9" not in str(refused.value)
+    assert _rows(database_url, schema)[1] == [("C1", "P1")]

@@ -188,10 +188,10 @@ class PostgresBackend:
 
     def check_writes(self, changes: Sequence[ChangeBase], live: Live) -> None:
         """Before apply's first write: the row changes checked against the foreign keys again
-        (`references`), since a table the plan did not read may have changed. Raises
-        `PlanError` naming each row that would break one."""
-        self._check_references(changes, live, " now (rows changed since the plan; run "
-                                              "`reconciler plan` again)")
+        (`references`): a table the plan did not read may have changed, and values the plan
+        holds as digests (personal data) are compared only now. Raises `PlanError` naming each
+        row that would break one."""
+        self._check_references(changes, live, " (checked again before the first write)")
 
     def _check_references(self, changes: Sequence[ChangeBase], live: Live, when: str) -> None:
         from reconciler.backends.postgres.references import reference_problems

@@ -5,12 +5,13 @@ what the live state already shows. Read-only checks (rolled back), at plan time 
 again by apply before its first write (a table the plan did not read may have changed):
 
 - **A deleted row still referenced** (`--prune`): for every foreign key that references a table
-  the plan deletes rows of, the rows that reference a deleted row and that the plan neither
-  deletes nor points elsewhere. With `ON DELETE NO ACTION` or `RESTRICT`
-  (`pg_constraint.confdeltype` `a` / `r`) the delete would fail; with `CASCADE` or `SET NULL`
-  a content table's rows the source keeps would be deleted or emptied behind the plan's back
-  (and the next plan would fail on them), so both are refused; other tables' rows follow their
-  key's rule.
+  the plan deletes rows of, the rows that reference a deleted row and that the plan does not
+  delete first nor point elsewhere. With `ON DELETE NO ACTION` or `RESTRICT`
+  (`pg_constraint.confdeltype` `a` / `r`) the delete would fail. A content table's rows the
+  source keeps may not be deleted or emptied by `CASCADE` or `SET NULL` behind the plan's back
+  (the next plan would fail on them). A table without `content:` follows its key: `CASCADE` is
+  followed to the tables referencing it in turn (up to `MAX_DEPTH` tables deep), and `SET NULL`
+  into a `NOT NULL` column would fail.
 - **A referenced value changed while referenced**: an update of a column another table
   references with `ON UPDATE NO ACTION` / `RESTRICT`, while rows reference its old value.
   Postgres cannot change it in any order: point those rows elsewhere in one apply, then change
@@ -23,25 +24,31 @@ again by apply before its first write (a table the plan did not read may have ch
   rows (one statement); in a cycle of tables the order is cut, and a row referencing a row its
   table's cycle partner writes only later is refused (write them in two applies).
 
-The two-way sync's row changes are left to the sync (their page ids are known after apply).
-Values sealed as personal data are not compared (the plan holds their digests only).
+Values are compared as the columns' own types (`numeric` 8 is 8.00), tables and columns by
+their live names when the same plan renames them. The two-way sync's row changes are left to
+the sync (their page ids are known after apply). Values sealed as personal data are compared
+only by apply, which holds them, and messages show them as `(sensitive)`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
 
 from reconciler.backends.postgres.connect import settle
 from reconciler.model.changes import ChangeBase, DeleteRow, InsertRow, UpdateRow
-from reconciler.model.content import RowState
 from reconciler.model.postgres import Table, referenced_first, table_address
+from reconciler.model.postgres_changes import RenameColumn, RenameTable
+from reconciler.model.sensitive import SHOWN
 
+#: How many tables deep a cascade through tables without `content:` is followed.
+MAX_DEPTH = 4
 #: Every foreign key referencing a table: name, referencing schema and table, its columns and
 #: the referenced ones, its ON DELETE and ON UPDATE actions (`a` no action, `r` restrict, `c`
-#: cascade, `n` set null, `d` set default).
+#: cascade, `n` set null, `d` set default), and whether any of its columns is NOT NULL.
 _REFERENCING = """
 SELECT c.conname, n.nspname, r.relname,
        ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(num, ord)
@@ -50,21 +57,94 @@ SELECT c.conname, n.nspname, r.relname,
        ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(num, ord)
              JOIN pg_catalog.pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.num
              ORDER BY k.ord)::text[],
-       c.confdeltype::text, c.confupdtype::text
+       c.confdeltype::text, c.confupdtype::text,
+       EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.conrelid
+               AND a.attnum = ANY(c.conkey) AND a.attnotnull)
 FROM pg_catalog.pg_constraint c
 JOIN pg_catalog.pg_class r ON r.oid = c.conrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
 WHERE c.contype = 'f' AND c.confrelid = pg_catalog.to_regclass(%s)
 ORDER BY 1
 """
+_TYPES = """
+SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod)
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = pg_catalog.to_regclass(%s) AND a.attnum > 0 AND NOT a.attisdropped
+"""
 _BLOCKS = ("a", "r")
+#: The column that carries, through a cascade, the key of the deleted row it started from.
+_ROOT = "reconciler_root"
+
+
+@dataclass(frozen=True)
+class _ForeignKey:
+    name: str
+    schema: str
+    table: str
+    columns: tuple[str, ...]
+    ref_columns: tuple[str, ...]
+    on_delete: str
+    on_update: str
+    not_null: bool
+
+
+@dataclass
+class _Catalog:
+    """The live database as the checks need it: a table's live name (its former one when the
+    plan renames it), a column's live name, column types and the foreign keys referencing a
+    table, each read once."""
+
+    conn: psycopg.Connection
+    tables: dict[str, tuple[str, str]] = field(default_factory=dict)  # address → live name
+    columns: dict[tuple[str, str], str] = field(default_factory=dict)  # (address, col) → live
+    _types: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+    _keys: dict[tuple[str, str], list[_ForeignKey]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, conn: psycopg.Connection, changes: Sequence[ChangeBase]) -> "_Catalog":
+        cat = cls(conn)
+        for change in changes:
+            if isinstance(change, RenameTable):
+                cat.tables[change.after.address] = (change.before.schema_name, change.before.table)
+            elif isinstance(change, RenameColumn):
+                cat.columns[(change.after.address, change.after.column.name)] = \
+                    change.before.column.name
+        return cat
+
+    def live(self, schema: str, table: str) -> tuple[str, str]:
+        return self.tables.get(table_address(schema, table), (schema, table))
+
+    def address(self, schema: str, table: str) -> str:
+        """The plan's address of a table the catalog names by its live name."""
+        live = (schema, table)
+        return next((a for a, name in self.tables.items() if name == live),
+                    table_address(schema, table))
+
+    def column(self, address: str, name: str) -> str:
+        return self.columns.get((address, name), name)
+
+    def types(self, schema: str, table: str) -> dict[str, str]:
+        """Live column → its type (`numeric(10,2)`); empty for a table that does not exist."""
+        if (schema, table) not in self._types:
+            name = sql.Identifier(schema, table).as_string(self.conn)
+            self._types[(schema, table)] = dict(self.conn.execute(_TYPES, [name]).fetchall())
+        return self._types[(schema, table)]
+
+    def referencing(self, schema: str, table: str) -> list[_ForeignKey]:
+        if (schema, table) not in self._keys:
+            name = sql.Identifier(schema, table).as_string(self.conn)
+            self._keys[(schema, table)] = [
+                _ForeignKey(n, s, t, tuple(c), tuple(r), d, u, nn)
+                for n, s, t, c, r, d, u, nn in self.conn.execute(_REFERENCING, [name])]
+        return self._keys[(schema, table)]
 
 
 def reference_problems(conn: psycopg.Connection, changes: Sequence[ChangeBase],
                        tables: Sequence[Table], keys: Mapping[str, str]) -> list[str]:
-    """What the row changes would break, one line each (empty: nothing). `tables` are the
-    declared tables (their foreign keys as apply leaves them), `keys` the key column of each
-    content table by address. Raises `psycopg.Error` only for a connection that fails."""
+    """What the row changes would break, one line each (empty: nothing). `changes` are the
+    backend's changes (schema ones too: renames), `tables` the declared tables (their foreign
+    keys as apply leaves them), `keys` the key column of each content table by address.
+    Raises `psycopg.Error` only for a connection that fails."""
     rows: dict[str, list[ChangeBase]] = {}
     synced: set[str] = set()  # tables the two-way sync writes: values known after apply
     for change in changes:
@@ -75,65 +155,133 @@ def reference_problems(conn: psycopg.Connection, changes: Sequence[ChangeBase],
                 rows.setdefault(change.table.address, []).append(change)
     if not rows:
         return []
+    cat = _Catalog.of(conn, changes)
+    rank = referenced_first(tables)
     try:
-        return (_deleted(conn, rows, keys) + _renamed(conn, rows)
-                + _dangling(conn, rows, tables, keys, synced))
+        return (_deleted(cat, rows, keys, rank) + _renamed(cat, rows)
+                + _dangling(cat, rows, tables, keys, synced, rank))
     finally:
         settle(conn)  # read-only: roll back
 
 
-def _ident(address_table) -> sql.Identifier:
-    return sql.Identifier(address_table.schema_name, address_table.table)
+def _key_of(change: ChangeBase) -> str | None:
+    """A row change's key (an update's is on its `after`)."""
+    row = change.before if isinstance(change, DeleteRow) else change.after  # type: ignore
+    return None if row.sealed and row.sensitive_key else row.key
 
 
-def _referencing(conn: psycopg.Connection, table) -> list[tuple]:
-    """The foreign keys referencing `table` (a `TableRef`), as `_REFERENCING` gives them."""
-    qualified = sql.Identifier(table.schema_name, table.table).as_string(conn)
-    return conn.execute(_REFERENCING, [qualified]).fetchall()
+def _in(column: sql.Composable, kind: str) -> sql.Composed:
+    """`column = ANY(%s::<kind>[])`: text values compared as the column's own type."""
+    return sql.SQL("{} = ANY(%s::{}[])").format(column, sql.SQL(kind))
 
 
-def _deleted(conn: psycopg.Connection, rows: Mapping[str, list[ChangeBase]],
-             keys: Mapping[str, str]) -> list[str]:
+def _deleted(cat: _Catalog, rows: Mapping[str, list[ChangeBase]], keys: Mapping[str, str],
+             rank: Mapping[str, int]) -> list[str]:
     out: list[str] = []
     for address, changes in sorted(rows.items()):
-        gone = {c.before.key: c for c in changes if isinstance(c, DeleteRow)  # type: ignore
-                and c.before.key is not None and not _hidden(c.before)}
+        gone = {k: c for c in changes if isinstance(c, DeleteRow)
+                for k in [_key_of(c)] if k is not None}
         if not gone or address not in keys:
             continue
-        table = changes[0].table  # type: ignore[attr-defined]
-        for name, schema, child, columns, ref_columns, on_delete, _ in _referencing(conn, table):
-            child_address = table_address(schema, child)
-            child_key = keys.get(child_address)
-            if child_key is None and on_delete not in _BLOCKS:
-                continue  # not content: its rows follow the key's own rule
-            spared = _spared(rows.get(child_address, ()), columns) if child_key else set()
-            match = sql.SQL(" AND ").join(
-                sql.SQL("c.{} = p.{}").format(sql.Identifier(col), sql.Identifier(ref))
-                for col, ref in zip(columns, ref_columns))
-            query = sql.SQL("SELECT p.{}::text, count(*) FROM {} p JOIN {} c ON {} "
-                            "WHERE p.{}::text = ANY(%s){} GROUP BY 1 ORDER BY 1").format(
-                sql.Identifier(keys[address]), _ident(table), sql.Identifier(schema, child),
-                match, sql.Identifier(keys[address]),
-                sql.SQL(" AND NOT c.{}::text = ANY(%s)").format(sql.Identifier(child_key))
-                if spared else sql.SQL(""))
-            params = [sorted(gone)] + ([sorted(spared)] if spared else [])
-            for key, count in conn.execute(query, params):
-                if on_delete in _BLOCKS:
-                    why = "the delete would fail"
-                else:
-                    what = "delete" if on_delete == "c" else "empty the reference of"
-                    why = f"the foreign key would {what} them, yet their source keeps them"
-                out.append(
-                    f"{gone[key].address}: {count} row(s) of {child_address} still reference it "
-                    f"through {name} ({', '.join(columns)}), and the plan neither deletes them "
-                    f"nor points them elsewhere, so {why}: remove them from their source too "
-                    "(with --prune), or change what they reference"
-                    + ("" if child_key else ", or declare the foreign key with on_delete: "
-                       "cascade or set null"))
+        ref = changes[0].table  # type: ignore[attr-defined]
+        schema, table = cat.live(ref.schema_name, ref.table)
+        key = cat.column(address, keys[address])
+        kind = cat.types(schema, table).get(key)
+        if kind is None:
+            continue  # not live: nothing references its rows yet
+        start = sql.SQL("SELECT g.v AS {}, p.* FROM unnest({}::text[]) g(v) JOIN {} p "
+                        "ON p.{} = g.v::{}").format(
+            sql.Identifier(_ROOT), sql.Literal(sorted(gone)), sql.Identifier(schema, table),
+            sql.Identifier(key), sql.SQL(kind))
+        out += _walk(cat, rows, keys, rank, gone, (schema, table), address, start, [address])
     return out
 
 
-def _renamed(conn: psycopg.Connection, rows: Mapping[str, list[ChangeBase]]) -> list[str]:
+def _walk(cat: _Catalog, rows: Mapping[str, list[ChangeBase]], keys: Mapping[str, str],
+          rank: Mapping[str, int], gone: Mapping[str, ChangeBase], table: tuple[str, str],
+          address: str, deleted: sql.Composable, path: list[str]) -> list[str]:
+    """Problems with the rows `deleted` (a query of the rows of `table`, at `address`, with
+    `_ROOT`) from the foreign keys referencing it; cascades through tables without `content:`
+    followed. `path`: the tables from the one the plan deletes rows of to this one."""
+    out: list[str] = []
+    root = path[0]
+    for fk in cat.referencing(*table):
+        child = cat.address(fk.schema, fk.table)
+        match = sql.SQL(" AND ").join(
+            sql.SQL("c.{} = d.{}").format(sql.Identifier(col), sql.Identifier(ref))
+            for col, ref in zip(fk.columns, fk.ref_columns))
+        referencing = sql.SQL("SELECT d.{} AS {}, c.* FROM {} c JOIN ({}) d ON {}").format(
+            sql.Identifier(_ROOT), sql.Identifier(_ROOT), sql.Identifier(fk.schema, fk.table),
+            deleted, match)
+        through = f" (deleting it deletes rows of {', '.join(path[1:])})" if path[1:] else ""
+        child_key = keys.get(child)
+        if child_key is not None:  # content: the plan must take care of these rows itself
+            live_key = cat.column(child, child_key)
+            spared = _spared(cat, child, rows.get(child, ()), fk.columns,
+                             deleted_first=child == root or
+                             rank.get(child, -1) > rank.get(root, -1))
+            counts = _counts(cat, referencing, live_key,
+                             cat.types(fk.schema, fk.table).get(live_key), spared)
+            if fk.on_delete in _BLOCKS:
+                why = "the delete would fail"
+            else:
+                what = "delete" if fk.on_delete == "c" else "empty the reference of"
+                why = f"the foreign key would {what} them, yet their source keeps them"
+            for root, count in counts:
+                out.append(f"{gone[root].address}{through}: {count} row(s) of {child} still "
+                           f"reference it through {fk.name} ({', '.join(fk.columns)}), and the "
+                           f"plan neither deletes them first nor points them elsewhere, so "
+                           f"{why}: remove them from their source too (with --prune), or change "
+                           "what they reference")
+        elif fk.on_delete in _BLOCKS or (fk.on_delete == "n" and fk.not_null):
+            why = ("the delete would fail" if fk.on_delete in _BLOCKS else
+                   "the foreign key would set NULL in a NOT NULL column")
+            for root, count in _counts(cat, referencing, None, None, set()):
+                out.append(f"{gone[root].address}{through}: {count} row(s) of {child} (a table "
+                           f"without content:) reference it through {fk.name} "
+                           f"({', '.join(fk.columns)}), so {why}: change or remove those rows "
+                           "first, or declare the foreign key with on_delete: cascade")
+        elif fk.on_delete == "c" and len(path) <= MAX_DEPTH and child not in path:
+            out += _walk(cat, rows, keys, rank, gone, (fk.schema, fk.table), child,
+                         referencing, path + [child])
+    return out
+
+
+def _counts(cat: _Catalog, referencing: sql.Composable, key: str | None, kind: str | None,
+            spared: set[str]) -> list[tuple[str, int]]:
+    """(root key, referencing rows) of the `referencing` query, less the rows whose `key` is
+    in `spared`."""
+    where = sql.SQL("")
+    params: list = []
+    if spared and key and kind:
+        where = sql.SQL(" WHERE NOT ") + _in(sql.SQL("r.{}").format(sql.Identifier(key)), kind)
+        params = [sorted(spared)]
+    query = sql.SQL("SELECT r.{}, count(*) FROM ({}) r{} GROUP BY 1 ORDER BY 1").format(
+        sql.Identifier(_ROOT), referencing, where)
+    return cat.conn.execute(query, params).fetchall()
+
+
+def _spared(cat: _Catalog, address: str, changes: Sequence[ChangeBase], columns: Sequence[str],
+            deleted_first: bool) -> set[str]:
+    """Keys of the rows of a referencing table that the plan deletes before the referenced
+    rows (`deleted_first`: its deletes run first), or whose update sets the foreign key's live
+    `columns` (checked then as written values)."""
+    out: set[str] = set()
+    for change in changes:
+        key = _key_of(change)
+        if key is None:
+            continue
+        if isinstance(change, DeleteRow):
+            if deleted_first:
+                out.add(key)
+        elif isinstance(change, UpdateRow):
+            written = {cat.column(address, c) for c in change.after.values}
+            if set(columns) <= written:
+                out.add(key)
+    return out
+
+
+def _renamed(cat: _Catalog, rows: Mapping[str, list[ChangeBase]]) -> list[str]:
     """Updates of a referenced column while rows reference its old value (ON UPDATE NO ACTION
     or RESTRICT): Postgres refuses them whatever the order."""
     out: list[str] = []
@@ -141,41 +289,35 @@ def _renamed(conn: psycopg.Connection, rows: Mapping[str, list[ChangeBase]]) -> 
         updates = [c for c in changes if isinstance(c, UpdateRow) and not c.after.sealed]
         if not updates:
             continue
-        table = changes[0].table  # type: ignore[attr-defined]
-        for name, schema, child, columns, ref_columns, _, on_update in _referencing(conn, table):
-            if on_update not in _BLOCKS or len(ref_columns) != 1:
+        ref = changes[0].table  # type: ignore[attr-defined]
+        for fk in cat.referencing(*cat.live(ref.schema_name, ref.table)):
+            if fk.on_update not in _BLOCKS or len(fk.ref_columns) != 1:
                 continue
-            ref, column = ref_columns[0], columns[0]
-            old = {_text(c.before.values[ref]): c for c in updates
-                   if ref in c.after.values and c.before.values.get(ref) is not None}
-            if not old:
+            old = {_text(c.before.values[name]): c for c in updates
+                   for name in c.after.values
+                   if cat.column(address, name) == fk.ref_columns[0]
+                   and c.before.values.get(name) is not None}
+            kind = cat.types(fk.schema, fk.table).get(fk.columns[0])
+            if not old or kind is None:
                 continue
-            query = sql.SQL("SELECT c.{}::text, count(*) FROM {} c WHERE c.{}::text = ANY(%s) "
-                            "GROUP BY 1 ORDER BY 1").format(
-                sql.Identifier(column), sql.Identifier(schema, child), sql.Identifier(column))
-            for value, count in conn.execute(query, [sorted(old)]):
+            query = sql.SQL("SELECT g.v, count(*) FROM unnest(%s::text[]) g(v) JOIN {} c "
+                            "ON c.{} = g.v::{} GROUP BY 1 ORDER BY 1").format(
+                sql.Identifier(fk.schema, fk.table), sql.Identifier(fk.columns[0]),
+                sql.SQL(kind))
+            for value, count in cat.conn.execute(query, [sorted(old)]):
+                shown = SHOWN if fk.ref_columns[0] in old[value].after.sensitive else repr(value)
                 out.append(
-                    f"{old[value].address}: changes {ref} from {value!r}, which {count} row(s) of "
-                    f"{table_address(schema, child)} still reference through {name} "
-                    f"({column}); Postgres cannot change a referenced value while rows reference "
-                    "it: point those rows elsewhere (or remove them) and apply, then change the "
-                    "value in the next apply")
+                    f"{old[value].address}: changes {fk.ref_columns[0]} from {shown}, which "
+                    f"{count} row(s) of {cat.address(fk.schema, fk.table)} still reference "
+                    f"through {fk.name} ({fk.columns[0]}); Postgres cannot change a referenced "
+                    "value while rows reference it: point those rows elsewhere (or remove "
+                    "them) and apply, then change the value in the next apply")
     return out
 
 
-def _spared(changes: Sequence[ChangeBase], columns: Sequence[str]) -> set[str]:
-    """Keys of the rows of a referencing table that the plan deletes, or whose update sets the
-    foreign key's columns (checked then as written values)."""
-    out = {c.before.key for c in changes if isinstance(c, DeleteRow)}
-    out |= {c.after.key for c in changes  # an update's key is on its `after`
-            if isinstance(c, UpdateRow) and set(columns) <= set(c.after.values)}
-    return out - {None}  # type: ignore[return-value]
-
-
-def _dangling(conn: psycopg.Connection, rows: Mapping[str, list[ChangeBase]],
-              tables: Sequence[Table], keys: Mapping[str, str], synced: set[str]) -> list[str]:
+def _dangling(cat: _Catalog, rows: Mapping[str, list[ChangeBase]], tables: Sequence[Table],
+              keys: Mapping[str, str], synced: set[str], rank: Mapping[str, int]) -> list[str]:
     out: list[str] = []
-    rank = referenced_first(tables)
     for table in tables:
         changes = rows.get(table.address, ())
         written = [c for c in changes if isinstance(c, (InsertRow, UpdateRow))]
@@ -186,7 +328,6 @@ def _dangling(conn: psycopg.Connection, rows: Mapping[str, list[ChangeBase]],
             parent = table_address(fk.ref_schema, fk.ref_table)
             if parent in synced:
                 continue  # the sync writes rows there whose values only apply knows
-            parent_key = keys.get(parent)
             wanted: dict[str, list[ChangeBase]] = {}
             for change in written:
                 after = change.after  # type: ignore[attr-defined]
@@ -196,39 +337,51 @@ def _dangling(conn: psycopg.Connection, rows: Mapping[str, list[ChangeBase]],
                 wanted.setdefault(_text(value), []).append(change)
             if not wanted:
                 continue
-            provided, deleted = _parent_rows(rows.get(parent, ()), ref, parent_key)
+            provided, gone = _parent_rows(rows.get(parent, ()), ref, keys.get(parent))
             if provided is None:
                 continue  # the plan writes referenced values it holds as digests only
             later = parent != table.address and \
                 rank.get(parent, -1) > rank.get(table.address, -1)  # a cycle, cut here
             missing = sorted(set(wanted) - (set() if later else provided))
-            if missing and _exists(conn, fk.ref_schema, fk.ref_table):
-                query = sql.SQL("SELECT v FROM unnest(%s::text[]) v WHERE NOT EXISTS (SELECT 1 "
-                                "FROM {} p WHERE p.{}::text = v{})").format(
-                    sql.Identifier(fk.ref_schema, fk.ref_table), sql.Identifier(ref),
-                    sql.SQL(" AND NOT p.{}::text = ANY(%s)").format(sql.Identifier(parent_key))
-                    if parent_key and deleted else sql.SQL(""))
-                params = [missing] + ([sorted(deleted)] if parent_key and deleted else [])
-                missing = sorted(v for (v,) in conn.execute(query, params))
+            if missing:
+                missing = _absent(cat, parent, fk.ref_schema, fk.ref_table, ref,
+                                  keys.get(parent), missing, gone)
             for value in missing:
                 for change in wanted[value]:
-                    source = change.after.source  # type: ignore[attr-defined]
-                    where = f" ({source})" if source else ""
+                    after = change.after  # type: ignore[attr-defined]
+                    where = f" ({after.source})" if after.source else ""
+                    shown = SHOWN if column in after.sensitive else repr(value)
                     out.append(
-                        f"{change.address}{where}: {column} {value!r} references a row of "
+                        f"{change.address}{where}: {column} {shown} references a row of "
                         f"{parent} ({ref}) that this apply writes only after it ({parent} and "
                         f"{table.address} reference each other): write it without the "
                         "reference first, and add the reference in the next apply"
                         if value in provided else
-                        f"{change.address}{where}: {column} {value!r} references "
+                        f"{change.address}{where}: {column} {shown} references "
                         f"no row of {parent} ({ref}) after this plan: add that row to its "
                         "source, or correct the value")
     return out
 
 
-def _hidden(row: RowState) -> bool:
-    """Whether the plan holds the row's key as a digest only."""
-    return row.sealed and row.sensitive_key
+def _absent(cat: _Catalog, parent: str, schema: str, table: str, ref: str, key: str | None,
+            values: list[str], gone: set[str]) -> list[str]:
+    """Of `values`, those no live row of the referenced table holds in `ref` (compared as its
+    type), leaving out its rows with a key in `gone`; all of them when the table is not live."""
+    schema, table = cat.live(schema, table)
+    types = cat.types(schema, table)
+    live_ref, live_key = cat.column(parent, ref), cat.column(parent, key) if key else None
+    if live_ref not in types:
+        return values
+    spare = sql.SQL("")
+    params: list = [values]
+    if live_key in types and gone:
+        spare = sql.SQL(" AND NOT ") + _in(sql.SQL("p.{}").format(sql.Identifier(live_key)),
+                                           types[live_key])
+        params.append(sorted(gone))
+    query = sql.SQL("SELECT g.v FROM unnest(%s::text[]) g(v) WHERE NOT EXISTS (SELECT 1 FROM {} p "
+                    "WHERE p.{} = g.v::{}{}) ORDER BY 1").format(
+        sql.Identifier(schema, table), sql.Identifier(live_ref), sql.SQL(types[live_ref]), spare)
+    return [v for (v,) in cat.conn.execute(query, params)]
 
 
 def _parent_rows(changes: Sequence[ChangeBase], ref: str, key: str | None
@@ -237,31 +390,26 @@ def _parent_rows(changes: Sequence[ChangeBase], ref: str, key: str | None
     as digests only), and the keys of its rows whose live value of `ref` will be gone (deleted,
     or updated to another)."""
     provided: set[str] = set()
-    deleted: set[str] = set()
+    gone: set[str] = set()
     for change in changes:
+        row_key = _key_of(change)
         if isinstance(change, DeleteRow):
-            if change.before.key is not None and not _hidden(change.before):
-                deleted.add(change.before.key)
+            if row_key is not None:
+                gone.add(row_key)
             continue
         after = change.after  # type: ignore[attr-defined]
-        if (_hidden(after) if ref == key else after.sealed and ref in after.sensitive):
-            return None, deleted
+        if (row_key is None if ref == key else after.sealed and ref in after.sensitive):
+            return None, gone
         value = after.key if ref == key else after.values.get(ref)
         if value is not None:
             provided.add(_text(value))
-            if isinstance(change, UpdateRow) and ref != key and after.key is not None:
-                deleted.add(after.key)  # its old value is gone: only the new one counts
-    return provided, deleted
-
-
-def _exists(conn: psycopg.Connection, schema: str, table: str) -> bool:
-    name = sql.Identifier(schema, table).as_string(conn)
-    return bool(conn.execute("SELECT pg_catalog.to_regclass(%s) IS NOT NULL",
-                             [name]).fetchone()[0])
+            if isinstance(change, UpdateRow) and ref != key and row_key is not None:
+                gone.add(row_key)  # its old value is gone: only the new one counts
+    return provided, gone
 
 
 def _text(value: object) -> str:
-    """A normal-form value as Postgres prints it in text (`true`, `5`, the string itself)."""
+    """A normal-form value as text for Postgres to read back as the column's type."""
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
