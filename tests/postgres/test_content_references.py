@@ -368,3 +368,21 @@ def test_a_sensitive_reference_is_checked_by_apply_and_never_shown(tmp_path: Pat
         "row" in str(refused.value)
     assert "P9" not in str(refused.value)
     assert _rows(database_url, schema)[1] == [("C1", "P1")]
+
+
+def test_a_renamed_key_column_is_read_by_its_live_name(tmp_path: Path, database_url: str,
+                                                       schema: str):
+    """`slug: {renamed_from: [code]}` as the content key: the plan reads the rows by `code`
+    while the rename is pending, renames the column and changes no row."""
+    root = _project(tmp_path, schema)
+    apply(root, database_url)
+    parents = (root / "schemas/supabase/parents.yaml").read_text()
+    (root / "schemas/supabase/parents.yaml").write_text(
+        parents.replace("  code: {type: text,", "  slug: {type: text, renamed_from: [code],")
+        .replace("key: code", "key: slug").replace("{code: code,", "{slug: code,"))
+    children = (root / "schemas/supabase/children.yaml").read_text()
+    (root / "schemas/supabase/children.yaml").write_text(children.replace("column: code",
+                                                                          "column: slug"))
+    first = apply(root, database_url)
+    assert [c.kind for c in first.changes if c.phase.name == "CONTENT"] == []
+    assert not plan(root, database_url).has_changes

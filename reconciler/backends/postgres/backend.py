@@ -98,7 +98,8 @@ class PostgresBackend:
                             identity=server_identity(self.conn), objects=objects)
         report("Read the Postgres tables", counts={"tables": len(tables)})
         for content in self.content_sets(project):
-            rows, print_ = self._rows(content, _table(tables, content.address))
+            rows, print_ = self._rows(content, _table(tables, content.address),
+                                      _table(project.supabase, content.address))
             report("Read %s", content.address, counts={"rows": len(rows)})
             live.rows[content.address] = rows
             live.content_keys[content.address] = content.key
@@ -126,19 +127,32 @@ class PostgresBackend:
         finally:
             settle(self.conn)  # a rollback, also of a read Ctrl-C cut off mid-command
 
-    def _rows(self, content: ContentSet, table: Table | None) -> tuple[dict[str, LiveRow], str]:
+    def _rows(self, content: ContentSet, table: Table | None, declared: Table | None = None
+              ) -> tuple[dict[str, LiveRow], str]:
         """Live rows of a content set by key (one query), and their fingerprint: over every
         value read (not only the stored hashes), so a hand edit of a synced value after the plan
-        makes the plan stale."""
+        makes the plan stale. A column the spec renames (`renamed_from`, in `declared`) is read
+        by its live name while the rename is pending, the key column too."""
         from reconciler.backends.postgres.content import read_rows
 
         if table is None:
             return {}, "absent"
         columns = {c.name for c in table.columns}
-        fields = sorted(({f for r in content.rows for f in r.values} | {content.hash_field})
-                        & columns)
-        found = read_rows(self.conn, table, content.key, fields)
-        rows = {k: LiveRow(k, None, v) for k, v in found.items()}
+
+        def live(name: str) -> str | None:
+            if name in columns:
+                return name
+            column = declared.column(name) if declared is not None else None
+            return next((old for old in (column.renamed_from if column else ()) if old in columns),
+                        None)
+
+        wanted = sorted({f for r in content.rows for f in r.values} | {content.hash_field})
+        names = {n: live(n) for n in [content.key, *wanted]}
+        fields = {n: old for n, old in names.items() if old is not None and n in wanted}
+        found = read_rows(self.conn, table, names[content.key] or content.key,  # else: ReadError
+                          sorted(set(fields.values())))
+        rows = {k: LiveRow(k, None, {n: v[old] for n, old in fields.items()})
+                for k, v in found.items()}
         return rows, rows_fingerprint(rows)
 
     def diff(self, project: Any, live: Live, *, prune: bool = False) -> Diff:
