@@ -74,12 +74,13 @@ def test_any_number_of_rows_is_one_copy_and_a_few_statements(conn, entries, n):
     conn.cursor_factory = CountingCopy
     CountingCopy.statements = CountingCopy.copies = 0
     assert write_rows(conn, entries, "entry_id", _rows(n)) == n
-    # the catalog query, the staging table, the INSERT … SELECT (COPY is not an `execute`)
-    assert (CountingCopy.statements, CountingCopy.copies) == (3, 1)
+    # the catalog query, the staging table, the INSERT … SELECT, its DROP (COPY is not an
+    # `execute`)
+    assert (CountingCopy.statements, CountingCopy.copies) == (4, 1)
     changed = [{"entry_id": r["entry_id"], "title": "changed"} for r in _rows(n)]
     CountingCopy.statements = CountingCopy.copies = 0
     assert write_rows(conn, entries, "entry_id", _rows(n, "new"), updates=changed) == 2 * n
-    assert (CountingCopy.statements, CountingCopy.copies) == (4, 1)  # + the UPDATE … FROM
+    assert (CountingCopy.statements, CountingCopy.copies) == (5, 1)  # + the UPDATE … FROM
     CountingCopy.statements = 0
     assert len(read_rows(conn, entries, "entry_id", ["title"])) == 2 * n
     assert content_fingerprint(conn, entries, "entry_id", "content_hash").startswith("sha256:")

@@ -386,3 +386,48 @@ def test_a_renamed_key_column_is_read_by_its_live_name(tmp_path: Path, database_
     first = apply(root, database_url)
     assert [c.kind for c in first.changes if c.phase.name == "CONTENT"] == []
     assert not plan(root, database_url).has_changes
+
+
+def test_keys_and_values_that_are_awkward_in_sql(tmp_path: Path, database_url: str, schema: str):
+    """A pruned key holding `%`, a value longer than the referenced `varchar(3)` (a cast would
+    cut it to a match), and one activity-log row per table for inserts and deletes together."""
+    root = _project(tmp_path, schema)
+    parents = (root / "schemas/supabase/parents.yaml").read_text()
+    (root / "schemas/supabase/parents.yaml").write_text(
+        parents.replace("code: {type: text,", "code: {type: \"varchar(3)\","))
+    (root / "content/p/pct.md").write_text("---\ncode: 5%\ntitle: Percent\n---\n")
+    apply(root, database_url)
+    (root / "content/p/pct.md").unlink()
+    (root / "content/p/p3.md").write_text("---\ncode: P3\ntitle: Three\n---\n")
+    apply(root, database_url, allow_destroy=True, prune=True)
+    assert _rows(database_url, schema)[0] == ["P1", "P2", "P3"]
+    with psycopg.connect(database_url) as conn:
+        runs = conn.execute("SELECT target, rows_created, rows_deleted FROM "
+                            "reconciler.sync_activity "
+                            "WHERE target = %s ORDER BY id", [f"supabase.{schema}.parents"]
+                            ).fetchall()
+    assert runs[-1][1:] == (1, 1)  # the last apply: one row for its insert and its delete
+    (root / "content/c/c2.md").write_text("---\nname: C2\nparent: P1X\n---\n")
+    with pytest.raises(PlanError, match="parent_code 'P1X' references no row"):
+        plan(root, database_url)
+
+
+def test_a_value_the_live_type_cannot_read(tmp_path: Path, database_url: str, schema: str):
+    """Keys that become text in the same plan: a new value the live integer column cannot read
+    is a row that references nothing, not a crash."""
+    ref = f"{{table: parents, column: code, schema: {schema}}}"
+    root = make_project(tmp_path, {
+        "schemas/supabase/parents.yaml": PARENTS.replace("code: {type: text,",
+                                                         "code: {type: integer,"),
+        "schemas/supabase/children.yaml": CHILDREN.replace(
+            "{table: parents, column: code, schema: %s%s}", ref).replace(
+            "parent_code: {type: text,", "parent_code: {type: integer,"),
+        "content/p/p1.md": "---\ncode: 1\ntitle: One\n---\n",
+        "content/c/c1.md": "---\nname: C1\nparent: 1\n---\n"}, schema=schema)
+    apply(root, database_url)
+    for name in ("parents", "children"):
+        spec = root / f"schemas/supabase/{name}.yaml"
+        spec.write_text(spec.read_text().replace("{type: integer,", "{type: text,"))
+    (root / "content/c/c2.md").write_text("---\nname: C2\nparent: x9\n---\n")
+    with pytest.raises(PlanError, match="parent_code 'x9' references no row"):
+        plan(root, database_url)

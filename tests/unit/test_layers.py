@@ -91,3 +91,14 @@ def test_no_pure_layer_reaches_a_backend_through_another_module():
         (a, b) for a in graph if _layer(a) in FORBIDDEN for b in reach(a)
         if _layer(b) in FORBIDDEN[_layer(a)])
     assert crossing == []
+
+
+def test_loggers_come_from_reconciler_logs():
+    """A module that logs takes its logger from `reconciler.logs`, which silences the
+    `reconciler` namespace (a `NullHandler`) before anything can be emitted; the local Notion
+    silences its own. The CLI's `--debug` and progress only configure and listen."""
+    allowed = {"reconciler.logs", "reconciler.cli.debug", "reconciler.cli.progress"}
+    found = sorted(_module(path) for path in PACKAGE.rglob("*.py")
+                   if "getLogger(" in path.read_text(encoding="utf-8")
+                   and _module(path) not in allowed and _layer(_module(path)) != "local")
+    assert found == []

@@ -42,6 +42,7 @@ def apply_rows(conn, steps: Sequence[RowsStep], tables: Sequence,
 
     by_address = {t.address: t for t in tables}
     reported: list[tuple[ChangeBase, str, dict]] = []
+    runs: dict[str, tuple[datetime, list[ChangeBase]]] = {}  # one activity row per table
     target = ""
     try:
         for step in steps:
@@ -54,15 +55,18 @@ def apply_rows(conn, steps: Sequence[RowsStep], tables: Sequence,
                         "desired_hash": None if isinstance(change, DeleteRow)
                         else change.after.hash}))  # type: ignore[attr-defined]
                 continue
-            started = datetime.now(timezone.utc)
+            started, done_rows = runs.get(target, (datetime.now(timezone.utc), []))
             upserts, updates, deletes, outcomes = _rows(step, {c.name for c in table.columns})
             write_rows(conn, table, step.key, upserts, deletes, updates=updates)
+            runs[target] = (started, done_rows + list(step.rows))
+            reported += outcomes
+        if runs:
             conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(
                 sql.Identifier(ACTIVITY_SCHEMA)))
             ensure_activity_table(conn, ACTIVITY_SCHEMA)
-            record_run(conn, run_id=str(uuid.uuid4()), target=target, counts=_counts(step.rows),
+        for target, (started, done_rows) in runs.items():
+            record_run(conn, run_id=str(uuid.uuid4()), target=target, counts=_counts(done_rows),
                        status="success", error=None, started_at=started, schema=ACTIVITY_SCHEMA)
-            reported += outcomes
         conn.commit()
     except ApplyError:
         conn.rollback()

@@ -39,6 +39,7 @@ import psycopg
 from psycopg import sql
 
 from reconciler.backends.postgres.connect import settle
+from reconciler.errors import ReadError
 from reconciler.model.changes import ChangeBase, DeleteRow, InsertRow, UpdateRow
 from reconciler.model.postgres import Table, referenced_first, table_address
 from reconciler.model.postgres_changes import RenameColumn, RenameTable
@@ -144,7 +145,8 @@ def reference_problems(conn: psycopg.Connection, changes: Sequence[ChangeBase],
     """What the row changes would break, one line each (empty: nothing). `changes` are the
     backend's changes (schema ones too: renames), `tables` the declared tables (their foreign
     keys as apply leaves them), `keys` the key column of each content table by address.
-    Raises `psycopg.Error` only for a connection that fails."""
+    Raises `ReadError` when live values cannot be compared (a type the plan changes), and
+    `psycopg.Error` for a connection that fails."""
     rows: dict[str, list[ChangeBase]] = {}
     synced: set[str] = set()  # tables the two-way sync writes: values known after apply
     for change in changes:
@@ -160,6 +162,9 @@ def reference_problems(conn: psycopg.Connection, changes: Sequence[ChangeBase],
     try:
         return (_deleted(cat, rows, keys, rank) + _renamed(cat, rows)
                 + _dangling(cat, rows, tables, keys, synced, rank))
+    except _Uncomparable as exc:
+        raise ReadError(f"cannot compare content rows with the live rows their foreign keys "
+                        f"reference: {exc}") from None
     finally:
         settle(conn)  # read-only: roll back
 
@@ -170,9 +175,46 @@ def _key_of(change: ChangeBase) -> str | None:
     return None if row.sealed and row.sensitive_key else row.key
 
 
+#: Types compared as text: a cast to `varchar(n)` or `char(n)` would cut a longer value.
+_STRINGS = ("text", "character varying", "character", "citext", "name")
+
+
+def _textual(kind: str) -> bool:
+    return kind.split("(")[0].strip() in _STRINGS
+
+
+def _type(kind: str) -> sql.SQL:
+    """A type name from `format_type`, as SQL (a `%` doubled: queries here take parameters)."""
+    return sql.SQL(kind.replace("%", "%%"))
+
+
+def _equals(column: sql.Composable, value: sql.Composable, kind: str) -> sql.Composed:
+    """`column = value::<kind>`: a text value compared as the column's own type (`numeric` 8 is
+    8.00); string types as text, uncut."""
+    if _textual(kind):
+        return sql.SQL("{}::text = {}").format(column, value)
+    return sql.SQL("{} = {}::{}").format(column, value, _type(kind))
+
+
 def _in(column: sql.Composable, kind: str) -> sql.Composed:
-    """`column = ANY(%s::<kind>[])`: text values compared as the column's own type."""
-    return sql.SQL("{} = ANY(%s::{}[])").format(column, sql.SQL(kind))
+    """`column = ANY(%s::<kind>[])`, as `_equals` compares."""
+    if _textual(kind):
+        return sql.SQL("{}::text = ANY(%s::text[])").format(column)
+    return sql.SQL("{} = ANY(%s::{}[])").format(column, _type(kind))
+
+
+def _rows_of(cat: "_Catalog", query: sql.Composable, params: Sequence) -> list[tuple]:
+    """`query`'s rows, in a savepoint. Raises `ReadError` naming the query's failure (a value
+    that is no valid text of the column's type) instead of a bare psycopg error."""
+    try:
+        with cat.conn.transaction():
+            return cat.conn.execute(query, params).fetchall()
+    except psycopg.DataError as exc:
+        raise _Uncomparable(str(exc).splitlines()[0]) from None
+
+
+class _Uncomparable(Exception):
+    """A value the live column's type does not read (the spec changes the type in this plan)."""
 
 
 def _deleted(cat: _Catalog, rows: Mapping[str, list[ChangeBase]], keys: Mapping[str, str],
@@ -189,10 +231,10 @@ def _deleted(cat: _Catalog, rows: Mapping[str, list[ChangeBase]], keys: Mapping[
         kind = cat.types(schema, table).get(key)
         if kind is None:
             continue  # not live: nothing references its rows yet
-        start = sql.SQL("SELECT g.v AS {}, p.* FROM unnest({}::text[]) g(v) JOIN {} p "
-                        "ON p.{} = g.v::{}").format(
-            sql.Identifier(_ROOT), sql.Literal(sorted(gone)), sql.Identifier(schema, table),
-            sql.Identifier(key), sql.SQL(kind))
+        start = sql.SQL("SELECT g.v AS {}, p.* FROM unnest(%s::text[]) g(v) JOIN {} p "
+                        "ON {}").format(
+            sql.Identifier(_ROOT), sql.Identifier(schema, table),
+            _equals(sql.SQL("p.{}").format(sql.Identifier(key)), sql.SQL("g.v"), kind))
         out += _walk(cat, rows, keys, rank, gone, (schema, table), address, start, [address])
     return out
 
@@ -218,9 +260,9 @@ def _walk(cat: _Catalog, rows: Mapping[str, list[ChangeBase]], keys: Mapping[str
         if child_key is not None:  # content: the plan must take care of these rows itself
             live_key = cat.column(child, child_key)
             spared = _spared(cat, child, rows.get(child, ()), fk.columns,
-                             deleted_first=child == root or
+                             deleted_first=child == root or fk.on_delete not in _BLOCKS or
                              rank.get(child, -1) > rank.get(root, -1))
-            counts = _counts(cat, referencing, live_key,
+            counts = _counts(cat, referencing, sorted(gone), live_key,
                              cat.types(fk.schema, fk.table).get(live_key), spared)
             if fk.on_delete in _BLOCKS:
                 why = "the delete would fail"
@@ -236,7 +278,7 @@ def _walk(cat: _Catalog, rows: Mapping[str, list[ChangeBase]], keys: Mapping[str
         elif fk.on_delete in _BLOCKS or (fk.on_delete == "n" and fk.not_null):
             why = ("the delete would fail" if fk.on_delete in _BLOCKS else
                    "the foreign key would set NULL in a NOT NULL column")
-            for root, count in _counts(cat, referencing, None, None, set()):
+            for root, count in _counts(cat, referencing, sorted(gone), None, None, set()):
                 out.append(f"{gone[root].address}{through}: {count} row(s) of {child} (a table "
                            f"without content:) reference it through {fk.name} "
                            f"({', '.join(fk.columns)}), so {why}: change or remove those rows "
@@ -247,18 +289,18 @@ def _walk(cat: _Catalog, rows: Mapping[str, list[ChangeBase]], keys: Mapping[str
     return out
 
 
-def _counts(cat: _Catalog, referencing: sql.Composable, key: str | None, kind: str | None,
-            spared: set[str]) -> list[tuple[str, int]]:
-    """(root key, referencing rows) of the `referencing` query, less the rows whose `key` is
-    in `spared`."""
+def _counts(cat: _Catalog, referencing: sql.Composable, gone: list[str], key: str | None,
+            kind: str | None, spared: set[str]) -> list[tuple[str, int]]:
+    """(root key, referencing rows) of the `referencing` query (its one parameter: the `gone`
+    keys), less the rows whose `key` is in `spared`."""
     where = sql.SQL("")
-    params: list = []
+    params: list = [gone]
     if spared and key and kind:
         where = sql.SQL(" WHERE NOT ") + _in(sql.SQL("r.{}").format(sql.Identifier(key)), kind)
-        params = [sorted(spared)]
+        params.append(sorted(spared))
     query = sql.SQL("SELECT r.{}, count(*) FROM ({}) r{} GROUP BY 1 ORDER BY 1").format(
         sql.Identifier(_ROOT), referencing, where)
-    return cat.conn.execute(query, params).fetchall()
+    return _rows_of(cat, query, params)
 
 
 def _spared(cat: _Catalog, address: str, changes: Sequence[ChangeBase], columns: Sequence[str],
@@ -301,10 +343,11 @@ def _renamed(cat: _Catalog, rows: Mapping[str, list[ChangeBase]]) -> list[str]:
             if not old or kind is None:
                 continue
             query = sql.SQL("SELECT g.v, count(*) FROM unnest(%s::text[]) g(v) JOIN {} c "
-                            "ON c.{} = g.v::{} GROUP BY 1 ORDER BY 1").format(
-                sql.Identifier(fk.schema, fk.table), sql.Identifier(fk.columns[0]),
-                sql.SQL(kind))
-            for value, count in cat.conn.execute(query, [sorted(old)]):
+                            "ON {} GROUP BY 1 ORDER BY 1").format(
+                sql.Identifier(fk.schema, fk.table),
+                _equals(sql.SQL("c.{}").format(sql.Identifier(fk.columns[0])), sql.SQL("g.v"),
+                        kind))
+            for value, count in _rows_of(cat, query, [sorted(old)]):
                 shown = SHOWN if fk.ref_columns[0] in old[value].after.sensitive else repr(value)
                 out.append(
                     f"{old[value].address}: changes {fk.ref_columns[0]} from {shown}, which "
@@ -379,9 +422,20 @@ def _absent(cat: _Catalog, parent: str, schema: str, table: str, ref: str, key: 
                                            types[live_key])
         params.append(sorted(gone))
     query = sql.SQL("SELECT g.v FROM unnest(%s::text[]) g(v) WHERE NOT EXISTS (SELECT 1 FROM {} p "
-                    "WHERE p.{} = g.v::{}{}) ORDER BY 1").format(
-        sql.Identifier(schema, table), sql.Identifier(live_ref), sql.SQL(types[live_ref]), spare)
-    return [v for (v,) in cat.conn.execute(query, params)]
+                    "WHERE {}{}) ORDER BY 1").format(
+        sql.Identifier(schema, table),
+        _equals(sql.SQL("p.{}").format(sql.Identifier(live_ref)), sql.SQL("g.v"),
+                types[live_ref]), spare)
+    try:
+        return [v for (v,) in _rows_of(cat, query, params)]
+    except _Uncomparable:  # some value is no text of the live type: one by one
+        out = []
+        for value in values:
+            try:
+                out += [v for (v,) in _rows_of(cat, query, [[value], *params[1:]])]
+            except _Uncomparable:
+                out.append(value)  # no live row can hold it
+        return out
 
 
 def _parent_rows(changes: Sequence[ChangeBase], ref: str, key: str | None

@@ -3,11 +3,11 @@
 `write_groups(conn, table, key, inserts, updates)` is the whole of it: rows grouped by the columns
 they set, all of them in one staging table, then one statement per group. Underneath,
 `stage(conn, table, columns, rows)` creates a temporary table of `table`'s `columns` (same types,
-`CREATE TEMP TABLE … AS SELECT … WITH NO DATA`, dropped at commit) plus `_group`, and fills it with
+`CREATE TEMP TABLE … AS SELECT … WITH NO DATA`, dropped once used) plus `_group`, and fills it with
 one `COPY … FROM STDIN` (psycopg 3's `cursor.copy`, `write_row`: Postgres docs "COPY"; psycopg
 docs "Using COPY TO and COPY FROM"). `insert_from` and `update_from` then move one group of rows
 (rows setting the same columns) into the table with one `INSERT … SELECT … ON CONFLICT` or
-`UPDATE … FROM`. So writing N rows costs three statements and one COPY stream plus one statement
+`UPDATE … FROM`. So writing N rows costs four statements and one COPY stream plus one statement
 per group, and the server parses rows at COPY speed instead of binding N × columns parameters.
 
 Used by `content.write_rows` (content rows) and `sync_apply` (the two-way sync's mirrored
@@ -59,7 +59,8 @@ def write_groups(conn: psycopg.Connection, table: sql.Identifier, key: str, inse
             written += insert_from(conn, table, staged, key if upsert else None, columns, group)
         else:
             written += update_from(conn, table, staged, key, columns, group)
-    return written
+    conn.execute(sql.SQL("DROP TABLE {}").format(staged))  # not at commit: one apply writes
+    return written  # many tables in one transaction, each staging table holding a lock
 
 
 def stage(conn: psycopg.Connection, table: sql.Identifier, columns: Sequence[str],
