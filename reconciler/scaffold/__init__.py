@@ -13,7 +13,6 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from reconciler import __version__
 from reconciler.errors import ConfigError
 
 CONFIG = """\

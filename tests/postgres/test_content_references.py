@@ -138,20 +138,24 @@ def test_a_referenced_value_is_not_changed_while_rows_reference_it(tmp_path: Pat
            f"supabase.{schema}.children still reference" in str(refused.value)
 
 
+def _cycle(root: Path, schema: str, files: dict[str, str]) -> Path:
+    """Tables `ta` and `tb`, each with an `other` column referencing the other's `code`."""
+    def ref(other: str) -> str:
+        return f"  other: {{type: text, references: {{table: {other}, column: code, " \
+               f"schema: {schema}}}}}\n"
+    return make_project(root, {
+        "schemas/supabase/ta.yaml": _table("ta", "code", ref("tb"), "content/a/*.md",
+                                           "other: other"),
+        "schemas/supabase/tb.yaml": _table("tb", "code", ref("ta"), "content/b/*.md",
+                                           "other: other"), **files}, schema=schema)
+
+
 def test_rows_of_two_tables_that_reference_each_other(tmp_path: Path, database_url: str,
                                                       schema: str):
     """A cycle of tables: a row referencing a row written only after it is refused with the
     way out (two applies); written that way, both converge."""
-    def ref(other: str) -> str:
-        return f"  other: {{type: text, references: {{table: {other}, column: code, " \
-               f"schema: {schema}}}}}\n"
-    root = make_project(tmp_path, {
-        "schemas/supabase/ta.yaml": _table("ta", "code", ref("tb"), "content/a/*.md",
-                                           "other: other"),
-        "schemas/supabase/tb.yaml": _table("tb", "code", ref("ta"), "content/b/*.md",
-                                           "other: other"),
-        "content/a/a1.md": "---\ncode: A1\nother: B1\n---\n",
-        "content/b/b1.md": "---\ncode: B1\nother: A1\n---\n"}, schema=schema)
+    root = _cycle(tmp_path, schema, {"content/a/a1.md": "---\ncode: A1\nother: B1\n---\n",
+                                     "content/b/b1.md": "---\ncode: B1\nother: A1\n---\n"})
     with pytest.raises(PlanError, match="reference each other"):
         plan(root, database_url)
     with psycopg.connect(database_url) as conn:  # nothing written, not even the tables
@@ -302,17 +306,9 @@ def test_set_null_into_a_not_null_column_is_refused(tmp_path: Path, database_url
 
 def test_two_rows_that_reference_each_other_are_not_pruned_together(
         tmp_path: Path, database_url: str, schema: str):
-    def ref(other: str) -> str:
-        return f"  other: {{type: text, references: {{table: {other}, column: code, " \
-               f"schema: {schema}}}}}\n"
-    root = make_project(tmp_path, {
-        "schemas/supabase/ta.yaml": _table("ta", "code", ref("tb"), "content/a/*.md",
-                                           "other: other"),
-        "schemas/supabase/tb.yaml": _table("tb", "code", ref("ta"), "content/b/*.md",
-                                           "other: other"),
+    root = _cycle(tmp_path, schema, {
         "content/a/a0.md": "---\ncode: A0\n---\n", "content/b/b0.md": "---\ncode: B0\n---\n",
-        "content/a/a1.md": "---\ncode: A1\n---\n", "content/b/b1.md": "---\ncode: B1\n---\n"},
-        schema=schema)
+        "content/a/a1.md": "---\ncode: A1\n---\n", "content/b/b1.md": "---\ncode: B1\n---\n"})
     apply(root, database_url)
     (root / "content/a/a1.md").write_text("---\ncode: A1\nother: B1\n---\n")
     (root / "content/b/b1.md").write_text("---\ncode: B1\nother: A1\n---\n")
