@@ -63,11 +63,15 @@ def _records(file: str, data: Any, positions: dict, items: tuple, items_text: st
         line, col = positions.get(items, (1, 1))
         what = "absent" if found is MISSING else f"a {type(found).__name__}, not a list"
         return [], [SpecProblem(file, line, col, f"items: {items_text!r} is {what}")]
+    depth = len(items)
+    by_item: dict[Any, dict] = {}  # one pass over the positions: linear in the file's size
+    for k, v in positions.items():
+        if len(k) > depth and k[:depth] == items:
+            by_item.setdefault(k[depth], {})[k[depth + 1:]] = v
     out = []
     for i, element in enumerate(found):
-        prefix = items + (i,)
-        sub = {k[len(prefix):]: v for k, v in positions.items() if k[:len(prefix)] == prefix}
-        out.append(Record(data=element, file=file, line=positions.get(prefix, (None,))[0],
+        sub = by_item.get(i, {})
+        out.append(Record(data=element, file=file, line=sub.get((), (None,))[0],
                           positions=sub))
     return out, []
 
