@@ -19,7 +19,8 @@ failure, rolled back, leaves every other system untouched. One table of what the
 Sync changes whose page or row a fresh read shows was edited after the plan are not carried out
 (`stale`). A plan whose sync trips a circuit breaker needs `force`. Every change gets a journal
 line and a ledger line with its status: `applied`, `deferred` (schema lag), `skipped`
-(`--content-only`), `manual-pending` (a step to do by hand), `stale`.
+(`--content-only`), `waiting` (a row whose table or key column the skipped schema changes would
+have made: not written), `manual-pending` (a step to do by hand), `stale`.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ OnApplied = Callable[[ChangeBase, str], None]
 
 @dataclass
 class ApplyResult:
-    """What apply did: counts per status (`applied`, `deferred`, `skipped`, `manual-pending`)."""
+    """What apply did: counts per status (`applied`, `deferred`, `skipped`, `waiting`,
+    `manual-pending`, `stale`)."""
 
     counts: dict[str, int] = field(default_factory=dict)
 

@@ -37,6 +37,8 @@ OTHER = {
     "deferred": ("written, its fields the live schema lacks deferred (schema lag)",
                  "written with deferred fields (schema lag)"),
     "skipped": ("skipped (--content-only)", "schema change(s) skipped (--content-only)"),
+    "waiting": ("not written: its table or key column does not exist yet (a later apply "
+                "writes it)", "row(s) not written: their table or key column does not exist yet"),
     "manual-pending": ("needs a manual step (see the plan)", "manual step(s) still to do by hand"),
     "stale": ("left alone: edited after the plan (the next plan picks it up)",
               "row(s) left alone: edited after the plan"),

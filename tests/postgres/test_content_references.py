@@ -427,3 +427,79 @@ def test_a_value_the_live_type_cannot_read(tmp_path: Path, database_url: str, sc
     (root / "content/c/c2.md").write_text("---\nname: C2\nparent: x9\n---\n")
     with pytest.raises(PlanError, match="parent_code 'x9' references no row"):
         plan(root, database_url)
+
+
+def test_a_renamed_table_keeps_its_rows(tmp_path: Path, database_url: str, schema: str):
+    """`name: folks, renamed_from: [parents]`: its rows are read under the live name while the
+    rename is pending (unchanged, not planned again), and a prune is checked against them."""
+    root = _project(tmp_path, schema)
+    apply(root, database_url)
+    parents = root / "schemas/supabase/parents.yaml"
+    parents.write_text("name: folks\nrenamed_from: [parents]\n" + parents.read_text())
+    children = root / "schemas/supabase/children.yaml"
+    children.write_text(children.read_text().replace("table: parents", "table: folks"))
+    (root / "content/p/p3.md").write_text("---\ncode: P3\ntitle: Three\n---\n")
+    (root / "content/p/p1.md").unlink()  # C1 still references P1
+    with pytest.raises(PlanError, match=r'folks.row\["P1"\]: 1 row\(s\) of .*children still'):
+        plan(root, database_url, prune=True)
+    first = apply(root, database_url)
+    assert [c.address for c in first.changes if c.phase.name == "CONTENT"] == \
+        [f'supabase.{schema}.folks.row["P3"]']
+    assert not plan(root, database_url).has_changes
+
+
+def test_content_only_leaves_rows_whose_key_column_is_not_there_yet(tmp_path: Path,
+                                                                  database_url: str,
+                                                                  schema: str):
+    """The key column renamed in the spec, `apply --content-only`: the rows wait for the rename
+    (not written, not counted as added), and a full apply then writes them."""
+    from reconciler.project.loader import load_project
+    from reconciler.session import Session
+    from tests.postgres.projects import _env
+
+    root = _project(tmp_path, schema)
+    apply(root, database_url)
+    parents = root / "schemas/supabase/parents.yaml"
+    parents.write_text(parents.read_text().replace("  code: {type: text,",
+                                                   "  slug: {type: text, renamed_from: [code],")
+                       .replace("key: code", "key: slug").replace("{code: code,", "{slug: code,"))
+    children = root / "schemas/supabase/children.yaml"
+    children.write_text(children.read_text().replace("column: code", "column: slug"))
+    (root / "content/p/p3.md").write_text("---\ncode: P3\ntitle: Three\n---\n")
+    env = _env(database_url, {})
+    with Session(load_project(root, env), env) as session, session.locked():
+        result = session.apply(session.plan(), allow_destroy=False, content_only=True)
+    assert result.counts.get("waiting") == 1 and "applied" not in result.counts
+    assert _rows(database_url, schema)[0] == ["P1", "P2"]
+    apply(root, database_url)
+    assert not plan(root, database_url).has_changes
+
+
+def test_an_update_whose_fields_all_wait_keeps_its_rows_hash(tmp_path: Path, database_url: str,
+                                                             schema: str):
+    """A new column, `apply --content-only`: each row's update has only deferred fields; the
+    rows keep their own stored hashes (not one hash of nothing for all)."""
+    from reconciler.project.loader import load_project
+    from reconciler.session import Session
+    from tests.postgres.projects import _env
+
+    root = _project(tmp_path, schema)
+    apply(root, database_url)
+
+    def hashes() -> list:
+        with psycopg.connect(database_url) as conn:
+            return conn.execute(sql.SQL("SELECT code, content_hash FROM {} ORDER BY 1").format(
+                sql.Identifier(schema, "parents"))).fetchall()
+
+    before = hashes()
+    parents = root / "schemas/supabase/parents.yaml"
+    parents.write_text(parents.read_text().replace("  title: {type: text}\n",
+                                                   "  title: {type: text}\n  note: {type: text}\n")
+                       .replace("{code: code, title: title}", "{code: code, title: title, "
+                                                              "note: title}"))
+    env = _env(database_url, {})
+    with Session(load_project(root, env), env) as session, session.locked():
+        session.apply(session.plan(), allow_destroy=False, content_only=True)
+    assert hashes() == before
+    apply(root, database_url)
+    assert not plan(root, database_url).has_changes

@@ -29,7 +29,7 @@ from reconciler.errors import PlanError, ReadError
 from reconciler.model.changes import (ChangeBase, DeleteRow, InsertRow, ManualChange, Phase,
                                       UpdateRow)
 from reconciler.model.content import ContentSet, LiveRow, rows_fingerprint
-from reconciler.model.postgres import Table, TableRef, referenced_first
+from reconciler.model.postgres import Table, TableRef, referenced_first, table_address
 from reconciler.model.sensitive import row_namer
 from reconciler.model.postgres_objects import SchemaObjects
 from reconciler.progress import report
@@ -37,6 +37,17 @@ from reconciler.progress import report
 
 def _table(tables: Sequence[Table], address: str) -> Table | None:
     return next((t for t in tables if t.address == address), None)
+
+
+def _live_table(live: Sequence[Table], declared: Table | None, address: str) -> Table | None:
+    """The live table of a content set: at its address, or, while the spec renames it
+    (`renamed_from`), under a former name."""
+    found = _table(live, address)
+    if found is None and declared is not None:
+        found = next((t for old in declared.renamed_from
+                      for t in [_table(live, table_address(declared.schema_name, old))]
+                      if t is not None), None)
+    return found
 
 
 @dataclass
@@ -98,8 +109,9 @@ class PostgresBackend:
                             identity=server_identity(self.conn), objects=objects)
         report("Read the Postgres tables", counts={"tables": len(tables)})
         for content in self.content_sets(project):
-            rows, print_ = self._rows(content, _table(tables, content.address),
-                                      _table(project.supabase, content.address))
+            declared = _table(project.supabase, content.address)
+            rows, print_ = self._rows(content, _live_table(tables, declared, content.address),
+                                      declared)
             report("Read %s", content.address, counts={"rows": len(rows)})
             live.rows[content.address] = rows
             live.content_keys[content.address] = content.key
@@ -164,7 +176,7 @@ class PostgresBackend:
                    + diff_objects(desired, getattr(live, "objects", SchemaObjects())))
         for content in self.content_sets(project):
             desired = _table(project.supabase, content.address)
-            have = _table(live.model, content.address)
+            have = _live_table(live.model, desired, content.address)
             ref = TableRef(schema_name=desired.schema_name, table=desired.name) if desired \
                 else content.table
             spell = RowChanges(InsertRow, UpdateRow, DeleteRow, "row", "column", {"table": ref},

@@ -48,11 +48,13 @@ def apply_rows(conn, steps: Sequence[RowsStep], tables: Sequence,
         for step in steps:
             target = step.table.address
             table = by_address.get(target)
-            if table is None:
-                for change in step.rows:  # nothing written: no hash is stored yet
-                    reported.append((change, "deferred", {
-                        "reason": f"table {target} does not exist",
-                        "desired_hash": None if isinstance(change, DeleteRow)
+            missing = f"table {target} does not exist" if table is None else \
+                f"key column {step.key!r} does not exist yet" \
+                if table.column(step.key) is None else None
+            if missing:  # its schema change did not run (--content-only): nothing written
+                for change in step.rows:
+                    reported.append((change, "waiting", {
+                        "reason": missing, "desired_hash": None if isinstance(change, DeleteRow)
                         else change.after.hash}))  # type: ignore[attr-defined]
                 continue
             started, done_rows = runs.get(target, (datetime.now(timezone.utc), []))
@@ -94,7 +96,9 @@ def _rows(step: RowsStep, columns: set[str]) -> tuple[list, list, list, list]:
         deferred = sorted(k for k in after.values if k not in columns)
         row = {step.key: after.key, **values}
         written = change.before.hash if isinstance(change, UpdateRow) else None  # kept
-        if step.hash_field in columns:
+        if step.hash_field in columns and not (deferred and isinstance(change, UpdateRow)):
+            # an update carries only its changed fields: with some deferred, the row keeps its
+            # stored hash (rows are compared by value, so the next plan still sees the rest)
             written = after.hash if not deferred else content_hash(values)
             row[step.hash_field] = written
         (updates if isinstance(change, UpdateRow) else upserts).append(row)
