@@ -153,6 +153,11 @@ def _since(project, value: str | None) -> str | None:
                               "edited since then. Give a past time, or 'last'")
         return value
     watermark = load_state(project.root).content_watermark
+    if watermark is None and not any(c.address.startswith("notion.")
+                                     for c in getattr(project, "content", ())):
+        raise ConfigError("--since last reads Notion databases' rows edited since the last full "
+                          "read; this project has no Notion content (Postgres tables are read "
+                          "whole every time): plan without --since")
     if watermark is None:
         raise ConfigError("--since last: no earlier read is recorded in .reconciler/state.json; "
                           "run a full plan first")
