@@ -11,7 +11,9 @@ import pytest
 from psycopg import sql
 
 from reconciler.errors import PlanError
-from tests.postgres.projects import apply, make_project, plan
+from reconciler.project.loader import load_project
+from reconciler.session import Session
+from tests.postgres.projects import _env, apply, make_project, plan
 
 pytestmark = pytest.mark.postgres
 
@@ -503,3 +505,12 @@ def test_an_update_whose_fields_all_wait_keeps_its_rows_hash(tmp_path: Path, dat
     assert hashes() == before
     apply(root, database_url)
     assert not plan(root, database_url).has_changes
+
+
+def test_a_targeted_plan_says_to_target_the_other_table_too(tmp_path: Path, database_url: str,
+                                                            schema: str):
+    root = _project(tmp_path, schema)
+    project = load_project(root, _env(database_url, {}))
+    with Session(project, _env(database_url, {})) as session:
+        with pytest.raises(PlanError, match="target its table too"):
+            session.plan(only=(f"supabase.{schema}.children",))
