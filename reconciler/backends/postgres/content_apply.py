@@ -83,8 +83,8 @@ def apply_rows(conn, steps: Sequence[RowsStep], tables: Sequence,
 
 def _rows(step: RowsStep, columns: set[str]) -> tuple[list, list, list, list]:
     """A step's rows as `write_rows` takes them (upserts, updates, deleted keys) and what to
-    report of each change once written. Columns the live table lacks are deferred; the hash
-    written is then the hash of what was written."""
+    report of each change once written. Columns the live table lacks are deferred; a new row's
+    hash is then the hash of what was written, and an updated row keeps its stored hash."""
     upserts, updates, deletes, outcomes = [], [], [], []
     for change in step.rows:
         if isinstance(change, DeleteRow):
