@@ -5,9 +5,11 @@ New rows are upserted by their key (`INSERT … SELECT … ON CONFLICT … DO UP
 updated (`UPDATE … FROM`, only their changed columns), both from one COPY into a staging table
 (see `backends.postgres.content.write_rows`), removed rows deleted (only planned with `--prune`),
 and every run is recorded in `reconciler.sync_activity` (seed 002's activity log; in the
-reconciler's own schema, so it is never an undeclared table of a schema the spec manages). Columns the live table lacks are
-deferred, and the content hash written is then the hash of what was written, so the next plan
-fills the deferred columns in once the table has them.
+reconciler's own schema, so it is never an undeclared table of a schema the spec manages).
+Columns the live table lacks are deferred (a new row's content hash is then the hash of what was
+written; an updated row keeps its stored one), so the next plan, which compares rows by value,
+fills the deferred columns in once the table has them. Rows whose table or key column does not
+exist yet (`--content-only` before the schema change) are not written: `waiting`.
 """
 
 from __future__ import annotations
