@@ -204,8 +204,8 @@ def _in(column: sql.Composable, kind: str) -> sql.Composed:
 
 
 def _rows_of(cat: "_Catalog", query: sql.Composable, params: Sequence) -> list[tuple]:
-    """`query`'s rows, in a savepoint. Raises `ReadError` naming the query's failure (a value
-    that is no valid text of the column's type) instead of a bare psycopg error."""
+    """`query`'s rows, in a savepoint. Raises `_Uncomparable` (which `reference_problems`
+    turns into a `ReadError`) for a value that is no valid text of the column's type."""
     try:
         with cat.conn.transaction():
             return cat.conn.execute(query, params).fetchall()
