@@ -138,7 +138,8 @@ def _held(info: LockInfo | None, where: str) -> LockError:
         return LockError(f"Another reconciler run holds the lock ({where}); wait for it to finish.")
     return LockError(
         f"The project is locked ({where}) by {info.describe()}. Wait for that run to finish; "
-        f"if it is dead, remove the lock with: reconciler force-unlock {info.id}")
+        f"if it is dead, remove the lock with: reconciler force-unlock {info.id} (add --force "
+        "where no terminal can confirm)")
 
 
 # -- the file lock -------------------------------------------------------------------------------
