@@ -132,3 +132,21 @@ def test_the_embedded_server_is_imported_without_a_runtime_dir_warning():
                            "from reconciler.backends.postgres.connect import _pgserver; "
                            "_pgserver()"], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "Warning" not in done.stderr, done.stderr
+
+
+def test_a_killed_process_does_not_keep_the_embedded_server_running(tmp_path: Path):
+    """pgserver stops its server when the last process on its list of users lets go; a process
+    killed outright stays on that list unless it is dropped, and the server would run on."""
+    from reconciler.backends.postgres.connect import _pgserver, forget_dead_users
+
+    DiskList = _pgserver().utils.DiskList  # imported as the product imports pgserver
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+
+    class Server:  # the attribute of pgserver's PostgresServer that the function reads
+        global_process_id_list = DiskList(tmp_path / ".handle_pids.json")
+
+    Server.global_process_id_list.put([gone.pid, os.getpid(), 1])
+    forget_dead_users(Server())
+    assert Server.global_process_id_list.get() == [os.getpid(), 1]  # pid 1 is alive

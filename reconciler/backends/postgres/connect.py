@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import re
 import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -204,12 +206,30 @@ def embedded_url(root: Path) -> str:
         held = _EMBEDDED.get(data)
         if held is None:
             held = _EMBEDDED[data] = [_pgserver().get_server(data, cleanup_mode="stop"), 0]
+            forget_dead_users(held[0])
         uri = held[0].get_uri()
         held[1] += 1
         return uri
     except Exception as exc:  # pgserver raises plain exceptions from its subprocesses
         raise ReadError(f"cannot start the embedded PostgreSQL under {EMBEDDED_DIR}: "
                         f"{mask(str(exc))}") from None
+
+
+def forget_dead_users(server: Any) -> None:
+    """Drop the processes that are gone from the list pgserver keeps of the processes using
+    `server` (`global_process_id_list`, a file in its data directory). The last process on that
+    list stops the server; a process killed outright (`kill -9`) never takes itself off, and the
+    server would then run on after every later command."""
+    users = server.global_process_id_list
+    for pid in users.get():
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            users.get_and_remove(pid)
+        except OSError:  # it exists, under another user
+            pass
 
 
 def _release(data: Path) -> None:
