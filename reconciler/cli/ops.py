@@ -95,9 +95,9 @@ def import_(
         for problem in result.problems:
             output.err.print(f"  {problem}")
         raise typer.Exit(1)
+    expect = "no changes but those the notes above name" if result.notes else "no changes"
     output.out.print(f"\nImported {len(result.written)} file(s) and recorded their ids in "
-                     ".reconciler/state.json. Next: reconciler plan (no changes but those the "
-                     "notes above name).")
+                     f".reconciler/state.json. Next: reconciler plan ({expect}).")
 
 
 @app.command()
