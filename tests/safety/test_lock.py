@@ -142,7 +142,8 @@ def test_the_lock_of_a_killed_process_not_yet_reaped_is_taken_over(tmp_path: Pat
     `timeout -s KILL`, the next apply was refused as if the owner lived)."""
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     try:
-        for _ in range(500):  # until it has exited, without reaping it
+        deadline = time.monotonic() + 60  # a Python start-up can take seconds on a busy disk
+        while time.monotonic() < deadline:  # until it has exited, without reaping it
             if (Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) == "Z":
                 break
             time.sleep(0.01)
