@@ -47,6 +47,10 @@ class PlanError(ReconcilerError):
     """A plan cannot be built, loaded or applied as asked."""
 
 
+class BrokenReferenceError(PlanError):
+    """Row changes that would break a foreign key (`backends.postgres.references`)."""
+
+
 class PlanFileError(PlanError):
     """A saved plan file is unreadable, of an unknown format version, or was edited by hand."""
 

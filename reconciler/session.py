@@ -16,7 +16,7 @@ from reconciler.apply.runner import (ApplyResult, OnApplied, apply_plan, journal
                                      record_unchanged)
 from reconciler.backends.base import Backend, Live
 from reconciler.backends.registry import open_backends
-from reconciler.errors import IdentityMismatchError, PlanError, StalePlanError
+from reconciler.errors import BrokenReferenceError, IdentityMismatchError, StalePlanError
 from reconciler.model.changes import ArchivePage, DeleteRow
 from reconciler.plan.build import build_plan
 from reconciler.plan.model import Plan
@@ -119,12 +119,12 @@ class Session:
             try:
                 assessed += backend.assess([c for c in plan.changes if c.root == backend.root],
                                            reads[backend.root])
-            except PlanError as exc:
-                if only and "foreign key" in str(exc):
-                    raise PlanError(f"{exc}\n(--target leaves out the rows of other tables: "
-                                    "when the row referenced, or referencing, is one of them, "
-                                    "target its table too)") from None
-                raise
+            except BrokenReferenceError as exc:
+                if not only:
+                    raise
+                raise BrokenReferenceError(
+                    f"{exc}\n(--target leaves out the rows of other tables: when the row "
+                    "referenced, or referencing, is one of them, target its table too)") from None
         order = {c.address: i for i, c in enumerate(plan.changes)}
         plan = plan.model_copy(update={
             "changes": tuple(sorted(assessed, key=lambda c: order[c.address]))})

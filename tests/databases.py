@@ -66,26 +66,35 @@ def _made(server: str, *, template: str | None = None, roles: bool = False) -> I
         sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name))
     with psycopg.connect(server, autocommit=True) as admin:
         admin.execute(create)
-        # Its commits do not wait for the WAL to reach the disk (PostgreSQL docs §20.5
-        # "synchronous_commit"): nothing can be lost that matters, the database is dropped at
-        # the end of the run, and the suite stops waiting on a slow disk at every commit.
-        admin.execute(sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(
-            sql.Identifier(name)))
-        for role in SUPABASE_ROLES if roles else ():
-            # Roles are cluster-wide and the xdist workers start together: on a new server two
-            # of them may both find a role missing, and the second CREATE ROLE then fails on
-            # pg_authid's unique index (UniqueViolation) or as DuplicateObject. Either way the
-            # role now exists, which is all this wants.
-            with contextlib.suppress(psycopg.errors.UniqueViolation,
-                                     psycopg.errors.DuplicateObject):
-                admin.execute(sql.SQL(
-                    "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {}) "
-                    "THEN CREATE ROLE {} NOLOGIN; END IF; END $$").format(
-                    sql.Literal(role), sql.Identifier(role)))
+        try:
+            _prepare(admin, name, roles)
+        except BaseException:
+            _dropper.put(server, name)  # made: dropped like the others
+            raise
     try:
         yield database_url(server, name)
     finally:
         _dropper.put(server, name)
+
+
+def _prepare(admin: psycopg.Connection, name: str, roles: bool) -> None:
+    """Settings of a new test database, and Supabase's roles in the cluster when `roles`."""
+    # Its commits do not wait for the WAL to reach the disk (PostgreSQL docs §20.5
+    # "synchronous_commit"): nothing can be lost that matters, the database is dropped at
+    # the end of the run, and the suite stops waiting on a slow disk at every commit.
+    admin.execute(sql.SQL("ALTER DATABASE {} SET synchronous_commit = off").format(
+        sql.Identifier(name)))
+    for role in SUPABASE_ROLES if roles else ():
+        # Roles are cluster-wide and the xdist workers start together: on a new server two
+        # of them may both find a role missing, and the second CREATE ROLE then fails on
+        # pg_authid's unique index (UniqueViolation) or as DuplicateObject. Either way the
+        # role now exists, which is all this wants.
+        with contextlib.suppress(psycopg.errors.UniqueViolation,
+                                 psycopg.errors.DuplicateObject):
+            admin.execute(sql.SQL(
+                "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = {}) "
+                "THEN CREATE ROLE {} NOLOGIN; END IF; END $$").format(
+                sql.Literal(role), sql.Identifier(role)))
 
 
 @contextlib.contextmanager

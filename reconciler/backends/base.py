@@ -36,7 +36,8 @@ from typing import Any, Protocol
 from reconciler.model.changes import ChangeBase
 from reconciler.model.content import ContentSummary, LiveRow
 
-#: `report(address, status, **detail)`: status applied / deferred / manual-pending / skipped.
+#: `report(address, status, **detail)`: status applied / deferred / skipped / waiting /
+#: manual-pending / stale (`apply.runner`).
 Report = Callable[..., None]
 
 

@@ -514,3 +514,33 @@ def test_a_targeted_plan_says_to_target_the_other_table_too(tmp_path: Path, data
     with Session(project, _env(database_url, {})) as session:
         with pytest.raises(PlanError, match="target its table too"):
             session.plan(only=(f"supabase.{schema}.children",))
+
+
+def test_a_former_name_another_declared_table_or_column_holds_is_not_read(
+        tmp_path: Path, database_url: str, schema: str):
+    """`folks` renamed from `parents` while a new `parents` is declared too: the live `parents`
+    is that table's (the diff pairs them by name), so `folks` starts empty and gets its rows;
+    the same for a column renamed from a name a new column takes."""
+    root = make_project(tmp_path, {"schemas/supabase/parents.yaml": PARENTS,
+                                   "content/p/p1.md": "---\ncode: P1\ntitle: One\n---\n"},
+                        schema=schema)
+    apply(root, database_url)
+    (root / "schemas/supabase/folks.yaml").write_text(
+        f"schema: {schema}\nname: folks\nrenamed_from: [parents]\n" + PARENTS)
+    (root / "schemas/supabase/parents.yaml").write_text(
+        f"schema: {schema}\n" + PARENTS.split("content:")[0])
+    apply(root, database_url)
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute(sql.SQL("SELECT code, title FROM {}").format(
+            sql.Identifier(schema, "folks"))).fetchall() == [("P1", "One")]
+    folks = root / "schemas/supabase/folks.yaml"
+    folks.write_text(folks.read_text().replace(
+        "  title: {type: text}\n", "  label: {type: text, renamed_from: [title]}\n"
+        "  title: {type: text}\n").replace("{code: code, title: title}",
+                                          "{code: code, label: title, title: sub}"))
+    (root / "content/p/p1.md").write_text("---\ncode: P1\ntitle: One\nsub: s1\n---\n")
+    apply(root, database_url)
+    with psycopg.connect(database_url) as conn:
+        assert conn.execute(sql.SQL("SELECT code, label, title FROM {}").format(
+            sql.Identifier(schema, "folks"))).fetchall() == [("P1", "One", "s1")]
+    assert not plan(root, database_url).has_changes

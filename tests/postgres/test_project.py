@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 import sys
 from pathlib import Path
 
@@ -144,8 +145,9 @@ def test_a_killed_process_does_not_keep_the_embedded_server_running(tmp_path: Pa
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
 
-    class Server:  # the attribute of pgserver's PostgresServer that the function reads
+    class Server:  # the attributes of pgserver's PostgresServer that the function reads
         global_process_id_list = DiskList(tmp_path / ".handle_pids.json")
+        _lock = threading.Lock()  # pgserver's: an inter-process lock over that list
 
     Server.global_process_id_list.put([gone.pid, os.getpid(), 1])
     forget_dead_users(Server())

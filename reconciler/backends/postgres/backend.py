@@ -25,7 +25,7 @@ from reconciler.backends.postgres.steps import RowsStep, SqlStep
 from reconciler.diff.content import ContentSchema, RowChanges, diff_content
 from reconciler.diff.postgres import diff_tables
 from reconciler.diff.postgres_objects import diff_objects
-from reconciler.errors import PlanError, ReadError
+from reconciler.errors import BrokenReferenceError, PlanError, ReadError
 from reconciler.model.changes import (ChangeBase, DeleteRow, InsertRow, ManualChange, Phase,
                                       UpdateRow)
 from reconciler.model.content import ContentSet, LiveRow, rows_fingerprint
@@ -39,14 +39,21 @@ def _table(tables: Sequence[Table], address: str) -> Table | None:
     return next((t for t in tables if t.address == address), None)
 
 
-def _live_table(live: Sequence[Table], declared: Table | None, address: str) -> Table | None:
+def _addresses(tables: Sequence[Table]) -> frozenset[str]:
+    return frozenset(t.address for t in tables)
+
+
+def _live_table(live: Sequence[Table], declared: Table | None, address: str,
+                taken: frozenset[str] = frozenset()) -> Table | None:
     """The live table of a content set: at its address, or, while the spec renames it
-    (`renamed_from`), under a former name."""
+    (`renamed_from`), under a former name that no other declared table (`taken`: their
+    addresses) holds."""
     found = _table(live, address)
     if found is None and declared is not None:
         found = next((t for old in declared.renamed_from
-                      for t in [_table(live, table_address(declared.schema_name, old))]
-                      if t is not None), None)
+                      for former in [table_address(declared.schema_name, old)]
+                      if former not in taken
+                      for t in [_table(live, former)] if t is not None), None)
     return found
 
 
@@ -110,7 +117,8 @@ class PostgresBackend:
         report("Read the Postgres tables", counts={"tables": len(tables)})
         for content in self.content_sets(project):
             declared = _table(project.supabase, content.address)
-            rows, print_ = self._rows(content, _live_table(tables, declared, content.address),
+            rows, print_ = self._rows(content, _live_table(tables, declared, content.address,
+                                                           _addresses(project.supabase)),
                                       declared)
             report("Read %s", content.address, counts={"rows": len(rows)})
             live.rows[content.address] = rows
@@ -155,8 +163,8 @@ class PostgresBackend:
             if name in columns:
                 return name
             column = declared.column(name) if declared is not None else None
-            return next((old for old in (column.renamed_from if column else ()) if old in columns),
-                        None)
+            return next((old for old in (column.renamed_from if column else ())
+                         if old in columns and declared.column(old) is None), None)
 
         wanted = sorted({f for r in content.rows for f in r.values} | {content.hash_field})
         names = {n: live(n) for n in [content.key, *wanted]}
@@ -176,7 +184,8 @@ class PostgresBackend:
                    + diff_objects(desired, getattr(live, "objects", SchemaObjects())))
         for content in self.content_sets(project):
             desired = _table(project.supabase, content.address)
-            have = _live_table(live.model, desired, content.address)
+            have = _live_table(live.model, desired, content.address,
+                               _addresses(project.supabase))
             ref = TableRef(schema_name=desired.schema_name, table=desired.name) if desired \
                 else content.table
             spell = RowChanges(InsertRow, UpdateRow, DeleteRow, "row", "column", {"table": ref},
@@ -225,8 +234,8 @@ class PostgresBackend:
         broken = reference_problems(self.conn, changes, self.tables,
                                     getattr(live, "content_keys", {}))
         if broken:
-            raise PlanError(f"rows that would break a foreign key{when}; nothing was "
-                            "written:\n  " + "\n  ".join(broken))
+            raise BrokenReferenceError(f"rows that would break a foreign key{when}; nothing "
+                                       "was written:\n  " + "\n  ".join(broken))
 
     def compile(self, changes: Sequence[ChangeBase], project: Any, live: Live
                 ) -> list[SqlStep | RowsStep]:

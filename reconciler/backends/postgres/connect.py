@@ -221,15 +221,16 @@ def forget_dead_users(server: Any) -> None:
     list stops the server; a process killed outright (`kill -9`) never takes itself off, and the
     server would then run on after every later command."""
     users = server.global_process_id_list
-    for pid in users.get():
-        if pid == os.getpid():
-            continue
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            users.get_and_remove(pid)
-        except OSError:  # it exists, under another user
-            pass
+    with type(server)._lock:  # pgserver's own inter-process lock over that list
+        for pid in users.get():
+            if pid == os.getpid():
+                continue
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                users.get_and_remove(pid)
+            except OSError:  # it exists, under another user
+                pass
 
 
 def _release(data: Path) -> None:
