@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from reconciler.diff.match import match
+from reconciler.diff.match import Matching, match
 from reconciler.model.changes import (AddColumn, AddConstraint, AddIndex, AddPolicy, AddTrigger,
                                       ChangeBase, CreateTable, DropColumn, DropConstraint,
                                       DropIndex, DropPolicy, DropTable, DropTrigger,
@@ -49,12 +49,10 @@ def diff_tables(desired: Sequence[Table], live: Sequence[Table]) -> list[ChangeB
     differences. Output is sorted by `Change.sort_key`."""
     schemas = {t.schema_name for t in desired}
     scoped = [t for t in live if t.schema_name in schemas]
-    m = match(desired, scoped, name=_qualified,
-              former_names=lambda t: [f"{t.schema_name}.{n}" for n in t.renamed_from])
+    m = _match_tables(desired, scoped)
     renamed = {(h.schema_name, h.name): w.name for w, h in m.pairs if w.name != h.name}
     if renamed:
-        m = match(desired, [_with_renamed_references(t, renamed) for t in scoped], name=_qualified,
-                  former_names=lambda t: [f"{t.schema_name}.{n}" for n in t.renamed_from])
+        m = _match_tables(desired, [_with_renamed_references(t, renamed) for t in scoped])
     changes: list[ChangeBase] = []
     for table in m.added:
         changes += create_table(table)
@@ -134,6 +132,17 @@ def compare_table(want: Table, have: Table) -> list[ChangeBase]:
     changes += compare_grants(want, have)
     changes += compare_triggers(want, have)
     return changes
+
+
+def _match_tables(desired: Sequence[Table], live: Sequence[Table]) -> Matching:
+    return match(desired, live, name=_qualified,
+                 former_names=lambda t: [f"{t.schema_name}.{n}" for n in t.renamed_from])
+
+
+def live_tables(desired: Sequence[Table], live: Sequence[Table]) -> dict[str, Table]:
+    """Desired table address → its live table, paired as `diff_tables` pairs them (by name,
+    then by `renamed_from`): a table whose rename is pending is found under its live name."""
+    return {want.address: have for want, have in _match_tables(desired, live).pairs}
 
 
 def column_renames(want: Table, have: Table) -> dict[str, str]:

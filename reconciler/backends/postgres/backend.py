@@ -23,13 +23,13 @@ from reconciler.backends.postgres.compile import outside_transaction, statements
 from reconciler.backends.postgres.connect import settle
 from reconciler.backends.postgres.steps import RowsStep, SqlStep
 from reconciler.diff.content import ContentSchema, RowChanges, diff_content
-from reconciler.diff.postgres import diff_tables
+from reconciler.diff.postgres import column_renames, diff_tables, live_tables
 from reconciler.diff.postgres_objects import diff_objects
 from reconciler.errors import BrokenReferenceError, PlanError, ReadError
 from reconciler.model.changes import (ChangeBase, DeleteRow, InsertRow, ManualChange, Phase,
                                       UpdateRow)
 from reconciler.model.content import ContentSet, LiveRow, rows_fingerprint
-from reconciler.model.postgres import Table, TableRef, referenced_first, table_address
+from reconciler.model.postgres import Table, TableRef, referenced_first
 from reconciler.model.sensitive import row_namer
 from reconciler.model.postgres_objects import SchemaObjects
 from reconciler.progress import report
@@ -37,24 +37,6 @@ from reconciler.progress import report
 
 def _table(tables: Sequence[Table], address: str) -> Table | None:
     return next((t for t in tables if t.address == address), None)
-
-
-def _addresses(tables: Sequence[Table]) -> frozenset[str]:
-    return frozenset(t.address for t in tables)
-
-
-def _live_table(live: Sequence[Table], declared: Table | None, address: str,
-                taken: frozenset[str] = frozenset()) -> Table | None:
-    """The live table of a content set: at its address, or, while the spec renames it
-    (`renamed_from`), under a former name that no other declared table (`taken`: their
-    addresses) holds."""
-    found = _table(live, address)
-    if found is None and declared is not None:
-        found = next((t for old in declared.renamed_from
-                      for former in [table_address(declared.schema_name, old)]
-                      if former not in taken
-                      for t in [_table(live, former)] if t is not None), None)
-    return found
 
 
 @dataclass
@@ -115,11 +97,10 @@ class PostgresBackend:
         live = PostgresLive(tables, fingerprints={**prints, **object_prints},
                             identity=server_identity(self.conn), objects=objects)
         report("Read the Postgres tables", counts={"tables": len(tables)})
+        peers = live_tables(project.supabase, tables)  # a pending rename: its live name
         for content in self.content_sets(project):
-            declared = _table(project.supabase, content.address)
-            rows, print_ = self._rows(content, _live_table(tables, declared, content.address,
-                                                           _addresses(project.supabase)),
-                                      declared)
+            rows, print_ = self._rows(content, peers.get(content.address),
+                                      _table(project.supabase, content.address))
             report("Read %s", content.address, counts={"rows": len(rows)})
             live.rows[content.address] = rows
             live.content_keys[content.address] = content.key
@@ -158,13 +139,11 @@ class PostgresBackend:
         if table is None:
             return {}, "absent"
         columns = {c.name for c in table.columns}
+        former = {new: old for old, new in (column_renames(declared, table).items()
+                                            if declared is not None else ())}
 
         def live(name: str) -> str | None:
-            if name in columns:
-                return name
-            column = declared.column(name) if declared is not None else None
-            return next((old for old in (column.renamed_from if column else ())
-                         if old in columns and declared.column(old) is None), None)
+            return former.get(name) or (name if name in columns else None)
 
         wanted = sorted({f for r in content.rows for f in r.values} | {content.hash_field})
         names = {n: live(n) for n in [content.key, *wanted]}
@@ -182,10 +161,10 @@ class PostgresBackend:
         desired = getattr(project, "supabase_objects", None) or SchemaObjects()
         out = Diff(diff_tables(project.supabase, live.model)
                    + diff_objects(desired, getattr(live, "objects", SchemaObjects())))
+        peers = live_tables(project.supabase, live.model)
         for content in self.content_sets(project):
             desired = _table(project.supabase, content.address)
-            have = _live_table(live.model, desired, content.address,
-                               _addresses(project.supabase))
+            have = peers.get(content.address)
             ref = TableRef(schema_name=desired.schema_name, table=desired.name) if desired \
                 else content.table
             spell = RowChanges(InsertRow, UpdateRow, DeleteRow, "row", "column", {"table": ref},
