@@ -315,9 +315,7 @@ def _take_postgres(conn: "psycopg.Connection", project_id: str | None, info: Loc
         else:
             conn.commit()
     except psycopg.Error as exc:
-        _idle(conn)
-        raise LockError(f"cannot take the Postgres lock: {type(exc).__name__}: "
-                        f"{(exc.diag.message_primary or 'error').strip()}") from None
+        raise _failed(conn, exc) from None
 
 
 def record_lock(conn: "psycopg.Connection", project_id: str | None, info: LockInfo,
@@ -338,9 +336,15 @@ def record_lock(conn: "psycopg.Connection", project_id: str | None, info: LockIn
         conn.commit()
         _record(conn, project_id, info, on_takeover, advisory_locks(project_id))
     except psycopg.Error as exc:
-        _idle(conn)
-        raise LockError(f"cannot take the Postgres lock: {type(exc).__name__}: "
-                        f"{(exc.diag.message_primary or 'error').strip()}") from None
+        raise _failed(conn, exc) from None
+
+
+def _failed(conn: "psycopg.Connection", exc: Exception) -> LockError:
+    """The lock could not be taken for a database error: `conn` left idle, the error said."""
+    _idle(conn)
+    diag = getattr(exc, "diag", None)
+    return LockError(f"cannot take the Postgres lock: {type(exc).__name__}: "
+                     f"{(getattr(diag, 'message_primary', None) or 'error').strip()}")
 
 
 def _ready(conn: "psycopg.Connection") -> bool:
